@@ -1,0 +1,67 @@
+/**
+ * Every number and string this project takes from BOOP's guides, each citing where it comes from.
+ * The seed files live in ../shared/seeds (see its README):
+ *   ENV  = 000_340d1e14af3ff23b.txt "Environment Configuration"
+ *   MIG  = 001_a8a441ea7c29e792.txt "Migration Overview"
+ *   MON  = 002_81af9b6a41dc2d74.txt "Monitoring Overview"
+ *   API  = BOOP-API.md               BOOP's public API reference
+ * The alarm thresholds have their own table in ./thresholds.ts.
+ */
+
+/** BOOP endpoints per BOOP environment. ENV "Environment Comparison"; MIG "2. Update Configuration". */
+export const BOOP_ENDPOINTS = {
+  development: { baseUrl: 'https://dev.app.boop.it', wsEndpoint: 'wss://dev.app.boop.it/ws/vendor' },
+  production: { baseUrl: 'https://app.boop.it', wsEndpoint: 'wss://app.boop.it/ws/vendor' },
+} as const;
+
+/** The host that marks a development URL. ENV ConfigValidator: "Development URL detected in production". */
+export const BOOP_DEV_HOST = 'dev.app.boop.it';
+
+/** Credential prefixes. ENV ConfigValidator and MIG "1. Obtain Production Credentials". */
+export const VENDOR_ID_PREFIX = { development: 'ven_dev_', production: 'ven_live_' } as const;
+export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const;
+
+/** Client settings, identical in both environments. ENV "Environment Variables" (BOOP_* exports). */
+export const BOOP_CLIENT_DEFAULTS = {
+  /** BOOP_API_TIMEOUT */
+  apiTimeoutMs: 30000,
+  /** BOOP_WS_HEARTBEAT_INTERVAL; also API "Keep-alive: ping every 30 s" */
+  wsHeartbeatIntervalMs: 30000,
+  /** BOOP_MAX_RETRIES */
+  maxRetries: 3,
+  /** BOOP_CONNECTION_POOL_SIZE */
+  connectionPoolSize: 10,
+  /** BOOP_CACHE_TTL, seconds */
+  cacheTtlSeconds: 300,
+  /** BOOP_BATCH_SIZE */
+  batchSize: 50,
+  /** BOOP_ENFORCE_HTTPS */
+  enforceHttps: true,
+} as const;
+
+/** Staged rollout. MIG "3. Staged Deployment Strategy": start with 5 %, increase gradually, 24 h at each level. */
+export const PRODUCTION_ROLLOUT = { steps: [5, 25, 50, 100], bakeTimeHours: 24 } as const;
+
+/** The health endpoint each slot serves. ENV "Health Check Endpoint": app.get('/health/boop'). */
+export const SLOT_HEALTH_CHECK_PATH = '/health/boop';
+
+/** Response headers. ENV "Network Security" security-headers middleware. */
+export const SECURITY_HEADERS = {
+  strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+  xContentTypeOptions: 'nosniff',
+  xFrameOptions: 'DENY',
+} as const;
+
+/** Per-IP limit on the BOOP routes. ENV "Network Security": rateLimit({ windowMs: 60 * 1000, max: 100 }) on '/api/boop'. */
+export const BOOP_ROUTE_RATE_LIMIT = { path: '/api/boop', requestsPerMinute: 100 } as const;
+
+/** The production confirmation. MIG "Environment Detection": CONFIRM_PRODUCTION=true. */
+export const CONFIRM_PRODUCTION_VALUE = 'true';
+
+/** What BOOP enforces on a vendor in production, per minute and burst per second. ENV "Production Rate Limits"; API "Rate limits". */
+export const BOOP_RATE_LIMITS = {
+  authentication: { perMinute: 100, burstPerSecond: 10 },
+  apiCalls: { perMinute: 1000, burstPerSecond: 50 },
+  webSocketMessages: { perMinute: 1000, burstPerSecond: 100 },
+  userOperations: { perMinute: 50, burstPerSecond: 5 },
+} as const;
