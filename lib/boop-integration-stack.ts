@@ -1,8 +1,14 @@
 import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Alarms } from './alarms';
+import { Alerting } from './alerting';
 import { BlueGreenService } from './blue-green-service';
-import { boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
+import { BoopMetrics } from './boop-metrics';
+import { boopEnvironment, EnvironmentConfig, isProduction, SLOTS } from './config/environment-config';
+import { Dashboards } from './dashboards';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
+import { LogQueries } from './log-queries';
+import { effectiveThresholds } from './thresholds';
 
 /** The CloudFormation parameter that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
 export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
@@ -15,10 +21,14 @@ export interface BoopIntegrationStackProps extends StackProps {
 /** One environment's BOOP integration: blue/green services behind weighted routing. */
 export class BoopIntegrationStack extends Stack {
   public readonly service: BlueGreenService;
+  public readonly alerting: Alerting;
+  public readonly alarms: Alarms;
+  public readonly dashboards: Dashboards;
 
   constructor(scope: Construct, id: string, props: BoopIntegrationStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const removalPolicy = isProduction(config) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     Tags.of(this).add('boop:environment', config.envName);
 
     if (isProduction(config)) requireProductionConfirmation(this);
@@ -30,8 +40,38 @@ export class BoopIntegrationStack extends Stack {
       service: config.service,
       loadBalancer: config.loadBalancer,
       network: config.network,
-      // Production keeps its logs when the stack goes; a dev sandbox cleans up after itself.
-      removalPolicy: isProduction(config) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // Production keeps its logs and keys when the stack goes; a dev sandbox cleans up after itself.
+      removalPolicy,
+    });
+
+    const metrics = new BoopMetrics({
+      metricEnvironment: boopEnvironment(config),
+      loadBalancer: this.service.loadBalancer,
+      targetGroups: this.service.targetGroups,
+    });
+    const thresholds = effectiveThresholds(config.alarms.overrides);
+    this.alerting = new Alerting(this, 'Alerting', { envName: config.envName, targets: config.alerts, removalPolicy });
+    this.alarms = new Alarms(this, 'Alarms', {
+      envName: config.envName,
+      thresholds,
+      minimumAttempts: config.alarms.minimumAttempts,
+      metrics,
+      topics: this.alerting.topics,
+    });
+    const logGroups = SLOTS.map((slot) => this.service.logGroups[slot]);
+    const queries = new LogQueries(this, 'LogQueries', {
+      envName: config.envName,
+      logGroups,
+      // The monitoring guide's slow-authentication playbook: "Authentication taking > 3 seconds".
+      slowRequestMs: thresholds.find((row) => row.name === 'AUTH_SLOW_RESPONSE')!.threshold,
+    });
+    this.dashboards = new Dashboards(this, 'Dashboards', {
+      envName: config.envName,
+      metrics,
+      alarms: this.alarms.alarms,
+      rollbackAlarm: this.alarms.rollbackAlarm,
+      savedQueries: queries.queries,
+      logGroupNames: logGroups.map((group) => group.logGroupName),
     });
   }
 }

@@ -14,6 +14,22 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/**
+ * Who hears about each severity. MON "Alert Severity Levels": critical pages the on-call engineer
+ * (and, per MON AlertManager, goes to Slack too); high within 15 minutes by Slack + email; medium
+ * within an hour by email; low waits for the next business day on the dashboards.
+ */
+export const SEVERITY_ROUTING = {
+  critical: { pagerDuty: true, slack: true, email: true, notifyOnRecovery: true },
+  high: { pagerDuty: false, slack: true, email: true, notifyOnRecovery: true },
+  medium: { pagerDuty: false, slack: false, email: true, notifyOnRecovery: false },
+  low: { pagerDuty: false, slack: false, email: false, notifyOnRecovery: false },
+} as const satisfies Record<Severity, { pagerDuty: boolean; slack: boolean; email: boolean; notifyOnRecovery: boolean }>;
+
+/** The severities that notify someone (low is dashboards only). */
+export const NOTIFYING_SEVERITIES = SEVERITIES.filter((s) => SEVERITY_ROUTING[s].email || SEVERITY_ROUTING[s].slack || SEVERITY_ROUTING[s].pagerDuty);
+export type NotifyingSeverity = Exclude<Severity, 'low'>;
+
 /** What a threshold measures, which bounds what a configured value may be. */
 export type ThresholdUnit = 'percent' | 'milliseconds' | 'count';
 
@@ -59,7 +75,7 @@ const ONE_HOUR = { periodMinutes: 60, evaluationPeriods: 1, datapointsToAlarm: 1
 const NO_TRAFFIC_IS_NOT_A_BREACH = 'no traffic in a period says nothing about errors, so an idle slot never alarms';
 const NO_EVENTS_IS_GOOD_NEWS = 'the metric is only emitted when the event happens, so no data means none happened';
 
-export const THRESHOLDS: readonly ThresholdRow[] = [
+const ROWS = [
   {
     name: 'SERVICE_DOWN', measures: 'share of 5XX responses', threshold: 95, unit: 'percent', comparison: 'above',
     ...ONE_MINUTE, severity: 'critical', rollsGreenBack: true, scope: 'slot',
@@ -153,7 +169,7 @@ export const THRESHOLDS: readonly ThresholdRow[] = [
   {
     name: 'SLOT_UNHEALTHY', measures: 'slot health check through the ALB', threshold: 1, unit: 'count', comparison: 'below',
     periodMinutes: 1, evaluationPeriods: 3, datapointsToAlarm: 3, severity: 'high', rollsGreenBack: true, scope: 'slot',
-    missingData: 'breaching', missingDataWhy: 'the health check reports every slot every minute; silence means it cannot',
+    missingData: 'not-breaching', missingDataWhy: 'a failed check is reported as 0, so silence means the health check itself is down (UPTIME_LOW says so); rolling green back for a monitoring outage would be a false alarm',
     source: 'ENV "Health Check Endpoint" /health/boop; DESIGN section 3 (3 of 3 minutes)',
   },
   {
@@ -174,9 +190,10 @@ export const THRESHOLDS: readonly ThresholdRow[] = [
     missingData: 'not-breaching', missingDataWhy: NO_EVENTS_IS_GOOD_NEWS,
     source: 'MIG "Automatic Rollback Triggers": a rollback that did not happen must page (DESIGN "Rollback")',
   },
-];
+] as const satisfies readonly ThresholdRow[];
 
-export type ThresholdName = (typeof THRESHOLDS)[number]['name'];
+export type ThresholdName = (typeof ROWS)[number]['name'];
+export const THRESHOLDS: readonly ThresholdRow[] = ROWS;
 
 /** A rate is only judged with at least this many attempts in the period. DESIGN section 3. */
 export const DEFAULT_MINIMUM_ATTEMPTS = 10;

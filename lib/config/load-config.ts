@@ -30,6 +30,16 @@ const OPTIONAL_FIELDS = new Set([
 const FREE_FORM_FIELDS = new Set(['alarms.overrides']);
 /** Fields that are objects with fixed keys even though their default is absent. */
 const OPTIONAL_OBJECT_FIELDS: Record<string, readonly string[]> = { 'alerts.slack': ['workspaceId', 'channelId'] };
+/** Optional fields that hold text; like every field whose default is text, a -c value for them is never parsed as JSON. */
+const TEXT_FIELDS = new Set([
+  'account',
+  'region',
+  'boop.keyRotationDate',
+  'loadBalancer.certificateArn',
+  'alerts.pagerDutyIntegrationUrl',
+  'alerts.slack.workspaceId',
+  'alerts.slack.channelId',
+]);
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[], readonly envName?: string) {
@@ -129,14 +139,18 @@ function perDeployOverrides(context: Readonly<Record<string, unknown>>): Record<
       target[segment] = isPlainObject(target[segment]) ? target[segment] : {};
       target = target[segment] as Record<string, unknown>;
     }
-    target[segments[segments.length - 1]] = parseContextValue(raw);
+    target[segments[segments.length - 1]] = parseContextValue(key, raw);
   }
   return overrides;
 }
 
-/** The CLI passes -c values as strings; JSON gives numbers, booleans and lists their type. */
-function parseContextValue(raw: unknown): unknown {
+/**
+ * The CLI passes -c values as strings; JSON gives numbers, booleans and lists their type. Text fields
+ * stay as given: `-c account=012345678901` must not become the number 12345678901.
+ */
+function parseContextValue(field: string, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
+  if (TEXT_FIELDS.has(field) || typeof defaultAt(field) === 'string') return raw;
   try {
     return JSON.parse(raw);
   } catch {
@@ -170,6 +184,13 @@ function applyOverrides(base: unknown, overrides: unknown, origin: string, probl
     result[key] = descends ? applyOverrides(current ?? {}, value, origin, problems, field) : value;
   }
   return result;
+}
+
+/** The dev default at a dotted field path (both environments' defaults have the same shape). */
+function defaultAt(field: string): unknown {
+  let value: unknown = ENVIRONMENT_DEFAULTS[DEFAULT_ENVIRONMENT];
+  for (const segment of field.split('.')) value = isPlainObject(value) ? value[segment] : undefined;
+  return value;
 }
 
 function optionalChildren(fieldPath: string): string[] {

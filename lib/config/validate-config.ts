@@ -103,7 +103,12 @@ export function validateConfig(config: EnvironmentConfig): string[] {
     const allowed = FARGATE_MEMORY_BY_CPU[service.cpu];
     if (!allowed) problems.push(`service.cpu: Fargate allows ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')} CPU units, got ${service.cpu}`);
     else if (!allowed.includes(service.memoryMiB)) {
-      problems.push(`service.memoryMiB: Fargate with ${service.cpu} CPU units allows ${allowed[0]}..${allowed[allowed.length - 1]} MiB in steps of ${allowed.length > 1 ? allowed[1] - allowed[0] : 0}, got ${service.memoryMiB}`);
+      // 256 CPU units allow 512, 1024 and 2048 MiB, which is not a range in steps; list such sizes one by one.
+      const step = allowed[1] - allowed[0];
+      const sizes = allowed.length > 3 && allowed.every((m, i) => i === 0 || m - allowed[i - 1] === step)
+        ? `${allowed[0]}..${allowed[allowed.length - 1]} MiB in steps of ${step}`
+        : `${allowed.join(', ')} MiB`;
+      problems.push(`service.memoryMiB: Fargate with ${service.cpu} CPU units allows ${sizes}, got ${service.memoryMiB}`);
     }
   }
   check.integer('service.containerPort', service.containerPort, 1, 65535);
