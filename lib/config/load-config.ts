@@ -41,6 +41,11 @@ const TEXT_FIELDS = new Set([
   'alerts.slack.channelId',
 ]);
 
+/** Every optional field as a dotted path, objects expanded to their fields (for documentation checks). */
+export function optionalFieldPaths(): string[] {
+  return [...OPTIONAL_FIELDS].flatMap((field) => (OPTIONAL_OBJECT_FIELDS[field] ?? ['']).map((child) => (child ? `${field}.${child}` : field)));
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[], readonly envName?: string) {
     super(formatProblems(problems, envName));

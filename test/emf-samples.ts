@@ -1,0 +1,43 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../lambda/shared/contract';
+
+/** A fixed moment so the sample lines are stable and the README can quote them. */
+export const SAMPLE_TIME = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+/** Example values per metric, as a service would emit them in one minute. */
+const SAMPLE_VALUES: Record<keyof typeof INTEGRATION_METRICS, number> = {
+  AuthAttempts: 1, AuthFailures: 0, AuthLatency: 840,
+  PaymentAttempts: 1, PaymentFailures: 0, PaymentLatency: 620, PaymentValue: 1250, ConsecutivePaymentFailures: 0,
+  WebSocketConnections: 4, WebSocketFailures: 0, WebSocketAbnormalClosures: 0,
+  BoopApiRequests: 1, BoopApiErrors: 0, BoopApiTimeouts: 0, BoopApiRateLimited: 0,
+  ActiveUsers: 37,
+};
+
+/**
+ * One EMF line per metric family, written by Powertools Metrics exactly as an integration
+ * service would (Environment from BOOP_ENV, Slot from BOOP_SLOT).
+ */
+export function emfSampleLines(environment: string, slot: string): Record<keyof typeof INTEGRATION_METRIC_FAMILIES, string> {
+  const lines: Record<string, string> = {};
+  const write = process.stdout.write;
+  const originalNow = Date.now;
+  Date.now = () => SAMPLE_TIME;
+  try {
+    for (const [family, names] of Object.entries(INTEGRATION_METRIC_FAMILIES)) {
+      let captured = '';
+      process.stdout.write = ((chunk: string) => { captured += chunk; return true; }) as typeof process.stdout.write;
+      const metrics = new Metrics({ namespace: NAMESPACES.integration, serviceName: 'boop-integration' });
+      // Powertools adds a "service" dimension by default; the contract has exactly Environment and Slot.
+      metrics.clearDefaultDimensions();
+      metrics.addDimensions({ [DIMENSIONS.environment]: environment, [DIMENSIONS.slot]: slot });
+      for (const name of names) metrics.addMetric(name, INTEGRATION_METRICS[name].unit, SAMPLE_VALUES[name]);
+      metrics.publishStoredMetrics();
+      process.stdout.write = write;
+      lines[family] = captured.trim();
+    }
+  } finally {
+    process.stdout.write = write;
+    Date.now = originalNow;
+  }
+  return lines as Record<keyof typeof INTEGRATION_METRIC_FAMILIES, string>;
+}
