@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { IntegrationMetricName } from '../lambda/shared/contract';
+import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../lambda/shared/contract';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from './config/environment-config';
 import { NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
@@ -100,13 +100,14 @@ export function slotsJudged(row: ThresholdRow): (Slot | undefined)[] {
 
 /**
  * Attempts a period needs before a rate or percentile is judged. With a single datapoint to alarm,
- * one bad event alone must never breach: a share above t % needs more than 100/t attempts, and a
- * p95 needs over 20 samples before one slow request is outside its top 5 %. Rows judged over
- * several consecutive periods already shrug off one event, so the configured minimum holds.
+ * one bad event alone must never breach: a share above t % needs at least 100/t attempts, a success
+ * share below t % at least 100/(100 - t) (one failure costs 100/n points), and a p95 needs over 20
+ * samples before one slow request is outside its top 5 %. Rows judged over several consecutive
+ * periods already shrug off one event, so the configured minimum holds.
  */
 export function minimumAttemptsFor(row: ThresholdRow, configured: number): number {
   if (row.datapointsToAlarm > 1) return configured;
-  if (row.unit === 'percent' && row.comparison !== 'below') return Math.max(configured, Math.ceil(100 / row.threshold));
+  if (row.unit === 'percent') return Math.max(configured, Math.ceil(100 / (row.comparison === 'below' ? 100 - row.threshold : row.threshold)));
   if (row.unit === 'milliseconds') return Math.max(configured, Math.floor(100 / (100 - LATENCY_PERCENTILE)) + 1);
   return configured;
 }
@@ -167,23 +168,35 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   },
   WEBSOCKET_ABNORMAL_CLOSURE: (c) => c.props.metrics.integration('WebSocketAbnormalClosures', requireSlot(c), { statistic: 'Sum', period: c.period }),
   BOOP_RATE_LIMITED: (c) => c.props.metrics.integration('BoopApiRateLimited', requireSlot(c), { statistic: 'Sum', period: c.period }),
-  UPTIME_LOW: (c) => new cloudwatch.MathExpression({
-    label: 'BOOP health-check success (%)',
-    expression: '100 * healthy',
-    usingMetrics: { healthy: c.props.metrics.healthCheck('BoopHealthy', { statistic: 'Average', period: c.period }) },
-    period: c.period,
-  }),
+  UPTIME_LOW: (c) => {
+    // Checks passed out of checks expected: a check that never reported counts as failed.
+    const expected = c.row.periodMinutes / HEALTH_CHECK_INTERVAL_MINUTES;
+    return new cloudwatch.MathExpression({
+      label: 'BOOP health checks passed (%)',
+      expression: `IF(passed >= ${expected}, 100, 100 * passed / ${expected})`,
+      usingMetrics: { passed: c.props.metrics.healthCheck('BoopHealthy', { statistic: 'Sum', period: c.period }) },
+      period: c.period,
+    });
+  },
   SLOT_UNHEALTHY: (c) => c.props.metrics.healthCheck('SlotHealthy', { statistic: 'Minimum', period: c.period }, requireSlot(c)),
   PRIMARY_KEY_REJECTED: (c) => c.props.metrics.healthCheck('KeyFallbacks', { statistic: 'Sum', period: c.period }),
   KEY_ROTATION_UNREADY: (c) => c.props.metrics.healthCheck('KeyRotationUnready', { statistic: 'Maximum', period: c.period }),
   ROLLBACK_FAILED: (c) => c.props.metrics.traffic('ControllerErrors', { statistic: 'Sum', period: c.period }),
 };
 
-/** Share of requests answered 5XX, of one slot or of all traffic. */
+/**
+ * Share of requests answered 5XX, of one slot or of all traffic. A slot with no registered target
+ * gets no requests counted at all (the ALB rejects them before choosing it); SLOT_UNHEALTHY catches that.
+ */
 function serverErrorShare(c: RowContext): cloudwatch.IMetric {
   const m = c.props.metrics;
   const errors = c.slot ? m.slotServerErrors(c.slot, c.period) : m.allServerErrors(c.period);
-  const attempts = c.slot ? m.slotRequests(c.slot, c.period) : m.allRequests(c.period);
+  const attempts = c.slot ? m.slotRequests(c.slot, c.period) : new cloudwatch.MathExpression({
+    label: 'requests, including those rejected before a target',
+    expression: 'requests + FILL(rejected, 0)',
+    usingMetrics: { requests: m.allRequests(c.period), rejected: m.rejectedBeforeTarget(c.period) },
+    period: c.period,
+  });
   const sum = Object.keys(errors).map((k) => `FILL(${k}, 0)`).join(' + ');
   return guarded(c, '5XX share (%)', `100 * (${sum}) / attempts`, { ...errors, attempts }, 0);
 }

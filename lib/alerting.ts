@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -37,7 +37,13 @@ export class Alerting extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     // CloudWatch publishes alarm notifications itself, so it needs the key (the AWS-managed SNS key cannot grant that).
-    this.key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      // Only this account's alarms, not CloudWatch acting for anyone else.
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
 
     const topics = {} as Record<NotifyingSeverity, sns.Topic>;
     for (const severity of NOTIFYING_SEVERITIES as NotifyingSeverity[]) {

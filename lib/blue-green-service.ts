@@ -69,7 +69,7 @@ export class BlueGreenService extends Construct {
 
     this.vpc = this.createVpc(props.network, removalPolicy);
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    this.loadBalancer = this.createLoadBalancer(props.loadBalancer, removalPolicy);
+    this.loadBalancer = this.createLoadBalancer(props.loadBalancer);
 
     const services: Partial<Record<Slot, ecs.FargateService>> = {};
     const targetGroups: Partial<Record<Slot, elbv2.ApplicationTargetGroup>> = {};
@@ -114,7 +114,7 @@ export class BlueGreenService extends Construct {
     });
   }
 
-  private createLoadBalancer(config: LoadBalancerConfig, removalPolicy: RemovalPolicy): elbv2.ApplicationLoadBalancer {
+  private createLoadBalancer(config: LoadBalancerConfig): elbv2.ApplicationLoadBalancer {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // ALB access logs can only be delivered to SSE-S3 buckets.
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -122,8 +122,8 @@ export class BlueGreenService extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(config.accessLogRetentionDays) }],
-      removalPolicy,
-      autoDeleteObjects: false,
+      // Access logs are audit data and a non-empty bucket cannot be deleted anyway: it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -164,7 +164,7 @@ export class BlueGreenService extends Construct {
     }
     Validations.of(taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); API keys are passed as ECS secrets from SSM SecureString parameters.',
+      reason: 'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); secrets never go here: BOOP API keys are to reach the task as ECS secrets from SSM SecureString parameters (DESIGN "API keys").',
     });
     return new ecs.FargateService(this, `${title(slot)}Service`, {
       cluster: this.cluster,
@@ -209,7 +209,8 @@ export class BlueGreenService extends Construct {
       port: HTTPS_PORT,
       protocol: elbv2.ApplicationProtocol.HTTPS,
       certificates: [elbv2.ListenerCertificate.fromArn(config.certificateArn)],
-      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      // TLS 1.2 and 1.3 with hybrid post-quantum key exchange: what cdk.json's usePostQuantumTlsPolicy recommends.
+      sslPolicy: elbv2.SslPolicy.TLS13_12_PQ,
       defaultAction,
     });
     setResponseHeaders(listener, true);

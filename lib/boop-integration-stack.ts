@@ -24,10 +24,13 @@ export class BoopIntegrationStack extends Stack {
   public readonly alerting: Alerting;
   public readonly alarms: Alarms;
   public readonly dashboards: Dashboards;
+  /** network.availabilityZones of a pinned stack; see `availabilityZones`. */
+  private readonly configuredZones?: readonly string[];
 
   constructor(scope: Construct, id: string, props: BoopIntegrationStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.configuredZones = config.network.availabilityZones;
     const removalPolicy = isProduction(config) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     Tags.of(this).add('boop:environment', config.envName);
 
@@ -73,6 +76,14 @@ export class BoopIntegrationStack extends Stack {
       savedQueries: queries.queries,
       logGroupNames: logGroups.map((group) => group.logGroupName),
     });
+  }
+
+  /**
+   * A stack pinned to an account and region looks its zones up, which needs credentials (and the
+   * VPC reads them even when given its zones). The config names the zones instead, so synth stays offline.
+   */
+  get availabilityZones(): string[] {
+    return this.configuredZones ? [...this.configuredZones] : super.availabilityZones;
   }
 }
 

@@ -75,6 +75,14 @@ export class BoopMetrics {
     return this.props.loadBalancer.metrics.requestCount({ period, statistic: 'Sum' });
   }
 
+  /**
+   * Requests the ALB answered 503 before it could choose a target (no registered targets): its
+   * RequestCount leaves them out, so a share of all traffic must add them back.
+   */
+  rejectedBeforeTarget(period: Duration): cloudwatch.Metric {
+    return this.props.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_503_COUNT, { period, statistic: 'Sum' });
+  }
+
   /** All 5XX answers, from the targets and from the ALB itself. */
   allServerErrors(period: Duration): Record<string, cloudwatch.IMetric> {
     const metrics = this.props.loadBalancer.metrics;

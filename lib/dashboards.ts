@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { HEALTH_CHECK_INTERVAL_MINUTES } from '../lambda/shared/contract';
 import { BoopAlarm } from './alarms';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from './config/environment-config';
@@ -13,6 +14,7 @@ const FULL_WIDTH = 24;
 const HALF_WIDTH = 12;
 const THIRD_WIDTH = 8;
 const HEIGHT = 6;
+const UPTIME_WINDOW = Duration.days(7);
 /** Slot colours, the same on every graph. */
 const SLOT_COLOR: Readonly<Record<Slot, string>> = { blue: cloudwatch.Color.BLUE, green: cloudwatch.Color.GREEN };
 
@@ -69,12 +71,7 @@ export class Dashboards extends Construct {
           }),
           new cloudwatch.SingleValueWidget({
             title: 'Uptime (7 days)',
-            metrics: [new cloudwatch.MathExpression({
-              label: 'BOOP health checks passed (%)',
-              expression: '100 * healthy',
-              usingMetrics: { healthy: m.healthCheck('BoopHealthy', { statistic: 'Average', period: Duration.days(7) }) },
-              period: Duration.days(7),
-            })],
+            metrics: [uptime(m, UPTIME_WINDOW)],
             start: '-P7D', setPeriodToTimeRange: true, width: THIRD_WIDTH, height: HEIGHT,
           }),
           greenShareWidget(m, THIRD_WIDTH),
@@ -170,6 +167,17 @@ export class Dashboards extends Construct {
       ],
     });
   }
+}
+
+/** BOOP health checks passed out of checks expected over the window; a check that never reported counts as failed. */
+function uptime(m: BoopMetrics, window: Duration) {
+  const expected = window.toMinutes() / HEALTH_CHECK_INTERVAL_MINUTES;
+  return new cloudwatch.MathExpression({
+    label: 'BOOP health checks passed (%)',
+    expression: `IF(passed >= ${expected}, 100, 100 * passed / ${expected})`,
+    usingMetrics: { passed: m.healthCheck('BoopHealthy', { statistic: 'Sum', period: window }) },
+    period: window,
+  });
 }
 
 function successRate(m: BoopMetrics, slot: Slot, attemptsName: 'AuthAttempts' | 'PaymentAttempts', failuresName: 'AuthFailures' | 'PaymentFailures') {

@@ -1,10 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Template } from 'aws-cdk-lib/assertions';
 import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../lambda/shared/contract';
 import { SLOTS } from '../lib/config/environment-config';
 import { emfSampleLines } from './emf-samples';
-import { buildStack } from './stacks';
+import { build } from './support/monitoring';
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -36,7 +35,7 @@ describe('the metric contract as real EMF', () => {
 });
 
 describe('alarms read exactly what the service writes', () => {
-  const template = Template.fromStack(buildStack('prod'));
+  const { template } = build('prod');
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
   // Every Boop/Integration metric any alarm reads: name and dimensions.
   const read = alarms.flatMap((alarm) => (alarm.Properties.Metrics ?? [])

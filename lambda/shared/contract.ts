@@ -64,6 +64,9 @@ export const INTEGRATION_METRIC_FAMILIES = {
   users: ['ActiveUsers'],
 } as const satisfies Record<string, readonly (keyof typeof INTEGRATION_METRICS)[]>;
 
+/** The health check runs this often; uptime counts a check that did not report as failed. */
+export const HEALTH_CHECK_INTERVAL_MINUTES = 1;
+
 /** Boop/HealthCheck: one data point per check per minute; a failed check is a 0, never a gap. */
 export const HEALTH_CHECK_METRICS = {
   BoopHealthy: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: '1 when BOOP GET /health answered ok, else 0' },

@@ -97,7 +97,7 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
     merged = applyOverrides(merged, readConfigFile(configFile, sources.cwd ?? process.cwd(), problems), `config file ${String(configFile)}`, problems);
   }
 
-  merged = applyOverrides(merged, perDeployOverrides(context), '-c', problems);
+  merged = applyOverrides(merged, perDeployOverrides(context, problems), '-c', problems);
 
   const config = { ...(merged as EnvironmentConfig), envName };
   problems.push(...validateConfig(config));
@@ -132,13 +132,20 @@ function readConfigFile(file: unknown, cwd: string, problems: string[]): unknown
   }
 }
 
-/** `-c service.images.green=repo:tag` style values: any context key whose first segment is a config section. */
-function perDeployOverrides(context: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const sections = Object.keys(ENVIRONMENT_DEFAULTS[DEFAULT_ENVIRONMENT]).concat('account', 'region');
+/**
+ * `-c service.images.green=repo:tag` style values: any context key whose first segment is a config
+ * section. A dotted key whose first segment is one typo away from a section is a problem, not ignored.
+ */
+function perDeployOverrides(context: Readonly<Record<string, unknown>>, problems: string[]): Record<string, unknown> {
+  const sections = Object.keys(ENVIRONMENT_DEFAULTS[DEFAULT_ENVIRONMENT]).filter((s) => s !== 'envName').concat('account', 'region');
   const overrides: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(context)) {
     const segments = key.split('.');
-    if (!sections.includes(segments[0]) || segments[0] === 'envName') continue;
+    if (!sections.includes(segments[0])) {
+      const near = segments.length > 1 ? sections.find((section) => editDistance(section, segments[0]) <= 2) : undefined;
+      if (near) problems.push(`-c ${key}: unknown field; did you mean ${[near, ...segments.slice(1)].join('.')}?`);
+      continue;
+    }
     let target = overrides;
     for (const segment of segments.slice(0, -1)) {
       target[segment] = isPlainObject(target[segment]) ? target[segment] : {};
@@ -201,6 +208,19 @@ function defaultAt(field: string): unknown {
 function optionalChildren(fieldPath: string): string[] {
   const prefix = fieldPath ? `${fieldPath}.` : '';
   return [...OPTIONAL_FIELDS].filter((f) => f.startsWith(prefix) && !f.slice(prefix.length).includes('.')).map((f) => f.slice(prefix.length));
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

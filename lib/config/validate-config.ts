@@ -1,3 +1,4 @@
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
 import { THRESHOLDS, ThresholdRow } from '../thresholds';
 import { boopEnvironment, EnvironmentConfig, isProduction, SLOTS } from './environment-config';
@@ -38,7 +39,10 @@ export function validateConfig(config: EnvironmentConfig): string[] {
   // Where the stack goes.
   const { account, region } = config;
   if (account !== undefined) check.matches('account', account, ACCOUNT, 'a 12-digit AWS account id');
-  if (region !== undefined) check.matches('region', region, REGION, 'an AWS region such as eu-west-1');
+  // The stack's mappings (ALB log delivery) are keyed by the regions aws-cdk-lib knows; any other would fail synth with a stack trace.
+  if (region !== undefined && check.matches('region', region, REGION, 'an AWS region such as eu-west-1') && !RegionInfo.regions.some((r) => r.name === region)) {
+    problems.push(`region: "${region}" is not an AWS region this aws-cdk-lib version knows; check the spelling`);
+  }
   if ((account === undefined) !== (region === undefined)) {
     problems.push('account and region: set both to pin the stack to one account, or neither to keep it environment-agnostic');
   }
@@ -52,7 +56,7 @@ export function validateConfig(config: EnvironmentConfig): string[] {
     } else if (region === undefined) {
       problems.push('network.availabilityZones: only used with account and region; remove it or set both');
     } else if (typeof region === 'string') {
-      for (const zone of zones.filter((z) => !z.startsWith(region))) problems.push(`network.availabilityZones: "${zone}" is not in region ${region}`);
+      for (const zone of zones.filter((z) => !new RegExp(`^${region}[a-z]$`).test(z))) problems.push(`network.availabilityZones: "${zone}" is not a zone of region ${region} (such as ${region}a)`);
     }
   }
   check.integer('network.natGateways', config.network?.natGateways, 1, 2, 'the tasks need at least one NAT gateway to reach BOOP; more than one per zone adds nothing');
@@ -138,7 +142,7 @@ export function validateConfig(config: EnvironmentConfig): string[] {
     else if (typeof region === 'string' && match[1] !== region) problems.push(`loadBalancer.certificateArn: the certificate is in ${match[1]} but the stack is in ${region}; an ALB needs a certificate from its own region`);
     else if (typeof account === 'string' && match[2] !== account) problems.push(`loadBalancer.certificateArn: the certificate belongs to account ${match[2]} but the stack is in ${account}`);
   }
-  check.oneOf('loadBalancer.accessLogRetentionDays', lb.accessLogRetentionDays, undefined, 1, 3650);
+  check.integer('loadBalancer.accessLogRetentionDays', lb.accessLogRetentionDays, 1, 3650);
   check.boolean('loadBalancer.wafEnabled', lb.wafEnabled);
   check.integer('loadBalancer.wafRateLimitPerMinute', lb.wafRateLimitPerMinute, 10, 2_000_000_000, 'WAF rate rules count at least 10 requests');
   if (check.string('loadBalancer.wafRateLimitPath', lb.wafRateLimitPath) && !lb.wafRateLimitPath.startsWith('/')) {
@@ -242,8 +246,7 @@ class Checker {
     return ok;
   }
 
-  oneOf(field: string, value: unknown, allowed?: readonly number[], min = 0, max = 0): boolean {
-    if (allowed === undefined) return this.integer(field, value, min, max);
+  oneOf(field: string, value: unknown, allowed: readonly number[]): boolean {
     if (typeof value === 'number' && allowed.includes(value)) return true;
     this.problems.push(`${field}: must be one of ${allowed.join(', ')}, got ${show(value)}`);
     return false;

@@ -1,0 +1,461 @@
+/**
+ * BlueGreenService, through the real app entry (`createApp` with cdk.json's context, as `cdk synth`
+ * builds it). Each environment is synthesized once per file; expected values come from the loaded
+ * configuration and the constants in lib/, never from copies.
+ */
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { createApp } from '../lib/app';
+import { SAFE_WEIGHTS, SLOT_HEADER } from '../lib/blue-green-service';
+import { CONFIRM_PRODUCTION_PARAMETER } from '../lib/boop-integration-stack';
+import { EnvironmentConfig, Slot, SLOTS } from '../lib/config/environment-config';
+import { loadConfig } from '../lib/config/load-config';
+import {
+  BOOP_CLIENT_DEFAULTS,
+  BOOP_ROUTE_RATE_LIMIT,
+  CONFIRM_PRODUCTION_VALUE,
+  SECURITY_HEADERS,
+  SLOT_HEALTH_CHECK_PATH,
+} from '../lib/guides';
+import { appContext, Json, prodExampleContext } from './support/context';
+
+/** Protocol facts, not configuration. */
+const HTTPS_PORT = 443;
+const HTTP_PORT = 80;
+
+/** The listener attribute each security header of the environment guide is set with. */
+const HEADER_ATTRIBUTES: Record<keyof typeof SECURITY_HEADERS, string> = {
+  strictTransportSecurity: 'routing.http.response.strict_transport_security.header_value',
+  xContentTypeOptions: 'routing.http.response.x_content_type_options.header_value',
+  xFrameOptions: 'routing.http.response.x_frame_options.header_value',
+};
+
+type Resource = { Type: string; Properties: Json; DependsOn?: string | string[] };
+
+interface Built {
+  readonly app: App;
+  readonly stack: ReturnType<typeof createApp>['stack'];
+  readonly template: Template;
+  readonly config: EnvironmentConfig;
+  readonly resources: Record<string, Resource>;
+}
+
+function build(context: Json): Built {
+  const config = loadConfig({ context });
+  const { app, stack } = createApp({ context });
+  const template = Template.fromStack(stack);
+  return { app, stack, template, config, resources: template.toJSON().Resources };
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function ofType(built: Built, type: string): Array<[string, Resource]> {
+  return Object.entries(built.resources).filter(([, r]) => r.Type === type);
+}
+
+function targetGroupId(built: Built, slot: Slot): string {
+  return logicalId(built.stack, built.stack.service.targetGroups[slot]);
+}
+
+function containerOf(built: Built, slot: Slot): Json {
+  const taskDefinitions = ofType(built, 'AWS::ECS::TaskDefinition').map(([, r]) => (r.Properties.ContainerDefinitions as Json[])[0]);
+  const container = taskDefinitions.find((c) => (c.Environment as Array<{ Name: string; Value: string }>).some((e) => e.Name === 'BOOP_SLOT' && e.Value === slot));
+  expect(container).toBeDefined();
+  return container!;
+}
+
+function environmentOf(container: Json): Record<string, string> {
+  return Object.fromEntries((container.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+}
+
+/** The environment guide's BOOP_* variables, each from the configuration the stack was built with. */
+function expectedEnvironment(config: EnvironmentConfig, slot: Slot, boopEnv: string): Record<string, string> {
+  return {
+    BOOP_ENV: boopEnv,
+    BOOP_SLOT: slot,
+    BOOP_BASE_URL: config.boop.baseUrl,
+    BOOP_WS_ENDPOINT: config.boop.wsEndpoint,
+    BOOP_VENDOR_ID: config.boop.vendorId,
+    BOOP_ENFORCE_HTTPS: String(config.boop.enforceHttps),
+    BOOP_API_TIMEOUT: String(config.boop.apiTimeoutMs),
+    BOOP_WS_HEARTBEAT_INTERVAL: String(config.boop.wsHeartbeatIntervalMs),
+    BOOP_MAX_RETRIES: String(config.boop.maxRetries),
+    BOOP_CONNECTION_POOL_SIZE: String(config.boop.connectionPoolSize),
+    BOOP_CACHE_TTL: String(config.boop.cacheTtlSeconds),
+    BOOP_BATCH_SIZE: String(config.boop.batchSize),
+  };
+}
+
+/** A Fn::Join of plain strings and pseudo parameters, resolved with the values of one region. */
+function joined(value: unknown, pseudo: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const v = value as Json;
+  if (v.Ref) return pseudo[v.Ref as string] ?? `<${v.Ref as string}>`;
+  const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+  return parts.map((p) => joined(p, pseudo)).join(separator);
+}
+
+let dev: Built;
+let prod: Built;
+/** Pinned to an account and region, without WAF, with a changed BOOP client setting. */
+let pinned: Built;
+const PINNED_REGION = 'eu-west-1';
+const PINNED_ZONES = [`${PINNED_REGION}a`, `${PINNED_REGION}b`];
+
+beforeAll(() => {
+  dev = build(appContext());
+  prod = build(prodExampleContext());
+  pinned = build(prodExampleContext({
+    account: '111122223333',
+    region: PINNED_REGION,
+    'network.availabilityZones': JSON.stringify(PINNED_ZONES),
+    'loadBalancer.wafEnabled': 'false',
+    'boop.maxRetries': String(BOOP_CLIENT_DEFAULTS.maxRetries + 2),
+  }));
+});
+
+describe('network and cluster', () => {
+  test.each(['dev', 'prod'])('%s: one VPC over two zones from Fn::GetAZs, no lookups', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    built.template.resourceCountIs('AWS::EC2::VPC', 1);
+    const zones = new Set(ofType(built, 'AWS::EC2::Subnet').map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone)));
+    expect([...zones].sort()).toEqual([0, 1].map((i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })).sort());
+    // Synth needed no context lookups (it runs offline, without credentials).
+    expect(built.app.synth().manifest.missing ?? []).toEqual([]);
+  });
+
+  test('a pinned config (account, region, availabilityZones) uses the given zones, still without lookups', () => {
+    expect(pinned.stack.region).toBe(PINNED_REGION);
+    const zones = new Set(ofType(pinned, 'AWS::EC2::Subnet').map(([, r]) => r.Properties.AvailabilityZone));
+    expect([...zones].sort()).toEqual(pinned.config.network.availabilityZones);
+    expect(pinned.app.synth().manifest.missing ?? []).toEqual([]);
+  });
+
+  test.each(['dev', 'prod'])('%s: the ECS cluster has Container Insights on', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    built.template.resourceCountIs('AWS::ECS::Cluster', 1);
+    built.template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: Match.arrayWith([{ Name: 'containerInsights', Value: 'enabled' }]),
+    });
+  });
+});
+
+describe('the two slot services', () => {
+  test.each(['dev', 'prod'])('%s: exactly two Fargate services, each with the rollback circuit breaker and full capacity during deploys', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const services = ofType(built, 'AWS::ECS::Service');
+    expect(services).toHaveLength(SLOTS.length);
+    for (const [, service] of services) {
+      expect(service.Properties).toMatchObject({
+        LaunchType: 'FARGATE',
+        DesiredCount: built.config.service.desiredCount,
+        DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100 },
+        NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+      });
+    }
+  });
+
+  test.each(['dev', 'prod'])('%s: each slot runs its own configured image with the configured size', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const pseudo = { 'AWS::URLSuffix': 'amazonaws.com' };
+    for (const slot of SLOTS) {
+      expect(joined(containerOf(built, slot).Image, pseudo)).toBe(built.config.service.images[slot]);
+    }
+    built.template.allResourcesProperties('AWS::ECS::TaskDefinition', {
+      Cpu: String(built.config.service.cpu),
+      Memory: String(built.config.service.memoryMiB),
+      RequiresCompatibilities: ['FARGATE'],
+    });
+  });
+
+  test.each(['dev', 'prod'])('%s: one target group per slot, health-checked on the slot health path', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const groups = ofType(built, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups.map(([id]) => id).sort()).toEqual(SLOTS.map((slot) => targetGroupId(built, slot)).sort());
+    for (const [, group] of groups) {
+      expect(group.Properties).toMatchObject({
+        HealthCheckPath: SLOT_HEALTH_CHECK_PATH,
+        Port: built.config.service.containerPort,
+        TargetType: 'ip',
+      });
+    }
+    // Each service registers with its own slot's group.
+    for (const slot of SLOTS) {
+      const service = built.resources[logicalId(built.stack, built.stack.service.services[slot])];
+      expect(service.Properties.LoadBalancers).toEqual([expect.objectContaining({ TargetGroupArn: { Ref: targetGroupId(built, slot) } })]);
+    }
+  });
+
+  test.each([['dev', 'development'], ['prod', 'production']])('%s: the container environment has every BOOP_* variable from the config, BOOP_ENV=%s', (name, boopEnv) => {
+    const built = name === 'dev' ? dev : prod;
+    for (const slot of SLOTS) {
+      const env = environmentOf(containerOf(built, slot));
+      expect(env).toEqual(expectedEnvironment(built.config, slot, boopEnv));
+      // Neither environment overrides the guide's client settings, so they arrive as the guide says.
+      expect(env.BOOP_API_TIMEOUT).toBe(String(BOOP_CLIENT_DEFAULTS.apiTimeoutMs));
+      expect(env.BOOP_WS_HEARTBEAT_INTERVAL).toBe(String(BOOP_CLIENT_DEFAULTS.wsHeartbeatIntervalMs));
+      expect(env.BOOP_ENFORCE_HTTPS).toBe(String(BOOP_CLIENT_DEFAULTS.enforceHttps));
+    }
+  });
+
+  test('a changed BOOP client setting reaches the containers', () => {
+    expect(pinned.config.boop.maxRetries).not.toBe(BOOP_CLIENT_DEFAULTS.maxRetries);
+    for (const slot of SLOTS) {
+      expect(environmentOf(containerOf(pinned, slot)).BOOP_MAX_RETRIES).toBe(String(pinned.config.boop.maxRetries));
+    }
+  });
+
+  test.each(['dev', 'prod'])('%s: no API key sits in the template\'s plain container environment', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    for (const slot of SLOTS) {
+      const env = environmentOf(containerOf(built, slot));
+      expect(Object.keys(env).filter((key) => /API_KEY/.test(key))).toEqual([]);
+      expect(Object.values(env).filter((value) => /^sk_/.test(value))).toEqual([]);
+    }
+  });
+
+  test.each(['dev', 'prod'])('%s: each slot logs with awslogs to its own log group, kept as configured', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const groups = SLOTS.map((slot) => {
+      const logging = containerOf(built, slot).LogConfiguration as { LogDriver: string; Options: Record<string, unknown> };
+      expect(logging.LogDriver).toBe('awslogs');
+      expect(logging.Options['awslogs-stream-prefix']).toBe(slot);
+      const ref = (logging.Options['awslogs-group'] as { Ref: string }).Ref;
+      expect(ref).toBe(logicalId(built.stack, built.stack.service.logGroups[slot]));
+      expect(built.resources[ref].Type).toBe('AWS::Logs::LogGroup');
+      expect(built.resources[ref].Properties.RetentionInDays).toBe(built.config.service.logRetentionDays);
+      return ref;
+    });
+    expect(new Set(groups).size).toBe(SLOTS.length);
+  });
+
+  test.each(['dev', 'prod'])('%s: a task accepts traffic only from the load balancer, on the container port', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const albSecurityGroups = (built.resources[logicalId(built.stack, built.stack.service.loadBalancer)].Properties.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)
+      .map((g) => g['Fn::GetAtt'][0]);
+    for (const slot of SLOTS) {
+      const serviceSecurityGroups = ((built.resources[logicalId(built.stack, built.stack.service.services[slot])].Properties.NetworkConfiguration as Json)
+        .AwsvpcConfiguration as { SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }> }).SecurityGroups.map((g) => g['Fn::GetAtt'][0]);
+      const ingress = ofType(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => serviceSecurityGroups.includes((r.Properties.GroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]));
+      expect(ingress.length).toBeGreaterThan(0);
+      for (const [, rule] of ingress) {
+        expect(albSecurityGroups).toContain((rule.Properties.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
+        expect(rule.Properties).toMatchObject({ FromPort: built.config.service.containerPort, ToPort: built.config.service.containerPort });
+      }
+      for (const sg of serviceSecurityGroups) {
+        expect(built.resources[sg].Properties.SecurityGroupIngress ?? []).toEqual([]);
+      }
+    }
+  });
+
+  test('prod: an ECR image gets pull rights on the execution role, scoped to its repository', () => {
+    for (const slot of SLOTS) {
+      const image = prod.config.service.images[slot];
+      const [registry, repositoryAndTag] = [image.slice(0, image.indexOf('/')), image.slice(image.indexOf('/') + 1)];
+      const [account, , , region] = registry.split('.');
+      const repository = repositoryAndTag.split(/[:@]/)[0];
+      const taskDefinition = prod.resources[logicalId(prod.stack, prod.stack.service.services[slot].taskDefinition)];
+      const roleId = (taskDefinition.Properties.ExecutionRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const policies = ofType(prod, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId));
+      const statements = policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+      const pull = statements.find((s) => ([] as string[]).concat(s.Action as string).includes('ecr:BatchGetImage'));
+      expect(pull).toBeDefined();
+      expect(pull!.Action).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
+      expect(joined(pull!.Resource, { 'AWS::Partition': 'aws' })).toBe(`arn:aws:ecr:${region}:${account}:repository/${repository}`);
+      // Only GetAuthorizationToken, which has no resource-level permissions, is on "*".
+      for (const s of statements.filter((s) => s.Resource === '*')) expect(s.Action).toBe('ecr:GetAuthorizationToken');
+    }
+  });
+
+  test('dev: a public-registry image is pulled as is, with no ECR rights', () => {
+    const executionRoles = SLOTS.map((slot) => {
+      const taskDefinition = dev.resources[logicalId(dev.stack, dev.stack.service.services[slot].taskDefinition)];
+      return (taskDefinition.Properties.ExecutionRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    });
+    const statements = ofType(dev, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => executionRoles.includes(r.Ref)))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('ecr:'))).toEqual([]);
+  });
+});
+
+describe('the load balancer and its listeners', () => {
+  /** The listener whose default action carries the weights. */
+  const weighted = (built: Built) => built.resources[logicalId(built.stack, built.stack.service.listener)];
+
+  test('prod: HTTPS on 443 with the recommended TLS policy and the configured certificate', () => {
+    expect(weighted(prod).Properties).toMatchObject({
+      Port: HTTPS_PORT,
+      Protocol: 'HTTPS',
+      SslPolicy: elbv2.SslPolicy.TLS13_12_PQ,
+      Certificates: [{ CertificateArn: prod.config.loadBalancer.certificateArn }],
+    });
+  });
+
+  test('prod: HTTP on 80 only redirects to HTTPS 443', () => {
+    const listeners = ofType(prod, 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listeners).toHaveLength(2);
+    const http = listeners.find(([, l]) => l.Properties.Port === HTTP_PORT);
+    expect(http).toBeDefined();
+    expect(http![1].Properties.Protocol).toBe('HTTP');
+    expect(http![1].Properties.DefaultActions).toEqual([
+      { Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' }) },
+    ]);
+    // Nothing but the redirect: no rule on the HTTP listener forwards anywhere.
+    const httpRules = ofType(prod, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(([, r]) => (r.Properties.ListenerArn as { Ref: string }).Ref === http![0]);
+    expect(httpRules).toEqual([]);
+  });
+
+  test('dev without a certificate: one plain HTTP listener and a warning saying so', () => {
+    expect(dev.config.loadBalancer.certificateArn).toBeUndefined();
+    const listeners = ofType(dev, 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listeners).toHaveLength(1);
+    expect(listeners[0][1].Properties).toMatchObject({ Port: HTTP_PORT, Protocol: 'HTTP' });
+    expect(listeners[0][1].Properties.Certificates).toBeUndefined();
+    Annotations.fromStack(dev.stack).hasWarning(`/${dev.stack.stackName}/BlueGreen`, Match.stringLikeRegexp('loadBalancer\\.certificateArn'));
+  });
+
+  test('prod with a certificate has no such warning', () => {
+    Annotations.fromStack(prod.stack).hasNoWarning('*', Match.stringLikeRegexp('loadBalancer\\.certificateArn'));
+  });
+
+  test('the design\'s safe weights: all traffic on blue', () => {
+    expect(SAFE_WEIGHTS).toEqual({ blue: 100, green: 0 });
+  });
+
+  test.each(['dev', 'prod'])('%s: the default action is a weighted forward at the safe weights, without stickiness', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const actions = weighted(built).Properties.DefaultActions as Json[];
+    expect(actions).toHaveLength(1);
+    expect(actions[0].Type).toBe('forward');
+    const forward = actions[0].ForwardConfig as { TargetGroups: Json[]; TargetGroupStickinessConfig?: { Enabled: boolean } };
+    expect(forward.TargetGroups).toEqual(expect.arrayContaining(SLOTS.map((slot) => ({ TargetGroupArn: { Ref: targetGroupId(built, slot) }, Weight: SAFE_WEIGHTS[slot] }))));
+    expect(forward.TargetGroups).toHaveLength(SLOTS.length);
+    expect(forward.TargetGroupStickinessConfig?.Enabled ?? false).toBe(false);
+  });
+
+  test.each(['dev', 'prod'])(`%s: a rule per slot on the ${SLOT_HEADER} header forwards to that slot only`, (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const listenerId = logicalId(built.stack, built.stack.service.listener);
+    const rules = ofType(built, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    expect(rules).toHaveLength(SLOTS.length);
+    for (const slot of SLOTS) {
+      const rule = rules.find(([, r]) => JSON.stringify(r.Properties.Conditions).includes(`"Values":["${slot}"]`));
+      expect(rule).toBeDefined();
+      expect(rule![1].Properties).toMatchObject({
+        ListenerArn: { Ref: listenerId },
+        Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: SLOT_HEADER, Values: [slot] } }],
+        Actions: [{ Type: 'forward', TargetGroupArn: { Ref: targetGroupId(built, slot) } }],
+      });
+    }
+  });
+
+  test('prod: the HTTPS listener sets every security header of the environment guide', () => {
+    expect(weighted(prod).Properties.ListenerAttributes).toEqual(expect.arrayContaining(
+      (Object.keys(SECURITY_HEADERS) as Array<keyof typeof SECURITY_HEADERS>).map((header) => ({ Key: HEADER_ATTRIBUTES[header], Value: SECURITY_HEADERS[header] })),
+    ));
+  });
+
+  test('dev: the plain HTTP listener sets X-Content-Type-Options and X-Frame-Options (HSTS means nothing over HTTP)', () => {
+    const attributes = weighted(dev).Properties.ListenerAttributes as Array<{ Key: string; Value: string }>;
+    expect(attributes).toEqual(expect.arrayContaining([
+      { Key: HEADER_ATTRIBUTES.xContentTypeOptions, Value: SECURITY_HEADERS.xContentTypeOptions },
+      { Key: HEADER_ATTRIBUTES.xFrameOptions, Value: SECURITY_HEADERS.xFrameOptions },
+    ]));
+    expect(attributes.map((a) => a.Key)).not.toContain(HEADER_ATTRIBUTES.strictTransportSecurity);
+  });
+
+  test.each(['dev', 'prod'])('%s: access logs go to an SSE-S3, private, TLS-only bucket the load balancer may write to', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const albId = logicalId(built.stack, built.stack.service.loadBalancer);
+    const alb = built.resources[albId];
+    const attributes = Object.fromEntries((alb.Properties.LoadBalancerAttributes as Array<{ Key: string; Value: unknown }>).map((a) => [a.Key, a.Value]));
+    expect(attributes['access_logs.s3.enabled']).toBe('true');
+    const bucketId = (attributes['access_logs.s3.bucket'] as { Ref: string }).Ref;
+    const bucket = built.resources[bucketId];
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({ Rules: [expect.objectContaining({ ExpirationInDays: built.config.loadBalancer.accessLogRetentionDays, Status: 'Enabled' })] });
+
+    const [policyId, policy] = ofType(built, 'AWS::S3::BucketPolicy').find(([, p]) => (p.Properties.Bucket as { Ref: string }).Ref === bucketId)!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Json[] }).Statement;
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({
+      Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    })]));
+    // The load balancer's log delivery may put objects under the configured prefix.
+    const prefix = attributes['access_logs.s3.prefix'] as string;
+    const put = statements.find((s) => s.Effect === 'Allow' && s.Action === 's3:PutObject');
+    expect(put).toBeDefined();
+    expect(JSON.stringify(put!.Resource)).toContain(`/${prefix}/AWSLogs/`);
+    // The ALB checks it may write when the attribute is set, so the policy must exist first.
+    expect(([] as string[]).concat(alb.DependsOn ?? [])).toContain(policyId);
+  });
+});
+
+describe('the WAF web ACL', () => {
+  test.each(['dev', 'prod'])('%s: a per-IP rate rule on the BOOP routes and AWS\'s common rule set, attached to the load balancer', (name) => {
+    const built = name === 'dev' ? dev : prod;
+    const acls = ofType(built, 'AWS::WAFv2::WebACL');
+    expect(acls).toHaveLength(1);
+    const [aclId, acl] = acls[0];
+    expect(acl.Properties.Scope).toBe('REGIONAL');
+    const rules = acl.Properties.Rules as Json[];
+    const rate = rules.find((r) => (r.Statement as Json).RateBasedStatement);
+    expect(rate).toBeDefined();
+    expect(rate!.Action).toHaveProperty('Block');
+    expect((rate!.Statement as Json).RateBasedStatement).toEqual({
+      Limit: BOOP_ROUTE_RATE_LIMIT.requestsPerMinute,
+      // The guide's limiter counts per minute (windowMs: 60 * 1000).
+      EvaluationWindowSec: 60,
+      AggregateKeyType: 'IP',
+      ScopeDownStatement: {
+        ByteMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          PositionalConstraint: 'STARTS_WITH',
+          SearchString: BOOP_ROUTE_RATE_LIMIT.path,
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
+    });
+    expect(rules).toEqual(expect.arrayContaining([expect.objectContaining({
+      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+    })]));
+
+    built.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    built.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { Ref: logicalId(built.stack, built.stack.service.loadBalancer) },
+      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+    });
+  });
+
+  test('-c loadBalancer.wafEnabled=false leaves out the web ACL and its association', () => {
+    expect(pinned.config.loadBalancer.wafEnabled).toBe(false);
+    pinned.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    pinned.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+});
+
+describe('the production confirmation', () => {
+  test('prod: ConfirmProduction only accepts the confirmation value, and a rule asserts it', () => {
+    const json = prod.template.toJSON();
+    const parameter = json.Parameters[CONFIRM_PRODUCTION_PARAMETER];
+    expect(parameter).toMatchObject({ Type: 'String', AllowedValues: [CONFIRM_PRODUCTION_VALUE] });
+    // No default: the first deploy has to say it.
+    expect(parameter.Default).toBeUndefined();
+    const assertions = Object.values(json.Rules as Record<string, { Assertions: Json[] }>).flatMap((rule) => rule.Assertions);
+    expect(assertions).toEqual(expect.arrayContaining([expect.objectContaining({
+      Assert: { 'Fn::Equals': [{ Ref: CONFIRM_PRODUCTION_PARAMETER }, CONFIRM_PRODUCTION_VALUE] },
+    })]));
+  });
+
+  test('dev: neither the parameter nor the rule', () => {
+    const json = dev.template.toJSON();
+    expect(Object.keys(json.Parameters ?? {})).not.toContain(CONFIRM_PRODUCTION_PARAMETER);
+    expect(JSON.stringify(json.Rules ?? {})).not.toContain(CONFIRM_PRODUCTION_PARAMETER);
+  });
+});

@@ -1,0 +1,496 @@
+/**
+ * Configuration: what `loadConfig` accepts and, above all, what it refuses. Every bad case starts
+ * from a valid configuration (dev: the defaults plus cdk.json; prod: the defaults plus
+ * examples/prod.json given as `-c configFile=`), breaks one thing, and expects a ConfigError whose
+ * problems name the field that is wrong.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  DEFAULT_ENVIRONMENT,
+  ENVIRONMENT_DEFAULTS,
+  ENVIRONMENT_NAMES,
+} from '../lib/config/environment-config';
+import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config/load-config';
+import { LOG_RETENTION_DAYS } from '../lib/config/validate-config';
+import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../lib/guides';
+import { THRESHOLDS } from '../lib/thresholds';
+import { appContext, cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext } from './support/context';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'boop-config-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A config file that is not JSON. */
+const BROKEN_JSON_FILE = path.join(tmp, 'broken.json');
+fs.writeFileSync(BROKEN_JSON_FILE, '{ "boop": { "vendorId": "ven_live_x", }');
+
+// ---------------------------------------------------------------------------------------------
+// Building a configuration: a valid base, one thing changed.
+
+type EnvName = 'dev' | 'prod';
+
+interface Change {
+  /** Field path → value, written into the environment's overrides (dev: cdk.json; prod: the config file). */
+  readonly set?: Json;
+  /** Field paths removed from the environment's overrides. */
+  readonly unset?: readonly string[];
+  /** `-c key=value` flags; the CLI hands them over as strings. */
+  readonly flags?: Json;
+}
+
+interface BadConfig extends Change {
+  readonly env: EnvName;
+  /** A problem matching this must be reported. */
+  readonly expected: RegExp;
+}
+
+function setPath(target: Json, fieldPath: string, value: unknown): void {
+  const segments = fieldPath.split('.');
+  let node = target;
+  for (const segment of segments.slice(0, -1)) {
+    if (typeof node[segment] !== 'object' || node[segment] === null) node[segment] = {};
+    node = node[segment] as Json;
+  }
+  node[segments[segments.length - 1]] = value;
+}
+
+function unsetPath(target: Json, fieldPath: string): void {
+  const segments = fieldPath.split('.');
+  let node: Json | undefined = target;
+  for (const segment of segments.slice(0, -1)) node = node?.[segment] as Json | undefined;
+  if (node) delete node[segments[segments.length - 1]];
+}
+
+function applyChange(overrides: Json, change: Change): Json {
+  for (const [fieldPath, value] of Object.entries(change.set ?? {})) setPath(overrides, fieldPath, value);
+  for (const fieldPath of change.unset ?? []) unsetPath(overrides, fieldPath);
+  return overrides;
+}
+
+let fileCounter = 0;
+
+/**
+ * The context the app would see. dev: cdk.json's context with its `boop:environments.dev` changed.
+ * prod: cdk.json's context plus `-c env=prod -c configFile=<examples/prod.json, changed>`.
+ */
+function contextFor(env: EnvName, change: Change = {}): Json {
+  const context = cdkJsonContext();
+  if (env === 'dev') {
+    const environments = context[ENVIRONMENTS_CONTEXT_KEY] as Json;
+    environments.dev = applyChange(environments.dev as Json, change);
+    return { ...context, ...change.flags };
+  }
+  const file = path.join(tmp, `prod-${++fileCounter}.json`);
+  fs.writeFileSync(file, JSON.stringify(applyChange(prodExample(), change)));
+  return { ...context, env: 'prod', configFile: file, ...change.flags };
+}
+
+/** The problems of a configuration that must be refused. */
+function problemsOf(context: Json): readonly string[] {
+  let error: unknown;
+  try {
+    loadConfig({ context });
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  return (error as ConfigError).problems;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// Rows of the threshold table picked by what they measure, so the cases follow the table.
+const PERCENT_ROW = THRESHOLDS.find((row) => row.unit === 'percent')!;
+const MILLISECONDS_ROW = THRESHOLDS.find((row) => row.unit === 'milliseconds')!;
+const ANY_ROW = THRESHOLDS[0];
+
+const PROD_CERTIFICATE = (prodExample().loadBalancer as Json).certificateArn as string;
+const [, , , CERTIFICATE_REGION, CERTIFICATE_ACCOUNT] = PROD_CERTIFICATE.split(':');
+const OTHER_REGION = CERTIFICATE_REGION === 'us-east-1' ? 'eu-west-1' : 'us-east-1';
+const OTHER_ACCOUNT = CERTIFICATE_ACCOUNT === '444455556666' ? '777788889999' : '444455556666';
+const PROD_BLUE_IMAGE = ((prodExample().service as Json).images as Json).blue as string;
+const IMAGE_REPOSITORY = PROD_BLUE_IMAGE.slice(0, PROD_BLUE_IMAGE.lastIndexOf(':'));
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the bases the bad cases start from', () => {
+  test.each(['dev', 'prod'] as const)('the %s base loads without problems', (env) => {
+    expect(() => loadConfig({ context: contextFor(env) })).not.toThrow();
+  });
+
+  test('dev: no -c env means dev, with cdk.json\'s values over the defaults', () => {
+    const config = loadConfig({ context: appContext() });
+    const cdkDev = (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Record<string, Json>).dev;
+    expect(config.envName).toBe(DEFAULT_ENVIRONMENT);
+    expect(config.boop.vendorId).toBe((cdkDev.boop as Json).vendorId);
+    expect(config.service.images).toEqual((cdkDev.service as Json).images);
+    // Objects merge: the fields cdk.json does not set keep the defaults.
+    expect(config.boop.baseUrl).toBe(BOOP_ENDPOINTS.development.baseUrl);
+    expect(config.boop.wsEndpoint).toBe(BOOP_ENDPOINTS.development.wsEndpoint);
+    expect(config.boop.apiTimeoutMs).toBe(BOOP_CLIENT_DEFAULTS.apiTimeoutMs);
+    expect(config.service.cpu).toBe(ENVIRONMENT_DEFAULTS.dev.service.cpu);
+  });
+
+  test('prod: -c configFile=examples/prod.json (relative to the working directory) loads the example', () => {
+    const config = loadConfig({ context: prodExampleContext() });
+    const example = prodExample();
+    expect(config.envName).toBe('prod');
+    expect(config.boop.vendorId).toBe((example.boop as Json).vendorId);
+    expect(config.loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
+    expect(config.service.images).toEqual((example.service as Json).images);
+    expect(config.boop.baseUrl).toBe(BOOP_ENDPOINTS.production.baseUrl);
+    expect(config.boop.wsEndpoint).toBe(BOOP_ENDPOINTS.production.wsEndpoint);
+    // The migration guide's staged rollout is prod's default.
+    expect(config.rollout.steps).toEqual(PRODUCTION_ROLLOUT.steps);
+    expect(config.rollout.bakeTimeHours).toBe(PRODUCTION_ROLLOUT.bakeTimeHours);
+  });
+});
+
+const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
+  // The BOOP connection.
+  ['dev: vendorId missing', { env: 'dev', unset: ['boop.vendorId'], expected: /^boop\.vendorId: missing/ }],
+  ['prod: vendorId missing', { env: 'prod', unset: ['boop.vendorId'], expected: /^boop\.vendorId: missing/ }],
+  ['prod: a dev vendor id', {
+    env: 'prod', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme` },
+    expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.production}"`),
+  }],
+  ['dev: a live vendor id', {
+    env: 'dev', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.production}acme` },
+    expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.development}"`),
+  }],
+  ['dev: a vendor id with a space', {
+    env: 'dev', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme corp` },
+    expected: /^boop\.vendorId: must start with .* followed by letters, digits or _/,
+  }],
+  ['dev: malformed baseUrl', { env: 'dev', set: { 'boop.baseUrl': 'dev.app.boop.it' }, expected: /^boop\.baseUrl: "dev\.app\.boop\.it" is not a valid URL/ }],
+  ['prod: http:// baseUrl', {
+    env: 'prod', set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('https:', 'http:') },
+    expected: /^boop\.baseUrl: must use https in production/,
+  }],
+  ['prod: ws:// wsEndpoint', {
+    env: 'prod', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint.replace('wss:', 'ws:') },
+    expected: /^boop\.wsEndpoint: must use wss in production/,
+  }],
+  ['prod: development BOOP baseUrl', {
+    env: 'prod', set: { 'boop.baseUrl': BOOP_ENDPOINTS.development.baseUrl },
+    expected: /^boop\.baseUrl: Development URL detected in production/,
+  }],
+  ['prod: development BOOP wsEndpoint', {
+    env: 'prod', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint },
+    expected: /^boop\.wsEndpoint: Development URL detected in production/,
+  }],
+  ['dev: pointing at production BOOP (baseUrl)', {
+    env: 'dev', set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl },
+    expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
+  }],
+  ['dev: pointing at production BOOP (wsEndpoint)', {
+    env: 'dev', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint },
+    expected: /^boop\.wsEndpoint: the dev environment points at production BOOP/,
+  }],
+  ['prod: enforceHttps false', { env: 'prod', set: { 'boop.enforceHttps': false }, expected: /^boop\.enforceHttps: must be true in production/ }],
+  ['dev: enforceHttps "yes"', { env: 'dev', set: { 'boop.enforceHttps': 'yes' }, expected: /^boop\.enforceHttps: must be true or false/ }],
+  ['prod: rotation date 2027-02-30', {
+    env: 'prod', set: { 'boop.keyRotationDate': '2027-02-30' },
+    expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "2027-02-30"/,
+  }],
+  ['prod: rotation date "next tuesday"', {
+    env: 'prod', set: { 'boop.keyRotationDate': 'next tuesday' },
+    expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "next tuesday"/,
+  }],
+
+  // The rollout.
+  ['prod: rollout steps not rising', { env: 'prod', set: { 'rollout.steps': [5, 50, 25, 100] }, expected: /^rollout\.steps: must rise strictly/ }],
+  ['prod: a rollout step of 0', { env: 'prod', set: { 'rollout.steps': [0, 50, 100] }, expected: /^rollout\.steps: every step must be within 1\.\.100/ }],
+  ['prod: a rollout step above 100', { env: 'prod', set: { 'rollout.steps': [5, 50, 100, 150] }, expected: /^rollout\.steps: every step must be within 1\.\.100/ }],
+  ['prod: rollout steps not ending at 100', { env: 'prod', set: { 'rollout.steps': [5, 25, 50] }, expected: /^rollout\.steps: must end at 100/ }],
+  ['prod: no rollout steps', { env: 'prod', set: { 'rollout.steps': [] }, expected: /^rollout\.steps: must be a list of whole percentages/ }],
+  ['prod: a fractional rollout step', { env: 'prod', set: { 'rollout.steps': [5, 12.5, 100] }, expected: /^rollout\.steps: must be a list of whole percentages/ }],
+  ['prod: negative bakeTimeHours', { env: 'prod', set: { 'rollout.bakeTimeHours': -1 }, expected: /^rollout\.bakeTimeHours: must be a number within 0\.\./ }],
+
+  // Alarm threshold overrides.
+  [`prod: ${PERCENT_ROW.name} threshold above 100 %`, {
+    env: 'prod', set: { [`alarms.overrides.${PERCENT_ROW.name}.threshold`]: 150 },
+    expected: new RegExp(`^alarms\\.overrides\\.${PERCENT_ROW.name}\\.threshold: must be a number between 0 and 100`),
+  }],
+  [`dev: ${MILLISECONDS_ROW.name} threshold of negative milliseconds`, {
+    env: 'dev', set: { [`alarms.overrides.${MILLISECONDS_ROW.name}.threshold`]: -500 },
+    expected: new RegExp(`^alarms\\.overrides\\.${MILLISECONDS_ROW.name}\\.threshold: must be a whole number within 1\\.\\.`),
+  }],
+  ['prod: unknown alarm name in alarms.overrides', {
+    env: 'prod', set: { 'alarms.overrides.NOT_AN_ALARM.threshold': 1 },
+    expected: new RegExp(`^alarms\\.overrides\\.NOT_AN_ALARM: unknown alarm; known: ${THRESHOLDS.map((row) => row.name).join(', ')}$`),
+  }],
+  ['prod: an override field that is not a number of the row', {
+    env: 'prod', set: { [`alarms.overrides.${ANY_ROW.name}.severity`]: 'low' },
+    expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}\\.severity: not an overridable number; overridable: threshold, periodMinutes, evaluationPeriods, datapointsToAlarm`),
+  }],
+  ['prod: datapointsToAlarm above evaluationPeriods', {
+    env: 'prod', set: { [`alarms.overrides.${ANY_ROW.name}.datapointsToAlarm`]: ANY_ROW.evaluationPeriods + 1 },
+    expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}\\.datapointsToAlarm: must not exceed evaluationPeriods \\(${ANY_ROW.evaluationPeriods}\\)`),
+  }],
+
+  // The services.
+  ['dev: malformed image reference', {
+    env: 'dev', set: { 'service.images.blue': 'Boop Integration:1' },
+    expected: /^service\.images\.blue: "Boop Integration:1" is not a valid image reference/,
+  }],
+  ['dev: image without a tag', {
+    env: 'dev', set: { 'service.images.green': 'public.ecr.aws/your-registry/boop-integration' },
+    expected: /^service\.images\.green: "public\.ecr\.aws\/your-registry\/boop-integration" has no tag or digest/,
+  }],
+  ['prod: image :latest', { env: 'prod', set: { 'service.images.green': `${IMAGE_REPOSITORY}:latest` }, expected: /^service\.images\.green: "latest" moves under you/ }],
+  ['prod: green image missing', { env: 'prod', unset: ['service.images.green'], expected: /^service\.images\.green: missing/ }],
+  ['dev: a Fargate memory size the CPU does not allow', {
+    env: 'dev', set: { 'service.cpu': 256, 'service.memoryMiB': 4096 },
+    expected: /^service\.memoryMiB: Fargate with 256 CPU units allows .* got 4096/,
+  }],
+  ['dev: a CPU size Fargate does not offer', { env: 'dev', set: { 'service.cpu': 300 }, expected: /^service\.cpu: Fargate allows 256, 512, .* got 300/ }],
+  ['dev: log retention of 10 days', {
+    env: 'dev', set: { 'service.logRetentionDays': 10 },
+    expected: new RegExp(`^service\\.logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got 10`),
+  }],
+  ['dev: -c service.desiredCount=0', { env: 'dev', flags: { 'service.desiredCount': '0' }, expected: /^service\.desiredCount: must be a whole number within 1\.\..*, got 0/ }],
+
+  // The load balancer.
+  ['prod: malformed certificate ARN', {
+    env: 'prod', set: { 'loadBalancer.certificateArn': `arn:aws:acm:${CERTIFICATE_REGION}:${CERTIFICATE_ACCOUNT}:certificate/not-a-uuid` },
+    expected: /^loadBalancer\.certificateArn: ".*" is not an ACM certificate ARN/,
+  }],
+  ['prod: no certificate', { env: 'prod', unset: ['loadBalancer.certificateArn'], expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ }],
+  ['prod: certificate from another region than the stack', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: OTHER_REGION, 'network.availabilityZones': [`${OTHER_REGION}a`, `${OTHER_REGION}b`] },
+    expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate is in ${CERTIFICATE_REGION} but the stack is in ${OTHER_REGION}`),
+  }],
+  ['prod: certificate from another account than the stack', {
+    env: 'prod', set: { account: OTHER_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`] },
+    expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate belongs to account ${CERTIFICATE_ACCOUNT} but the stack is in ${OTHER_ACCOUNT}`),
+  }],
+  ['dev: -c loadBalancer.wafRateLimitPerMinute=5', {
+    env: 'dev', flags: { 'loadBalancer.wafRateLimitPerMinute': '5' },
+    expected: /^loadBalancer\.wafRateLimitPerMinute: must be a whole number .*WAF rate rules count at least 10.*got 5/,
+  }],
+  ['dev: WAF rate-limit path without a leading slash', {
+    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': 'api/boop' },
+    expected: /^loadBalancer\.wafRateLimitPath: must be a path starting with "\/"/,
+  }],
+
+  // Where the stack goes.
+  ['prod: account without region', { env: 'prod', set: { account: CERTIFICATE_ACCOUNT }, expected: /^account and region: set both/ }],
+  ['dev: region without account', { env: 'dev', set: { region: CERTIFICATE_REGION }, expected: /^account and region: set both/ }],
+  ['dev: -c account=12345', { env: 'dev', flags: { account: '12345', region: CERTIFICATE_REGION }, expected: /^account: must be a 12-digit AWS account id/ }],
+  ['prod: account and region without availability zones', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION },
+    expected: /^network\.availabilityZones: required when account and region are set/,
+  }],
+  ['prod: a misspelt region ("eu-west-9")', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: 'eu-west-9', 'network.availabilityZones': ['eu-west-9a', 'eu-west-9b'] },
+    expected: /^region: "eu-west-9" is not an AWS region/,
+  }],
+  ['prod: an availability zone outside the region', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${OTHER_REGION}b`] },
+    expected: new RegExp(`^network\\.availabilityZones: "${OTHER_REGION}b" is not a zone of region ${CERTIFICATE_REGION}`),
+  }],
+  ['prod: a region given where a zone belongs', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, CERTIFICATE_REGION] },
+    expected: new RegExp(`^network\\.availabilityZones: "${CERTIFICATE_REGION}" is not a zone of region ${CERTIFICATE_REGION}`),
+  }],
+  ['prod: three availability zones', {
+    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': ['a', 'b', 'c'].map((z) => `${CERTIFICATE_REGION}${z}`) },
+    expected: /^network\.availabilityZones: must list exactly two zones/,
+  }],
+  ['prod: no NAT gateway', { env: 'prod', set: { 'network.natGateways': 0 }, expected: /^network\.natGateways: must be a whole number within 1\.\..*got 0/ }],
+
+  // Alert targets.
+  ['prod: an email address without @', {
+    env: 'prod', set: { 'alerts.emails.high': ['platform.example.com'] },
+    expected: /^alerts\.emails\.high\[0\]: "platform\.example\.com" is not an email address/,
+  }],
+  ['prod: no critical alert target at all', {
+    env: 'prod', unset: ['alerts.pagerDutyIntegrationUrl', 'alerts.slack'], set: { 'alerts.emails.critical': [] },
+    expected: /^alerts: production needs at least one critical target/,
+  }],
+  ['prod: PagerDuty URL over http', {
+    env: 'prod', set: { 'alerts.pagerDutyIntegrationUrl': 'http://events.pagerduty.com/integration/x/enqueue' },
+    expected: /^alerts\.pagerDutyIntegrationUrl: must use https, got "http:\/\//,
+  }],
+  ['prod: Slack workspace name instead of id', { env: 'prod', set: { 'alerts.slack.workspaceId': 'acme-corp' }, expected: /^alerts\.slack\.workspaceId: must be a Slack workspace id/ }],
+  ['prod: Slack channel name instead of id', { env: 'prod', set: { 'alerts.slack.channelId': '#oncall' }, expected: /^alerts\.slack\.channelId: must be a Slack channel id/ }],
+
+  // Where the values come from.
+  ['dev: typo in cdk.json ("boop.baseUrll")', {
+    env: 'dev', set: { 'boop.baseUrll': BOOP_ENDPOINTS.development.baseUrl },
+    expected: new RegExp(`^cdk\\.json ${ENVIRONMENTS_CONTEXT_KEY}\\.dev: unknown field "boop\\.baseUrll"; known fields here: ${Object.keys(ENVIRONMENT_DEFAULTS.dev.boop).join(', ')}, keyRotationDate$`),
+  }],
+  ['prod: typo in the config file ("alerts.pagerDutyUrl")', {
+    env: 'prod', set: { 'alerts.pagerDutyUrl': 'https://events.pagerduty.com/x' },
+    expected: /^config file .*: unknown field "alerts\.pagerDutyUrl"; known fields here: .*\bpagerDutyIntegrationUrl\b/,
+  }],
+  ['dev: typo in -c ("service.desiredCont")', {
+    env: 'dev', flags: { 'service.desiredCont': '3' },
+    expected: /^-c: unknown field "service\.desiredCont"; known fields here: .*\bdesiredCount\b/,
+  }],
+  ['dev: typo in a -c section ("servce.desiredCount")', {
+    env: 'dev', flags: { 'servce.desiredCount': '3' },
+    expected: /^-c servce\.desiredCount: unknown field; did you mean service\.desiredCount\?$/,
+  }],
+  ['dev: envName set in cdk.json', { env: 'dev', set: { envName: 'prod' }, expected: /envName cannot be overridden; select the environment with -c env=<name>/ }],
+  ['-c env=staging', {
+    env: 'dev', flags: { env: 'staging' },
+    expected: new RegExp(`^unknown environment "staging" given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`),
+  }],
+  ['-c configFile pointing at a missing file', {
+    env: 'dev', flags: { configFile: 'examples/does-not-exist.json' },
+    expected: /^config file examples\/does-not-exist\.json cannot be read/,
+  }],
+  ['-c configFile with invalid JSON', {
+    env: 'dev', flags: { configFile: BROKEN_JSON_FILE },
+    expected: new RegExp(`^config file ${escape(BROKEN_JSON_FILE)} is not valid JSON`),
+  }],
+];
+
+describe('a bad configuration is refused, naming the field', () => {
+  test('the table covers at least 30 cases', () => {
+    expect(BAD_CONFIGS.length).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each(BAD_CONFIGS)('%s', (_name, bad) => {
+    const problems = problemsOf(contextFor(bad.env, bad));
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(bad.expected)]));
+  });
+});
+
+describe('a Fargate size problem says what would be allowed', () => {
+  /** The memory sizes a message offers: "allows A..B MiB in steps of S" or "allows A, B, C MiB". */
+  function offeredSizes(problem: string): number[] {
+    const range = /allows (\d+)\.\.(\d+) MiB in steps of (\d+)/.exec(problem);
+    if (range) {
+      const [from, to, step] = range.slice(1).map(Number);
+      const sizes: number[] = [];
+      for (let size = from; size <= to; size += step) sizes.push(size);
+      return sizes;
+    }
+    const list = /allows ((?:\d+, )*\d+) MiB/.exec(problem);
+    return list ? list[1].split(', ').map(Number) : [];
+  }
+
+  test.each([[256, 1536], [512, 1536], [1024, 2560], [4096, 8704]])('cpu %i with %i MiB: the message does not offer the refused size', (cpu, memoryMiB) => {
+    const problems = problemsOf(contextFor('dev', { set: { 'service.cpu': cpu, 'service.memoryMiB': memoryMiB } }));
+    const problem = problems.find((p) => p.startsWith('service.memoryMiB: '));
+    expect(problem).toBeDefined();
+    const offered = offeredSizes(problem!);
+    expect(offered.length).toBeGreaterThan(0);
+    expect(offered).not.toContain(memoryMiB);
+    // And each size offered is accepted.
+    for (const size of offered) {
+      expect(() => loadConfig({ context: contextFor('dev', { set: { 'service.cpu': cpu, 'service.memoryMiB': size } }) })).not.toThrow();
+    }
+  });
+});
+
+describe('problems are reported together', () => {
+  test('-c env=prod with nothing else lists every missing value in one error', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ context: appContext({ env: 'prod' }) });
+    } catch (caught) {
+      error = caught as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.length).toBeGreaterThanOrEqual(3);
+    for (const field of ['boop.vendorId', 'service.images.blue', 'service.images.green', 'loadBalancer.certificateArn']) {
+      expect(error!.problems).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${escape(field)}: `))]));
+    }
+    // The message the user reads lists each problem on a line of its own.
+    for (const problem of error!.problems) expect(error!.message).toContain(`\n  - ${problem}`);
+    expect(error!.message).toContain('"prod"');
+  });
+
+  test('problems from cdk.json, -c and validation come in one error', () => {
+    const problems = problemsOf(contextFor('dev', {
+      set: { 'boop.baseUrll': 'x', 'rollout.steps': [50] },
+      flags: { 'service.cpu': '300' },
+    }));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/unknown field "boop\.baseUrll"/),
+      expect.stringMatching(/^rollout\.steps: must end at 100/),
+      expect.stringMatching(/^service\.cpu: /),
+    ]));
+  });
+
+  test('cdk.json naming an environment this app does not know is a problem', () => {
+    const context = cdkJsonContext();
+    (context[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
+    expect(problemsOf(context)).toEqual(expect.arrayContaining([
+      expect.stringMatching(new RegExp(`has unknown environment "staging"; known: ${ENVIRONMENT_NAMES.join(', ')}`)),
+    ]));
+  });
+});
+
+describe('where a value comes from: defaults < cdk.json < config file < -c', () => {
+  const cdkDev = () => (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Record<string, Json>).dev;
+
+  test('a per-deploy -c service.images.green wins over cdk.json; blue keeps cdk.json\'s', () => {
+    const config = loadConfig({ context: appContext({ 'service.images.green': 'repo/x:2' }) });
+    expect(config.service.images.green).toBe('repo/x:2');
+    expect(config.service.images.blue).toBe(((cdkDev().service as Json).images as Json).blue);
+  });
+
+  test('a per-deploy -c wins over the config file', () => {
+    const config = loadConfig({ context: prodExampleContext({ 'service.images.green': `${IMAGE_REPOSITORY}:3.0.1` }) });
+    expect(config.service.images.green).toBe(`${IMAGE_REPOSITORY}:3.0.1`);
+    expect(config.service.images.blue).toBe(PROD_BLUE_IMAGE);
+  });
+
+  test('-c values are typed: numbers, booleans and lists', () => {
+    const config = loadConfig({
+      context: appContext({ 'service.desiredCount': '3', 'loadBalancer.wafEnabled': 'false', 'rollout.steps': '[50,100]' }),
+    });
+    expect(config.service.desiredCount).toBe(3);
+    expect(config.loadBalancer.wafEnabled).toBe(false);
+    expect(config.rollout.steps).toEqual([50, 100]);
+  });
+
+  test('-c values of text fields stay text, even when they look like numbers (account ids)', () => {
+    for (const account of ['111122223333', '012345678901']) {
+      const config = loadConfig({
+        context: appContext({ account, region: CERTIFICATE_REGION, 'network.availabilityZones': JSON.stringify([`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`]) }),
+      });
+      expect(config.account).toBe(account);
+      expect(config.region).toBe(CERTIFICATE_REGION);
+      expect(config.network.availabilityZones).toEqual([`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`]);
+    }
+  });
+
+  test('a cdk.json override changes the value; untouched siblings keep their defaults', () => {
+    const changed = ENVIRONMENT_DEFAULTS.dev.service.desiredCount + 1;
+    const config = loadConfig({ context: contextFor('dev', { set: { 'service.desiredCount': changed } }) });
+    expect(config.service.desiredCount).toBe(changed);
+    expect(config.service.memoryMiB).toBe(ENVIRONMENT_DEFAULTS.dev.service.memoryMiB);
+  });
+
+  test('the config file wins over cdk.json', () => {
+    const context = prodExampleContext();
+    (context[ENVIRONMENTS_CONTEXT_KEY] as Json).prod = { boop: { vendorId: `${VENDOR_ID_PREFIX.production}from_cdk_json` } };
+    const config = loadConfig({ context });
+    expect(config.boop.vendorId).toBe((prodExample().boop as Json).vendorId);
+  });
+
+  test('lists replace rather than merge', () => {
+    const config = loadConfig({ context: contextFor('prod', { set: { 'rollout.steps': [10, 100] } }) });
+    expect(config.rollout.steps).toEqual([10, 100]);
+  });
+
+  test('loading does not change the shared defaults', () => {
+    const before = structuredClone(ENVIRONMENT_DEFAULTS);
+    loadConfig({ context: contextFor('prod', { set: { 'alarms.overrides.SERVICE_DOWN.threshold': 90, 'alerts.emails.medium': ['a@example.com'] } }) });
+    expect(ENVIRONMENT_DEFAULTS).toEqual(before);
+  });
+
+  test('prod via examples/prod.json also works relative to a given cwd', () => {
+    const config = loadConfig({ context: appContext({ env: 'prod', configFile: path.basename(PROD_EXAMPLE_FILE) }), cwd: path.join(__dirname, '..', path.dirname(PROD_EXAMPLE_FILE)) });
+    expect(config.loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
+  });
+});
