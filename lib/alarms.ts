@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../lambda/shared/contract';
 import { BoopMetrics } from './boop-metrics';
@@ -22,6 +23,8 @@ export interface AlarmsProps {
   readonly metrics: BoopMetrics;
   /** Where each severity's alarms notify; low has none (dashboards only). */
   readonly topics: Readonly<Record<NotifyingSeverity, sns.ITopic>>;
+  /** The traffic controller's dead-letter queue: a rollback that failed every retry. @default none */
+  readonly rollbackDeadLetters?: sqs.IQueue;
 }
 
 /** One alarm made from one table row, for one slot or for all traffic. */
@@ -181,7 +184,17 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   SLOT_UNHEALTHY: (c) => c.props.metrics.healthCheck('SlotHealthy', { statistic: 'Minimum', period: c.period }, requireSlot(c)),
   PRIMARY_KEY_REJECTED: (c) => c.props.metrics.healthCheck('KeyFallbacks', { statistic: 'Sum', period: c.period }),
   KEY_ROTATION_UNREADY: (c) => c.props.metrics.healthCheck('KeyRotationUnready', { statistic: 'Maximum', period: c.period }),
-  ROLLBACK_FAILED: (c) => c.props.metrics.traffic('ControllerErrors', { statistic: 'Sum', period: c.period }),
+  ROLLBACK_FAILED: (c) => {
+    const errors = c.props.metrics.traffic('ControllerErrors', { statistic: 'Sum', period: c.period });
+    const queue = c.props.rollbackDeadLetters;
+    if (!queue) return errors;
+    return new cloudwatch.MathExpression({
+      label: 'controller errors + failed rollbacks waiting in the dead-letter queue',
+      expression: 'FILL(errors, 0) + FILL(deadLetters, 0)',
+      usingMetrics: { errors, deadLetters: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: c.period }) },
+      period: c.period,
+    });
+  },
 };
 
 /**

@@ -1,7 +1,21 @@
 import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BoopIntegrationStack } from './boop-integration-stack';
-import { loadConfig } from './config/load-config';
+import { ConfigError, loadConfig } from './config/load-config';
+
+/** Context key of the one-deploy rollout override: `-c rolloutOverride="<reason>"`. */
+export const ROLLOUT_OVERRIDE_CONTEXT_KEY = 'rolloutOverride';
+const MAX_OVERRIDE_REASON = 200;
+
+/** The override's reason, or undefined; a blank or overlong reason is a ConfigError. */
+export function readRolloutOverride(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const reason = typeof value === 'string' ? value.trim() : '';
+  if (reason === '' || reason.length > MAX_OVERRIDE_REASON) {
+    throw new ConfigError([`-c ${ROLLOUT_OVERRIDE_CONTEXT_KEY}: give the reason for skipping the rollout checks, in 1..${MAX_OVERRIDE_REASON} characters; it is recorded in the traffic state`]);
+  }
+  return reason;
+}
 
 /** The stack name of an environment; the rollout CLI finds the stack by it. */
 export function stackName(envName: string): string {
@@ -17,6 +31,7 @@ export function createApp(props: AppProps = {}): { app: App; stack: BoopIntegrat
   const config = loadConfig({ context: app.node.getAllContext() });
   const stack = new BoopIntegrationStack(app, stackName(config.envName), {
     config,
+    rolloutOverride: readRolloutOverride(app.node.tryGetContext(ROLLOUT_OVERRIDE_CONTEXT_KEY)),
     // Pinned only when config names both; otherwise environment-agnostic, so synth needs no credentials.
     env: config.account && config.region ? { account: config.account, region: config.region } : undefined,
     description: `BOOP integration (${config.envName}): blue/green services, staged rollout, alarms, automatic rollback`,

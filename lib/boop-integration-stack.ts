@@ -1,6 +1,6 @@
 import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Alarms } from './alarms';
+import { Alarms, rollbackAlarmName } from './alarms';
 import { Alerting } from './alerting';
 import { BlueGreenService } from './blue-green-service';
 import { BoopMetrics } from './boop-metrics';
@@ -9,6 +9,10 @@ import { Dashboards } from './dashboards';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './log-queries';
 import { effectiveThresholds } from './thresholds';
+import { TrafficControl } from './traffic-control';
+
+/** The CloudFormation parameter carrying the intended green share (DESIGN "Weights: one writer"). */
+export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
 
 /** The CloudFormation parameter that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
 export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
@@ -16,6 +20,8 @@ export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
 export interface BoopIntegrationStackProps extends StackProps {
   /** The validated configuration of the environment this stack runs. */
   readonly config: EnvironmentConfig;
+  /** `-c rolloutOverride="<reason>"`: lets this one deploy skip the step, bake and alarm checks. @default none */
+  readonly rolloutOverride?: string;
 }
 
 /** One environment's BOOP integration: blue/green services behind weighted routing. */
@@ -24,6 +30,7 @@ export class BoopIntegrationStack extends Stack {
   public readonly alerting: Alerting;
   public readonly alarms: Alarms;
   public readonly dashboards: Dashboards;
+  public readonly trafficControl: TrafficControl;
   /** network.availabilityZones of a pinned stack; see `availabilityZones`. */
   private readonly configuredZones?: readonly string[];
 
@@ -54,12 +61,35 @@ export class BoopIntegrationStack extends Stack {
     });
     const thresholds = effectiveThresholds(config.alarms.overrides);
     this.alerting = new Alerting(this, 'Alerting', { envName: config.envName, targets: config.alerts, removalPolicy });
+
+    const greenPercent = new CfnParameter(this, GREEN_PERCENT_PARAMETER, {
+      type: 'Number',
+      minValue: 0,
+      maxValue: 100,
+      default: 0,
+      description: 'Intended share of traffic for green, percent. Omitted on a deploy, the previous value is kept, so a code deploy never moves traffic.',
+    });
+    this.trafficControl = new TrafficControl(this, 'TrafficControl', {
+      envName: config.envName,
+      metricEnvironment: boopEnvironment(config),
+      listener: this.service.listener,
+      targetGroups: this.service.targetGroups,
+      dependsOn: SLOTS.map((slot) => this.service.services[slot]),
+      rollout: config.rollout,
+      greenPercent: greenPercent.valueAsString,
+      rolloutOverride: props.rolloutOverride,
+      rollbackAlarmName: rollbackAlarmName(config.envName),
+      criticalTopic: this.alerting.topics.critical,
+      removalPolicy,
+    });
+
     this.alarms = new Alarms(this, 'Alarms', {
       envName: config.envName,
       thresholds,
       minimumAttempts: config.alarms.minimumAttempts,
       metrics,
       topics: this.alerting.topics,
+      rollbackDeadLetters: this.trafficControl.deadLetterQueue,
     });
     const logGroups = SLOTS.map((slot) => this.service.logGroups[slot]);
     const queries = new LogQueries(this, 'LogQueries', {

@@ -84,6 +84,7 @@ export const TRAFFIC_METRICS = {
   Rollbacks: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'automatic or manual rollbacks to blue' },
   RollbackLatency: { unit: 'Milliseconds', dimensions: PER_ENVIRONMENT, meaning: 'from the alarm\'s state change to blue alone, verified' },
   ControllerErrors: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'controller invocations that failed to do their job' },
+  IgnoredEvents: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'malformed or foreign events the controller logged and ignored' },
 } as const satisfies Record<string, ContractMetric>;
 
 export type IntegrationMetricName = keyof typeof INTEGRATION_METRICS;

@@ -1,0 +1,84 @@
+/**
+ * The traffic state kept in SSM at /boop/<env>/traffic/state: the audit trail of every change of
+ * the live weights (who, when, from, to, why) and the last rollback. Only the controller writes it.
+ */
+
+/** How many changes the state keeps; SSM standard parameters hold 4 KB. */
+export const CHANGE_HISTORY_LENGTH = 10;
+
+export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'rollback';
+
+export interface WeightChange {
+  readonly at: string;
+  /** Who asked: the CloudFormation stack, the alarm, or the operator's identity. */
+  readonly by: string;
+  readonly why: string;
+  readonly from: number;
+  readonly to: number;
+  readonly kind: ChangeKind;
+}
+
+export interface RollbackRecord {
+  readonly at: string;
+  /** The alarm that fired, or "manual". */
+  readonly trigger: string;
+  /** When the alarm entered ALARM (the event's state time); for a manual rollback, when it was asked. */
+  readonly triggeredAt: string;
+  readonly why: string;
+  readonly by: string;
+  readonly fromGreenPercent: number;
+  /** Set by the first deploy with GreenPercent=0 after the rollback. */
+  readonly acknowledgedAt?: string;
+}
+
+export interface TrafficState {
+  readonly version: 1;
+  /** The last GreenPercent a deploy asked for. */
+  readonly intent: number;
+  /** Green's live weight as last written and verified by the controller. */
+  readonly greenPercent: number;
+  /** When green's weight took its current value; the bake runs from here. */
+  readonly stepStartedAt: string;
+  readonly changes: readonly WeightChange[];
+  readonly lastRollback?: RollbackRecord;
+}
+
+/** The state before the controller ever ran: all traffic on blue, as the template has it. */
+export function initialState(now: Date): TrafficState {
+  return { version: 1, intent: 0, greenPercent: 0, stepStartedAt: now.toISOString(), changes: [] };
+}
+
+/** Parses the stored JSON; a missing parameter is the initial state, a corrupt one is an error naming it. */
+export function parseState(text: string | undefined, now: Date): TrafficState {
+  if (text === undefined) return initialState(now);
+  let value: Partial<TrafficState>;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('the traffic state parameter is not JSON; restore it from its parameter history before changing weights');
+  }
+  const valid = value && value.version === 1 && isPercent(value.intent) && isPercent(value.greenPercent) &&
+    typeof value.stepStartedAt === 'string' && Array.isArray(value.changes);
+  if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
+  return value as TrafficState;
+}
+
+/** The state after a verified change of green's weight. */
+export function recordChange(state: TrafficState, change: WeightChange, intent: number = state.intent): TrafficState {
+  return {
+    ...state,
+    intent,
+    greenPercent: change.to,
+    stepStartedAt: change.to === state.greenPercent ? state.stepStartedAt : change.at,
+    changes: [change, ...state.changes].slice(0, CHANGE_HISTORY_LENGTH),
+  };
+}
+
+/** True while an automatic or manual rollback has not been acknowledged by a deploy with GreenPercent=0. */
+export function rollbackUnacknowledged(state: TrafficState): boolean {
+  return state.lastRollback !== undefined && state.lastRollback.acknowledgedAt === undefined;
+}
+
+function isPercent(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100;
+}

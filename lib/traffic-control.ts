@@ -1,0 +1,215 @@
+import { createHash } from 'crypto';
+import * as path from 'path';
+import { CustomResource, Duration, Lazy, RemovalPolicy, Stack, ArnFormat, Validations } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, IConstruct } from 'constructs';
+import { ssmNames } from '../lambda/shared/contract';
+import { SETTINGS_VARIABLES } from '../lambda/traffic/settings';
+import { RolloutConfig, Slot } from './config/environment-config';
+
+const REPO_ROOT = path.join(__dirname, '..');
+const CONTROLLER_TIMEOUT = Duration.seconds(60);
+const CONTROLLER_MEMORY_MIB = 256;
+const CONTROLLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+/** Lambda retries a failed asynchronous rollback this often before it goes to the dead-letter queue. */
+const ASYNC_RETRIES = 2;
+/** EventBridge keeps trying to deliver the alarm event this long (the function may be busy: concurrency 1). */
+const EVENT_DELIVERY_WINDOW = Duration.hours(1);
+const EVENT_DELIVERY_RETRIES = 185;
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+export interface TrafficControlProps {
+  /** The environment's name; names the function, state parameter and alarms. */
+  readonly envName: string;
+  /** The Environment dimension of Boop/Traffic metrics (the services' BOOP_ENV). */
+  readonly metricEnvironment: string;
+  /** The listener whose default action carries the weights. */
+  readonly listener: elbv2.ApplicationListener;
+  /** Each slot's target group. */
+  readonly targetGroups: Readonly<Record<Slot, elbv2.IApplicationTargetGroup>>;
+  /** Updated before the weights are set, so a rise sees the new green's targets. */
+  readonly dependsOn: readonly IConstruct[];
+  /** Steps, bake and stickiness. */
+  readonly rollout: RolloutConfig;
+  /** The intended green share: the GreenPercent parameter's value. */
+  readonly greenPercent: string;
+  /** `-c rolloutOverride="<reason>"` of this deploy. @default none */
+  readonly rolloutOverride?: string;
+  /** The composite alarm whose ALARM rolls green back. */
+  readonly rollbackAlarmName: string;
+  /** Where a rollback pages. */
+  readonly criticalTopic: sns.ITopic;
+  /** What happens to the controller's logs when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The one writer of live weights (DESIGN "Weights: one writer"): a controller function reached by
+ * the deploy (a custom resource carrying GreenPercent and the listener's fingerprint), by the
+ * rollback alarm (EventBridge), and by the operator (`npm run rollout -- rollback`).
+ */
+export class TrafficControl extends Construct {
+  public readonly controller: nodejs.NodejsFunction;
+  /** Rollbacks that failed every retry land here; its depth pages (ROLLBACK_FAILED). */
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly stateParameterName: string;
+
+  constructor(scope: Construct, id: string, props: TrafficControlProps) {
+    super(scope, id);
+    this.stateParameterName = ssmNames(props.envName).trafficState;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the traffic controller (failed rollbacks); a dead-letter queue of a dead-letter queue would hide them one level further from the ROLLBACK_FAILED alarm.',
+    });
+
+    const logGroup = new logs.LogGroup(this, 'ControllerLogs', {
+      retention: CONTROLLER_LOG_RETENTION,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(this, 'ControllerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `The boop-${props.envName} traffic controller: the one writer of the listener's weights`,
+    });
+    logGroup.grantWrite(role);
+    this.grantControllerAccess(role, props);
+
+    this.controller = new nodejs.NodejsFunction(this, 'Controller', {
+      functionName: `boop-${props.envName}-traffic-controller`,
+      description: 'Sets the blue/green weights: deploys (GreenPercent), rollbacks (alarm, operator)',
+      entry: path.join(REPO_ROOT, 'lambda', 'traffic', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: CONTROLLER_MEMORY_MIB,
+      timeout: CONTROLLER_TIMEOUT,
+      // One writer at a time: deploys, rollbacks and the CLI queue up rather than race.
+      reservedConcurrentExecutions: 1,
+      retryAttempts: ASYNC_RETRIES,
+      deadLetterQueue: this.deadLetterQueue,
+      role,
+      logGroup,
+      environment: {
+        [SETTINGS_VARIABLES.envName]: props.envName,
+        [SETTINGS_VARIABLES.metricEnvironment]: props.metricEnvironment,
+        [SETTINGS_VARIABLES.listenerArn]: props.listener.listenerArn,
+        [SETTINGS_VARIABLES.blueTargetGroupArn]: props.targetGroups.blue.targetGroupArn,
+        [SETTINGS_VARIABLES.greenTargetGroupArn]: props.targetGroups.green.targetGroupArn,
+        [SETTINGS_VARIABLES.stateParameterName]: this.stateParameterName,
+        [SETTINGS_VARIABLES.rollbackAlarmName]: props.rollbackAlarmName,
+        [SETTINGS_VARIABLES.criticalTopicArn]: props.criticalTopic.topicArn,
+        [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(props.rollout.steps),
+        [SETTINGS_VARIABLES.bakeTimeHours]: String(props.rollout.bakeTimeHours),
+        [SETTINGS_VARIABLES.stickinessSeconds]: String(props.rollout.stickinessSeconds),
+        POWERTOOLS_SERVICE_NAME: 'boop-traffic-controller',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        // The runtime provides the AWS SDK v3; bundling it would only grow the cold start.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+
+    const weights = new CustomResource(this, 'Weights', {
+      serviceToken: this.controller.functionArn,
+      resourceType: 'Custom::BoopTrafficWeights',
+      properties: {
+        GreenPercent: props.greenPercent,
+        ListenerFingerprint: listenerFingerprint(props.listener),
+        RolloutOverride: props.rolloutOverride ?? '',
+      },
+    });
+    weights.node.addDependency(props.listener, ...props.dependsOn);
+
+    new events.Rule(this, 'RollbackOnAlarm', {
+      description: `Rolls green back to blue when ${props.rollbackAlarmName} enters ALARM`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [props.rollbackAlarmName], state: { value: ['ALARM'] } },
+      },
+      targets: [new targets.LambdaFunction(this.controller, {
+        deadLetterQueue: this.deadLetterQueue,
+        maxEventAge: EVENT_DELIVERY_WINDOW,
+        retryAttempts: EVENT_DELIVERY_RETRIES,
+      })],
+    });
+  }
+
+  /** Exactly the calls the controller makes, on exactly its resources. */
+  private grantControllerAccess(role: iam.Role, props: TrafficControlProps): void {
+    const stack = Stack.of(this);
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'WriteWeightsOfThisListenerOnly',
+      actions: ['elasticloadbalancing:ModifyListener'],
+      resources: [props.listener.listenerArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadListenersAndTargetHealth',
+      // Describe calls of ELBv2 have no resource-level permissions.
+      actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
+      resources: ['*'],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadAndWriteTheTrafficState',
+      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.stateParameterName.slice(1) })],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheRollbackAlarmAndItsHistory',
+      actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+      resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: props.rollbackAlarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    props.criticalTopic.grantPublish(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the KMS-encrypted critical topic needs the GenerateDataKey family on its key; the grant names that one key only.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Only elasticloadbalancing:DescribeListeners and DescribeTargetHealth, which have no resource-level permissions; the one write (ModifyListener) is scoped to this listener.',
+    });
+  }
+}
+
+/**
+ * A hash of everything in the listener's configuration. Any listener update changes it, so the
+ * custom resource updates in the same deploy and the controller puts the live weights back at once
+ * (CloudFormation rewrites the whole action: aws/aws-cdk#36649).
+ */
+function listenerFingerprint(listener: elbv2.ApplicationListener): string {
+  const cfn = listener.node.defaultChild as elbv2.CfnListener;
+  return Lazy.string({
+    produce: () => {
+      const configuration = Stack.of(listener).resolve({
+        defaultActions: cfn.defaultActions,
+        port: cfn.port,
+        protocol: cfn.protocol,
+        certificates: cfn.certificates,
+        sslPolicy: cfn.sslPolicy,
+        listenerAttributes: cfn.listenerAttributes,
+        alpnPolicy: cfn.alpnPolicy,
+        mutualAuthentication: cfn.mutualAuthentication,
+      });
+      return createHash('sha256').update(JSON.stringify(configuration)).digest('hex').slice(0, 16);
+    },
+  });
+}
