@@ -91,40 +91,53 @@ export class TrafficController {
     private readonly hooks: ControllerHooks,
   ) {}
 
-  /** A deploy's GreenPercent (the custom resource): policy-checked; a listener reset is re-applied. */
-  async applyDeploy(request: DeployRequest, requestedBy: string): Promise<Outcome> {
+  /**
+   * A deploy's GreenPercent (the custom resource): policy-checked; a listener reset is re-applied.
+   * `properties` identifies the custom resource's properties of this and of the previous deploy, so
+   * that CloudFormation's rollback of a refused deploy is recognised and allowed.
+   */
+  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: { current: string; previous?: string }): Promise<Outcome> {
     const now = this.hooks.now();
     const [state, live] = await Promise.all([this.readState(now), this.readLive()]);
-    const needsEvidence = !rollbackUnacknowledged(state) && direction(state, request) === 'rise';
-    const evidence = needsEvidence ? await this.riseEvidence(state, now) : undefined;
-    const decision = decideDeploy(state, request, this.settings.policy, now, evidence);
-    if (decision.outcome === 'refuse') throw new RefusedError(decision.message);
+    const restoring = properties !== undefined && state.lastRefusal?.restoresProperties === properties.current;
+    let next: TrafficState = { ...state, intent: request.intent, lastRefusal: undefined };
 
-    let next: TrafficState = { ...state, intent: request.intent };
-    if (decision.acknowledgesRollback && state.lastRollback) {
-      next = { ...next, lastRollback: { ...state.lastRollback, acknowledgedAt: now.toISOString() } };
-    }
-    if (decision.outcome === 'keep') {
-      if (matchesShare(live, state.greenPercent)) {
-        if (JSON.stringify(next) !== JSON.stringify(state)) await this.saveState(next);
-        return { result: 'unchanged', greenPercent: state.greenPercent, message: `green stays at ${state.greenPercent} %` };
+    if (!restoring) {
+      const needsEvidence = !rollbackUnacknowledged(state) && direction(state, request) === 'rise';
+      const evidence = needsEvidence ? await this.riseEvidence(state, now) : undefined;
+      const decision = decideDeploy(state, request, this.settings.policy, now, evidence);
+      if (decision.outcome === 'refuse') {
+        if (properties?.previous !== undefined) {
+          await this.saveState({ ...state, lastRefusal: { at: now.toISOString(), restoresProperties: properties.previous } });
+        }
+        throw new RefusedError(decision.message);
       }
-      // CloudFormation rewrote the listener's action (aws/aws-cdk#36649): put the live weights back.
-      await this.writeAndVerify(state.greenPercent);
-      await this.saveState(recordChange(next, this.change(now, requestedBy, live.greenPercent, state.greenPercent, 'reapply',
-        'the listener was reset to the template\'s weights; re-applied the recorded ones')));
-      this.hooks.metric('WeightChanges', 1);
-      this.hooks.metric('GreenPercent', state.greenPercent);
-      return { result: 'reapplied', greenPercent: state.greenPercent, message: `re-applied green ${state.greenPercent} % after a listener reset` };
+      if (decision.acknowledgesRollback && state.lastRollback) {
+        next = { ...next, lastRollback: { ...state.lastRollback, acknowledgedAt: now.toISOString() } };
+      }
+      if (decision.outcome === 'change') {
+        await this.writeAndVerify(decision.to);
+        await this.saveState(recordChange(next, this.change(now, requestedBy, state.greenPercent, decision.to, decision.kind, decision.why)));
+        this.hooks.metric('WeightChanges', 1);
+        this.hooks.metric('GreenPercent', decision.to);
+        this.hooks.log.info('weights changed', { from: state.greenPercent, to: decision.to, kind: decision.kind, why: decision.why, by: requestedBy });
+        return { result: 'changed', greenPercent: decision.to, message: `green ${state.greenPercent} % → ${decision.to} % (${decision.why})` };
+      }
     }
 
-    await this.writeAndVerify(decision.to);
-    const why = decision.why;
-    await this.saveState(recordChange(next, this.change(now, requestedBy, state.greenPercent, decision.to, decision.kind, why)));
+    // Green stays where the controller last put it (a refused deploy being rolled back changes nothing either).
+    if (matchesShare(live, state.greenPercent)) {
+      if (JSON.stringify(next) !== JSON.stringify(state)) await this.saveState(next);
+      const why = restoring ? ' (CloudFormation rolled back a refused deploy)' : '';
+      return { result: 'unchanged', greenPercent: state.greenPercent, message: `green stays at ${state.greenPercent} %${why}` };
+    }
+    // CloudFormation rewrote the listener's action (aws/aws-cdk#36649): put the live weights back.
+    await this.writeAndVerify(state.greenPercent);
+    await this.saveState(recordChange(next, this.change(now, requestedBy, live.greenPercent, state.greenPercent, 'reapply',
+      'the listener was reset to the template\'s weights; re-applied the recorded ones')));
     this.hooks.metric('WeightChanges', 1);
-    this.hooks.metric('GreenPercent', decision.to);
-    this.hooks.log.info('weights changed', { from: state.greenPercent, to: decision.to, kind: decision.kind, why, by: requestedBy });
-    return { result: 'changed', greenPercent: decision.to, message: `green ${state.greenPercent} % → ${decision.to} % (${why})` };
+    this.hooks.metric('GreenPercent', state.greenPercent);
+    return { result: 'reapplied', greenPercent: state.greenPercent, message: `re-applied green ${state.greenPercent} % after a listener reset` };
   }
 
   /**
@@ -230,7 +243,8 @@ export class TrafficController {
     const [health, alarms, firedDuringBake] = await Promise.all([
       this.aws(() => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }))),
       this.aws(() => this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm'] }))),
-      this.alarmFiredSince(new Date(state.stepStartedAt), now),
+      // At 0 % green has no bake to judge, so its history is not read.
+      state.greenPercent > 0 ? this.alarmFiredSince(new Date(state.stepStartedAt), now) : Promise.resolve(false),
     ]);
     return {
       greenHealthyTargets: (health.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === 'healthy').length,

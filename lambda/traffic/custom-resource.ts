@@ -28,6 +28,12 @@ export function deployRequest(event: CloudFormationCustomResourceEvent): DeployR
   return { intent, overrideReason: override };
 }
 
+/** The properties that decide the weights, as one comparable string (the service token is not one of them). */
+export function propertiesKey(properties: Record<string, unknown>): string {
+  const { GreenPercent, ListenerFingerprint, RolloutOverride } = properties as Partial<TrafficResourceProperties>;
+  return JSON.stringify({ GreenPercent: String(GreenPercent), ListenerFingerprint, RolloutOverride: RolloutOverride ?? '' });
+}
+
 export interface CustomResourceResult {
   readonly status: 'SUCCESS' | 'FAILED';
   /** Shown in `cdk deploy` output when the status is FAILED. */

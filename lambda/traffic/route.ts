@@ -1,6 +1,6 @@
 import type { TrafficMetricName } from '../shared/contract';
 import { Log, Outcome, RefusedError, TrafficController } from './controller';
-import { CustomResourceResult, deployRequest, respond } from './custom-resource';
+import { CustomResourceResult, deployRequest, propertiesKey, respond } from './custom-resource';
 import { classify } from './events';
 
 export interface RouteDeps {
@@ -53,7 +53,11 @@ async function deployResult(deps: RouteDeps, event: Parameters<typeof deployRequ
   if (event.RequestType === 'Delete') return { status: 'SUCCESS', reason: 'nothing to do on delete' };
   try {
     const request = deployRequest(event);
-    const outcome = await deps.controller.applyDeploy(request, `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`);
+    const properties = {
+      current: propertiesKey(event.ResourceProperties),
+      previous: event.RequestType === 'Update' ? propertiesKey(event.OldResourceProperties) : undefined,
+    };
+    const outcome = await deps.controller.applyDeploy(request, `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`, properties);
     return { status: 'SUCCESS', reason: outcome.message, data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
   } catch (error) {
     if (!(error instanceof RefusedError)) {

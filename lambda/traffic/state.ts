@@ -31,6 +31,17 @@ export interface RollbackRecord {
   readonly acknowledgedAt?: string;
 }
 
+/**
+ * A deploy the policy refused. CloudFormation then rolls the stack back, which sends the custom
+ * resource its previous properties again; that restore must succeed, or the stack would be stuck
+ * in UPDATE_ROLLBACK_FAILED.
+ */
+export interface RefusalRecord {
+  readonly at: string;
+  /** The custom resource's properties before the refused update: the ones a rollback restores. */
+  readonly restoresProperties: string;
+}
+
 export interface TrafficState {
   readonly version: 1;
   /** The last GreenPercent a deploy asked for. */
@@ -41,6 +52,7 @@ export interface TrafficState {
   readonly stepStartedAt: string;
   readonly changes: readonly WeightChange[];
   readonly lastRollback?: RollbackRecord;
+  readonly lastRefusal?: RefusalRecord;
 }
 
 /** The state before the controller ever ran: all traffic on blue, as the template has it. */

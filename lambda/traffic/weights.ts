@@ -72,9 +72,13 @@ export function readLiveWeights(listener: Listener, targetGroups: SlotTargetGrou
   };
 }
 
-/** True when the live action is what `forwardAction` writes for this share (the read-back check). */
+/**
+ * True when the live action sends traffic as `forwardAction` would for this share (the read-back
+ * check). The template's blue 100 / green 0 counts as green 0: a weight of 0 without stickiness
+ * sends green nothing, exactly like blue alone.
+ */
 export function matchesShare(live: LiveWeights, greenPercent: number): boolean {
-  if (greenPercent <= 0) return live.blueAlone && !live.stickinessEnabled;
+  if (greenPercent <= 0) return live.greenPercent === 0 && !live.stickinessEnabled;
   if (greenPercent >= 100) return live.greenPercent === 100 && !live.stickinessEnabled;
   return live.greenPercent === greenPercent && live.stickinessEnabled;
 }

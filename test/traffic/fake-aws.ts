@@ -1,0 +1,183 @@
+/**
+ * An in-memory AWS for the traffic controller's tests: one listener, two target groups, the SSM
+ * parameter store, the rollback alarm with its history, and the critical topic. The SDK clients
+ * are real; aws-sdk-client-mock answers their calls from this state, so the controller's logic
+ * meets the same shapes the services return. Faults can be injected per command.
+ */
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  Action,
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ControllerClients, ControllerSettings, Log } from '../../lambda/traffic/controller';
+import type { TrafficMetricName } from '../../lambda/shared/contract';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
+
+export const SETTINGS: ControllerSettings = {
+  envName: 'prod',
+  listenerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/boop/abc/def`,
+  targetGroups: {
+    blue: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/blue/111`,
+    green: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/green/222`,
+  },
+  stateParameterName: '/boop/prod/traffic/state',
+  rollbackAlarmName: 'boop-prod-GREEN_ROLLBACK',
+  criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-critical`,
+  policy: { steps: [5, 25, 50, 100], bakeTimeHours: 24 },
+  stickinessSeconds: 86400,
+};
+
+/** The template's action: blue 100, green 0, no stickiness. */
+export function templateAction(): Action {
+  return {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: SETTINGS.targetGroups.blue, Weight: 100 },
+        { TargetGroupArn: SETTINGS.targetGroups.green, Weight: 0 },
+      ],
+    },
+  };
+}
+
+type CommandName = 'ModifyListener' | 'DescribeListeners' | 'DescribeTargetHealth' | 'GetParameter' | 'PutParameter'
+  | 'DescribeAlarms' | 'DescribeAlarmHistory' | 'Publish';
+
+function throttled(): Error {
+  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: { throttling: true } });
+}
+
+export class FakeAws {
+  /** The listener's live default action. */
+  defaultActions: Action[] = [templateAction()];
+  /** Target health states of green's targets. */
+  greenTargets: string[] = ['healthy', 'healthy'];
+  readonly parameters = new Map<string, string>();
+  alarmState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' = 'OK';
+  /** When the rollback alarm changed state, oldest first. */
+  readonly alarmHistory: { at: Date; to: 'OK' | 'ALARM' }[] = [];
+  readonly published: { subject?: string; message?: string }[] = [];
+  readonly calls: CommandName[] = [];
+  readonly metrics: { name: TrafficMetricName; value: number }[] = [];
+  readonly logs: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
+  /** How many more calls of a command fail with throttling. */
+  readonly throttle = new Map<CommandName, number>();
+  /** Commands that fail with this error until removed. */
+  readonly failures = new Map<CommandName, Error>();
+  /** Runs after each ModifyListener: another writer can change the action here. */
+  afterModify?: (written: Action[]) => void;
+  /** Reached at each call: the test's clock can advance (a slow call) or assert an order. */
+  onCall?: (name: CommandName) => void;
+
+  readonly clients: ControllerClients;
+
+  constructor() {
+    const elb = new ElasticLoadBalancingV2Client({ region: REGION });
+    const ssm = new SSMClient({ region: REGION });
+    const cloudwatch = new CloudWatchClient({ region: REGION });
+    const sns = new SNSClient({ region: REGION });
+    this.clients = { elb, ssm, cloudwatch, sns };
+
+    mockClient(elb)
+      .on(ModifyListenerCommand).callsFake((input) => this.call('ModifyListener', () => {
+        if (input.ListenerArn !== SETTINGS.listenerArn) throw Object.assign(new Error('listener not found'), { name: 'ListenerNotFoundException' });
+        this.defaultActions = structuredClone(input.DefaultActions);
+        this.afterModify?.(input.DefaultActions);
+        return {};
+      }))
+      .on(DescribeListenersCommand).callsFake(() => this.call('DescribeListeners', () => ({
+        Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: structuredClone(this.defaultActions) }],
+      })))
+      .on(DescribeTargetHealthCommand).callsFake((input) => this.call('DescribeTargetHealth', () => ({
+        TargetHealthDescriptions: input.TargetGroupArn === SETTINGS.targetGroups.green
+          ? this.greenTargets.map((State, i) => ({ Target: { Id: `10.0.0.${i}` }, TargetHealth: { State } }))
+          : [],
+      })));
+    mockClient(ssm)
+      .on(GetParameterCommand).callsFake((input) => this.call('GetParameter', () => {
+        const value = this.parameters.get(input.Name);
+        if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+        return { Parameter: { Name: input.Name, Value: value } };
+      }))
+      .on(PutParameterCommand).callsFake((input) => this.call('PutParameter', () => {
+        this.parameters.set(input.Name, input.Value);
+        return { Version: 1 };
+      }));
+    mockClient(cloudwatch)
+      .on(DescribeAlarmsCommand).callsFake((input) => this.call('DescribeAlarms', () => ({
+        CompositeAlarms: (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
+          ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: this.alarmState }] : [],
+      })))
+      .on(DescribeAlarmHistoryCommand).callsFake((input) => this.call('DescribeAlarmHistory', () => ({
+        AlarmHistoryItems: this.alarmHistory
+          .filter((h) => input.AlarmName === SETTINGS.rollbackAlarmName && h.at >= input.StartDate && h.at <= input.EndDate)
+          .map((h) => ({
+            AlarmName: SETTINGS.rollbackAlarmName,
+            HistoryItemType: 'StateUpdate',
+            Timestamp: h.at,
+            HistoryData: JSON.stringify({ newState: { stateValue: h.to } }),
+          })),
+      })));
+    mockClient(sns)
+      .on(PublishCommand).callsFake((input) => this.call('Publish', () => {
+        this.published.push({ subject: input.Subject, message: input.Message });
+        return { MessageId: String(this.published.length) };
+      }));
+  }
+
+  /** The rollback alarm changes state at `at`. */
+  setAlarm(to: 'OK' | 'ALARM', at: Date): void {
+    this.alarmState = to;
+    this.alarmHistory.push({ at, to });
+  }
+
+  readonly metric = (name: TrafficMetricName, value: number): void => {
+    this.metrics.push({ name, value });
+  };
+
+  readonly log: Log = {
+    info: (message, extra) => this.logs.push({ level: 'info', message, extra }),
+    warn: (message, extra) => this.logs.push({ level: 'warn', message, extra }),
+    error: (message, extra) => this.logs.push({ level: 'error', message, extra }),
+  };
+
+  /** The stored traffic state, parsed. */
+  state(): Record<string, unknown> | undefined {
+    const text = this.parameters.get(SETTINGS.stateParameterName);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  /** Green's live share and stickiness, read from the listener as the ALB would apply it. */
+  live(): { green: number; blueAlone: boolean; sticky: boolean } {
+    const forward = this.defaultActions[0].ForwardConfig!;
+    const weight = (arn: string) => (forward.TargetGroups ?? []).filter((g) => g.TargetGroupArn === arn).reduce((n, g) => n + (g.Weight ?? 1), 0);
+    const blue = weight(SETTINGS.targetGroups.blue);
+    const green = weight(SETTINGS.targetGroups.green);
+    return {
+      green: Math.round((100 * green) / (blue + green)),
+      blueAlone: (forward.TargetGroups ?? []).every((g) => g.TargetGroupArn === SETTINGS.targetGroups.blue),
+      sticky: forward.TargetGroupStickinessConfig?.Enabled === true,
+    };
+  }
+
+  private call<T>(name: CommandName, answer: () => T): T {
+    this.calls.push(name);
+    this.onCall?.(name);
+    const failure = this.failures.get(name);
+    if (failure) throw failure;
+    const left = this.throttle.get(name) ?? 0;
+    if (left > 0) {
+      this.throttle.set(name, left - 1);
+      throw throttled();
+    }
+    return answer();
+  }
+}

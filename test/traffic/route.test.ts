@@ -1,0 +1,131 @@
+/**
+ * One invocation in, one action out: deploys answer CloudFormation (a real HTTP server on
+ * 127.0.0.1 plays its response URL), the rollback alarm rolls back, and every other event is
+ * logged, counted and left alone.
+ */
+import { TrafficController } from '../../lambda/traffic/controller';
+import { PHYSICAL_RESOURCE_ID, respond } from '../../lambda/traffic/custom-resource';
+import { route } from '../../lambda/traffic/route';
+import { customResourceEvent, ResponseServer } from './cloudformation';
+import { FakeAws, SETTINGS } from './fake-aws';
+
+const server = new ResponseServer();
+beforeAll(() => server.start());
+afterAll(() => server.stop());
+
+let aws: FakeAws;
+let deps: Parameters<typeof route>[1];
+beforeEach(() => {
+  aws = new FakeAws();
+  server.received.length = 0;
+  const controller = new TrafficController(SETTINGS, aws.clients, { now: () => new Date(), metric: aws.metric, log: aws.log, sleep: async () => undefined });
+  deps = { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, metric: aws.metric, log: aws.log };
+});
+
+function alarmEvent(alarmName: string, value: string, timestamp = new Date().toISOString().replace('Z', '+0000')) {
+  return {
+    'version': '0', 'id': 'e1', 'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    'account': '111122223333', 'region': 'eu-west-1', 'time': new Date().toISOString(), 'resources': [],
+    'detail': { alarmName, state: { value, reason: 'Threshold Crossed: 1 out of the last 1 datapoints', timestamp }, previousState: { value: 'OK' } },
+  };
+}
+
+describe('events that must not move traffic', () => {
+  const malformed: [string, unknown][] = [
+    ['null', null],
+    ['a list', []],
+    ['a string', 'rollback'],
+    ['an empty object', {}],
+    ['a scheduled event', { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} }],
+    ['an alarm change without detail', { 'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' }],
+    ['an alarm change with a bad timestamp', alarmEvent(SETTINGS.rollbackAlarmName, 'ALARM', 'yesterday')],
+    ['another alarm', alarmEvent('boop-prod-HIGH_ERROR_RATE-green', 'ALARM')],
+    ['the rollback alarm going OK', alarmEvent(SETTINGS.rollbackAlarmName, 'OK')],
+    ['a manual rollback without a reason', { action: 'rollback', reason: '  ', requestedBy: 'arn:aws:iam::111122223333:user/ops' }],
+    ['a manual rollback without who', { action: 'rollback', reason: 'drill' }],
+    ['a custom resource event without a response URL', { RequestType: 'Update', StackId: 's' }],
+  ];
+
+  test.each(malformed)('%s is logged, counted and ignored, without a crash', async (_name, event) => {
+    await expect(route(event, deps)).resolves.toHaveProperty('ignored');
+    expect(aws.calls).not.toContain('ModifyListener');
+    expect(aws.metrics).toEqual([{ name: 'IgnoredEvents', value: 1 }]);
+    expect(aws.logs).toEqual([expect.objectContaining({ level: 'warn', message: 'event ignored' })]);
+  });
+});
+
+describe('the rollback alarm', () => {
+  test('entering ALARM rolls green back, with the alarm\'s state time as the start of the latency', async () => {
+    await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
+    const stateTime = new Date(Date.now() - 30_000);
+    await route(alarmEvent(SETTINGS.rollbackAlarmName, 'ALARM', stateTime.toISOString().replace('Z', '+0000')), deps);
+    expect(aws.live().blueAlone).toBe(true);
+    const latency = aws.metrics.find((m) => m.name === 'RollbackLatency')!.value;
+    expect(latency).toBeGreaterThanOrEqual(30_000);
+    expect(aws.state()).toMatchObject({ lastRollback: { triggeredAt: stateTime.toISOString(), by: 'automatic rollback (EventBridge)' } });
+  });
+
+  test('a rollback that fails throws (for Lambda\'s retries and the dead-letter queue) and counts ControllerErrors', async () => {
+    await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
+    aws.failures.set('ModifyListener', Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(route(alarmEvent(SETTINGS.rollbackAlarmName, 'ALARM'), deps)).rejects.toThrow('denied');
+    expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
+  });
+});
+
+describe('a manual rollback', () => {
+  test('records who asked and why', async () => {
+    await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
+    await route({ action: 'rollback', reason: 'drill INC-7', requestedBy: 'arn:aws:sts::111122223333:assumed-role/ops/alice' }, deps);
+    expect(aws.live().blueAlone).toBe(true);
+    expect(aws.state()).toMatchObject({ lastRollback: { trigger: 'manual', why: 'drill INC-7', by: 'arn:aws:sts::111122223333:assumed-role/ops/alice' } });
+  });
+});
+
+describe('deploys answer CloudFormation', () => {
+  test('an accepted GreenPercent answers SUCCESS with the stable physical id', async () => {
+    await route(customResourceEvent(server, 'Create', { GreenPercent: String(SETTINGS.policy.steps[0]), ListenerFingerprint: 'f1', RolloutOverride: '' }), deps);
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0].body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_RESOURCE_ID, LogicalResourceId: 'TrafficControlWeights' });
+    expect(server.received[0].body.Data).toEqual({ GreenPercent: String(SETTINGS.policy.steps[0]), Result: 'changed' });
+    expect(aws.live().green).toBe(SETTINGS.policy.steps[0]);
+  });
+
+  test('a refused GreenPercent answers FAILED with the message a person acts on', async () => {
+    await route(customResourceEvent(server, 'Create', { GreenPercent: '50', ListenerFingerprint: 'f1', RolloutOverride: '' }), deps);
+    expect(server.received[0].body.Status).toBe('FAILED');
+    expect(server.received[0].body.Reason).toMatch(/GreenPercent=50 refused .*the next step is 5.*-c rolloutOverride=/);
+    expect(aws.calls).not.toContain('ModifyListener');
+  });
+
+  test('a malformed GreenPercent answers FAILED naming it', async () => {
+    await route(customResourceEvent(server, 'Create', { GreenPercent: 'lots', ListenerFingerprint: 'f1' }), deps);
+    expect(server.received[0].body).toMatchObject({ Status: 'FAILED', Reason: 'GreenPercent must be a whole number within 0..100, got "lots"' });
+  });
+
+  test('a delete answers SUCCESS without touching the listener', async () => {
+    await route(customResourceEvent(server, 'Delete', { GreenPercent: '5', ListenerFingerprint: 'f1' }), deps);
+    expect(server.received[0].body.Status).toBe('SUCCESS');
+    expect(aws.calls).toEqual([]);
+  });
+
+  test('an AWS failure during a deploy answers FAILED (never leaves CloudFormation waiting) and counts an error', async () => {
+    aws.failures.set('DescribeListeners', Object.assign(new Error('listener gone'), { name: 'ListenerNotFoundException' }));
+    await route(customResourceEvent(server, 'Update', { GreenPercent: '5', ListenerFingerprint: 'f2' }, { GreenPercent: '0', ListenerFingerprint: 'f1' }), deps);
+    expect(server.received[0].body).toMatchObject({ Status: 'FAILED', Reason: 'listener gone' });
+    expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
+  });
+});
+
+describe('the response to CloudFormation', () => {
+  test('is a PUT of the result with no content type, retried when the URL answers an error', async () => {
+    const event = customResourceEvent(server, 'Create', { GreenPercent: '0', ListenerFingerprint: 'f' });
+    server.answers.push(500);
+    await respond(event, { status: 'FAILED', reason: 'x'.repeat(10_000) });
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0].contentType ?? '').toBe('');
+    expect(server.received[0].path).toBe(`/cloudformation-response/${event.RequestId}`);
+    // CloudFormation takes at most 4096 bytes; the reason is cut to fit.
+    expect(JSON.stringify(server.received[0].body).length).toBeLessThan(4096);
+  });
+});
