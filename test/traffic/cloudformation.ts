@@ -63,7 +63,7 @@ export function customResourceEvent(
   };
   if (requestType === 'Create') return { ...base, RequestType: 'Create' };
   if (requestType === 'Update') {
-    return { ...base, RequestType: 'Update', PhysicalResourceId: 'boop-traffic-weights', OldResourceProperties: { ...(oldProperties ?? {}) } };
+    return { ...base, RequestType: 'Update', PhysicalResourceId: 'boop-traffic-weights', OldResourceProperties: { ServiceToken: base.ServiceToken, ...(oldProperties ?? {}) } };
   }
   return { ...base, RequestType: 'Delete', PhysicalResourceId: 'boop-traffic-weights' };
 }

@@ -1,8 +1,9 @@
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { forwardAction, matchesShare, readLiveWeights, UnexpectedListenerError } from '../../lambda/traffic/weights';
 import { SETTINGS, templateAction } from './fake-aws';
 
 const { targetGroups, stickinessSeconds } = SETTINGS;
-const listener = (action: object) => ({ DefaultActions: [action] });
+const listener = (action: object) => ({ DefaultActions: [action as Action] });
 
 describe('the action written for a green share reads back as that share', () => {
   test.each([0, 1, 5, 25, 50, 99, 100])('green %i %%', (share) => {
