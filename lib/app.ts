@@ -2,6 +2,7 @@ import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BoopIntegrationStack } from './boop-integration-stack';
 import { ConfigError, loadConfig } from './config/load-config';
+import { stackName } from './stack-outputs';
 
 /** Context key of the one-deploy rollout override: `-c rolloutOverride="<reason>"`. */
 export const ROLLOUT_OVERRIDE_CONTEXT_KEY = 'rolloutOverride';
@@ -17,10 +18,6 @@ export function readRolloutOverride(value: unknown): string | undefined {
   return reason;
 }
 
-/** The stack name of an environment; the rollout CLI finds the stack by it. */
-export function stackName(envName: string): string {
-  return `BoopIntegration-${envName}`;
-}
 
 /**
  * Builds the CDK app: loads and validates the selected environment's configuration, adds its

@@ -1,4 +1,4 @@
-import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms, rollbackAlarmName } from './alarms';
 import { Alerting } from './alerting';
@@ -9,6 +9,7 @@ import { Dashboards } from './dashboards';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './log-queries';
 import { effectiveThresholds } from './thresholds';
+import { STACK_OUTPUTS, StackOutputKey } from './stack-outputs';
 import { TrafficControl } from './traffic-control';
 
 /** The CloudFormation parameter carrying the intended green share (DESIGN "Weights: one writer"). */
@@ -82,6 +83,20 @@ export class BoopIntegrationStack extends Stack {
       criticalTopic: this.alerting.topics.critical,
       removalPolicy,
     });
+
+    const outputs: Record<StackOutputKey, string> = {
+      listenerArn: this.service.listener.listenerArn,
+      blueTargetGroupArn: this.service.targetGroups.blue.targetGroupArn,
+      greenTargetGroupArn: this.service.targetGroups.green.targetGroupArn,
+      controllerFunctionName: this.trafficControl.controller.functionName,
+      stateParameterName: this.trafficControl.stateParameterName,
+      rollbackAlarmName: rollbackAlarmName(config.envName),
+      rolloutSteps: config.rollout.steps.join(','),
+      bakeTimeHours: String(config.rollout.bakeTimeHours),
+    };
+    for (const [key, value] of Object.entries(outputs)) {
+      new CfnOutput(this, STACK_OUTPUTS[key as StackOutputKey], { value, description: `Read by npm run rollout (${key})` });
+    }
 
     this.alarms = new Alarms(this, 'Alarms', {
       envName: config.envName,
