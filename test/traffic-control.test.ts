@@ -1,0 +1,85 @@
+/**
+ * The traffic control resources in the template: the GreenPercent parameter, the custom resource
+ * that carries it with the listener's fingerprint, the rollback rule, the dead-letter queue and its
+ * alarm, and the one-writer function.
+ */
+import { rollbackAlarmName } from '../lib/alarms';
+import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../lib/app';
+import { GREEN_PERCENT_PARAMETER } from '../lib/boop-integration-stack';
+import { ConfigError } from '../lib/config/load-config';
+import { SETTINGS_VARIABLES } from '../lambda/traffic/settings';
+import { build, Built, Cfn, resourcesOfType } from './support/monitoring';
+
+let prod: Built;
+beforeAll(() => {
+  prod = build('prod');
+});
+
+const weightsResource = (built: Built): Cfn => resourcesOfType(built, 'Custom::BoopTrafficWeights')[0][1];
+const controller = (built: Built): Cfn => resourcesOfType(built, 'AWS::Lambda::Function').find(([id]) => id.startsWith('TrafficControlController'))![1];
+
+test('GreenPercent is a Number parameter within 0..100 that defaults to 0 (all traffic on blue)', () => {
+  expect(prod.template.toJSON().Parameters[GREEN_PERCENT_PARAMETER]).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 100, Default: 0 });
+});
+
+test('the custom resource carries GreenPercent and the listener\'s fingerprint, and waits for the listener and both services', () => {
+  const resource = weightsResource(prod);
+  expect(resource.Properties).toMatchObject({ GreenPercent: { Ref: GREEN_PERCENT_PARAMETER }, ListenerFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/), RolloutOverride: '' });
+  const listenerId = prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never);
+  const serviceIds = ['blue', 'green'].map((slot) => prod.stack.getLogicalId(prod.stack.service.services[slot as 'blue'].node.defaultChild as never));
+  expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds]));
+});
+
+test('the fingerprint changes with any change of the listener and with nothing else', () => {
+  const fingerprint = (built: Built) => weightsResource(built).Properties.ListenerFingerprint;
+  expect(fingerprint(build('prod'))).toBe(fingerprint(prod));
+  expect(fingerprint(build('prod', { 'service.desiredCount': '3' }))).toBe(fingerprint(prod));
+  const otherCertificate = 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-1111-4111-8111-111111111111';
+  expect(fingerprint(build('prod', { 'loadBalancer.certificateArn': otherCertificate }))).not.toBe(fingerprint(prod));
+});
+
+test('-c rolloutOverride reaches the custom resource for that deploy; a blank reason is refused', () => {
+  const overridden = build('prod', { [ROLLOUT_OVERRIDE_CONTEXT_KEY]: 'INC-42 hotfix' });
+  expect(weightsResource(overridden).Properties.RolloutOverride).toBe('INC-42 hotfix');
+  expect(() => build('prod', { [ROLLOUT_OVERRIDE_CONTEXT_KEY]: '  ' })).toThrow(ConfigError);
+});
+
+test('the controller: concurrency 1, a dead-letter queue, the current Node runtime, settings from the stack', () => {
+  const fn = controller(prod);
+  expect(fn.Properties).toMatchObject({
+    ReservedConcurrentExecutions: 1,
+    Runtime: 'nodejs24.x',
+    DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlDeadLetters/), 'Arn'] } },
+  });
+  const variables = fn.Properties.Environment.Variables;
+  expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES)));
+  expect(variables[SETTINGS_VARIABLES.rolloutSteps]).toBe(JSON.stringify(prod.config.rollout.steps));
+  expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(rollbackAlarmName('prod'));
+});
+
+test('the rollback alarm entering ALARM invokes the controller, with retries and the dead-letter queue', () => {
+  const [, rule] = resourcesOfType(prod, 'AWS::Events::Rule')[0];
+  expect(rule.Properties.EventPattern).toEqual({
+    'source': ['aws.cloudwatch'],
+    'detail-type': ['CloudWatch Alarm State Change'],
+    'detail': { alarmName: [rollbackAlarmName('prod')], state: { value: ['ALARM'] } },
+  });
+  const target = rule.Properties.Targets[0];
+  expect(target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlController/), 'Arn'] });
+  expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlDeadLetters/), 'Arn'] });
+  expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+});
+
+test('ROLLBACK_FAILED pages on controller errors and on any failed rollback waiting in the dead-letter queue', () => {
+  const [, alarm] = resourcesOfType(prod, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === 'boop-prod-ROLLBACK_FAILED')!;
+  const metrics = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat).map((m: Cfn) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`);
+  expect(metrics.sort()).toEqual(['AWS/SQS/ApproximateNumberOfMessagesVisible', 'Boop/Traffic/ControllerErrors']);
+  const queueDimension = alarm.Properties.Metrics.find((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/SQS').MetricStat.Metric.Dimensions[0];
+  expect(queueDimension.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlDeadLetters/), 'QueueName'] });
+});
+
+test('nothing in the template holds live weights: the listener keeps blue 100 / green 0', () => {
+  const listener = prod.resources[prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never)];
+  const groups = listener.Properties.DefaultActions[0].ForwardConfig.TargetGroups.map((g: Cfn) => g.Weight);
+  expect(groups).toEqual([100, 0]);
+});

@@ -1,0 +1,106 @@
+/**
+ * The controller's calls over the wire: a moto server (an AWS API emulator, installed on this
+ * machine) on 127.0.0.1 stands in for ELBv2, SSM, CloudWatch and SNS, and the real SDK clients
+ * reach it through AWS_ENDPOINT_URL. What the mocks assume about request and answer shapes is
+ * checked here against an implementation of the APIs.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as net from 'net';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ControllerSettings, TrafficController } from '../../lambda/traffic/controller';
+import { readLiveWeights } from '../../lambda/traffic/weights';
+
+const REGION = 'eu-west-1';
+jest.setTimeout(60_000);
+
+let moto: ChildProcess;
+let endpoint: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('moto did not start within 30 s (is python3 -m moto.server installed?)');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+});
+
+afterAll(() => {
+  moto?.kill();
+});
+
+/** The default VPC's id and two of its subnets, read with a plain EC2 query (no EC2 SDK needed). */
+async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
+  const text = await (await fetch(`${endpoint}/?Action=DescribeSubnets&Version=2016-11-15`, {
+    headers: { authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/ec2/aws4_request, SignedHeaders=host, Signature=x` },
+  })).text();
+  const subnets = [...text.matchAll(/<subnetId>([^<]+)<\/subnetId>/g)].map((m) => m[1]);
+  const vpcId = /<vpcId>([^<]+)<\/vpcId>/.exec(text)![1];
+  return { vpcId, subnets: subnets.slice(0, 2) };
+}
+
+test('deploy to the first step, then roll back, against the ELBv2 and SSM APIs', async () => {
+  const config = { region: REGION, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const clients = { elb: new ElasticLoadBalancingV2Client(config), ssm: new SSMClient(config), cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
+
+  const { vpcId, subnets } = await defaultNetwork();
+  const targetGroup = async (name: string) => (await clients.elb.send(new CreateTargetGroupCommand({
+    Name: name, Protocol: 'HTTP', Port: 8080, VpcId: vpcId, TargetType: 'ip', HealthCheckPath: '/health/boop',
+  }))).TargetGroups![0].TargetGroupArn!;
+  const blue = await targetGroup('boop-blue');
+  const green = await targetGroup('boop-green');
+  await clients.elb.send(new RegisterTargetsCommand({ TargetGroupArn: green, Targets: [{ Id: '10.0.0.10', Port: 8080 }] }));
+  const lb = (await clients.elb.send(new CreateLoadBalancerCommand({ Name: 'boop-alb', Subnets: subnets, Type: 'application' }))).LoadBalancers![0];
+  const listenerArn = (await clients.elb.send(new CreateListenerCommand({
+    LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: 80,
+    DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 100 }, { TargetGroupArn: green, Weight: 0 }] } }],
+  }))).Listeners![0].ListenerArn!;
+  const topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: 'boop-dev-alerts-critical' }))).TopicArn!;
+
+  const settings: ControllerSettings = {
+    envName: 'dev', listenerArn, targetGroups: { blue, green }, stateParameterName: '/boop/dev/traffic/state',
+    rollbackAlarmName: 'boop-dev-GREEN_ROLLBACK', criticalTopicArn: topicArn,
+    policy: { steps: [5, 100], bakeTimeHours: 0 }, stickinessSeconds: 3600,
+  };
+  const metrics: string[] = [];
+  const controller = new TrafficController(settings, clients, {
+    now: () => new Date(), metric: (name) => metrics.push(name), log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  const live = async () => readLiveWeights((await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners![0], { blue, green });
+
+  // moto reports a registered target as healthy, so the policy lets green rise to the first step.
+  await expect(controller.applyDeploy({ intent: 5 }, 'test')).resolves.toMatchObject({ result: 'changed', greenPercent: 5 });
+  expect(await live()).toEqual({ greenPercent: 5, blueAlone: false, stickinessEnabled: true });
+
+  await controller.rollback({ trigger: settings.rollbackAlarmName, triggeredAt: new Date(), why: 'test', by: 'test' });
+  expect(await live()).toMatchObject({ greenPercent: 0, blueAlone: true, stickinessEnabled: false });
+  const stored = JSON.parse((await clients.ssm.send(new GetParameterCommand({ Name: settings.stateParameterName }))).Parameter!.Value!);
+  expect(stored.greenPercent).toBe(0);
+  expect(stored.changes.map((c: { kind: string }) => c.kind)).toEqual(['rollback', 'deploy']);
+  expect(metrics).toEqual(expect.arrayContaining(['Rollbacks', 'RollbackLatency']));
+});
