@@ -1,0 +1,74 @@
+/**
+ * The deployed entry point as Lambda runs it: settings from the environment the stack sets, real
+ * Powertools logger and metrics, AWS clients mocked at the class level. Its metrics must be EMF in
+ * Boop/Traffic with exactly the contract's dimensions, or the alarms would not see them.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS } from '../../lambda/shared/contract';
+import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
+import { forwardAction } from '../../lambda/traffic/weights';
+import { SETTINGS } from './fake-aws';
+
+const METRIC_ENVIRONMENT = 'production';
+
+beforeAll(() => {
+  Object.assign(process.env, {
+    [SETTINGS_VARIABLES.envName]: SETTINGS.envName,
+    [SETTINGS_VARIABLES.metricEnvironment]: METRIC_ENVIRONMENT,
+    [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
+    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue,
+    [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
+    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName,
+    [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
+    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn,
+    [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
+    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours),
+    [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
+    AWS_REGION: 'eu-west-1',
+  });
+  const state = JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-11-20T00:00:00.000Z', changes: [] });
+  mockClient(SSMClient).on(GetParameterCommand).resolves({ Parameter: { Value: state } }).on(PutParameterCommand).resolves({});
+  mockClient(ElasticLoadBalancingV2Client).on(ModifyListenerCommand).resolves({})
+    .on(DescribeListenersCommand).resolves({ Listeners: [{ DefaultActions: [forwardAction(SETTINGS.targetGroups, 0, SETTINGS.stickinessSeconds)] }] });
+  mockClient(SNSClient).on(PublishCommand).resolves({});
+  mockClient(CloudWatchClient);
+});
+
+async function invoke(event: unknown): Promise<{ result: unknown; emf: { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }[] }> {
+  const lines: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => { lines.push(...String(chunk).split('\n').filter(Boolean)); return true; }) as typeof process.stdout.write;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require('../../lambda/traffic/handler') as { handler: (event: unknown) => Promise<unknown> };
+    const result = await handler(event);
+    return { result, emf: lines.map((l) => JSON.parse(l)).filter((l) => l._aws) };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Environment dimension only', async () => {
+  const { result, emf } = await invoke({ hello: 'world' });
+  expect(result).toHaveProperty('ignored');
+  const directive = emf[0]._aws.CloudWatchMetrics[0];
+  expect(directive.Namespace).toBe(NAMESPACES.traffic);
+  expect(directive.Dimensions).toEqual([[DIMENSIONS.environment]]);
+  expect(directive.Metrics).toEqual([{ Name: 'IgnoredEvents', Unit: TRAFFIC_METRICS.IgnoredEvents.unit }]);
+  expect((emf[0] as unknown as Record<string, unknown>)[DIMENSIONS.environment]).toBe(METRIC_ENVIRONMENT);
+});
+
+test('a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPercent with the contract\'s units', async () => {
+  const { emf } = await invoke({
+    'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'test', timestamp: new Date().toISOString() } },
+  });
+  const metrics = emf.flatMap((line) => line._aws.CloudWatchMetrics[0].Metrics);
+  for (const name of ['Rollbacks', 'RollbackLatency', 'WeightChanges', 'GreenPercent'] as const) {
+    expect(metrics).toContainEqual({ Name: name, Unit: TRAFFIC_METRICS[name].unit });
+  }
+});
