@@ -24,6 +24,7 @@ const ASYNC_RETRIES = 2;
 /** EventBridge keeps trying to deliver the alarm event this long (the function may be busy: concurrency 1). */
 const EVENT_DELIVERY_WINDOW = Duration.hours(1);
 const EVENT_DELIVERY_RETRIES = 185;
+const CUSTOM_RESOURCE_TIMEOUT = Duration.minutes(10);
 const DEAD_LETTER_RETENTION = Duration.days(14);
 
 export interface TrafficControlProps {
@@ -131,6 +132,8 @@ export class TrafficControl extends Construct {
     const weights = new CustomResource(this, 'Weights', {
       serviceToken: this.controller.functionArn,
       resourceType: 'Custom::BoopTrafficWeights',
+      // Long enough to queue behind a running rollback (concurrency 1), short of CloudFormation's hour.
+      serviceTimeout: CUSTOM_RESOURCE_TIMEOUT,
       properties: {
         GreenPercent: props.greenPercent,
         ListenerFingerprint: listenerFingerprint(props.listener),

@@ -96,9 +96,11 @@ export class TrafficController {
    * `properties` identifies the custom resource's properties of this and of the previous deploy, so
    * that CloudFormation's rollback of a refused deploy is recognised and allowed.
    */
-  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: { current: string; previous?: string }): Promise<Outcome> {
+  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: { current: string; previous?: string; created?: boolean }): Promise<Outcome> {
     const now = this.hooks.now();
-    const [state, live] = await Promise.all([this.readState(now), this.readLive()]);
+    const [stored, live] = await Promise.all([this.readState(now), this.readLive()]);
+    // A new stack starts a new rollout: a state left by a deleted stack keeps only its history.
+    const state = properties?.created ? { ...initialState(now), changes: stored.changes } : stored;
     const restoring = properties !== undefined && state.lastRefusal?.restoresProperties === properties.current;
     let next: TrafficState = { ...state, intent: request.intent, lastRefusal: undefined };
 

@@ -56,6 +56,7 @@ async function deployResult(deps: RouteDeps, event: Parameters<typeof deployRequ
     const properties = {
       current: propertiesKey(event.ResourceProperties),
       previous: event.RequestType === 'Update' ? propertiesKey(event.OldResourceProperties) : undefined,
+      created: event.RequestType === 'Create',
     };
     const outcome = await deps.controller.applyDeploy(request, `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`, properties);
     return { status: 'SUCCESS', reason: outcome.message, data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };

@@ -103,6 +103,19 @@ describe('deploys answer CloudFormation', () => {
     expect(server.received[0].body).toMatchObject({ Status: 'FAILED', Reason: 'GreenPercent must be a whole number within 0..100, got "lots"' });
   });
 
+  test('a new stack starts a new rollout: the state a deleted stack left keeps its history but blocks nothing', async () => {
+    const old = { version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-01-01T00:00:00.000Z',
+      changes: [{ at: '2026-01-01T00:00:00.000Z', by: 'old stack', why: 'old', from: 5, to: 25, kind: 'deploy' }],
+      lastRollback: { at: '2026-01-02T00:00:00.000Z', trigger: 'manual', triggeredAt: '2026-01-02T00:00:00.000Z', why: 'old', by: 'ops', fromGreenPercent: 25 } };
+    aws.parameters.set(SETTINGS.stateParameterName, JSON.stringify(old));
+    await route(customResourceEvent(server, 'Create', { GreenPercent: String(SETTINGS.policy.steps[0]), ListenerFingerprint: 'f1', RolloutOverride: '' }), deps);
+    expect(server.received[0].body.Status).toBe('SUCCESS');
+    expect(aws.live().green).toBe(SETTINGS.policy.steps[0]);
+    const state = aws.state() as { lastRollback?: unknown; changes: { by: string }[] };
+    expect(state.lastRollback).toBeUndefined();
+    expect(state.changes.map((c) => c.by)).toEqual(['CloudFormation stack BoopIntegration-prod', 'old stack']);
+  });
+
   test('a delete answers SUCCESS without touching the listener', async () => {
     await route(customResourceEvent(server, 'Delete', { GreenPercent: '5', ListenerFingerprint: 'f1' }), deps);
     expect(server.received[0].body.Status).toBe('SUCCESS');
