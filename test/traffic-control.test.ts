@@ -28,6 +28,8 @@ test('the custom resource carries GreenPercent and the listener\'s fingerprint, 
   const listenerId = prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never);
   const serviceIds = ['blue', 'green'].map((slot) => prod.stack.getLogicalId(prod.stack.service.services[slot as 'blue'].node.defaultChild as never));
   expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds]));
+  // A controller that never answers fails the deploy in minutes, not CloudFormation's default hour.
+  expect(Number(resource.Properties.ServiceTimeout)).toBeLessThanOrEqual(900);
 });
 
 test('the fingerprint changes with any change of the listener and with nothing else', () => {
