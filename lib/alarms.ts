@@ -272,7 +272,7 @@ const FIRST_CHECKS: Record<ThresholdName, string> = {
   SLOT_UNHEALTHY: 'The slot\'s /health/boop has failed through the ALB for 3 minutes. Check its target health, tasks and logs.',
   PRIMARY_KEY_REJECTED: 'BOOP rejected the current API key and the other one worked. Rotate: put a new key with `npm run keys`, then check the rotation date.',
   KEY_ROTATION_UNREADY: 'The key rotation date is near and no secondary key is stored. Put it with `npm run keys -- put --slot secondary`.',
-  ROLLBACK_FAILED: 'A rollback did not complete. Move traffic to blue by hand now (`npm run rollout -- rollback`), then read the controller logs.',
+  ROLLBACK_FAILED: 'The traffic controller failed: a rollback, its record or page, or a deploy\'s weights. Run `npm run rollout -- status`; if green still gets traffic, roll back now (`npm run rollout -- rollback`), then read the controller\'s logs and its dead-letter queue.',
 };
 
 function describe(row: ThresholdRow, slot: Slot | undefined): string {

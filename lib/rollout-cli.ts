@@ -4,6 +4,7 @@ import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { isThrottling, withThrottlingRetry } from '../lambda/shared/retry';
 import { bakeEndsAt, nextStep } from '../lambda/traffic/policy';
 import { parseState, TrafficState } from '../lambda/traffic/state';
 import { LiveWeights, readLiveWeights } from '../lambda/traffic/weights';
@@ -18,6 +19,8 @@ commands:
   drill                     put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback
                             (production only with --production-drill)`;
 
+/** Tries of a manual rollback while the controller is busy: about two minutes, twice its timeout. */
+const BUSY_CONTROLLER_ATTEMPTS = 8;
 /** How long a drill waits for blue alone before it says the rollback did not happen. */
 const DRILL_TIMEOUT_MS = 5 * 60_000;
 const DRILL_POLL_MS = 1000;
@@ -130,7 +133,11 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ['alarms in ALARM', inAlarm.length ? inAlarm.join(', ') : 'none'],
     ['last rollback', rollbackLine(state)],
   ];
-  if (live.greenPercent !== state.greenPercent) rows.push(['warning', `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy re-applies ${state.greenPercent} %`]);
+  if (live.blueAlone && state.greenPercent > 0) {
+    rows.push(['warning', `the listener sends blue alone but the record says green ${state.greenPercent} %: a rollback that was not recorded; green stays off until a deploy with GreenPercent=0`]);
+  } else if (live.greenPercent !== state.greenPercent) {
+    rows.push(['warning', `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy that runs the controller re-applies ${state.greenPercent} %`]);
+  }
   io.out(`BOOP ${env} (${stackName(env)})`);
   for (const [label, value] of rows) io.out(`  ${label.padEnd(16)} ${value}`);
 }
@@ -159,16 +166,28 @@ function rollbackLine(state: TrafficState): string {
 async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, reason: string): Promise<void> {
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
   const payload = { action: 'rollback', reason, requestedBy: caller.Arn ?? 'unknown caller' };
-  const answer = await clients.lambda.send(new InvokeCommand({
+  // The controller runs one invocation at a time; while a deploy or rollback runs, Lambda answers TooManyRequests.
+  const answer = await withThrottlingRetry(() => clients.lambda.send(new InvokeCommand({
     FunctionName: stack.outputs.controllerFunctionName,
     InvocationType: 'RequestResponse',
     Payload: new TextEncoder().encode(JSON.stringify(payload)),
-  }));
+  })), { attempts: BUSY_CONTROLLER_ATTEMPTS, baseDelayMs: 1000, sleep: io.sleep }).catch((error) => {
+    if (!isThrottling(error)) throw error;
+    throw new CliError(`the traffic controller stayed busy for over two minutes.\n${manualRollback(stack)}`);
+  });
   const body = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-  if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${body}\nMove traffic by hand if it is urgent (ModifyListener on ${stack.outputs.listenerArn}, blue alone).`);
-  const outcome = JSON.parse(body || '{}') as { message?: string };
+  if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${body}\n${manualRollback(stack)}`);
+  const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
   io.out(`rollback: ${outcome.message ?? body}`);
-  io.out('To resume later: fix green, deploy with --parameters GreenPercent=0 (acknowledges the rollback), then start again at the first step.');
+  if (outcome.result === 'changed') {
+    io.out('To resume later: fix green, deploy with --parameters GreenPercent=0 (acknowledges the rollback), then start again at the first step.');
+  }
+}
+
+/** What to do when the controller cannot: the one write that puts all traffic on blue. */
+function manualRollback(stack: DeployedStack): string {
+  const action = JSON.stringify([{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.outputs.blueTargetGroupArn, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } } }]);
+  return `If it is urgent, move traffic by hand:\n  aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
 }
 
 async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, productionDrill: boolean): Promise<void> {

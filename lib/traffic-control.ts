@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { CustomResource, Duration, Lazy, RemovalPolicy, Stack, ArnFormat, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -21,7 +21,11 @@ const CONTROLLER_MEMORY_MIB = 256;
 const CONTROLLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 /** Lambda retries a failed asynchronous rollback this often before it goes to the dead-letter queue. */
 const ASYNC_RETRIES = 2;
-/** EventBridge keeps trying to deliver the alarm event this long (the function may be busy: concurrency 1). */
+/**
+ * EventBridge keeps trying to deliver the alarm event this long when Lambda refuses it. Lambda
+ * accepts an asynchronous event even while the function is busy (concurrency 1) and retries it
+ * from its own queue; these bound only the hand-over.
+ */
 const EVENT_DELIVERY_WINDOW = Duration.hours(1);
 const EVENT_DELIVERY_RETRIES = 185;
 const CUSTOM_RESOURCE_TIMEOUT = Duration.minutes(10);
@@ -136,7 +140,7 @@ export class TrafficControl extends Construct {
       serviceTimeout: CUSTOM_RESOURCE_TIMEOUT,
       properties: {
         GreenPercent: props.greenPercent,
-        ListenerFingerprint: listenerFingerprint(props.listener),
+        ListenerFingerprint: listenerFingerprint(props.listener, props.targetGroups),
         RolloutOverride: props.rolloutOverride ?? '',
       },
     });
@@ -178,8 +182,9 @@ export class TrafficControl extends Construct {
     }));
     role.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadTheRollbackAlarmAndItsHistory',
+      // CloudWatch returns a composite alarm's state and history only to a permission scoped to "*".
       actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-      resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: props.rollbackAlarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: ['*'],
     }));
     props.criticalTopic.grantPublish(role);
     Validations.of(role).acknowledge({
@@ -188,19 +193,21 @@ export class TrafficControl extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Only elasticloadbalancing:DescribeListeners and DescribeTargetHealth, which have no resource-level permissions; the one write (ModifyListener) is scoped to this listener.',
+      reason: 'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
     });
   }
 }
 
 /**
- * A hash of everything in the listener's configuration. Any listener update changes it, so the
- * custom resource updates in the same deploy and the controller puts the live weights back at once
- * (CloudFormation rewrites the whole action: aws/aws-cdk#36649).
+ * A hash of everything in the listener's configuration, joined with the ARNs it refers to as
+ * CloudFormation resolves them at deploy time (a replaced listener or target group keeps its
+ * template reference but gets a new ARN). Any listener update changes it, so the custom resource
+ * updates in the same deploy and the controller puts the live weights back at once (CloudFormation
+ * rewrites the whole action: aws/aws-cdk#36649).
  */
-function listenerFingerprint(listener: elbv2.ApplicationListener): string {
+function listenerFingerprint(listener: elbv2.ApplicationListener, targetGroups: Readonly<Record<Slot, elbv2.IApplicationTargetGroup>>): string {
   const cfn = listener.node.defaultChild as elbv2.CfnListener;
-  return Lazy.string({
+  const configuration = Lazy.string({
     produce: () => {
       const configuration = Stack.of(listener).resolve({
         defaultActions: cfn.defaultActions,
@@ -215,4 +222,5 @@ function listenerFingerprint(listener: elbv2.ApplicationListener): string {
       return createHash('sha256').update(JSON.stringify(configuration)).digest('hex').slice(0, 16);
     },
   });
+  return Fn.join('|', [configuration, listener.listenerArn, targetGroups.blue.targetGroupArn, targetGroups.green.targetGroupArn]);
 }

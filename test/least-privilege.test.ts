@@ -128,7 +128,6 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
   const env = t.resolve(f.fn.Properties.Environment?.Variables ?? {});
   if (f.id.startsWith('TrafficControlController')) {
     const parameter = `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.STATE_PARAMETER_NAME}`;
-    const alarm = `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${env.ROLLBACK_ALARM_NAME}`;
     return {
       'elasticloadbalancing:ModifyListener': env.LISTENER_ARN,
       // ELBv2's Describe calls have no resource-level permissions.
@@ -136,8 +135,9 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       'elasticloadbalancing:DescribeTargetHealth': '*',
       'ssm:GetParameter': parameter,
       'ssm:PutParameter': parameter,
-      'cloudwatch:DescribeAlarms': alarm,
-      'cloudwatch:DescribeAlarmHistory': alarm,
+      // CloudWatch returns a composite alarm's state and history only to a permission scoped to "*".
+      'cloudwatch:DescribeAlarms': '*',
+      'cloudwatch:DescribeAlarmHistory': '*',
       'sns:Publish': env.CRITICAL_TOPIC_ARN,
     };
   }

@@ -140,10 +140,27 @@ describe('rollback', () => {
     expect(lines[0]).toBe('rollback: rolled back to blue in 412 ms');
   });
 
+  test('waits out a busy controller (concurrency 1) and then rolls back', async () => {
+    const { clients, mocks, io, lines } = setup();
+    const busy = Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException' });
+    mocks.lambda.on(InvokeCommand).rejectsOnce(busy).rejectsOnce(busy)
+      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'changed', message: 'rolled back to blue in 380 ms' })) as never });
+    await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], clients, io);
+    expect(mocks.lambda.commandCalls(InvokeCommand)).toHaveLength(3);
+    expect(lines[0]).toBe('rollback: rolled back to blue in 380 ms');
+  });
+
+  test('a controller busy for minutes ends in the command to move traffic by hand', async () => {
+    const { clients, mocks, io } = setup();
+    mocks.lambda.on(InvokeCommand).rejects(Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException' }));
+    await expect(runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], clients, io))
+      .rejects.toThrow(new RegExp(`stayed busy.*aws elbv2 modify-listener --listener-arn ${SETTINGS.listenerArn.replace(/[/]/g, '\\/')}`, 's'));
+  });
+
   test('a controller failure is an error that says how to move traffic by hand', async () => {
     const { clients, mocks, io } = setup();
     mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{"errorMessage":"denied"}') as never });
-    await expect(runRolloutCli(['rollback', '--env', 'prod', '--reason', 'x'], clients, io)).rejects.toThrow(/could not roll back: .*denied.*Move traffic by hand/s);
+    await expect(runRolloutCli(['rollback', '--env', 'prod', '--reason', 'x'], clients, io)).rejects.toThrow(/could not roll back: .*denied.*move traffic by hand:\n {2}aws elbv2 modify-listener/s);
   });
 });
 

@@ -24,7 +24,14 @@ test('GreenPercent is a Number parameter within 0..100 that defaults to 0 (all t
 
 test('the custom resource carries GreenPercent and the listener\'s fingerprint, and waits for the listener and both services', () => {
   const resource = weightsResource(prod);
-  expect(resource.Properties).toMatchObject({ GreenPercent: { Ref: GREEN_PERCENT_PARAMETER }, ListenerFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/), RolloutOverride: '' });
+  expect(resource.Properties).toMatchObject({ GreenPercent: { Ref: GREEN_PERCENT_PARAMETER }, RolloutOverride: '' });
+  // A synth-time hash of the configuration, joined with the ARNs CloudFormation resolves at deploy time.
+  const [separator, [hash, ...references]] = resource.Properties.ListenerFingerprint['Fn::Join'];
+  expect(separator).toBe('|');
+  expect(hash).toMatch(/^[0-9a-f]{16}$/);
+  const ids = [prod.stack.service.listener, prod.stack.service.targetGroups.blue, prod.stack.service.targetGroups.green]
+    .map((construct) => ({ Ref: prod.stack.getLogicalId(construct.node.defaultChild as never) }));
+  expect(references).toEqual(ids);
   const listenerId = prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never);
   const serviceIds = ['blue', 'green'].map((slot) => prod.stack.getLogicalId(prod.stack.service.services[slot as 'blue'].node.defaultChild as never));
   expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds]));
@@ -33,7 +40,7 @@ test('the custom resource carries GreenPercent and the listener\'s fingerprint, 
 });
 
 test('the fingerprint changes with any change of the listener and with nothing else', () => {
-  const fingerprint = (built: Built) => weightsResource(built).Properties.ListenerFingerprint;
+  const fingerprint = (built: Built) => JSON.stringify(weightsResource(built).Properties.ListenerFingerprint);
   expect(fingerprint(build('prod'))).toBe(fingerprint(prod));
   expect(fingerprint(build('prod', { 'service.desiredCount': '3' }))).toBe(fingerprint(prod));
   const otherCertificate = 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-1111-4111-8111-111111111111';

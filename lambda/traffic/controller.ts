@@ -66,6 +66,22 @@ export interface RollbackTrigger {
   readonly by: string;
 }
 
+/** What identifies a deploy's custom resource request. */
+export interface DeployProperties {
+  /** This deploy's custom resource properties, as one string. */
+  readonly current: string;
+  /** The previous deploy's (an Update's OldResourceProperties). */
+  readonly previous?: string;
+  /** A Create: a new custom resource, perhaps a new stack. */
+  readonly created?: boolean;
+}
+
+/** CloudFormation rolling back the last deploy: it sends the previous properties back, with the failed ones as old. */
+function isRestore(state: TrafficState, properties: DeployProperties | undefined): boolean {
+  const last = state.lastDeploy;
+  return properties !== undefined && last !== undefined && properties.current === last.restoresProperties && properties.previous === last.properties;
+}
+
 export interface Outcome {
   readonly result: 'changed' | 'unchanged' | 'reapplied' | 'ignored';
   readonly greenPercent: number;
@@ -93,53 +109,74 @@ export class TrafficController {
 
   /**
    * A deploy's GreenPercent (the custom resource): policy-checked; a listener reset is re-applied.
-   * `properties` identifies the custom resource's properties of this and of the previous deploy, so
-   * that CloudFormation's rollback of a refused deploy is recognised and allowed.
+   * With `properties`, CloudFormation putting back the previous deploy's properties after a failure
+   * is recognised: it may lower green, never raise it, and never fails.
    */
-  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: { current: string; previous?: string; created?: boolean }): Promise<Outcome> {
+  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: DeployProperties): Promise<Outcome> {
     const now = this.hooks.now();
     const [stored, live] = await Promise.all([this.readState(now), this.readLive()]);
-    // A new stack starts a new rollout: a state left by a deleted stack keeps only its history.
-    const state = properties?.created ? { ...initialState(now), changes: stored.changes } : stored;
-    const restoring = properties !== undefined && state.lastRefusal?.restoresProperties === properties.current;
-    let next: TrafficState = { ...state, intent: request.intent, lastRefusal: undefined };
+    const state = this.stateForDeploy(stored, properties, now);
+    const restoring = isRestore(state, properties);
+    const lastDeploy = properties?.previous === undefined ? undefined
+      : { at: now.toISOString(), properties: properties.current, restoresProperties: properties.previous };
+    let next: TrafficState = { ...state, intent: request.intent, listenerArn: this.settings.listenerArn, lastDeploy };
+    const unrecordedRollback = live.blueAlone && state.greenPercent > 0;
 
-    if (!restoring) {
+    if (restoring) {
+      if (request.intent < state.greenPercent) {
+        return this.change(next, live, request.intent, 'deploy', requestedBy, now, `CloudFormation rolled a deploy back; green lowered to ${request.intent} %`);
+      }
+    } else {
+      const refuse = async (message: string): Promise<never> => {
+        if (lastDeploy) await this.saveState({ ...state, lastDeploy });
+        throw new RefusedError(message);
+      };
+      if (unrecordedRollback && request.intent > 0) {
+        await refuse(`GreenPercent=${request.intent} refused: the listener sends all traffic to blue alone although the record says green ${state.greenPercent} %, ` +
+          'so a rollback happened that could not be recorded. Find out why (the controller\'s logs, ROLLBACK_FAILED), then deploy once with --parameters GreenPercent=0 and start again at the first step.');
+      }
       const needsEvidence = !rollbackUnacknowledged(state) && direction(state, request) === 'rise';
       const evidence = needsEvidence ? await this.riseEvidence(state, now) : undefined;
       const decision = decideDeploy(state, request, this.settings.policy, now, evidence);
-      if (decision.outcome === 'refuse') {
-        if (properties?.previous !== undefined) {
-          await this.saveState({ ...state, lastRefusal: { at: now.toISOString(), restoresProperties: properties.previous } });
-        }
-        throw new RefusedError(decision.message);
-      }
-      if (decision.acknowledgesRollback && state.lastRollback) {
+      if (decision.outcome === 'refuse') await refuse(decision.message);
+      if (decision.outcome !== 'refuse' && decision.acknowledgesRollback && state.lastRollback) {
         next = { ...next, lastRollback: { ...state.lastRollback, acknowledgedAt: now.toISOString() } };
       }
-      if (decision.outcome === 'change') {
-        await this.writeAndVerify(decision.to);
-        await this.saveState(recordChange(next, this.change(now, requestedBy, state.greenPercent, decision.to, decision.kind, decision.why)));
-        this.hooks.metric('WeightChanges', 1);
-        this.hooks.metric('GreenPercent', decision.to);
-        this.hooks.log.info('weights changed', { from: state.greenPercent, to: decision.to, kind: decision.kind, why: decision.why, by: requestedBy });
-        return { result: 'changed', greenPercent: decision.to, message: `green ${state.greenPercent} % → ${decision.to} % (${decision.why})` };
-      }
+      if (decision.outcome === 'change') return this.change(next, live, decision.to, decision.kind, requestedBy, now, decision.why);
     }
 
-    // Green stays where the controller last put it (a refused deploy being rolled back changes nothing either).
-    if (matchesShare(live, state.greenPercent)) {
+    // Green stays where the controller last put it.
+    const why = restoring ? ' (CloudFormation rolled a deploy back; green is never raised by that)' : '';
+    if (matchesShare(live, state.greenPercent) || unrecordedRollback) {
       if (JSON.stringify(next) !== JSON.stringify(state)) await this.saveState(next);
-      const why = restoring ? ' (CloudFormation rolled back a refused deploy)' : '';
-      return { result: 'unchanged', greenPercent: state.greenPercent, message: `green stays at ${state.greenPercent} %${why}` };
+      const blue = unrecordedRollback ? '; the listener sends blue alone (an unrecorded rollback) and stays so until GreenPercent=0' : '';
+      return { result: 'unchanged', greenPercent: state.greenPercent, message: `green stays at ${unrecordedRollback ? 0 : state.greenPercent} %${why}${blue}` };
     }
     // CloudFormation rewrote the listener's action (aws/aws-cdk#36649): put the live weights back.
-    await this.writeAndVerify(state.greenPercent);
-    await this.saveState(recordChange(next, this.change(now, requestedBy, live.greenPercent, state.greenPercent, 'reapply',
-      'the listener was reset to the template\'s weights; re-applied the recorded ones')));
+    return this.change(next, live, state.greenPercent, 'reapply', requestedBy, now, 'the listener was reset to the template\'s weights; re-applied the recorded ones');
+  }
+
+  /** Writes, verifies and records a new green share. */
+  private async change(next: TrafficState, live: LiveWeights, to: number, kind: WeightChange['kind'], by: string, now: Date, why: string): Promise<Outcome> {
+    const from = kind === 'reapply' ? live.greenPercent : next.greenPercent;
+    await this.writeAndVerify(to);
+    await this.saveState(recordChange(next, { at: now.toISOString(), by, why, from, to, kind }));
     this.hooks.metric('WeightChanges', 1);
-    this.hooks.metric('GreenPercent', state.greenPercent);
-    return { result: 'reapplied', greenPercent: state.greenPercent, message: `re-applied green ${state.greenPercent} % after a listener reset` };
+    this.hooks.metric('GreenPercent', to);
+    this.hooks.log.info('weights changed', { from, to, kind, why, by });
+    return kind === 'reapply'
+      ? { result: 'reapplied', greenPercent: to, message: `re-applied green ${to} % after a listener reset` }
+      : { result: 'changed', greenPercent: to, message: `green ${from} % → ${to} % (${why})` };
+  }
+
+  /**
+   * The state a deploy starts from. A new custom resource on a listener the state does not know (a
+   * new stack after a deleted one) starts a new rollout, keeping only the history; on the same
+   * listener (a renamed resource) everything is kept, an unacknowledged rollback included.
+   */
+  private stateForDeploy(stored: TrafficState, properties: DeployProperties | undefined, now: Date): TrafficState {
+    if (!properties?.created || stored.listenerArn === this.settings.listenerArn) return stored;
+    return { ...initialState(now), changes: stored.changes };
   }
 
   /**
@@ -164,7 +201,7 @@ export class TrafficController {
     const verifiedAt = this.hooks.now();
     const from = state?.greenPercent;
     if (from === 0) {
-      return { result: 'unchanged', greenPercent: 0, message: 'green had no traffic; blue alone confirmed' };
+      return { result: 'unchanged', greenPercent: 0, message: 'the record says green had no traffic; blue alone confirmed' };
     }
 
     const latencyMs = verifiedAt.getTime() - trigger.triggeredAt.getTime();
@@ -174,25 +211,19 @@ export class TrafficController {
     this.hooks.metric('GreenPercent', 0);
     this.hooks.log.warn('rolled back to blue', { trigger: trigger.trigger, why: trigger.why, by: trigger.by, from, latencyMs });
 
-    let recorded = false;
+    let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const at = verifiedAt.toISOString();
       const next = recordChange(
         { ...state, lastRollback: { at, trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), why: trigger.why, by: trigger.by, fromGreenPercent: state.greenPercent } },
-        this.change(verifiedAt, trigger.by, state.greenPercent, 0, 'rollback', trigger.why),
+        { at, by: trigger.by, why: trigger.why, from: state.greenPercent, to: 0, kind: 'rollback' },
       );
-      recorded = await this.bestEffort('record the rollback', () => this.saveState(next));
+      await this.saveState(next).catch((error) => { recordFailure = error; });
     }
     const notified = await this.bestEffort('notify the critical topic', () => this.notifyRollback(trigger, from, verifiedAt, latencyMs));
-    return {
-      result: 'changed',
-      greenPercent: 0,
-      message: `rolled back to blue in ${latencyMs} ms${recorded ? '' : ' (not recorded)'}${notified ? '' : ' (page failed)'}`,
-    };
-  }
-
-  private change(at: Date, by: string, from: number, to: number, kind: WeightChange['kind'], why: string): WeightChange {
-    return { at: at.toISOString(), by, why, from, to, kind };
+    // Blue stays either way; an unrecorded rollback fails the invocation so Lambda retries it and, failing that, the dead-letter queue pages.
+    if (recordFailure) throw new Error(`rolled back to blue, but could not record it: ${String(recordFailure)}`);
+    return { result: 'changed', greenPercent: 0, message: `rolled back to blue in ${latencyMs} ms${notified ? '' : ' (page failed)'}` };
   }
 
   /** ModifyListener, then DescribeListeners until the live action is ours; another writer gets overwritten, a few times. */
@@ -229,7 +260,7 @@ export class TrafficController {
 
   private async saveState(state: TrafficState): Promise<void> {
     let trimmed = state;
-    while (JSON.stringify(trimmed).length > STATE_MAX_BYTES && trimmed.changes.length > 1) {
+    while (Buffer.byteLength(JSON.stringify(trimmed)) > STATE_MAX_BYTES && trimmed.changes.length > 1) {
       trimmed = { ...trimmed, changes: trimmed.changes.slice(0, -1) };
     }
     await this.aws(() => this.clients.ssm.send(new PutParameterCommand({
@@ -248,9 +279,11 @@ export class TrafficController {
       // At 0 % green has no bake to judge, so its history is not read.
       state.greenPercent > 0 ? this.alarmFiredSince(new Date(state.stepStartedAt), now) : Promise.resolve(false),
     ]);
+    const alarm = (alarms.CompositeAlarms ?? []).find((a) => a.AlarmName === alarmName);
     return {
       greenHealthyTargets: (health.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === 'healthy').length,
-      rollbackAlarmInAlarm: (alarms.CompositeAlarms ?? []).some((a) => a.StateValue === 'ALARM'),
+      rollbackAlarmFound: alarm !== undefined,
+      rollbackAlarmInAlarm: alarm?.StateValue === 'ALARM',
       rollbackAlarmFiredDuringBake: firedDuringBake,
     };
   }

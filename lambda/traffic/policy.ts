@@ -11,13 +11,15 @@ export interface RolloutPolicy {
 export interface DeployRequest {
   /** The GreenPercent parameter. */
   readonly intent: number;
-  /** `-c rolloutOverride="<reason>"`: skips the step, bake and alarm checks for this deploy only. */
+  /** `-c rolloutOverride="<reason>"`: skips the step, bake and alarm-history checks for this deploy only. */
   readonly overrideReason?: string;
 }
 
 /** Facts about green that a rise needs, looked up only when green is to rise. */
 export interface RiseEvidence {
   readonly greenHealthyTargets: number;
+  /** The rollback alarm exists and its state could be read. */
+  readonly rollbackAlarmFound: boolean;
   /** The rollback alarm is in ALARM now. */
   readonly rollbackAlarmInAlarm: boolean;
   /** The rollback alarm entered ALARM at some point since the current step started. */
@@ -38,7 +40,8 @@ export function direction(state: TrafficState, request: DeployRequest): 'same' |
 /**
  * Decides a deploy's GreenPercent. A fall is always allowed at once. A rise goes only to the next
  * step, after the bake at the current one with no rollback alarm during it, and only to a green
- * with a healthy target; an override skips all but the last. After a rollback, green > 0 is
+ * with a healthy target while the rollback alarm is readable and not in ALARM; an override skips
+ * the step, bake and alarm-history checks, never the last three. After a rollback, green > 0 is
  * refused until a deploy with GreenPercent=0 acknowledges it.
  */
 export function decideDeploy(state: TrafficState, request: DeployRequest, policy: RolloutPolicy, now: Date, evidence?: RiseEvidence): Decision {
@@ -61,11 +64,14 @@ export function decideDeploy(state: TrafficState, request: DeployRequest, policy
   if (!evidence) throw new Error('a rise needs the evidence about green');
   const problems: string[] = [];
   if (!request.overrideReason) problems.push(...riseProblems(state, intent, policy, now, evidence));
+  // These hold even with an override: no traffic to a green that cannot serve it, or past a rollback alarm that is firing.
   if (evidence.greenHealthyTargets < 1) {
     problems.push('green has no healthy target: check the green service\'s tasks and its /health/boop before sending it traffic');
   }
+  if (!evidence.rollbackAlarmFound) problems.push('the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it');
+  if (evidence.rollbackAlarmInAlarm) problems.push('the rollback alarm is in ALARM now');
   if (problems.length > 0) {
-    const override = request.overrideReason ? '' : ' To skip the step, bake and alarm checks once, deploy with -c rolloutOverride="<reason>".';
+    const override = request.overrideReason ? '' : ' To skip the step, bake and alarm-history checks once, deploy with -c rolloutOverride="<reason>".';
     return {
       outcome: 'refuse',
       message: `GreenPercent=${intent} refused (green stays at ${state.greenPercent} %): ${problems.join('; ')}.${override}`,
@@ -102,6 +108,5 @@ function riseProblems(state: TrafficState, intent: number, policy: RolloutPolicy
       problems.push(`the rollback alarm was in ALARM during the bake at ${state.greenPercent} %; find out why before going further (a bake only counts without it)`);
     }
   }
-  if (evidence.rollbackAlarmInAlarm) problems.push('the rollback alarm is in ALARM now');
   return problems;
 }

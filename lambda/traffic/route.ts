@@ -23,7 +23,13 @@ export async function route(event: unknown, deps: RouteDeps): Promise<Outcome | 
   switch (routed.kind) {
     case 'deploy': {
       const result = await deployResult(deps, routed.event);
-      await (deps.respond ?? respond)(routed.event, result);
+      try {
+        await (deps.respond ?? respond)(routed.event, result);
+      } catch (error) {
+        // Retrying would redo the deploy and park it among failed rollbacks; CloudFormation times out instead.
+        deps.metric('ControllerErrors', 1);
+        deps.log.error('could not answer CloudFormation', { error: String(error) });
+      }
       return result;
     }
     case 'alarm': {

@@ -32,13 +32,14 @@ export interface RollbackRecord {
 }
 
 /**
- * A deploy the policy refused. CloudFormation then rolls the stack back, which sends the custom
- * resource its previous properties again; that restore must succeed, or the stack would be stuck
- * in UPDATE_ROLLBACK_FAILED.
+ * The last deploy's custom resource properties and the ones before it. When a deploy fails (the
+ * policy refused it, or another resource failed), CloudFormation sends the previous properties
+ * back; recognising that restore lets it succeed, or the stack would be stuck in UPDATE_ROLLBACK_FAILED.
  */
-export interface RefusalRecord {
+export interface DeployRecord {
   readonly at: string;
-  /** The custom resource's properties before the refused update: the ones a rollback restores. */
+  readonly properties: string;
+  /** The properties before this deploy: the ones a CloudFormation rollback restores. */
   readonly restoresProperties: string;
 }
 
@@ -52,7 +53,9 @@ export interface TrafficState {
   readonly stepStartedAt: string;
   readonly changes: readonly WeightChange[];
   readonly lastRollback?: RollbackRecord;
-  readonly lastRefusal?: RefusalRecord;
+  readonly lastDeploy?: DeployRecord;
+  /** The listener these weights belong to; a new stack has another. */
+  readonly listenerArn?: string;
 }
 
 /** The state before the controller ever ran: all traffic on blue, as the template has it. */

@@ -77,6 +77,19 @@ describe('a rise of green', () => {
     await expect(deploy(steps[1])).rejects.toThrow(/rollback alarm is in ALARM now/);
   });
 
+  test('while the rollback alarm is in ALARM is refused even with an override (it would not fire again for the new share)', async () => {
+    await rolledOutTo(steps[0]);
+    aws.setAlarm('ALARM', now);
+    await expect(deploy(100, 'INC-42')).rejects.toThrow(/rollback alarm is in ALARM now/);
+    expect(aws.live().green).toBe(steps[0]);
+  });
+
+  test('when the rollback alarm cannot be read is refused even with an override (nothing would roll it back)', async () => {
+    aws.alarmExists = false;
+    await expect(deploy(steps[0], 'INC-42')).rejects.toThrow(/rollback alarm cannot be read/);
+    expect(aws.calls).not.toContain('ModifyListener');
+  });
+
   test('to a green without a healthy target is refused, even with an override', async () => {
     aws.greenTargets = ['unhealthy', 'draining'];
     await expect(deploy(steps[0])).rejects.toThrow(/green has no healthy target/);
@@ -199,14 +212,21 @@ describe('rollback', () => {
     await expect(alarmRollback(now)).rejects.toThrow(/something else writes this listener/);
   });
 
-  test('rolls back even when the state cannot be read, without overwriting it', async () => {
+  test('rolls back and pages even when the state cannot be read, then fails so Lambda retries and the dead-letter queue pages', async () => {
     await rolledOutTo(steps[0]);
     const stored = aws.parameters.get(SETTINGS.stateParameterName);
     aws.failures.set('GetParameter', Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
-    const outcome = await alarmRollback(now);
-    expect(outcome.result).toBe('changed');
+    await expect(alarmRollback(now)).rejects.toThrow(/rolled back to blue, but could not record it/);
     expect(aws.live().blueAlone).toBe(true);
     expect(aws.parameters.get(SETTINGS.stateParameterName)).toBe(stored);
+    expect(aws.published).toHaveLength(1);
+  });
+
+  test('a rollback whose record cannot be saved keeps blue and fails the invocation', async () => {
+    await rolledOutTo(steps[0]);
+    aws.failures.set('PutParameter', Object.assign(new Error('throttled for good'), { name: 'InternalServerError' }));
+    await expect(alarmRollback(now)).rejects.toThrow(/could not record it/);
+    expect(aws.live().blueAlone).toBe(true);
     expect(aws.published).toHaveLength(1);
   });
 
@@ -257,7 +277,58 @@ describe('the listener reset by CloudFormation (aws/aws-cdk#36649)', () => {
     await deploy(steps[0]);
     const calls = aws.calls.length;
     await expect(deploy(steps[0])).resolves.toMatchObject({ result: 'unchanged' });
-    expect(aws.calls.slice(calls)).toEqual(expect.not.arrayContaining(['ModifyListener', 'PutParameter']));
+    expect(aws.calls.slice(calls)).not.toContain('ModifyListener');
+    expect(aws.calls.slice(calls)).not.toContain('PutParameter');
+  });
+});
+
+describe('a rollback that could not be recorded', () => {
+  test('is never undone by a deploy: green > 0 is refused, as after a recorded one, until GreenPercent=0', async () => {
+    await rolledOutTo(steps[1]);
+    aws.failures.set('PutParameter', Object.assign(new Error('down'), { name: 'InternalServerError' }));
+    await expect(alarmRollback(now)).rejects.toThrow(/could not record/);
+    aws.failures.delete('PutParameter');
+    later(HOUR);
+    await expect(deploy(steps[1])).rejects.toThrow(/a rollback happened that could not be recorded/);
+    expect(aws.live().blueAlone).toBe(true);
+    await expect(deploy(steps[2], 'override')).rejects.toThrow(/a rollback happened that could not be recorded/);
+    await expect(deploy(0)).resolves.toMatchObject({ greenPercent: 0 });
+    await expect(deploy(steps[0])).resolves.toMatchObject({ greenPercent: steps[0] });
+  });
+});
+
+describe('CloudFormation rolling back an accepted deploy', () => {
+  const props = (green: number, listener = 'a') => JSON.stringify({ GreenPercent: String(green), ListenerFingerprint: listener });
+
+  test('a restore that would raise green keeps it where it is and succeeds', async () => {
+    await rolledOutTo(steps[1]);
+    await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) });
+    const restore = await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
+    expect(restore.message).toContain('never raised');
+    expect(aws.live().green).toBe(steps[0]);
+  });
+
+  test('a restore that lowers green is applied', async () => {
+    await rolledOutTo(steps[0]);
+    await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
+    await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) });
+    expect(aws.live().green).toBe(steps[0]);
+  });
+
+  test('a restore while a rollback is unacknowledged succeeds and keeps blue alone', async () => {
+    await rolledOutTo(steps[0]);
+    await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
+    await alarmRollback(now);
+    await expect(controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) })).resolves.toMatchObject({ result: 'unchanged' });
+    expect(aws.live().blueAlone).toBe(true);
+  });
+});
+
+describe('a new custom resource (Create)', () => {
+  test('on the same listener keeps the state, an unacknowledged rollback included', async () => {
+    await rolledOutTo(steps[0]);
+    await alarmRollback(now);
+    await expect(controller.applyDeploy({ intent: steps[0] }, 'stack', { current: 'x', created: true })).rejects.toThrow(/GreenPercent=0/);
   });
 });
 
@@ -268,7 +339,7 @@ describe('CloudFormation rolling back a refused deploy', () => {
     const refused = JSON.stringify({ GreenPercent: String(steps[2]), ListenerFingerprint: 'a' });
     await expect(controller.applyDeploy({ intent: steps[2] }, 'stack', { current: refused, previous })).rejects.toThrow(RefusedError);
     const restore = await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: previous, previous: refused });
-    expect(restore.message).toContain('rolled back a refused deploy');
+    expect(restore.message).toContain('CloudFormation rolled a deploy back');
     expect(aws.live().green).toBe(steps[0]);
   });
 

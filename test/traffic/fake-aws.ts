@@ -62,6 +62,8 @@ export class FakeAws {
   greenTargets: string[] = ['healthy', 'healthy'];
   readonly parameters = new Map<string, string>();
   alarmState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' = 'OK';
+  /** False: the rollback alarm is missing (or, as CloudWatch does, hidden from a narrowly scoped permission). */
+  alarmExists = true;
   /** When the rollback alarm changed state, oldest first. */
   readonly alarmHistory: { at: Date; to: 'OK' | 'ALARM' }[] = [];
   readonly published: { subject?: string; message?: string }[] = [];
@@ -113,7 +115,8 @@ export class FakeAws {
       }));
     mockClient(cloudwatch)
       .on(DescribeAlarmsCommand).callsFake((input) => this.call('DescribeAlarms', () => ({
-        CompositeAlarms: (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
+        // Like CloudWatch: composite alarms only when asked for by type.
+        CompositeAlarms: this.alarmExists && (input.AlarmTypes ?? []).includes('CompositeAlarm') && (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
           ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: this.alarmState }] : [],
       })))
       .on(DescribeAlarmHistoryCommand).callsFake((input) => this.call('DescribeAlarmHistory', () => ({

@@ -13,12 +13,13 @@ import {
   CreateTargetGroupCommand,
   DescribeListenersCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerSettings, TrafficController } from '../../lambda/traffic/controller';
-import { readLiveWeights } from '../../lambda/traffic/weights';
+import { forwardAction, readLiveWeights } from '../../lambda/traffic/weights';
 
 const REGION = 'eu-west-1';
 jest.setTimeout(60_000);
@@ -64,7 +65,7 @@ async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
   return { vpcId, subnets: subnets.slice(0, 2) };
 }
 
-test('deploy to the first step, then roll back, against the ELBv2 and SSM APIs', async () => {
+test('a rise refused without a readable rollback alarm, a rollback, and its acknowledgement, against the APIs', async () => {
   const config = { region: REGION, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   const clients = { elb: new ElasticLoadBalancingV2Client(config), ssm: new SSMClient(config), cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
 
@@ -93,8 +94,16 @@ test('deploy to the first step, then roll back, against the ELBv2 and SSM APIs',
   });
   const live = async () => readLiveWeights((await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners![0], { blue, green });
 
-  // moto reports a registered target as healthy, so the policy lets green rise to the first step.
-  await expect(controller.applyDeploy({ intent: 5 }, 'test')).resolves.toMatchObject({ result: 'changed', greenPercent: 5 });
+  // moto has no composite alarms (no PutCompositeAlarm), so the rise is refused: it cannot be rolled back.
+  await expect(controller.applyDeploy({ intent: 5 }, 'test')).rejects.toThrow(/rollback alarm cannot be read/);
+  expect(await live()).toMatchObject({ greenPercent: 0, blueAlone: false });
+
+  // Green at 5 %, as an earlier deploy would have left it.
+  await clients.elb.send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions: [forwardAction({ blue, green }, 5, settings.stickinessSeconds)] }));
+  await clients.ssm.send(new PutParameterCommand({ Name: settings.stateParameterName, Type: 'String', Overwrite: true, Value: JSON.stringify({
+    version: 1, intent: 5, greenPercent: 5, stepStartedAt: new Date().toISOString(), listenerArn,
+    changes: [{ at: new Date().toISOString(), by: 'test', why: 'seed', from: 0, to: 5, kind: 'deploy' }],
+  }) }));
   expect(await live()).toEqual({ greenPercent: 5, blueAlone: false, stickinessEnabled: true });
 
   await controller.rollback({ trigger: settings.rollbackAlarmName, triggeredAt: new Date(), why: 'test', by: 'test' });
@@ -103,4 +112,9 @@ test('deploy to the first step, then roll back, against the ELBv2 and SSM APIs',
   expect(stored.greenPercent).toBe(0);
   expect(stored.changes.map((c: { kind: string }) => c.kind)).toEqual(['rollback', 'deploy']);
   expect(metrics).toEqual(expect.arrayContaining(['Rollbacks', 'RollbackLatency']));
+
+  // A deploy of GreenPercent=0 acknowledges the rollback, over the wire too.
+  await controller.applyDeploy({ intent: 0 }, 'test');
+  const acknowledged = JSON.parse((await clients.ssm.send(new GetParameterCommand({ Name: settings.stateParameterName }))).Parameter!.Value!);
+  expect(acknowledged.lastRollback.acknowledgedAt).toBeDefined();
 });

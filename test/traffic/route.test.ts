@@ -131,6 +131,13 @@ describe('deploys answer CloudFormation', () => {
 });
 
 describe('the response to CloudFormation', () => {
+  test('an answer that cannot be delivered is logged and counted, not retried as a failed rollback', async () => {
+    const event = customResourceEvent(server, 'Create', { GreenPercent: '0', ListenerFingerprint: 'f' });
+    server.answers.push(500, 500, 500);
+    await expect(route(event, deps)).resolves.toMatchObject({ status: 'SUCCESS' });
+    expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
+  });
+
   test('is a PUT of the result with no content type, retried when the URL answers an error', async () => {
     const event = customResourceEvent(server, 'Create', { GreenPercent: '0', ListenerFingerprint: 'f' });
     server.answers.push(500);
