@@ -259,7 +259,7 @@ export class TrafficController {
   }
 
   private async saveState(state: TrafficState): Promise<void> {
-    let trimmed = state;
+    let trimmed: TrafficState = { ...state, listenerArn: this.settings.listenerArn };
     while (Buffer.byteLength(JSON.stringify(trimmed)) > STATE_MAX_BYTES && trimmed.changes.length > 1) {
       trimmed = { ...trimmed, changes: trimmed.changes.slice(0, -1) };
     }
