@@ -315,7 +315,7 @@ function containerImage(scope: Construct, id: string, reference: string): ecs.Co
 }
 
 /** The environment guide's BOOP_* variables, plus which environment and slot the task is. */
-export function containerEnvironment(slot: Slot, boopEnvironment: string, boop: BoopConnectionConfig): Record<string, string> {
+function containerEnvironment(slot: Slot, boopEnvironment: string, boop: BoopConnectionConfig): Record<string, string> {
   return {
     BOOP_ENV: boopEnvironment,
     BOOP_SLOT: slot,

@@ -17,9 +17,8 @@ export const BOOP_ENDPOINTS = {
 /** The host that marks a development URL. ENV ConfigValidator: "Development URL detected in production". */
 export const BOOP_DEV_HOST = 'dev.app.boop.it';
 
-/** Credential prefixes. ENV ConfigValidator and MIG "1. Obtain Production Credentials". */
+/** Vendor id prefixes. ENV ConfigValidator and MIG "1. Obtain Production Credentials". */
 export const VENDOR_ID_PREFIX = { development: 'ven_dev_', production: 'ven_live_' } as const;
-export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const;
 
 /** Client settings, identical in both environments. ENV "Environment Variables" (BOOP_* exports). */
 export const BOOP_CLIENT_DEFAULTS = {

@@ -204,10 +204,6 @@ export const DEFAULT_KEY_ROTATION_WARNING_DAYS = 7;
 /** The numbers of a row that an environment may override. */
 export type ThresholdOverride = Partial<Pick<ThresholdRow, 'threshold' | 'periodMinutes' | 'evaluationPeriods' | 'datapointsToAlarm'>>;
 
-export function thresholdRow(name: string): ThresholdRow | undefined {
-  return THRESHOLDS.find((row) => row.name === name);
-}
-
 /** The table with an environment's overrides applied. */
 export function effectiveThresholds(overrides: Readonly<Record<string, ThresholdOverride>>): ThresholdRow[] {
   return THRESHOLDS.map((row) => ({ ...row, ...(overrides[row.name] ?? {}) }));

@@ -30,21 +30,13 @@ const OPTIONAL_FIELDS = new Set([
 const FREE_FORM_FIELDS = new Set(['alarms.overrides']);
 /** Fields that are objects with fixed keys even though their default is absent. */
 const OPTIONAL_OBJECT_FIELDS: Record<string, readonly string[]> = { 'alerts.slack': ['workspaceId', 'channelId'] };
-/** Optional fields that hold text; like every field whose default is text, a -c value for them is never parsed as JSON. */
-const TEXT_FIELDS = new Set([
-  'account',
-  'region',
-  'boop.keyRotationDate',
-  'loadBalancer.certificateArn',
-  'alerts.pagerDutyIntegrationUrl',
-  'alerts.slack.workspaceId',
-  'alerts.slack.channelId',
-]);
-
 /** Every optional field as a dotted path, objects expanded to their fields (for documentation checks). */
 export function optionalFieldPaths(): string[] {
   return [...OPTIONAL_FIELDS].flatMap((field) => (OPTIONAL_OBJECT_FIELDS[field] ?? ['']).map((child) => (child ? `${field}.${child}` : field)));
 }
+
+/** Optional fields that hold text (all but the zone list); like every field whose default is text, a -c value for them is never parsed as JSON. */
+const TEXT_FIELDS = new Set(optionalFieldPaths().filter((field) => field !== 'network.availabilityZones'));
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[], readonly envName?: string) {
@@ -53,7 +45,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function formatProblems(problems: readonly string[], envName?: string): string {
+function formatProblems(problems: readonly string[], envName?: string): string {
   const where = envName ? ` for environment "${envName}"` : '';
   const plural = problems.length === 1 ? 'problem' : 'problems';
   return [`boop-deploy: configuration${where} has ${problems.length} ${plural}:`, ...problems.map((p) => `  - ${p}`)].join('\n');
