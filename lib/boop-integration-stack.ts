@@ -106,6 +106,8 @@ export class BoopIntegrationStack extends Stack {
       topics: this.alerting.topics,
       rollbackDeadLetters: this.trafficControl.deadLetterQueue,
     });
+    // A rise needs the rollback alarm to exist (the controller refuses one it cannot read).
+    this.trafficControl.weights.node.addDependency(this.alarms.rollbackAlarm);
     const logGroups = SLOTS.map((slot) => this.service.logGroups[slot]);
     const queries = new LogQueries(this, 'LogQueries', {
       envName: config.envName,

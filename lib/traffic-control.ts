@@ -66,6 +66,8 @@ export class TrafficControl extends Construct {
   /** Rollbacks that failed every retry land here; its depth pages (ROLLBACK_FAILED). */
   public readonly deadLetterQueue: sqs.Queue;
   public readonly stateParameterName: string;
+  /** The custom resource that sets the deploy's weights; add what must exist before green gets traffic. */
+  public readonly weights: CustomResource;
 
   constructor(scope: Construct, id: string, props: TrafficControlProps) {
     super(scope, id);
@@ -133,7 +135,7 @@ export class TrafficControl extends Construct {
       },
     });
 
-    const weights = new CustomResource(this, 'Weights', {
+    this.weights = new CustomResource(this, 'Weights', {
       serviceToken: this.controller.functionArn,
       resourceType: 'Custom::BoopTrafficWeights',
       // Long enough to queue behind a running rollback (concurrency 1), short of CloudFormation's hour.
@@ -144,9 +146,9 @@ export class TrafficControl extends Construct {
         RolloutOverride: props.rolloutOverride ?? '',
       },
     });
-    weights.node.addDependency(props.listener, ...props.dependsOn);
+    this.weights.node.addDependency(props.listener, ...props.dependsOn);
 
-    new events.Rule(this, 'RollbackOnAlarm', {
+    const rollbackRule = new events.Rule(this, 'RollbackOnAlarm', {
       description: `Rolls green back to blue when ${props.rollbackAlarmName} enters ALARM`,
       eventPattern: {
         source: ['aws.cloudwatch'],
@@ -159,6 +161,8 @@ export class TrafficControl extends Construct {
         retryAttempts: EVENT_DELIVERY_RETRIES,
       })],
     });
+    // Green gets traffic only once something can take it back.
+    this.weights.node.addDependency(rollbackRule);
   }
 
   /** Exactly the calls the controller makes, on exactly its resources. */

@@ -22,7 +22,7 @@ test('GreenPercent is a Number parameter within 0..100 that defaults to 0 (all t
   expect(prod.template.toJSON().Parameters[GREEN_PERCENT_PARAMETER]).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 100, Default: 0 });
 });
 
-test('the custom resource carries GreenPercent and the listener\'s fingerprint, and waits for the listener and both services', () => {
+test('the custom resource carries GreenPercent and the listener\'s fingerprint, and waits for the listener, both services and the rollback path', () => {
   const resource = weightsResource(prod);
   expect(resource.Properties).toMatchObject({ GreenPercent: { Ref: GREEN_PERCENT_PARAMETER }, RolloutOverride: '' });
   // A synth-time hash of the configuration, joined with the ARNs CloudFormation resolves at deploy time.
@@ -34,7 +34,10 @@ test('the custom resource carries GreenPercent and the listener\'s fingerprint, 
   expect(references).toEqual(ids);
   const listenerId = prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never);
   const serviceIds = ['blue', 'green'].map((slot) => prod.stack.getLogicalId(prod.stack.service.services[slot as 'blue'].node.defaultChild as never));
-  expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds]));
+  const alarmId = prod.stack.getLogicalId(prod.stack.alarms.rollbackAlarm.node.defaultChild as never);
+  const [ruleId] = resourcesOfType(prod, 'AWS::Events::Rule')[0];
+  // Green never gets traffic before the alarm and the rule that can take it back exist.
+  expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds, alarmId, ruleId]));
   // A controller that never answers fails the deploy in minutes, not CloudFormation's default hour.
   expect(Number(resource.Properties.ServiceTimeout)).toBeLessThanOrEqual(900);
 });

@@ -150,7 +150,8 @@ export class TrafficController {
     if (matchesShare(live, state.greenPercent) || unrecordedRollback) {
       if (JSON.stringify(next) !== JSON.stringify(state)) await this.saveState(next);
       const blue = unrecordedRollback ? '; the listener sends blue alone (an unrecorded rollback) and stays so until GreenPercent=0' : '';
-      return { result: 'unchanged', greenPercent: state.greenPercent, message: `green stays at ${unrecordedRollback ? 0 : state.greenPercent} %${why}${blue}` };
+      const share = unrecordedRollback ? 0 : state.greenPercent;
+      return { result: 'unchanged', greenPercent: share, message: `green stays at ${share} %${why}${blue}` };
     }
     // CloudFormation rewrote the listener's action (aws/aws-cdk#36649): put the live weights back.
     return this.change(next, live, state.greenPercent, 'reapply', requestedBy, now, 'the listener was reset to the template\'s weights; re-applied the recorded ones');
