@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../lambda/shared/contract';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from './config/environment-config';
-import { NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
+import { firesWhen, judgedOver, NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
 
 /** The slot whose breaches roll traffic back. */
 const ROLLBACK_SLOT: Slot = 'green';
@@ -277,12 +277,7 @@ const FIRST_CHECKS: Record<ThresholdName, string> = {
 
 function describe(row: ThresholdRow, slot: Slot | undefined): string {
   const where = slot ? `${slot} slot` : row.scope === 'stack' ? 'environment' : 'all traffic';
-  const comparison = { 'above': '>', 'at-or-above': '≥', 'below': '<' }[row.comparison];
-  const unit = { percent: ' %', milliseconds: ' ms', count: '' }[row.unit];
-  const judged = row.datapointsToAlarm > 1
-    ? `${row.datapointsToAlarm} of ${row.evaluationPeriods} periods of ${row.periodMinutes} min`
-    : `${row.periodMinutes} min`;
   const rollback = row.rollsGreenBack && slot === ROLLBACK_SLOT ? ' Rolls traffic back to blue.' : '';
-  return `${row.name} (${where}, ${row.severity}): ${row.measures} ${comparison} ${row.threshold}${unit} over ${judged}.${rollback} ` +
+  return `${row.name} (${where}, ${row.severity}): ${row.measures} ${firesWhen(row)} over ${judgedOver(row)}.${rollback} ` +
     `First: ${FIRST_CHECKS[row.name as ThresholdName]} Source: ${row.source}.`;
 }

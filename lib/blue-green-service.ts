@@ -10,7 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { BoopConnectionConfig, LoadBalancerConfig, NetworkConfig, ServiceConfig, Slot, SLOTS } from './config/environment-config';
-import { SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from './guides';
+import { BOOP_ROUTE_RATE_LIMIT, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from './guides';
 
 /** Request header that pins a request to one slot, past the weights (health checks, smoke tests). */
 export const SLOT_HEADER = 'X-Boop-Slot';
@@ -237,7 +237,7 @@ export class BlueGreenService extends Construct {
           statement: {
             rateBasedStatement: {
               limit: config.wafRateLimitPerMinute,
-              evaluationWindowSec: 60,
+              evaluationWindowSec: BOOP_ROUTE_RATE_LIMIT.windowSeconds,
               aggregateKeyType: 'IP',
               scopeDownStatement: {
                 byteMatchStatement: {

@@ -52,7 +52,7 @@ export const SECURITY_HEADERS = {
 } as const;
 
 /** Per-IP limit on the BOOP routes. ENV "Network Security": rateLimit({ windowMs: 60 * 1000, max: 100 }) on '/api/boop'. */
-export const BOOP_ROUTE_RATE_LIMIT = { path: '/api/boop', requestsPerMinute: 100 } as const;
+export const BOOP_ROUTE_RATE_LIMIT = { path: '/api/boop', requestsPerMinute: 100, windowSeconds: 60 } as const;
 
 /** The production confirmation. MIG "Environment Detection": CONFIRM_PRODUCTION=true. */
 export const CONFIRM_PRODUCTION_VALUE = 'true';

@@ -23,7 +23,7 @@ commands:
 const BUSY_CONTROLLER_ATTEMPTS = 8;
 /** How long a drill waits for blue alone before it says the rollback did not happen. */
 const DRILL_TIMEOUT_MS = 5 * 60_000;
-const DRILL_POLL_MS = 1000;
+export const DRILL_POLL_MS = 1000;
 
 export interface CliClients {
   readonly cloudformation: CloudFormationClient;

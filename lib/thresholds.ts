@@ -204,6 +204,20 @@ export const DEFAULT_KEY_ROTATION_WARNING_DAYS = 7;
 /** The numbers of a row that an environment may override. */
 export type ThresholdOverride = Partial<Pick<ThresholdRow, 'threshold' | 'periodMinutes' | 'evaluationPeriods' | 'datapointsToAlarm'>>;
 
+const COMPARISON_SYMBOL: Record<ThresholdComparison, string> = { 'above': '>', 'at-or-above': '≥', 'below': '<' };
+const UNIT_SUFFIX: Record<ThresholdUnit, string> = { percent: ' %', milliseconds: ' ms', count: '' };
+
+/** When a row fires, in words a person reads: "> 1 %", "≥ 1", "< 99.5 %". */
+export function firesWhen(row: ThresholdRow): string {
+  return `${COMPARISON_SYMBOL[row.comparison]} ${row.threshold}${UNIT_SUFFIX[row.unit]}`;
+}
+
+/** How long a row is judged: "5 min", or "5 of 5 × 1 min" when several periods are looked at. */
+export function judgedOver(row: ThresholdRow): string {
+  if (row.datapointsToAlarm === 1 && row.evaluationPeriods === 1) return `${row.periodMinutes} min`;
+  return `${row.datapointsToAlarm} of ${row.evaluationPeriods} × ${row.periodMinutes} min`;
+}
+
 /** The table with an environment's overrides applied. */
 export function effectiveThresholds(overrides: Readonly<Record<string, ThresholdOverride>>): ThresholdRow[] {
   return THRESHOLDS.map((row) => ({ ...row, ...(overrides[row.name] ?? {}) }));

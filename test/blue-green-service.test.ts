@@ -411,7 +411,7 @@ describe('the WAF web ACL', () => {
     expect((rate!.Statement as Json).RateBasedStatement).toEqual({
       Limit: BOOP_ROUTE_RATE_LIMIT.requestsPerMinute,
       // The guide's limiter counts per minute (windowMs: 60 * 1000).
-      EvaluationWindowSec: 60,
+      EvaluationWindowSec: BOOP_ROUTE_RATE_LIMIT.windowSeconds,
       AggregateKeyType: 'IP',
       ScopeDownStatement: {
         ByteMatchStatement: {

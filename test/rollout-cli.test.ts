@@ -14,7 +14,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { CliError, runRolloutCli } from '../lib/rollout-cli';
+import { CliError, DRILL_POLL_MS, runRolloutCli } from '../lib/rollout-cli';
 import { drillAlarmName, STACK_OUTPUTS, stackName } from '../lib/stack-outputs';
 import { forwardAction } from '../lambda/traffic/weights';
 import { SETTINGS, templateAction } from './traffic/fake-aws';
@@ -75,7 +75,8 @@ describe('status', () => {
     expect(text).toContain('blue 75 % · green 25 %, stickiness on');
     expect(text).toContain('GreenPercent = 25 (stack parameter)');
     expect(text).toContain(`25 % (steps ${SETTINGS.policy.steps.join(', ')}), since ${stepStartedAt}, 3 h 0 min of ${SETTINGS.policy.bakeTimeHours} h bake`);
-    expect(text).toContain(`50 % allowed from ${new Date(Date.parse(stepStartedAt) + SETTINGS.policy.bakeTimeHours * 3_600_000).toISOString()} (in 21 h 0 min)`);
+    // Green stands at the second step, baked 3 h of its bake.
+    expect(text).toContain(`${SETTINGS.policy.steps[2]} % allowed from ${new Date(Date.parse(stepStartedAt) + SETTINGS.policy.bakeTimeHours * 3_600_000).toISOString()} (in ${SETTINGS.policy.bakeTimeHours - 3} h 0 min)`);
     expect(text).toContain('boop-prod-BOOP_RATE_LIMITED-blue');
     expect(text).toContain('by boop-prod-GREEN_ROLLBACK (PAYMENT_ERROR_RATE-green), from green 5 %; acknowledged 2026-11-19T10:00:00.000Z');
     expect(mocks.cloudwatch.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toMatchObject({ AlarmNamePrefix: 'boop-prod-', StateValue: 'ALARM' });
@@ -177,7 +178,8 @@ describe('drill', () => {
     mocks.cloudwatch.on(SetAlarmStateCommand).resolves({});
     await runRolloutCli(['drill', '--env', 'dev'], clients, io);
     expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)[0].args[0].input).toMatchObject({ AlarmName: drillAlarmName('dev'), StateValue: 'ALARM', StateReason: `rollout drill by ${CALLER}` });
-    expect(lines.join('\n')).toContain('blue alone after 3.0 s');
+    // Three polls still saw green; the fourth saw blue alone.
+    expect(lines.join('\n')).toContain(`blue alone after ${((3 * DRILL_POLL_MS) / 1000).toFixed(1)} s`);
     expect(lines.join('\n')).toContain('--parameters GreenPercent=0');
   });
 
