@@ -17,6 +17,7 @@ const blue = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/bl
 const green = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/green/2';
 Object.assign(process.env, {
   BOOP_ENV_NAME: 'prod', BOOP_METRIC_ENVIRONMENT: 'production', LISTENER_ARN: listenerArn,
+  BOOP_STACK_ID: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/BoopIntegration-prod/bench',
   BLUE_TARGET_GROUP_ARN: blue, GREEN_TARGET_GROUP_ARN: green, STATE_PARAMETER_NAME: '/boop/prod/traffic/state',
   ROLLBACK_ALARM_NAME: 'boop-prod-GREEN_ROLLBACK', CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:critical',
   ROLLOUT_STEPS: '[5,25,50,100]', BAKE_TIME_HOURS: '24', STICKINESS_SECONDS: '86400', AWS_REGION: 'eu-west-1',

@@ -1,27 +1,25 @@
 #!/usr/bin/env node
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
-import { CliError, runRolloutCli } from '../lib/rollout-cli';
+import { createCliClients, failureLine, runRolloutCli } from '../lib/rollout-cli';
 
-const clients = {
-  cloudformation: new CloudFormationClient({}),
-  elb: new ElasticLoadBalancingV2Client({}),
-  ssm: new SSMClient({}),
-  cloudwatch: new CloudWatchClient({}),
-  lambda: new LambdaClient({}),
-  sts: new STSClient({}),
-};
+// A failure is one line on stderr, so the SDK's notice about Node versions it will stop supporting
+// (printed by every client on Node 20) is left out unless the operator asks for it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-runRolloutCli(process.argv.slice(2), clients, {
-  out: (line) => console.log(line),
-  now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-}).catch((error) => {
-  // A problem the operator can fix is a message, not a stack trace.
-  console.error(error instanceof CliError ? `rollout: ${error.message}` : error);
+let failed = false;
+/** Prints the one line of the first failure; a problem the operator can fix is never a stack trace. */
+function fail(error: unknown): void {
+  if (!failed) console.error(failureLine(error));
+  failed = true;
   process.exitCode = 1;
-});
+}
+// Whatever escapes the command (an error thrown from a socket callback) ends it the same way.
+process.on('uncaughtException', (error) => { fail(error); process.exit(1); });
+process.on('unhandledRejection', (error) => { fail(error); process.exit(1); });
+
+Promise.resolve()
+  .then(() => runRolloutCli(process.argv.slice(2), createCliClients(), {
+    out: (line) => console.log(line),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }))
+  .catch(fail);

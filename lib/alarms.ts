@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -25,6 +26,8 @@ export interface AlarmsProps {
   readonly topics: Readonly<Record<NotifyingSeverity, sns.ITopic>>;
   /** The traffic controller's dead-letter queue: a rollback that failed every retry. @default none */
   readonly rollbackDeadLetters?: sqs.IQueue;
+  /** The traffic controller function, whose Lambda errors and throttles count as a failed rollback. @default none */
+  readonly trafficController?: lambda.IFunction;
 }
 
 /** One alarm made from one table row, for one slot or for all traffic. */
@@ -67,7 +70,7 @@ export class Alarms extends Construct {
   private createAlarm(row: ThresholdRow, slot: Slot | undefined, props: AlarmsProps): cloudwatch.Alarm {
     const id = `${row.name}${slot ? `-${slot}` : ''}`;
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: `boop-${props.envName}-${id}`,
+      alarmName: `${alarmNamePrefix(props.envName)}${id}`,
       alarmDescription: describe(row, slot),
       metric: ROW_METRICS[row.name as ThresholdName]({ row, slot, props, period: Duration.minutes(row.periodMinutes) }),
       threshold: row.threshold,
@@ -86,9 +89,14 @@ export class Alarms extends Construct {
   }
 }
 
+/** How every alarm name of an environment starts, the composite's included; the alert topics admit exactly these. */
+export function alarmNamePrefix(envName: string): string {
+  return `boop-${envName}-`;
+}
+
 /** The composite alarm's name; traffic control and the CLI find it by this. */
 export function rollbackAlarmName(envName: string): string {
-  return `boop-${envName}-GREEN_ROLLBACK`;
+  return `${alarmNamePrefix(envName)}GREEN_ROLLBACK`;
 }
 
 /** Which slots a row makes an alarm for; undefined stands for all traffic or the whole stack. */
@@ -185,16 +193,30 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   PRIMARY_KEY_REJECTED: (c) => c.props.metrics.healthCheck('KeyFallbacks', { statistic: 'Sum', period: c.period }),
   KEY_ROTATION_UNREADY: (c) => c.props.metrics.healthCheck('KeyRotationUnready', { statistic: 'Maximum', period: c.period }),
   ROLLBACK_FAILED: (c) => {
-    const errors = c.props.metrics.traffic('ControllerErrors', { statistic: 'Sum', period: c.period });
+    const sum = { statistic: 'Sum', period: c.period };
+    const errors = c.props.metrics.traffic('ControllerErrors', sum);
+    const inputs: Record<string, cloudwatch.IMetric> = { errors };
+    const controller = c.props.trafficController;
+    // A timeout, a failed start or a refused invocation writes no ControllerErrors; Lambda counts them.
+    if (controller) Object.assign(inputs, { lambdaErrors: controller.metricErrors(sum), throttles: controller.metricThrottles(sum) });
     const queue = c.props.rollbackDeadLetters;
-    if (!queue) return errors;
+    if (queue) inputs.deadLetters = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: c.period });
+    if (Object.keys(inputs).length === 1) return errors;
     return new cloudwatch.MathExpression({
-      label: 'controller errors + failed rollbacks waiting in the dead-letter queue',
-      expression: 'FILL(errors, 0) + FILL(deadLetters, 0)',
-      usingMetrics: { errors, deadLetters: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: c.period }) },
+      label: Object.keys(inputs).map((k) => ROLLBACK_FAILURE_LABELS[k]).join(' + '),
+      expression: Object.keys(inputs).map((k) => `FILL(${k}, 0)`).join(' + '),
+      usingMetrics: inputs,
       period: c.period,
     });
   },
+};
+
+/** What each input of ROLLBACK_FAILED counts, for the graph's legend. */
+const ROLLBACK_FAILURE_LABELS: Record<string, string> = {
+  errors: 'controller errors',
+  lambdaErrors: 'controller Lambda errors',
+  throttles: 'controller throttles',
+  deadLetters: 'failed rollbacks in the dead-letter queue',
 };
 
 /**
@@ -272,7 +294,7 @@ const FIRST_CHECKS: Record<ThresholdName, string> = {
   SLOT_UNHEALTHY: 'The slot\'s /health/boop has failed through the ALB for 3 minutes. Check its target health, tasks and logs.',
   PRIMARY_KEY_REJECTED: 'BOOP rejected the current API key and the other one worked. Rotate: put a new key with `npm run keys`, then check the rotation date.',
   KEY_ROTATION_UNREADY: 'The key rotation date is near and no secondary key is stored. Put it with `npm run keys -- put --slot secondary`.',
-  ROLLBACK_FAILED: 'The traffic controller failed: a rollback, its record or page, or a deploy\'s weights. Run `npm run rollout -- status`; if green still gets traffic, roll back now (`npm run rollout -- rollback`), then read the controller\'s logs and its dead-letter queue.',
+  ROLLBACK_FAILED: 'The traffic controller failed: a rollback, its record or page, or a deploy\'s weights. Run `npm run rollout -- status`; if green still gets traffic, roll back now (`npm run rollout -- rollback`), then read the controller\'s logs (a timeout or throttle shows only in its Lambda metrics) and its dead-letter queue.',
 };
 
 function describe(row: ThresholdRow, slot: Slot | undefined): string {

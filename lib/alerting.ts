@@ -1,14 +1,16 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { alarmNamePrefix } from './alarms';
 import { AlertTargetsConfig } from './config/environment-config';
 import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from './thresholds';
 
 const KEY_DELETION_WINDOW = Duration.days(30);
+const CLOUDWATCH = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
 
 export interface AlertingProps {
   /** The environment's name, part of every topic name. */
@@ -30,6 +32,9 @@ export class Alerting extends Construct {
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
     const { targets } = props;
+    const stack = Stack.of(this);
+    const severities = NOTIFYING_SEVERITIES as NotifyingSeverity[];
+    const topicName = (severity: NotifyingSeverity) => `boop-${props.envName}-alerts-${severity}`;
     this.key = new kms.Key(this, 'TopicKey', {
       description: `Encrypts the boop-${props.envName} alert topics`,
       enableKeyRotation: true,
@@ -38,22 +43,44 @@ export class Alerting extends Construct {
     });
     // CloudWatch publishes alarm notifications itself, so it needs the key (the AWS-managed SNS key cannot grant that).
     this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      sid: 'CloudWatchAlarmsUseTheKeyForTheseTopicsOnly',
+      principals: [CLOUDWATCH],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
-      // Only this account's alarms, not CloudWatch acting for anyone else.
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      // CloudWatch documents no aws:Source* key on these KMS calls, so scope by the topic SNS names in every call's encryption context.
+      conditions: {
+        StringEquals: {
+          'kms:EncryptionContext:aws:sns:topicArn': severities.map((s) => stack.formatArn({ service: 'sns', resource: topicName(s), arnFormat: ArnFormat.NO_RESOURCE_NAME })),
+        },
+      },
     }));
+    const thisEnvironmentsAlarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${alarmNamePrefix(props.envName)}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     const topics = {} as Record<NotifyingSeverity, sns.Topic>;
-    for (const severity of NOTIFYING_SEVERITIES as NotifyingSeverity[]) {
+    for (const severity of severities) {
       const route = SEVERITY_ROUTING[severity];
       const topic = new sns.Topic(this, `${severity}Topic`, {
-        topicName: `boop-${props.envName}-alerts-${severity}`,
+        topicName: topicName(severity),
         displayName: `BOOP ${props.envName} ${severity} alerts`,
         masterKey: this.key,
         enforceSSL: true,
       });
+      // The TLS-only policy replaces SNS's default one, so CloudWatch must be let in: this account's alarms of this environment only.
+      topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisEnvironmentPublish',
+        principals: [CLOUDWATCH],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': thisEnvironmentsAlarms },
+        },
+      }));
       if (route.email) {
         for (const email of targets.emails[severity as keyof AlertTargetsConfig['emails']] ?? []) {
           topic.addSubscription(new subscriptions.EmailSubscription(email));
@@ -71,7 +98,7 @@ export class Alerting extends Construct {
         slackChannelConfigurationName: `boop-${props.envName}-alerts`,
         slackWorkspaceId: targets.slack.workspaceId,
         slackChannelId: targets.slack.channelId,
-        notificationTopics: (NOTIFYING_SEVERITIES as NotifyingSeverity[]).filter((s) => SEVERITY_ROUTING[s].slack).map((s) => topics[s]),
+        notificationTopics: severities.filter((s) => SEVERITY_ROUTING[s].slack).map((s) => topics[s]),
         // The channel only receives notifications; nobody can run AWS commands from Slack.
         guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('ReadOnlyAccess')],
       });

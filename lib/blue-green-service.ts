@@ -12,14 +12,20 @@ import { Construct } from 'constructs';
 import { BoopConnectionConfig, LoadBalancerConfig, NetworkConfig, ServiceConfig, Slot, SLOTS } from './config/environment-config';
 import { BOOP_ROUTE_RATE_LIMIT, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from './guides';
 
-/** Request header that pins a request to one slot, past the weights (health checks, smoke tests). */
+/** Request header that pins a request to one slot, past the weights (health checks, smoke tests); honoured only from the NAT addresses and loadBalancer.testerCidrs. */
 export const SLOT_HEADER = 'X-Boop-Slot';
 
 /** The weights the template always carries: all traffic on blue (DESIGN "Weights: one writer"). */
 export const SAFE_WEIGHTS: Readonly<Record<Slot, number>> = { blue: 100, green: 0 };
 
-/** Listener rule priority of each slot's header route. */
-const SLOT_RULE_PRIORITY: Readonly<Record<Slot, number>> = { blue: 10, green: 20 };
+/** Priority of the first header route; above the 10 and 20 earlier versions used, so an update never creates a rule at a priority an old rule still holds. */
+const FIRST_SLOT_RULE_PRIORITY = 100;
+/** Source CIDRs per header route: an ALB condition matches at most 3 values, and 1 header value + 3 CIDRs stays within a rule's 5. */
+const SOURCES_PER_RULE = 3;
+/** Construct id CDK's Vpc gives the Elastic IP it creates beside each NAT gateway in a public subnet (PublicSubnet.addNatGateway). */
+const NAT_EIP_ID = 'EIP';
+/** What WAF does to the request path before the rate rule compares it, lowest priority first: decode %XX, collapse // and resolve ./ and ../, lowercase. */
+const RATE_RULE_PATH_TRANSFORMATIONS = ['URL_DECODE', 'NORMALIZE_PATH', 'LOWERCASE'] as const;
 const HTTPS_PORT = 443;
 const HTTP_PORT = 80;
 const HEALTH_CHECK_INTERVAL = Duration.seconds(15);
@@ -50,7 +56,8 @@ export interface BlueGreenServiceProps {
 /**
  * Two copies of the BOOP integration service, blue and green, behind one ALB whose default action
  * is a weighted forward that the template always keeps at blue 100 / green 0. Live weights are
- * written only by the traffic controller; `X-Boop-Slot: blue|green` reaches one slot directly.
+ * written only by the traffic controller; `X-Boop-Slot: blue|green` reaches one slot directly, but
+ * only from the stack's own NAT addresses and the configured tester CIDRs.
  */
 export class BlueGreenService extends Construct {
   public readonly vpc: ec2.Vpc;
@@ -88,12 +95,8 @@ export class BlueGreenService extends Construct {
     this.logGroups = logGroups as Record<Slot, logs.LogGroup>;
 
     this.listener = this.createListeners(props.loadBalancer);
+    this.addSlotHeaderRoutes([...this.natAddresses(), ...props.loadBalancer.testerCidrs]);
     for (const slot of SLOTS) {
-      this.listener.addAction(`${title(slot)}SlotHeaderRoute`, {
-        priority: SLOT_RULE_PRIORITY[slot],
-        conditions: [elbv2.ListenerCondition.httpHeader(SLOT_HEADER, [slot])],
-        action: elbv2.ListenerAction.forward([this.targetGroups[slot]]),
-      });
       this.services[slot].connections.allowFrom(this.loadBalancer, ec2.Port.tcp(props.service.containerPort), 'ALB to the slot');
     }
 
@@ -112,6 +115,32 @@ export class BlueGreenService extends Construct {
       ],
       flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
     });
+  }
+
+  /** The public addresses the tasks reach the internet from, as /32 CIDRs (`Ref` of an EIP is its address). */
+  private natAddresses(): string[] {
+    return this.vpc.publicSubnets
+      .map((subnet) => subnet.node.tryFindChild(NAT_EIP_ID))
+      .filter((eip): eip is ec2.CfnEIP => eip instanceof ec2.CfnEIP)
+      .map((eip) => `${eip.ref}/32`);
+  }
+
+  /**
+   * `X-Boop-Slot: blue|green` reaches that slot only from `sources`; from anywhere else the header
+   * matches no rule and the request follows the weights. No sources, no header routes.
+   */
+  private addSlotHeaderRoutes(sources: readonly string[]): void {
+    for (let n = 0; n * SOURCES_PER_RULE < sources.length; n++) {
+      const cidrs = sources.slice(n * SOURCES_PER_RULE, (n + 1) * SOURCES_PER_RULE);
+      SLOTS.forEach((slot, slotIndex) => {
+        this.listener.addAction(`${title(slot)}SlotHeaderRoute${n + 1}`, {
+          // The slots take turns (blue 100, 102, ...; green 101, 103, ...), so neither can reach the other's priorities however many rules each needs.
+          priority: FIRST_SLOT_RULE_PRIORITY + n * SLOTS.length + slotIndex,
+          conditions: [elbv2.ListenerCondition.httpHeader(SLOT_HEADER, [slot]), elbv2.ListenerCondition.sourceIps(cidrs)],
+          action: elbv2.ListenerAction.forward([this.targetGroups[slot]]),
+        });
+      });
+    }
   }
 
   private createLoadBalancer(config: LoadBalancerConfig): elbv2.ApplicationLoadBalancer {
@@ -243,8 +272,9 @@ export class BlueGreenService extends Construct {
                 byteMatchStatement: {
                   fieldToMatch: { uriPath: {} },
                   positionalConstraint: 'STARTS_WITH',
+                  // Validation keeps the configured path in the form the transformations produce (lowercase, no %XX, no //, ./ or ../).
                   searchString: config.wafRateLimitPath,
-                  textTransformations: [{ priority: 0, type: 'NONE' }],
+                  textTransformations: RATE_RULE_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
                 },
               },
             },

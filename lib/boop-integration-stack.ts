@@ -11,9 +11,10 @@ import { LogQueries } from './log-queries';
 import { effectiveThresholds } from './thresholds';
 import { STACK_OUTPUTS, StackOutputKey } from './stack-outputs';
 import { TrafficControl } from './traffic-control';
+import { GREEN_PERCENT_PARAMETER } from '../lambda/traffic/custom-resource';
 
-/** The CloudFormation parameter carrying the intended green share (DESIGN "Weights: one writer"). */
-export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
+// The CloudFormation parameter carrying the intended green share; the controller checks deploy events against it.
+export { GREEN_PERCENT_PARAMETER } from '../lambda/traffic/custom-resource';
 
 /** The CloudFormation parameter that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
 export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
@@ -105,6 +106,7 @@ export class BoopIntegrationStack extends Stack {
       metrics,
       topics: this.alerting.topics,
       rollbackDeadLetters: this.trafficControl.deadLetterQueue,
+      trafficController: this.trafficControl.controller,
     });
     // A rise needs the rollback alarm to exist (the controller refuses one it cannot read).
     this.trafficControl.weights.node.addDependency(this.alarms.rollbackAlarm);

@@ -1,10 +1,10 @@
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { isThrottling, withThrottlingRetry } from '../lambda/shared/retry';
+import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { bakeEndsAt, nextStep } from '../lambda/traffic/policy';
 import { parseState, TrafficState } from '../lambda/traffic/state';
 import { LiveWeights, readLiveWeights } from '../lambda/traffic/weights';
@@ -15,12 +15,37 @@ export const USAGE = `usage: npm run rollout -- <command> --env <${ENVIRONMENT_N
 
 commands:
   status                    live weights, the GreenPercent intent, step and bake, alarms in ALARM, last rollback
-  rollback --reason "<why>" move all traffic to blue now (through the traffic controller)
+  rollback --reason "<why>" move all traffic to blue now (through the traffic controller; waits out a busy
+                            controller for about two minutes, then prints the command to move traffic by hand)
   drill                     put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback
-                            (production only with --production-drill)`;
+                            (production only with --production-drill)
+  help                      this text (also --help or -h, after any command)
 
-/** Tries of a manual rollback while the controller is busy: about two minutes, twice its timeout. */
-const BUSY_CONTROLLER_ATTEMPTS = 8;
+Uses your AWS credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID..., AWS_REGION).
+A failure is one line on stderr, "rollout: <what went wrong and what to do>", and exit code 1.`;
+
+/** Tries of a manual rollback's Invoke in all, the first included, while the controller is busy. */
+export const BUSY_CONTROLLER_ATTEMPTS = 8;
+/**
+ * The wait before retry `retry` (1 for the first) of a throttled Invoke: 2, 4, 8, 16, 30, 30, 30 s,
+ * two minutes in all, twice the controller's 60 s timeout (lib/traffic-control.ts), so a running
+ * deploy or rollback and one queued behind it can finish.
+ */
+export function busyControllerBackoff(retry: number): number {
+  return Math.min(2000 * 2 ** (retry - 1), 30_000);
+}
+/**
+ * Timeouts (ms). Every connection must open within CONNECT_TIMEOUT_MS. Every call but the
+ * rollback's Invoke (the reads, and the drill's SetAlarmState) must answer within READ_TIMEOUT_MS
+ * (AWS answers them in well under a second) and is tried READ_ATTEMPTS times in all (the SDK's
+ * standard retry strategy), so an endpoint that never answers ends the command after about
+ * READ_ATTEMPTS × READ_TIMEOUT_MS.
+ */
+export const CONNECT_TIMEOUT_MS = 3000;
+export const READ_TIMEOUT_MS = 5000;
+export const READ_ATTEMPTS = 3;
+/** The controller answers a RequestResponse Invoke within its 60 s timeout; 10 s more for the network. */
+export const INVOKE_TIMEOUT_MS = 70_000;
 /** How long a drill waits for blue alone before it says the rollback did not happen. */
 const DRILL_TIMEOUT_MS = 5 * 60_000;
 export const DRILL_POLL_MS = 1000;
@@ -30,8 +55,48 @@ export interface CliClients {
   readonly elb: ElasticLoadBalancingV2Client;
   readonly ssm: SSMClient;
   readonly cloudwatch: CloudWatchClient;
+  /** Used for the rollback's Invoke only; it retries throttling alone, BUSY_CONTROLLER_ATTEMPTS times. */
   readonly lambda: LambdaClient;
   readonly sts: STSClient;
+}
+
+/** What tests replace: where requests go and with which identity. Production passes nothing. */
+export type CliClientOverrides = Pick<LambdaClientConfig, 'region' | 'credentials' | 'requestHandler'>;
+
+/**
+ * Retries a throttled Invoke (the controller runs one invocation at a time; while a deploy or
+ * rollback runs, Lambda answers TooManyRequestsException) and nothing else: a network failure or
+ * timeout ends the command at once, with the command to move traffic by hand.
+ */
+class BusyControllerRetryStrategy extends ConfiguredRetryStrategy {
+  constructor() {
+    super(BUSY_CONTROLLER_ATTEMPTS, busyControllerBackoff);
+  }
+
+  override async refreshRetryTokenForRetry(...[token, errorInfo]: Parameters<ConfiguredRetryStrategy['refreshRetryTokenForRetry']>) {
+    if (errorInfo.errorType !== 'THROTTLING') throw new Error('only a busy controller is retried');
+    return super.refreshRetryTokenForRetry(token, errorInfo);
+  }
+}
+
+/** The CLI's AWS clients: bounded timeouts everywhere, and the rollback's own retry strategy. */
+export function createCliClients(overrides: CliClientOverrides = {}): CliClients {
+  const handler = (requestTimeout: number) => ({
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout,
+    // Without it, the installed @smithy/node-http-handler only logs a warning when requestTimeout passes.
+    throwOnRequestTimeout: true,
+    socketTimeout: requestTimeout,
+  });
+  const read = { requestHandler: handler(READ_TIMEOUT_MS), maxAttempts: READ_ATTEMPTS, ...overrides };
+  return {
+    cloudformation: new CloudFormationClient(read),
+    elb: new ElasticLoadBalancingV2Client(read),
+    ssm: new SSMClient(read),
+    cloudwatch: new CloudWatchClient(read),
+    lambda: new LambdaClient({ requestHandler: handler(INVOKE_TIMEOUT_MS), retryStrategy: new BusyControllerRetryStrategy(), ...overrides }),
+    sts: new STSClient(read),
+  };
 }
 
 export interface CliIo {
@@ -40,20 +105,26 @@ export interface CliIo {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** A problem the operator can fix; printed without a stack trace. */
+/** A problem the operator can fix; printed as one line without a stack trace. */
 export class CliError extends Error {}
 
-interface Args {
-  readonly command: 'status' | 'rollback' | 'drill';
+type Command = 'status' | 'rollback' | 'drill';
+const COMMANDS: readonly Command[] = ['status', 'rollback', 'drill'];
+
+type Args = { readonly command: 'help' } | {
+  readonly command: Command;
   readonly env: string;
   readonly reason?: string;
   readonly productionDrill: boolean;
-}
+};
+
+const HELP_HINT = 'npm run rollout -- --help';
 
 export function parseArgs(argv: readonly string[]): Args {
+  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return { command: 'help' };
   const [command, ...rest] = argv;
-  if (command !== 'status' && command !== 'rollback' && command !== 'drill') {
-    throw new CliError(`${command ? `unknown command "${command}"` : 'no command given'}\n\n${USAGE}`);
+  if (!COMMANDS.includes(command as Command)) {
+    throw new CliError(`${command ? `unknown command "${command}"` : 'no command given'}; the commands are ${COMMANDS.join(', ')} (${HELP_HINT})`);
   }
   let env: string | undefined;
   let reason: string | undefined;
@@ -63,22 +134,29 @@ export function parseArgs(argv: readonly string[]): Args {
     if (flag === '--env') env = rest[++i];
     else if (flag === '--reason') reason = rest[++i];
     else if (flag === '--production-drill') productionDrill = true;
-    else throw new CliError(`unknown option "${flag}"\n\n${USAGE}`);
+    else throw new CliError(`unknown option "${flag}" (${HELP_HINT})`);
   }
   if (!env) throw new CliError(`--env is required; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
   if (!(ENVIRONMENT_NAMES as readonly string[]).includes(env)) throw new CliError(`unknown environment "${env}"; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
   if (command === 'rollback' && (!reason || reason.trim() === '')) throw new CliError('rollback needs --reason "<why>"; it is recorded in the traffic state and the page');
-  return { command, env, reason: reason?.trim(), productionDrill };
+  if (command === 'drill' && env === 'prod' && !productionDrill) {
+    throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
+  }
+  return { command: command as Command, env, reason: reason?.trim(), productionDrill };
 }
 
-/** Runs one CLI command. Known failures are CliErrors with a message that says what to do. */
+/** Runs one CLI command. Every failure is a CliError whose message says what to do. */
 export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo): Promise<void> {
   const args = parseArgs(argv);
+  if (args.command === 'help') {
+    io.out(USAGE);
+    return;
+  }
   try {
     const stack = await describeStack(clients, args.env);
     if (args.command === 'status') await status(clients, io, args.env, stack);
     else if (args.command === 'rollback') await rollback(clients, io, stack, args.reason!);
-    else await drill(clients, io, args.env, stack, args.productionDrill);
+    else await drill(clients, io, args.env, stack);
   } catch (error) {
     throw explain(error);
   }
@@ -166,17 +244,20 @@ function rollbackLine(state: TrafficState): string {
 async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, reason: string): Promise<void> {
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
   const payload = { action: 'rollback', reason, requestedBy: caller.Arn ?? 'unknown caller' };
-  // The controller runs one invocation at a time; while a deploy or rollback runs, Lambda answers TooManyRequests.
-  const answer = await withThrottlingRetry(() => clients.lambda.send(new InvokeCommand({
+  // The Lambda client's retry strategy waits out a busy controller (BusyControllerRetryStrategy).
+  const answer = await clients.lambda.send(new InvokeCommand({
     FunctionName: stack.outputs.controllerFunctionName,
     InvocationType: 'RequestResponse',
     Payload: new TextEncoder().encode(JSON.stringify(payload)),
-  })), { attempts: BUSY_CONTROLLER_ATTEMPTS, baseDelayMs: 1000, sleep: io.sleep }).catch((error) => {
-    if (!isThrottling(error)) throw error;
-    throw new CliError(`the traffic controller stayed busy for over two minutes.\n${manualRollback(stack)}`);
+  })).catch((error) => {
+    if (isThrottlingError(error)) {
+      const tries = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      throw new CliError(`the traffic controller stayed busy${tries > 1 ? ` for about two minutes (${tries} tries)` : ''}; ${manualRollback(stack)}`);
+    }
+    throw new CliError(`${explain(error).message}; ${manualRollback(stack)}`);
   });
   const body = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-  if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${body}\n${manualRollback(stack)}`);
+  if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${functionError(body)}; ${manualRollback(stack)}`);
   const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
   io.out(`rollback: ${outcome.message ?? body}`);
   if (outcome.result === 'changed') {
@@ -184,16 +265,24 @@ async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, re
   }
 }
 
+/** A Lambda function error's type and message, without its stack trace. */
+function functionError(body: string): string {
+  try {
+    const error = JSON.parse(body) as { errorType?: string; errorMessage?: string };
+    if (error.errorMessage !== undefined) return `${error.errorType ?? 'Error'}: ${error.errorMessage}`;
+  } catch {
+    // not JSON: shown as it is, cut short
+  }
+  return body.length > 200 ? `${body.slice(0, 200)}…` : body;
+}
+
 /** What to do when the controller cannot: the one write that puts all traffic on blue. */
 function manualRollback(stack: DeployedStack): string {
   const action = JSON.stringify([{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.outputs.blueTargetGroupArn, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } } }]);
-  return `If it is urgent, move traffic by hand:\n  aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
+  return `if it is urgent, move traffic by hand: aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
 }
 
-async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, productionDrill: boolean): Promise<void> {
-  if (env === 'prod' && !productionDrill) {
-    throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
-  }
+async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
   const before = await liveWeights(clients, stack);
   if (before.greenPercent === 0) {
     throw new CliError(`green has no traffic in ${env}, so there is nothing to roll back; deploy with --parameters GreenPercent=<first step> first`);
@@ -220,17 +309,105 @@ async function drill(clients: CliClients, io: CliIo, env: string, stack: Deploye
   throw new CliError(`drill: the listener still sends green traffic ${DRILL_TIMEOUT_MS / 60000} minutes after ${alarmName} went to ALARM; the automatic rollback did not happen. Roll back by hand: npm run rollout -- rollback --env ${env} --reason "drill failed"`);
 }
 
-/** Turns the SDK's configuration failures into what the operator should do. */
-function explain(error: unknown): Error {
+interface SdkLikeError {
+  readonly name?: string;
+  readonly message?: string;
+  readonly code?: string;
+  readonly hostname?: string;
+  readonly address?: string;
+  readonly port?: number;
+  readonly errors?: readonly SdkLikeError[];
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly attempts?: number };
+}
+
+const NETWORK_HINT = 'check your network, VPN or proxy (and AWS_ENDPOINT_URL, if you set one), then run the command again';
+
+/**
+ * Turns any failure into a CliError that says what went wrong and what to do: the SDK's
+ * configuration and credential failures, network failures and timeouts, and anything else as an
+ * unexpected error with its name and message.
+ */
+export function explain(error: unknown): CliError {
   if (error instanceof CliError) return error;
-  const e = error as { name?: string; message?: string };
-  if (e.name === 'CredentialsProviderError' || /Could not load credentials/.test(e.message ?? '')) {
+  const e: SdkLikeError = typeof error === 'object' && error !== null ? error as SdkLikeError : { message: String(error) };
+  const name = e.name ?? 'Error';
+  const message = e.message ?? '';
+  const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
+  const attempts = e.$metadata?.attempts ?? 1;
+  const tries = attempts > 1 ? `, ${attempts} tries` : '';
+  const seconds = (ms: string | undefined) => (ms ? ` within ${Number(ms) / 1000} s` : '');
+
+  // Configuration
+  const expiredLogin = /expired/i.test(message) && /^(Credentials|Token)ProviderError$/.test(name);
+  if (expiredLogin || ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name)) {
+    return new CliError(`your AWS session has expired (${name}); log in again (e.g. aws sso login, or new session credentials), then run the command again`);
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
     return new CliError('no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the account the stack is in');
   }
-  if (/Region is missing/i.test(e.message ?? '')) return new CliError('no AWS region set; set AWS_REGION or a profile with a region');
-  if (e.name === 'ExpiredToken' || e.name === 'ExpiredTokenException') return new CliError('your AWS session has expired; log in again');
-  if (e.name === 'AccessDenied' || e.name === 'AccessDeniedException') return new CliError(`AWS refused: ${e.message}`);
-  return error as Error;
+  if (/Region is missing/i.test(message)) return new CliError('no AWS region set; set AWS_REGION or a profile with a region');
+  const badRegion = /Region not accepted: region="([^"]*)"/.exec(message);
+  if (badRegion) return new CliError(`"${badRegion[1]}" is not a valid AWS region name; set AWS_REGION (or your profile's region) to one like eu-west-1`);
+
+  // Network
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new CliError(`cannot resolve ${e.hostname ?? 'the AWS endpoint'} (${code}${tries}); check that AWS_REGION (or your profile's region) names a real AWS region, and that your network and DNS work`);
+  }
+  if (code === 'ECONNREFUSED') {
+    const where = e.address ?? e.errors?.find((inner) => inner.address)?.address;
+    const port = e.port ?? e.errors?.find((inner) => inner.port)?.port;
+    return new CliError(`nothing accepts connections at ${where ? `${where}:${port}` : 'the AWS endpoint'} (ECONNREFUSED${tries}); ${NETWORK_HINT}`);
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new CliError(`the connection to AWS was cut (${code}${tries}); ${NETWORK_HINT}`);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new CliError(`no network route to AWS (${code}${tries}); ${NETWORK_HINT}`);
+  const connectTimeout = /did not establish a connection with the server within the configured timeout of (\d+) ms/.exec(message);
+  if (connectTimeout || (code === 'ETIMEDOUT' && /^connect /.test(message))) {
+    return new CliError(`could not connect to AWS${seconds(connectTimeout?.[1])} (timeout${tries}); ${NETWORK_HINT}`);
+  }
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || name === 'RequestTimeout' || name === 'RequestTimeoutException') {
+    const limit = /(\d+) ms/.exec(message)?.[1];
+    return new CliError(`AWS did not answer${seconds(limit)} (timeout${tries}); ${NETWORK_HINT}`);
+  }
+  if (name === 'AbortError') return new CliError(`the request to AWS was aborted (${message || 'AbortError'}); run the command again`);
+
+  // Credentials and permissions
+  if (name === 'InvalidClientTokenId' || name === 'UnrecognizedClientException') {
+    return new CliError(`AWS does not recognise your access key (${name}); check AWS_PROFILE or AWS_ACCESS_KEY_ID (a deleted key, or a key of another partition), or log in again`);
+  }
+  if ((name === 'InvalidSignatureException' || name === 'SignatureDoesNotMatch') && /expired/i.test(message)) {
+    return new CliError(`AWS says the request signature expired (${name}); set your computer's clock right, then run the command again`);
+  }
+  if (name === 'SignatureDoesNotMatch' || name === 'InvalidSignatureException' || name === 'IncompleteSignature') {
+    return new CliError(`AWS rejected the request signature (${name}); the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or your profile, or log in again`);
+  }
+  if (['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException'].includes(name)) {
+    return new CliError(`AWS refused (${name}): ${message}; use credentials of a role that may do this`);
+  }
+
+  // AWS-side failures
+  if (isThrottlingError(e as Parameters<typeof isThrottlingError>[0])) return new CliError(`AWS throttled the calls (${name}${tries}); wait a minute, then run the command again`);
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return new CliError(`AWS failed (${name}, HTTP ${status}${tries}); run the command again in a minute`);
+
+  const shown = message.length > 300 ? `${message.slice(0, 300)}…` : message;
+  return new CliError(`unexpected error ${name}${shown && shown !== name ? `: ${shown}` : ''}${status ? ` (HTTP ${status})` : ''}; run the command again, and if it repeats, report this line with the command you ran`);
+}
+
+/** Access key ids, and the values of the credential variables, never reach the terminal. */
+function redact(text: string): string {
+  let redacted = text.replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g, '<access key id>');
+  for (const variable of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID']) {
+    const value = process.env[variable];
+    if (value && value.length >= 8) redacted = redacted.split(value).join(`<${variable}>`);
+  }
+  return redacted;
+}
+
+/** The one line a failed command prints on stderr: `rollout: <what went wrong and what to do>`. */
+export function failureLine(error: unknown): string {
+  const text = explain(error).message.replace(/\s*\n\s*/g, '; ');
+  const line = redact(text);
+  return `rollout: ${line.length > 1000 ? `${line.slice(0, 1000)}…` : line}`;
 }
 
 function duration(ms: number): string {

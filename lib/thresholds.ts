@@ -185,7 +185,7 @@ const ROWS = [
     source: 'ENV ApiKeyManager: the secondary key is used from BOOP_KEY_ROTATION_DATE on',
   },
   {
-    name: 'ROLLBACK_FAILED', measures: 'rollback dead-letter queue depth and controller errors', threshold: 1, unit: 'count', comparison: 'at-or-above',
+    name: 'ROLLBACK_FAILED', measures: 'controller errors (its own and Lambda\'s), throttles and rollback dead-letter queue depth', threshold: 1, unit: 'count', comparison: 'at-or-above',
     ...ONE_MINUTE, severity: 'critical', rollsGreenBack: false, scope: 'stack',
     missingData: 'not-breaching', missingDataWhy: NO_EVENTS_IS_GOOD_NEWS,
     source: 'MIG "Automatic Rollback Triggers": a rollback that did not happen must page (DESIGN "Rollback")',

@@ -52,7 +52,7 @@ export interface TrafficControlProps {
   readonly rollbackAlarmName: string;
   /** Where a rollback pages. */
   readonly criticalTopic: sns.ITopic;
-  /** What happens to the controller's logs when the stack is deleted. @default RemovalPolicy.RETAIN */
+  /** What happens to the controller's logs and dead-letter queue when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -77,6 +77,8 @@ export class TrafficControl extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
+      // Failed rollbacks are audit data, kept like the logs.
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -114,6 +116,7 @@ export class TrafficControl extends Construct {
       environment: {
         [SETTINGS_VARIABLES.envName]: props.envName,
         [SETTINGS_VARIABLES.metricEnvironment]: props.metricEnvironment,
+        [SETTINGS_VARIABLES.stackId]: Stack.of(this).stackId,
         [SETTINGS_VARIABLES.listenerArn]: props.listener.listenerArn,
         [SETTINGS_VARIABLES.blueTargetGroupArn]: props.targetGroups.blue.targetGroupArn,
         [SETTINGS_VARIABLES.greenTargetGroupArn]: props.targetGroups.green.targetGroupArn,
@@ -189,6 +192,12 @@ export class TrafficControl extends Construct {
       // CloudWatch returns a composite alarm's state and history only to a permission scoped to "*".
       actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
       resources: ['*'],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadThisStackToVerifyDeployEvents',
+      // A deploy event is honoured only while this stack is mid-update with the event's GreenPercent (and override).
+      actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+      resources: [stack.stackId],
     }));
     props.criticalTopic.grantPublish(role);
     Validations.of(role).acknowledge({

@@ -5,6 +5,7 @@
  * read exactly as the contract (lambda/shared/contract.ts) says they are written, and config that
  * really changes the alarms.
  */
+import { CfnElement } from 'aws-cdk-lib';
 import { minimumAttemptsFor, rollbackAlarmName, slotsJudged } from '../lib/alarms';
 import { SLOTS } from '../lib/config/environment-config';
 import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../lib/thresholds';
@@ -270,6 +271,40 @@ describe('outages the plain ALB counts would miss', () => {
     // Half the expected checks reported, all passing: that is 50 %, a breach, not 100 %.
     const passedHalf = 100 * (expected / 2) / expected;
     expect(breaches(row, passedHalf)).toBe(true);
+  });
+});
+
+/** The value of a sum of `FILL(input, fill)` terms, each input at its given value or missing (0 inputs are silent). */
+function sumOfFilled(expression: string, values: Record<string, number>): number {
+  const terms = expression.split(' + ').map((term) => /^FILL\((\w+), (-?[\d.]+)\)$/.exec(term));
+  if (terms.some((m) => m === null)) throw new Error(`not a sum of FILL terms: ${expression}`);
+  return terms.reduce((total, m) => total + (values[m![1]] ?? Number(m![2])), 0);
+}
+
+describe('ROLLBACK_FAILED counts every way the traffic controller fails', () => {
+  const row = THRESHOLDS.find((r) => r.name === 'ROLLBACK_FAILED')!;
+  const LAMBDA_NAMESPACE = 'AWS/Lambda';
+
+  test.each(['prod', 'dev'] as const)('%s: it reads the controller function\'s own Lambda Errors and Throttles (a timeout or a failed start writes no metric of its own)', (which) => {
+    const { stack } = builds[which];
+    const controller = { Ref: stack.getLogicalId(stack.trafficControl.controller.node.defaultChild as CfnElement) };
+    const { metrics } = alarmInputs(alarmOf(builds[which], row, undefined));
+    const lambda = metrics.filter((m) => m.namespace === LAMBDA_NAMESPACE)
+      .map((m) => ({ metric: m.metricName, dimensions: m.dimensions, stat: m.stat, period: m.period }))
+      .sort((a, b) => a.metric.localeCompare(b.metric));
+    const expected = (metric: string) => ({ metric, dimensions: { FunctionName: controller }, stat: 'Sum', period: row.periodMinutes * 60 });
+    expect(lambda).toEqual([expected('Errors'), expected('Throttles')]);
+  });
+
+  test.each(['prod', 'dev'] as const)('%s: any one of its inputs alone, every other silent, pages', (which) => {
+    const props = alarmOf(builds[which], row, undefined);
+    const { metrics } = alarmInputs(props);
+    const expression = returnedExpression(props)!.expression;
+    expect(metrics.map((m) => m.metricName)).toEqual(expect.arrayContaining(['Errors', 'Throttles']));
+    expect(breaches(row, sumOfFilled(expression, {}))).toBe(false);
+    for (const input of metrics) {
+      expect({ input: input.metricName, breaches: breaches(row, sumOfFilled(expression, { [input.id!]: 1 })) }).toEqual({ input: input.metricName, breaches: true });
+    }
   });
 });
 

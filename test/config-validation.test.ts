@@ -13,7 +13,7 @@ import {
   ENVIRONMENT_NAMES,
 } from '../lib/config/environment-config';
 import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config/load-config';
-import { LOG_RETENTION_DAYS } from '../lib/config/validate-config';
+import { LOG_RETENTION_DAYS, MAX_TESTER_CIDRS, WAF_SEARCH_STRING_MAX_BYTES, WIDEST_TESTER_PREFIX } from '../lib/config/validate-config';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../lib/guides';
 import { THRESHOLDS } from '../lib/thresholds';
 import { appContext, cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext } from './support/context';
@@ -276,6 +276,70 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     env: 'dev', set: { 'loadBalancer.wafRateLimitPath': 'api/boop' },
     expected: /^loadBalancer\.wafRateLimitPath: must be a path starting with "\/"/,
   }],
+  ['dev: WAF rate-limit path with capitals, which the lowercased request path never matches', {
+    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': '/API/Boop' },
+    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*lowercasing it, so "\/API\/Boop" would never match; write "\/api\/boop"$/,
+  }],
+  ['prod: WAF rate-limit path with a doubled slash and a ./ segment', {
+    env: 'prod', set: { 'loadBalancer.wafRateLimitPath': '/api//./boop' },
+    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*collapsing \/\/, resolving \.\/ and \.\.\/.*; write "\/api\/boop"$/,
+  }],
+  ['dev: WAF rate-limit path with a %-escape', {
+    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': '/%61pi/boop' },
+    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after decoding %XX.*; write "\/api\/boop"$/,
+  }],
+  ['prod: WAF rate-limit path longer than WAF compares', {
+    env: 'prod', set: { 'loadBalancer.wafRateLimitPath': `/${'a'.repeat(WAF_SEARCH_STRING_MAX_BYTES)}` },
+    expected: new RegExp(`^loadBalancer\\.wafRateLimitPath: WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${WAF_SEARCH_STRING_MAX_BYTES + 1}`),
+  }],
+  ['prod: tester CIDR 0.0.0.0/0', {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '0.0.0.0/0'] },
+    expected: /^loadBalancer\.testerCidrs\[1\]: "0\.0\.0\.0\/0" admits the whole internet, which would reopen the path to green/,
+  }],
+  ['dev: tester CIDR ::/0', {
+    env: 'dev', set: { 'loadBalancer.testerCidrs': ['::/0'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "::\/0" admits the whole internet, which would reopen the path to green/,
+  }],
+  ['prod: a /0 prefix on some other address', {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/0'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.0\/0" admits the whole internet/,
+  }],
+  [`prod: an IPv4 tester network wider than /${WIDEST_TESTER_PREFIX[4]}`, {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': [`10.0.0.0/${WIDEST_TESTER_PREFIX[4] - 1}`] },
+    expected: new RegExp(`^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[4]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[4]} or narrower`),
+  }],
+  [`dev: an IPv6 tester network wider than /${WIDEST_TESTER_PREFIX[6]}`, {
+    env: 'dev', set: { 'loadBalancer.testerCidrs': [`2001::/${WIDEST_TESTER_PREFIX[6] - 1}`] },
+    expected: new RegExp(`^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[6]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[6]} or narrower`),
+  }],
+  [`prod: more than ${MAX_TESTER_CIDRS} tester CIDRs`, {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': Array.from({ length: MAX_TESTER_CIDRS + 1 }, (_, i) => `198.18.${i}.0/24`) },
+    expected: new RegExp(`^loadBalancer\\.testerCidrs: at most ${MAX_TESTER_CIDRS} CIDRs .*got ${MAX_TESTER_CIDRS + 1}`),
+  }],
+  ['dev: -c loadBalancer.testerCidrs=203.0.113.0/24 (not JSON, so not a list)', {
+    env: 'dev', flags: { 'loadBalancer.testerCidrs': '203.0.113.0/24' },
+    expected: /^loadBalancer\.testerCidrs: must be a list of CIDRs such as .*with -c, as JSON/,
+  }],
+  ['prod: a tester address without a prefix length', {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.7'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7" has no prefix length; for this one address write "203\.0\.113\.7\/32"$/,
+  }],
+  ['prod: a tester CIDR with address bits past its prefix', {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.7/24'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7\/24" is not in canonical form .*; write "203\.0\.113\.0\/24"$/,
+  }],
+  ['dev: a tester IPv6 CIDR not in canonical form', {
+    env: 'dev', set: { 'loadBalancer.testerCidrs': ['2001:DB8:0:0::/48'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "2001:DB8:0:0::\/48" is not in canonical form .*; write "2001:db8::\/48"$/,
+  }],
+  ['dev: a tester entry that is no CIDR', {
+    env: 'dev', set: { 'loadBalancer.testerCidrs': ['office-vpn'] },
+    expected: /^loadBalancer\.testerCidrs\[0\]: "office-vpn" is not an IPv4 or IPv6 CIDR/,
+  }],
+  ['prod: the same tester CIDR twice', {
+    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '203.0.113.0/24'] },
+    expected: /^loadBalancer\.testerCidrs\[1\]: "203\.0\.113\.0\/24" is listed twice$/,
+  }],
 
   // Where the stack goes.
   ['prod: account without region', { env: 'prod', set: { account: CERTIFICATE_ACCOUNT }, expected: /^account and region: set both/ }],
@@ -451,6 +515,12 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
     expect(config.service.desiredCount).toBe(3);
     expect(config.loadBalancer.wafEnabled).toBe(false);
     expect(config.rollout.steps).toEqual([50, 100]);
+  });
+
+  test('tester CIDRs in canonical form load, IPv4 and IPv6, from a config file and from -c as JSON', () => {
+    const testers = ['203.0.113.0/24', '198.51.100.7/32', '2001:db8:1234::/48'];
+    expect(loadConfig({ context: contextFor('prod', { set: { 'loadBalancer.testerCidrs': testers } }) }).loadBalancer.testerCidrs).toEqual(testers);
+    expect(loadConfig({ context: appContext({ 'loadBalancer.testerCidrs': JSON.stringify(testers) }) }).loadBalancer.testerCidrs).toEqual(testers);
   });
 
   test('-c values of text fields stay text, even when they look like numbers (account ids)', () => {

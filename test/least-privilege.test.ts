@@ -24,6 +24,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   'ec2': 'ec2',
   'lambda': 'lambda',
   'sqs': 'sqs',
+  'cloudformation': 'cloudformation',
 };
 
 /** AWS's managed policies that CDK's own functions use (their published content). */
@@ -139,6 +140,9 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       'cloudwatch:DescribeAlarms': '*',
       'cloudwatch:DescribeAlarmHistory': '*',
       'sns:Publish': env.CRITICAL_TOPIC_ARN,
+      // Deploy events are checked against this stack's own status, parameters and template.
+      'cloudformation:DescribeStacks': env.BOOP_STACK_ID,
+      'cloudformation:GetTemplate': env.BOOP_STACK_ID,
     };
   }
   if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
@@ -203,6 +207,8 @@ describe('the traffic controller writes nothing but its own', () => {
     ['sns:Publish', `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-high`, 'another topic'],
     ['elasticloadbalancing:DeleteListener', '*', 'deleting any listener'],
     ['cloudwatch:SetAlarmState', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:boop-prod-GREEN_ROLLBACK`, 'changing the rollback alarm'],
+    ['cloudformation:DescribeStacks', `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-dev/0a1b2c3d-0000-0000-0000-000000000000`, 'reading another stack'],
+    ['cloudformation:UpdateStack', `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/0a1b2c3d-4e5f-6789-abcd-ef0123456789`, 'changing its own stack'],
   ])('%s on %s (%s) is denied', async (action, resource) => {
     expect(await decision(controller().roleId, action, resource)).toBe('ImplicitlyDenied');
   });

@@ -1,11 +1,8 @@
 /**
- * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients, plus the real
- * command as a child process for the errors an operator meets first.
+ * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients; the rollback's
+ * retries through the real SDK client with an in-process HTTP handler and fake timers; the one-line
+ * failure messages. The real command as a child process: rollout-cli-process.test.ts.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -14,7 +11,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { CliError, DRILL_POLL_MS, runRolloutCli } from '../lib/rollout-cli';
+import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, CliError, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli, USAGE } from '../lib/rollout-cli';
 import { drillAlarmName, STACK_OUTPUTS, stackName } from '../lib/stack-outputs';
 import { forwardAction } from '../lambda/traffic/weights';
 import { SETTINGS, templateAction } from './traffic/fake-aws';
@@ -120,15 +117,67 @@ describe('arguments', () => {
   test.each([
     [['status'], /--env is required/],
     [['status', '--env', 'staging'], new RegExp(`unknown environment "staging"; known environments: ${ENVIRONMENT_NAMES.join(', ')}`)],
-    [['promote', '--env', 'prod'], /unknown command "promote"/],
+    [['promote', '--env', 'prod'], /^unknown command "promote"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
+    [[], /^no command given; the commands are status, rollback, drill/],
     [['rollback', '--env', 'prod'], /rollback needs --reason/],
-    [['status', '--env', 'prod', '--force'], /unknown option "--force"/],
-  ])('%j is refused before any AWS call', async (argv, message) => {
+    [['status', '--env', 'prod', '--force'], /^unknown option "--force" \(npm run rollout -- --help\)$/],
+    [['drill', '--env', 'prod'], /^a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/],
+  ])('%j is refused in one line before any AWS call', async (argv, message) => {
     const { clients, mocks, io } = setup();
     await expect(runRolloutCli(argv, clients, io)).rejects.toThrow(message);
-    expect(mocks.cloudformation.calls()).toHaveLength(0);
+    for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
+  });
+
+  test.each([[['--help']], [['-h']], [['help']], [['rollback', '--help']], [['drill', '--env', 'prod', '-h']]])('%j prints the usage and calls nothing', async (argv) => {
+    const { clients, mocks, io, lines } = setup();
+    await runRolloutCli(argv, clients, io);
+    expect(lines).toEqual([USAGE]);
+    expect(USAGE).toMatch(/waits out a busy\s+controller for about two minutes/);
+    for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
   });
 });
+
+/** The controller's Lambda endpoint, in process: the real SDK client, its retry strategy and all. */
+function fakeLambda(answers: readonly ('busy' | 'broken' | { message: string })[]) {
+  const at: number[] = [];
+  const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
+    response: { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: new TextEncoder().encode(JSON.stringify(body)) },
+  });
+  const requestHandler = {
+    handle: async () => {
+      at.push(Date.now());
+      const answer = answers[Math.min(at.length, answers.length) - 1];
+      if (answer === 'busy') return json(429, { Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'x-amzn-errortype': 'TooManyRequestsException' });
+      if (answer === 'broken') return json(500, { Type: 'Service', message: 'internal failure' }, { 'x-amzn-errortype': 'ServiceException' });
+      return json(200, { result: 'changed', ...answer });
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+  } as unknown as CliClientOverrides['requestHandler'];
+  const { lambda } = createCliClients({ region: 'eu-west-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, requestHandler });
+  /** The waits between tries, in ms of fake time. */
+  const waits = () => at.slice(1).map((t, i) => t - at[i]);
+  return { lambda, tries: () => at.length, waits };
+}
+
+/** Runs the rollback with fake timers, so the SDK's back-off passes in no real time. */
+async function rollbackWithFakeTimers(lambda: LambdaClient) {
+  const { clients, io, lines } = setup();
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  try {
+    let settled = false;
+    const outcome = runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], { ...clients, lambda }, io)
+      .then(() => undefined, (error: unknown) => error)
+      .finally(() => { settled = true; });
+    // Ten minutes of fake time at most; the strategy's waits add up to two.
+    for (let second = 0; second < 600 && !settled; second++) await jest.advanceTimersByTimeAsync(1000);
+    return { error: await outcome, lines };
+  } finally {
+    jest.useRealTimers();
+  }
+}
+
+const manualCommand = `aws elbv2 modify-listener --listener-arn ${SETTINGS.listenerArn} --default-actions '[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"${SETTINGS.targetGroups.blue}","Weight":1}],"TargetGroupStickinessConfig":{"Enabled":false}}}]'`;
 
 describe('rollback', () => {
   test('invokes the traffic controller with the reason and who asked', async () => {
@@ -141,34 +190,95 @@ describe('rollback', () => {
     expect(lines[0]).toBe('rollback: rolled back to blue in 412 ms');
   });
 
-  test('waits out a busy controller (concurrency 1) and then rolls back', async () => {
-    const { clients, mocks, io, lines } = setup();
-    const busy = Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException' });
-    mocks.lambda.on(InvokeCommand).rejectsOnce(busy).rejectsOnce(busy)
-      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'changed', message: 'rolled back to blue in 380 ms' })) as never });
-    await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], clients, io);
-    expect(mocks.lambda.commandCalls(InvokeCommand)).toHaveLength(3);
+  test('waits out a busy controller (concurrency 1) with the SDK\'s back-off and then rolls back', async () => {
+    const controller = fakeLambda(['busy', 'busy', { message: 'rolled back to blue in 380 ms' }]);
+    const { error, lines } = await rollbackWithFakeTimers(controller.lambda);
+    expect(error).toBeUndefined();
+    expect(controller.tries()).toBe(3);
+    expect(controller.waits()).toEqual([2000, 4000]);
     expect(lines[0]).toBe('rollback: rolled back to blue in 380 ms');
   });
 
-  test('a controller busy for minutes ends in the command to move traffic by hand', async () => {
-    const { clients, mocks, io } = setup();
-    mocks.lambda.on(InvokeCommand).rejects(Object.assign(new Error('Rate Exceeded.'), { name: 'TooManyRequestsException' }));
-    await expect(runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], clients, io))
-      .rejects.toThrow(new RegExp(`stayed busy.*aws elbv2 modify-listener --listener-arn ${SETTINGS.listenerArn.replace(/[/]/g, '\\/')}`, 's'));
+  test(`a controller busy for two minutes is tried ${BUSY_CONTROLLER_ATTEMPTS} times in all, then the command to move traffic by hand`, async () => {
+    const controller = fakeLambda(['busy']);
+    const { error } = await rollbackWithFakeTimers(controller.lambda);
+    expect(controller.tries()).toBe(8);
+    expect(controller.waits()).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(controller.waits().reduce((a, b) => a + b)).toBe(120_000);
+    expect(failureLine(error)).toBe(`rollout: the traffic controller stayed busy for about two minutes (8 tries); if it is urgent, move traffic by hand: ${manualCommand}`);
   });
 
-  test('a controller failure is an error that says how to move traffic by hand', async () => {
+  test('any other Invoke failure is not retried and also ends in the command to move traffic by hand', async () => {
+    const controller = fakeLambda(['broken']);
+    const { error } = await rollbackWithFakeTimers(controller.lambda);
+    expect(controller.tries()).toBe(1);
+    expect(failureLine(error)).toBe(`rollout: AWS failed (ServiceException, HTTP 500); run the command again in a minute; if it is urgent, move traffic by hand: ${manualCommand}`);
+  });
+
+  test('a controller failure is an error that says how to move traffic by hand, without the function\'s stack trace', async () => {
     const { clients, mocks, io } = setup();
-    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{"errorMessage":"denied"}') as never });
-    await expect(runRolloutCli(['rollback', '--env', 'prod', '--reason', 'x'], clients, io)).rejects.toThrow(/could not roll back: .*denied.*move traffic by hand:\n {2}aws elbv2 modify-listener/s);
+    const body = { errorType: 'AccessDeniedException', errorMessage: 'denied', trace: ['AccessDeniedException: denied', '    at handler (/var/task/index.js:1:1)'] };
+    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode(JSON.stringify(body)) as never });
+    const error = await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'x'], clients, io).catch((e: unknown) => e);
+    expect(failureLine(error)).toBe(`rollout: the traffic controller could not roll back: AccessDeniedException: denied; if it is urgent, move traffic by hand: ${manualCommand}`);
+  });
+});
+
+describe('a failure is one line saying what to do', () => {
+  const sdkError = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name, ...extra });
+  const network = (code: string, message: string, extra: object = {}) => Object.assign(new Error(message), { code, $metadata: { attempts: 3 }, ...extra });
+
+  test.each([
+    ['InvalidClientTokenId', sdkError('InvalidClientTokenId', 'The security token included in the request is invalid.'), /^AWS does not recognise your access key \(InvalidClientTokenId\); check AWS_PROFILE or AWS_ACCESS_KEY_ID.*log in again$/],
+    ['UnrecognizedClientException', sdkError('UnrecognizedClientException', 'The security token included in the request is invalid.'), /^AWS does not recognise your access key \(UnrecognizedClientException\)/],
+    ['SignatureDoesNotMatch', sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'), /^AWS rejected the request signature \(SignatureDoesNotMatch\).*check AWS_SECRET_ACCESS_KEY/],
+    ['InvalidSignatureException', sdkError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.'), /^AWS rejected the request signature \(InvalidSignatureException\)/],
+    ['an expired signature', sdkError('InvalidSignatureException', 'Signature expired: 20261121T110000Z is now earlier than 20261121T115500Z'), /^AWS says the request signature expired.*set your computer's clock right/],
+    ['ExpiredToken', sdkError('ExpiredToken', 'The security token included in the request is expired'), /^your AWS session has expired \(ExpiredToken\); log in again/],
+    ['ExpiredTokenException', sdkError('ExpiredTokenException', 'The security token included in the request is expired'), /^your AWS session has expired \(ExpiredTokenException\)/],
+    ['an expired SSO login', sdkError('CredentialsProviderError', 'The SSO session associated with this profile has expired or is otherwise invalid.'), /^your AWS session has expired.*aws sso login/],
+    ['AccessDenied', sdkError('AccessDenied', 'User: arn:aws:sts::111122223333:assumed-role/ops/alice is not authorized to perform: cloudformation:DescribeStacks'), /^AWS refused \(AccessDenied\): User: .* is not authorized to perform: cloudformation:DescribeStacks; use credentials of a role that may do this$/],
+    ['AccessDeniedException', sdkError('AccessDeniedException', 'not authorized to perform: lambda:InvokeFunction'), /^AWS refused \(AccessDeniedException\): not authorized to perform: lambda:InvokeFunction/],
+    ['ENOTFOUND', network('ENOTFOUND', 'getaddrinfo ENOTFOUND cloudformation.eu-nowhere-1.amazonaws.com', { hostname: 'cloudformation.eu-nowhere-1.amazonaws.com' }), /^cannot resolve cloudformation\.eu-nowhere-1\.amazonaws\.com \(ENOTFOUND, 3 tries\); check that AWS_REGION/],
+    ['ECONNREFUSED (both address families)', Object.assign(new AggregateError([network('ECONNREFUSED', 'connect ECONNREFUSED ::1:4566', { address: '::1', port: 4566 })], ''), { code: 'ECONNREFUSED' }), /^nothing accepts connections at ::1:4566 \(ECONNREFUSED\); check your network/],
+    ['ECONNRESET', network('ECONNRESET', 'socket hang up', { name: 'TimeoutError' }), /^the connection to AWS was cut \(ECONNRESET, 3 tries\); check your network, VPN or proxy/],
+    ['ETIMEDOUT connecting', network('ETIMEDOUT', 'connect ETIMEDOUT 52.95.0.1:443', { name: 'TimeoutError' }), /^could not connect to AWS \(timeout, 3 tries\); check your network/],
+    ['a connection timeout', network('', '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 3000 ms.', { name: 'TimeoutError' }), /^could not connect to AWS within 3 s \(timeout, 3 tries\)/],
+    ['a request timeout', network('ETIMEDOUT', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 5000 ms requestTimeout.', { name: 'TimeoutError' }), /^AWS did not answer within 5 s \(timeout, 3 tries\); check your network/],
+    ['an aborted request', sdkError('AbortError', 'Request aborted'), /^the request to AWS was aborted \(Request aborted\); run the command again$/],
+    ['throttling', sdkError('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400, attempts: 3 } }), /^AWS throttled the calls \(ThrottlingException, 3 tries\); wait a minute/],
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'Arn')"), /^unexpected error TypeError: Cannot read properties of undefined \(reading 'Arn'\); run the command again, and if it repeats, report this line/],
+    ['something thrown that is no Error', 'boom', /^unexpected error Error: boom;/],
+  ])('%s', (_, error, hint) => {
+    const line = failureLine(error);
+    expect(line).toMatch(/^rollout: [^\n]+$/);
+    expect(line.slice('rollout: '.length)).toMatch(hint);
+  });
+
+  test('a message over several lines becomes one', () => {
+    expect(failureLine(new CliError('first\n  second'))).toBe('rollout: first; second');
+  });
+
+  test('no access key id or secret reaches the line', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzSECRET';
+    const saved = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = secret;
+    try {
+      const line = failureLine(sdkError('SomethingNewException', `Credential=AKIAIOSFODNN7EXAMPLE/20261121/eu-west-1/sts/aws4_request, key ${secret}`));
+      expect(line).not.toContain('AKIAIOSFODNN7EXAMPLE');
+      expect(line).not.toContain(secret);
+    } finally {
+      if (saved === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved;
+    }
   });
 });
 
 describe('drill', () => {
-  test('refuses production without --production-drill, touching nothing', async () => {
+  test('refuses production without --production-drill, before reading the stack', async () => {
     const { clients, mocks, io } = setup();
     await expect(runRolloutCli(['drill', '--env', 'prod'], clients, io)).rejects.toThrow(/--production-drill/);
+    expect(mocks.cloudformation.calls()).toHaveLength(0);
     expect(mocks.cloudwatch.calls()).toHaveLength(0);
   });
 
@@ -195,28 +305,5 @@ describe('drill', () => {
     mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(5));
     mocks.cloudwatch.on(SetAlarmStateCommand).resolves({});
     await expect(runRolloutCli(['drill', '--env', 'dev'], clients, io)).rejects.toThrow(/the automatic rollback did not happen/);
-  });
-});
-
-describe('the command itself', () => {
-  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [require.resolve('tsx/cli'), 'bin/rollout.ts', ...args], {
-    cwd: path.join(__dirname, '..'), env, encoding: 'utf8', timeout: 60_000,
-  });
-  const bareEnv = () => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-home-')), AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-1' };
-    return env;
-  };
-
-  test('without credentials exits 1 with a message and no stack trace', () => {
-    const result = run(['status', '--env', 'prod'], bareEnv());
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('rollout: no AWS credentials found');
-    expect(result.stderr).not.toMatch(/^\s+at /m);
-  });
-
-  test('with an unknown environment exits 1 listing the known ones', () => {
-    const result = run(['status', '--env', 'staging'], bareEnv());
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
   });
 });

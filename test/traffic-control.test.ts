@@ -7,7 +7,7 @@ import { rollbackAlarmName } from '../lib/alarms';
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../lib/app';
 import { GREEN_PERCENT_PARAMETER } from '../lib/boop-integration-stack';
 import { ConfigError } from '../lib/config/load-config';
-import { SETTINGS_VARIABLES } from '../lambda/traffic/settings';
+import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, SETTINGS_VARIABLES, worstCaseInvocationMs } from '../lambda/traffic/settings';
 import { build, Built, Cfn, resourcesOfType } from './support/monitoring';
 
 let prod: Built;
@@ -67,6 +67,21 @@ test('the controller: concurrency 1, a dead-letter queue, the current Node runti
   expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES)));
   expect(variables[SETTINGS_VARIABLES.rolloutSteps]).toBe(JSON.stringify(prod.config.rollout.steps));
   expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(rollbackAlarmName('prod'));
+  // Deploy events are honoured only from this very stack.
+  expect(variables[SETTINGS_VARIABLES.stackId]).toEqual({ Ref: 'AWS::StackId' });
+});
+
+test('every AWS call and the answer to CloudFormation end well inside the function\'s timeout', () => {
+  const timeoutMs = controller(prod).Properties.Timeout * 1000;
+  // One call with all its attempts fits the invocation's budget, and the budget plus every try of the answer fits the timeout.
+  expect(AWS_CALL_LIMITS.maxAttempts * (AWS_CALL_LIMITS.connectionTimeoutMs + AWS_CALL_LIMITS.requestTimeoutMs)).toBeLessThan(INVOCATION_BUDGET_MS);
+  expect(worstCaseInvocationMs()).toBeLessThan(timeoutMs);
+});
+
+test('failed rollbacks are kept like the other audit data: the dead-letter queue is retained in production, not in dev', () => {
+  const queue = (built: Built) => resourcesOfType(built, 'AWS::SQS::Queue').find(([id]) => id.startsWith('TrafficControlDeadLetters'))![1];
+  expect(queue(prod)).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  expect(queue(build('dev'))).toMatchObject({ DeletionPolicy: 'Delete' });
 });
 
 test('the rollback alarm entering ALARM invokes the controller, with retries and the dead-letter queue', () => {
@@ -82,10 +97,13 @@ test('the rollback alarm entering ALARM invokes the controller, with retries and
   expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
 });
 
-test('ROLLBACK_FAILED pages on controller errors and on any failed rollback waiting in the dead-letter queue', () => {
+test('ROLLBACK_FAILED pages on controller errors, the controller\'s own Lambda errors and throttles, and any failed rollback waiting in the dead-letter queue', () => {
   const [, alarm] = resourcesOfType(prod, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === 'boop-prod-ROLLBACK_FAILED')!;
   const metrics = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat).map((m: Cfn) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`);
-  expect(metrics.sort()).toEqual(['AWS/SQS/ApproximateNumberOfMessagesVisible', 'Boop/Traffic/ControllerErrors']);
+  expect(metrics.sort()).toEqual(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles', 'AWS/SQS/ApproximateNumberOfMessagesVisible', 'Boop/Traffic/ControllerErrors']);
+  const lambdaDimensions = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/Lambda').map((m: Cfn) => m.MetricStat.Metric.Dimensions);
+  const controllerId = resourcesOfType(prod, 'AWS::Lambda::Function').find(([id]) => id.startsWith('TrafficControlController'))![0];
+  expect(lambdaDimensions).toEqual([[{ Name: 'FunctionName', Value: { Ref: controllerId } }], [{ Name: 'FunctionName', Value: { Ref: controllerId } }]]);
   const queueDimension = alarm.Properties.Metrics.find((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/SQS').MetricStat.Metric.Dimensions[0];
   expect(queueDimension.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlDeadLetters/), 'QueueName'] });
 });

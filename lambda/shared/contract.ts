@@ -85,6 +85,7 @@ export const TRAFFIC_METRICS = {
   RollbackLatency: { unit: 'Milliseconds', dimensions: PER_ENVIRONMENT, meaning: 'from the alarm\'s state change to blue alone, verified' },
   ControllerErrors: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'controller invocations that failed to do their job' },
   IgnoredEvents: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'malformed or foreign events the controller logged and ignored' },
+  RefusedEvents: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'deploy events refused as not CloudFormation\'s own update of this stack (each also pages critical)' },
 } as const satisfies Record<string, ContractMetric>;
 
 export type IntegrationMetricName = keyof typeof INTEGRATION_METRICS;

@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchClient,
   DescribeAlarmHistoryCommand,
@@ -11,11 +12,15 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../shared/contract';
-import { withThrottlingRetry } from '../shared/retry';
-import { decideDeploy, DeployRequest, direction, RiseEvidence, RolloutPolicy } from './policy';
-import { initialState, parseState, recordChange, rollbackUnacknowledged, TrafficState, WeightChange } from './state';
+import { GREEN_PERCENT_PARAMETER, overrideOf, TrafficResourceProperties } from './custom-resource';
+import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
+import { decideDeploy, DeployOrigin, DeployRequest, needsEvidence, RefusedError, RiseEvidence, RolloutPolicy, unrecordedRollback } from './policy';
+import { initialState, parseState, recordChange, TrafficState, WeightChange } from './state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from './weights';
+
+export { RefusedError } from './policy';
 
 /** SSM standard parameters hold 4 KB; the state keeps fewer changes rather than fail to save. */
 const STATE_MAX_BYTES = 4096;
@@ -24,6 +29,10 @@ const WRITE_ATTEMPTS = 3;
 
 export interface ControllerSettings {
   readonly envName: string;
+  /** This function's own stack (AWS::StackId): the only one whose deploy events are honoured. */
+  readonly stackId: string;
+  /** The region this function runs in; CloudFormation's response URLs name it. */
+  readonly region: string;
   readonly listenerArn: string;
   readonly targetGroups: SlotTargetGroups;
   readonly stateParameterName: string;
@@ -39,6 +48,7 @@ export interface ControllerClients {
   readonly ssm: SSMClient;
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
+  readonly cloudformation: CloudFormationClient;
 }
 
 export interface Log {
@@ -52,8 +62,8 @@ export interface ControllerHooks {
   /** Records one Boop/Traffic metric data point. */
   readonly metric: (name: TrafficMetricName, value: number) => void;
   readonly log: Log;
-  /** Back-off between retries; injected so tests do not wait. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Aborts every AWS call still running when the invocation's budget is spent. @default no deadline */
+  readonly deadline?: AbortSignal;
 }
 
 /** What a rollback is reacting to. */
@@ -66,39 +76,23 @@ export interface RollbackTrigger {
   readonly by: string;
 }
 
-/** What identifies a deploy's custom resource request. */
-export interface DeployProperties {
-  /** This deploy's custom resource properties, as one string. */
-  readonly current: string;
-  /** The previous deploy's (an Update's OldResourceProperties). */
-  readonly previous?: string;
+/** Where a deploy's request comes from. */
+export interface DeployContext {
+  readonly origin: DeployOrigin;
   /** A Create: a new custom resource, perhaps a new stack. */
   readonly created?: boolean;
 }
 
-/** CloudFormation rolling back the last deploy: it sends the previous properties back, with the failed ones as old. */
-function isRestore(state: TrafficState, properties: DeployProperties | undefined): boolean {
-  const last = state.lastDeploy;
-  return properties !== undefined && last !== undefined && properties.current === last.restoresProperties && properties.previous === last.properties;
-}
-
 export interface Outcome {
   readonly result: 'changed' | 'unchanged' | 'reapplied' | 'ignored';
+  /** Green's live share after the invocation. */
   readonly greenPercent: number;
   readonly message: string;
 }
 
-/** A change the rollout policy refused; its message says what, why and how to proceed. */
-export class RefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RefusedError';
-  }
-}
-
 /**
- * The one writer of the blue/green weights: reads the live listener, checks the rollout policy,
- * writes with ModifyListener, reads back to verify, and records the change in the state parameter.
+ * The one writer of the blue/green weights: reads the live listener and the record, lets the
+ * rollout policy decide, writes with ModifyListener, reads back to verify, and records the change.
  */
 export class TrafficController {
   constructor(
@@ -108,66 +102,70 @@ export class TrafficController {
   ) {}
 
   /**
-   * A deploy's GreenPercent (the custom resource): policy-checked; a listener reset is re-applied.
-   * With `properties`, CloudFormation putting back the previous deploy's properties after a failure
-   * is recognised: it may lower green, never raise it, and never fails.
+   * Whether a custom resource event is CloudFormation's, for this stack, during an update, with the
+   * GreenPercent (and override) of that update; and whether it is the user's deploy or CloudFormation's rollback.
    */
-  async applyDeploy(request: DeployRequest, requestedBy: string, properties?: DeployProperties): Promise<Outcome> {
+  async verifyDeploy(event: CloudFormationCustomResourceEvent): Promise<DeployVerdict> {
+    const source = checkEventSource(event, this.settings);
+    if (source) return source;
+    // A delete sets no weights, so it needs no more than a genuine source.
+    if (event.RequestType === 'Delete') return { honoured: true, origin: 'user-deploy' };
+    const verdict = judgeAgainstStack(event, await this.ownStack());
+    const override = overrideOf(event.ResourceProperties as Partial<TrafficResourceProperties>);
+    if (!verdict.honoured || verdict.origin !== 'user-deploy' || override === undefined) return verdict;
+    const template = await this.aws((options) => this.clients.cloudformation.send(new GetTemplateCommand({ StackName: this.settings.stackId }), options));
+    return overrideInTemplate(template.TemplateBody, event.LogicalResourceId) === override
+      ? verdict
+      : { honoured: false, why: 'the event carries a rollout override that the stack\'s template does not', answerable: true };
+  }
+
+  /**
+   * A deploy's GreenPercent (the custom resource), decided by the policy: a user's deploy gets exactly
+   * its share or is refused; CloudFormation's rollback of a failed update may lower green, never raise it.
+   */
+  async applyDeploy(request: DeployRequest, requestedBy: string, context: DeployContext = { origin: 'user-deploy' }): Promise<Outcome> {
     const now = this.hooks.now();
     const [stored, live] = await Promise.all([this.readState(now), this.readLive()]);
-    const state = this.stateForDeploy(stored, properties, now);
-    const restoring = isRestore(state, properties);
-    const lastDeploy = properties?.previous === undefined ? undefined
-      : { at: now.toISOString(), properties: properties.current, restoresProperties: properties.previous };
-    let next: TrafficState = { ...state, intent: request.intent, listenerArn: this.settings.listenerArn, lastDeploy };
-    const unrecordedRollback = live.blueAlone && state.greenPercent > 0;
-
-    if (restoring) {
-      if (request.intent < state.greenPercent) {
-        return this.change(next, live, request.intent, 'deploy', requestedBy, now, `CloudFormation rolled a deploy back; green lowered to ${request.intent} %`);
-      }
-    } else {
-      const refuse = async (message: string): Promise<never> => {
-        if (lastDeploy) await this.saveState({ ...state, lastDeploy });
-        throw new RefusedError(message);
-      };
-      if (unrecordedRollback && request.intent > 0) {
-        await refuse(`GreenPercent=${request.intent} refused: the listener sends all traffic to blue alone although the record says green ${state.greenPercent} %, ` +
-          'so a rollback happened that could not be recorded. Find out why (the controller\'s logs, ROLLBACK_FAILED), then deploy once with --parameters GreenPercent=0 and start again at the first step.');
-      }
-      const needsEvidence = !rollbackUnacknowledged(state) && direction(state, request) === 'rise';
-      const evidence = needsEvidence ? await this.riseEvidence(state, now) : undefined;
-      const decision = decideDeploy(state, request, this.settings.policy, now, evidence);
-      if (decision.outcome === 'refuse') await refuse(decision.message);
-      if (decision.outcome !== 'refuse' && decision.acknowledgesRollback && state.lastRollback) {
-        next = { ...next, lastRollback: { ...state.lastRollback, acknowledgedAt: now.toISOString() } };
-      }
-      if (decision.outcome === 'change') return this.change(next, live, decision.to, decision.kind, requestedBy, now, decision.why);
+    let state = this.stateForDeploy(stored, context.created, now);
+    if (context.origin === 'user-deploy' && unrecordedRollback(state, live)) {
+      const why = `the listener sent blue alone while the record said green ${state.greenPercent} %: a rollback that was not recorded`;
+      state = foundRollback(state, now, requestedBy, why, state.greenPercent);
+      this.hooks.log.warn('found a rollback that was not recorded', { recordedGreenPercent: stored.greenPercent });
     }
+    const facts = { state, live, request, origin: context.origin };
+    const evidence = needsEvidence(facts) ? await this.riseEvidence(state, now) : undefined;
+    const decision = decideDeploy(facts, this.settings.policy, now, evidence);
 
-    // Green stays where the controller last put it.
-    const why = restoring ? ' (CloudFormation rolled a deploy back; green is never raised by that)' : '';
-    if (matchesShare(live, state.greenPercent) || unrecordedRollback) {
-      if (JSON.stringify(next) !== JSON.stringify(state)) await this.saveState(next);
-      const blue = unrecordedRollback ? '; the listener sends blue alone (an unrecorded rollback) and stays so until GreenPercent=0' : '';
-      const share = unrecordedRollback ? 0 : state.greenPercent;
-      return { result: 'unchanged', greenPercent: share, message: `green stays at ${share} %${why}${blue}` };
+    if (decision.outcome === 'refuse') {
+      if (decision.rollBack) await this.rollBackFound(state, live, decision.rollBack, requestedBy, now);
+      else if (state !== stored) await this.saveState(state);
+      throw new RefusedError(decision.message);
     }
-    // CloudFormation rewrote the listener's action (aws/aws-cdk#36649): put the live weights back.
-    return this.change(next, live, state.greenPercent, 'reapply', requestedBy, now, 'the listener was reset to the template\'s weights; re-applied the recorded ones');
+    let next: TrafficState = { ...state, intent: request.intent, listenerArn: this.settings.listenerArn };
+    if (decision.acknowledgesRollback && next.lastRollback) next = { ...next, lastRollback: { ...next.lastRollback, acknowledgedAt: now.toISOString() } };
+    if (decision.outcome === 'change') return this.change(next, live, decision.to, decision.kind, requestedBy, now, decision.why);
+    if (JSON.stringify(next) !== JSON.stringify(stored)) await this.saveState(next);
+    return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
   }
 
   /** Writes, verifies and records a new green share. */
   private async change(next: TrafficState, live: LiveWeights, to: number, kind: WeightChange['kind'], by: string, now: Date, why: string): Promise<Outcome> {
-    const from = kind === 'reapply' ? live.greenPercent : next.greenPercent;
+    const from = live.greenPercent;
     await this.writeAndVerify(to);
     await this.saveState(recordChange(next, { at: now.toISOString(), by, why, from, to, kind }));
     this.hooks.metric('WeightChanges', 1);
     this.hooks.metric('GreenPercent', to);
     this.hooks.log.info('weights changed', { from, to, kind, why, by });
     return kind === 'reapply'
-      ? { result: 'reapplied', greenPercent: to, message: `re-applied green ${to} % after a listener reset` }
+      ? { result: 'reapplied', greenPercent: to, message: `re-applied green ${to} % (${why})` }
       : { result: 'changed', greenPercent: to, message: `green ${from} % → ${to} % (${why})` };
+  }
+
+  /** A deploy found green's traffic taken by a rollback nobody recorded: blue alone is made sure of and recorded. */
+  private async rollBackFound(state: TrafficState, live: LiveWeights, why: string, by: string, now: Date): Promise<void> {
+    if (!matchesShare(live, 0)) await this.writeAndVerify(0);
+    await this.saveState(foundRollback(state, now, by, why, live.greenPercent));
+    this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why });
   }
 
   /**
@@ -175,8 +173,8 @@ export class TrafficController {
    * new stack after a deleted one) starts a new rollout, keeping only the history; on the same
    * listener (a renamed resource) everything is kept, an unacknowledged rollback included.
    */
-  private stateForDeploy(stored: TrafficState, properties: DeployProperties | undefined, now: Date): TrafficState {
-    if (!properties?.created || stored.listenerArn === this.settings.listenerArn) return stored;
+  private stateForDeploy(stored: TrafficState, created: boolean | undefined, now: Date): TrafficState {
+    if (!created || stored.listenerArn === this.settings.listenerArn) return stored;
     return { ...initialState(now), changes: stored.changes };
   }
 
@@ -185,24 +183,23 @@ export class TrafficController {
    * the page. An alarm episode that already rolled back (a duplicate or late event) changes nothing.
    */
   async rollback(trigger: RollbackTrigger): Promise<Outcome> {
-    let state: TrafficState | undefined;
-    try {
-      state = await this.readState(this.hooks.now());
-    } catch (error) {
-      // Blue is always safe: roll back even when the record cannot be read, and say so.
-      this.hooks.log.error('traffic state unreadable; rolling back without recording', { error: String(error) });
-    }
+    const [stateRead, liveRead] = await Promise.allSettled([this.readState(this.hooks.now()), this.readLive()]);
+    const state = stateRead.status === 'fulfilled' ? stateRead.value : undefined;
+    // Blue is always safe: roll back even when the record or the listener cannot be read, and say so.
+    if (stateRead.status === 'rejected') this.hooks.log.error('traffic state unreadable; rolling back without recording', { error: String(stateRead.reason) });
+    if (liveRead.status === 'rejected') this.hooks.log.warn('listener unreadable before the rollback; the record\'s share stands in for the live one', { error: String(liveRead.reason) });
     const last = state?.lastRollback;
     if (state && last && trigger.trigger !== 'manual' && trigger.triggeredAt.getTime() <= Date.parse(last.at)) {
       this.hooks.log.info('alarm episode already rolled back; ignoring the event', { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), lastRollback: last.at });
-      return { result: 'ignored', greenPercent: state.greenPercent, message: 'this alarm episode was already rolled back' };
+      return { result: 'ignored', greenPercent: 0, message: 'this alarm episode was already rolled back' };
     }
 
     await this.writeAndVerify(0);
     const verifiedAt = this.hooks.now();
-    const from = state?.greenPercent;
-    if (from === 0) {
-      return { result: 'unchanged', greenPercent: 0, message: 'the record says green had no traffic; blue alone confirmed' };
+    // The share green had, read from the listener; the record's only when the listener could not be read.
+    const from = liveRead.status === 'fulfilled' ? liveRead.value.greenPercent : state?.greenPercent;
+    if (state && state.greenPercent === 0 && (from ?? 0) === 0) {
+      return { result: 'unchanged', greenPercent: 0, message: 'green had no traffic; blue alone confirmed' };
     }
 
     const latencyMs = verifiedAt.getTime() - trigger.triggeredAt.getTime();
@@ -215,9 +212,10 @@ export class TrafficController {
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const at = verifiedAt.toISOString();
+      const fromGreenPercent = from ?? state.greenPercent;
       const next = recordChange(
-        { ...state, lastRollback: { at, trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), why: trigger.why, by: trigger.by, fromGreenPercent: state.greenPercent } },
-        { at, by: trigger.by, why: trigger.why, from: state.greenPercent, to: 0, kind: 'rollback' },
+        withRollback(state, verifiedAt, { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt, why: trigger.why, by: trigger.by, fromGreenPercent }),
+        { at, by: trigger.by, why: trigger.why, from: fromGreenPercent, to: 0, kind: 'rollback' },
       );
       await this.saveState(next).catch((error) => { recordFailure = error; });
     }
@@ -227,14 +225,29 @@ export class TrafficController {
     return { result: 'changed', greenPercent: 0, message: `rolled back to blue in ${latencyMs} ms${notified ? '' : ' (page failed)'}` };
   }
 
+  /** Pages the critical topic about a deploy event that was refused as not CloudFormation's own. */
+  async pageRefusedEvent(why: string, event: CloudFormationCustomResourceEvent): Promise<void> {
+    const { envName } = this.settings;
+    const asked = (event.ResourceProperties as Partial<TrafficResourceProperties> | undefined)?.GreenPercent;
+    await this.aws((options) => this.clients.sns.send(new PublishCommand({
+      TopicArn: this.settings.criticalTopicArn,
+      Subject: `BOOP ${envName}: a traffic change was refused as not CloudFormation's`,
+      Message: [
+        `The traffic controller of ${envName} refused a deploy event at ${this.hooks.now().toISOString()}: ${why}.`,
+        `It asked for ${GREEN_PERCENT_PARAMETER}=${String(asked).slice(0, 20)} (${String(event.RequestType).slice(0, 20)}, stack ${String(event.StackId).slice(0, 200)}). Nothing was changed.`,
+        'Only CloudFormation may raise green. Find who invoked the controller: CloudTrail, lambda:InvokeFunction on the controller.',
+      ].join('\n'),
+    }), options));
+  }
+
   /** ModifyListener, then DescribeListeners until the live action is ours; another writer gets overwritten, a few times. */
   private async writeAndVerify(greenPercent: number): Promise<LiveWeights> {
     const { listenerArn, targetGroups, stickinessSeconds } = this.settings;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      await this.aws(() => this.clients.elb.send(new ModifyListenerCommand({
+      await this.aws((options) => this.clients.elb.send(new ModifyListenerCommand({
         ListenerArn: listenerArn,
         DefaultActions: [forwardAction(targetGroups, greenPercent, stickinessSeconds)],
-      })));
+      }), options));
       const live = await this.readLive();
       if (matchesShare(live, greenPercent)) return live;
       this.hooks.log.warn('the weights read back differ from those written; another writer changed them, writing again', { attempt, wrote: greenPercent, read: live.greenPercent });
@@ -243,7 +256,7 @@ export class TrafficController {
   }
 
   private async readLive(): Promise<LiveWeights> {
-    const answer = await this.aws(() => this.clients.elb.send(new DescribeListenersCommand({ ListenerArns: [this.settings.listenerArn] })));
+    const answer = await this.aws((options) => this.clients.elb.send(new DescribeListenersCommand({ ListenerArns: [this.settings.listenerArn] }), options));
     const listener = answer.Listeners?.[0];
     if (!listener) throw new Error(`listener ${this.settings.listenerArn} not found`);
     return readLiveWeights(listener, this.settings.targetGroups);
@@ -251,7 +264,7 @@ export class TrafficController {
 
   private async readState(now: Date): Promise<TrafficState> {
     try {
-      const answer = await this.aws(() => this.clients.ssm.send(new GetParameterCommand({ Name: this.settings.stateParameterName })));
+      const answer = await this.aws((options) => this.clients.ssm.send(new GetParameterCommand({ Name: this.settings.stateParameterName }), options));
       return parseState(answer.Parameter?.Value, now);
     } catch (error) {
       if ((error as { name?: string }).name === 'ParameterNotFound') return initialState(now);
@@ -264,28 +277,40 @@ export class TrafficController {
     while (Buffer.byteLength(JSON.stringify(trimmed)) > STATE_MAX_BYTES && trimmed.changes.length > 1) {
       trimmed = { ...trimmed, changes: trimmed.changes.slice(0, -1) };
     }
-    await this.aws(() => this.clients.ssm.send(new PutParameterCommand({
+    await this.aws((options) => this.clients.ssm.send(new PutParameterCommand({
       Name: this.settings.stateParameterName,
       Value: JSON.stringify(trimmed),
       Type: 'String',
       Overwrite: true,
-    })));
+    }), options));
+  }
+
+  /** The controller's own stack as CloudFormation reports it now: status and GreenPercent. */
+  private async ownStack(): Promise<OwnStack> {
+    const answer = await this.aws((options) => this.clients.cloudformation.send(new DescribeStacksCommand({ StackName: this.settings.stackId }), options));
+    const stack = answer.Stacks?.[0];
+    if (!stack?.StackStatus) throw new Error(`CloudFormation did not describe stack ${this.settings.stackId}`);
+    return {
+      status: stack.StackStatus,
+      greenPercent: stack.Parameters?.find((p) => p.ParameterKey === GREEN_PERCENT_PARAMETER)?.ParameterValue,
+    };
   }
 
   private async riseEvidence(state: TrafficState, now: Date): Promise<RiseEvidence> {
     const alarmName = this.settings.rollbackAlarmName;
-    const [health, alarms, firedDuringBake] = await Promise.all([
-      this.aws(() => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }))),
-      this.aws(() => this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm'] }))),
-      // At 0 % green has no bake to judge, so its history is not read.
+    const [health, alarms, firedSinceStepStart] = await Promise.all([
+      this.aws((options) => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }), options)),
+      // Both types: the composite in the stack, or a metric alarm standing in for it where composites do not exist.
+      this.aws((options) => this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }), options)),
+      // At 0 % green has served nothing, so its history is not read.
       state.greenPercent > 0 ? this.alarmFiredSince(new Date(state.stepStartedAt), now) : Promise.resolve(false),
     ]);
-    const alarm = (alarms.CompositeAlarms ?? []).find((a) => a.AlarmName === alarmName);
+    const alarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].find((a) => a.AlarmName === alarmName);
     return {
       greenHealthyTargets: (health.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === 'healthy').length,
       rollbackAlarmFound: alarm !== undefined,
       rollbackAlarmInAlarm: alarm?.StateValue === 'ALARM',
-      rollbackAlarmFiredDuringBake: firedDuringBake,
+      rollbackAlarmFiredSinceStepStart: firedSinceStepStart,
     };
   }
 
@@ -293,14 +318,14 @@ export class TrafficController {
   private async alarmFiredSince(since: Date, until: Date): Promise<boolean> {
     let nextToken: string | undefined;
     do {
-      const page = await this.aws(() => this.clients.cloudwatch.send(new DescribeAlarmHistoryCommand({
+      const page = await this.aws((options) => this.clients.cloudwatch.send(new DescribeAlarmHistoryCommand({
         AlarmName: this.settings.rollbackAlarmName,
-        AlarmTypes: ['CompositeAlarm'],
+        AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
         HistoryItemType: 'StateUpdate',
         StartDate: since,
         EndDate: until,
         NextToken: nextToken,
-      })));
+      }), options));
       if ((page.AlarmHistoryItems ?? []).some((item) => enteredAlarm(item.HistoryData))) return true;
       nextToken = page.NextToken;
     } while (nextToken);
@@ -316,17 +341,17 @@ export class TrafficController {
       `All traffic of ${envName} was moved back to blue at ${at.toISOString()} (${latencyMs} ms after the trigger).`,
       `Trigger: ${cause}.`,
       `Why: ${trigger.why}.`,
-      `Green had ${from ?? 'an unknown share (the traffic state was unreadable)'}${from === undefined ? '' : ' %'} of traffic; now blue alone serves it, stickiness off.`,
+      `Green had ${from === undefined ? 'an unknown share (neither the listener nor the record could be read)' : `${from} %`} of live traffic; now blue alone serves it, stickiness off.`,
       '',
       'To resume, find and fix what broke green (the alarm\'s description says what to check first), then:',
       `  1. npx cdk deploy -c env=${envName} --parameters GreenPercent=0     (acknowledges this rollback)`,
       `  2. npx cdk deploy -c env=${envName} --parameters GreenPercent=${policy.steps[0]}`,
     ].join('\n');
-    await this.aws(() => this.clients.sns.send(new PublishCommand({
+    await this.aws((options) => this.clients.sns.send(new PublishCommand({
       TopicArn: this.settings.criticalTopicArn,
       Subject: `BOOP ${envName}: green rolled back to blue`,
       Message: message,
-    })));
+    }), options));
   }
 
   /** Runs a step that must not undo a rollback already done: failures are logged and counted, not thrown. */
@@ -341,9 +366,22 @@ export class TrafficController {
     }
   }
 
-  private aws<T>(call: () => Promise<T>): Promise<T> {
-    return withThrottlingRetry(call, { sleep: this.hooks.sleep });
+  /** One AWS call, bounded by the invocation's deadline; timeouts and retries are the SDK client's own. */
+  private aws<T>(call: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+    return call({ abortSignal: this.hooks.deadline });
   }
+}
+
+/** The state with a rollback recorded as its last; unacknowledged until a deploy of GreenPercent=0. */
+function withRollback(state: TrafficState, at: Date, rollback: { trigger: string; triggeredAt?: Date; why: string; by: string; fromGreenPercent: number }): TrafficState {
+  const { triggeredAt = at, ...rest } = rollback;
+  return { ...state, lastRollback: { ...rest, at: at.toISOString(), triggeredAt: triggeredAt.toISOString() } };
+}
+
+/** The state after a deploy found that green's traffic went to a rollback nobody recorded. */
+function foundRollback(state: TrafficState, now: Date, by: string, why: string, from: number): TrafficState {
+  const withRecord = withRollback(state, now, { trigger: 'found by a deploy', by, why, fromGreenPercent: from });
+  return recordChange(withRecord, { at: now.toISOString(), by, why, from, to: 0, kind: 'rollback' });
 }
 
 /** A StateUpdate history item whose new state is ALARM. */

@@ -1,5 +1,9 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { DeployRequest } from './policy';
+import { DeployRequest, RefusedError } from './policy';
+import { RESPONSE_LIMITS } from './settings';
+
+/** The stack's CloudFormation parameter that carries the intended green share. */
+export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
 
 /** The properties the stack gives the custom resource. */
 export interface TrafficResourceProperties {
@@ -17,21 +21,40 @@ export const PHYSICAL_RESOURCE_ID = 'boop-traffic-weights';
 /** CloudFormation rejects a response body over 4096 bytes; the reason gets what is left. */
 const MAX_REASON_LENGTH = 3000;
 
-/** Reads the deploy's request from the resource properties; bad values are an error naming them. */
+/** Reads the deploy's request from the resource properties; a bad GreenPercent is a refusal naming it. */
 export function deployRequest(event: CloudFormationCustomResourceEvent): DeployRequest {
   const props = event.ResourceProperties as unknown as Partial<TrafficResourceProperties>;
-  const intent = Number(props.GreenPercent);
-  if (!Number.isInteger(intent) || intent < 0 || intent > 100) {
-    throw new Error(`GreenPercent must be a whole number within 0..100, got "${String(props.GreenPercent)}"`);
+  const text = String(props.GreenPercent ?? '').trim();
+  const intent = Number(text);
+  if (text === '' || !Number.isInteger(intent) || intent < 0 || intent > 100) {
+    throw new RefusedError(`GreenPercent must be a whole number from 0 to 100, got "${String(props.GreenPercent)}"; deploy again with --parameters GreenPercent=<0..100>`);
   }
-  const override = typeof props.RolloutOverride === 'string' && props.RolloutOverride.trim() !== '' ? props.RolloutOverride.trim() : undefined;
-  return { intent, overrideReason: override };
+  return { intent, overrideReason: overrideOf(props) };
 }
 
-/** The properties that decide the weights, as one comparable string (the service token is not one of them). */
-export function propertiesKey(properties: Record<string, unknown>): string {
-  const { GreenPercent, ListenerFingerprint, RolloutOverride } = properties as Partial<TrafficResourceProperties>;
-  return JSON.stringify({ GreenPercent: String(GreenPercent), ListenerFingerprint, RolloutOverride: RolloutOverride ?? '' });
+/** The deploy's override reason, or undefined when the property is empty. */
+export function overrideOf(properties: Partial<TrafficResourceProperties> | undefined): string | undefined {
+  const reason = properties?.RolloutOverride;
+  return typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : undefined;
+}
+
+/**
+ * True for CloudFormation's own response URLs: pre-signed URLs of its bucket for the region,
+ * https://cloudformation-custom-resource-response-<region without dashes>.s3[.-<region>].amazonaws.com/…
+ * (or the same bucket path-style). Anything else is never called: the answer carries nothing to send elsewhere.
+ */
+export function isCloudFormationResponseUrl(url: string, region: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'https:' || parsed.port !== '' || parsed.username !== '' || parsed.password !== '') return false;
+  const bucket = `cloudformation-custom-resource-response-${region.replace(/-/g, '')}`;
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const s3Hosts = [`s3.${domain}`, `s3.${region}.${domain}`, `s3-${region}.${domain}`];
+  return s3Hosts.some((host) => parsed.hostname === `${bucket}.${host}` || (parsed.hostname === host && parsed.pathname.startsWith(`/${bucket}/`)));
 }
 
 export interface CustomResourceResult {
@@ -41,8 +64,18 @@ export interface CustomResourceResult {
   readonly data?: Record<string, string>;
 }
 
-/** Sends the result to CloudFormation's pre-signed URL, retrying network failures a few times. */
-export async function respond(event: CloudFormationCustomResourceEvent, result: CustomResourceResult, send: typeof fetch = fetch): Promise<void> {
+export interface RespondOptions {
+  readonly send?: typeof fetch;
+  /** Injected so tests do not wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly limits?: { readonly timeoutMs: number; readonly attempts: number; readonly backoffMs: number };
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Sends the result to CloudFormation's pre-signed URL: each try bounded by a timeout, a few tries in all. */
+export async function respond(event: CloudFormationCustomResourceEvent, result: CustomResourceResult, options: RespondOptions = {}): Promise<void> {
+  const { send = fetch, sleep = realSleep, limits = RESPONSE_LIMITS } = options;
   const body = JSON.stringify({
     Status: result.status,
     Reason: (result.reason ?? result.status).slice(0, MAX_REASON_LENGTH),
@@ -53,10 +86,13 @@ export async function respond(event: CloudFormationCustomResourceEvent, result: 
     Data: result.data ?? {},
   });
   let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; attempt <= limits.attempts; attempt++) {
+    if (attempt > 1) await sleep(limits.backoffMs);
     try {
       // The pre-signed URL was signed without a content type, so none may be sent.
-      const response = await send(event.ResponseURL, { method: 'PUT', body, headers: { 'content-type': '' } });
+      const response = await send(event.ResponseURL, {
+        method: 'PUT', body, headers: { 'content-type': '' }, signal: AbortSignal.timeout(limits.timeoutMs),
+      });
       if (response.ok) return;
       lastError = new Error(`CloudFormation's response URL answered ${response.status}`);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -7,7 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS, TrafficMetricName } from '../shared/contract';
 import { Log, TrafficController } from './controller';
 import { route } from './route';
-import { settingsFromEnvironment } from './settings';
+import { controllerClientConfig, INVOCATION_BUDGET_MS, settingsFromEnvironment } from './settings';
 
 const settings = settingsFromEnvironment(process.env);
 const logger = new Logger({ serviceName: 'boop-traffic-controller' });
@@ -22,16 +23,23 @@ const log: Log = {
   error: (message, extra = {}) => logger.error(message, extra),
 };
 const metric = (name: TrafficMetricName, value: number) => metrics.addMetric(name, TRAFFIC_METRICS[name].unit, value);
-const controller = new TrafficController(settings, {
-  elb: new ElasticLoadBalancingV2Client({}),
-  ssm: new SSMClient({}),
-  cloudwatch: new CloudWatchClient({}),
-  sns: new SNSClient({}),
-}, { now: () => new Date(), metric, log });
+// Every call ends: bounded connect and answer times, and the SDK's own adaptive retry (no loop around it).
+const clientConfig = controllerClientConfig();
+const clients = {
+  elb: new ElasticLoadBalancingV2Client(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  cloudwatch: new CloudWatchClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  cloudformation: new CloudFormationClient(clientConfig),
+};
 
 export async function handler(event: unknown): Promise<unknown> {
+  // One controller per invocation, so the deadline bounds this invocation's AWS work as a whole.
+  const controller = new TrafficController(settings, clients, {
+    now: () => new Date(), metric, log, deadline: AbortSignal.timeout(INVOCATION_BUDGET_MS),
+  });
   try {
-    return await route(event, { controller, rollbackAlarmName: settings.rollbackAlarmName, metric, log });
+    return await route(event, { controller, rollbackAlarmName: settings.rollbackAlarmName, region: settings.region, metric, log });
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -1,37 +1,34 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../shared/contract';
-import { Log, Outcome, RefusedError, TrafficController } from './controller';
-import { CustomResourceResult, deployRequest, propertiesKey, respond } from './custom-resource';
+import { Log, Outcome, TrafficController } from './controller';
+import { CustomResourceResult, deployRequest, isCloudFormationResponseUrl, respond } from './custom-resource';
 import { classify } from './events';
+import { DeployOrigin, RefusedError } from './policy';
 
 export interface RouteDeps {
   readonly controller: TrafficController;
   /** The composite alarm this controller answers to; any other alarm is foreign. */
   readonly rollbackAlarmName: string;
+  /** The function's region; CloudFormation's response URLs name it. */
+  readonly region: string;
   readonly metric: (name: TrafficMetricName, value: number) => void;
   readonly log: Log;
-  /** Sends the custom resource's result to CloudFormation. */
-  readonly respond?: typeof respond;
+  /** Sends the custom resource's result to CloudFormation. @default respond */
+  readonly respond?: (event: CloudFormationCustomResourceEvent, result: CustomResourceResult) => Promise<void>;
 }
+
+export type RouteResult = Outcome | CustomResourceResult | { ignored: string } | { refused: string };
 
 /**
  * Routes one invocation: a deploy (custom resource), the rollback alarm (EventBridge) or a manual
  * rollback (CLI). Anything else is logged and counted, never a crash and never a shift of traffic.
  * A failed rollback throws, so Lambda retries it and then parks it in the dead-letter queue.
  */
-export async function route(event: unknown, deps: RouteDeps): Promise<Outcome | CustomResourceResult | { ignored: string }> {
+export async function route(event: unknown, deps: RouteDeps): Promise<RouteResult> {
   const routed = classify(event);
   switch (routed.kind) {
-    case 'deploy': {
-      const result = await deployResult(deps, routed.event);
-      try {
-        await (deps.respond ?? respond)(routed.event, result);
-      } catch (error) {
-        // Retrying would redo the deploy and park it among failed rollbacks; CloudFormation times out instead.
-        deps.metric('ControllerErrors', 1);
-        deps.log.error('could not answer CloudFormation', { error: String(error) });
-      }
-      return result;
-    }
+    case 'deploy':
+      return deploy(deps, routed.event);
     case 'alarm': {
       if (routed.alarmName !== deps.rollbackAlarmName) return ignore(deps, `alarm ${routed.alarmName} is not the rollback alarm`);
       if (routed.state !== 'ALARM') return ignore(deps, `the rollback alarm went to ${routed.state}, not ALARM`);
@@ -54,17 +51,45 @@ export async function route(event: unknown, deps: RouteDeps): Promise<Outcome | 
   }
 }
 
-async function deployResult(deps: RouteDeps, event: Parameters<typeof deployRequest>[0]): Promise<CustomResourceResult> {
+/**
+ * A custom resource event is honoured only as CloudFormation's own, for this stack, mid-update;
+ * anything else is refused, logged, counted and paged, and answered only if the URL is CloudFormation's.
+ */
+async function deploy(deps: RouteDeps, event: CloudFormationCustomResourceEvent): Promise<RouteResult> {
+  let result: CustomResourceResult;
+  try {
+    const verdict = await deps.controller.verifyDeploy(event);
+    if (!verdict.honoured) {
+      deps.metric('RefusedEvents', 1);
+      deps.log.error('deploy event refused: not CloudFormation\'s own', { why: verdict.why, stackId: String(event.StackId).slice(0, 200), requestType: event.RequestType });
+      await deps.controller.pageRefusedEvent(verdict.why, event).catch((error) => {
+        deps.metric('ControllerErrors', 1);
+        deps.log.error('could not page the refused event', { error: String(error) });
+      });
+      if (verdict.answerable) await answer(deps, event, { status: 'FAILED', reason: `refused: ${verdict.why}` });
+      return { refused: verdict.why };
+    }
+    result = await deployResult(deps, event, verdict.origin);
+  } catch (error) {
+    deps.metric('ControllerErrors', 1);
+    deps.log.error('deploy could not be checked with CloudFormation', { error: String(error) });
+    result = { status: 'FAILED', reason: `the traffic controller could not check this deploy with CloudFormation: ${String(error)}` };
+  }
+  await answer(deps, event, result);
+  return result;
+}
+
+/** Runs the deploy. A user's deploy succeeds only when green's live share is exactly its GreenPercent. */
+async function deployResult(deps: RouteDeps, event: CloudFormationCustomResourceEvent, origin: DeployOrigin): Promise<CustomResourceResult> {
   // Deleting the stack deletes the listener too; there are no weights left to set.
   if (event.RequestType === 'Delete') return { status: 'SUCCESS', reason: 'nothing to do on delete' };
   try {
     const request = deployRequest(event);
-    const properties = {
-      current: propertiesKey(event.ResourceProperties),
-      previous: event.RequestType === 'Update' ? propertiesKey(event.OldResourceProperties) : undefined,
-      created: event.RequestType === 'Create',
-    };
-    const outcome = await deps.controller.applyDeploy(request, `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`, properties);
+    const by = `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`;
+    const outcome = await deps.controller.applyDeploy(request, by, { origin, created: event.RequestType === 'Create' });
+    if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
+      return { status: 'FAILED', reason: `GreenPercent=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})` };
+    }
     return { status: 'SUCCESS', reason: outcome.message, data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
   } catch (error) {
     if (!(error instanceof RefusedError)) {
@@ -72,6 +97,18 @@ async function deployResult(deps: RouteDeps, event: Parameters<typeof deployRequ
       deps.log.error('deploy could not set the weights', { error: String(error) });
     }
     return { status: 'FAILED', reason: (error as Error).message };
+  }
+}
+
+/** Answers CloudFormation; never any other URL. */
+async function answer(deps: RouteDeps, event: CloudFormationCustomResourceEvent, result: CustomResourceResult): Promise<void> {
+  if (!isCloudFormationResponseUrl(event.ResponseURL, deps.region)) return;
+  try {
+    await (deps.respond ?? respond)(event, result);
+  } catch (error) {
+    // Retrying would redo the deploy and park it among failed rollbacks; CloudFormation times out instead.
+    deps.metric('ControllerErrors', 1);
+    deps.log.error('could not answer CloudFormation', { error: String(error) });
   }
 }
 

@@ -6,7 +6,7 @@
 /** How many changes the state keeps; SSM standard parameters hold 4 KB. */
 export const CHANGE_HISTORY_LENGTH = 10;
 
-export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'rollback';
+export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'restore' | 'rollback';
 
 export interface WeightChange {
   readonly at: string;
@@ -31,18 +31,6 @@ export interface RollbackRecord {
   readonly acknowledgedAt?: string;
 }
 
-/**
- * The last deploy's custom resource properties and the ones before it. When a deploy fails (the
- * policy refused it, or another resource failed), CloudFormation sends the previous properties
- * back; recognising that restore lets it succeed, or the stack would be stuck in UPDATE_ROLLBACK_FAILED.
- */
-export interface DeployRecord {
-  readonly at: string;
-  readonly properties: string;
-  /** The properties before this deploy: the ones a CloudFormation rollback restores. */
-  readonly restoresProperties: string;
-}
-
 export interface TrafficState {
   readonly version: 1;
   /** The last GreenPercent a deploy asked for. */
@@ -53,7 +41,6 @@ export interface TrafficState {
   readonly stepStartedAt: string;
   readonly changes: readonly WeightChange[];
   readonly lastRollback?: RollbackRecord;
-  readonly lastDeploy?: DeployRecord;
   /** The listener these weights belong to; a new stack has another. */
   readonly listenerArn?: string;
 }
@@ -75,7 +62,10 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
   const valid = value && value.version === 1 && isPercent(value.intent) && isPercent(value.greenPercent) &&
     typeof value.stepStartedAt === 'string' && Array.isArray(value.changes);
   if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
-  return value as TrafficState;
+  // Earlier versions kept the last deploy's properties here; nothing reads them any more.
+  const state = { ...value } as TrafficState & { lastDeploy?: unknown };
+  delete state.lastDeploy;
+  return state;
 }
 
 /** The state after a verified change of green's weight. */

@@ -79,8 +79,10 @@ export interface LoadBalancerConfig {
   readonly wafEnabled: boolean;
   /** Requests per minute per IP on the BOOP routes before WAF blocks. @default 100 (environment guide's limiter) */
   readonly wafRateLimitPerMinute: number;
-  /** Path prefix the WAF rate rule guards. @default /api/boop */
+  /** Path prefix the WAF rate rule guards, as WAF compares it: lowercase, no %XX escapes, no //, ./ or ../. @default /api/boop */
   readonly wafRateLimitPath: string;
+  /** CIDRs besides the stack's own NAT addresses from which the X-Boop-Slot header reaches a slot directly. @default [] (none) */
+  readonly testerCidrs: readonly string[];
 }
 
 /** The network the services run in. */
@@ -143,6 +145,8 @@ const ALARM_DEFAULTS: AlarmsConfig = {
   keyRotationWarningDays: DEFAULT_KEY_ROTATION_WARNING_DAYS,
   overrides: {},
 };
+/** Only the stack's own NAT addresses may pick a slot with the header until testers are listed. */
+const NO_TESTER_CIDRS: readonly string[] = [];
 const CONTAINER_PORT = 8080;
 const DEREGISTRATION_DELAY_SECONDS = 30;
 
@@ -169,6 +173,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentC
       wafEnabled: true,
       wafRateLimitPerMinute: BOOP_ROUTE_RATE_LIMIT.requestsPerMinute,
       wafRateLimitPath: BOOP_ROUTE_RATE_LIMIT.path,
+      testerCidrs: NO_TESTER_CIDRS,
     },
     network: { natGateways: 1 },
     alerts: NO_ALERT_TARGETS,
@@ -192,6 +197,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentC
       wafEnabled: true,
       wafRateLimitPerMinute: BOOP_ROUTE_RATE_LIMIT.requestsPerMinute,
       wafRateLimitPath: BOOP_ROUTE_RATE_LIMIT.path,
+      testerCidrs: NO_TESTER_CIDRS,
     },
     network: { natGateways: 2 },
     alerts: NO_ALERT_TARGETS,

@@ -1,10 +1,21 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { isIPv6 } from 'net';
 import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
 import { THRESHOLDS, ThresholdRow } from '../thresholds';
 import { boopEnvironment, EnvironmentConfig, isProduction, SLOTS } from './environment-config';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** At most this many tester CIDRs: with two NAT addresses that is 11 header routes per slot (3 CIDRs each), far below an ALB's 100 rules. */
+export const MAX_TESTER_CIDRS = 30;
+/** The widest tester network per IP version: one organisation's allocation, never a large part of the internet. */
+export const WIDEST_TESTER_PREFIX: Readonly<Record<4 | 6, number>> = { 4: 16, 6: 32 };
+/** WAF compares at most this many bytes in a byte-match statement (ByteMatchStatement.SearchString). */
+export const WAF_SEARCH_STRING_MAX_BYTES = 200;
+const TESTER_EXAMPLE = '203.0.113.0/24';
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const PREFIX = /^\d{1,3}$/;
 
 /** Fargate's CPU units and the memory sizes (MiB) each allows. */
 const FARGATE_MEMORY_BY_CPU: Record<number, readonly number[]> = {
@@ -145,9 +156,17 @@ export function validateConfig(config: EnvironmentConfig): string[] {
   check.integer('loadBalancer.accessLogRetentionDays', lb.accessLogRetentionDays, 1, 3650);
   check.boolean('loadBalancer.wafEnabled', lb.wafEnabled);
   check.integer('loadBalancer.wafRateLimitPerMinute', lb.wafRateLimitPerMinute, 10, 2_000_000_000, 'WAF rate rules count at least 10 requests');
-  if (check.string('loadBalancer.wafRateLimitPath', lb.wafRateLimitPath) && !lb.wafRateLimitPath.startsWith('/')) {
-    problems.push(`loadBalancer.wafRateLimitPath: must be a path starting with "/", got "${lb.wafRateLimitPath}"`);
+  if (check.string('loadBalancer.wafRateLimitPath', lb.wafRateLimitPath)) {
+    const path = lb.wafRateLimitPath;
+    const bytes = Buffer.byteLength(path, 'utf8');
+    if (!path.startsWith('/')) problems.push(`loadBalancer.wafRateLimitPath: must be a path starting with "/", got "${path}"`);
+    else if (bytes > WAF_SEARCH_STRING_MAX_BYTES) {
+      problems.push(`loadBalancer.wafRateLimitPath: WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${bytes}; give a shorter path prefix`);
+    } else if (wafComparedPath(path) !== path) {
+      problems.push(`loadBalancer.wafRateLimitPath: WAF compares the request path after decoding %XX, collapsing //, resolving ./ and ../ and lowercasing it, so "${path}" would never match; write "${wafComparedPath(path)}"`);
+    }
   }
+  validateTesterCidrs(lb.testerCidrs, problems);
 
   // Alert targets (monitoring guide "Alert Severity Levels").
   const alerts = config.alerts ?? ({} as EnvironmentConfig['alerts']);
@@ -184,6 +203,112 @@ export function validateConfig(config: EnvironmentConfig): string[] {
     validateOverride(`alarms.overrides.${name}`, row, override as Record<string, unknown>, check, problems);
   }
   return problems;
+}
+
+/** loadBalancer.testerCidrs: few, canonical, and none wide enough to give the internet a path to green past the weights. */
+function validateTesterCidrs(value: unknown, problems: string[]): void {
+  const field = 'loadBalancer.testerCidrs';
+  if (!Array.isArray(value)) {
+    problems.push(`${field}: must be a list of CIDRs such as ["${TESTER_EXAMPLE}"] (with -c, as JSON: -c '${field}=["${TESTER_EXAMPLE}"]'), got ${show(value)}`);
+    return;
+  }
+  if (value.length > MAX_TESTER_CIDRS) {
+    problems.push(`${field}: at most ${MAX_TESTER_CIDRS} CIDRs (each slot needs one load balancer rule per 3 of them), got ${value.length}; list your testers' networks rather than single addresses`);
+  }
+  const seen = new Set<string>();
+  value.forEach((entry: unknown, i) => {
+    const item = `${field}[${i}]`;
+    if (typeof entry !== 'string') {
+      problems.push(`${item}: must be text such as "${TESTER_EXAMPLE}", got ${show(entry)}`);
+      return;
+    }
+    const cidr = parseCidr(entry);
+    if (!cidr) {
+      const address = parseCidr(`${entry}/${entry.includes(':') ? 128 : 32}`);
+      problems.push(address
+        ? `${item}: "${entry}" has no prefix length; for this one address write "${formatCidr(address)}"`
+        : `${item}: "${entry}" is not an IPv4 or IPv6 CIDR such as ${TESTER_EXAMPLE} or 2001:db8::/48`);
+      return;
+    }
+    const widest = WIDEST_TESTER_PREFIX[cidr.version];
+    if (cidr.prefix === 0) {
+      problems.push(`${item}: "${entry}" admits the whole internet, which would reopen the path to green: an X-Boop-Slot header from anyone would reach it past the weights, even at 0 % or after a rollback; list only your testers' networks`);
+    } else if (cidr.prefix < widest) {
+      problems.push(`${item}: "${entry}" is wider than /${widest} and would admit far more than your testers to green past the weights; list your testers' networks, each /${widest} or narrower`);
+    } else if (formatCidr(cidr) !== entry) {
+      problems.push(`${item}: "${entry}" is not in canonical form (lowercase, shortest, no address bits past the prefix); write "${formatCidr(cidr)}"`);
+    } else if (seen.has(entry)) {
+      problems.push(`${item}: "${entry}" is listed twice`);
+    }
+    seen.add(formatCidr(cidr));
+  });
+}
+
+interface Cidr {
+  readonly version: 4 | 6;
+  readonly address: bigint;
+  readonly prefix: number;
+}
+
+/** Any notation of an IPv4 or IPv6 CIDR; formatCidr gives its canonical form. */
+function parseCidr(text: string): Cidr | undefined {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0 || !PREFIX.test(text.slice(slash + 1))) return undefined;
+  const [host, prefix] = [text.slice(0, slash), Number(text.slice(slash + 1))];
+  const v4 = parseIpv4(host);
+  if (v4 !== undefined) return prefix <= 32 ? { version: 4, address: v4, prefix } : undefined;
+  // A zone index (fe80::1%eth0) names a local interface, never a client address.
+  if (!isIPv6(host) || host.includes('%') || prefix > 128) return undefined;
+  const [head, tail] = host.includes('::') ? host.split('::') : [host, undefined];
+  const words = (part: string | undefined) => (part ? part.split(':').flatMap((w) => (w.includes('.') ? ipv4Words(w) : [parseInt(w, 16)])) : []);
+  const [front, back] = [words(head), words(tail)];
+  const all = [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+  return { version: 6, address: all.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n), prefix };
+}
+
+function parseIpv4(text: string): bigint | undefined {
+  const match = IPV4.exec(text);
+  if (!match || match.slice(1).some((octet) => Number(octet) > 255)) return undefined;
+  return match.slice(1).reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function ipv4Words(text: string): number[] {
+  const v4 = Number(parseIpv4(text) ?? 0n);
+  return [Math.floor(v4 / 0x10000), v4 % 0x10000];
+}
+
+/** RFC 5952 for IPv6 (lowercase, no leading zeros, the first longest run of zero words as ::), dotted decimal for IPv4; host bits cleared. */
+function formatCidr(cidr: Cidr): string {
+  const bits = cidr.version === 4 ? 32 : 128;
+  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - cidr.prefix)) - 1n);
+  const network = cidr.address & mask;
+  if (cidr.version === 4) return `${[24n, 16n, 8n, 0n].map((shift) => (network >> shift) & 255n).join('.')}/${cidr.prefix}`;
+  const words = Array.from({ length: 8 }, (_, i) => Number((network >> BigInt(112 - 16 * i)) & 0xffffn));
+  let [runStart, runLength] = [-1, 1];
+  for (let i = 0; i < 8; i++) {
+    let length = 0;
+    while (i + length < 8 && words[i + length] === 0) length++;
+    if (length > runLength) [runStart, runLength] = [i, length];
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  const text = runStart < 0 ? hex(words) : `${hex(words.slice(0, runStart))}::${hex(words.slice(runStart + runLength))}`;
+  return `${text}/${cidr.prefix}`;
+}
+
+/**
+ * The path as the WAF rate rule compares it (its text transformations): %XX decoded, duplicate
+ * slashes collapsed, ./ dropped, ../ resolved except at the start, lowercased.
+ */
+function wafComparedPath(path: string): string {
+  const decoded = path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const segments: string[] = [];
+  for (const segment of decoded.split('/').slice(1)) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..' && segments.length > 0 && segments[segments.length - 1] !== '..') segments.pop();
+    else segments.push(segment);
+  }
+  const trailingSlash = segments.length > 0 && /\/(\.\.?)?$/.test(decoded);
+  return `/${segments.join('/')}${trailingSlash ? '/' : ''}`.toLowerCase();
 }
 
 function validateOverride(field: string, row: ThresholdRow, override: Record<string, unknown>, check: Checker, problems: string[]): void {

@@ -17,13 +17,15 @@ const PSEUDO: Record<string, string> = {
   'AWS::AccountId': ACCOUNT,
   'AWS::URLSuffix': 'amazonaws.com',
   'AWS::StackName': 'BoopIntegration-prod',
+  'AWS::StackId': 'arn:aws:cloudformation:eu-west-1:111122223333:stack/BoopIntegration-prod/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
 };
 
 const hex = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
 const uuid = (text: string) => { const h = hex(text, 32); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
 
 export class DeployedTemplate {
-  constructor(readonly template: Json) {}
+  /** `refs`: what `Ref` returns for chosen logical ids, for values a test fixes itself (e.g. an Elastic IP's address). */
+  constructor(readonly template: Json, readonly refs: Readonly<Record<string, string>> = {}) {}
 
   get resources(): Record<string, Json> {
     return this.template.Resources;
@@ -32,6 +34,7 @@ export class DeployedTemplate {
   /** What `Ref` returns for a resource, as CloudFormation would. */
   ref(logicalId: string): string {
     if (logicalId in PSEUDO) return PSEUDO[logicalId];
+    if (logicalId in this.refs) return this.refs[logicalId];
     const resource = this.resources[logicalId];
     if (!resource) {
       if (this.template.Parameters?.[logicalId]) return String(this.template.Parameters[logicalId].Default ?? '');
@@ -47,6 +50,9 @@ export class DeployedTemplate {
       case 'AWS::KMS::Key': return uuid(logicalId);
       case 'AWS::Logs::LogGroup': return p.LogGroupName ?? `/boop/${logicalId}`;
       case 'AWS::Lambda::Function': return p.FunctionName ?? logicalId;
+      case 'AWS::CloudWatch::Alarm':
+      case 'AWS::CloudWatch::CompositeAlarm': return p.AlarmName ?? logicalId;
+      case 'AWS::Events::Rule': return p.Name ?? logicalId;
       case 'AWS::EC2::SecurityGroup': return `sg-${hex(logicalId, 17)}`;
       case 'AWS::EC2::VPC': return `vpc-${hex(logicalId, 17)}`;
       default: return logicalId;
@@ -66,6 +72,9 @@ export class DeployedTemplate {
         case 'AWS::Lambda::Function': return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${ref}`;
         case 'AWS::IAM::Role': return `arn:${PARTITION}:iam::${ACCOUNT}:role/${logicalId}`;
         case 'AWS::SNS::Topic': return ref;
+        case 'AWS::CloudWatch::Alarm':
+        case 'AWS::CloudWatch::CompositeAlarm': return `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ref}`;
+        case 'AWS::Events::Rule': return `arn:${PARTITION}:events:${REGION}:${ACCOUNT}:rule/${ref}`;
         default: return ref;
       }
     }

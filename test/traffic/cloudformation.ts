@@ -5,6 +5,8 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { CustomResourceResult, respond } from '../../lambda/traffic/custom-resource';
+import { SETTINGS } from './fake-aws';
 
 export interface ReceivedResponse {
   readonly path: string;
@@ -40,13 +42,27 @@ export class ResponseServer {
   url(requestId: string): string {
     return `http://127.0.0.1:${this.port}/cloudformation-response/${requestId}`;
   }
+
+  /** The controller's answer, sent by the real `respond` to this server in place of CloudFormation's bucket. */
+  readonly respond = (event: CloudFormationCustomResourceEvent, result: CustomResourceResult): Promise<void> =>
+    respond({ ...event, ResponseURL: this.url(event.RequestId) }, result);
+
+  /** The last answer received. */
+  last(): ReceivedResponse['body'] {
+    return this.received[this.received.length - 1].body;
+  }
+}
+
+/** A response URL of the shape CloudFormation sends (its bucket for the region, pre-signed). */
+export function cloudFormationResponseUrl(requestId: string): string {
+  return `https://cloudformation-custom-resource-response-${SETTINGS.region.replace(/-/g, '')}.s3.${SETTINGS.region}.amazonaws.com/` +
+    `${encodeURIComponent(SETTINGS.stackId)}%7CTrafficControlWeights%7C${requestId}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=test`;
 }
 
 let requests = 0;
 
 /** A custom resource event as CloudFormation sends it for the traffic weights. */
 export function customResourceEvent(
-  server: ResponseServer,
   requestType: 'Create' | 'Update' | 'Delete',
   properties: Record<string, string>,
   oldProperties?: Record<string, string>,
@@ -54,8 +70,8 @@ export function customResourceEvent(
   const requestId = `request-${++requests}`;
   const base = {
     ServiceToken: 'arn:aws:lambda:eu-west-1:111122223333:function:boop-prod-traffic-controller',
-    ResponseURL: server.url(requestId),
-    StackId: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/BoopIntegration-prod/guid',
+    ResponseURL: cloudFormationResponseUrl(requestId),
+    StackId: SETTINGS.stackId,
     RequestId: requestId,
     LogicalResourceId: 'TrafficControlWeights',
     ResourceType: 'Custom::BoopTrafficWeights',

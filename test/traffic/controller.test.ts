@@ -17,7 +17,7 @@ let controller: TrafficController;
 beforeEach(() => {
   aws = new FakeAws();
   now = START;
-  controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log, sleep: async () => undefined });
+  controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
 });
 
 const deploy = (intent: number, overrideReason?: string) => controller.applyDeploy({ intent, overrideReason }, 'CloudFormation stack test');
@@ -149,7 +149,8 @@ describe('rollback', () => {
     const order = aws.calls.slice(aws.calls.lastIndexOf('GetParameter'));
     expect(order.indexOf('ModifyListener')).toBeLessThan(order.indexOf('PutParameter'));
     expect(order.indexOf('ModifyListener')).toBeLessThan(order.indexOf('Publish'));
-    expect(order[1]).toBe('ModifyListener');
+    // Nothing but the two reads (record and listener, in parallel) comes before the write.
+    expect(order.slice(0, order.indexOf('ModifyListener')).sort()).toEqual(['DescribeListeners', 'GetParameter']);
     const verifiedAt = Date.parse((aws.state() as { lastRollback: { at: string } }).lastRollback.at);
     expect(metricsNamed('Rollbacks')).toEqual([1]);
     expect(metricsNamed('RollbackLatency')).toEqual([verifiedAt - alarmAt.getTime()]);
@@ -176,23 +177,6 @@ describe('rollback', () => {
     const late = await alarmRollback(new Date(now.getTime() - 120_000));
     expect(late.result).toBe('ignored');
     expect(aws.published).toHaveLength(1);
-  });
-
-  test('retries through throttling and still rolls back', async () => {
-    await rolledOutTo(steps[0]);
-    aws.throttle.set('ModifyListener', 2);
-    aws.throttle.set('DescribeListeners', 1);
-    aws.throttle.set('PutParameter', 1);
-    await alarmRollback(now);
-    expect(aws.live().blueAlone).toBe(true);
-    expect(aws.calls.filter((c) => c === 'ModifyListener').length).toBeGreaterThanOrEqual(3);
-    expect((aws.state() as { greenPercent: number }).greenPercent).toBe(0);
-  });
-
-  test('gives up on endless throttling with an error (so Lambda retries, then dead-letters it)', async () => {
-    await rolledOutTo(steps[0]);
-    aws.throttle.set('ModifyListener', 1000);
-    await expect(alarmRollback(now)).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
   test('another writer changing the weights between write and read-back is overwritten and logged', async () => {
@@ -289,38 +273,131 @@ describe('a rollback that could not be recorded', () => {
     await expect(alarmRollback(now)).rejects.toThrow(/could not record/);
     aws.failures.delete('PutParameter');
     later(HOUR);
-    await expect(deploy(steps[1])).rejects.toThrow(/a rollback happened that could not be recorded/);
+    await expect(deploy(steps[1])).rejects.toThrow(/a rollback that was not recorded/);
     expect(aws.live().blueAlone).toBe(true);
-    await expect(deploy(steps[2], 'override')).rejects.toThrow(/a rollback happened that could not be recorded/);
+    expect(aws.state()).toMatchObject({ greenPercent: 0, lastRollback: { trigger: 'found by a deploy', fromGreenPercent: steps[1] } });
+    await expect(deploy(steps[2], 'override')).rejects.toThrow(/deploy once with --parameters GreenPercent=0/);
     await expect(deploy(0)).resolves.toMatchObject({ greenPercent: 0 });
     await expect(deploy(steps[0])).resolves.toMatchObject({ greenPercent: steps[0] });
   });
 });
 
-describe('CloudFormation rolling back an accepted deploy', () => {
-  const props = (green: number, listener = 'a') => JSON.stringify({ GreenPercent: String(green), ListenerFingerprint: listener });
+describe('CloudFormation rolling back a failed update (the stack reports UPDATE_ROLLBACK_IN_PROGRESS)', () => {
+  const restore = (intent: number) => controller.applyDeploy({ intent }, 'stack', { origin: 'cloudformation-rollback' });
 
   test('a restore that would raise green keeps it where it is and succeeds', async () => {
     await rolledOutTo(steps[1]);
-    await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) });
-    const restore = await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
-    expect(restore.message).toContain('never raised');
+    await deploy(steps[0]);
+    const outcome = await restore(steps[1]);
+    expect(outcome.message).toContain('never raises');
     expect(aws.live().green).toBe(steps[0]);
   });
 
   test('a restore that lowers green is applied', async () => {
-    await rolledOutTo(steps[0]);
-    await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
-    await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) });
+    await rolledOutTo(steps[1]);
+    await restore(steps[0]);
     expect(aws.live().green).toBe(steps[0]);
+    expect((aws.state() as { changes: { kind: string }[] }).changes[0].kind).toBe('restore');
   });
 
-  test('a restore while a rollback is unacknowledged succeeds and keeps blue alone', async () => {
-    await rolledOutTo(steps[0]);
-    await controller.applyDeploy({ intent: steps[1] }, 'stack', { current: props(steps[1]), previous: props(steps[0]) });
+  test('a restore while a rollback is unacknowledged succeeds, keeps blue alone and acknowledges nothing', async () => {
+    await rolledOutTo(steps[1]);
     await alarmRollback(now);
-    await expect(controller.applyDeploy({ intent: steps[0] }, 'stack', { current: props(steps[0]), previous: props(steps[1]) })).resolves.toMatchObject({ result: 'unchanged' });
+    await expect(restore(steps[1])).resolves.toMatchObject({ result: 'unchanged', greenPercent: 0 });
     expect(aws.live().blueAlone).toBe(true);
+    await expect(restore(0)).resolves.toMatchObject({ greenPercent: 0 });
+    expect((aws.state() as { lastRollback: { acknowledgedAt?: string } }).lastRollback.acknowledgedAt).toBeUndefined();
+  });
+
+  test('a restore after a listener reset never puts traffic back on green', async () => {
+    await rolledOutTo(steps[1]);
+    aws.defaultActions = [templateAction()];
+    await expect(restore(steps[1])).resolves.toMatchObject({ greenPercent: 0 });
+    expect(aws.live().green).toBe(0);
+  });
+});
+
+describe('a user\'s deploy is told from CloudFormation\'s rollback by the stack\'s status, not by its properties', () => {
+  test('0 → 5 → 0 → 5 moves green each time', async () => {
+    for (const share of [steps[0], 0, steps[0], 0, steps[0]]) {
+      await expect(deploy(share)).resolves.toMatchObject({ greenPercent: share });
+      expect(aws.live().green).toBe(share);
+    }
+  });
+
+  test('a refused rise retried after the bake is applied', async () => {
+    await deploy(steps[0]);
+    await expect(deploy(steps[1])).rejects.toThrow(RefusedError);
+    later(BAKE + 60_000);
+    await expect(deploy(steps[1])).resolves.toMatchObject({ greenPercent: steps[1] });
+    expect(aws.live().green).toBe(steps[1]);
+  });
+});
+
+describe('a re-apply never raises green past a rollback', () => {
+  test('a listener reset after a rollback that could not be recorded keeps blue alone when the alarm fired since the step began', async () => {
+    await rolledOutTo(steps[1]);
+    aws.setAlarm('ALARM', now);
+    aws.failures.set('PutParameter', Object.assign(new Error('down'), { name: 'InternalServerError' }));
+    await expect(alarmRollback(now)).rejects.toThrow(/could not record/);
+    aws.failures.delete('PutParameter');
+    later(10 * 60_000);
+    aws.setAlarm('OK', now);
+    later(HOUR);
+    // A deploy that changes the listener: CloudFormation puts the template's action back, then the controller runs.
+    aws.defaultActions = [templateAction()];
+    await expect(deploy(steps[1])).rejects.toThrow(/a rollback that was not recorded/);
+    expect(aws.live().green).toBe(0);
+    expect(aws.state()).toMatchObject({ greenPercent: 0, lastRollback: { trigger: 'found by a deploy' } });
+    await expect(deploy(steps[1])).rejects.toThrow(/GreenPercent=0/);
+    await deploy(0);
+    await expect(deploy(steps[0])).resolves.toMatchObject({ greenPercent: steps[0] });
+  });
+
+  test('a listener reset is not re-applied while the rollback alarm cannot be read, and nothing is recorded as rolled back', async () => {
+    await rolledOutTo(steps[1]);
+    aws.defaultActions = [templateAction()];
+    aws.alarmExists = false;
+    await expect(deploy(steps[1])).rejects.toThrow(/rollback alarm cannot be read/);
+    expect(aws.live().green).toBe(0);
+    aws.alarmExists = true;
+    await expect(deploy(steps[1])).resolves.toMatchObject({ result: 'reapplied', greenPercent: steps[1] });
+  });
+
+  test('a lower share than recorded, asked while the listener lost green\'s traffic, runs the same checks', async () => {
+    await rolledOutTo(steps[2]);
+    aws.setAlarm('ALARM', now);
+    aws.setAlarm('OK', new Date(now.getTime() + 60_000));
+    later(HOUR);
+    aws.defaultActions = [templateAction()];
+    await expect(deploy(steps[0])).rejects.toThrow(/a rollback that was not recorded/);
+    expect(aws.live().green).toBe(0);
+  });
+});
+
+describe('a rollback records the share that was live', () => {
+  test('read from the listener, not from the record', async () => {
+    await rolledOutTo(steps[1]);
+    aws.defaultActions = [templateAction()];
+    aws.defaultActions[0].ForwardConfig!.TargetGroups![0].Weight = 50;
+    aws.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight = 50;
+    await alarmRollback(now);
+    const state = aws.state() as { lastRollback: { fromGreenPercent: number }; changes: object[] };
+    expect(state.lastRollback.fromGreenPercent).toBe(50);
+    expect(state.changes[0]).toMatchObject({ kind: 'rollback', from: 50, to: 0 });
+    expect(aws.published[0].message).toContain('Green had 50 % of live traffic');
+  });
+
+  test('from the record when the listener cannot be read first, and blue alone all the same', async () => {
+    await rolledOutTo(steps[1]);
+    let reads = 0;
+    aws.onCall = (name) => {
+      if (name === 'DescribeListeners' && reads++ === 0) aws.failures.set('DescribeListeners', new Error('timeout'));
+      else if (name === 'ModifyListener') aws.failures.delete('DescribeListeners');
+    };
+    await alarmRollback(now);
+    expect(aws.live().blueAlone).toBe(true);
+    expect(aws.state()).toMatchObject({ lastRollback: { fromGreenPercent: steps[1] } });
   });
 });
 
@@ -328,28 +405,6 @@ describe('a new custom resource (Create)', () => {
   test('on the same listener keeps the state, an unacknowledged rollback included', async () => {
     await rolledOutTo(steps[0]);
     await alarmRollback(now);
-    await expect(controller.applyDeploy({ intent: steps[0] }, 'stack', { current: 'x', created: true })).rejects.toThrow(/GreenPercent=0/);
-  });
-});
-
-describe('CloudFormation rolling back a refused deploy', () => {
-  test('the refused update fails; the restore of the previous properties then succeeds and moves nothing', async () => {
-    await deploy(steps[0]);
-    const previous = JSON.stringify({ GreenPercent: String(steps[0]), ListenerFingerprint: 'a' });
-    const refused = JSON.stringify({ GreenPercent: String(steps[2]), ListenerFingerprint: 'a' });
-    await expect(controller.applyDeploy({ intent: steps[2] }, 'stack', { current: refused, previous })).rejects.toThrow(RefusedError);
-    const restore = await controller.applyDeploy({ intent: steps[0] }, 'stack', { current: previous, previous: refused });
-    expect(restore.message).toContain('CloudFormation rolled a deploy back');
-    expect(aws.live().green).toBe(steps[0]);
-  });
-
-  test('after a rollback of traffic, restoring the refused deploy\'s predecessor does not fail (no UPDATE_ROLLBACK_FAILED)', async () => {
-    await rolledOutTo(steps[1]);
-    await alarmRollback(now);
-    const previous = JSON.stringify({ GreenPercent: String(steps[1]), ListenerFingerprint: 'a' });
-    const current = JSON.stringify({ GreenPercent: String(steps[1]), ListenerFingerprint: 'b' });
-    await expect(controller.applyDeploy({ intent: steps[1] }, 'stack', { current, previous })).rejects.toThrow(/GreenPercent=0/);
-    await expect(controller.applyDeploy({ intent: steps[1] }, 'stack', { current: previous, previous: current })).resolves.toMatchObject({ greenPercent: 0 });
-    expect(aws.live().blueAlone).toBe(true);
+    await expect(controller.applyDeploy({ intent: steps[0] }, 'stack', { origin: 'user-deploy', created: true })).rejects.toThrow(/GreenPercent=0/);
   });
 });

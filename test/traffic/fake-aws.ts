@@ -4,6 +4,7 @@
  * are real; aws-sdk-client-mock answers their calls from this state, so the controller's logic
  * meets the same shapes the services return. Faults can be injected per command.
  */
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   Action,
@@ -23,6 +24,8 @@ const ACCOUNT = '111122223333';
 
 export const SETTINGS: ControllerSettings = {
   envName: 'prod',
+  stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/6d1e2f30-0000-4000-8000-000000000001`,
+  region: REGION,
   listenerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/boop/abc/def`,
   targetGroups: {
     blue: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/blue/111`,
@@ -49,7 +52,14 @@ export function templateAction(): Action {
 }
 
 type CommandName = 'ModifyListener' | 'DescribeListeners' | 'DescribeTargetHealth' | 'GetParameter' | 'PutParameter'
-  | 'DescribeAlarms' | 'DescribeAlarmHistory' | 'Publish';
+  | 'DescribeAlarms' | 'DescribeAlarmHistory' | 'Publish' | 'DescribeStacks' | 'GetTemplate';
+
+/** What CloudFormation reports about the controller's stack: its status, GreenPercent and the custom resource's override in the template. */
+export interface FakeStack {
+  status: string;
+  greenPercent: string;
+  rolloutOverride: string;
+}
 
 function throttled(): Error {
   return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: { throttling: true } });
@@ -67,6 +77,8 @@ export class FakeAws {
   /** When the rollback alarm changed state, oldest first. */
   readonly alarmHistory: { at: Date; to: 'OK' | 'ALARM' }[] = [];
   readonly published: { subject?: string; message?: string }[] = [];
+  /** The controller's own stack, mid-update unless a test says otherwise. */
+  stack: FakeStack = { status: 'UPDATE_IN_PROGRESS', greenPercent: '0', rolloutOverride: '' };
   readonly calls: CommandName[] = [];
   readonly metrics: { name: TrafficMetricName; value: number }[] = [];
   readonly logs: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
@@ -81,14 +93,17 @@ export class FakeAws {
 
   readonly clients: ControllerClients;
 
-  constructor() {
+  /** `classLevel`: answer every client of each class (for code that makes its own clients, e.g. the deployed bundle). */
+  constructor(options: { classLevel?: boolean } = {}) {
+    const target = <T>(instance: T, type: unknown): T => (options.classLevel ? type as T : instance);
     const elb = new ElasticLoadBalancingV2Client({ region: REGION });
     const ssm = new SSMClient({ region: REGION });
     const cloudwatch = new CloudWatchClient({ region: REGION });
     const sns = new SNSClient({ region: REGION });
-    this.clients = { elb, ssm, cloudwatch, sns };
+    const cloudformation = new CloudFormationClient({ region: REGION });
+    this.clients = { elb, ssm, cloudwatch, sns, cloudformation };
 
-    mockClient(elb)
+    mockClient(target(elb, ElasticLoadBalancingV2Client))
       .on(ModifyListenerCommand).callsFake((input) => this.call('ModifyListener', () => {
         if (input.ListenerArn !== SETTINGS.listenerArn) throw Object.assign(new Error('listener not found'), { name: 'ListenerNotFoundException' });
         this.defaultActions = structuredClone(input.DefaultActions);
@@ -103,7 +118,7 @@ export class FakeAws {
           ? this.greenTargets.map((State, i) => ({ Target: { Id: `10.0.0.${i}` }, TargetHealth: { State } }))
           : [],
       })));
-    mockClient(ssm)
+    mockClient(target(ssm, SSMClient))
       .on(GetParameterCommand).callsFake((input) => this.call('GetParameter', () => {
         const value = this.parameters.get(input.Name);
         if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
@@ -113,7 +128,7 @@ export class FakeAws {
         this.parameters.set(input.Name, input.Value);
         return { Version: 1 };
       }));
-    mockClient(cloudwatch)
+    mockClient(target(cloudwatch, CloudWatchClient))
       .on(DescribeAlarmsCommand).callsFake((input) => this.call('DescribeAlarms', () => ({
         // Like CloudWatch: composite alarms only when asked for by type.
         CompositeAlarms: this.alarmExists && (input.AlarmTypes ?? []).includes('CompositeAlarm') && (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
@@ -129,7 +144,19 @@ export class FakeAws {
             HistoryData: JSON.stringify({ newState: { stateValue: h.to } }),
           })),
       })));
-    mockClient(sns)
+    mockClient(target(cloudformation, CloudFormationClient))
+      .on(DescribeStacksCommand).callsFake((input) => this.call('DescribeStacks', () => {
+        if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
+        return { Stacks: [{
+          StackId: SETTINGS.stackId, StackName: 'BoopIntegration-prod', CreationTime: new Date(0), StackStatus: this.stack.status,
+          Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: this.stack.greenPercent }],
+        }] };
+      }))
+      .on(GetTemplateCommand).callsFake((input) => this.call('GetTemplate', () => {
+        if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error('no such stack'), { name: 'ValidationError' });
+        return { TemplateBody: JSON.stringify({ Resources: { TrafficControlWeights: { Type: 'Custom::BoopTrafficWeights', Properties: { RolloutOverride: this.stack.rolloutOverride } } } }) };
+      }));
+    mockClient(target(sns, SNSClient))
       .on(PublishCommand).callsFake((input) => this.call('Publish', () => {
         this.published.push({ subject: input.Subject, message: input.Message });
         return { MessageId: String(this.published.length) };

@@ -19,6 +19,7 @@ beforeAll(() => {
   Object.assign(process.env, {
     [SETTINGS_VARIABLES.envName]: SETTINGS.envName,
     [SETTINGS_VARIABLES.metricEnvironment]: METRIC_ENVIRONMENT,
+    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId,
     [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
     [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue,
     [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
@@ -71,4 +72,15 @@ test('a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPerce
   for (const name of ['Rollbacks', 'RollbackLatency', 'WeightChanges', 'GreenPercent'] as const) {
     expect(metrics).toContainEqual({ Name: name, Unit: TRAFFIC_METRICS[name].unit });
   }
+});
+
+test('a forged deploy event writes RefusedEvents as EMF and is not honoured', async () => {
+  const { result, emf } = await invoke({
+    RequestType: 'Update', ResponseURL: 'https://attacker.example/answer', StackId: SETTINGS.stackId, RequestId: 'r1',
+    LogicalResourceId: 'TrafficControlWeights', ResourceType: 'Custom::BoopTrafficWeights', PhysicalResourceId: 'boop-traffic-weights',
+    ResourceProperties: { ServiceToken: 'x', GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' }, OldResourceProperties: {},
+  });
+  expect(result).toHaveProperty('refused');
+  const metrics = emf.flatMap((line) => line._aws.CloudWatchMetrics[0].Metrics);
+  expect(metrics).toContainEqual({ Name: 'RefusedEvents', Unit: TRAFFIC_METRICS.RefusedEvents.unit });
 });

@@ -6,7 +6,8 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as net from 'net';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -17,8 +18,10 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerSettings, TrafficController } from '../../lambda/traffic/controller';
+import { route } from '../../lambda/traffic/route';
 import { forwardAction, readLiveWeights } from '../../lambda/traffic/weights';
 
 const REGION = 'eu-west-1';
@@ -65,9 +68,12 @@ async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
   return { vpcId, subnets: subnets.slice(0, 2) };
 }
 
-test('a rise refused without a readable rollback alarm, a rollback, and its acknowledgement, against the APIs', async () => {
+test('a rise refused without a readable rollback alarm, a rollback, the resume procedure, and a forged deploy event refused, against the APIs', async () => {
   const config = { region: REGION, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  const clients = { elb: new ElasticLoadBalancingV2Client(config), ssm: new SSMClient(config), cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
+  const clients = {
+    elb: new ElasticLoadBalancingV2Client(config), ssm: new SSMClient(config), cloudwatch: new CloudWatchClient(config),
+    sns: new SNSClient(config), cloudformation: new CloudFormationClient(config),
+  };
 
   const { vpcId, subnets } = await defaultNetwork();
   const targetGroup = async (name: string) => (await clients.elb.send(new CreateTargetGroupCommand({
@@ -84,7 +90,7 @@ test('a rise refused without a readable rollback alarm, a rollback, and its ackn
   const topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: 'boop-dev-alerts-critical' }))).TopicArn!;
 
   const settings: ControllerSettings = {
-    envName: 'dev', listenerArn, targetGroups: { blue, green }, stateParameterName: '/boop/dev/traffic/state',
+    envName: 'dev', stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/BoopIntegration-dev/none', region: REGION, listenerArn, targetGroups: { blue, green }, stateParameterName: '/boop/dev/traffic/state',
     rollbackAlarmName: 'boop-dev-GREEN_ROLLBACK', criticalTopicArn: topicArn,
     policy: { steps: [5, 100], bakeTimeHours: 0 }, stickinessSeconds: 3600,
   };
@@ -94,7 +100,7 @@ test('a rise refused without a readable rollback alarm, a rollback, and its ackn
   });
   const live = async () => readLiveWeights((await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners![0], { blue, green });
 
-  // moto has no composite alarms (no PutCompositeAlarm), so the rise is refused: it cannot be rolled back.
+  // Without the rollback alarm the rise is refused: it could not be rolled back.
   await expect(controller.applyDeploy({ intent: 5 }, 'test')).rejects.toThrow(/rollback alarm cannot be read/);
   expect(await live()).toMatchObject({ greenPercent: 0, blueAlone: false });
 
@@ -113,8 +119,50 @@ test('a rise refused without a readable rollback alarm, a rollback, and its ackn
   expect(stored.changes.map((c: { kind: string }) => c.kind)).toEqual(['rollback', 'deploy']);
   expect(metrics).toEqual(expect.arrayContaining(['Rollbacks', 'RollbackLatency']));
 
-  // A deploy of GreenPercent=0 acknowledges the rollback, over the wire too.
+  // The README's resume procedure over the wire: GreenPercent=0 acknowledges, then the first step serves its share.
+  await expect(controller.applyDeploy({ intent: 5 }, 'test')).rejects.toThrow(/deploy once with --parameters GreenPercent=0/);
   await controller.applyDeploy({ intent: 0 }, 'test');
   const acknowledged = JSON.parse((await clients.ssm.send(new GetParameterCommand({ Name: settings.stateParameterName }))).Parameter!.Value!);
   expect(acknowledged.lastRollback.acknowledgedAt).toBeDefined();
+  // moto has no composite alarms (no PutCompositeAlarm); a metric alarm of the same name stands in for it.
+  await clients.cloudwatch.send(new PutMetricAlarmCommand({
+    AlarmName: settings.rollbackAlarmName, Namespace: 'Boop/Test', MetricName: 'Stand-in', Statistic: 'Sum', Period: 60,
+    EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  }));
+  await expect(controller.applyDeploy({ intent: 5 }, 'test')).resolves.toMatchObject({ result: 'changed', greenPercent: 5 });
+  expect(await live()).toEqual({ greenPercent: 5, blueAlone: false, stickinessEnabled: true });
+  // 0 → 5 → 0 → 5: a user's deploy is never taken for CloudFormation's rollback.
+  await expect(controller.applyDeploy({ intent: 0 }, 'test')).resolves.toMatchObject({ greenPercent: 0 });
+  await expect(controller.applyDeploy({ intent: 5 }, 'test')).resolves.toMatchObject({ greenPercent: 5 });
+
+  // A forged deploy event naming this stack, with CloudFormation's answer URL, while the stack is not being updated:
+  // the stack's status is read over the wire, the event is refused and paged, and green stays at 5.
+  const stackId = (await clients.cloudformation.send(new CreateStackCommand({
+    StackName: 'BoopIntegration-dev',
+    TemplateBody: JSON.stringify({ Parameters: { GreenPercent: { Type: 'Number', Default: 0 } }, Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }),
+    Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: '100' }],
+  }))).StackId!;
+  expect((await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
+  const owned = new TrafficController({ ...settings, stackId }, clients, {
+    now: () => new Date(), metric: (name) => metrics.push(name), log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  const forged = {
+    RequestType: 'Update', StackId: stackId, RequestId: 'forged-1', LogicalResourceId: 'TrafficControlWeights', ResourceType: 'Custom::BoopTrafficWeights',
+    PhysicalResourceId: 'boop-traffic-weights', ServiceToken: 'x',
+    ResponseURL: `https://cloudformation-custom-resource-response-${REGION.replace(/-/g, '')}.s3.${REGION}.amazonaws.com/forged?X-Amz-Signature=x`,
+    ResourceProperties: { ServiceToken: 'x', GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' },
+    OldResourceProperties: { ServiceToken: 'x', GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' },
+  } as CloudFormationCustomResourceEvent;
+  const answers: string[] = [];
+  const result = await route(forged, {
+    controller: owned, rollbackAlarmName: settings.rollbackAlarmName, region: REGION, metric: (name) => metrics.push(name),
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    respond: async (_event, answer) => { answers.push(answer.status); },
+  });
+  expect(result).toEqual({ refused: 'the stack is CREATE_COMPLETE, not in the middle of an update' });
+  expect(answers).toEqual(['FAILED']);
+  expect(metrics).toContain('RefusedEvents');
+  // The page went out to the critical topic over the wire.
+  expect(metrics).not.toContain('ControllerErrors');
+  expect(await live()).toEqual({ greenPercent: 5, blueAlone: false, stickinessEnabled: true });
 });

@@ -1,0 +1,75 @@
+/**
+ * The README's resume procedure on the bundled controller: the function code exactly as the stack
+ * deploys it (its esbuild bundle in the cloud assembly), invoked as Lambda invokes it, with the AWS
+ * SDK answered from the in-memory AWS and CloudFormation's response URL caught at `fetch`.
+ * 5 % → rollback alarm → blue alone → GreenPercent=0 → GreenPercent=5 serves 5 %.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { createApp } from '../../lib/app';
+import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
+import { prodExampleContext, REPO_ROOT } from '../support/context';
+import { customResourceEvent } from './cloudformation';
+import { FakeAws, SETTINGS } from './fake-aws';
+
+let handler: (event: unknown) => Promise<unknown>;
+const answers: { Status: string; Reason: string }[] = [];
+const realFetch = global.fetch;
+let aws: FakeAws;
+const bundleDir = path.join(REPO_ROOT, 'cdk.out', `controller-bundle-${process.pid}`);
+
+beforeAll(() => {
+  const { app } = createApp({ context: prodExampleContext({ 'aws:cdk:enable-asset-metadata': true }) });
+  const assembly = (app as App).synth();
+  const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'BoopIntegration-prod.template.json'), 'utf8'));
+  const [, fn] = Object.entries<{ Type: string; Metadata: Record<string, string> }>(template.Resources)
+    .find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('TrafficControlController'))!;
+  Object.assign(process.env, {
+    [SETTINGS_VARIABLES.envName]: SETTINGS.envName, [SETTINGS_VARIABLES.metricEnvironment]: 'production',
+    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId, [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
+    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue, [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
+    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName, [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
+    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn, [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
+    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours), [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
+    AWS_REGION: SETTINGS.region, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  aws = new FakeAws({ classLevel: true });
+  global.fetch = (async (_url: unknown, init?: { body?: string }) => {
+    answers.push(JSON.parse(String(init?.body)));
+    return new Response(null, { status: 200 });
+  }) as typeof fetch;
+  // The bundle leaves the AWS SDK to the Lambda runtime; inside the repository it finds the project's copy.
+  fs.cpSync(path.join(assembly.directory, fn.Metadata['aws:asset:path']), bundleDir, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handler = (require(path.join(bundleDir, 'index.js')) as { handler: typeof handler }).handler;
+});
+
+afterAll(() => {
+  global.fetch = realFetch;
+  fs.rmSync(bundleDir, { recursive: true, force: true });
+});
+
+test('the README\'s resume procedure works on the deployed bundle', async () => {
+  const first = SETTINGS.policy.steps[0];
+  const deploy = async (to: number, from: number) => {
+    aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(to), rolloutOverride: '' };
+    await handler(customResourceEvent('Update', { GreenPercent: String(to), ListenerFingerprint: 'l' }, { GreenPercent: String(from), ListenerFingerprint: 'l' }));
+    return answers[answers.length - 1];
+  };
+  expect(await deploy(first, 0)).toMatchObject({ Status: 'SUCCESS' });
+  expect(aws.live().green).toBe(first);
+
+  aws.setAlarm('ALARM', new Date());
+  await handler({
+    'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'bundle test', timestamp: new Date().toISOString().replace('Z', '+0000') } },
+  });
+  expect(aws.live()).toEqual({ green: 0, blueAlone: true, sticky: false });
+  aws.setAlarm('OK', new Date());
+
+  expect(await deploy(first, 0)).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('GreenPercent=0') });
+  expect(await deploy(0, first)).toMatchObject({ Status: 'SUCCESS' });
+  expect(await deploy(first, 0)).toMatchObject({ Status: 'SUCCESS' });
+  expect(aws.live()).toEqual({ green: first, blueAlone: false, sticky: true });
+});
