@@ -59,7 +59,7 @@ export class RefusedError extends Error {
 }
 
 /** Which way a deploy moves green, judged against the share the controller last recorded. */
-export function direction(state: TrafficState, request: DeployRequest): 'same' | 'fall' | 'rise' {
+function direction(state: TrafficState, request: DeployRequest): 'same' | 'fall' | 'rise' {
   if (request.intent === state.greenPercent) return 'same';
   return request.intent < state.greenPercent ? 'fall' : 'rise';
 }

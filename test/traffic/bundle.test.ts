@@ -8,10 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { createApp } from '../../lib/app';
-import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
 import { prodExampleContext, REPO_ROOT } from '../support/context';
 import { customResourceEvent } from './cloudformation';
-import { FakeAws, SETTINGS } from './fake-aws';
+import { controllerEnvironment, FakeAws, SETTINGS } from './fake-aws';
 
 let handler: (event: unknown) => Promise<unknown>;
 const answers: { Status: string; Reason: string }[] = [];
@@ -25,15 +24,7 @@ beforeAll(() => {
   const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'BoopIntegration-prod.template.json'), 'utf8'));
   const [, fn] = Object.entries<{ Type: string; Metadata: Record<string, string> }>(template.Resources)
     .find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('TrafficControlController'))!;
-  Object.assign(process.env, {
-    [SETTINGS_VARIABLES.envName]: SETTINGS.envName, [SETTINGS_VARIABLES.metricEnvironment]: 'production',
-    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId, [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
-    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue, [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
-    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName, [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
-    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn, [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
-    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours), [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
-    AWS_REGION: SETTINGS.region, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  Object.assign(process.env, controllerEnvironment('production'), { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
   aws = new FakeAws({ classLevel: true });
   global.fetch = (async (_url: unknown, init?: { body?: string }) => {
     answers.push(JSON.parse(String(init?.body)));

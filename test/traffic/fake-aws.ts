@@ -18,6 +18,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControllerClients, ControllerSettings, Log } from '../../lambda/traffic/controller';
 import type { TrafficMetricName } from '../../lambda/shared/contract';
+import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
@@ -37,6 +38,25 @@ export const SETTINGS: ControllerSettings = {
   policy: { steps: [5, 25, 50, 100], bakeTimeHours: 24 },
   stickinessSeconds: 86400,
 };
+
+/** The environment the stack gives the controller function, for SETTINGS: what the deployed handler reads. */
+export function controllerEnvironment(metricEnvironment: string): Record<string, string> {
+  return {
+    [SETTINGS_VARIABLES.envName]: SETTINGS.envName,
+    [SETTINGS_VARIABLES.metricEnvironment]: metricEnvironment,
+    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId,
+    [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
+    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue,
+    [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
+    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName,
+    [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
+    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn,
+    [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
+    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours),
+    [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
+    AWS_REGION: SETTINGS.region,
+  };
+}
 
 /** The template's action: blue 100, green 0, no stickiness. */
 export function templateAction(): Action {
@@ -61,9 +81,6 @@ export interface FakeStack {
   rolloutOverride: string;
 }
 
-function throttled(): Error {
-  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $retryable: { throttling: true } });
-}
 
 export class FakeAws {
   /** The listener's live default action. */
@@ -82,8 +99,6 @@ export class FakeAws {
   readonly calls: CommandName[] = [];
   readonly metrics: { name: TrafficMetricName; value: number }[] = [];
   readonly logs: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
-  /** How many more calls of a command fail with throttling. */
-  readonly throttle = new Map<CommandName, number>();
   /** Commands that fail with this error until removed. */
   readonly failures = new Map<CommandName, Error>();
   /** Runs after each ModifyListener: another writer can change the action here. */
@@ -203,11 +218,6 @@ export class FakeAws {
     this.onCall?.(name);
     const failure = this.failures.get(name);
     if (failure) throw failure;
-    const left = this.throttle.get(name) ?? 0;
-    if (left > 0) {
-      this.throttle.set(name, left - 1);
-      throw throttled();
-    }
     return answer();
   }
 }

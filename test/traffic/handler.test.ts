@@ -9,28 +9,13 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS } from '../../lambda/shared/contract';
-import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
 import { forwardAction } from '../../lambda/traffic/weights';
-import { SETTINGS } from './fake-aws';
+import { controllerEnvironment, SETTINGS } from './fake-aws';
 
 const METRIC_ENVIRONMENT = 'production';
 
 beforeAll(() => {
-  Object.assign(process.env, {
-    [SETTINGS_VARIABLES.envName]: SETTINGS.envName,
-    [SETTINGS_VARIABLES.metricEnvironment]: METRIC_ENVIRONMENT,
-    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId,
-    [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
-    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue,
-    [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
-    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName,
-    [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
-    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn,
-    [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
-    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours),
-    [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
-    AWS_REGION: 'eu-west-1',
-  });
+  Object.assign(process.env, controllerEnvironment(METRIC_ENVIRONMENT));
   const state = JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-11-20T00:00:00.000Z', changes: [] });
   mockClient(SSMClient).on(GetParameterCommand).resolves({ Parameter: { Value: state } }).on(PutParameterCommand).resolves({});
   mockClient(ElasticLoadBalancingV2Client).on(ModifyListenerCommand).resolves({})

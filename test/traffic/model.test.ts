@@ -95,7 +95,6 @@ class Model {
   /** A user's deploy as the controller must judge it, the listener as CloudFormation left it. */
   deploy(intent: number, override: boolean): 'SUCCESS' | 'FAILED' {
     if (this.blueAlone && this.recorded > 0 && !this.mustStayAtZero) this.lock(); // a rollback nobody recorded
-    if (this.mustStayAtZero && !this.rollbackRecorded && this.recorded === 0) this.rollbackRecorded = true;
     if (this.mustStayAtZero && this.rollbackRecorded) {
       if (intent > 0) return 'FAILED';
       this.mustStayAtZero = false;

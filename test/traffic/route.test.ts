@@ -7,6 +7,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { TrafficController } from '../../lambda/traffic/controller';
 import { PHYSICAL_RESOURCE_ID, respond } from '../../lambda/traffic/custom-resource';
 import { route } from '../../lambda/traffic/route';
+import { RESPONSE_LIMITS } from '../../lambda/traffic/settings';
 import { customResourceEvent, ResponseServer } from './cloudformation';
 import { FakeAws, SETTINGS } from './fake-aws';
 
@@ -147,7 +148,7 @@ describe('deploys answer CloudFormation', () => {
 describe('the response to CloudFormation', () => {
   test('an answer that cannot be delivered is logged and counted, not retried as a failed rollback', async () => {
     const event = deployEvent('Create', { GreenPercent: '0', ListenerFingerprint: 'f' });
-    server.answers.push(500, 500, 500);
+    server.answers.push(...Array<number>(RESPONSE_LIMITS.attempts).fill(500));
     await expect(route(event, deps)).resolves.toMatchObject({ status: 'SUCCESS' });
     expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
   });
