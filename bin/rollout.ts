@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createCliClients, failureLine, runRolloutCli } from '../lib/rollout-cli';
+import { createCliClients, failureLine, runRolloutCli } from '../cli/rollout';
 
 // A failure is one line on stderr, so the SDK's notice about Node versions it will stop supporting
 // (printed by every client on Node 20) is left out unless the operator asks for it.

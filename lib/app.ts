@@ -2,7 +2,7 @@ import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BoopIntegrationStack } from './boop-integration-stack';
 import { ConfigError, loadConfig } from './config/load-config';
-import { stackName } from './stack-outputs';
+import { stackName } from '../common/stack-outputs';
 
 /** Context key of the one-deploy rollout override: `-c rolloutOverride="<reason>"`. */
 export const ROLLOUT_OVERRIDE_CONTEXT_KEY = 'rolloutOverride';

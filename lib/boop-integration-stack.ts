@@ -1,15 +1,16 @@
 import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Alarms, rollbackAlarmName } from './alarms';
-import { Alerting } from './alerting';
-import { BlueGreenService } from './blue-green-service';
-import { BoopMetrics } from './boop-metrics';
-import { boopEnvironment, EnvironmentConfig, isProduction, SLOTS } from './config/environment-config';
-import { Dashboards } from './dashboards';
+import { Alarms, rollbackAlarmName } from './monitoring/alarms';
+import { Alerting } from './monitoring/alerting';
+import { BlueGreenService } from './blue-green/blue-green-service';
+import { BoopMetrics } from './monitoring/boop-metrics';
+import { boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
+import { SLOTS } from '../common/slots';
+import { Dashboards } from './monitoring/dashboards';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
-import { LogQueries } from './log-queries';
-import { effectiveThresholds } from './thresholds';
-import { STACK_OUTPUTS, StackOutputKey } from './stack-outputs';
+import { LogQueries } from './monitoring/log-queries';
+import { effectiveThresholds } from './monitoring/thresholds';
+import { STACK_OUTPUTS, StackOutputKey } from '../common/stack-outputs';
 import { TrafficControl } from './traffic-control';
 import { GREEN_PERCENT_PARAMETER } from '../lambda/traffic/custom-resource';
 

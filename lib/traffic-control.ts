@@ -11,9 +11,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { ssmNames } from '../lambda/shared/contract';
+import { ssmNames } from '../common/contract';
 import { SETTINGS_VARIABLES } from '../lambda/traffic/settings';
-import { RolloutConfig, Slot } from './config/environment-config';
+import { RolloutConfig } from './config/environment-config';
+import { Slot } from '../common/slots';
 
 const REPO_ROOT = path.join(__dirname, '..');
 const CONTROLLER_TIMEOUT = Duration.seconds(60);

@@ -1,4 +1,4 @@
-import { firesWhen, judgedOver, THRESHOLDS } from '../lib/thresholds';
+import { firesWhen, judgedOver, THRESHOLDS } from '../lib/monitoring/thresholds';
 
 const SCOPE = { 'slot': 'each slot', 'all': 'all traffic', 'slot-and-all': 'each slot and all traffic', 'stack': 'environment' } as const;
 

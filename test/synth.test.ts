@@ -12,7 +12,7 @@ import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createApp } from '../lib/app';
-import { stackName } from '../lib/stack-outputs';
+import { stackName } from '../common/stack-outputs';
 import { CONFIRM_PRODUCTION_PARAMETER } from '../lib/boop-integration-stack';
 import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
 import { appContext, Json, PROD_EXAMPLE_FILE, prodExampleContext, REPO_ROOT } from './support/context';

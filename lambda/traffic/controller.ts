@@ -13,14 +13,14 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { TrafficMetricName } from '../shared/contract';
+import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER, overrideOf, TrafficResourceProperties } from './custom-resource';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
-import { decideDeploy, DeployOrigin, DeployRequest, needsEvidence, RefusedError, RiseEvidence, RolloutPolicy, unrecordedRollback } from './policy';
-import { initialState, parseState, recordChange, TrafficState, WeightChange } from './state';
-import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from './weights';
+import { decideDeploy, DeployOrigin, DeployRequest, needsEvidence, RefusedError, RiseEvidence, RolloutPolicy, unrecordedRollback } from '../../common/traffic/policy';
+import { initialState, parseState, recordChange, TrafficState, WeightChange } from '../../common/traffic/state';
+import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from '../../common/traffic/weights';
 
-export { RefusedError } from './policy';
+export { RefusedError } from '../../common/traffic/policy';
 
 /** SSM standard parameters hold 4 KB; the state keeps fewer changes rather than fail to save. */
 const STATE_MAX_BYTES = 4096;

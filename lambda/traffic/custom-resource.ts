@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { DeployRequest, RefusedError } from './policy';
+import { DeployRequest, RefusedError } from '../../common/traffic/policy';
 import { RESPONSE_LIMITS } from './settings';
 
 /** The stack's CloudFormation parameter that carries the intended green share. */

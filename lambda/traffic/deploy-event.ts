@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GREEN_PERCENT_PARAMETER, isCloudFormationResponseUrl, TrafficResourceProperties } from './custom-resource';
-import type { DeployOrigin } from './policy';
+import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */
 export type DeployVerdict =

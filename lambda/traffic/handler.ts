@@ -5,7 +5,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS, TrafficMetricName } from '../shared/contract';
+import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS, TrafficMetricName } from '../../common/contract';
 import { Log, TrafficController } from './controller';
 import { route } from './route';
 import { controllerClientConfig, INVOCATION_BUDGET_MS, settingsFromEnvironment } from './settings';

@@ -1,9 +1,9 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { TrafficMetricName } from '../shared/contract';
+import type { TrafficMetricName } from '../../common/contract';
 import { Log, Outcome, TrafficController } from './controller';
 import { CustomResourceResult, deployRequest, isCloudFormationResponseUrl, respond } from './custom-resource';
 import { classify } from './events';
-import { DeployOrigin, RefusedError } from './policy';
+import { DeployOrigin, RefusedError } from '../../common/traffic/policy';
 
 export interface RouteDeps {
   readonly controller: TrafficController;

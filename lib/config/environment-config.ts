@@ -4,11 +4,8 @@ import {
   BOOP_ROUTE_RATE_LIMIT,
   PRODUCTION_ROLLOUT,
 } from '../guides';
-import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride } from '../thresholds';
-
-/** The two copies of the integration service: blue is today's system, green the new one. */
-export const SLOTS = ['blue', 'green'] as const;
-export type Slot = (typeof SLOTS)[number];
+import { Slot } from '../../common/slots';
+import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride } from '../monitoring/thresholds';
 
 /** The environments this app knows; `-c env=<name>` picks one, none means dev. */
 export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;

@@ -1,8 +1,9 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { isIPv6 } from 'net';
 import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
-import { THRESHOLDS, ThresholdRow } from '../thresholds';
-import { boopEnvironment, EnvironmentConfig, isProduction, SLOTS } from './environment-config';
+import { THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
+import { boopEnvironment, EnvironmentConfig, isProduction } from './environment-config';
+import { SLOTS } from '../../common/slots';
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

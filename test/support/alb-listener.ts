@@ -5,7 +5,7 @@
  * two condition types this app uses and fails loudly on any other.
  */
 import { BlockList, isIPv4, isIPv6 } from 'net';
-import { Slot, SLOTS } from '../../lib/config/environment-config';
+import { Slot, SLOTS } from '../../common/slots';
 import { DeployedTemplate } from './deployed-template';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any

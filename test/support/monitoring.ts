@@ -15,7 +15,7 @@ import {
   INTEGRATION_METRICS,
   NAMESPACES,
   TRAFFIC_METRICS,
-} from '../../lambda/shared/contract';
+} from '../../common/contract';
 import { appContext, prodExampleContext, REPO_ROOT } from './context';
 
 

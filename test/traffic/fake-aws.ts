@@ -17,7 +17,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControllerClients, ControllerSettings, Log } from '../../lambda/traffic/controller';
-import type { TrafficMetricName } from '../../lambda/shared/contract';
+import type { TrafficMetricName } from '../../common/contract';
 import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
 
 const REGION = 'eu-west-1';

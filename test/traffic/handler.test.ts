@@ -8,8 +8,8 @@ import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerC
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS } from '../../lambda/shared/contract';
-import { forwardAction } from '../../lambda/traffic/weights';
+import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS } from '../../common/contract';
+import { forwardAction } from '../../common/traffic/weights';
 import { controllerEnvironment, SETTINGS } from './fake-aws';
 
 const METRIC_ENVIRONMENT = 'production';

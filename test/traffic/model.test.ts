@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { TrafficController } from '../../lambda/traffic/controller';
 import { CustomResourceResult } from '../../lambda/traffic/custom-resource';
-import { nextStep } from '../../lambda/traffic/policy';
+import { nextStep } from '../../common/traffic/policy';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';
 import { FakeAws, SETTINGS, templateAction } from './fake-aws';

@@ -22,7 +22,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ControllerSettings, TrafficController } from '../../lambda/traffic/controller';
 import { route } from '../../lambda/traffic/route';
-import { forwardAction, readLiveWeights } from '../../lambda/traffic/weights';
+import { forwardAction, readLiveWeights } from '../../common/traffic/weights';
 
 const REGION = 'eu-west-1';
 jest.setTimeout(60_000);

@@ -1,5 +1,5 @@
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { forwardAction, matchesShare, readLiveWeights, UnexpectedListenerError } from '../../lambda/traffic/weights';
+import { forwardAction, matchesShare, readLiveWeights, UnexpectedListenerError } from '../../common/traffic/weights';
 import { SETTINGS, templateAction } from './fake-aws';
 
 const { targetGroups, stickinessSeconds } = SETTINGS;

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../lambda/shared/contract';
+import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
 
 /** A fixed moment so the sample lines are stable and the README can quote them. */
 export const SAMPLE_TIME = Date.UTC(2026, 10, 21, 12, 0, 0);

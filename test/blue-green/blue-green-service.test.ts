@@ -6,21 +6,22 @@
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { createApp } from '../lib/app';
-import { BlueGreenService, SAFE_WEIGHTS, SLOT_HEADER } from '../lib/blue-green-service';
-import { CONFIRM_PRODUCTION_PARAMETER } from '../lib/boop-integration-stack';
-import { boopEnvironment, EnvironmentConfig, Slot, SLOTS } from '../lib/config/environment-config';
-import { loadConfig } from '../lib/config/load-config';
+import { createApp } from '../../lib/app';
+import { BlueGreenService, SAFE_WEIGHTS, SLOT_HEADER } from '../../lib/blue-green/blue-green-service';
+import { CONFIRM_PRODUCTION_PARAMETER } from '../../lib/boop-integration-stack';
+import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
+import { Slot, SLOTS } from '../../common/slots';
+import { loadConfig } from '../../lib/config/load-config';
 import {
   BOOP_CLIENT_DEFAULTS,
   BOOP_ROUTE_RATE_LIMIT,
   CONFIRM_PRODUCTION_VALUE,
   SECURITY_HEADERS,
   SLOT_HEALTH_CHECK_PATH,
-} from '../lib/guides';
-import { AlbListener, sharesOf } from './support/alb-listener';
-import { appContext, Json, prodExampleContext } from './support/context';
-import { DeployedTemplate } from './support/deployed-template';
+} from '../../lib/guides';
+import { AlbListener, sharesOf } from '../support/alb-listener';
+import { appContext, Json, prodExampleContext } from '../support/context';
+import { DeployedTemplate } from '../support/deployed-template';
 
 /** Protocol facts, not configuration. */
 const HTTPS_PORT = 443;

@@ -11,12 +11,12 @@ import {
   DEFAULT_ENVIRONMENT,
   ENVIRONMENT_DEFAULTS,
   ENVIRONMENT_NAMES,
-} from '../lib/config/environment-config';
-import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config/load-config';
-import { LOG_RETENTION_DAYS, MAX_TESTER_CIDRS, WAF_SEARCH_STRING_MAX_BYTES, WIDEST_TESTER_PREFIX } from '../lib/config/validate-config';
-import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../lib/guides';
-import { THRESHOLDS } from '../lib/thresholds';
-import { appContext, cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext } from './support/context';
+} from '../../lib/config/environment-config';
+import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
+import { LOG_RETENTION_DAYS, MAX_TESTER_CIDRS, WAF_SEARCH_STRING_MAX_BYTES, WIDEST_TESTER_PREFIX } from '../../lib/config/validate-config';
+import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../../lib/guides';
+import { THRESHOLDS } from '../../lib/monitoring/thresholds';
+import { appContext, cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext, REPO_ROOT } from '../support/context';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'boop-config-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -560,7 +560,7 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
   });
 
   test('prod via examples/prod.json also works relative to a given cwd', () => {
-    const config = loadConfig({ context: appContext({ env: 'prod', configFile: path.basename(PROD_EXAMPLE_FILE) }), cwd: path.join(__dirname, '..', path.dirname(PROD_EXAMPLE_FILE)) });
+    const config = loadConfig({ context: appContext({ env: 'prod', configFile: path.basename(PROD_EXAMPLE_FILE) }), cwd: path.join(REPO_ROOT, path.dirname(PROD_EXAMPLE_FILE)) });
     expect(config.loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
   });
 });

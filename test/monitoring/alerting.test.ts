@@ -2,8 +2,8 @@
  * Who hears about an alarm: one encrypted, TLS-only SNS topic per notifying severity, and the
  * subscriptions the configuration names, routed as SEVERITY_ROUTING (lib/thresholds.ts) says.
  */
-import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from '../lib/thresholds';
-import { build, Built, Cfn, CfnResource, referencedId, resourcesOfType } from './support/monitoring';
+import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from '../../lib/monitoring/thresholds';
+import { build, Built, Cfn, CfnResource, referencedId, resourcesOfType } from '../support/monitoring';
 
 const CHATBOT = 'AWS::Chatbot::SlackChannelConfiguration';
 /** The severities that notify someone (low is dashboards only). */

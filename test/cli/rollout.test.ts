@@ -10,11 +10,11 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, CliError, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli, USAGE } from '../lib/rollout-cli';
-import { drillAlarmName, STACK_OUTPUTS, stackName } from '../lib/stack-outputs';
-import { forwardAction } from '../lambda/traffic/weights';
-import { SETTINGS, templateAction } from './traffic/fake-aws';
+import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, CliError, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli, USAGE } from '../../cli/rollout';
+import { drillAlarmName, STACK_OUTPUTS, stackName } from '../../common/stack-outputs';
+import { forwardAction } from '../../common/traffic/weights';
+import { SETTINGS, templateAction } from '../traffic/fake-aws';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/alice';

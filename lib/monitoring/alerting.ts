@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { alarmNamePrefix } from './alarms';
-import { AlertTargetsConfig } from './config/environment-config';
+import { AlertTargetsConfig } from '../config/environment-config';
 import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from './thresholds';
 
 const KEY_DELETION_WINDOW = Duration.days(30);

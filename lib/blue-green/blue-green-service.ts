@@ -9,8 +9,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { BoopConnectionConfig, LoadBalancerConfig, NetworkConfig, ServiceConfig, Slot, SLOTS } from './config/environment-config';
-import { BOOP_ROUTE_RATE_LIMIT, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from './guides';
+import { BoopConnectionConfig, LoadBalancerConfig, NetworkConfig, ServiceConfig } from '../config/environment-config';
+import { Slot, SLOTS } from '../../common/slots';
+import { BOOP_ROUTE_RATE_LIMIT, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from '../guides';
 
 /** Request header that pins a request to one slot, past the weights (health checks, smoke tests); honoured only from the NAT addresses and loadBalancer.testerCidrs. */
 export const SLOT_HEADER = 'X-Boop-Slot';

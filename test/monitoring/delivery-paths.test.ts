@@ -6,11 +6,11 @@
  * for another account, another rule. A path is read step by step; a failure prints every step's verdict.
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { createApp } from '../lib/app';
-import { rollbackAlarmName } from '../lib/alarms';
-import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
-import { appContext, prodExampleContext } from './support/context';
-import { evaluate, functionPolicyOf, identityPoliciesOf, keyPolicyOf, PolicyDocument, topicPolicyOf, Verdict } from './support/resource-policies';
+import { createApp } from '../../lib/app';
+import { rollbackAlarmName } from '../../lib/monitoring/alarms';
+import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from '../support/deployed-template';
+import { appContext, prodExampleContext } from '../support/context';
+import { evaluate, functionPolicyOf, identityPoliciesOf, keyPolicyOf, PolicyDocument, topicPolicyOf, Verdict } from '../support/resource-policies';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -5,12 +5,12 @@
  * slot; from anywhere else it is ignored and the request follows the template's weights.
  */
 import { CfnElement } from 'aws-cdk-lib';
-import { SAFE_WEIGHTS, SLOT_HEADER } from '../lib/blue-green-service';
-import { SLOTS } from '../lib/config/environment-config';
-import { MAX_TESTER_CIDRS } from '../lib/config/validate-config';
-import { AlbListener, onlyTo, sharesOf } from './support/alb-listener';
-import { DeployedTemplate } from './support/deployed-template';
-import { build, Built, referencedId, resourcesOfType } from './support/monitoring';
+import { SAFE_WEIGHTS, SLOT_HEADER } from '../../lib/blue-green/blue-green-service';
+import { SLOTS } from '../../common/slots';
+import { MAX_TESTER_CIDRS } from '../../lib/config/validate-config';
+import { AlbListener, onlyTo, sharesOf } from '../support/alb-listener';
+import { DeployedTemplate } from '../support/deployed-template';
+import { build, Built, referencedId, resourcesOfType } from '../support/monitoring';
 
 /** ALB listener-rule limits (AWS "Condition types for listener rules", "Quotas for your Application Load Balancers"): facts about AWS, not configuration. */
 const ALB_LIMITS = { sourceIpConditionsPerRule: 1, valuesPerCondition: 3, valuesPerRule: 5, rulesPerLoadBalancer: 100, highestPriority: 50000 };

@@ -6,11 +6,11 @@
  * really changes the alarms.
  */
 import { CfnElement } from 'aws-cdk-lib';
-import { minimumAttemptsFor, rollbackAlarmName, slotsJudged } from '../lib/alarms';
-import { SLOTS } from '../lib/config/environment-config';
-import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../lib/thresholds';
-import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES } from '../lambda/shared/contract';
-import { alarmInputs, build, Built, Cfn, CfnResource, contractProblems, MathRead, referencedId, resourcesOfType } from './support/monitoring';
+import { minimumAttemptsFor, rollbackAlarmName, slotsJudged } from '../../lib/monitoring/alarms';
+import { SLOTS } from '../../common/slots';
+import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
+import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
+import { alarmInputs, build, Built, Cfn, CfnResource, contractProblems, MathRead, referencedId, resourcesOfType } from '../support/monitoring';
 
 const COMPARISON_OPERATOR: Record<ThresholdRow['comparison'], string> = {
   'above': 'GreaterThanThreshold',

@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../lambda/shared/contract';
-import { SLOTS } from '../lib/config/environment-config';
+import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
+import { SLOTS } from '../../common/slots';
 import { emfSampleLines } from './emf-samples';
-import { build } from './support/monitoring';
+import { build } from '../support/monitoring';
 
-const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 
 interface EmfDirective { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }
 

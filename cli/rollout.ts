@@ -5,11 +5,11 @@ import { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
-import { bakeEndsAt, nextStep } from '../lambda/traffic/policy';
-import { parseState, TrafficState } from '../lambda/traffic/state';
-import { LiveWeights, readLiveWeights } from '../lambda/traffic/weights';
-import { ENVIRONMENT_NAMES } from './config/environment-config';
-import { drillAlarmName, STACK_OUTPUTS, StackOutputKey, stackName } from './stack-outputs';
+import { bakeEndsAt, nextStep } from '../common/traffic/policy';
+import { parseState, TrafficState } from '../common/traffic/state';
+import { LiveWeights, readLiveWeights } from '../common/traffic/weights';
+import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
+import { drillAlarmName, STACK_OUTPUTS, StackOutputKey, stackName } from '../common/stack-outputs';
 
 export const USAGE = `usage: npm run rollout -- <command> --env <${ENVIRONMENT_NAMES.join('|')}> [options]
 

@@ -5,9 +5,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../lambda/shared/contract';
+import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../../common/contract';
 import { BoopMetrics } from './boop-metrics';
-import { Slot, SLOTS } from './config/environment-config';
+import { Slot, SLOTS } from '../../common/slots';
 import { firesWhen, judgedOver, NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
 
 /** The slot whose breaches roll traffic back. */

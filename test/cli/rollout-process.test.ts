@@ -10,10 +10,10 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { READ_ATTEMPTS, READ_TIMEOUT_MS } from '../lib/rollout-cli';
+import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { READ_ATTEMPTS, READ_TIMEOUT_MS } from '../../cli/rollout';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
 const FAKE_SECRET = 'fake-secret-for-tests-only-0123456789';
 /** A child process's start-up (tsx compiles the CLI) on a busy two-core machine, and then some. */

@@ -8,8 +8,8 @@ import {
   IntegrationMetricName,
   NAMESPACES,
   TrafficMetricName,
-} from '../lambda/shared/contract';
-import { Slot } from './config/environment-config';
+} from '../../common/contract';
+import { Slot } from '../../common/slots';
 
 export interface BoopMetricsProps {
   /** The Environment dimension's value (the services' BOOP_ENV). */

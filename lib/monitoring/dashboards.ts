@@ -1,11 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { HEALTH_CHECK_INTERVAL_MINUTES } from '../lambda/shared/contract';
+import { HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
 import { BoopAlarm } from './alarms';
 import { BoopMetrics } from './boop-metrics';
-import { Slot, SLOTS } from './config/environment-config';
-import { BOOP_RATE_LIMITS } from './guides';
+import { Slot, SLOTS } from '../../common/slots';
+import { BOOP_RATE_LIMITS } from '../guides';
 import { SavedQuery } from './log-queries';
 
 const MINUTE = Duration.minutes(1);

@@ -3,11 +3,11 @@
  * the monitoring guide's executive and operations widgets, blue and green side by side, BOOP's
  * rate limits as lines, every alarm in the status widget, and queries over both slots' logs.
  */
-import { slotsJudged } from '../lib/alarms';
-import { SLOTS } from '../lib/config/environment-config';
-import { BOOP_RATE_LIMITS } from '../lib/guides';
-import { effectiveThresholds, THRESHOLDS } from '../lib/thresholds';
-import { DIMENSIONS, NAMESPACES } from '../lambda/shared/contract';
+import { slotsJudged } from '../../lib/monitoring/alarms';
+import { SLOTS } from '../../common/slots';
+import { BOOP_RATE_LIMITS } from '../../lib/guides';
+import { effectiveThresholds, THRESHOLDS } from '../../lib/monitoring/thresholds';
+import { DIMENSIONS, NAMESPACES } from '../../common/contract';
 import {
   build,
   Built,
@@ -18,7 +18,7 @@ import {
   resourcesOfType,
   Widget,
   widgetMetrics,
-} from './support/monitoring';
+} from '../support/monitoring';
 
 const SAVED_QUERIES = ['auth-failures-by-error-code-24h', 'slow-requests', 'user-journey'];
 const SLOW_ROW = 'AUTH_SLOW_RESPONSE';

@@ -3,12 +3,12 @@
  * that carries it with the listener's fingerprint, the rollback rule, the dead-letter queue and its
  * alarm, and the one-writer function.
  */
-import { rollbackAlarmName } from '../lib/alarms';
-import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../lib/app';
-import { GREEN_PERCENT_PARAMETER } from '../lib/boop-integration-stack';
-import { ConfigError } from '../lib/config/load-config';
-import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, SETTINGS_VARIABLES, worstCaseInvocationMs } from '../lambda/traffic/settings';
-import { build, Built, Cfn, resourcesOfType } from './support/monitoring';
+import { rollbackAlarmName } from '../../lib/monitoring/alarms';
+import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
+import { GREEN_PERCENT_PARAMETER } from '../../lib/boop-integration-stack';
+import { ConfigError } from '../../lib/config/load-config';
+import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, SETTINGS_VARIABLES, worstCaseInvocationMs } from '../../lambda/traffic/settings';
+import { build, Built, Cfn, resourcesOfType } from '../support/monitoring';
 
 let prod: Built;
 beforeAll(() => {
