@@ -1,0 +1,68 @@
+/**
+ * Every name derived from an environment, built in one place: the constructs name what they
+ * create with it, the functions and the CLIs find what was created with it. Nothing else spells
+ * `boop-<env>` or `/boop/<env>` out (test/names.test.ts fails if anything does).
+ * Plain TypeScript with no imports, so a function bundle and the CLIs load it without the CDK.
+ */
+
+/** The CloudFormation parameter that carries green's share of traffic, in percent. */
+export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
+
+/** The custom resource type through which a deploy asks the traffic controller for a share. */
+export const TRAFFIC_RESOURCE_TYPE = 'Custom::BoopTrafficWeights';
+
+/** The names of one environment's resources. */
+export interface EnvironmentNames {
+  /** The stack: `BoopIntegration-<env>`. */
+  readonly stack: string;
+  /** What every resource name of the environment starts with: `boop-<env>`. */
+  readonly prefix: string;
+  /** How every alarm name starts, the composite's included; the alert topics admit exactly these. */
+  readonly alarmPrefix: string;
+  /** A metric alarm: `boop-<env>-<row>` or, per slot, `boop-<env>-<row>-<slot>`. */
+  alarm(row: string, slot?: string): string;
+  /** The composite alarm that rolls green back. */
+  readonly rollbackAlarm: string;
+  /** The alert topic of one severity. */
+  alertTopic(severity: string): string;
+  /** The AWS Chatbot channel configuration of the Slack target. */
+  readonly chatChannel: string;
+  /** A CloudWatch dashboard, e.g. `executive`. */
+  dashboard(kind: string): string;
+  /** A saved Logs Insights query, filed in the environment's folder. */
+  logQuery(shortName: string): string;
+  /** The traffic controller function. */
+  readonly trafficController: string;
+  /** SSM parameter names. */
+  readonly parameters: {
+    readonly primaryApiKey: string;
+    readonly secondaryApiKey: string;
+    readonly keyRotationDate: string;
+    readonly trafficState: string;
+  };
+}
+
+/** The names of an environment's resources. */
+export function environmentNames(envName: string): EnvironmentNames {
+  const prefix = `boop-${envName}`;
+  const alarmPrefix = `${prefix}-`;
+  const parameterRoot = `/boop/${envName}`;
+  return {
+    stack: `BoopIntegration-${envName}`,
+    prefix,
+    alarmPrefix,
+    alarm: (row, slot) => `${alarmPrefix}${row}${slot ? `-${slot}` : ''}`,
+    rollbackAlarm: `${alarmPrefix}GREEN_ROLLBACK`,
+    alertTopic: (severity) => `${prefix}-alerts-${severity}`,
+    chatChannel: `${prefix}-alerts`,
+    dashboard: (kind) => `${prefix}-${kind}`,
+    logQuery: (shortName) => `${prefix}/${shortName}`,
+    trafficController: `${prefix}-traffic-controller`,
+    parameters: {
+      primaryApiKey: `${parameterRoot}/api-key/primary`,
+      secondaryApiKey: `${parameterRoot}/api-key/secondary`,
+      keyRotationDate: `${parameterRoot}/api-key/rotation-date`,
+      trafficState: `${parameterRoot}/traffic/state`,
+    },
+  };
+}
