@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // test/aws needs moto's server (Python): `npm run test:aws` runs it (jest.aws.config.mjs), so `npm test` needs only Node.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/aws/'],
   transform: {
     '^.+\\.tsx?$': 'ts-jest',
   },

@@ -10,19 +10,21 @@ import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerC
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { environmentNames } from '../common/names';
+import { controllerEnvironment } from '../common/payloads';
 
 const [bundle, warmRuns] = [process.argv[2], Number(process.argv[3] ?? 0)];
+const names = environmentNames('prod');
 const listenerArn = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/boop/abc/def';
 const blue = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/blue/1';
 const green = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/green/2';
-Object.assign(process.env, {
-  BOOP_ENV_NAME: 'prod', BOOP_METRIC_ENVIRONMENT: 'production', LISTENER_ARN: listenerArn,
-  BOOP_STACK_ID: 'arn:aws:cloudformation:eu-west-1:111122223333:stack/BoopIntegration-prod/bench',
-  BLUE_TARGET_GROUP_ARN: blue, GREEN_TARGET_GROUP_ARN: green, STATE_PARAMETER_NAME: '/boop/prod/traffic/state',
-  ROLLBACK_ALARM_NAME: 'boop-prod-GREEN_ROLLBACK', CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:critical',
-  ROLLOUT_STEPS: '[5,25,50,100]', BAKE_TIME_HOURS: '24', STICKINESS_SECONDS: '86400', AWS_REGION: 'eu-west-1',
-  POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR',
-});
+Object.assign(process.env, controllerEnvironment({
+  envName: 'prod', metricEnvironment: 'production', listenerArn,
+  stackId: `arn:aws:cloudformation:eu-west-1:111122223333:stack/${names.stack}/bench`,
+  blueTargetGroupArn: blue, greenTargetGroupArn: green, stateParameterName: names.parameters.trafficState,
+  rollbackAlarmName: names.rollbackAlarm, criticalTopicArn: 'arn:aws:sns:eu-west-1:111122223333:critical',
+  rolloutSteps: '[5,25,50,100]', bakeTimeHours: '24', stickinessSeconds: '86400',
+}), { AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
 
 let issuedAt = 0;
 const state = JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-01-01T00:00:00.000Z', changes: [] });
@@ -35,7 +37,7 @@ mockClient(CloudWatchClient);
 
 const event = (i: number) => ({
   'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
-  'detail': { alarmName: 'boop-prod-GREEN_ROLLBACK', state: { value: 'ALARM', reason: 'bench', timestamp: new Date(Date.now() + i).toISOString() } },
+  'detail': { alarmName: names.rollbackAlarm, state: { value: 'ALARM', reason: 'bench', timestamp: new Date(Date.now() + i).toISOString() } },
 });
 
 async function main() {

@@ -8,7 +8,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
-import { createApp } from '../lib/app';
+import { functionBundle } from '../test/support/bundle';
+import { synthAssembly } from '../test/support/synth';
 
 const COLD_PROCESSES = Number(process.env.BENCH_COLD ?? 15);
 const WARM_INVOCATIONS = Number(process.env.BENCH_WARM ?? 500);
@@ -18,15 +19,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-const { app } = createApp({ context: {
-  ...JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context,
-  'env': 'prod', 'configFile': 'examples/prod.json', 'aws:cdk:enable-asset-metadata': true,
-} });
-const assembly = app.synth();
-const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'BoopIntegration-prod.template.json'), 'utf8'));
-const [, controller] = Object.entries<{ Type: string; Metadata: Record<string, string> }>(template.Resources)
-  .find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('TrafficControlController'))!;
-const bundle = path.join(assembly.directory, controller.Metadata['aws:asset:path'], 'index.js');
+const bundle = path.join(functionBundle(synthAssembly('prod'), 'TrafficControlController').directory, 'index.js');
 const code = fs.readFileSync(bundle);
 
 const run = (warm: number) => {

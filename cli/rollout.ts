@@ -1,3 +1,7 @@
+/**
+ * The rollout CLI's commands (status, rollback, drill) against the deployed stack, found by its
+ * outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the command line.
+ */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -5,24 +9,13 @@ import { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
+import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
+import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { bakeEndsAt, nextStep } from '../common/traffic/policy';
 import { parseState, TrafficState } from '../common/traffic/state';
 import { LiveWeights, readLiveWeights } from '../common/traffic/weights';
-import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { drillAlarmName, STACK_OUTPUTS, StackOutputKey, stackName } from '../common/stack-outputs';
-
-export const USAGE = `usage: npm run rollout -- <command> --env <${ENVIRONMENT_NAMES.join('|')}> [options]
-
-commands:
-  status                    live weights, the GreenPercent intent, step and bake, alarms in ALARM, last rollback
-  rollback --reason "<why>" move all traffic to blue now (through the traffic controller; waits out a busy
-                            controller for about two minutes, then prints the command to move traffic by hand)
-  drill                     put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback
-                            (production only with --production-drill)
-  help                      this text (also --help or -h, after any command)
-
-Uses your AWS credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID..., AWS_REGION).
-A failure is one line on stderr, "rollout: <what went wrong and what to do>", and exit code 1.`;
+import { CliError, explain, failureLineOf } from './errors';
+import { drillAlarmName, parseRolloutArgs } from './rollout-args';
 
 /** Tries of a manual rollback's Invoke in all, the first included, while the controller is busy. */
 export const BUSY_CONTROLLER_ATTEMPTS = 8;
@@ -105,51 +98,11 @@ export interface CliIo {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** A problem the operator can fix; printed as one line without a stack trace. */
-export class CliError extends Error {}
-
-type Command = 'status' | 'rollback' | 'drill';
-const COMMANDS: readonly Command[] = ['status', 'rollback', 'drill'];
-
-type Args = { readonly command: 'help' } | {
-  readonly command: Command;
-  readonly env: string;
-  readonly reason?: string;
-  readonly productionDrill: boolean;
-};
-
-const HELP_HINT = 'npm run rollout -- --help';
-
-export function parseArgs(argv: readonly string[]): Args {
-  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return { command: 'help' };
-  const [command, ...rest] = argv;
-  if (!COMMANDS.includes(command as Command)) {
-    throw new CliError(`${command ? `unknown command "${command}"` : 'no command given'}; the commands are ${COMMANDS.join(', ')} (${HELP_HINT})`);
-  }
-  let env: string | undefined;
-  let reason: string | undefined;
-  let productionDrill = false;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    if (flag === '--env') env = rest[++i];
-    else if (flag === '--reason') reason = rest[++i];
-    else if (flag === '--production-drill') productionDrill = true;
-    else throw new CliError(`unknown option "${flag}" (${HELP_HINT})`);
-  }
-  if (!env) throw new CliError(`--env is required; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(env)) throw new CliError(`unknown environment "${env}"; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
-  if (command === 'rollback' && (!reason || reason.trim() === '')) throw new CliError('rollback needs --reason "<why>"; it is recorded in the traffic state and the page');
-  if (command === 'drill' && env === 'prod' && !productionDrill) {
-    throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
-  }
-  return { command: command as Command, env, reason: reason?.trim(), productionDrill };
-}
-
 /** Runs one CLI command. Every failure is a CliError whose message says what to do. */
 export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo): Promise<void> {
-  const args = parseArgs(argv);
+  const args = parseRolloutArgs(argv);
   if (args.command === 'help') {
-    io.out(USAGE);
+    io.out(args.usage);
     return;
   }
   try {
@@ -163,12 +116,12 @@ export async function runRolloutCli(argv: readonly string[], clients: CliClients
 }
 
 interface DeployedStack {
-  readonly outputs: Readonly<Record<StackOutputKey, string>>;
+  readonly outputs: StackOutputs;
   readonly greenPercentIntent?: string;
 }
 
 async function describeStack(clients: CliClients, env: string): Promise<DeployedStack> {
-  const name = stackName(env);
+  const name = environmentNames(env).stack;
   let stack: Stack | undefined;
   try {
     stack = (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
@@ -180,8 +133,8 @@ async function describeStack(clients: CliClients, env: string): Promise<Deployed
   const byKey = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue ?? '']));
   const missing = Object.values(STACK_OUTPUTS).filter((key) => !byKey.has(key));
   if (missing.length > 0) throw new CliError(`stack ${name} has no traffic control outputs (${missing.join(', ')}); deploy this version of boop-deploy first`);
-  const outputs = Object.fromEntries(Object.entries(STACK_OUTPUTS).map(([key, outputKey]) => [key, byKey.get(outputKey)!])) as Record<StackOutputKey, string>;
-  return { outputs, greenPercentIntent: stack.Parameters?.find((p) => p.ParameterKey === 'GreenPercent')?.ParameterValue };
+  const outputs = Object.fromEntries((Object.keys(STACK_OUTPUTS) as StackOutputKey[]).map((key) => [key, byKey.get(STACK_OUTPUTS[key])!])) as StackOutputs;
+  return { outputs, greenPercentIntent: stack.Parameters?.find((p) => p.ParameterKey === GREEN_PERCENT_PARAMETER)?.ParameterValue };
 }
 
 async function liveWeights(clients: CliClients, stack: DeployedStack): Promise<LiveWeights> {
@@ -198,25 +151,25 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
       if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
       throw error;
     }),
-    clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `boop-${env}-`, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })),
+    clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: environmentNames(env).alarmPrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })),
   ]);
   const state = parseState(stateText, now);
   const policy = { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
   const inAlarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].map((a) => a.AlarmName ?? '?');
   const rows: [string, string][] = [
     ['live weights', `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %${live.blueAlone ? ' (blue alone)' : ''}, stickiness ${live.stickinessEnabled ? 'on' : 'off'}`],
-    ['intent', `GreenPercent = ${stack.greenPercentIntent ?? 'unknown'} (stack parameter)`],
+    ['intent', `${GREEN_PERCENT_PARAMETER} = ${stack.greenPercentIntent ?? 'unknown'} (stack parameter)`],
     ['step', stepLine(state, policy, now)],
     ['next step', nextStepLine(state, policy, now)],
     ['alarms in ALARM', inAlarm.length ? inAlarm.join(', ') : 'none'],
     ['last rollback', rollbackLine(state)],
   ];
   if (live.blueAlone && state.greenPercent > 0) {
-    rows.push(['warning', `the listener sends blue alone but the record says green ${state.greenPercent} %: a rollback that was not recorded; green stays off until a deploy with GreenPercent=0`]);
+    rows.push(['warning', `the listener sends blue alone but the record says green ${state.greenPercent} %: a rollback that was not recorded; green stays off until a deploy with ${GREEN_PERCENT_PARAMETER}=0`]);
   } else if (live.greenPercent !== state.greenPercent) {
     rows.push(['warning', `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy that runs the controller re-applies ${state.greenPercent} %`]);
   }
-  io.out(`BOOP ${env} (${stackName(env)})`);
+  io.out(`BOOP ${env} (${environmentNames(env).stack})`);
   for (const [label, value] of rows) io.out(`  ${label.padEnd(16)} ${value}`);
 }
 
@@ -226,7 +179,7 @@ function stepLine(state: TrafficState, policy: { steps: number[]; bakeTimeHours:
 }
 
 function nextStepLine(state: TrafficState, policy: { steps: number[]; bakeTimeHours: number }, now: Date): string {
-  if (state.lastRollback && !state.lastRollback.acknowledgedAt) return 'blocked: acknowledge the rollback with a deploy of GreenPercent=0';
+  if (state.lastRollback && !state.lastRollback.acknowledgedAt) return `blocked: acknowledge the rollback with a deploy of ${GREEN_PERCENT_PARAMETER}=0`;
   const next = nextStep(state.greenPercent, policy);
   if (next === undefined) return 'none: green has all traffic';
   if (state.greenPercent === 0) return `${next} % allowed now`;
@@ -243,7 +196,7 @@ function rollbackLine(state: TrafficState): string {
 
 async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, reason: string): Promise<void> {
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
-  const payload = { action: 'rollback', reason, requestedBy: caller.Arn ?? 'unknown caller' };
+  const payload = { action: MANUAL_ROLLBACK_ACTION, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies ManualRollbackRequest;
   // The Lambda client's retry strategy waits out a busy controller (BusyControllerRetryStrategy).
   const answer = await clients.lambda.send(new InvokeCommand({
     FunctionName: stack.outputs.controllerFunctionName,
@@ -261,7 +214,7 @@ async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, re
   const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
   io.out(`rollback: ${outcome.message ?? body}`);
   if (outcome.result === 'changed') {
-    io.out('To resume later: fix green, deploy with --parameters GreenPercent=0 (acknowledges the rollback), then start again at the first step.');
+    io.out(`To resume later: fix green, deploy with --parameters ${GREEN_PERCENT_PARAMETER}=0 (acknowledges the rollback), then start again at the first step.`);
   }
 }
 
@@ -285,7 +238,7 @@ function manualRollback(stack: DeployedStack): string {
 async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
   const before = await liveWeights(clients, stack);
   if (before.greenPercent === 0) {
-    throw new CliError(`green has no traffic in ${env}, so there is nothing to roll back; deploy with --parameters GreenPercent=<first step> first`);
+    throw new CliError(`green has no traffic in ${env}, so there is nothing to roll back; deploy with --parameters ${GREEN_PERCENT_PARAMETER}=<first step> first`);
   }
   const alarmName = drillAlarmName(env);
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
@@ -302,112 +255,16 @@ async function drill(clients: CliClients, io: CliIo, env: string, stack: Deploye
     if (live.greenPercent === 0 && !live.stickinessEnabled) {
       const elapsed = io.now().getTime() - started.getTime();
       io.out(`drill: blue alone after ${(elapsed / 1000).toFixed(1)} s (alarm set → listener read back with green 0 %, stickiness off)`);
-      io.out(`Acknowledge before the next rollout: npx cdk deploy -c env=${env} --parameters GreenPercent=0`);
+      io.out(`Acknowledge before the next rollout: npx cdk deploy -c env=${env} --parameters ${GREEN_PERCENT_PARAMETER}=0`);
       return;
     }
   }
   throw new CliError(`drill: the listener still sends green traffic ${DRILL_TIMEOUT_MS / 60000} minutes after ${alarmName} went to ALARM; the automatic rollback did not happen. Roll back by hand: npm run rollout -- rollback --env ${env} --reason "drill failed"`);
 }
 
-interface SdkLikeError {
-  readonly name?: string;
-  readonly message?: string;
-  readonly code?: string;
-  readonly hostname?: string;
-  readonly address?: string;
-  readonly port?: number;
-  readonly errors?: readonly SdkLikeError[];
-  readonly $metadata?: { readonly httpStatusCode?: number; readonly attempts?: number };
-}
-
-const NETWORK_HINT = 'check your network, VPN or proxy (and AWS_ENDPOINT_URL, if you set one), then run the command again';
-
-/**
- * Turns any failure into a CliError that says what went wrong and what to do: the SDK's
- * configuration and credential failures, network failures and timeouts, and anything else as an
- * unexpected error with its name and message.
- */
-export function explain(error: unknown): CliError {
-  if (error instanceof CliError) return error;
-  const e: SdkLikeError = typeof error === 'object' && error !== null ? error as SdkLikeError : { message: String(error) };
-  const name = e.name ?? 'Error';
-  const message = e.message ?? '';
-  const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
-  const attempts = e.$metadata?.attempts ?? 1;
-  const tries = attempts > 1 ? `, ${attempts} tries` : '';
-  const seconds = (ms: string | undefined) => (ms ? ` within ${Number(ms) / 1000} s` : '');
-
-  // Configuration
-  const expiredLogin = /expired/i.test(message) && /^(Credentials|Token)ProviderError$/.test(name);
-  if (expiredLogin || ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name)) {
-    return new CliError(`your AWS session has expired (${name}); log in again (e.g. aws sso login, or new session credentials), then run the command again`);
-  }
-  if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
-    return new CliError('no AWS credentials found; set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the account the stack is in');
-  }
-  if (/Region is missing/i.test(message)) return new CliError('no AWS region set; set AWS_REGION or a profile with a region');
-  const badRegion = /Region not accepted: region="([^"]*)"/.exec(message);
-  if (badRegion) return new CliError(`"${badRegion[1]}" is not a valid AWS region name; set AWS_REGION (or your profile's region) to one like eu-west-1`);
-
-  // Network
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new CliError(`cannot resolve ${e.hostname ?? 'the AWS endpoint'} (${code}${tries}); check that AWS_REGION (or your profile's region) names a real AWS region, and that your network and DNS work`);
-  }
-  if (code === 'ECONNREFUSED') {
-    const where = e.address ?? e.errors?.find((inner) => inner.address)?.address;
-    const port = e.port ?? e.errors?.find((inner) => inner.port)?.port;
-    return new CliError(`nothing accepts connections at ${where ? `${where}:${port}` : 'the AWS endpoint'} (ECONNREFUSED${tries}); ${NETWORK_HINT}`);
-  }
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new CliError(`the connection to AWS was cut (${code}${tries}); ${NETWORK_HINT}`);
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new CliError(`no network route to AWS (${code}${tries}); ${NETWORK_HINT}`);
-  const connectTimeout = /did not establish a connection with the server within the configured timeout of (\d+) ms/.exec(message);
-  if (connectTimeout || (code === 'ETIMEDOUT' && /^connect /.test(message))) {
-    return new CliError(`could not connect to AWS${seconds(connectTimeout?.[1])} (timeout${tries}); ${NETWORK_HINT}`);
-  }
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || name === 'RequestTimeout' || name === 'RequestTimeoutException') {
-    const limit = /(\d+) ms/.exec(message)?.[1];
-    return new CliError(`AWS did not answer${seconds(limit)} (timeout${tries}); ${NETWORK_HINT}`);
-  }
-  if (name === 'AbortError') return new CliError(`the request to AWS was aborted (${message || 'AbortError'}); run the command again`);
-
-  // Credentials and permissions
-  if (name === 'InvalidClientTokenId' || name === 'UnrecognizedClientException') {
-    return new CliError(`AWS does not recognise your access key (${name}); check AWS_PROFILE or AWS_ACCESS_KEY_ID (a deleted key, or a key of another partition), or log in again`);
-  }
-  if ((name === 'InvalidSignatureException' || name === 'SignatureDoesNotMatch') && /expired/i.test(message)) {
-    return new CliError(`AWS says the request signature expired (${name}); set your computer's clock right, then run the command again`);
-  }
-  if (name === 'SignatureDoesNotMatch' || name === 'InvalidSignatureException' || name === 'IncompleteSignature') {
-    return new CliError(`AWS rejected the request signature (${name}); the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or your profile, or log in again`);
-  }
-  if (['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException'].includes(name)) {
-    return new CliError(`AWS refused (${name}): ${message}; use credentials of a role that may do this`);
-  }
-
-  // AWS-side failures
-  if (isThrottlingError(e as Parameters<typeof isThrottlingError>[0])) return new CliError(`AWS throttled the calls (${name}${tries}); wait a minute, then run the command again`);
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return new CliError(`AWS failed (${name}, HTTP ${status}${tries}); run the command again in a minute`);
-
-  const shown = message.length > 300 ? `${message.slice(0, 300)}…` : message;
-  return new CliError(`unexpected error ${name}${shown && shown !== name ? `: ${shown}` : ''}${status ? ` (HTTP ${status})` : ''}; run the command again, and if it repeats, report this line with the command you ran`);
-}
-
-/** Access key ids, and the values of the credential variables, never reach the terminal. */
-function redact(text: string): string {
-  let redacted = text.replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g, '<access key id>');
-  for (const variable of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID']) {
-    const value = process.env[variable];
-    if (value && value.length >= 8) redacted = redacted.split(value).join(`<${variable}>`);
-  }
-  return redacted;
-}
-
 /** The one line a failed command prints on stderr: `rollout: <what went wrong and what to do>`. */
 export function failureLine(error: unknown): string {
-  const text = explain(error).message.replace(/\s*\n\s*/g, '; ');
-  const line = redact(text);
-  return `rollout: ${line.length > 1000 ? `${line.slice(0, 1000)}…` : line}`;
+  return failureLineOf('rollout', error);
 }
 
 function duration(ms: number): string {

@@ -1,6 +1,6 @@
 /**
- * The names everyone agrees on (DESIGN section 4): CloudWatch namespaces, metric names, their
- * dimensions and units, and the SSM parameter names. The constructs, the functions and the
+ * The names everyone agrees on (docs/design.md "Metric contract"): CloudWatch namespaces, metric names, their
+ * dimensions and units (the SSM parameter names are in names.ts). The constructs, the functions and the
  * integration service's authors (README "Metric contract") all use these; nothing restates them.
  * Plain TypeScript with no imports, so a function bundle can include it.
  */
@@ -91,14 +91,3 @@ export const TRAFFIC_METRICS = {
 export type IntegrationMetricName = keyof typeof INTEGRATION_METRICS;
 export type HealthCheckMetricName = keyof typeof HEALTH_CHECK_METRICS;
 export type TrafficMetricName = keyof typeof TRAFFIC_METRICS;
-
-/** SSM parameter names of an environment (DESIGN "API keys" and "Weights: one writer"). */
-export function ssmNames(envName: string) {
-  const root = `/boop/${envName}`;
-  return {
-    primaryApiKey: `${root}/api-key/primary`,
-    secondaryApiKey: `${root}/api-key/secondary`,
-    keyRotationDate: `${root}/api-key/rotation-date`,
-    trafficState: `${root}/traffic/state`,
-  } as const;
-}

@@ -8,8 +8,14 @@
 /** The CloudFormation parameter that carries green's share of traffic, in percent. */
 export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
 
+/** The CloudFormation parameter of the prod stack that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
+export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
+
 /** The custom resource type through which a deploy asks the traffic controller for a share. */
 export const TRAFFIC_RESOURCE_TYPE = 'Custom::BoopTrafficWeights';
+
+/** The service name on the traffic controller's logs and metrics, the same in every environment. */
+export const TRAFFIC_CONTROLLER_SERVICE = 'boop-traffic-controller';
 
 /** The names of one environment's resources. */
 export interface EnvironmentNames {

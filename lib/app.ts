@@ -2,7 +2,7 @@ import { App, AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BoopIntegrationStack } from './boop-integration-stack';
 import { ConfigError, loadConfig } from './config/load-config';
-import { stackName } from '../common/stack-outputs';
+import { environmentNames } from '../common/names';
 
 /** Context key of the one-deploy rollout override: `-c rolloutOverride="<reason>"`. */
 export const ROLLOUT_OVERRIDE_CONTEXT_KEY = 'rolloutOverride';
@@ -26,7 +26,7 @@ export function readRolloutOverride(value: unknown): string | undefined {
 export function createApp(props: AppProps = {}): { app: App; stack: BoopIntegrationStack } {
   const app = new App(props);
   const config = loadConfig({ context: app.node.getAllContext() });
-  const stack = new BoopIntegrationStack(app, stackName(config.envName), {
+  const stack = new BoopIntegrationStack(app, environmentNames(config.envName).stack, {
     config,
     rolloutOverride: readRolloutOverride(app.node.tryGetContext(ROLLOUT_OVERRIDE_CONTEXT_KEY)),
     // Pinned only when config names both; otherwise environment-agnostic, so synth needs no credentials.

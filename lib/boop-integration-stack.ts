@@ -1,6 +1,6 @@
 import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Alarms, rollbackAlarmName } from './monitoring/alarms';
+import { Alarms } from './monitoring/alarms';
 import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
 import { BoopMetrics } from './monitoring/boop-metrics';
@@ -10,15 +10,9 @@ import { Dashboards } from './monitoring/dashboards';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
-import { STACK_OUTPUTS, StackOutputKey } from '../common/stack-outputs';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
+import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { TrafficControl } from './traffic-control';
-import { GREEN_PERCENT_PARAMETER } from '../lambda/traffic/custom-resource';
-
-// The CloudFormation parameter carrying the intended green share; the controller checks deploy events against it.
-export { GREEN_PERCENT_PARAMETER } from '../lambda/traffic/custom-resource';
-
-/** The CloudFormation parameter that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
-export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
 
 export interface BoopIntegrationStackProps extends StackProps {
   /** The validated configuration of the environment this stack runs. */
@@ -40,6 +34,7 @@ export class BoopIntegrationStack extends Stack {
   constructor(scope: Construct, id: string, props: BoopIntegrationStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const names = environmentNames(config.envName);
     this.configuredZones = config.network.availabilityZones;
     const removalPolicy = isProduction(config) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     Tags.of(this).add('boop:environment', config.envName);
@@ -81,23 +76,23 @@ export class BoopIntegrationStack extends Stack {
       rollout: config.rollout,
       greenPercent: greenPercent.valueAsString,
       rolloutOverride: props.rolloutOverride,
-      rollbackAlarmName: rollbackAlarmName(config.envName),
+      rollbackAlarmName: names.rollbackAlarm,
       criticalTopic: this.alerting.topics.critical,
       removalPolicy,
     });
 
-    const outputs: Record<StackOutputKey, string> = {
+    const outputs = {
       listenerArn: this.service.listener.listenerArn,
       blueTargetGroupArn: this.service.targetGroups.blue.targetGroupArn,
       greenTargetGroupArn: this.service.targetGroups.green.targetGroupArn,
       controllerFunctionName: this.trafficControl.controller.functionName,
       stateParameterName: this.trafficControl.stateParameterName,
-      rollbackAlarmName: rollbackAlarmName(config.envName),
+      rollbackAlarmName: names.rollbackAlarm,
       rolloutSteps: config.rollout.steps.join(','),
       bakeTimeHours: String(config.rollout.bakeTimeHours),
-    };
-    for (const [key, value] of Object.entries(outputs)) {
-      new CfnOutput(this, STACK_OUTPUTS[key as StackOutputKey], { value, description: `Read by npm run rollout (${key})` });
+    } satisfies StackOutputs;
+    for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
+      new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout (${key})` });
     }
 
     this.alarms = new Alarms(this, 'Alarms', {

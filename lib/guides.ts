@@ -1,10 +1,10 @@
 /**
  * Every number and string this project takes from BOOP's guides, each citing where it comes from.
- * The seed files live in ../shared/seeds (see its README):
- *   ENV  = 000_340d1e14af3ff23b.txt "Environment Configuration"
- *   MIG  = 001_a8a441ea7c29e792.txt "Migration Overview"
- *   MON  = 002_81af9b6a41dc2d74.txt "Monitoring Overview"
- *   API  = BOOP-API.md               BOOP's public API reference
+ * Citations give a short name, then the section (docs/design.md "The guides"):
+ *   ENV  = BOOP's guide "Environment Configuration"
+ *   MIG  = BOOP's guide "Migration Overview"
+ *   MON  = BOOP's guide "Monitoring Overview"
+ *   API  = BOOP's public API reference
  * The alarm thresholds have their own table in ./thresholds.ts.
  */
 

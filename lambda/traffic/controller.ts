@@ -14,13 +14,24 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
-import { GREEN_PERCENT_PARAMETER, overrideOf, TrafficResourceProperties } from './custom-resource';
+import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import type { TrafficResourceProperties } from '../../common/payloads';
+import { overrideOf } from './custom-resource';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
-import { decideDeploy, DeployOrigin, DeployRequest, needsEvidence, RefusedError, RiseEvidence, RolloutPolicy, unrecordedRollback } from '../../common/traffic/policy';
-import { initialState, parseState, recordChange, TrafficState, WeightChange } from '../../common/traffic/state';
+import {
+  alreadyRolledBack,
+  decideDeploy,
+  DeployFacts,
+  DeployOrigin,
+  DeployRequest,
+  evidenceNeeded,
+  EvidenceQuery,
+  RefusedError,
+  RiseEvidence,
+  RolloutPolicy,
+} from '../../common/traffic/policy';
+import { initialState, parseState, recordRollback, TrafficState, WeightChange } from '../../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from '../../common/traffic/weights';
-
-export { RefusedError } from '../../common/traffic/policy';
 
 /** SSM standard parameters hold 4 KB; the state keeps fewer changes rather than fail to save. */
 const STATE_MAX_BYTES = 4096;
@@ -120,62 +131,44 @@ export class TrafficController {
   }
 
   /**
-   * A deploy's GreenPercent (the custom resource), decided by the policy: a user's deploy gets exactly
+   * A deploy's GreenPercent (the custom resource): read the record, the listener and, when the policy
+   * asks, the evidence; let the policy decide; write and verify; record. A user's deploy gets exactly
    * its share or is refused; CloudFormation's rollback of a failed update may lower green, never raise it.
    */
   async applyDeploy(request: DeployRequest, requestedBy: string, context: DeployContext = { origin: 'user-deploy' }): Promise<Outcome> {
     const now = this.hooks.now();
     const [stored, live] = await Promise.all([this.readState(now), this.readLive()]);
-    let state = this.stateForDeploy(stored, context.created, now);
-    if (context.origin === 'user-deploy' && unrecordedRollback(state, live)) {
-      const why = `the listener sent blue alone while the record said green ${state.greenPercent} %: a rollback that was not recorded`;
-      state = foundRollback(state, now, requestedBy, why, state.greenPercent);
-      this.hooks.log.warn('found a rollback that was not recorded', { recordedGreenPercent: stored.greenPercent });
-    }
-    const facts = { state, live, request, origin: context.origin };
-    const evidence = needsEvidence(facts) ? await this.riseEvidence(state, now) : undefined;
-    const decision = decideDeploy(facts, this.settings.policy, now, evidence);
+    const facts: DeployFacts = { stored, live, request, requestedBy, now, listenerArn: this.settings.listenerArn, ...context };
+    const query = evidenceNeeded(facts);
+    const evidence = query ? await this.riseEvidence(query, now) : undefined;
 
-    if (decision.outcome === 'refuse') {
-      if (decision.rollBack) await this.rollBackFound(state, live, decision.rollBack, requestedBy, now);
-      else if (state !== stored) await this.saveState(state);
-      throw new RefusedError(decision.message);
+    const decision = decideDeploy(facts, this.settings.policy, evidence);
+
+    if (decision.foundRollback) this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why: decision.foundRollback });
+    switch (decision.outcome) {
+      case 'refuse':
+        if (decision.putBlueAlone) await this.writeAndVerify(0);
+        if (decision.record) await this.saveState(decision.record);
+        throw new RefusedError(decision.message);
+      case 'change':
+        return this.change(decision.change, decision.record);
+      case 'keep':
+        if (decision.record) await this.saveState(decision.record);
+        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
     }
-    let next: TrafficState = { ...state, intent: request.intent, listenerArn: this.settings.listenerArn };
-    if (decision.acknowledgesRollback && next.lastRollback) next = { ...next, lastRollback: { ...next.lastRollback, acknowledgedAt: now.toISOString() } };
-    if (decision.outcome === 'change') return this.change(next, live, decision.to, decision.kind, requestedBy, now, decision.why);
-    if (JSON.stringify(next) !== JSON.stringify(stored)) await this.saveState(next);
-    return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
   }
 
   /** Writes, verifies and records a new green share. */
-  private async change(next: TrafficState, live: LiveWeights, to: number, kind: WeightChange['kind'], by: string, now: Date, why: string): Promise<Outcome> {
-    const from = live.greenPercent;
+  private async change(change: WeightChange, record: TrafficState): Promise<Outcome> {
+    const { from, to, kind, why, by } = change;
     await this.writeAndVerify(to);
-    await this.saveState(recordChange(next, { at: now.toISOString(), by, why, from, to, kind }));
+    await this.saveState(record);
     this.hooks.metric('WeightChanges', 1);
     this.hooks.metric('GreenPercent', to);
     this.hooks.log.info('weights changed', { from, to, kind, why, by });
     return kind === 'reapply'
       ? { result: 'reapplied', greenPercent: to, message: `re-applied green ${to} % (${why})` }
       : { result: 'changed', greenPercent: to, message: `green ${from} % → ${to} % (${why})` };
-  }
-
-  /** A deploy found green's traffic taken by a rollback nobody recorded: blue alone is made sure of and recorded. */
-  private async rollBackFound(state: TrafficState, live: LiveWeights, why: string, by: string, now: Date): Promise<void> {
-    if (!matchesShare(live, 0)) await this.writeAndVerify(0);
-    await this.saveState(foundRollback(state, now, by, why, live.greenPercent));
-    this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why });
-  }
-
-  /**
-   * The state a deploy starts from. A new custom resource on a listener the state does not know (a
-   * new stack after a deleted one) starts a new rollout, keeping only the history; on the same
-   * listener (a renamed resource) everything is kept, an unacknowledged rollback included.
-   */
-  private stateForDeploy(stored: TrafficState, created: boolean | undefined, now: Date): TrafficState {
-    if (!created || stored.listenerArn === this.settings.listenerArn) return stored;
-    return { ...initialState(now), changes: stored.changes };
   }
 
   /**
@@ -188,9 +181,8 @@ export class TrafficController {
     // Blue is always safe: roll back even when the record or the listener cannot be read, and say so.
     if (stateRead.status === 'rejected') this.hooks.log.error('traffic state unreadable; rolling back without recording', { error: String(stateRead.reason) });
     if (liveRead.status === 'rejected') this.hooks.log.warn('listener unreadable before the rollback; the record\'s share stands in for the live one', { error: String(liveRead.reason) });
-    const last = state?.lastRollback;
-    if (state && last && trigger.trigger !== 'manual' && trigger.triggeredAt.getTime() <= Date.parse(last.at)) {
-      this.hooks.log.info('alarm episode already rolled back; ignoring the event', { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), lastRollback: last.at });
+    if (state && alreadyRolledBack(state, trigger.trigger, trigger.triggeredAt)) {
+      this.hooks.log.info('alarm episode already rolled back; ignoring the event', { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), lastRollback: state.lastRollback?.at });
       return { result: 'ignored', greenPercent: 0, message: 'this alarm episode was already rolled back' };
     }
 
@@ -211,12 +203,10 @@ export class TrafficController {
 
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
-      const at = verifiedAt.toISOString();
-      const fromGreenPercent = from ?? state.greenPercent;
-      const next = recordChange(
-        withRollback(state, verifiedAt, { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt, why: trigger.why, by: trigger.by, fromGreenPercent }),
-        { at, by: trigger.by, why: trigger.why, from: fromGreenPercent, to: 0, kind: 'rollback' },
-      );
+      const next = recordRollback(state, {
+        trigger: trigger.trigger, why: trigger.why, by: trigger.by, fromGreenPercent: from ?? state.greenPercent,
+        at: verifiedAt.toISOString(), triggeredAt: trigger.triggeredAt.toISOString(),
+      });
       await this.saveState(next).catch((error) => { recordFailure = error; });
     }
     const notified = await this.bestEffort('notify the critical topic', () => this.notifyRollback(trigger, from, verifiedAt, latencyMs));
@@ -296,14 +286,13 @@ export class TrafficController {
     };
   }
 
-  private async riseEvidence(state: TrafficState, now: Date): Promise<RiseEvidence> {
+  private async riseEvidence(query: EvidenceQuery, now: Date): Promise<RiseEvidence> {
     const alarmName = this.settings.rollbackAlarmName;
     const [health, alarms, firedSinceStepStart] = await Promise.all([
       this.aws((options) => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }), options)),
       // Both types: the composite in the stack, or a metric alarm standing in for it where composites do not exist.
       this.aws((options) => this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }), options)),
-      // At 0 % green has served nothing, so its history is not read.
-      state.greenPercent > 0 ? this.alarmFiredSince(new Date(state.stepStartedAt), now) : Promise.resolve(false),
+      query.alarmHistorySince ? this.alarmFiredSince(query.alarmHistorySince, now) : Promise.resolve(false),
     ]);
     const alarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].find((a) => a.AlarmName === alarmName);
     return {
@@ -344,8 +333,8 @@ export class TrafficController {
       `Green had ${from === undefined ? 'an unknown share (neither the listener nor the record could be read)' : `${from} %`} of live traffic; now blue alone serves it, stickiness off.`,
       '',
       'To resume, find and fix what broke green (the alarm\'s description says what to check first), then:',
-      `  1. npx cdk deploy -c env=${envName} --parameters GreenPercent=0     (acknowledges this rollback)`,
-      `  2. npx cdk deploy -c env=${envName} --parameters GreenPercent=${policy.steps[0]}`,
+      `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0     (acknowledges this rollback)`,
+      `  2. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=${policy.steps[0]}`,
     ].join('\n');
     await this.aws((options) => this.clients.sns.send(new PublishCommand({
       TopicArn: this.settings.criticalTopicArn,
@@ -370,18 +359,6 @@ export class TrafficController {
   private aws<T>(call: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
     return call({ abortSignal: this.hooks.deadline });
   }
-}
-
-/** The state with a rollback recorded as its last; unacknowledged until a deploy of GreenPercent=0. */
-function withRollback(state: TrafficState, at: Date, rollback: { trigger: string; triggeredAt?: Date; why: string; by: string; fromGreenPercent: number }): TrafficState {
-  const { triggeredAt = at, ...rest } = rollback;
-  return { ...state, lastRollback: { ...rest, at: at.toISOString(), triggeredAt: triggeredAt.toISOString() } };
-}
-
-/** The state after a deploy found that green's traffic went to a rollback nobody recorded. */
-function foundRollback(state: TrafficState, now: Date, by: string, why: string, from: number): TrafficState {
-  const withRecord = withRollback(state, now, { trigger: 'found by a deploy', by, why, fromGreenPercent: from });
-  return recordChange(withRecord, { at: now.toISOString(), by, why, from, to: 0, kind: 'rollback' });
 }
 
 /** A StateUpdate history item whose new state is ALARM. */

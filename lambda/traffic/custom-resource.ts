@@ -1,19 +1,8 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import type { TrafficResourceProperties, Unchecked } from '../../common/payloads';
 import { DeployRequest, RefusedError } from '../../common/traffic/policy';
 import { RESPONSE_LIMITS } from './settings';
-
-/** The stack's CloudFormation parameter that carries the intended green share. */
-export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
-
-/** The properties the stack gives the custom resource. */
-export interface TrafficResourceProperties {
-  /** The GreenPercent parameter (CloudFormation passes it as a string). */
-  readonly GreenPercent: string;
-  /** Changes whenever the listener's configuration does, so a listener update re-applies the weights. */
-  readonly ListenerFingerprint: string;
-  /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
-  readonly RolloutOverride?: string;
-}
 
 /** One physical id for the life of the stack: the resource is never replaced, so never deleted mid-update. */
 export const PHYSICAL_RESOURCE_ID = 'boop-traffic-weights';
@@ -23,17 +12,23 @@ const MAX_REASON_LENGTH = 3000;
 
 /** Reads the deploy's request from the resource properties; a bad GreenPercent is a refusal naming it. */
 export function deployRequest(event: CloudFormationCustomResourceEvent): DeployRequest {
-  const props = event.ResourceProperties as unknown as Partial<TrafficResourceProperties>;
-  const text = String(props.GreenPercent ?? '').trim();
+  const properties = resourceProperties(event);
+  const text = String(properties.GreenPercent ?? '').trim();
   const intent = Number(text);
   if (text === '' || !Number.isInteger(intent) || intent < 0 || intent > 100) {
-    throw new RefusedError(`GreenPercent must be a whole number from 0 to 100, got "${String(props.GreenPercent)}"; deploy again with --parameters GreenPercent=<0..100>`);
+    throw new RefusedError(`${GREEN_PERCENT_PARAMETER} must be a whole number from 0 to 100, got "${String(properties.GreenPercent)}"; deploy again with --parameters ${GREEN_PERCENT_PARAMETER}=<0..100>`);
   }
-  return { intent, overrideReason: overrideOf(props) };
+  return { intent, overrideReason: overrideOf(properties) };
+}
+
+/** The properties a deploy event carries, still to be checked: a forged event may carry anything. */
+export function resourceProperties(event: CloudFormationCustomResourceEvent): Unchecked<TrafficResourceProperties> {
+  const properties: Record<string, unknown> = event.ResourceProperties ?? {};
+  return properties;
 }
 
 /** The deploy's override reason, or undefined when the property is empty. */
-export function overrideOf(properties: Partial<TrafficResourceProperties> | undefined): string | undefined {
+export function overrideOf(properties: Unchecked<TrafficResourceProperties> | undefined): string | undefined {
   const reason = properties?.RolloutOverride;
   return typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : undefined;
 }

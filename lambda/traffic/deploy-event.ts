@@ -1,5 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { GREEN_PERCENT_PARAMETER, isCloudFormationResponseUrl, TrafficResourceProperties } from './custom-resource';
+import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { isCloudFormationResponseUrl, resourceProperties } from './custom-resource';
 import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */
@@ -44,11 +45,11 @@ export function judgeAgainstStack(event: CloudFormationCustomResourceEvent, stac
   if (!USER_DEPLOY_STATUSES.has(stack.status)) {
     return { honoured: false, why: `the stack is ${stack.status}, not in the middle of an update`, answerable: true };
   }
-  const asked = (event.ResourceProperties as unknown as Partial<TrafficResourceProperties>).GreenPercent;
+  const asked = resourceProperties(event).GreenPercent;
   if (stack.greenPercent === undefined || String(asked) !== stack.greenPercent) {
     return {
       honoured: false,
-      why: `the event asks for GreenPercent=${String(asked)} but CloudFormation reports ${GREEN_PERCENT_PARAMETER}=${stack.greenPercent ?? 'none'} for this update`,
+      why: `the event asks for ${GREEN_PERCENT_PARAMETER}=${String(asked)} but CloudFormation reports ${GREEN_PERCENT_PARAMETER}=${stack.greenPercent ?? 'none'} for this update`,
       answerable: true,
     };
   }

@@ -1,18 +1,12 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, Unchecked } from '../../common/payloads';
 
-/** The three ways the controller is reached (DESIGN "Weights: one writer"), and everything else. */
+/** The three ways the controller is reached (docs/design.md "Weights: one writer"), and everything else. */
 export type ControllerEvent =
   | { readonly kind: 'deploy'; readonly event: CloudFormationCustomResourceEvent }
   | { readonly kind: 'alarm'; readonly alarmName: string; readonly state: string; readonly stateTime: Date; readonly reason: string }
-  | { readonly kind: 'manual-rollback'; readonly reason: string; readonly requestedBy: string }
+  | ({ readonly kind: 'manual-rollback' } & Pick<ManualRollbackRequest, 'reason' | 'requestedBy'>)
   | { readonly kind: 'unknown'; readonly why: string };
-
-/** What the CLI sends for a manual rollback. */
-export interface ManualRollbackRequest {
-  readonly action: 'rollback';
-  readonly reason: string;
-  readonly requestedBy: string;
-}
 
 const MAX_REASON_LENGTH = 500;
 
@@ -36,10 +30,11 @@ export function classify(event: unknown): ControllerEvent {
     return { kind: 'alarm', alarmName: detail.alarmName, state: detail.state.value, stateTime, reason: String(detail.state.reason ?? '').slice(0, MAX_REASON_LENGTH) };
   }
 
-  if (e.action === 'rollback') {
-    if (typeof e.reason !== 'string' || e.reason.trim() === '') return { kind: 'unknown', why: 'a manual rollback without a reason' };
-    if (typeof e.requestedBy !== 'string' || e.requestedBy.trim() === '') return { kind: 'unknown', why: 'a manual rollback without requestedBy' };
-    return { kind: 'manual-rollback', reason: e.reason.trim().slice(0, MAX_REASON_LENGTH), requestedBy: e.requestedBy.trim() };
+  const request: Unchecked<ManualRollbackRequest> = e;
+  if (request.action === MANUAL_ROLLBACK_ACTION) {
+    if (typeof request.reason !== 'string' || request.reason.trim() === '') return { kind: 'unknown', why: 'a manual rollback without a reason' };
+    if (typeof request.requestedBy !== 'string' || request.requestedBy.trim() === '') return { kind: 'unknown', why: 'a manual rollback without requestedBy' };
+    return { kind: 'manual-rollback', reason: request.reason.trim().slice(0, MAX_REASON_LENGTH), requestedBy: request.requestedBy.trim() };
   }
 
   return { kind: 'unknown', why: `an event the controller does not handle (source: ${String(e.source ?? 'none')})` };

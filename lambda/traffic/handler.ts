@@ -6,13 +6,14 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS, TrafficMetricName } from '../../common/contract';
+import { TRAFFIC_CONTROLLER_SERVICE } from '../../common/names';
 import { Log, TrafficController } from './controller';
 import { route } from './route';
 import { controllerClientConfig, INVOCATION_BUDGET_MS, settingsFromEnvironment } from './settings';
 
 const settings = settingsFromEnvironment(process.env);
-const logger = new Logger({ serviceName: 'boop-traffic-controller' });
-const metrics = new Metrics({ namespace: NAMESPACES.traffic, serviceName: 'boop-traffic-controller' });
+const logger = new Logger({ serviceName: TRAFFIC_CONTROLLER_SERVICE });
+const metrics = new Metrics({ namespace: NAMESPACES.traffic, serviceName: TRAFFIC_CONTROLLER_SERVICE });
 // The contract's dimensions are Environment alone; Powertools would add "service".
 metrics.clearDefaultDimensions();
 metrics.setDefaultDimensions({ [DIMENSIONS.environment]: settings.metricEnvironment });

@@ -1,5 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
+import { GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { Log, Outcome, TrafficController } from './controller';
 import { CustomResourceResult, deployRequest, isCloudFormationResponseUrl, respond } from './custom-resource';
 import { classify } from './events';
@@ -88,7 +89,7 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
     const by = `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`;
     const outcome = await deps.controller.applyDeploy(request, by, { origin, created: event.RequestType === 'Create' });
     if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
-      return { status: 'FAILED', reason: `GreenPercent=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})` };
+      return { status: 'FAILED', reason: `${GREEN_PERCENT_PARAMETER}=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})` };
     }
     return { status: 'SUCCESS', reason: outcome.message, data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
   } catch (error) {

@@ -1,20 +1,5 @@
+import { SettingKey, SETTINGS_VARIABLES } from '../../common/payloads';
 import type { ControllerSettings } from './controller';
-
-/** The environment variables the stack sets on the controller function. */
-export const SETTINGS_VARIABLES = {
-  envName: 'BOOP_ENV_NAME',
-  metricEnvironment: 'BOOP_METRIC_ENVIRONMENT',
-  stackId: 'BOOP_STACK_ID',
-  listenerArn: 'LISTENER_ARN',
-  blueTargetGroupArn: 'BLUE_TARGET_GROUP_ARN',
-  greenTargetGroupArn: 'GREEN_TARGET_GROUP_ARN',
-  stateParameterName: 'STATE_PARAMETER_NAME',
-  rollbackAlarmName: 'ROLLBACK_ALARM_NAME',
-  criticalTopicArn: 'CRITICAL_TOPIC_ARN',
-  rolloutSteps: 'ROLLOUT_STEPS',
-  bakeTimeHours: 'BAKE_TIME_HOURS',
-  stickinessSeconds: 'STICKINESS_SECONDS',
-} as const;
 
 /**
  * Every AWS call of the controller: a connection within connectionTimeoutMs, an answer within
@@ -48,14 +33,14 @@ export interface HandlerSettings extends ControllerSettings {
   readonly metricEnvironment: string;
 }
 
-/** Reads and checks the controller's settings; a missing one is an error naming the variable. */
+/** Reads and checks the controller's settings, as the stack set them; a missing one is an error naming the variable. */
 export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings {
-  const read = (key: keyof typeof SETTINGS_VARIABLES): string => {
+  const read = (key: SettingKey): string => {
     const value = env[SETTINGS_VARIABLES[key]];
     if (!value) throw new Error(`environment variable ${SETTINGS_VARIABLES[key]} is not set`);
     return value;
   };
-  const number = (key: keyof typeof SETTINGS_VARIABLES): number => {
+  const number = (key: SettingKey): number => {
     const value = Number(read(key));
     if (!Number.isFinite(value)) throw new Error(`environment variable ${SETTINGS_VARIABLES[key]} is not a number`);
     return value;

@@ -1,13 +1,16 @@
+/**
+ * Loading: the selected environment's defaults, then cdk.json's `boop:environments`, then a
+ * `-c configFile=` file, then per-deploy `-c <field.path>=<value>` values; then the schema's
+ * check. Every problem is collected and thrown at once as a ConfigError, each naming its field.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  DEFAULT_ENVIRONMENT,
-  ENVIRONMENT_DEFAULTS,
-  ENVIRONMENT_NAMES,
-  EnvironmentConfig,
-  EnvironmentName,
-} from './environment-config';
-import { validateConfig } from './validate-config';
+import { z } from 'zod';
+import { EnvironmentConfig, ENVIRONMENT_DEFAULTS } from './environment-config';
+import { DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES, EnvironmentName } from './environments';
+import { declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, valueAt } from './fields';
+import { environmentConfigSchema, settingsSchema } from './schema';
+import { SettingInfo } from './setting';
 
 /** Context key in cdk.json holding per-environment overrides: { "dev": {...}, "prod": {...} }. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'boop:environments';
@@ -16,30 +19,22 @@ export const CONFIG_FILE_CONTEXT_KEY = 'configFile';
 /** Context key selecting the environment. */
 export const ENV_CONTEXT_KEY = 'env';
 
-/** Fields that may be absent; every other field is present in the defaults. */
-const OPTIONAL_FIELDS = new Set([
-  'account',
-  'region',
-  'boop.keyRotationDate',
-  'loadBalancer.certificateArn',
-  'network.availabilityZones',
-  'alerts.pagerDutyIntegrationUrl',
-  'alerts.slack',
-]);
-/** Objects whose keys are free (validated elsewhere) rather than fixed fields. */
-const FREE_FORM_FIELDS = new Set(['alarms.overrides']);
-/** Fields that are objects with fixed keys even though their default is absent. */
-const OPTIONAL_OBJECT_FIELDS: Record<string, readonly string[]> = { 'alerts.slack': ['workspaceId', 'channelId'] };
-/** Every optional field as a dotted path, objects expanded to their fields (for documentation checks). */
-export function optionalFieldPaths(): string[] {
-  return [...OPTIONAL_FIELDS].flatMap((field) => (OPTIONAL_OBJECT_FIELDS[field] ?? ['']).map((child) => (child ? `${field}.${child}` : field)));
-}
+/** Fields that existed once: what to do instead (their values are never shown; one carried a key). */
+const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  'alerts.pagerDutyIntegrationUrl':
+    'the integration URL carries its key, so it stays out of configuration: store it in an SSM String parameter and give that name as alerts.pagerDutyIntegrationUrlParameter (README "Configuration" says how to switch without losing the subscription)',
+};
 
-/** Optional fields that hold text (all but the zone list); like every field whose default is text, a -c value for them is never parsed as JSON. */
-const TEXT_FIELDS = new Set(optionalFieldPaths().filter((field) => field !== 'network.availabilityZones'));
+/** A typo at most this many edits from a field's name gets "did you mean". */
+const TYPO_DISTANCE = 2;
+
+const DECLARED: ReadonlyMap<string, SettingInfo> = new Map(declaredFields(settingsSchema).map((field) => [formatPath(field.path), field.info]));
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[], readonly envName?: string) {
+  constructor(
+    readonly problems: readonly string[],
+    readonly envName?: string,
+  ) {
     super(formatProblems(problems, envName));
     this.name = 'ConfigError';
   }
@@ -75,26 +70,25 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
     if (!isPlainObject(fromCdkJson)) {
       problems.push(`context "${ENVIRONMENTS_CONTEXT_KEY}" must be an object keyed by environment name (${ENVIRONMENT_NAMES.join(', ')})`);
     } else {
-      for (const name of Object.keys(fromCdkJson)) {
-        if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name)) {
-          problems.push(`context "${ENVIRONMENTS_CONTEXT_KEY}" has unknown environment "${name}"; known: ${ENVIRONMENT_NAMES.join(', ')}`);
-        }
+      for (const name of Object.keys(fromCdkJson).filter((n) => !(ENVIRONMENT_NAMES as readonly string[]).includes(n))) {
+        problems.push(`context "${ENVIRONMENTS_CONTEXT_KEY}" has unknown environment "${name}"; known: ${ENVIRONMENT_NAMES.join(', ')}`);
       }
-      merged = applyOverrides(merged, fromCdkJson[envName], `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}.${envName}`, problems);
+      const origin = `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}.${envName}`;
+      merged = merge(merged, knownFields(Object.hasOwn(fromCdkJson, envName) ? fromCdkJson[envName] : undefined, origin, problems));
     }
   }
 
   const configFile = context[CONFIG_FILE_CONTEXT_KEY];
   if (configFile !== undefined) {
-    merged = applyOverrides(merged, readConfigFile(configFile, sources.cwd ?? process.cwd(), problems), `config file ${String(configFile)}`, problems);
+    merged = merge(merged, knownFields(readConfigFile(configFile, sources.cwd ?? process.cwd(), problems), `config file ${String(configFile)}`, problems));
   }
 
-  merged = applyOverrides(merged, perDeployOverrides(context, problems), '-c', problems);
+  merged = merge(merged, knownFields(perDeployOverrides(context, problems), '-c', problems));
 
-  const config = { ...(merged as EnvironmentConfig), envName };
-  problems.push(...validateConfig(config));
-  if (problems.length > 0) throw new ConfigError(problems, envName);
-  return config;
+  const result = environmentConfigSchema.safeParse({ ...(merged as object), envName }, { error: unrecognizedKeys });
+  if (!result.success) problems.push(...describeIssues(result.error.issues, merged, envName));
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)], envName);
+  return result.data as EnvironmentConfig;
 }
 
 function selectEnvironment(value: unknown): EnvironmentName {
@@ -125,36 +119,69 @@ function readConfigFile(file: unknown, cwd: string, problems: string[]): unknown
 }
 
 /**
- * `-c service.images.green=repo:tag` style values: any context key whose first segment is a config
- * section. A dotted key whose first segment is one typo away from a section is a problem, not ignored.
+ * A copy of one source's values holding only declared fields (own keys only, so `__proto__`,
+ * `toString` and the like are unknown fields, never followed); each unknown field is a problem.
+ */
+function knownFields(value: unknown, origin: string, problems: string[], type: z.ZodType = settingsSchema, at: FieldPath = []): unknown {
+  if (at.length === 0 && value !== undefined && !isPlainObject(value)) {
+    problems.push(`${origin}: must be an object of fields such as { "boop": { ... } }, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  if (!isPlainObject(value) || !groupFields(type)) return value;
+  const known: Record<string, unknown> = {};
+  for (const [name, child] of Object.entries(value)) {
+    const field = fieldOf(type, name);
+    if (field) known[name] = knownFields(child, origin, problems, field, [...at, name]);
+    else problems.push(unknownField(origin, [...at, name], type));
+  }
+  return known;
+}
+
+function unknownField(origin: string, at: FieldPath, parent: z.ZodType): string {
+  const field = formatPath(at);
+  if (field === 'envName') return `${origin}: envName cannot be overridden; select the environment with -c env=<name>`;
+  if (Object.hasOwn(RETIRED_FIELDS, field)) return `${origin}: ${field} is no longer a field; ${RETIRED_FIELDS[field]}`;
+  const siblings = Object.keys(groupFields(parent) ?? {});
+  if (siblings.length === 0) return `${origin}: unknown field "${field}"; ${formatPath(at.slice(0, -1))} has no fields`;
+  const near = closest(at[at.length - 1], siblings);
+  const hint = near ? `did you mean "${formatPath([...at.slice(0, -1), near])}"?` : `known fields here: ${siblings.join(', ')}`;
+  return `${origin}: unknown field "${field}"; ${hint}`;
+}
+
+/**
+ * `-c service.images.green=repo:tag` style values: every context key whose first segment is a
+ * top-level field. Other context keys (feature flags, env, configFile) are not configuration, but a
+ * dotted one a typo away from a field is reported rather than ignored.
  */
 function perDeployOverrides(context: Readonly<Record<string, unknown>>, problems: string[]): Record<string, unknown> {
-  const sections = Object.keys(ENVIRONMENT_DEFAULTS[DEFAULT_ENVIRONMENT]).filter((s) => s !== 'envName').concat('account', 'region');
   const overrides: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(context)) {
     const segments = key.split('.');
-    if (!sections.includes(segments[0])) {
-      const near = segments.length > 1 ? sections.find((section) => editDistance(section, segments[0]) <= 2) : undefined;
-      if (near) problems.push(`-c ${key}: unknown field; did you mean ${[near, ...segments.slice(1)].join('.')}?`);
+    if (!fieldOf(settingsSchema, segments[0])) {
+      const near = segments.length > 1 ? closest(segments[0], Object.keys(groupFields(settingsSchema) ?? {})) : undefined;
+      if (near) problems.push(`-c: unknown field "${key}"; did you mean "${[near, ...segments.slice(1)].join('.')}"?`);
       continue;
     }
-    let target = overrides;
-    for (const segment of segments.slice(0, -1)) {
-      target[segment] = isPlainObject(target[segment]) ? target[segment] : {};
-      target = target[segment] as Record<string, unknown>;
+    let [type, target]: [z.ZodType, Record<string, unknown>] = [settingsSchema, overrides];
+    for (const [i, segment] of segments.entries()) {
+      const field = fieldOf(type, segment);
+      if (!field) {
+        problems.push(unknownField('-c', segments.slice(0, i + 1), type));
+        break;
+      }
+      if (i === segments.length - 1) target[segment] = parseContextValue(field, raw);
+      else [type, target] = [field, (isPlainObject(target[segment]) ? target[segment] : (target[segment] = {})) as Record<string, unknown>];
     }
-    target[segments[segments.length - 1]] = parseContextValue(key, raw);
   }
   return overrides;
 }
 
 /**
- * The CLI passes -c values as strings; JSON gives numbers, booleans and lists their type. Text fields
- * stay as given: `-c account=012345678901` must not become the number 12345678901.
+ * The CLI passes -c values as strings; JSON gives numbers, booleans, lists and objects their type.
+ * Text fields stay as given: `-c account=012345678901` must not become the number 12345678901.
  */
-function parseContextValue(field: string, raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  if (TEXT_FIELDS.has(field) || typeof defaultAt(field) === 'string') return raw;
+function parseContextValue(field: z.ZodType, raw: unknown): unknown {
+  if (typeof raw !== 'string' || isTextField(field)) return raw;
   try {
     return JSON.parse(raw);
   } catch {
@@ -162,47 +189,45 @@ function parseContextValue(field: string, raw: unknown): unknown {
   }
 }
 
-/** Deep-merges `overrides` onto `base`; objects merge, lists and values replace. Unknown fields are problems. */
-function applyOverrides(base: unknown, overrides: unknown, origin: string, problems: string[], fieldPath = ''): unknown {
-  if (overrides === undefined) return base;
-  if (!isPlainObject(overrides)) {
-    problems.push(`${origin}: ${fieldPath || 'the overrides'} must be an object`);
-    return base;
-  }
-  const result: Record<string, unknown> = { ...(isPlainObject(base) ? base : {}) };
-  for (const [key, value] of Object.entries(overrides)) {
-    const field = fieldPath ? `${fieldPath}.${key}` : key;
-    if (key === 'envName') {
-      problems.push(`${origin}: envName cannot be overridden; select the environment with -c env=<name>`);
-      continue;
-    }
-    const known = isPlainObject(base) && key in base;
-    const freeForm = [...FREE_FORM_FIELDS].some((f) => fieldPath === f || fieldPath.startsWith(`${f}.`));
-    if (!known && !freeForm && !OPTIONAL_FIELDS.has(field) && !(OPTIONAL_OBJECT_FIELDS[fieldPath] ?? []).includes(key)) {
-      const siblings = isPlainObject(base) ? Object.keys(base).concat(optionalChildren(fieldPath)) : [];
-      problems.push(`${origin}: unknown field "${field}"${siblings.length ? `; known fields here: ${siblings.join(', ')}` : ''}`);
-      continue;
-    }
-    const current = isPlainObject(base) ? base[key] : undefined;
-    const descends = isPlainObject(value) && (isPlainObject(current) || freeForm || field in OPTIONAL_OBJECT_FIELDS);
-    result[key] = descends ? applyOverrides(current ?? {}, value, origin, problems, field) : value;
-  }
+/** Objects merge field by field; lists and values replace. Both sides hold declared fields only. */
+function merge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const result: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(override)) result[name] = merge(base[name], value);
   return result;
 }
 
-/** The dev default at a dotted field path (both environments' defaults have the same shape). */
-function defaultAt(field: string): unknown {
-  let value: unknown = ENVIRONMENT_DEFAULTS[DEFAULT_ENVIRONMENT];
-  for (const segment of field.split('.')) value = isPlainObject(value) ? value[segment] : undefined;
-  return value;
+/** The schema's issues as one line each, naming the field; a missing field gets one line saying what to set. */
+function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, envName: EnvironmentName): string[] {
+  const missing = new Map<string, string>();
+  for (const issue of issues) {
+    const value = valueAt(input, issue.path);
+    if ((value === undefined || value === '') && (issue.code === 'invalid_type' || issue.code === 'too_small')) {
+      const field = formatPath(issue.path);
+      const what = DECLARED.get(field)?.whatToSet;
+      missing.set(field, `${field}: missing${what ? `; set ${typeof what === 'function' ? what(envName) : what}` : ''}`);
+    }
+  }
+  const others = issues
+    .filter((issue) => !missing.has(formatPath(issue.path)))
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`));
+  return [...missing.values(), ...others];
 }
 
-function optionalChildren(fieldPath: string): string[] {
-  const prefix = fieldPath ? `${fieldPath}.` : '';
-  return [...OPTIONAL_FIELDS].filter((f) => f.startsWith(prefix) && !f.slice(prefix.length).includes('.')).map((f) => f.slice(prefix.length));
+/** The schema refuses unknown fields too, though knownFields has dropped them before it runs. */
+function unrecognizedKeys(issue: z.core.$ZodRawIssue): string | undefined {
+  return issue.code === 'unrecognized_keys' ? `unknown fields ${issue.keys.join(', ')}` : undefined;
 }
 
-/** Levenshtein distance, for "did you mean". */
+/** The closest name within TYPO_DISTANCE edits (and closer than the name is long), for "did you mean". */
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  const scored = candidates.map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }));
+  const best = scored.filter((s) => s.distance <= TYPO_DISTANCE && s.distance < name.length).sort((a, b) => a.distance - b.distance)[0];
+  return best?.candidate;
+}
+
+/** Levenshtein distance. */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -213,8 +238,4 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

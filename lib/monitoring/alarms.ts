@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../../common/contract';
+import { environmentNames } from '../../common/names';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from '../../common/slots';
 import { firesWhen, judgedOver, NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
@@ -59,7 +60,7 @@ export class Alarms extends Construct {
 
     const rollbackRows = alarms.filter((a) => a.row.rollsGreenBack && a.slot === ROLLBACK_SLOT);
     this.rollbackAlarm = new cloudwatch.CompositeAlarm(this, 'GreenRollback', {
-      compositeAlarmName: rollbackAlarmName(props.envName),
+      compositeAlarmName: environmentNames(props.envName).rollbackAlarm,
       alarmDescription:
         'Green is breaching a rollback row (' + rollbackRows.map((a) => a.row.name).join(', ') + '). ' +
         'Traffic control moves all traffic to blue and pages; see the member alarm in ALARM for what broke.',
@@ -68,9 +69,8 @@ export class Alarms extends Construct {
   }
 
   private createAlarm(row: ThresholdRow, slot: Slot | undefined, props: AlarmsProps): cloudwatch.Alarm {
-    const id = `${row.name}${slot ? `-${slot}` : ''}`;
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: `${alarmNamePrefix(props.envName)}${id}`,
+    const alarm = new cloudwatch.Alarm(this, `${row.name}${slot ? `-${slot}` : ''}`, {
+      alarmName: environmentNames(props.envName).alarm(row.name, slot),
       alarmDescription: describe(row, slot),
       metric: ROW_METRICS[row.name as ThresholdName]({ row, slot, props, period: Duration.minutes(row.periodMinutes) }),
       threshold: row.threshold,
@@ -87,16 +87,6 @@ export class Alarms extends Construct {
     }
     return alarm;
   }
-}
-
-/** How every alarm name of an environment starts, the composite's included; the alert topics admit exactly these. */
-export function alarmNamePrefix(envName: string): string {
-  return `boop-${envName}-`;
-}
-
-/** The composite alarm's name; traffic control and the CLI find it by this. */
-export function rollbackAlarmName(envName: string): string {
-  return `${alarmNamePrefix(envName)}GREEN_ROLLBACK`;
 }
 
 /** Which slots a row makes an alarm for; undefined stands for all traffic or the whole stack. */

@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnDynamicReference, CfnDynamicReferenceService, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { alarmNamePrefix } from './alarms';
+import { environmentNames } from '../../common/names';
 import { AlertTargetsConfig } from '../config/environment-config';
 import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from './thresholds';
 
@@ -34,9 +34,9 @@ export class Alerting extends Construct {
     const { targets } = props;
     const stack = Stack.of(this);
     const severities = NOTIFYING_SEVERITIES as NotifyingSeverity[];
-    const topicName = (severity: NotifyingSeverity) => `boop-${props.envName}-alerts-${severity}`;
+    const names = environmentNames(props.envName);
     this.key = new kms.Key(this, 'TopicKey', {
-      description: `Encrypts the boop-${props.envName} alert topics`,
+      description: `Encrypts the ${names.prefix} alert topics`,
       enableKeyRotation: true,
       pendingWindow: KEY_DELETION_WINDOW,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
@@ -50,14 +50,14 @@ export class Alerting extends Construct {
       // CloudWatch documents no aws:Source* key on these KMS calls, so scope by the topic SNS names in every call's encryption context.
       conditions: {
         StringEquals: {
-          'kms:EncryptionContext:aws:sns:topicArn': severities.map((s) => stack.formatArn({ service: 'sns', resource: topicName(s), arnFormat: ArnFormat.NO_RESOURCE_NAME })),
+          'kms:EncryptionContext:aws:sns:topicArn': severities.map((s) => stack.formatArn({ service: 'sns', resource: names.alertTopic(s), arnFormat: ArnFormat.NO_RESOURCE_NAME })),
         },
       },
     }));
     const thisEnvironmentsAlarms = stack.formatArn({
       service: 'cloudwatch',
       resource: 'alarm',
-      resourceName: `${alarmNamePrefix(props.envName)}*`,
+      resourceName: `${names.alarmPrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
@@ -65,7 +65,7 @@ export class Alerting extends Construct {
     for (const severity of severities) {
       const route = SEVERITY_ROUTING[severity];
       const topic = new sns.Topic(this, `${severity}Topic`, {
-        topicName: topicName(severity),
+        topicName: names.alertTopic(severity),
         displayName: `BOOP ${props.envName} ${severity} alerts`,
         masterKey: this.key,
         enforceSSL: true,
@@ -86,8 +86,10 @@ export class Alerting extends Construct {
           topic.addSubscription(new subscriptions.EmailSubscription(email));
         }
       }
-      if (route.pagerDuty && targets.pagerDutyIntegrationUrl) {
-        topic.addSubscription(new subscriptions.UrlSubscription(targets.pagerDutyIntegrationUrl, { protocol: sns.SubscriptionProtocol.HTTPS }));
+      if (route.pagerDuty && targets.pagerDutyIntegrationUrlParameter) {
+        // The integration URL carries its key, so CloudFormation reads it from SSM at deploy time and the template holds only the name (SNS takes no ssm-secure).
+        const integrationUrl = new CfnDynamicReference(CfnDynamicReferenceService.SSM, targets.pagerDutyIntegrationUrlParameter).toString();
+        new sns.Subscription(topic, 'PagerDuty', { topic, endpoint: integrationUrl, protocol: sns.SubscriptionProtocol.HTTPS });
       }
       topics[severity] = topic;
     }
@@ -95,7 +97,7 @@ export class Alerting extends Construct {
 
     if (targets.slack) {
       new chatbot.SlackChannelConfiguration(this, 'Slack', {
-        slackChannelConfigurationName: `boop-${props.envName}-alerts`,
+        slackChannelConfigurationName: names.chatChannel,
         slackWorkspaceId: targets.slack.workspaceId,
         slackChannelId: targets.slack.channelId,
         notificationTopics: severities.filter((s) => SEVERITY_ROUTING[s].slack).map((s) => topics[s]),

@@ -27,7 +27,7 @@ export interface MetricOptions {
 }
 
 /**
- * Builds CloudWatch metrics by their contract names (lambda/shared/contract.ts) and the ALB's
+ * Builds CloudWatch metrics by their contract names (common/contract.ts) and the ALB's
  * per-target-group metrics, so alarms and dashboards read exactly what the services write.
  */
 export class BoopMetrics {

@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
+import { environmentNames } from '../../common/names';
 import { BoopAlarm } from './alarms';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from '../../common/slots';
@@ -41,9 +42,10 @@ export class Dashboards extends Construct {
   constructor(scope: Construct, id: string, props: DashboardsProps) {
     super(scope, id);
     const m = props.metrics;
+    const names = environmentNames(props.envName);
 
     this.executive = new cloudwatch.Dashboard(this, 'Executive', {
-      dashboardName: `boop-${props.envName}-executive`,
+      dashboardName: names.dashboard('executive'),
       defaultInterval: Duration.days(1),
       widgets: [
         [
@@ -80,7 +82,7 @@ export class Dashboards extends Construct {
     });
 
     this.operations = new cloudwatch.Dashboard(this, 'Operations', {
-      dashboardName: `boop-${props.envName}-operations`,
+      dashboardName: names.dashboard('operations'),
       defaultInterval: Duration.hours(3),
       widgets: [
         [

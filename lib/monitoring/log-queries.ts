@@ -1,5 +1,6 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { environmentNames } from '../../common/names';
 
 export interface LogQueriesProps {
   /** The environment's name; the queries are saved under `boop-<env>/`. */
@@ -32,8 +33,9 @@ export class LogQueries extends Construct {
 
   constructor(scope: Construct, id: string, props: LogQueriesProps) {
     super(scope, id);
+    const names = environmentNames(props.envName);
     const save = (id: string, title: string, shortName: string, query: logs.QueryString): SavedQuery => {
-      const name = `boop-${props.envName}/${shortName}`;
+      const name = names.logQuery(shortName);
       const definition = new logs.QueryDefinition(this, id, {
         queryDefinitionName: name,
         logGroups: [...props.logGroups],

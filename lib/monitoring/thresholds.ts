@@ -1,5 +1,5 @@
 /**
- * The one table of alarm thresholds (DESIGN section 3). Alarms, validation, tests and the README
+ * The one table of alarm thresholds (docs/design.md "Thresholds"). Alarms, validation, tests and the README
  * are all made from it; nothing else in the code repeats these numbers.
  *
  * Where the migration guide's `alertThresholds` and the monitoring guide disagree, both are kept:
@@ -7,8 +7,8 @@
  * guide's error-rate and response-time numbers are the rollback triggers, judged over five
  * consecutive one-minute periods (its AutoRollbackMonitor `maxFailures = 5`).
  *
- * Sources (../shared/seeds): ENV = 000_340d1e14af3ff23b.txt, MIG = 001_a8a441ea7c29e792.txt,
- * MON = 002_81af9b6a41dc2d74.txt, API = BOOP-API.md.
+ * Sources are BOOP's guides by short name and section: ENV "Environment Configuration", MIG
+ * "Migration Overview", MON "Monitoring Overview", API the public API reference (docs/design.md "The guides").
  */
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -63,7 +63,7 @@ export interface ThresholdRow {
   /** What an empty period means, and why (one line). */
   readonly missingData: MissingData;
   readonly missingDataWhy: string;
-  /** Seed file and section the number comes from. */
+  /** The guide and section the number comes from. */
   readonly source: string;
 }
 
@@ -170,7 +170,7 @@ const ROWS = [
     name: 'SLOT_UNHEALTHY', measures: 'slot health check through the ALB', threshold: 1, unit: 'count', comparison: 'below',
     periodMinutes: 1, evaluationPeriods: 3, datapointsToAlarm: 3, severity: 'high', rollsGreenBack: true, scope: 'slot',
     missingData: 'not-breaching', missingDataWhy: 'a failed check is reported as 0, so silence means the health check itself is down (UPTIME_LOW says so); rolling green back for a monitoring outage would be a false alarm',
-    source: 'ENV "Health Check Endpoint" /health/boop; DESIGN section 3 (3 of 3 minutes)',
+    source: 'ENV "Health Check Endpoint" /health/boop; 3 of 3 minutes (docs/design.md "Thresholds")',
   },
   {
     name: 'PRIMARY_KEY_REJECTED', measures: 'health check fell back to the other API key', threshold: 1, unit: 'count', comparison: 'at-or-above',
@@ -188,17 +188,17 @@ const ROWS = [
     name: 'ROLLBACK_FAILED', measures: 'controller errors (its own and Lambda\'s), throttles and rollback dead-letter queue depth', threshold: 1, unit: 'count', comparison: 'at-or-above',
     ...ONE_MINUTE, severity: 'critical', rollsGreenBack: false, scope: 'stack',
     missingData: 'not-breaching', missingDataWhy: NO_EVENTS_IS_GOOD_NEWS,
-    source: 'MIG "Automatic Rollback Triggers": a rollback that did not happen must page (DESIGN "Rollback")',
+    source: 'MIG "Automatic Rollback Triggers": a rollback that did not happen must page (docs/design.md "Rollback")',
   },
 ] as const satisfies readonly ThresholdRow[];
 
 export type ThresholdName = (typeof ROWS)[number]['name'];
 export const THRESHOLDS: readonly ThresholdRow[] = ROWS;
 
-/** A rate is only judged with at least this many attempts in the period. DESIGN section 3. */
+/** A rate is only judged with at least this many attempts in the period (docs/design.md "Thresholds"). */
 export const DEFAULT_MINIMUM_ATTEMPTS = 10;
 
-/** KEY_ROTATION_UNREADY looks this many days ahead of the rotation date. DESIGN section 3. */
+/** KEY_ROTATION_UNREADY looks this many days ahead of the rotation date (docs/design.md "Thresholds"). */
 export const DEFAULT_KEY_ROTATION_WARNING_DAYS = 7;
 
 /** The numbers of a row that an environment may override. */

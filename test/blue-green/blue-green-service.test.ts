@@ -1,17 +1,17 @@
 /**
- * BlueGreenService, through the real app entry (`createApp` with cdk.json's context, as `cdk synth`
- * builds it). Each environment is synthesized once per file; expected values come from the loaded
+ * BlueGreenService, through the real app entry (test/support/synth.ts, as `cdk synth` builds it).
+ * Each environment is synthesized once per file; expected values come from the loaded
  * configuration and the constants in lib/, never from copies.
  */
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { createApp } from '../../lib/app';
-import { BlueGreenService, SAFE_WEIGHTS, SLOT_HEADER } from '../../lib/blue-green/blue-green-service';
-import { CONFIRM_PRODUCTION_PARAMETER } from '../../lib/boop-integration-stack';
+import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
+import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
+import { SLOT_HEADER } from '../../lib/blue-green/slot-header-routes';
+import { CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
 import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
 import { Slot, SLOTS } from '../../common/slots';
-import { loadConfig } from '../../lib/config/load-config';
 import {
   BOOP_CLIENT_DEFAULTS,
   BOOP_ROUTE_RATE_LIMIT,
@@ -20,8 +20,10 @@ import {
   SLOT_HEALTH_CHECK_PATH,
 } from '../../lib/guides';
 import { AlbListener, sharesOf } from '../support/alb-listener';
-import { appContext, Json, prodExampleContext } from '../support/context';
+import { Json } from '../support/context';
 import { DeployedTemplate } from '../support/deployed-template';
+import { logicalIdOf, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
 
 /** Protocol facts, not configuration. */
 const HTTPS_PORT = 443;
@@ -34,37 +36,12 @@ const HEADER_ATTRIBUTES: Record<keyof typeof SECURITY_HEADERS, string> = {
   xFrameOptions: 'routing.http.response.x_frame_options.header_value',
 };
 
-type Resource = { Type: string; Properties: Json; DependsOn?: string | string[] };
-
-interface Built {
-  readonly app: App;
-  readonly stack: ReturnType<typeof createApp>['stack'];
-  readonly template: Template;
-  readonly config: EnvironmentConfig;
-  readonly resources: Record<string, Resource>;
-}
-
-function build(context: Json): Built {
-  const config = loadConfig({ context });
-  const { app, stack } = createApp({ context });
-  const template = Template.fromStack(stack);
-  return { app, stack, template, config, resources: template.toJSON().Resources };
-}
-
-function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
-
-function ofType(built: Built, type: string): Array<[string, Resource]> {
-  return Object.entries(built.resources).filter(([, r]) => r.Type === type);
-}
-
 function targetGroupId(built: Built, slot: Slot): string {
-  return logicalId(built.stack, built.stack.service.targetGroups[slot]);
+  return logicalIdOf(built.stack, built.stack.service.targetGroups[slot]);
 }
 
 function containerOf(built: Built, slot: Slot): Json {
-  const taskDefinitions = ofType(built, 'AWS::ECS::TaskDefinition').map(([, r]) => (r.Properties.ContainerDefinitions as Json[])[0]);
+  const taskDefinitions = resourcesOfType(built, 'AWS::ECS::TaskDefinition').map(([, r]) => (r.Properties.ContainerDefinitions as Json[])[0]);
   const container = taskDefinitions.find((c) => (c.Environment as Array<{ Name: string; Value: string }>).some((e) => e.Name === 'BOOP_SLOT' && e.Value === slot));
   expect(container).toBeDefined();
   return container!;
@@ -143,22 +120,22 @@ const PINNED_REGION = 'eu-west-1';
 const PINNED_ZONES = [`${PINNED_REGION}a`, `${PINNED_REGION}b`];
 
 beforeAll(() => {
-  dev = build(appContext());
-  prod = build(prodExampleContext());
-  pinned = build(prodExampleContext({
+  dev = build('dev');
+  prod = build('prod');
+  pinned = build('prod', {
     account: '111122223333',
     region: PINNED_REGION,
     'network.availabilityZones': JSON.stringify(PINNED_ZONES),
     'loadBalancer.wafEnabled': 'false',
     'boop.maxRetries': String(BOOP_CLIENT_DEFAULTS.maxRetries + 2),
-  }));
+  });
 });
 
 describe('network and cluster', () => {
   test.each(['dev', 'prod'])('%s: one VPC over two zones from Fn::GetAZs, no lookups', (name) => {
     const built = name === 'dev' ? dev : prod;
     built.template.resourceCountIs('AWS::EC2::VPC', 1);
-    const zones = new Set(ofType(built, 'AWS::EC2::Subnet').map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone)));
+    const zones = new Set(resourcesOfType(built, 'AWS::EC2::Subnet').map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone)));
     expect([...zones].sort()).toEqual([0, 1].map((i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })).sort());
     // Synth needed no context lookups (it runs offline, without credentials).
     expect(built.app.synth().manifest.missing ?? []).toEqual([]);
@@ -166,7 +143,7 @@ describe('network and cluster', () => {
 
   test('a pinned config (account, region, availabilityZones) uses the given zones, still without lookups', () => {
     expect(pinned.stack.region).toBe(PINNED_REGION);
-    const zones = new Set(ofType(pinned, 'AWS::EC2::Subnet').map(([, r]) => r.Properties.AvailabilityZone));
+    const zones = new Set(resourcesOfType(pinned, 'AWS::EC2::Subnet').map(([, r]) => r.Properties.AvailabilityZone));
     expect([...zones].sort()).toEqual(pinned.config.network.availabilityZones);
     expect(pinned.app.synth().manifest.missing ?? []).toEqual([]);
   });
@@ -183,7 +160,7 @@ describe('network and cluster', () => {
 describe('the two slot services', () => {
   test.each(['dev', 'prod'])('%s: exactly two Fargate services, each with the rollback circuit breaker and full capacity during deploys', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const services = ofType(built, 'AWS::ECS::Service');
+    const services = resourcesOfType(built, 'AWS::ECS::Service');
     expect(services).toHaveLength(SLOTS.length);
     for (const [, service] of services) {
       expect(service.Properties).toMatchObject({
@@ -210,7 +187,7 @@ describe('the two slot services', () => {
 
   test.each(['dev', 'prod'])('%s: one target group per slot, health-checked on the slot health path', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const groups = ofType(built, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    const groups = resourcesOfType(built, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(groups.map(([id]) => id).sort()).toEqual(SLOTS.map((slot) => targetGroupId(built, slot)).sort());
     for (const [, group] of groups) {
       expect(group.Properties).toMatchObject({
@@ -221,7 +198,7 @@ describe('the two slot services', () => {
     }
     // Each service registers with its own slot's group.
     for (const slot of SLOTS) {
-      const service = built.resources[logicalId(built.stack, built.stack.service.services[slot])];
+      const service = built.resources[logicalIdOf(built.stack, built.stack.service.services[slot])];
       expect(service.Properties.LoadBalancers).toEqual([expect.objectContaining({ TargetGroupArn: { Ref: targetGroupId(built, slot) } })]);
     }
   });
@@ -261,7 +238,7 @@ describe('the two slot services', () => {
       expect(logging.LogDriver).toBe('awslogs');
       expect(logging.Options['awslogs-stream-prefix']).toBe(slot);
       const ref = (logging.Options['awslogs-group'] as { Ref: string }).Ref;
-      expect(ref).toBe(logicalId(built.stack, built.stack.service.logGroups[slot]));
+      expect(ref).toBe(logicalIdOf(built.stack, built.stack.service.logGroups[slot]));
       expect(built.resources[ref].Type).toBe('AWS::Logs::LogGroup');
       expect(built.resources[ref].Properties.RetentionInDays).toBe(built.config.service.logRetentionDays);
       return ref;
@@ -271,12 +248,12 @@ describe('the two slot services', () => {
 
   test.each(['dev', 'prod'])('%s: a task accepts traffic only from the load balancer, on the container port', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const albSecurityGroups = (built.resources[logicalId(built.stack, built.stack.service.loadBalancer)].Properties.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)
+    const albSecurityGroups = (built.resources[logicalIdOf(built.stack, built.stack.service.loadBalancer)].Properties.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)
       .map((g) => g['Fn::GetAtt'][0]);
     for (const slot of SLOTS) {
-      const serviceSecurityGroups = ((built.resources[logicalId(built.stack, built.stack.service.services[slot])].Properties.NetworkConfiguration as Json)
+      const serviceSecurityGroups = ((built.resources[logicalIdOf(built.stack, built.stack.service.services[slot])].Properties.NetworkConfiguration as Json)
         .AwsvpcConfiguration as { SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }> }).SecurityGroups.map((g) => g['Fn::GetAtt'][0]);
-      const ingress = ofType(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => serviceSecurityGroups.includes((r.Properties.GroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]));
+      const ingress = resourcesOfType(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => serviceSecurityGroups.includes((r.Properties.GroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]));
       expect(ingress.length).toBeGreaterThan(0);
       for (const [, rule] of ingress) {
         expect(albSecurityGroups).toContain((rule.Properties.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
@@ -294,9 +271,9 @@ describe('the two slot services', () => {
       const [registry, repositoryAndTag] = [image.slice(0, image.indexOf('/')), image.slice(image.indexOf('/') + 1)];
       const [account, , , region] = registry.split('.');
       const repository = repositoryAndTag.split(/[:@]/)[0];
-      const taskDefinition = prod.resources[logicalId(prod.stack, prod.stack.service.services[slot].taskDefinition)];
+      const taskDefinition = prod.resources[logicalIdOf(prod.stack, prod.stack.service.services[slot].taskDefinition)];
       const roleId = (taskDefinition.Properties.ExecutionRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-      const policies = ofType(prod, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId));
+      const policies = resourcesOfType(prod, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId));
       const statements = policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
       const pull = statements.find((s) => ([] as string[]).concat(s.Action as string).includes('ecr:BatchGetImage'));
       expect(pull).toBeDefined();
@@ -309,10 +286,10 @@ describe('the two slot services', () => {
 
   test('dev: a public-registry image is pulled as is, with no ECR rights', () => {
     const executionRoles = SLOTS.map((slot) => {
-      const taskDefinition = dev.resources[logicalId(dev.stack, dev.stack.service.services[slot].taskDefinition)];
+      const taskDefinition = dev.resources[logicalIdOf(dev.stack, dev.stack.service.services[slot].taskDefinition)];
       return (taskDefinition.Properties.ExecutionRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     });
-    const statements = ofType(dev, 'AWS::IAM::Policy')
+    const statements = resourcesOfType(dev, 'AWS::IAM::Policy')
       .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => executionRoles.includes(r.Ref)))
       .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
     expect(statements.length).toBeGreaterThan(0);
@@ -322,7 +299,7 @@ describe('the two slot services', () => {
 
 describe('the load balancer and its listeners', () => {
   /** The listener whose default action carries the weights. */
-  const weighted = (built: Built) => built.resources[logicalId(built.stack, built.stack.service.listener)];
+  const weighted = (built: Built) => built.resources[logicalIdOf(built.stack, built.stack.service.listener)];
 
   test('prod: HTTPS on 443 with the recommended TLS policy and the configured certificate', () => {
     expect(weighted(prod).Properties).toMatchObject({
@@ -334,7 +311,7 @@ describe('the load balancer and its listeners', () => {
   });
 
   test('prod: HTTP on 80 only redirects to HTTPS 443', () => {
-    const listeners = ofType(prod, 'AWS::ElasticLoadBalancingV2::Listener');
+    const listeners = resourcesOfType(prod, 'AWS::ElasticLoadBalancingV2::Listener');
     expect(listeners).toHaveLength(2);
     const http = listeners.find(([, l]) => l.Properties.Port === HTTP_PORT);
     expect(http).toBeDefined();
@@ -343,13 +320,13 @@ describe('the load balancer and its listeners', () => {
       { Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' }) },
     ]);
     // Nothing but the redirect: no rule on the HTTP listener forwards anywhere.
-    const httpRules = ofType(prod, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(([, r]) => (r.Properties.ListenerArn as { Ref: string }).Ref === http![0]);
+    const httpRules = resourcesOfType(prod, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(([, r]) => (r.Properties.ListenerArn as { Ref: string }).Ref === http![0]);
     expect(httpRules).toEqual([]);
   });
 
   test('dev without a certificate: one plain HTTP listener and a warning saying so', () => {
     expect(dev.config.loadBalancer.certificateArn).toBeUndefined();
-    const listeners = ofType(dev, 'AWS::ElasticLoadBalancingV2::Listener');
+    const listeners = resourcesOfType(dev, 'AWS::ElasticLoadBalancingV2::Listener');
     expect(listeners).toHaveLength(1);
     expect(listeners[0][1].Properties).toMatchObject({ Port: HTTP_PORT, Protocol: 'HTTP' });
     expect(listeners[0][1].Properties.Certificates).toBeUndefined();
@@ -390,8 +367,8 @@ describe('the load balancer and its listeners', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
-    const listener = new AlbListener(new DeployedTemplate(template.toJSON()), logicalId(stack, service.listener),
-      Object.fromEntries(SLOTS.map((slot) => [slot, logicalId(stack, service.targetGroups[slot])])) as Record<Slot, string>);
+    const listener = new AlbListener(new DeployedTemplate(template.toJSON()), logicalIdOf(stack, service.listener),
+      Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(stack, service.targetGroups[slot])])) as Record<Slot, string>);
     expect(listener.route({ source: '198.51.100.10', headers: { [SLOT_HEADER]: 'green' } })).toEqual({ rule: 'default', shares: sharesOf(SAFE_WEIGHTS) });
   });
 
@@ -412,7 +389,7 @@ describe('the load balancer and its listeners', () => {
 
   test.each(['dev', 'prod'])('%s: access logs go to an SSE-S3, private, TLS-only bucket the load balancer may write to', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const albId = logicalId(built.stack, built.stack.service.loadBalancer);
+    const albId = logicalIdOf(built.stack, built.stack.service.loadBalancer);
     const alb = built.resources[albId];
     const attributes = Object.fromEntries((alb.Properties.LoadBalancerAttributes as Array<{ Key: string; Value: unknown }>).map((a) => [a.Key, a.Value]));
     expect(attributes['access_logs.s3.enabled']).toBe('true');
@@ -423,7 +400,7 @@ describe('the load balancer and its listeners', () => {
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     expect(bucket.Properties.LifecycleConfiguration).toEqual({ Rules: [expect.objectContaining({ ExpirationInDays: built.config.loadBalancer.accessLogRetentionDays, Status: 'Enabled' })] });
 
-    const [policyId, policy] = ofType(built, 'AWS::S3::BucketPolicy').find(([, p]) => (p.Properties.Bucket as { Ref: string }).Ref === bucketId)!;
+    const [policyId, policy] = resourcesOfType(built, 'AWS::S3::BucketPolicy').find(([, p]) => (p.Properties.Bucket as { Ref: string }).Ref === bucketId)!;
     const statements = (policy.Properties.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({
       Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -441,7 +418,7 @@ describe('the load balancer and its listeners', () => {
 describe('the WAF web ACL', () => {
   test.each(['dev', 'prod'])('%s: a per-IP rate rule on the BOOP routes and AWS\'s common rule set, attached to the load balancer', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const acls = ofType(built, 'AWS::WAFv2::WebACL');
+    const acls = resourcesOfType(built, 'AWS::WAFv2::WebACL');
     expect(acls).toHaveLength(1);
     const [aclId, acl] = acls[0];
     expect(acl.Properties.Scope).toBe('REGIONAL');
@@ -463,7 +440,7 @@ describe('the WAF web ACL', () => {
 
     built.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     built.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
-      ResourceArn: { Ref: logicalId(built.stack, built.stack.service.loadBalancer) },
+      ResourceArn: { Ref: logicalIdOf(built.stack, built.stack.service.loadBalancer) },
       WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
     });
   });
@@ -471,7 +448,7 @@ describe('the WAF web ACL', () => {
   test.each(['dev', 'prod'])('%s: the rate rule counts every spelling of the BOOP routes the service answers, after WAF\'s own text transformations', (name) => {
     const built = name === 'dev' ? dev : prod;
     expect(built.config.loadBalancer.wafRateLimitPath).toBe(BOOP_ROUTE_RATE_LIMIT.path);
-    const rules = ofType(built, 'AWS::WAFv2::WebACL')[0][1].Properties.Rules as Json[];
+    const rules = resourcesOfType(built, 'AWS::WAFv2::WebACL')[0][1].Properties.Rules as Json[];
     const rate = (rules.find((r) => (r.Statement as Json).RateBasedStatement)!.Statement as Json).RateBasedStatement as Json;
     const scope = rate.ScopeDownStatement as Json;
     for (const path of ['/api/boop', '/api/boop/vendors', '/API/boop', '/Api/Boop', '//api/boop', '/api//boop', '/%61pi/boop', '/%2fapi/boop', '/api/./boop', '/api/x/../boop']) {

@@ -4,13 +4,14 @@
  * addresses. From the stack's NAT addresses and the configured tester CIDRs the header reaches the
  * slot; from anywhere else it is ignored and the request follows the template's weights.
  */
-import { CfnElement } from 'aws-cdk-lib';
-import { SAFE_WEIGHTS, SLOT_HEADER } from '../../lib/blue-green/blue-green-service';
+import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
+import { SLOT_HEADER } from '../../lib/blue-green/slot-header-routes';
 import { SLOTS } from '../../common/slots';
-import { MAX_TESTER_CIDRS } from '../../lib/config/validate-config';
+import { MAX_TESTER_CIDRS } from '../../lib/config/formats';
 import { AlbListener, onlyTo, sharesOf } from '../support/alb-listener';
 import { DeployedTemplate } from '../support/deployed-template';
-import { build, Built, referencedId, resourcesOfType } from '../support/monitoring';
+import { logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
 
 /** ALB listener-rule limits (AWS "Condition types for listener rules", "Quotas for your Application Load Balancers"): facts about AWS, not configuration. */
 const ALB_LIMITS = { sourceIpConditionsPerRule: 1, valuesPerCondition: 3, valuesPerRule: 5, rulesPerLoadBalancer: 100, highestPriority: 50000 };
@@ -28,10 +29,6 @@ const UNLISTED = '192.0.2.33';
 /** Spellings the ALB treats as the same header and value. */
 const SPELLINGS = (slot: string) => [{ [SLOT_HEADER]: slot }, { [SLOT_HEADER.toLowerCase()]: slot.toUpperCase() }];
 
-function logicalId(built: Built, construct: { node: { defaultChild?: unknown } }): string {
-  return built.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
-
 /** The weighted listener as deployed, each NAT gateway's Elastic IP at one of the test addresses. */
 function weightedListener(built: Built): AlbListener {
   const eips = resourcesOfType(built, 'AWS::EC2::NatGateway').map(([, nat]) => referencedId(nat.Properties.AllocationId)!);
@@ -40,8 +37,8 @@ function weightedListener(built: Built): AlbListener {
   for (const eip of eips) expect(built.resources[eip].Type).toBe('AWS::EC2::EIP');
   const deployed = new DeployedTemplate(built.template.toJSON(), Object.fromEntries(eips.map((eip, i) => [eip, NAT_TEST_ADDRESSES[i]])));
   const service = built.stack.service;
-  const targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, logicalId(built, service.targetGroups[slot])])) as Record<(typeof SLOTS)[number], string>;
-  return new AlbListener(deployed, logicalId(built, service.listener), targetGroups);
+  const targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(built.stack, service.targetGroups[slot])])) as Record<(typeof SLOTS)[number], string>;
+  return new AlbListener(deployed, logicalIdOf(built.stack, service.listener), targetGroups);
 }
 
 /** The NAT test addresses this stack's gateways got. */

@@ -4,7 +4,6 @@
  * is one line on stderr and exit code 1, never a stack trace; --help exits 0; refused operations
  * make no request at all. The runs are independent, so they run concurrently.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -12,35 +11,19 @@ import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { READ_ATTEMPTS, READ_TIMEOUT_MS } from '../../cli/rollout';
+import { ProcessRun, runProcess } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
 const FAKE_SECRET = 'fake-secret-for-tests-only-0123456789';
 /** A child process's start-up (tsx compiles the CLI) on a busy two-core machine, and then some. */
 const SLACK_MS = 15_000;
+/** A run still going after this long is killed and fails its test. */
+const RUN_LIMIT_MS = 90_000;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-function rollout(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/rollout.ts', ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+/** The real command, as `npm run rollout` runs it. */
+function rollout(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
+  return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/rollout.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS });
 }
 
 /** No real AWS variables: a fresh HOME (no ~/.aws), no instance metadata, fake keys. */
@@ -88,7 +71,7 @@ async function closedPort(): Promise<number> {
 }
 
 /** Exit code 1 and exactly one line on stderr, `rollout: …`, with the hint, no stack frame and no secret. */
-function expectOneLine(run: Run, hint: RegExp): void {
+function expectOneLine(run: ProcessRun, hint: RegExp): void {
   expect(run.code).toBe(1);
   expect(run.stderr).toMatch(/^rollout: [^\n]+\n$/);
   expect(run.stderr).toMatch(hint);
@@ -141,13 +124,21 @@ describe('AWS unreachable or refusing', () => {
 });
 
 describe('help', () => {
-  test.concurrent.each([[['--help']], [['-h']], [['help']], [['rollback', '--help']]])('%j prints the usage, exits 0 and calls nothing', async (args) => {
+  test.concurrent.each([
+    [['--help'], 'npm run rollout -- <command> --env'],
+    [['-h'], 'npm run rollout -- <command> --env'],
+    [['help'], 'npm run rollout -- <command> --env'],
+    [['help', 'drill'], 'npm run rollout -- drill --env'],
+    [['status', '--help'], 'npm run rollout -- status --env'],
+    [['rollback', '--help'], 'npm run rollout -- rollback --env'],
+    [['drill', '--env', 'prod', '-h'], 'npm run rollout -- drill --env'],
+  ])('%j prints the usage, exits 0 and calls nothing', async (args, usage) => {
     const aws = await endpoint();
     try {
       const run = await rollout(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^usage: npm run rollout -- <command> --env/);
-      expect(run.stdout).toContain('rollback --reason');
+      expect(run.stdout.startsWith(`usage: ${usage}`)).toBe(true);
+      expect(run.stdout).toMatch(/--help/);
       expect(run.stderr).toBe('');
       expect(aws.requests).toHaveLength(0);
     } finally {
@@ -162,6 +153,21 @@ describe('refused before any request', () => {
     try {
       const run = await rollout(['drill', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
       expectOneLine(run, /^rollout: a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/m);
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  test.concurrent.each([
+    [['status', '--env', 'prod', '--force'], /^rollout: unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/m],
+    [['promote', '--env', 'prod'], /^rollout: unknown command "promote"; the commands are status, rollback, drill/],
+    [['rollback', '--env', 'prod', '--reason'], /^rollout: --reason needs a value/],
+  ])('%j: a mistake on the command line', async (args, hint) => {
+    const aws = await endpoint();
+    try {
+      const run = await rollout(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
+      expectOneLine(run, hint);
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();

@@ -1,7 +1,7 @@
 /**
  * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients; the rollback's
  * retries through the real SDK client with an in-process HTTP handler and fake timers; the one-line
- * failure messages. The real command as a child process: rollout-cli-process.test.ts.
+ * failure messages. The real command as a child process: rollout-process.test.ts.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
@@ -11,19 +11,25 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
-import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, CliError, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli, USAGE } from '../../cli/rollout';
-import { drillAlarmName, STACK_OUTPUTS, stackName } from '../../common/stack-outputs';
+import { THRESHOLDS } from '../../lib/monitoring/thresholds';
+import { CliError } from '../../cli/errors';
+import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli } from '../../cli/rollout';
+import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
+import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS } from '../../common/payloads';
 import { forwardAction } from '../../common/traffic/weights';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
+const prod = environmentNames('prod');
+const dev = environmentNames('dev');
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/alice';
 
 const outputs = {
   listenerArn: SETTINGS.listenerArn,
   blueTargetGroupArn: SETTINGS.targetGroups.blue,
   greenTargetGroupArn: SETTINGS.targetGroups.green,
-  controllerFunctionName: 'boop-prod-traffic-controller',
+  controllerFunctionName: prod.trafficController,
   stateParameterName: SETTINGS.stateParameterName,
   rollbackAlarmName: SETTINGS.rollbackAlarmName,
   rolloutSteps: SETTINGS.policy.steps.join(','),
@@ -44,8 +50,8 @@ function setup() {
     cloudwatch: mockClient(clients.cloudwatch), lambda: mockClient(clients.lambda), sts: mockClient(clients.sts),
   };
   mocks.cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{
-    StackName: stackName('prod'), CreationTime: NOW, StackStatus: 'UPDATE_COMPLETE',
-    Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: '25' }],
+    StackName: prod.stack, CreationTime: NOW, StackStatus: 'UPDATE_COMPLETE',
+    Parameters: [{ ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: '25' }],
     Outputs: Object.entries(outputs).map(([key, value]) => ({ OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], OutputValue: value })),
   }] });
   mocks.sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER });
@@ -66,16 +72,17 @@ describe('status', () => {
       version: 1, intent: 25, greenPercent: 25, stepStartedAt, changes: [],
       lastRollback: { at: '2026-11-19T08:00:00.000Z', trigger: SETTINGS.rollbackAlarmName, triggeredAt: '2026-11-19T07:59:40.000Z', why: 'PAYMENT_ERROR_RATE-green', by: 'automatic rollback (EventBridge)', fromGreenPercent: 5, acknowledgedAt: '2026-11-19T10:00:00.000Z' },
     }) } });
-    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'boop-prod-BOOP_RATE_LIMITED-blue' }], CompositeAlarms: [] });
+    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: prod.alarm('BOOP_RATE_LIMITED', 'blue') }], CompositeAlarms: [] });
     await runRolloutCli(['status', '--env', 'prod'], clients, io);
     const text = lines.join('\n');
     expect(text).toContain('blue 75 % · green 25 %, stickiness on');
-    expect(text).toContain('GreenPercent = 25 (stack parameter)');
+    expect(text).toContain(`${GREEN_PERCENT_PARAMETER} = 25 (stack parameter)`);
     expect(text).toContain(`25 % (steps ${SETTINGS.policy.steps.join(', ')}), since ${stepStartedAt}, 3 h 0 min of ${SETTINGS.policy.bakeTimeHours} h bake`);
     // Green stands at the second step, baked 3 h of its bake.
     expect(text).toContain(`${SETTINGS.policy.steps[2]} % allowed from ${new Date(Date.parse(stepStartedAt) + SETTINGS.policy.bakeTimeHours * 3_600_000).toISOString()} (in ${SETTINGS.policy.bakeTimeHours - 3} h 0 min)`);
-    expect(text).toContain('boop-prod-BOOP_RATE_LIMITED-blue');
-    expect(text).toContain('by boop-prod-GREEN_ROLLBACK (PAYMENT_ERROR_RATE-green), from green 5 %; acknowledged 2026-11-19T10:00:00.000Z');
+    expect(text).toContain(prod.alarm('BOOP_RATE_LIMITED', 'blue'));
+    expect(text).toContain(`by ${prod.rollbackAlarm} (PAYMENT_ERROR_RATE-green), from green 5 %; acknowledged 2026-11-19T10:00:00.000Z`);
+    // Every alarm of the environment, the composite's included, and none of another environment's.
     expect(mocks.cloudwatch.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toMatchObject({ AlarmNamePrefix: 'boop-prod-', StateValue: 'ALARM' });
   });
 
@@ -102,8 +109,8 @@ describe('status', () => {
 
   test('an undeployed stack is a clear error saying how to deploy it', async () => {
     const { clients, mocks, io } = setup();
-    mocks.cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error(`Stack with id ${stackName('dev')} does not exist`), { name: 'ValidationError' }));
-    await expect(runRolloutCli(['status', '--env', 'dev'], clients, io)).rejects.toThrow(new CliError(`stack ${stackName('dev')} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=dev`));
+    mocks.cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error(`Stack with id ${dev.stack} does not exist`), { name: 'ValidationError' }));
+    await expect(runRolloutCli(['status', '--env', 'dev'], clients, io)).rejects.toThrow(new CliError(`stack ${dev.stack} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=dev`));
   });
 
   test('missing credentials are a clear error', async () => {
@@ -114,26 +121,71 @@ describe('status', () => {
 });
 
 describe('arguments', () => {
+  const known = `known environments: ${ENVIRONMENT_NAMES.join(', ')}`;
   test.each([
-    [['status'], /--env is required/],
-    [['status', '--env', 'staging'], new RegExp(`unknown environment "staging"; known environments: ${ENVIRONMENT_NAMES.join(', ')}`)],
+    [['status'], new RegExp(`^--env is required; ${known}$`)],
+    [['status', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${known}$`)],
+    [['status', '--env='], new RegExp(`^unknown environment ""; ${known}$`)],
     [['promote', '--env', 'prod'], /^unknown command "promote"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
-    [[], /^no command given; the commands are status, rollback, drill/],
-    [['rollback', '--env', 'prod'], /rollback needs --reason/],
-    [['status', '--env', 'prod', '--force'], /^unknown option "--force" \(npm run rollout -- --help\)$/],
+    [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, rollback, drill/],
+    [[], /^no command given; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
+    [['--env', 'prod', 'status'], /^the command comes first, before "--env"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
+    [['help', 'promote'], /^help takes one command, not "promote"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
+    [['rollback', '--env', 'prod'], /^rollback needs --reason "<why>"; it is recorded in the traffic state and the page$/],
+    [['rollback', '--env', 'prod', '--reason', '  '], /^rollback needs --reason "<why>"/],
+    [['status', '--env', 'prod', '--force'], /^unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/],
+    [['status', '--env', 'prod', '--reason', 'x'], /^unknown option "--reason"; status takes --env and --help \(npm run rollout -- status --help\)$/],
+    [['rollback', '--env', 'prod', '-f'], /^unknown option "-f"; rollback takes --env, --reason and --help \(npm run rollout -- rollback --help\)$/],
+    [['status', '--env'], /^--env needs a value: --env <dev\|prod> \(npm run rollout -- status --help\)$/],
+    [['rollback', '--env', '--reason', 'x'], /^--env needs a value: --env <dev\|prod> \(npm run rollout -- rollback --help\)$/],
+    [['rollback', '--env', 'prod', '--reason'], /^--reason needs a value: --reason "<why>" \(npm run rollout -- rollback --help\)$/],
+    [['drill', '--env', 'dev', '--production-drill=yes'], /^--production-drill takes no value \(npm run rollout -- drill --help\)$/],
+    [['status', 'prod'], /^unexpected argument "prod"; status takes options only \(npm run rollout -- status --help\)$/],
     [['drill', '--env', 'prod'], /^a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/],
   ])('%j is refused in one line before any AWS call', async (argv, message) => {
     const { clients, mocks, io } = setup();
-    await expect(runRolloutCli(argv, clients, io)).rejects.toThrow(message);
+    const error = await runRolloutCli(argv, clients, io).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).message).toMatch(message);
+    expect(failureLine(error)).toMatch(/^rollout: [^\n]+$/);
     for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
   });
 
-  test.each([[['--help']], [['-h']], [['help']], [['rollback', '--help']], [['drill', '--env', 'prod', '-h']]])('%j prints the usage and calls nothing', async (argv) => {
+  test.each([
+    [['--help'], USAGE],
+    [['-h'], USAGE],
+    [['help'], USAGE],
+    [['help', 'rollback'], commandUsage('rollback')],
+    [['rollback', '--help'], commandUsage('rollback')],
+    [['status', '-h'], commandUsage('status')],
+    [['drill', '--env', 'prod', '-h'], commandUsage('drill')],
+    // Help wins over a mistake on the same line.
+    [['status', '--force', '--help'], commandUsage('status')],
+    [['drill', '--env', 'staging', '--help'], commandUsage('drill')],
+  ])('%j prints the usage and calls nothing', async (argv, usage) => {
     const { clients, mocks, io, lines } = setup();
     await runRolloutCli(argv, clients, io);
-    expect(lines).toEqual([USAGE]);
-    expect(USAGE).toMatch(/waits out a busy\s+controller for about two minutes/);
+    expect(lines).toEqual([usage]);
     for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
+  });
+
+  test('the overview names every command; each command\'s usage names its options', () => {
+    expect(USAGE).toMatch(/^usage: npm run rollout -- <command> --env <dev\|prod> \[options\]\n/);
+    for (const command of COMMANDS) expect(USAGE).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expect(USAGE).toMatch(/waits out a busy\s+controller for about two minutes/);
+    expect(commandUsage('status')).toMatch(/^usage: npm run rollout -- status --env <dev\|prod>\n/);
+    expect(commandUsage('rollback')).toMatch(/^usage: npm run rollout -- rollback --env <dev\|prod> --reason "<why>"\n/);
+    expect(commandUsage('drill')).toMatch(/^usage: npm run rollout -- drill --env <dev\|prod> \[--production-drill\]\n/);
+    expect(commandUsage('drill')).toMatch(/^ {2}--production-drill +allow the drill in prod/m);
+    for (const command of COMMANDS) expect(commandUsage(command)).toMatch(/^ {2}-h, --help +this text$/m);
+  });
+
+  test('--env=<name> and repeated words are read as parseArgs reads them', async () => {
+    const { clients, mocks, io } = setup();
+    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'unchanged', message: 'blue alone already' })) as never });
+    await runRolloutCli(['rollback', '--env=prod', '--reason=INC-9', '--reason', ' INC-10 '], clients, io);
+    const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toMatchObject({ reason: 'INC-10' });
   });
 });
 
@@ -186,7 +238,7 @@ describe('rollback', () => {
     await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-7 payments failing'], clients, io);
     const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input.FunctionName).toBe(outputs.controllerFunctionName);
-    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ action: 'rollback', reason: 'INC-7 payments failing', requestedBy: CALLER });
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ action: MANUAL_ROLLBACK_ACTION, reason: 'INC-7 payments failing', requestedBy: CALLER });
     expect(lines[0]).toBe('rollback: rolled back to blue in 412 ms');
   });
 
@@ -275,6 +327,11 @@ describe('a failure is one line saying what to do', () => {
 });
 
 describe('drill', () => {
+  test('its alarm is a rollback row\'s alarm on green, one the automatic rollback listens to', () => {
+    const row = THRESHOLDS.find((r) => dev.alarm(r.name, 'green') === drillAlarmName('dev'));
+    expect(row).toMatchObject({ rollsGreenBack: true, scope: expect.stringMatching(/^slot/) });
+  });
+
   test('refuses production without --production-drill, before reading the stack', async () => {
     const { clients, mocks, io } = setup();
     await expect(runRolloutCli(['drill', '--env', 'prod'], clients, io)).rejects.toThrow(/--production-drill/);

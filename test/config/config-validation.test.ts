@@ -7,13 +7,18 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DEFAULT_ENVIRONMENT, ENVIRONMENT_DEFAULTS, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { groupFields } from '../../lib/config/fields';
 import {
-  DEFAULT_ENVIRONMENT,
-  ENVIRONMENT_DEFAULTS,
-  ENVIRONMENT_NAMES,
-} from '../../lib/config/environment-config';
+  LOG_RETENTION_DAYS,
+  MAX_TESTER_CIDRS,
+  SSM_PARAMETER_MAX_LEVELS,
+  SSM_PARAMETER_NAME_MAX_LENGTH,
+  WAF_SEARCH_STRING_MAX_BYTES,
+  WIDEST_TESTER_PREFIX,
+} from '../../lib/config/formats';
 import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
-import { LOG_RETENTION_DAYS, MAX_TESTER_CIDRS, WAF_SEARCH_STRING_MAX_BYTES, WIDEST_TESTER_PREFIX } from '../../lib/config/validate-config';
+import { settingsSchema } from '../../lib/config/schema';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../../lib/guides';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { appContext, cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext, REPO_ROOT } from '../support/context';
@@ -43,6 +48,8 @@ interface BadConfig extends Change {
   readonly env: EnvName;
   /** A problem matching this must be reported. */
   readonly expected: RegExp;
+  /** Text that no problem may repeat (a password, a key). */
+  readonly neverShown?: string;
 }
 
 function setPath(target: Json, fieldPath: string, value: unknown): void {
@@ -86,8 +93,8 @@ function contextFor(env: EnvName, change: Change = {}): Json {
   return { ...context, env: 'prod', configFile: file, ...change.flags };
 }
 
-/** The problems of a configuration that must be refused. */
-function problemsOf(context: Json): readonly string[] {
+/** The error of a configuration that must be refused. */
+function refusal(context: Json): ConfigError {
   let error: unknown;
   try {
     loadConfig({ context });
@@ -95,7 +102,17 @@ function problemsOf(context: Json): readonly string[] {
     error = caught;
   }
   expect(error).toBeInstanceOf(ConfigError);
-  return (error as ConfigError).problems;
+  return error as ConfigError;
+}
+
+/** The problems of a configuration that must be refused. */
+function problemsOf(context: Json): readonly string[] {
+  return refusal(context).problems;
+}
+
+/** A group's field names, in declaration order, as "known fields here" lists them. */
+function fieldsOf(...path: string[]): string {
+  return Object.keys(path.reduce((fields, name) => groupFields(fields[name])!, groupFields(settingsSchema)!)).join(', ');
 }
 
 function escape(text: string): string {
@@ -106,12 +123,16 @@ function escape(text: string): string {
 const PERCENT_ROW = THRESHOLDS.find((row) => row.unit === 'percent')!;
 const MILLISECONDS_ROW = THRESHOLDS.find((row) => row.unit === 'milliseconds')!;
 const ANY_ROW = THRESHOLDS[0];
+/** A row that alarms on M of N periods with M > 1. */
+const M_OF_N_ROW = THRESHOLDS.find((row) => row.datapointsToAlarm > 1)!;
 
 const PROD_CERTIFICATE = (prodExample().loadBalancer as Json).certificateArn as string;
 const [, , , CERTIFICATE_REGION, CERTIFICATE_ACCOUNT] = PROD_CERTIFICATE.split(':');
 const OTHER_REGION = CERTIFICATE_REGION === 'us-east-1' ? 'eu-west-1' : 'us-east-1';
 const OTHER_ACCOUNT = CERTIFICATE_ACCOUNT === '444455556666' ? '777788889999' : '444455556666';
 const PROD_BLUE_IMAGE = ((prodExample().service as Json).images as Json).blue as string;
+const PAGERDUTY_URL_WITH_KEY = 'https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue';
+const PASSWORD = 'not-a-real-password';
 const IMAGE_REPOSITORY = PROD_BLUE_IMAGE.slice(0, PROD_BLUE_IMAGE.lastIndexOf(':'));
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +142,7 @@ describe('the bases the bad cases start from', () => {
     expect(() => loadConfig({ context: contextFor(env) })).not.toThrow();
   });
 
-  test('dev: no -c env means dev, with cdk.json\'s values over the defaults', () => {
+  test("dev: no -c env means dev, with cdk.json's values over the defaults", () => {
     const config = loadConfig({ context: appContext() });
     const cdkDev = (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Record<string, Json>).dev;
     expect(config.envName).toBe(DEFAULT_ENVIRONMENT);
@@ -153,266 +174,750 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
   // The BOOP connection.
   ['dev: vendorId missing', { env: 'dev', unset: ['boop.vendorId'], expected: /^boop\.vendorId: missing/ }],
   ['prod: vendorId missing', { env: 'prod', unset: ['boop.vendorId'], expected: /^boop\.vendorId: missing/ }],
-  ['prod: a dev vendor id', {
-    env: 'prod', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme` },
-    expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.production}"`),
-  }],
-  ['dev: a live vendor id', {
-    env: 'dev', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.production}acme` },
-    expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.development}"`),
-  }],
-  ['dev: a vendor id with a space', {
-    env: 'dev', set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme corp` },
-    expected: /^boop\.vendorId: must start with .* followed by letters, digits or _/,
-  }],
+  [
+    'prod: a dev vendor id',
+    {
+      env: 'prod',
+      set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme` },
+      expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.production}" in prod`),
+    },
+  ],
+  [
+    'dev: a live vendor id',
+    {
+      env: 'dev',
+      set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.production}acme` },
+      expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.development}"`),
+    },
+  ],
+  [
+    'dev: a vendor id with a space',
+    {
+      env: 'dev',
+      set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme corp` },
+      expected: new RegExp(
+        `^boop\\.vendorId: must be ${VENDOR_ID_PREFIX.development}\\.\\.\\. or ${VENDOR_ID_PREFIX.production}\\.\\.\\. followed by letters, digits or _, got "${VENDOR_ID_PREFIX.development}acme corp"$`,
+      ),
+    },
+  ],
   ['dev: malformed baseUrl', { env: 'dev', set: { 'boop.baseUrl': 'dev.app.boop.it' }, expected: /^boop\.baseUrl: "dev\.app\.boop\.it" is not a valid URL/ }],
-  ['prod: http:// baseUrl', {
-    env: 'prod', set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('https:', 'http:') },
-    expected: /^boop\.baseUrl: must use https in production/,
-  }],
-  ['prod: ws:// wsEndpoint', {
-    env: 'prod', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint.replace('wss:', 'ws:') },
-    expected: /^boop\.wsEndpoint: must use wss in production/,
-  }],
-  ['prod: development BOOP baseUrl', {
-    env: 'prod', set: { 'boop.baseUrl': BOOP_ENDPOINTS.development.baseUrl },
-    expected: /^boop\.baseUrl: Development URL detected in production/,
-  }],
-  ['prod: development BOOP wsEndpoint', {
-    env: 'prod', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint },
-    expected: /^boop\.wsEndpoint: Development URL detected in production/,
-  }],
-  ['dev: pointing at production BOOP (baseUrl)', {
-    env: 'dev', set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl },
-    expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
-  }],
-  ['dev: pointing at production BOOP (wsEndpoint)', {
-    env: 'dev', set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint },
-    expected: /^boop\.wsEndpoint: the dev environment points at production BOOP/,
-  }],
+  [
+    'prod: http:// baseUrl',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('https:', 'http:') },
+      expected: /^boop\.baseUrl: must use https in production/,
+    },
+  ],
+  [
+    'prod: ws:// wsEndpoint',
+    {
+      env: 'prod',
+      set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint.replace('wss:', 'ws:') },
+      expected: /^boop\.wsEndpoint: must use wss in production/,
+    },
+  ],
+  [
+    'prod: development BOOP baseUrl',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.development.baseUrl },
+      expected: /^boop\.baseUrl: Development URL detected in production/,
+    },
+  ],
+  [
+    'prod: development BOOP wsEndpoint',
+    {
+      env: 'prod',
+      set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint },
+      expected: /^boop\.wsEndpoint: Development URL detected in production/,
+    },
+  ],
+  [
+    'dev: pointing at production BOOP (baseUrl)',
+    {
+      env: 'dev',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl },
+      expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
+    },
+  ],
+  [
+    'dev: pointing at production BOOP (wsEndpoint)',
+    {
+      env: 'dev',
+      set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint },
+      expected: /^boop\.wsEndpoint: the dev environment points at production BOOP/,
+    },
+  ],
+  [
+    'prod: the development host written with a trailing dot ("https://dev.app.boop.it.")',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.development.baseUrl.replace(/\/?$/, '.') },
+      expected: /^boop\.baseUrl: Development URL detected in production/,
+    },
+  ],
+  [
+    'prod: the development WebSocket host with a trailing dot',
+    {
+      env: 'prod',
+      set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint.replace('.boop.it/', '.boop.it./') },
+      expected: /^boop\.wsEndpoint: Development URL detected in production/,
+    },
+  ],
+  [
+    'dev: the production host with a trailing dot',
+    {
+      env: 'dev',
+      set: { 'boop.baseUrl': `${BOOP_ENDPOINTS.production.baseUrl}.` },
+      expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
+    },
+  ],
+  [
+    'prod: a base URL with user:password@ (the password is never shown)',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('://', `://user:${PASSWORD}@`) },
+      expected: /^boop\.baseUrl: must not carry a user name or password/,
+      neverShown: PASSWORD,
+    },
+  ],
+  [
+    'prod: an http:// base URL with a password: refused for both, the password never shown',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('https://', `http://user:${PASSWORD}@`) },
+      expected: /^boop\.baseUrl: must use https in production, got "http:\/\/\*\*\*@/,
+      neverShown: PASSWORD,
+    },
+  ],
+  [
+    'dev: a WebSocket endpoint with a user name',
+    {
+      env: 'dev',
+      set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint.replace('://', '://vendor@') },
+      expected: /^boop\.wsEndpoint: must not carry a user name or password/,
+    },
+  ],
   ['prod: enforceHttps false', { env: 'prod', set: { 'boop.enforceHttps': false }, expected: /^boop\.enforceHttps: must be true in production/ }],
   ['dev: enforceHttps "yes"', { env: 'dev', set: { 'boop.enforceHttps': 'yes' }, expected: /^boop\.enforceHttps: must be true or false/ }],
-  ['prod: rotation date 2027-02-30', {
-    env: 'prod', set: { 'boop.keyRotationDate': '2027-02-30' },
-    expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "2027-02-30"/,
-  }],
-  ['prod: rotation date "next tuesday"', {
-    env: 'prod', set: { 'boop.keyRotationDate': 'next tuesday' },
-    expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "next tuesday"/,
-  }],
+  [
+    'prod: rotation date 2027-02-30',
+    {
+      env: 'prod',
+      set: { 'boop.keyRotationDate': '2027-02-30' },
+      expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "2027-02-30"/,
+    },
+  ],
+  [
+    'prod: rotation date "next tuesday"',
+    {
+      env: 'prod',
+      set: { 'boop.keyRotationDate': 'next tuesday' },
+      expected: /^boop\.keyRotationDate: must be a calendar date written YYYY-MM-DD, got "next tuesday"/,
+    },
+  ],
 
   // The rollout.
   ['prod: rollout steps not rising', { env: 'prod', set: { 'rollout.steps': [5, 50, 25, 100] }, expected: /^rollout\.steps: must rise strictly/ }],
-  ['prod: a rollout step of 0', { env: 'prod', set: { 'rollout.steps': [0, 50, 100] }, expected: /^rollout\.steps: every step must be within 1\.\.100/ }],
-  ['prod: a rollout step above 100', { env: 'prod', set: { 'rollout.steps': [5, 50, 100, 150] }, expected: /^rollout\.steps: every step must be within 1\.\.100/ }],
+  [
+    'prod: a rollout step of 0',
+    { env: 'prod', set: { 'rollout.steps': [0, 50, 100] }, expected: /^rollout\.steps\[0\]: must be a whole number within 1\.\.100 .*got 0$/ },
+  ],
+  [
+    'prod: a rollout step above 100',
+    { env: 'prod', set: { 'rollout.steps': [5, 50, 100, 150] }, expected: /^rollout\.steps\[3\]: must be a whole number within 1\.\.100 .*got 150$/ },
+  ],
   ['prod: rollout steps not ending at 100', { env: 'prod', set: { 'rollout.steps': [5, 25, 50] }, expected: /^rollout\.steps: must end at 100/ }],
-  ['prod: no rollout steps', { env: 'prod', set: { 'rollout.steps': [] }, expected: /^rollout\.steps: must be a list of whole percentages/ }],
-  ['prod: a fractional rollout step', { env: 'prod', set: { 'rollout.steps': [5, 12.5, 100] }, expected: /^rollout\.steps: must be a list of whole percentages/ }],
+  ['prod: no rollout steps', { env: 'prod', set: { 'rollout.steps': [] }, expected: /^rollout\.steps: must list at least one step/ }],
+  [
+    'prod: a fractional rollout step',
+    { env: 'prod', set: { 'rollout.steps': [5, 12.5, 100] }, expected: /^rollout\.steps\[1\]: must be a whole number within 1\.\.100 .*got 12\.5$/ },
+  ],
+  [
+    'dev: -c rollout.steps=50 (not a list)',
+    { env: 'dev', flags: { 'rollout.steps': '50' }, expected: /^rollout\.steps: must be a list of whole percentages such as \[5, 25, 50, 100\], got 50$/ },
+  ],
   ['prod: negative bakeTimeHours', { env: 'prod', set: { 'rollout.bakeTimeHours': -1 }, expected: /^rollout\.bakeTimeHours: must be a number within 0\.\./ }],
 
   // Alarm threshold overrides.
-  [`prod: ${PERCENT_ROW.name} threshold above 100 %`, {
-    env: 'prod', set: { [`alarms.overrides.${PERCENT_ROW.name}.threshold`]: 150 },
-    expected: new RegExp(`^alarms\\.overrides\\.${PERCENT_ROW.name}\\.threshold: must be a number between 0 and 100`),
-  }],
-  [`dev: ${MILLISECONDS_ROW.name} threshold of negative milliseconds`, {
-    env: 'dev', set: { [`alarms.overrides.${MILLISECONDS_ROW.name}.threshold`]: -500 },
-    expected: new RegExp(`^alarms\\.overrides\\.${MILLISECONDS_ROW.name}\\.threshold: must be a whole number within 1\\.\\.`),
-  }],
-  ['prod: unknown alarm name in alarms.overrides', {
-    env: 'prod', set: { 'alarms.overrides.NOT_AN_ALARM.threshold': 1 },
-    expected: new RegExp(`^alarms\\.overrides\\.NOT_AN_ALARM: unknown alarm; known: ${THRESHOLDS.map((row) => row.name).join(', ')}$`),
-  }],
-  ['prod: an override field that is not a number of the row', {
-    env: 'prod', set: { [`alarms.overrides.${ANY_ROW.name}.severity`]: 'low' },
-    expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}\\.severity: not an overridable number; overridable: threshold, periodMinutes, evaluationPeriods, datapointsToAlarm`),
-  }],
-  ['prod: datapointsToAlarm above evaluationPeriods', {
-    env: 'prod', set: { [`alarms.overrides.${ANY_ROW.name}.datapointsToAlarm`]: ANY_ROW.evaluationPeriods + 1 },
-    expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}\\.datapointsToAlarm: must not exceed evaluationPeriods \\(${ANY_ROW.evaluationPeriods}\\)`),
-  }],
+  [
+    `prod: ${PERCENT_ROW.name} threshold above 100 %`,
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${PERCENT_ROW.name}.threshold`]: 150 },
+      expected: new RegExp(`^alarms\\.overrides\\.${PERCENT_ROW.name}\\.threshold: must be a number between 0 and 100`),
+    },
+  ],
+  [
+    `dev: ${MILLISECONDS_ROW.name} threshold of negative milliseconds`,
+    {
+      env: 'dev',
+      set: { [`alarms.overrides.${MILLISECONDS_ROW.name}.threshold`]: -500 },
+      expected: new RegExp(`^alarms\\.overrides\\.${MILLISECONDS_ROW.name}\\.threshold: must be a whole number within 1\\.\\.`),
+    },
+  ],
+  [
+    'prod: unknown alarm name in alarms.overrides',
+    {
+      env: 'prod',
+      set: { 'alarms.overrides.NOT_AN_ALARM.threshold': 1 },
+      expected: new RegExp(
+        `^config file .*: unknown field "alarms\\.overrides\\.NOT_AN_ALARM"; known fields here: ${THRESHOLDS.map((row) => row.name).join(', ')}$`,
+      ),
+    },
+  ],
+  [
+    'prod: an alarm name one letter off',
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${ANY_ROW.name.slice(0, -1)}.threshold`]: 1 },
+      expected: new RegExp(
+        `^config file .*: unknown field "alarms\\.overrides\\.${ANY_ROW.name.slice(0, -1)}"; did you mean "alarms\\.overrides\\.${ANY_ROW.name}"\\?$`,
+      ),
+    },
+  ],
+  [
+    'prod: an override field that is not a number of the row',
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${ANY_ROW.name}.severity`]: 'low' },
+      expected: new RegExp(
+        `^config file .*: unknown field "alarms\\.overrides\\.${ANY_ROW.name}\\.severity"; known fields here: threshold, periodMinutes, evaluationPeriods, datapointsToAlarm$`,
+      ),
+    },
+  ],
+  [
+    `dev: -c alarms.overrides.${ANY_ROW.name}=null (crashed with a stack trace before)`,
+    {
+      env: 'dev',
+      flags: { [`alarms.overrides.${ANY_ROW.name}`]: 'null' },
+      expected: new RegExp(
+        `^alarms\\.overrides\\.${ANY_ROW.name}: must be an object with the fields threshold, periodMinutes, evaluationPeriods, datapointsToAlarm, got null$`,
+      ),
+    },
+  ],
+  [
+    `dev: -c alarms.overrides.${ANY_ROW.name}=5 (ignored before)`,
+    {
+      env: 'dev',
+      flags: { [`alarms.overrides.${ANY_ROW.name}`]: '5' },
+      expected: new RegExp(
+        `^alarms\\.overrides\\.${ANY_ROW.name}: must be an object with the fields threshold, periodMinutes, evaluationPeriods, datapointsToAlarm, got 5$`,
+      ),
+    },
+  ],
+  [
+    `prod: ${M_OF_N_ROW.name} evaluationPeriods lowered below the row's datapointsToAlarm`,
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${M_OF_N_ROW.name}.evaluationPeriods`]: M_OF_N_ROW.datapointsToAlarm - 1 },
+      expected: new RegExp(
+        `^alarms\\.overrides\\.${M_OF_N_ROW.name}\\.evaluationPeriods: must not be below the table's datapointsToAlarm \\(${M_OF_N_ROW.datapointsToAlarm}\\)`,
+      ),
+    },
+  ],
+  [
+    'prod: an alarm window longer than a day',
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${ANY_ROW.name}.periodMinutes`]: 60, [`alarms.overrides.${ANY_ROW.name}.evaluationPeriods`]: 25 },
+      expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}: periodMinutes × evaluationPeriods must not exceed one day \\(CloudWatch\\), got 60 × 25$`),
+    },
+  ],
+  [
+    'prod: datapointsToAlarm above evaluationPeriods',
+    {
+      env: 'prod',
+      set: { [`alarms.overrides.${ANY_ROW.name}.datapointsToAlarm`]: ANY_ROW.evaluationPeriods + 1 },
+      expected: new RegExp(`^alarms\\.overrides\\.${ANY_ROW.name}\\.datapointsToAlarm: must not exceed evaluationPeriods \\(${ANY_ROW.evaluationPeriods}\\)`),
+    },
+  ],
 
   // The services.
-  ['dev: malformed image reference', {
-    env: 'dev', set: { 'service.images.blue': 'Boop Integration:1' },
-    expected: /^service\.images\.blue: "Boop Integration:1" is not a valid image reference/,
-  }],
-  ['dev: image without a tag', {
-    env: 'dev', set: { 'service.images.green': 'public.ecr.aws/your-registry/boop-integration' },
-    expected: /^service\.images\.green: "public\.ecr\.aws\/your-registry\/boop-integration" has no tag or digest/,
-  }],
-  ['prod: image :latest', { env: 'prod', set: { 'service.images.green': `${IMAGE_REPOSITORY}:latest` }, expected: /^service\.images\.green: "latest" moves under you/ }],
+  [
+    'dev: malformed image reference',
+    {
+      env: 'dev',
+      set: { 'service.images.blue': 'Boop Integration:1' },
+      expected: /^service\.images\.blue: must be a container image reference \(registry\/repository:tag or @sha256:digest\), got "Boop Integration:1"$/,
+    },
+  ],
+  [
+    'dev: image without a tag',
+    {
+      env: 'dev',
+      set: { 'service.images.green': 'public.ecr.aws/your-registry/boop-integration' },
+      expected: /^service\.images\.green: "public\.ecr\.aws\/your-registry\/boop-integration" has no tag or digest/,
+    },
+  ],
+  [
+    'prod: image :latest',
+    { env: 'prod', set: { 'service.images.green': `${IMAGE_REPOSITORY}:latest` }, expected: /^service\.images\.green: "latest" moves under you/ },
+  ],
   ['prod: green image missing', { env: 'prod', unset: ['service.images.green'], expected: /^service\.images\.green: missing/ }],
-  ['dev: a Fargate memory size the CPU does not allow', {
-    env: 'dev', set: { 'service.cpu': 256, 'service.memoryMiB': 4096 },
-    expected: /^service\.memoryMiB: Fargate with 256 CPU units allows .* got 4096/,
-  }],
+  [
+    'dev: a Fargate memory size the CPU does not allow',
+    {
+      env: 'dev',
+      set: { 'service.cpu': 256, 'service.memoryMiB': 4096 },
+      expected: /^service\.memoryMiB: Fargate with 256 CPU units allows .* got 4096/,
+    },
+  ],
   ['dev: a CPU size Fargate does not offer', { env: 'dev', set: { 'service.cpu': 300 }, expected: /^service\.cpu: Fargate allows 256, 512, .* got 300/ }],
-  ['dev: log retention of 10 days', {
-    env: 'dev', set: { 'service.logRetentionDays': 10 },
-    expected: new RegExp(`^service\\.logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got 10`),
-  }],
-  ['dev: -c service.desiredCount=0', { env: 'dev', flags: { 'service.desiredCount': '0' }, expected: /^service\.desiredCount: must be a whole number within 1\.\..*, got 0/ }],
+  [
+    'dev: log retention of 10 days',
+    {
+      env: 'dev',
+      set: { 'service.logRetentionDays': 10 },
+      expected: new RegExp(`^service\\.logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got 10`),
+    },
+  ],
+  [
+    'dev: -c service.desiredCount=0',
+    { env: 'dev', flags: { 'service.desiredCount': '0' }, expected: /^service\.desiredCount: must be a whole number within 1\.\..*, got 0/ },
+  ],
 
   // The load balancer.
-  ['prod: malformed certificate ARN', {
-    env: 'prod', set: { 'loadBalancer.certificateArn': `arn:aws:acm:${CERTIFICATE_REGION}:${CERTIFICATE_ACCOUNT}:certificate/not-a-uuid` },
-    expected: /^loadBalancer\.certificateArn: ".*" is not an ACM certificate ARN/,
-  }],
-  ['prod: no certificate', { env: 'prod', unset: ['loadBalancer.certificateArn'], expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ }],
-  ['prod: certificate from another region than the stack', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: OTHER_REGION, 'network.availabilityZones': [`${OTHER_REGION}a`, `${OTHER_REGION}b`] },
-    expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate is in ${CERTIFICATE_REGION} but the stack is in ${OTHER_REGION}`),
-  }],
-  ['prod: certificate from another account than the stack', {
-    env: 'prod', set: { account: OTHER_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`] },
-    expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate belongs to account ${CERTIFICATE_ACCOUNT} but the stack is in ${OTHER_ACCOUNT}`),
-  }],
-  ['dev: -c loadBalancer.wafRateLimitPerMinute=5', {
-    env: 'dev', flags: { 'loadBalancer.wafRateLimitPerMinute': '5' },
-    expected: /^loadBalancer\.wafRateLimitPerMinute: must be a whole number .*WAF rate rules count at least 10.*got 5/,
-  }],
-  ['dev: WAF rate-limit path without a leading slash', {
-    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': 'api/boop' },
-    expected: /^loadBalancer\.wafRateLimitPath: must be a path starting with "\/"/,
-  }],
-  ['dev: WAF rate-limit path with capitals, which the lowercased request path never matches', {
-    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': '/API/Boop' },
-    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*lowercasing it, so "\/API\/Boop" would never match; write "\/api\/boop"$/,
-  }],
-  ['prod: WAF rate-limit path with a doubled slash and a ./ segment', {
-    env: 'prod', set: { 'loadBalancer.wafRateLimitPath': '/api//./boop' },
-    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*collapsing \/\/, resolving \.\/ and \.\.\/.*; write "\/api\/boop"$/,
-  }],
-  ['dev: WAF rate-limit path with a %-escape', {
-    env: 'dev', set: { 'loadBalancer.wafRateLimitPath': '/%61pi/boop' },
-    expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after decoding %XX.*; write "\/api\/boop"$/,
-  }],
-  ['prod: WAF rate-limit path longer than WAF compares', {
-    env: 'prod', set: { 'loadBalancer.wafRateLimitPath': `/${'a'.repeat(WAF_SEARCH_STRING_MAX_BYTES)}` },
-    expected: new RegExp(`^loadBalancer\\.wafRateLimitPath: WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${WAF_SEARCH_STRING_MAX_BYTES + 1}`),
-  }],
-  ['prod: tester CIDR 0.0.0.0/0', {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '0.0.0.0/0'] },
-    expected: /^loadBalancer\.testerCidrs\[1\]: "0\.0\.0\.0\/0" admits the whole internet, which would reopen the path to green/,
-  }],
-  ['dev: tester CIDR ::/0', {
-    env: 'dev', set: { 'loadBalancer.testerCidrs': ['::/0'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "::\/0" admits the whole internet, which would reopen the path to green/,
-  }],
-  ['prod: a /0 prefix on some other address', {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/0'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.0\/0" admits the whole internet/,
-  }],
-  [`prod: an IPv4 tester network wider than /${WIDEST_TESTER_PREFIX[4]}`, {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': [`10.0.0.0/${WIDEST_TESTER_PREFIX[4] - 1}`] },
-    expected: new RegExp(`^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[4]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[4]} or narrower`),
-  }],
-  [`dev: an IPv6 tester network wider than /${WIDEST_TESTER_PREFIX[6]}`, {
-    env: 'dev', set: { 'loadBalancer.testerCidrs': [`2001::/${WIDEST_TESTER_PREFIX[6] - 1}`] },
-    expected: new RegExp(`^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[6]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[6]} or narrower`),
-  }],
-  [`prod: more than ${MAX_TESTER_CIDRS} tester CIDRs`, {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': Array.from({ length: MAX_TESTER_CIDRS + 1 }, (_, i) => `198.18.${i}.0/24`) },
-    expected: new RegExp(`^loadBalancer\\.testerCidrs: at most ${MAX_TESTER_CIDRS} CIDRs .*got ${MAX_TESTER_CIDRS + 1}`),
-  }],
-  ['dev: -c loadBalancer.testerCidrs=203.0.113.0/24 (not JSON, so not a list)', {
-    env: 'dev', flags: { 'loadBalancer.testerCidrs': '203.0.113.0/24' },
-    expected: /^loadBalancer\.testerCidrs: must be a list of CIDRs such as .*with -c, as JSON/,
-  }],
-  ['prod: a tester address without a prefix length', {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.7'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7" has no prefix length; for this one address write "203\.0\.113\.7\/32"$/,
-  }],
-  ['prod: a tester CIDR with address bits past its prefix', {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.7/24'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7\/24" is not in canonical form .*; write "203\.0\.113\.0\/24"$/,
-  }],
-  ['dev: a tester IPv6 CIDR not in canonical form', {
-    env: 'dev', set: { 'loadBalancer.testerCidrs': ['2001:DB8:0:0::/48'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "2001:DB8:0:0::\/48" is not in canonical form .*; write "2001:db8::\/48"$/,
-  }],
-  ['dev: a tester entry that is no CIDR', {
-    env: 'dev', set: { 'loadBalancer.testerCidrs': ['office-vpn'] },
-    expected: /^loadBalancer\.testerCidrs\[0\]: "office-vpn" is not an IPv4 or IPv6 CIDR/,
-  }],
-  ['prod: the same tester CIDR twice', {
-    env: 'prod', set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '203.0.113.0/24'] },
-    expected: /^loadBalancer\.testerCidrs\[1\]: "203\.0\.113\.0\/24" is listed twice$/,
-  }],
+  [
+    'prod: malformed certificate ARN',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.certificateArn': `arn:aws:acm:${CERTIFICATE_REGION}:${CERTIFICATE_ACCOUNT}:certificate/not-a-uuid` },
+      expected: /^loadBalancer\.certificateArn: must be an ACM certificate ARN .*, got "arn:aws:acm:.*:certificate\/not-a-uuid"$/,
+    },
+  ],
+  [
+    'prod: no certificate',
+    { env: 'prod', unset: ['loadBalancer.certificateArn'], expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ },
+  ],
+  [
+    'prod: certificate from another region than the stack',
+    {
+      env: 'prod',
+      set: { 'account': CERTIFICATE_ACCOUNT, 'region': OTHER_REGION, 'network.availabilityZones': [`${OTHER_REGION}a`, `${OTHER_REGION}b`] },
+      expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate is in ${CERTIFICATE_REGION} but the stack is in ${OTHER_REGION}`),
+    },
+  ],
+  [
+    'prod: certificate from another account than the stack',
+    {
+      env: 'prod',
+      set: { 'account': OTHER_ACCOUNT, 'region': CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`] },
+      expected: new RegExp(`^loadBalancer\\.certificateArn: the certificate belongs to account ${CERTIFICATE_ACCOUNT} but the stack is in ${OTHER_ACCOUNT}`),
+    },
+  ],
+  [
+    'dev: -c loadBalancer.wafRateLimitPerMinute=5',
+    {
+      env: 'dev',
+      flags: { 'loadBalancer.wafRateLimitPerMinute': '5' },
+      expected: /^loadBalancer\.wafRateLimitPerMinute: must be a whole number .*WAF rate rules count at least 10.*got 5/,
+    },
+  ],
+  [
+    'dev: WAF rate-limit path without a leading slash',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.wafRateLimitPath': 'api/boop' },
+      expected: /^loadBalancer\.wafRateLimitPath: must be a path starting with "\/"/,
+    },
+  ],
+  [
+    'dev: WAF rate-limit path with capitals, which the lowercased request path never matches',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.wafRateLimitPath': '/API/Boop' },
+      expected:
+        /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*lowercasing it, so "\/API\/Boop" would never match; write "\/api\/boop"$/,
+    },
+  ],
+  [
+    'prod: WAF rate-limit path with a doubled slash and a ./ segment',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.wafRateLimitPath': '/api//./boop' },
+      expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after .*collapsing \/\/, resolving \.\/ and \.\.\/.*; write "\/api\/boop"$/,
+    },
+  ],
+  [
+    'dev: WAF rate-limit path with a %-escape',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.wafRateLimitPath': '/%61pi/boop' },
+      expected: /^loadBalancer\.wafRateLimitPath: WAF compares the request path after decoding %XX.*; write "\/api\/boop"$/,
+    },
+  ],
+  [
+    'prod: WAF rate-limit path longer than WAF compares',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.wafRateLimitPath': `/${'a'.repeat(WAF_SEARCH_STRING_MAX_BYTES)}` },
+      expected: new RegExp(
+        `^loadBalancer\\.wafRateLimitPath: WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${WAF_SEARCH_STRING_MAX_BYTES + 1}`,
+      ),
+    },
+  ],
+  [
+    'prod: WAF rate-limit path within 200 characters but over 200 bytes',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.wafRateLimitPath': `/${'é'.repeat(WAF_SEARCH_STRING_MAX_BYTES / 2)}` },
+      expected: new RegExp(
+        `^loadBalancer\\.wafRateLimitPath: WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${WAF_SEARCH_STRING_MAX_BYTES + 1}`,
+      ),
+    },
+  ],
+  [
+    'prod: tester CIDR 0.0.0.0/0',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '0.0.0.0/0'] },
+      expected: /^loadBalancer\.testerCidrs\[1\]: "0\.0\.0\.0\/0" admits the whole internet, which would reopen the path to green/,
+    },
+  ],
+  [
+    'dev: tester CIDR ::/0',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.testerCidrs': ['::/0'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "::\/0" admits the whole internet, which would reopen the path to green/,
+    },
+  ],
+  [
+    'prod: a /0 prefix on some other address',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': ['203.0.113.0/0'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.0\/0" admits the whole internet/,
+    },
+  ],
+  [
+    `prod: an IPv4 tester network wider than /${WIDEST_TESTER_PREFIX[4]}`,
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': [`10.0.0.0/${WIDEST_TESTER_PREFIX[4] - 1}`] },
+      expected: new RegExp(
+        `^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[4]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[4]} or narrower`,
+      ),
+    },
+  ],
+  [
+    `dev: an IPv6 tester network wider than /${WIDEST_TESTER_PREFIX[6]}`,
+    {
+      env: 'dev',
+      set: { 'loadBalancer.testerCidrs': [`2001::/${WIDEST_TESTER_PREFIX[6] - 1}`] },
+      expected: new RegExp(
+        `^loadBalancer\\.testerCidrs\\[0\\]: .* is wider than /${WIDEST_TESTER_PREFIX[6]} and would admit far more than your testers to green past the weights; .*each /${WIDEST_TESTER_PREFIX[6]} or narrower`,
+      ),
+    },
+  ],
+  [
+    `prod: more than ${MAX_TESTER_CIDRS} tester CIDRs`,
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': Array.from({ length: MAX_TESTER_CIDRS + 1 }, (_, i) => `198.18.${i}.0/24`) },
+      expected: new RegExp(`^loadBalancer\\.testerCidrs: at most ${MAX_TESTER_CIDRS} CIDRs .*got ${MAX_TESTER_CIDRS + 1}`),
+    },
+  ],
+  [
+    'dev: -c loadBalancer.testerCidrs=203.0.113.0/24 (not JSON, so not a list)',
+    {
+      env: 'dev',
+      flags: { 'loadBalancer.testerCidrs': '203.0.113.0/24' },
+      expected: /^loadBalancer\.testerCidrs: must be a list of CIDRs such as .*with -c, as JSON/,
+    },
+  ],
+  [
+    'prod: a tester address without a prefix length',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': ['203.0.113.7'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7" has no prefix length; for this one address write "203\.0\.113\.7\/32"$/,
+    },
+  ],
+  [
+    'prod: a tester CIDR with address bits past its prefix',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': ['203.0.113.7/24'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "203\.0\.113\.7\/24" is not in canonical form .*; write "203\.0\.113\.0\/24"$/,
+    },
+  ],
+  [
+    'dev: a tester IPv6 CIDR not in canonical form',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.testerCidrs': ['2001:DB8:0:0::/48'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "2001:DB8:0:0::\/48" is not in canonical form .*; write "2001:db8::\/48"$/,
+    },
+  ],
+  [
+    'dev: a tester entry that is no CIDR',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.testerCidrs': ['office-vpn'] },
+      expected: /^loadBalancer\.testerCidrs\[0\]: "office-vpn" is not an IPv4 or IPv6 CIDR/,
+    },
+  ],
+  [
+    'prod: the same tester CIDR twice',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.testerCidrs': ['203.0.113.0/24', '203.0.113.0/24'] },
+      expected: /^loadBalancer\.testerCidrs\[1\]: "203\.0\.113\.0\/24" is listed twice$/,
+    },
+  ],
 
   // Where the stack goes.
   ['prod: account without region', { env: 'prod', set: { account: CERTIFICATE_ACCOUNT }, expected: /^account and region: set both/ }],
   ['dev: region without account', { env: 'dev', set: { region: CERTIFICATE_REGION }, expected: /^account and region: set both/ }],
   ['dev: -c account=12345', { env: 'dev', flags: { account: '12345', region: CERTIFICATE_REGION }, expected: /^account: must be a 12-digit AWS account id/ }],
-  ['prod: account and region without availability zones', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION },
-    expected: /^network\.availabilityZones: required when account and region are set/,
-  }],
-  ['prod: a misspelt region ("eu-west-9")', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: 'eu-west-9', 'network.availabilityZones': ['eu-west-9a', 'eu-west-9b'] },
-    expected: /^region: "eu-west-9" is not an AWS region/,
-  }],
-  ['prod: an availability zone outside the region', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${OTHER_REGION}b`] },
-    expected: new RegExp(`^network\\.availabilityZones: "${OTHER_REGION}b" is not a zone of region ${CERTIFICATE_REGION}`),
-  }],
-  ['prod: a region given where a zone belongs', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, CERTIFICATE_REGION] },
-    expected: new RegExp(`^network\\.availabilityZones: "${CERTIFICATE_REGION}" is not a zone of region ${CERTIFICATE_REGION}`),
-  }],
-  ['prod: three availability zones', {
-    env: 'prod', set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION, 'network.availabilityZones': ['a', 'b', 'c'].map((z) => `${CERTIFICATE_REGION}${z}`) },
-    expected: /^network\.availabilityZones: must list exactly two zones/,
-  }],
+  [
+    'prod: account and region without availability zones',
+    {
+      env: 'prod',
+      set: { account: CERTIFICATE_ACCOUNT, region: CERTIFICATE_REGION },
+      expected: /^network\.availabilityZones: required when account and region are set/,
+    },
+  ],
+  [
+    'prod: a misspelt region ("eu-west-9")',
+    {
+      env: 'prod',
+      set: { 'account': CERTIFICATE_ACCOUNT, 'region': 'eu-west-9', 'network.availabilityZones': ['eu-west-9a', 'eu-west-9b'] },
+      expected: /^region: "eu-west-9" is not an AWS region/,
+    },
+  ],
+  [
+    'prod: an availability zone outside the region',
+    {
+      env: 'prod',
+      set: { 'account': CERTIFICATE_ACCOUNT, 'region': CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${OTHER_REGION}b`] },
+      expected: new RegExp(`^network\\.availabilityZones: "${OTHER_REGION}b" is not a zone of region ${CERTIFICATE_REGION}`),
+    },
+  ],
+  [
+    'prod: a region given where a zone belongs',
+    {
+      env: 'prod',
+      set: { 'account': CERTIFICATE_ACCOUNT, 'region': CERTIFICATE_REGION, 'network.availabilityZones': [`${CERTIFICATE_REGION}a`, CERTIFICATE_REGION] },
+      expected: new RegExp(`^network\\.availabilityZones: "${CERTIFICATE_REGION}" is not a zone of region ${CERTIFICATE_REGION}`),
+    },
+  ],
+  [
+    'prod: three availability zones',
+    {
+      env: 'prod',
+      set: {
+        'account': CERTIFICATE_ACCOUNT,
+        'region': CERTIFICATE_REGION,
+        'network.availabilityZones': ['a', 'b', 'c'].map((z) => `${CERTIFICATE_REGION}${z}`),
+      },
+      expected: /^network\.availabilityZones: must list exactly two zones/,
+    },
+  ],
   ['prod: no NAT gateway', { env: 'prod', set: { 'network.natGateways': 0 }, expected: /^network\.natGateways: must be a whole number within 1\.\..*got 0/ }],
 
   // Alert targets.
-  ['prod: an email address without @', {
-    env: 'prod', set: { 'alerts.emails.high': ['platform.example.com'] },
-    expected: /^alerts\.emails\.high\[0\]: "platform\.example\.com" is not an email address/,
-  }],
-  ['prod: no critical alert target at all', {
-    env: 'prod', unset: ['alerts.pagerDutyIntegrationUrl', 'alerts.slack'], set: { 'alerts.emails.critical': [] },
-    expected: /^alerts: production needs at least one critical target/,
-  }],
-  ['prod: PagerDuty URL over http', {
-    env: 'prod', set: { 'alerts.pagerDutyIntegrationUrl': 'http://events.pagerduty.com/integration/x/enqueue' },
-    expected: /^alerts\.pagerDutyIntegrationUrl: must use https, got "http:\/\//,
-  }],
-  ['prod: Slack workspace name instead of id', { env: 'prod', set: { 'alerts.slack.workspaceId': 'acme-corp' }, expected: /^alerts\.slack\.workspaceId: must be a Slack workspace id/ }],
-  ['prod: Slack channel name instead of id', { env: 'prod', set: { 'alerts.slack.channelId': '#oncall' }, expected: /^alerts\.slack\.channelId: must be a Slack channel id/ }],
+  [
+    'prod: an email address without @',
+    {
+      env: 'prod',
+      set: { 'alerts.emails.high': ['platform.example.com'] },
+      expected: /^alerts\.emails\.high\[0\]: "platform\.example\.com" is not an email address/,
+    },
+  ],
+  [
+    'prod: x";DROP--@example.com as an email address',
+    {
+      env: 'prod',
+      set: { 'alerts.emails.critical': ['oncall@example.com', 'x";DROP--@example.com'] },
+      expected: /^alerts\.emails\.critical\[1\]: "x";DROP--@example\.com" is not an email address$/,
+    },
+  ],
+  [
+    'prod: no critical alert target at all',
+    {
+      env: 'prod',
+      unset: ['alerts.pagerDutyIntegrationUrlParameter', 'alerts.slack'],
+      set: { 'alerts.emails.critical': [] },
+      expected: /^alerts: production needs at least one critical target/,
+    },
+  ],
+  [
+    "prod: the PagerDuty integration URL where its SSM parameter's name belongs (the URL is never shown)",
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': PAGERDUTY_URL_WITH_KEY },
+      expected: /^alerts\.pagerDutyIntegrationUrlParameter: must be an SSM parameter name starting with "\/"/,
+      neverShown: PAGERDUTY_URL_WITH_KEY,
+    },
+  ],
+  [
+    'prod: the retired pagerDutyIntegrationUrl field (the URL is never shown)',
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrl': PAGERDUTY_URL_WITH_KEY },
+      expected: /^config file .*: alerts\.pagerDutyIntegrationUrl is no longer a field; .*SSM String parameter .*alerts\.pagerDutyIntegrationUrlParameter \(README "Configuration" says how to switch without losing the subscription\)$/,
+      neverShown: PAGERDUTY_URL_WITH_KEY,
+    },
+  ],
+  [
+    'prod: a PagerDuty parameter name without the leading /',
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': 'acme/pagerduty-url' },
+      expected: /^alerts\.pagerDutyIntegrationUrlParameter: must be an SSM parameter name starting with "\/" and made of letters, digits and _ \. - \//,
+    },
+  ],
+  [
+    'prod: a PagerDuty parameter name that would end the dynamic reference ("}}")',
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': '/acme/pagerduty}}' },
+      expected: /^alerts\.pagerDutyIntegrationUrlParameter: must be an SSM parameter name starting with "\/" and made of letters, digits and _ \. - \//,
+    },
+  ],
+  [
+    `prod: a PagerDuty parameter name longer than SSM's ${SSM_PARAMETER_NAME_MAX_LENGTH} characters`,
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': `/${'a'.repeat(SSM_PARAMETER_NAME_MAX_LENGTH)}` },
+      expected: new RegExp(
+        `^alerts\\.pagerDutyIntegrationUrlParameter: SSM allows at most ${SSM_PARAMETER_NAME_MAX_LENGTH} characters, got ${SSM_PARAMETER_NAME_MAX_LENGTH + 1}$`,
+      ),
+    },
+  ],
+  [
+    `prod: a PagerDuty parameter name deeper than SSM's ${SSM_PARAMETER_MAX_LEVELS} levels`,
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': '/a'.repeat(SSM_PARAMETER_MAX_LEVELS + 1) },
+      expected: new RegExp(
+        `^alerts\\.pagerDutyIntegrationUrlParameter: SSM allows at most ${SSM_PARAMETER_MAX_LEVELS} levels of /, got ${SSM_PARAMETER_MAX_LEVELS + 1}$`,
+      ),
+    },
+  ],
+  [
+    'prod: a PagerDuty parameter name in the /aws namespace',
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyIntegrationUrlParameter': '/aws/pagerduty' },
+      expected: /^alerts\.pagerDutyIntegrationUrlParameter: names starting with \/aws or \/ssm are reserved by AWS$/,
+    },
+  ],
+  [
+    'prod: Slack workspace name instead of id',
+    { env: 'prod', set: { 'alerts.slack.workspaceId': 'acme-corp' }, expected: /^alerts\.slack\.workspaceId: must be a Slack workspace id/ },
+  ],
+  [
+    'prod: Slack channel name instead of id',
+    { env: 'prod', set: { 'alerts.slack.channelId': '#oncall' }, expected: /^alerts\.slack\.channelId: must be a Slack channel id/ },
+  ],
 
   // Where the values come from.
-  ['dev: typo in cdk.json ("boop.baseUrll")', {
-    env: 'dev', set: { 'boop.baseUrll': BOOP_ENDPOINTS.development.baseUrl },
-    expected: new RegExp(`^cdk\\.json ${ENVIRONMENTS_CONTEXT_KEY}\\.dev: unknown field "boop\\.baseUrll"; known fields here: ${Object.keys(ENVIRONMENT_DEFAULTS.dev.boop).join(', ')}, keyRotationDate$`),
-  }],
-  ['prod: typo in the config file ("alerts.pagerDutyUrl")', {
-    env: 'prod', set: { 'alerts.pagerDutyUrl': 'https://events.pagerduty.com/x' },
-    expected: /^config file .*: unknown field "alerts\.pagerDutyUrl"; known fields here: .*\bpagerDutyIntegrationUrl\b/,
-  }],
-  ['dev: typo in -c ("service.desiredCont")', {
-    env: 'dev', flags: { 'service.desiredCont': '3' },
-    expected: /^-c: unknown field "service\.desiredCont"; known fields here: .*\bdesiredCount\b/,
-  }],
-  ['dev: typo in a -c section ("servce.desiredCount")', {
-    env: 'dev', flags: { 'servce.desiredCount': '3' },
-    expected: /^-c servce\.desiredCount: unknown field; did you mean service\.desiredCount\?$/,
-  }],
-  ['dev: envName set in cdk.json', { env: 'dev', set: { envName: 'prod' }, expected: /envName cannot be overridden; select the environment with -c env=<name>/ }],
-  ['-c env=staging', {
-    env: 'dev', flags: { env: 'staging' },
-    expected: new RegExp(`^unknown environment "staging" given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`),
-  }],
-  ['-c configFile pointing at a missing file', {
-    env: 'dev', flags: { configFile: 'examples/does-not-exist.json' },
-    expected: /^config file examples\/does-not-exist\.json cannot be read/,
-  }],
-  ['-c configFile with invalid JSON', {
-    env: 'dev', flags: { configFile: BROKEN_JSON_FILE },
-    expected: new RegExp(`^config file ${escape(BROKEN_JSON_FILE)} is not valid JSON`),
-  }],
+  [
+    'dev: typo in cdk.json ("boop.baseUrll")',
+    {
+      env: 'dev',
+      set: { 'boop.baseUrll': BOOP_ENDPOINTS.development.baseUrl },
+      expected: new RegExp(`^cdk\\.json ${ENVIRONMENTS_CONTEXT_KEY}\\.dev: unknown field "boop\\.baseUrll"; did you mean "boop\\.baseUrl"\\?$`),
+    },
+  ],
+  [
+    'dev: a field in cdk.json that is no typo of any ("boop.colour")',
+    {
+      env: 'dev',
+      set: { 'boop.colour': 'blue' },
+      expected: new RegExp(`^cdk\\.json ${ENVIRONMENTS_CONTEXT_KEY}\\.dev: unknown field "boop\\.colour"; known fields here: ${fieldsOf('boop')}$`),
+    },
+  ],
+  [
+    'prod: typo in the config file ("alerts.pagerDutyUrl")',
+    {
+      env: 'prod',
+      set: { 'alerts.pagerDutyUrl': '/acme/pagerduty-url' },
+      expected: /^config file .*: unknown field "alerts\.pagerDutyUrl"; known fields here: .*\bpagerDutyIntegrationUrlParameter\b/,
+    },
+  ],
+  [
+    'dev: typo in -c ("service.desiredCont")',
+    {
+      env: 'dev',
+      flags: { 'service.desiredCont': '3' },
+      expected: /^-c: unknown field "service\.desiredCont"; did you mean "service\.desiredCount"\?$/,
+    },
+  ],
+  [
+    'dev: typo in a -c section ("servce.desiredCount")',
+    {
+      env: 'dev',
+      flags: { 'servce.desiredCount': '3' },
+      expected: /^-c: unknown field "servce\.desiredCount"; did you mean "service\.desiredCount"\?$/,
+    },
+  ],
+  [
+    'dev: -c below a field that has no fields ("boop.baseUrl.host")',
+    {
+      env: 'dev',
+      flags: { 'boop.baseUrl.host': 'x' },
+      expected: /^-c: unknown field "boop\.baseUrl\.host"; boop\.baseUrl has no fields$/,
+    },
+  ],
+
+  // Names every object has (Object.prototype's), which are no fields.
+  [
+    'dev: -c boop.__proto__.x=1 (polluted Object.prototype before)',
+    {
+      env: 'dev',
+      flags: { 'boop.__proto__.x': '1' },
+      expected: new RegExp(`^-c: unknown field "boop\\.__proto__"; known fields here: ${fieldsOf('boop')}$`),
+    },
+  ],
+  [
+    'prod: "__proto__" in the config file',
+    {
+      env: 'prod',
+      set: { boop: JSON.parse(`{ "vendorId": "${VENDOR_ID_PREFIX.production}acme", "__proto__": { "polluted": true } }`) },
+      expected: /^config file .*: unknown field "boop\.__proto__"/,
+    },
+  ],
+  ['dev: "toString" as a field in cdk.json', { env: 'dev', set: { 'boop.toString': 'x' }, expected: /^cdk\.json .*: unknown field "boop\.toString"/ }],
+  ['dev: "constructor" as a top-level field in cdk.json', { env: 'dev', set: { constructor: {} }, expected: /^cdk\.json .*: unknown field "constructor"/ }],
+  [
+    'prod: "hasOwnProperty" as a field in the config file',
+    { env: 'prod', set: { 'alarms.hasOwnProperty': 1 }, expected: /^config file .*: unknown field "alarms\.hasOwnProperty"/ },
+  ],
+  ['dev: -c service.constructor=1', { env: 'dev', flags: { 'service.constructor': '1' }, expected: /^-c: unknown field "service\.constructor"/ }],
+  [
+    'dev: envName set in cdk.json',
+    { env: 'dev', set: { envName: 'prod' }, expected: /envName cannot be overridden; select the environment with -c env=<name>/ },
+  ],
+  [
+    '-c env=staging',
+    {
+      env: 'dev',
+      flags: { env: 'staging' },
+      expected: new RegExp(`^unknown environment "staging" given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`),
+    },
+  ],
+  [
+    '-c configFile pointing at a missing file',
+    {
+      env: 'dev',
+      flags: { configFile: 'examples/does-not-exist.json' },
+      expected: /^config file examples\/does-not-exist\.json cannot be read/,
+    },
+  ],
+  [
+    '-c configFile with invalid JSON',
+    {
+      env: 'dev',
+      flags: { configFile: BROKEN_JSON_FILE },
+      expected: new RegExp(`^config file ${escape(BROKEN_JSON_FILE)} is not valid JSON`),
+    },
+  ],
 ];
 
 describe('a bad configuration is refused, naming the field', () => {
@@ -421,8 +926,12 @@ describe('a bad configuration is refused, naming the field', () => {
   });
 
   test.each(BAD_CONFIGS)('%s', (_name, bad) => {
-    const problems = problemsOf(contextFor(bad.env, bad));
-    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(bad.expected)]));
+    const error = refusal(contextFor(bad.env, bad));
+    expect(error.problems).toEqual(expect.arrayContaining([expect.stringMatching(bad.expected)]));
+    if (bad.neverShown) expect(error.message).not.toContain(bad.neverShown);
+    // Nothing a configuration names reaches every object.
+    expect(Object.prototype).toEqual({});
+    expect(Object.getOwnPropertyNames(Object.prototype).filter((name) => ['x', 'polluted'].includes(name))).toEqual([]);
   });
 });
 
@@ -440,7 +949,12 @@ describe('a Fargate size problem says what would be allowed', () => {
     return list ? list[1].split(', ').map(Number) : [];
   }
 
-  test.each([[256, 1536], [512, 1536], [1024, 2560], [4096, 8704]])('cpu %i with %i MiB: the message does not offer the refused size', (cpu, memoryMiB) => {
+  test.each([
+    [256, 1536],
+    [512, 1536],
+    [1024, 2560],
+    [4096, 8704],
+  ])('cpu %i with %i MiB: the message does not offer the refused size', (cpu, memoryMiB) => {
     const problems = problemsOf(contextFor('dev', { set: { 'service.cpu': cpu, 'service.memoryMiB': memoryMiB } }));
     const problem = problems.find((p) => p.startsWith('service.memoryMiB: '));
     expect(problem).toBeDefined();
@@ -473,30 +987,34 @@ describe('problems are reported together', () => {
   });
 
   test('problems from cdk.json, -c and validation come in one error', () => {
-    const problems = problemsOf(contextFor('dev', {
-      set: { 'boop.baseUrll': 'x', 'rollout.steps': [50] },
-      flags: { 'service.cpu': '300' },
-    }));
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/unknown field "boop\.baseUrll"/),
-      expect.stringMatching(/^rollout\.steps: must end at 100/),
-      expect.stringMatching(/^service\.cpu: /),
-    ]));
+    const problems = problemsOf(
+      contextFor('dev', {
+        set: { 'boop.baseUrll': 'x', 'rollout.steps': [50] },
+        flags: { 'service.cpu': '300' },
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/unknown field "boop\.baseUrll"/),
+        expect.stringMatching(/^rollout\.steps: must end at 100/),
+        expect.stringMatching(/^service\.cpu: /),
+      ]),
+    );
   });
 
   test('cdk.json naming an environment this app does not know is a problem', () => {
     const context = cdkJsonContext();
     (context[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
-    expect(problemsOf(context)).toEqual(expect.arrayContaining([
-      expect.stringMatching(new RegExp(`has unknown environment "staging"; known: ${ENVIRONMENT_NAMES.join(', ')}`)),
-    ]));
+    expect(problemsOf(context)).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`has unknown environment "staging"; known: ${ENVIRONMENT_NAMES.join(', ')}`))]),
+    );
   });
 });
 
 describe('where a value comes from: defaults < cdk.json < config file < -c', () => {
   const cdkDev = () => (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Record<string, Json>).dev;
 
-  test('a per-deploy -c service.images.green wins over cdk.json; blue keeps cdk.json\'s', () => {
+  test("a per-deploy -c service.images.green wins over cdk.json; blue keeps cdk.json's", () => {
     const config = loadConfig({ context: appContext({ 'service.images.green': 'repo/x:2' }) });
     expect(config.service.images.green).toBe('repo/x:2');
     expect(config.service.images.blue).toBe(((cdkDev().service as Json).images as Json).blue);
@@ -526,7 +1044,11 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
   test('-c values of text fields stay text, even when they look like numbers (account ids)', () => {
     for (const account of ['111122223333', '012345678901']) {
       const config = loadConfig({
-        context: appContext({ account, region: CERTIFICATE_REGION, 'network.availabilityZones': JSON.stringify([`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`]) }),
+        context: appContext({
+          account,
+          'region': CERTIFICATE_REGION,
+          'network.availabilityZones': JSON.stringify([`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`]),
+        }),
       });
       expect(config.account).toBe(account);
       expect(config.region).toBe(CERTIFICATE_REGION);
@@ -560,7 +1082,10 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
   });
 
   test('prod via examples/prod.json also works relative to a given cwd', () => {
-    const config = loadConfig({ context: appContext({ env: 'prod', configFile: path.basename(PROD_EXAMPLE_FILE) }), cwd: path.join(REPO_ROOT, path.dirname(PROD_EXAMPLE_FILE)) });
+    const config = loadConfig({
+      context: appContext({ env: 'prod', configFile: path.basename(PROD_EXAMPLE_FILE) }),
+      cwd: path.join(REPO_ROOT, path.dirname(PROD_EXAMPLE_FILE)),
+    });
     expect(config.loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
   });
 });

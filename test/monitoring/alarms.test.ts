@@ -1,16 +1,18 @@
 /**
- * The alarms a user relies on, checked row by row against the thresholds table (lib/thresholds.ts):
+ * The alarms a user relies on, checked row by row against the thresholds table (lib/monitoring/thresholds.ts):
  * one alarm per judged slot with the row's numbers, routed to its severity's topic, the rollback
  * composite made of exactly the green rollback rows, rates guarded against thin traffic, metrics
- * read exactly as the contract (lambda/shared/contract.ts) says they are written, and config that
+ * read exactly as the contract (common/contract.ts) says they are written, and config that
  * really changes the alarms.
  */
-import { CfnElement } from 'aws-cdk-lib';
-import { minimumAttemptsFor, rollbackAlarmName, slotsJudged } from '../../lib/monitoring/alarms';
+import { minimumAttemptsFor, slotsJudged } from '../../lib/monitoring/alarms';
 import { SLOTS } from '../../common/slots';
 import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
-import { alarmInputs, build, Built, Cfn, CfnResource, contractProblems, MathRead, referencedId, resourcesOfType } from '../support/monitoring';
+import { alarmInputs, contractProblems, MathRead } from '../support/monitoring';
+import { Cfn, CfnResource, logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
+import { environmentNames } from '../../common/names';
 
 const COMPARISON_OPERATOR: Record<ThresholdRow['comparison'], string> = {
   'above': 'GreaterThanThreshold',
@@ -41,7 +43,7 @@ function breaches(row: ThresholdRow, value: number): boolean {
 }
 
 function alarmName(envName: string, row: ThresholdRow, slot: string | undefined): string {
-  return `boop-${envName}-${row.name}${slot ? `-${slot}` : ''}`;
+  return environmentNames(envName).alarm(row.name, slot);
 }
 
 /** Every metric alarm of a build by its AlarmName (throws on duplicates, which the count test reports). */
@@ -149,7 +151,7 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
 
   test.each(THRESHOLDS.map((row) => [row.name, row] as const))('%s: notifies its severity\'s topic, and on recovery where the severity asks for it', (_name, row) => {
     const env = built().config.envName;
-    const topic = `boop-${env}-alerts-${row.severity}`;
+    const topic = environmentNames(env).alertTopic(row.severity);
     const notifies = row.severity !== 'low';
     for (const slot of slotsJudged(row)) {
       const props = alarmOf(built(), row, slot);
@@ -167,7 +169,7 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     const composites = resourcesOfType(built(), 'AWS::CloudWatch::CompositeAlarm');
     expect(composites).toHaveLength(1);
     const props = composites[0][1].Properties;
-    expect(props.AlarmName).toBe(rollbackAlarmName(built().config.envName));
+    expect(props.AlarmName).toBe(environmentNames(built().config.envName).rollbackAlarm);
 
     const [separator, parts] = props.AlarmRule['Fn::Join'] as [string, unknown[]];
     const members = parts.filter((p) => typeof p !== 'string').map((p) => {
@@ -287,7 +289,7 @@ describe('ROLLBACK_FAILED counts every way the traffic controller fails', () => 
 
   test.each(['prod', 'dev'] as const)('%s: it reads the controller function\'s own Lambda Errors and Throttles (a timeout or a failed start writes no metric of its own)', (which) => {
     const { stack } = builds[which];
-    const controller = { Ref: stack.getLogicalId(stack.trafficControl.controller.node.defaultChild as CfnElement) };
+    const controller = { Ref: logicalIdOf(stack, stack.trafficControl.controller) };
     const { metrics } = alarmInputs(alarmOf(builds[which], row, undefined));
     const lambda = metrics.filter((m) => m.namespace === LAMBDA_NAMESPACE)
       .map((m) => ({ metric: m.metricName, dimensions: m.dimensions, stat: m.stat, period: m.period }))

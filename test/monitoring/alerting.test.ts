@@ -1,9 +1,11 @@
 /**
  * Who hears about an alarm: one encrypted, TLS-only SNS topic per notifying severity, and the
- * subscriptions the configuration names, routed as SEVERITY_ROUTING (lib/thresholds.ts) says.
+ * subscriptions the configuration names, routed as SEVERITY_ROUTING (lib/monitoring/thresholds.ts) says.
  */
 import { NOTIFYING_SEVERITIES, NotifyingSeverity, SEVERITY_ROUTING } from '../../lib/monitoring/thresholds';
-import { build, Built, Cfn, CfnResource, referencedId, resourcesOfType } from '../support/monitoring';
+import { Cfn, CfnResource, referencedId, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
+import { environmentNames } from '../../common/names';
 
 const CHATBOT = 'AWS::Chatbot::SlackChannelConfiguration';
 /** The severities that notify someone (low is dashboards only). */
@@ -12,7 +14,7 @@ const NOTIFYING = NOTIFYING_SEVERITIES as NotifyingSeverity[];
 /** Topic logical id per severity, found by the topic's name. */
 function topicsBySeverity(built: Built): Record<NotifyingSeverity, string> {
   const byName = new Map(resourcesOfType(built, 'AWS::SNS::Topic').map(([id, r]) => [r.Properties.TopicName as string, id]));
-  return Object.fromEntries(NOTIFYING.map((s) => [s, byName.get(`boop-${built.config.envName}-alerts-${s}`)])) as Record<NotifyingSeverity, string>;
+  return Object.fromEntries(NOTIFYING.map((s) => [s, byName.get(environmentNames(built.config.envName).alertTopic(s))])) as Record<NotifyingSeverity, string>;
 }
 
 /** Subscriptions of one topic as `protocol endpoint`. */
@@ -25,6 +27,11 @@ function subscriptionsOf(built: Built, topicId: string): string[] {
 
 function asList<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** How the PagerDuty subscription names its endpoint: a dynamic reference to the configured SSM String parameter (SNS takes no ssm-secure). */
+function pagerDutyReference(built: Built): string {
+  return `{{resolve:ssm:${built.config.alerts.pagerDutyIntegrationUrlParameter}}}`;
 }
 
 let prod: Built;
@@ -72,7 +79,7 @@ describe.each(['prod', 'dev'] as const)('%s: topics', (which) => {
 describe('prod (examples/prod.json): subscriptions as configured', () => {
   test('the example config names every kind of target, so these tests route something', () => {
     const { alerts } = prod.config;
-    expect(alerts.pagerDutyIntegrationUrl).toMatch(/^https:\/\//);
+    expect(alerts.pagerDutyIntegrationUrlParameter).toMatch(/^\//);
     expect(alerts.slack).toBeDefined();
     for (const severity of NOTIFYING) expect(alerts.emails[severity].length).toBeGreaterThan(0);
   });
@@ -82,15 +89,22 @@ describe('prod (examples/prod.json): subscriptions as configured', () => {
     const { alerts } = prod.config;
     const expected = [
       ...(route.email ? alerts.emails[severity].map((e) => `email ${e}`) : []),
-      ...(route.pagerDuty ? [`https ${alerts.pagerDutyIntegrationUrl}`] : []),
+      ...(route.pagerDuty ? [`https ${pagerDutyReference(prod)}`] : []),
     ].sort();
     expect(subscriptionsOf(prod, topicsBySeverity(prod)[severity])).toEqual(expected);
   });
 
   test('PagerDuty is paged from critical alone', () => {
-    const paging = resourcesOfType(prod, 'AWS::SNS::Subscription').filter(([, r]) => r.Properties.Endpoint === prod.config.alerts.pagerDutyIntegrationUrl);
+    const paging = resourcesOfType(prod, 'AWS::SNS::Subscription').filter(([, r]) => r.Properties.Endpoint === pagerDutyReference(prod));
     expect(paging.map(([, r]) => r.Properties.Protocol)).toEqual(['https']);
     expect(referencedId(paging[0][1].Properties.TopicArn)).toBe(topicsBySeverity(prod).critical);
+  });
+
+  test('the PagerDuty integration URL (it carries its key) is never in the template: only its SSM parameter, resolved at deploy', () => {
+    const endpoints = resourcesOfType(prod, 'AWS::SNS::Subscription').map(([, r]) => r.Properties.Endpoint);
+    expect(endpoints).toContain(`{{resolve:ssm:${prod.config.alerts.pagerDutyIntegrationUrlParameter}}}`);
+    expect(endpoints.filter((endpoint) => /^https?:/.test(String(endpoint)))).toEqual([]);
+    expect(JSON.stringify(prod.template.toJSON())).not.toMatch(/pagerduty\.com/i);
   });
 
   test('no subscription outside the routing', () => {
@@ -118,7 +132,7 @@ describe('prod (examples/prod.json): subscriptions as configured', () => {
 describe('dev (no targets in cdk.json)', () => {
   test('the config has no targets', () => {
     const { alerts } = dev.config;
-    expect(alerts.pagerDutyIntegrationUrl).toBeUndefined();
+    expect(alerts.pagerDutyIntegrationUrlParameter).toBeUndefined();
     expect(alerts.slack).toBeUndefined();
     expect(Object.values(alerts.emails).flat()).toEqual([]);
   });

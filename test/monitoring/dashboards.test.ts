@@ -9,22 +9,21 @@ import { BOOP_RATE_LIMITS } from '../../lib/guides';
 import { effectiveThresholds, THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { DIMENSIONS, NAMESPACES } from '../../common/contract';
 import {
-  build,
-  Built,
   contractProblems,
   parseDashboardBody,
   ParsedDashboard,
-  referencedId,
-  resourcesOfType,
   Widget,
   widgetMetrics,
 } from '../support/monitoring';
+import { referencedId, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
+import { environmentNames } from '../../common/names';
 
 const SAVED_QUERIES = ['auth-failures-by-error-code-24h', 'slow-requests', 'user-journey'];
 const SLOW_ROW = 'AUTH_SLOW_RESPONSE';
 
 function dashboard(built: Built, kind: 'executive' | 'operations'): ParsedDashboard {
-  const name = `boop-${built.config.envName}-${kind}`;
+  const name = environmentNames(built.config.envName).dashboard(kind);
   const found = resourcesOfType(built, 'AWS::CloudWatch::Dashboard').filter(([, r]) => r.Properties.DashboardName === name);
   expect(found).toHaveLength(1);
   return parseDashboardBody(found[0][1].Properties.DashboardBody);
@@ -45,7 +44,7 @@ function metricNames(w: Widget): string[] {
 }
 
 function slowRequestsThreshold(built: Built): number {
-  const query = resourcesOfType(built, 'AWS::Logs::QueryDefinition').find(([, r]) => r.Properties.Name === `boop-${built.config.envName}/slow-requests`);
+  const query = resourcesOfType(built, 'AWS::Logs::QueryDefinition').find(([, r]) => r.Properties.Name === environmentNames(built.config.envName).logQuery('slow-requests'));
   const match = /responseTime > (\d+)/.exec(query![1].Properties.QueryString);
   expect(match).not.toBeNull();
   return Number(match![1]);
@@ -230,7 +229,7 @@ describe.each(['executive', 'operations'] as const)('%s dashboard: blue and gree
 describe('saved log queries', () => {
   test('three queries, named boop-<env>/..., each over both slots\' log groups', () => {
     const queries = resourcesOfType(prod, 'AWS::Logs::QueryDefinition').map(([, r]) => r.Properties);
-    expect(queries.map((q) => q.Name).sort()).toEqual(SAVED_QUERIES.map((q) => `boop-${prod.config.envName}/${q}`).sort());
+    expect(queries.map((q) => q.Name).sort()).toEqual(SAVED_QUERIES.map((q) => environmentNames(prod.config.envName).logQuery(q)).sort());
     const groups = SLOTS.map((slot) => prod.stack.resolve(prod.stack.service.logGroups[slot].logGroupName));
     for (const q of queries) expect(q.LogGroupNames).toEqual(groups);
   });

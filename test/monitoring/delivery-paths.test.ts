@@ -5,12 +5,11 @@
  * And the ways that must stay shut: another environment's or account's alarms, CloudWatch acting
  * for another account, another rule. A path is read step by step; a failure prints every step's verdict.
  */
-import { Template } from 'aws-cdk-lib/assertions';
-import { createApp } from '../../lib/app';
-import { rollbackAlarmName } from '../../lib/monitoring/alarms';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from '../support/deployed-template';
-import { appContext, prodExampleContext } from '../support/context';
 import { evaluate, functionPolicyOf, identityPoliciesOf, keyPolicyOf, PolicyDocument, topicPolicyOf, Verdict } from '../support/resource-policies';
+import { resourcesOfType } from '../support/resources';
+import { build } from '../support/synth';
+import { environmentNames } from '../../common/names';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -26,10 +25,7 @@ const ACTION_LISTS = ['AlarmActions', 'OKActions', 'InsufficientDataActions'];
 
 /** `cdk synth -c env=<env>` (prod with examples/prod.json) as deployed; no function is bundled, only policies are read. */
 function deployed(env: Env): DeployedTemplate {
-  const noBundling = { 'aws:cdk:bundling-stacks': [] };
-  const context = env === 'prod' ? prodExampleContext(noBundling) : appContext({ env, ...noBundling });
-  const { stack } = createApp({ context });
-  return new DeployedTemplate(Template.fromStack(stack).toJSON());
+  return new DeployedTemplate(build(env, { 'aws:cdk:bundling-stacks': [] }).template.toJSON());
 }
 
 const templates = {} as Record<Env, DeployedTemplate>;
@@ -66,7 +62,7 @@ interface Topic {
 }
 
 function topicAt(t: DeployedTemplate, arn: string): Topic {
-  const found = t.ofType('AWS::SNS::Topic').find(([id]) => t.ref(id) === arn);
+  const found = resourcesOfType(t, 'AWS::SNS::Topic').find(([id]) => t.ref(id) === arn);
   if (!found) throw new Error(`${arn} is not a topic of this stack`);
   const keyArn = t.resolve(found[1].Properties.KmsMasterKeyId);
   // Every alert topic is encrypted; an unencrypted one would make the key steps below meaningless.
@@ -75,14 +71,14 @@ function topicAt(t: DeployedTemplate, arn: string): Topic {
 }
 
 function alertTopics(t: DeployedTemplate): Topic[] {
-  return t.ofType('AWS::SNS::Topic').map(([id]) => topicAt(t, t.ref(id)));
+  return resourcesOfType(t, 'AWS::SNS::Topic').map(([id]) => topicAt(t, t.ref(id)));
 }
 
 const alarmArn = (name: string, account = ACCOUNT) => `arn:${PARTITION}:cloudwatch:${REGION}:${account}:alarm:${name}`;
 
 /** Every alarm of the template, metric and composite, with the topics each notifies (any state). */
 function alarmsOf(t: DeployedTemplate): { name: string; arn: string; notifies: string[] }[] {
-  return ALARM_TYPES.flatMap((type) => t.ofType(type)).map(([id, alarm]) => ({
+  return ALARM_TYPES.flatMap((type) => resourcesOfType(t, type)).map(([id, alarm]) => ({
     name: t.ref(id),
     arn: t.getAtt(id, 'Arn'),
     notifies: ACTION_LISTS.flatMap((list) => (alarm.Properties[list] ?? []).map((a: Json) => t.resolve(a) as string)),
@@ -130,7 +126,7 @@ async function alarmToTopicToKey(t: DeployedTemplate, topic: Topic, request: Ala
 
 /** The rule that rolls green back, and the function it invokes. */
 function rollbackRule(t: DeployedTemplate, env: Env): { arn: string; name: string; functionArn: string } {
-  const rules = t.ofType('AWS::Events::Rule').filter(([, r]) => (r.Properties.EventPattern?.detail?.alarmName ?? []).includes(rollbackAlarmName(env)));
+  const rules = resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) => (r.Properties.EventPattern?.detail?.alarmName ?? []).includes(environmentNames(env).rollbackAlarm));
   expect(rules).toHaveLength(1);
   const [id, rule] = rules[0];
   const targets = (rule.Properties.Targets as Json[]).map((target) => t.resolve(target.Arn) as string);
@@ -166,7 +162,7 @@ async function roleToTopicToKey(t: DeployedTemplate, roleId: string, topic: Topi
 /** The traffic controller: the function the rollback rule invokes, and its role. */
 function controllerOf(t: DeployedTemplate, env: Env): { functionArn: string; roleId: string; environment: Record<string, string> } {
   const { functionArn } = rollbackRule(t, env);
-  const [, fn] = t.ofType('AWS::Lambda::Function').find(([id]) => t.getAtt(id, 'Arn') === functionArn)!;
+  const [, fn] = resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => t.getAtt(id, 'Arn') === functionArn)!;
   return { functionArn, roleId: fn.Properties.Role['Fn::GetAtt'][0], environment: t.resolve(fn.Properties.Environment?.Variables ?? {}) };
 }
 
@@ -185,7 +181,7 @@ describe.each(ENVIRONMENTS)('%s: alarms reach the people on call', (env) => {
 
   test('every alarm this environment creates, the rollback composite included, is one each topic admits', async () => {
     const alarms = alarmsOf(t());
-    expect(alarms.map((a) => a.name)).toContain(rollbackAlarmName(env));
+    expect(alarms.map((a) => a.name)).toContain(environmentNames(env).rollbackAlarm);
     const refused: string[] = [];
     for (const alarm of alarms) {
       for (const topic of alertTopics(t())) {
@@ -285,7 +281,7 @@ describe.each(ENVIRONMENTS)('%s: the rollback alarm reaches the traffic controll
 
   test('controller → critical topic → key: the controller can page', async () => {
     const controller = controllerOf(t(), env);
-    const critical = alertTopics(t()).find((topic) => topic.name === `boop-${env}-alerts-critical`)!;
+    const critical = alertTopics(t()).find((topic) => topic.name === environmentNames(env).alertTopic('critical'))!;
     // The topic the controller is configured to page is the critical one.
     const topicsNamed = Object.values(controller.environment).filter((value) => alertTopics(t()).some((topic) => topic.arn === value));
     expect(topicsNamed).toEqual([critical.arn]);

@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
+import { captureStdout } from '../support/stdout';
 
 /** A fixed moment so the sample lines are stable and the README can quote them. */
 export const SAMPLE_TIME = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -19,24 +20,21 @@ const SAMPLE_VALUES: Record<keyof typeof INTEGRATION_METRICS, number> = {
  */
 export function emfSampleLines(environment: string, slot: string): Record<keyof typeof INTEGRATION_METRIC_FAMILIES, string> {
   const lines: Record<string, string> = {};
-  const write = process.stdout.write;
   const originalNow = Date.now;
   Date.now = () => SAMPLE_TIME;
   try {
     for (const [family, names] of Object.entries(INTEGRATION_METRIC_FAMILIES)) {
-      let captured = '';
-      process.stdout.write = ((chunk: string) => { captured += chunk; return true; }) as typeof process.stdout.write;
-      const metrics = new Metrics({ namespace: NAMESPACES.integration, serviceName: 'boop-integration' });
-      // Powertools adds a "service" dimension by default; the contract has exactly Environment and Slot.
-      metrics.clearDefaultDimensions();
-      metrics.addDimensions({ [DIMENSIONS.environment]: environment, [DIMENSIONS.slot]: slot });
-      for (const name of names) metrics.addMetric(name, INTEGRATION_METRICS[name].unit, SAMPLE_VALUES[name]);
-      metrics.publishStoredMetrics();
-      process.stdout.write = write;
-      lines[family] = captured.trim();
+      const { output } = captureStdout(() => {
+        const metrics = new Metrics({ namespace: NAMESPACES.integration, serviceName: 'boop-integration' });
+        // Powertools adds a "service" dimension by default; the contract has exactly Environment and Slot.
+        metrics.clearDefaultDimensions();
+        metrics.addDimensions({ [DIMENSIONS.environment]: environment, [DIMENSIONS.slot]: slot });
+        for (const name of names) metrics.addMetric(name, INTEGRATION_METRICS[name].unit, SAMPLE_VALUES[name]);
+        metrics.publishStoredMetrics();
+      });
+      lines[family] = output.trim();
     }
   } finally {
-    process.stdout.write = write;
     Date.now = originalNow;
   }
   return lines as Record<keyof typeof INTEGRATION_METRIC_FAMILIES, string>;

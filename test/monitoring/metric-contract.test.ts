@@ -3,7 +3,7 @@ import * as path from 'path';
 import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
 import { SLOTS } from '../../common/slots';
 import { emfSampleLines } from './emf-samples';
-import { build } from '../support/monitoring';
+import { build } from '../support/synth';
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 

@@ -7,6 +7,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'net';
 import { Slot, SLOTS } from '../../common/slots';
 import { DeployedTemplate } from './deployed-template';
+import { resourcesOfType } from './resources';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,7 +46,7 @@ export class AlbListener {
   constructor(deployed: DeployedTemplate, listenerId: string, targetGroupIds: Readonly<Record<Slot, string>>) {
     this.slotOfTargetGroup = new Map(SLOTS.map((slot) => [deployed.ref(targetGroupIds[slot]), slot]));
     this.defaultActions = deployed.resolve(deployed.resources[listenerId].Properties.DefaultActions);
-    this.rules = deployed.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')
+    this.rules = resourcesOfType(deployed, 'AWS::ElasticLoadBalancingV2::ListenerRule')
       .filter(([, rule]) => rule.Properties.ListenerArn?.Ref === listenerId)
       .map(([logicalId, rule]) => {
         const properties = deployed.resolve(rule.Properties);

@@ -35,3 +35,8 @@ export function appContext(extra: Json = {}): Json {
 export function prodExampleContext(extra: Json = {}): Json {
   return appContext({ env: 'prod', configFile: PROD_EXAMPLE_FILE, ...extra });
 }
+
+/** The context of `cdk synth -c env=<env>`, for prod with `-c configFile=examples/prod.json`, plus extra `-c` values. */
+export function environmentContext(env: 'dev' | 'prod', extra: Json = {}): Json {
+  return env === 'prod' ? prodExampleContext(extra) : appContext({ env, ...extra });
+}

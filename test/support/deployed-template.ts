@@ -48,7 +48,7 @@ export class DeployedTemplate {
       case 'AWS::SNS::Topic': return `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${p.TopicName ?? logicalId}`;
       case 'AWS::SQS::Queue': return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${logicalId}`;
       case 'AWS::KMS::Key': return uuid(logicalId);
-      case 'AWS::Logs::LogGroup': return p.LogGroupName ?? `/boop/${logicalId}`;
+      case 'AWS::Logs::LogGroup': return p.LogGroupName ?? `/aws/generated/${logicalId}`;
       case 'AWS::Lambda::Function': return p.FunctionName ?? logicalId;
       case 'AWS::CloudWatch::Alarm':
       case 'AWS::CloudWatch::CompositeAlarm': return p.AlarmName ?? logicalId;
@@ -104,9 +104,5 @@ export class DeployedTemplate {
       if (key === 'Fn::Select') return this.resolve(arg[1])[arg[0]];
     }
     return Object.fromEntries(keys.map((k) => [k, this.resolve(value[k])]));
-  }
-
-  ofType(type: string): [string, Json][] {
-    return Object.entries(this.resources).filter(([, r]) => r.Type === type);
   }
 }

@@ -1,13 +1,7 @@
 /**
- * Shared by the monitoring tests (alarms, alerting, dashboards): builds a stack through the real
- * app entry, as `cdk synth -c env=<name> [-c configFile=...] [-c key=value ...]` would, and reads
- * the parts of its template those tests look at.
+ * Shared by the monitoring tests (alarms, alerting, dashboards): reads the alarms' and dashboards'
+ * metrics from a synthesized template (test/support/synth.ts) and checks them against the metric contract.
  */
-import { Template } from 'aws-cdk-lib/assertions';
-import { createApp } from '../../lib/app';
-import { BoopIntegrationStack } from '../../lib/boop-integration-stack';
-import { EnvironmentConfig } from '../../lib/config/environment-config';
-import { loadConfig } from '../../lib/config/load-config';
 import {
   ContractMetric,
   DIMENSIONS,
@@ -16,51 +10,7 @@ import {
   NAMESPACES,
   TRAFFIC_METRICS,
 } from '../../common/contract';
-import { appContext, prodExampleContext, REPO_ROOT } from './context';
-
-
-/**
- * A value read from a synthesized template or dashboard body: schemaless JSON, read by field name.
- * The one place these tests give up static types.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Cfn = any;
-
-export type CfnResource = { Type: string; Properties: Record<string, Cfn>; [key: string]: unknown };
-
-export interface Built {
-  readonly stack: BoopIntegrationStack;
-  /** The configuration the app loaded from the same context (the numbers the stack was built from). */
-  readonly config: EnvironmentConfig;
-  readonly template: Template;
-  readonly resources: Readonly<Record<string, CfnResource>>;
-}
-
-/**
- * The stack of `cdk synth -c env=<env>`, for prod with `-c configFile=examples/prod.json`, plus
- * extra `-c` values (strings, as the CLI passes them).
- */
-export function build(env: 'dev' | 'prod', extra: Record<string, unknown> = {}): Built {
-  const context = env === 'prod' ? prodExampleContext(extra) : appContext({ env, ...extra });
-  const { stack } = createApp({ context });
-  const config = loadConfig({ context, cwd: REPO_ROOT });
-  const template = Template.fromStack(stack);
-  return { stack, config, template, resources: template.toJSON().Resources };
-}
-
-/** Logical id → resource, for one resource type. */
-export function resourcesOfType(built: Built, type: string): [string, CfnResource][] {
-  return Object.entries(built.resources).filter(([, r]) => r.Type === type);
-}
-
-/** The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at, or undefined for anything else. */
-export function referencedId(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.Ref === 'string') return v.Ref;
-  if (Array.isArray(v['Fn::GetAtt'])) return v['Fn::GetAtt'][0] as string;
-  return undefined;
-}
+import { Cfn } from './resources';
 
 /** One metric an alarm or widget reads, with its dimensions as name → (possibly unresolved) value. */
 export interface MetricRead {
@@ -169,7 +119,7 @@ export function widgetMetrics(widget: Widget): { metrics: MetricRead[]; expressi
   return { metrics, expressions };
 }
 
-/** The metric contract (lambda/shared/contract.ts) by namespace. */
+/** The metric contract (common/contract.ts) by namespace. */
 export const CONTRACT_BY_NAMESPACE: Readonly<Record<string, Readonly<Record<string, ContractMetric>>>> = {
   [NAMESPACES.integration]: INTEGRATION_METRICS,
   [NAMESPACES.healthCheck]: HEALTH_CHECK_METRICS,

@@ -6,6 +6,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, DeployedTemplate, PARTITION } from './deployed-template';
+import { resourcesOfType } from './resources';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -21,7 +22,7 @@ const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? []
 
 /** Every statement of the AWS::SNS::TopicPolicy resources naming the topic: SNS applies them together. */
 export function topicPolicyOf(t: DeployedTemplate, topicArn: string): PolicyDocument {
-  const documents = t.ofType('AWS::SNS::TopicPolicy')
+  const documents = resourcesOfType(t, 'AWS::SNS::TopicPolicy')
     .filter(([, p]) => asList<string>(t.resolve(p.Properties.Topics)).includes(topicArn))
     .map(([, p]) => t.resolve(p.Properties.PolicyDocument));
   // Without one, SNS's default policy applies, which these helpers do not model.
@@ -31,7 +32,7 @@ export function topicPolicyOf(t: DeployedTemplate, topicArn: string): PolicyDocu
 
 /** The key policy of the AWS::KMS::Key with this ARN. */
 export function keyPolicyOf(t: DeployedTemplate, keyArn: string): PolicyDocument {
-  const key = t.ofType('AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === keyArn);
+  const key = resourcesOfType(t, 'AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === keyArn);
   if (!key) throw new Error(`no AWS::KMS::Key with ARN ${keyArn}`);
   return t.resolve(key[1].Properties.KeyPolicy);
 }
@@ -57,7 +58,7 @@ const PERMISSION_FIELDS = new Set(['Action', 'FunctionName', 'Principal', ...Obj
  */
 export function functionPolicyOf(t: DeployedTemplate, functionArn: string): PolicyDocument {
   const name = functionArn.split(':').pop();
-  const statements = t.ofType('AWS::Lambda::Permission')
+  const statements = resourcesOfType(t, 'AWS::Lambda::Permission')
     .map(([id, p]) => [id, t.resolve(p.Properties)] as [string, Json])
     .filter(([, p]) => p.FunctionName === functionArn || p.FunctionName === name)
     .map(([id, p]) => {
@@ -83,7 +84,7 @@ export function identityPoliciesOf(t: DeployedTemplate, roleId: string): { name:
   // A managed policy's content is not in the template; a test that needs one must add it.
   if ((role.Properties.ManagedPolicyArns ?? []).length > 0) throw new Error(`role ${roleId} has managed policies, which this helper does not read`);
   const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: t.resolve(p.PolicyDocument) }));
-  const attached = t.ofType('AWS::IAM::Policy')
+  const attached = resourcesOfType(t, 'AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles ?? []).some((r: Json) => r.Ref === roleId))
     .map(([id, p]) => ({ name: id, policy: t.resolve(p.Properties.PolicyDocument) }));
   return [...inline, ...attached];

@@ -6,9 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
-import { createApp } from '../../lib/app';
-import { prodExampleContext, REPO_ROOT } from '../support/context';
+import { functionBundle } from '../support/bundle';
+import { REPO_ROOT } from '../support/context';
+import { synthAssembly } from '../support/synth';
 import { customResourceEvent } from './cloudformation';
 import { controllerEnvironment, FakeAws, SETTINGS } from './fake-aws';
 
@@ -19,11 +19,7 @@ let aws: FakeAws;
 const bundleDir = path.join(REPO_ROOT, 'cdk.out', `controller-bundle-${process.pid}`);
 
 beforeAll(() => {
-  const { app } = createApp({ context: prodExampleContext({ 'aws:cdk:enable-asset-metadata': true }) });
-  const assembly = (app as App).synth();
-  const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'BoopIntegration-prod.template.json'), 'utf8'));
-  const [, fn] = Object.entries<{ Type: string; Metadata: Record<string, string> }>(template.Resources)
-    .find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('TrafficControlController'))!;
+  const controller = functionBundle(synthAssembly('prod'), 'TrafficControlController');
   Object.assign(process.env, controllerEnvironment('production'), { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
   aws = new FakeAws({ classLevel: true });
   global.fetch = (async (_url: unknown, init?: { body?: string }) => {
@@ -31,7 +27,7 @@ beforeAll(() => {
     return new Response(null, { status: 200 });
   }) as typeof fetch;
   // The bundle leaves the AWS SDK to the Lambda runtime; inside the repository it finds the project's copy.
-  fs.cpSync(path.join(assembly.directory, fn.Metadata['aws:asset:path']), bundleDir, { recursive: true });
+  fs.cpSync(controller.directory, bundleDir, { recursive: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   handler = (require(path.join(bundleDir, 'index.js')) as { handler: typeof handler }).handler;
 });

@@ -2,7 +2,8 @@
  * The traffic controller against an in-memory AWS (fake-aws.ts): every rollout policy path, the
  * rollback's order and idempotence, throttling, another writer, stickiness, and listener resets.
  */
-import { RefusedError, TrafficController } from '../../lambda/traffic/controller';
+import { RefusedError } from '../../common/traffic/policy';
+import { TrafficController } from '../../lambda/traffic/controller';
 import { FakeAws, SETTINGS, templateAction } from './fake-aws';
 
 const HOUR = 3_600_000;

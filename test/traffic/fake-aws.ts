@@ -18,7 +18,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControllerClients, ControllerSettings, Log } from '../../lambda/traffic/controller';
 import type { TrafficMetricName } from '../../common/contract';
-import { SETTINGS_VARIABLES } from '../../lambda/traffic/settings';
+import { SETTINGS_VARIABLES } from '../../common/payloads';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';

@@ -10,6 +10,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS } from '../../common/contract';
 import { forwardAction } from '../../common/traffic/weights';
+import { captureStdoutAsync } from '../support/stdout';
 import { controllerEnvironment, SETTINGS } from './fake-aws';
 
 const METRIC_ENVIRONMENT = 'production';
@@ -25,17 +26,12 @@ beforeAll(() => {
 });
 
 async function invoke(event: unknown): Promise<{ result: unknown; emf: { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }[] }> {
-  const lines: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => { lines.push(...String(chunk).split('\n').filter(Boolean)); return true; }) as typeof process.stdout.write;
-  try {
+  const { result, output } = await captureStdoutAsync(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require('../../lambda/traffic/handler') as { handler: (event: unknown) => Promise<unknown> };
-    const result = await handler(event);
-    return { result, emf: lines.map((l) => JSON.parse(l)).filter((l) => l._aws) };
-  } finally {
-    process.stdout.write = write;
-  }
+    return handler(event);
+  });
+  return { result, emf: output.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l._aws) };
 }
 
 test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Environment dimension only', async () => {

@@ -3,12 +3,13 @@
  * that carries it with the listener's fingerprint, the rollback rule, the dead-letter queue and its
  * alarm, and the one-writer function.
  */
-import { rollbackAlarmName } from '../../lib/monitoring/alarms';
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
-import { GREEN_PERCENT_PARAMETER } from '../../lib/boop-integration-stack';
+import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { ConfigError } from '../../lib/config/load-config';
-import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, SETTINGS_VARIABLES, worstCaseInvocationMs } from '../../lambda/traffic/settings';
-import { build, Built, Cfn, resourcesOfType } from '../support/monitoring';
+import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
+import { SETTINGS_VARIABLES } from '../../common/payloads';
+import { Cfn, logicalIdOf, resourcesOfType } from '../support/resources';
+import { build, Built } from '../support/synth';
 
 let prod: Built;
 beforeAll(() => {
@@ -30,11 +31,11 @@ test('the custom resource carries GreenPercent and the listener\'s fingerprint, 
   expect(separator).toBe('|');
   expect(hash).toMatch(/^[0-9a-f]{16}$/);
   const ids = [prod.stack.service.listener, prod.stack.service.targetGroups.blue, prod.stack.service.targetGroups.green]
-    .map((construct) => ({ Ref: prod.stack.getLogicalId(construct.node.defaultChild as never) }));
+    .map((construct) => ({ Ref: logicalIdOf(prod.stack, construct) }));
   expect(references).toEqual(ids);
-  const listenerId = prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never);
-  const serviceIds = ['blue', 'green'].map((slot) => prod.stack.getLogicalId(prod.stack.service.services[slot as 'blue'].node.defaultChild as never));
-  const alarmId = prod.stack.getLogicalId(prod.stack.alarms.rollbackAlarm.node.defaultChild as never);
+  const listenerId = logicalIdOf(prod.stack, prod.stack.service.listener);
+  const serviceIds = ['blue', 'green'].map((slot) => logicalIdOf(prod.stack, prod.stack.service.services[slot as 'blue']));
+  const alarmId = logicalIdOf(prod.stack, prod.stack.alarms.rollbackAlarm);
   const [ruleId] = resourcesOfType(prod, 'AWS::Events::Rule')[0];
   // Green never gets traffic before the alarm and the rule that can take it back exist.
   expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds, alarmId, ruleId]));
@@ -66,7 +67,7 @@ test('the controller: concurrency 1, a dead-letter queue, the current Node runti
   const variables = fn.Properties.Environment.Variables;
   expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES)));
   expect(variables[SETTINGS_VARIABLES.rolloutSteps]).toBe(JSON.stringify(prod.config.rollout.steps));
-  expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(rollbackAlarmName('prod'));
+  expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(environmentNames('prod').rollbackAlarm);
   // Deploy events are honoured only from this very stack.
   expect(variables[SETTINGS_VARIABLES.stackId]).toEqual({ Ref: 'AWS::StackId' });
 });
@@ -89,7 +90,7 @@ test('the rollback alarm entering ALARM invokes the controller, with retries and
   expect(rule.Properties.EventPattern).toEqual({
     'source': ['aws.cloudwatch'],
     'detail-type': ['CloudWatch Alarm State Change'],
-    'detail': { alarmName: [rollbackAlarmName('prod')], state: { value: ['ALARM'] } },
+    'detail': { alarmName: [environmentNames('prod').rollbackAlarm], state: { value: ['ALARM'] } },
   });
   const target = rule.Properties.Targets[0];
   expect(target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlController/), 'Arn'] });
@@ -109,7 +110,7 @@ test('ROLLBACK_FAILED pages on controller errors, the controller\'s own Lambda e
 });
 
 test('nothing in the template holds live weights: the listener keeps blue 100 / green 0', () => {
-  const listener = prod.resources[prod.stack.getLogicalId(prod.stack.service.listener.node.defaultChild as never)];
+  const listener = prod.resources[logicalIdOf(prod.stack, prod.stack.service.listener)];
   const groups = listener.Properties.DefaultActions[0].ForwardConfig.TargetGroups.map((g: Cfn) => g.Weight);
   expect(groups).toEqual([100, 0]);
 });

@@ -1,8 +1,8 @@
 /**
- * The controller's calls over the wire: a moto server (an AWS API emulator, installed on this
- * machine) on 127.0.0.1 stands in for ELBv2, SSM, CloudWatch and SNS, and the real SDK clients
- * reach it through AWS_ENDPOINT_URL. What the mocks assume about request and answer shapes is
- * checked here against an implementation of the APIs.
+ * The controller's calls over the wire: a moto server (an AWS API emulator in Python; `npm run
+ * test:aws` checks that it is installed) on 127.0.0.1 stands in for ELBv2, SSM, CloudWatch, SNS and
+ * CloudFormation, and the real SDK clients reach it through their endpoint. What the mocks assume
+ * about request and answer shapes is checked here against an implementation of the APIs.
  */
 import { ChildProcess, spawn } from 'child_process';
 import * as net from 'net';
@@ -23,8 +23,12 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { ControllerSettings, TrafficController } from '../../lambda/traffic/controller';
 import { route } from '../../lambda/traffic/route';
 import { forwardAction, readLiveWeights } from '../../common/traffic/weights';
+import { environmentNames, GREEN_PERCENT_PARAMETER, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
+import { TrafficResourceProperties } from '../../common/payloads';
+import { motoMissingLine, motoPython } from './moto';
 
 const REGION = 'eu-west-1';
+const names = environmentNames('dev');
 jest.setTimeout(60_000);
 
 let moto: ChildProcess;
@@ -42,20 +46,24 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  moto = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
     } catch {
-      if (Date.now() > deadline) throw new Error('moto did not start within 30 s (is python3 -m moto.server installed?)');
+      if (Date.now() > deadline) throw new Error(motoMissingLine('it did not answer within 30 s of starting'));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 });
 
-afterAll(() => {
-  moto?.kill();
+afterAll(async () => {
+  if (!moto || moto.exitCode !== null) return;
+  // Waits for the server to go, so Jest does not wait on the child process after the run.
+  const exited = new Promise((resolve) => moto.once('exit', resolve));
+  moto.kill();
+  await exited;
 });
 
 /** The default VPC's id and two of its subnets, read with a plain EC2 query (no EC2 SDK needed). */
@@ -87,11 +95,11 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
     LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: 80,
     DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 100 }, { TargetGroupArn: green, Weight: 0 }] } }],
   }))).Listeners![0].ListenerArn!;
-  const topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: 'boop-dev-alerts-critical' }))).TopicArn!;
+  const topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: names.alertTopic('critical') }))).TopicArn!;
 
   const settings: ControllerSettings = {
-    envName: 'dev', stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/BoopIntegration-dev/none', region: REGION, listenerArn, targetGroups: { blue, green }, stateParameterName: '/boop/dev/traffic/state',
-    rollbackAlarmName: 'boop-dev-GREEN_ROLLBACK', criticalTopicArn: topicArn,
+    envName: 'dev', stackId: `arn:aws:cloudformation:${REGION}:123456789012:stack/${names.stack}/none`, region: REGION, listenerArn, targetGroups: { blue, green },
+    stateParameterName: names.parameters.trafficState, rollbackAlarmName: names.rollbackAlarm, criticalTopicArn: topicArn,
     policy: { steps: [5, 100], bakeTimeHours: 0 }, stickinessSeconds: 3600,
   };
   const metrics: string[] = [];
@@ -138,20 +146,20 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
   // A forged deploy event naming this stack, with CloudFormation's answer URL, while the stack is not being updated:
   // the stack's status is read over the wire, the event is refused and paged, and green stays at 5.
   const stackId = (await clients.cloudformation.send(new CreateStackCommand({
-    StackName: 'BoopIntegration-dev',
-    TemplateBody: JSON.stringify({ Parameters: { GreenPercent: { Type: 'Number', Default: 0 } }, Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }),
-    Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: '100' }],
+    StackName: names.stack,
+    TemplateBody: JSON.stringify({ Parameters: { [GREEN_PERCENT_PARAMETER]: { Type: 'Number', Default: 0 } }, Resources: { Topic: { Type: 'AWS::SNS::Topic' } } }),
+    Parameters: [{ ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: '100' }],
   }))).StackId!;
   expect((await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks![0].StackStatus).toBe('CREATE_COMPLETE');
   const owned = new TrafficController({ ...settings, stackId }, clients, {
     now: () => new Date(), metric: (name) => metrics.push(name), log: { info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   const forged = {
-    RequestType: 'Update', StackId: stackId, RequestId: 'forged-1', LogicalResourceId: 'TrafficControlWeights', ResourceType: 'Custom::BoopTrafficWeights',
+    RequestType: 'Update', StackId: stackId, RequestId: 'forged-1', LogicalResourceId: 'TrafficControlWeights', ResourceType: TRAFFIC_RESOURCE_TYPE,
     PhysicalResourceId: 'boop-traffic-weights', ServiceToken: 'x',
     ResponseURL: `https://cloudformation-custom-resource-response-${REGION.replace(/-/g, '')}.s3.${REGION}.amazonaws.com/forged?X-Amz-Signature=x`,
-    ResourceProperties: { ServiceToken: 'x', GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' },
-    OldResourceProperties: { ServiceToken: 'x', GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' },
+    ResourceProperties: { ServiceToken: 'x', ...({ GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' } satisfies TrafficResourceProperties) },
+    OldResourceProperties: { ServiceToken: 'x', ...({ GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' } satisfies TrafficResourceProperties) },
   } as CloudFormationCustomResourceEvent;
   const answers: string[] = [];
   const result = await route(forged, {

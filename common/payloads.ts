@@ -1,0 +1,75 @@
+/**
+ * Every payload that crosses a boundary between where code runs, typed once: what the stack gives
+ * the traffic controller (its custom resource's properties, its environment variables), what the
+ * rollout CLI sends it (a manual rollback) and what the CLI reads back from the stack (its outputs).
+ * The writer builds each with `satisfies` and the reader reads it through the same type.
+ * Plain TypeScript with no imports, so a function bundle and the CLIs load it without the CDK.
+ */
+
+/** A payload as it arrives, before it is checked: any field may be missing or of any type. */
+export type Unchecked<T> = { readonly [K in keyof T]?: unknown };
+
+/** The properties the stack gives the traffic custom resource; the controller reads them from the deploy event. */
+export interface TrafficResourceProperties {
+  /** The GreenPercent parameter (CloudFormation passes it as a string). */
+  readonly GreenPercent: string;
+  /** Changes whenever the listener's configuration does, so a listener update re-applies the weights. */
+  readonly ListenerFingerprint: string;
+  /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
+  readonly RolloutOverride: string;
+}
+
+/** The `action` of a manual rollback request; the controller tells the request from other events by it. */
+export const MANUAL_ROLLBACK_ACTION = 'rollback';
+
+/** What the rollout CLI sends the traffic controller to move all traffic to blue now. */
+export interface ManualRollbackRequest {
+  readonly action: typeof MANUAL_ROLLBACK_ACTION;
+  /** Why, recorded in the traffic state and the page. */
+  readonly reason: string;
+  /** Who asked: the caller's AWS identity. */
+  readonly requestedBy: string;
+}
+
+/** The stack's outputs that the rollout CLI reads, by the CfnOutput id (the output's key) of each. */
+export const STACK_OUTPUTS = {
+  listenerArn: 'WeightedListenerArn',
+  blueTargetGroupArn: 'BlueTargetGroupArn',
+  greenTargetGroupArn: 'GreenTargetGroupArn',
+  controllerFunctionName: 'TrafficControllerFunctionName',
+  stateParameterName: 'TrafficStateParameterName',
+  rollbackAlarmName: 'RollbackAlarmName',
+  rolloutSteps: 'RolloutSteps',
+  bakeTimeHours: 'BakeTimeHours',
+} as const;
+
+export type StackOutputKey = keyof typeof STACK_OUTPUTS;
+
+/** The value of every stack output: the stack writes them all, the CLI reads them all. */
+export type StackOutputs = Readonly<Record<StackOutputKey, string>>;
+
+/** The environment variables the stack sets on the traffic controller function, by setting. */
+export const SETTINGS_VARIABLES = {
+  envName: 'BOOP_ENV_NAME',
+  metricEnvironment: 'BOOP_METRIC_ENVIRONMENT',
+  stackId: 'BOOP_STACK_ID',
+  listenerArn: 'LISTENER_ARN',
+  blueTargetGroupArn: 'BLUE_TARGET_GROUP_ARN',
+  greenTargetGroupArn: 'GREEN_TARGET_GROUP_ARN',
+  stateParameterName: 'STATE_PARAMETER_NAME',
+  rollbackAlarmName: 'ROLLBACK_ALARM_NAME',
+  criticalTopicArn: 'CRITICAL_TOPIC_ARN',
+  rolloutSteps: 'ROLLOUT_STEPS',
+  bakeTimeHours: 'BAKE_TIME_HOURS',
+  stickinessSeconds: 'STICKINESS_SECONDS',
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS_VARIABLES;
+
+/** Every setting of the controller as the text of its variable (`rolloutSteps` as a JSON list). */
+export type ControllerVariables = Readonly<Record<SettingKey, string>>;
+
+/** The controller's settings as environment variables, in the order of SETTINGS_VARIABLES. */
+export function controllerEnvironment(values: ControllerVariables): Record<string, string> {
+  return Object.fromEntries((Object.keys(SETTINGS_VARIABLES) as SettingKey[]).map((key) => [SETTINGS_VARIABLES[key], values[key]]));
+}

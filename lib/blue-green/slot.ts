@@ -1,0 +1,135 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { BoopConnectionConfig, ServiceConfig } from '../config/environment-config';
+import { Slot, SLOTS } from '../../common/slots';
+import { SLOT_HEALTH_CHECK_PATH } from '../guides';
+
+const HEALTH_CHECK_INTERVAL = Duration.seconds(15);
+/** account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest] */
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/** What one slot runs on and how its containers reach BOOP. */
+export interface SlotProps {
+  readonly vpc: ec2.IVpc;
+  /** The cluster both slots run in. */
+  readonly cluster: ecs.ICluster;
+  /** The guide's BOOP_ENV value for the containers. */
+  readonly boopEnvironment: 'development' | 'production';
+  /** How the service reaches BOOP; becomes the containers' BOOP_* variables. */
+  readonly boop: BoopConnectionConfig;
+  /** Image, size and logging of the service. */
+  readonly service: ServiceConfig;
+  /** What happens to the slot's logs when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** One slot's parts: its logs, its Fargate service and the target group the listener forwards to. */
+export interface SlotParts {
+  readonly logGroup: logs.LogGroup;
+  readonly service: ecs.FargateService;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+}
+
+/** One copy of the integration service: its log group, task definition and Fargate service, registered in its own target group. */
+export function createSlot(scope: Construct, slot: Slot, props: SlotProps): SlotParts {
+  const logGroup = new logs.LogGroup(scope, `${slotTitle(slot)}Logs`, {
+    retention: props.service.logRetentionDays as logs.RetentionDays,
+    removalPolicy: props.removalPolicy,
+  });
+  const service = createService(scope, slot, props, logGroup);
+  const targetGroup = createTargetGroup(scope, slot, props);
+  service.attachToApplicationTargetGroup(targetGroup);
+  return { logGroup, service, targetGroup };
+}
+
+/** A record with one value per slot, made in SLOTS order. */
+export function bySlot<T>(make: (slot: Slot) => T): Record<Slot, T> {
+  return Object.fromEntries(SLOTS.map((slot) => [slot, make(slot)])) as Record<Slot, T>;
+}
+
+/** The slot's name as it starts a construct id: "Blue", "Green". */
+export function slotTitle(slot: Slot): string {
+  return slot[0].toUpperCase() + slot.slice(1);
+}
+
+function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup: logs.LogGroup): ecs.FargateService {
+  const { boop, service } = props;
+  const taskDefinition = new ecs.FargateTaskDefinition(scope, `${slotTitle(slot)}Task`, {
+    cpu: service.cpu,
+    memoryLimitMiB: service.memoryMiB,
+  });
+  taskDefinition.addContainer('integration', {
+    image: containerImage(scope, `${slotTitle(slot)}Image`, service.images[slot]),
+    portMappings: [{ containerPort: service.containerPort }],
+    environment: containerEnvironment(slot, props.boopEnvironment, boop),
+    // The service writes one JSON object per line (logs and EMF metrics); awslogs ships each line as is.
+    logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: slot, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+  });
+  if (ECR_IMAGE.test(service.images[slot]) && taskDefinition.executionRole) {
+    Validations.of(taskDefinition.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource "*"); the image pull actions themselves are scoped to the one repository.',
+    });
+  }
+  Validations.of(taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); secrets never go here: BOOP API keys are to reach the task as ECS secrets from SSM SecureString parameters (docs/design.md "API keys").',
+  });
+  return new ecs.FargateService(scope, `${slotTitle(slot)}Service`, {
+    cluster: props.cluster,
+    taskDefinition,
+    desiredCount: service.desiredCount,
+    // Keep full capacity during a deployment and roll back a deployment whose tasks never get healthy.
+    minHealthyPercent: 100,
+    maxHealthyPercent: 200,
+    circuitBreaker: { enable: true, rollback: true },
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    assignPublicIp: false,
+  });
+}
+
+function createTargetGroup(scope: Construct, slot: Slot, props: SlotProps): elbv2.ApplicationTargetGroup {
+  return new elbv2.ApplicationTargetGroup(scope, `${slotTitle(slot)}TargetGroup`, {
+    vpc: props.vpc,
+    port: props.service.containerPort,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    targetType: elbv2.TargetType.IP,
+    deregistrationDelay: Duration.seconds(props.service.deregistrationDelaySeconds),
+    healthCheck: { path: SLOT_HEALTH_CHECK_PATH, healthyHttpCodes: '200', interval: HEALTH_CHECK_INTERVAL },
+  });
+}
+
+/** Private ECR images get pull rights on the task's execution role; any other registry is pulled as is. */
+function containerImage(scope: Construct, id: string, reference: string): ecs.ContainerImage {
+  const ecrImage = ECR_IMAGE.exec(reference);
+  if (!ecrImage) return ecs.ContainerImage.fromRegistry(reference);
+  const [, account, region, repositoryName, tag, digest] = ecrImage;
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, id, {
+    repositoryName,
+    repositoryArn: `arn:${Stack.of(scope).partition}:ecr:${region}:${account}:repository/${repositoryName}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, digest ?? tag);
+}
+
+/** The environment guide's BOOP_* variables, plus which environment and slot the task is. */
+function containerEnvironment(slot: Slot, boopEnvironment: string, boop: BoopConnectionConfig): Record<string, string> {
+  return {
+    BOOP_ENV: boopEnvironment,
+    BOOP_SLOT: slot,
+    BOOP_BASE_URL: boop.baseUrl,
+    BOOP_WS_ENDPOINT: boop.wsEndpoint,
+    BOOP_VENDOR_ID: boop.vendorId,
+    BOOP_ENFORCE_HTTPS: String(boop.enforceHttps),
+    BOOP_API_TIMEOUT: String(boop.apiTimeoutMs),
+    BOOP_WS_HEARTBEAT_INTERVAL: String(boop.wsHeartbeatIntervalMs),
+    BOOP_MAX_RETRIES: String(boop.maxRetries),
+    BOOP_CONNECTION_POOL_SIZE: String(boop.connectionPoolSize),
+    BOOP_CACHE_TTL: String(boop.cacheTtlSeconds),
+    BOOP_BATCH_SIZE: String(boop.batchSize),
+  };
+}

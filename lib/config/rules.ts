@@ -1,0 +1,182 @@
+/**
+ * The rules that need the environment or more than one field, as zod refinements. They run even
+ * when other fields are wrong (every problem is reported at once), so they read what they were
+ * given without trusting its type.
+ */
+import { z } from 'zod';
+import { SLOTS } from '../../common/slots';
+import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
+import { ThresholdRow } from '../monitoring/thresholds';
+import { boopEnvironment, EnvironmentName, environmentInWords } from './environments';
+import { DeclaredField, isPlainObject, valueAt } from './fields';
+import {
+  CERTIFICATE_ARN,
+  CLOUDWATCH_LONGEST_WINDOW_MINUTES,
+  FARGATE_MEMORY_BY_CPU,
+  fargateMemoryText,
+  formatCidr,
+  IMAGE_REFERENCE,
+  parseCidr,
+  VENDOR_ID,
+  withoutCredentials,
+} from './formats';
+import { show } from './value-types';
+
+/** Where a rule reports: a problem at a path below the value it checks. */
+type Report = Pick<z.RefinementCtx, 'addIssue'>;
+
+function problem(ctx: Report, path: (string | number)[], message: string): void {
+  ctx.addIssue({ code: 'custom', path, message });
+}
+
+/** The prod-only rules (https/wss, no dev host, ven_live_, certificate, a critical alert target) and those across sections. */
+export function environmentRules(config: unknown, ctx: Report, requiredFields: readonly DeclaredField[]): void {
+  const envName = valueAt(config, ['envName']) as EnvironmentName;
+  const prod = envName === 'prod';
+  const read = (...path: string[]) => valueAt(config, path);
+  const textAt = (...path: string[]) => {
+    const value = read(...path);
+    return typeof value === 'string' ? value : undefined;
+  };
+
+  // Where the stack goes.
+  const [account, region] = [read('account'), read('region')];
+  if ((account === undefined) !== (region === undefined)) {
+    problem(ctx, [], 'account and region: set both to pin the stack to one account, or neither to keep it environment-agnostic');
+  }
+  const zones = read('network', 'availabilityZones');
+  const zonesPath = ['network', 'availabilityZones'];
+  if (account !== undefined && region !== undefined && zones === undefined) {
+    problem(ctx, zonesPath, 'required when account and region are set (synth makes no lookups); give the two zones, e.g. ["eu-west-1a", "eu-west-1b"]');
+  }
+  if (zones !== undefined && region === undefined) problem(ctx, zonesPath, 'only used with account and region; remove it or set both');
+  if (Array.isArray(zones) && typeof region === 'string') {
+    for (const zone of zones.filter((z): z is string => typeof z === 'string')) {
+      if (!zone.startsWith(region) || !/^[a-z]$/.test(zone.slice(region.length)))
+        problem(ctx, zonesPath, `"${zone}" is not a zone of region ${region} (such as ${region}a)`);
+    }
+  }
+  const certificate = CERTIFICATE_ARN.exec(textAt('loadBalancer', 'certificateArn') ?? '');
+  if (certificate && typeof region === 'string' && certificate[1] !== region) {
+    problem(
+      ctx,
+      ['loadBalancer', 'certificateArn'],
+      `the certificate is in ${certificate[1]} but the stack is in ${region}; an ALB needs a certificate from its own region`,
+    );
+  } else if (certificate && typeof account === 'string' && certificate[2] !== account) {
+    problem(ctx, ['loadBalancer', 'certificateArn'], `the certificate belongs to account ${certificate[2]} but the stack is in ${account}`);
+  }
+
+  for (const field of requiredFields.filter((f) => f.info.requiredIn?.includes(envName))) {
+    const value = read(...field.path);
+    if (value === undefined || value === '') {
+      const what = typeof field.info.whatToSet === 'function' ? field.info.whatToSet(envName) : (field.info.whatToSet ?? 'a value');
+      problem(ctx, [...field.path], `${environmentInWords(envName)} needs ${what}`);
+    }
+  }
+
+  // BOOP (Environment Configuration guide, "Configuration Validation").
+  const enforceHttps = read('boop', 'enforceHttps') !== false;
+  for (const [field, secure, plain] of [
+    ['baseUrl', 'https:', 'http:'],
+    ['wsEndpoint', 'wss:', 'ws:'],
+  ] as const) {
+    const value = textAt('boop', field);
+    if (!value || !URL.canParse(value)) continue;
+    const url = new URL(value);
+    const allowed: readonly string[] = prod || enforceHttps ? [secure] : [secure, plain];
+    if (!allowed.includes(url.protocol)) {
+      problem(
+        ctx,
+        ['boop', field],
+        `must use ${allowed.map((p) => p.slice(0, -1)).join(' or ')}${prod ? ' in production' : ''}, got "${withoutCredentials(value)}"`,
+      );
+    }
+    // A fully qualified name (trailing dot) is the same host.
+    const host = url.hostname.replace(/\.+$/, '');
+    if (prod && (host === BOOP_DEV_HOST || host.endsWith(`.${BOOP_DEV_HOST}`))) {
+      problem(
+        ctx,
+        ['boop', field],
+        `Development URL detected in production configuration (${withoutCredentials(value)}); use ${BOOP_ENDPOINTS.production[field]}`,
+      );
+    }
+    if (!prod && host === new URL(BOOP_ENDPOINTS.production[field]).hostname) {
+      problem(ctx, ['boop', field], `the dev environment points at production BOOP (${withoutCredentials(value)}); use ${BOOP_ENDPOINTS.development[field]}`);
+    }
+  }
+  const vendorId = textAt('boop', 'vendorId');
+  const prefix = VENDOR_ID_PREFIX[boopEnvironment({ envName })];
+  if (vendorId && VENDOR_ID.test(vendorId) && !vendorId.startsWith(prefix))
+    problem(ctx, ['boop', 'vendorId'], `must start with "${prefix}" in ${envName}, got "${vendorId}"`);
+  if (prod && read('boop', 'enforceHttps') === false) {
+    problem(ctx, ['boop', 'enforceHttps'], 'must be true in production (Environment Configuration guide: "HTTPS required for production")');
+  }
+
+  if (prod) {
+    for (const slot of SLOTS) {
+      const image = IMAGE_REFERENCE.exec(textAt('service', 'images', slot) ?? '');
+      if (image && image[1] === 'latest' && !image[2])
+        problem(ctx, ['service', 'images', slot], '"latest" moves under you; pin a version tag or digest in production');
+    }
+    const criticalEmails = read('alerts', 'emails', 'critical');
+    if (!read('alerts', 'pagerDutyIntegrationUrlParameter') && !read('alerts', 'slack') && !(Array.isArray(criticalEmails) && criticalEmails.length > 0)) {
+      problem(
+        ctx,
+        ['alerts'],
+        'production needs at least one critical target (pagerDutyIntegrationUrlParameter, slack or emails.critical), or a rollback would page nobody',
+      );
+    }
+  }
+}
+
+/** Fargate allows only some memory sizes per CPU size. */
+export function serviceRules(service: unknown, ctx: Report): void {
+  const [cpu, memory] = [valueAt(service, ['cpu']), valueAt(service, ['memoryMiB'])];
+  if (typeof cpu !== 'number' || !Object.hasOwn(FARGATE_MEMORY_BY_CPU, cpu) || typeof memory !== 'number') return;
+  if (!FARGATE_MEMORY_BY_CPU[cpu].includes(memory))
+    problem(ctx, ['memoryMiB'], `Fargate with ${cpu} CPU units allows ${fargateMemoryText(cpu)}, got ${memory}`);
+}
+
+/** The rollout only goes up, and ends with green taking all traffic. */
+export function rolloutStepRules(steps: unknown, ctx: Report): void {
+  if (!Array.isArray(steps) || steps.length === 0 || !steps.every((step) => typeof step === 'number')) return;
+  if (steps.some((step, i) => i > 0 && step <= steps[i - 1])) problem(ctx, [], `must rise strictly, got ${show(steps)}`);
+  if (steps[steps.length - 1] !== 100) problem(ctx, [], `must end at 100 so green can take all traffic, got ${show(steps)}`);
+}
+
+/** A network listed twice, in any notation. */
+export function testerCidrListRules(cidrs: unknown, ctx: Report): void {
+  if (!Array.isArray(cidrs)) return;
+  const seen = new Set<string>();
+  cidrs.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') return;
+    const cidr = parseCidr(entry);
+    const network = cidr ? formatCidr(cidr) : entry;
+    if (seen.has(network)) problem(ctx, [i], `"${entry}" is listed twice`);
+    seen.add(network);
+  });
+}
+
+/** An override together with the row's other numbers must still be an alarm CloudWatch accepts. */
+export function overrideRules(row: ThresholdRow, override: unknown, ctx: Report): void {
+  if (!isPlainObject(override)) return;
+  const number = (key: 'periodMinutes' | 'evaluationPeriods' | 'datapointsToAlarm') => {
+    const value = Object.hasOwn(override, key) ? override[key] : row[key];
+    return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : undefined;
+  };
+  const [period, evaluations, datapoints] = [number('periodMinutes'), number('evaluationPeriods'), number('datapointsToAlarm')];
+  if (period && evaluations && period * evaluations > CLOUDWATCH_LONGEST_WINDOW_MINUTES) {
+    problem(ctx, [], `periodMinutes × evaluationPeriods must not exceed one day (CloudWatch), got ${period} × ${evaluations}`);
+  }
+  if (datapoints && evaluations && datapoints > evaluations) {
+    if (Object.hasOwn(override, 'datapointsToAlarm'))
+      problem(ctx, ['datapointsToAlarm'], `must not exceed evaluationPeriods (${evaluations}), got ${datapoints}`);
+    else
+      problem(
+        ctx,
+        ['evaluationPeriods'],
+        `must not be below the table's datapointsToAlarm (${datapoints}), got ${evaluations}; override datapointsToAlarm too`,
+      );
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * Every configuration field, declared once: its type and range, its dev and prod defaults, what it
+ * sets and where it comes from. The TypeScript types, the defaults, the validation, the README's
+ * configuration table and the JSON Schema for cdk.json all come from here. Rules that need the
+ * environment or more than one field are the refinements in rules.ts.
+ */
+import { z } from 'zod';
+import { Slot } from '../../common/slots';
+import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
+import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride, THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
+import { boopEnvironment, ENVIRONMENT_NAMES } from './environments';
+import { declaredFields } from './fields';
+import {
+  ACCOUNT_ID,
+  CERTIFICATE_ARN,
+  CLOUDWATCH_LONGEST_WINDOW_MINUTES,
+  FARGATE_CPUS,
+  LOG_RETENTION_DAYS,
+  MAX_TESTER_CIDRS,
+  SLACK_CHANNEL_ID,
+  SLACK_WORKSPACE_ID,
+  TESTER_EXAMPLE,
+  VENDOR_ID,
+  WAF_SEARCH_STRING_MAX_BYTES,
+  WIDEST_TESTER_PREFIX,
+} from './formats';
+import { environmentRules, overrideRules, rolloutStepRules, serviceRules, testerCidrListRules } from './rules';
+import { both, section, setting } from './setting';
+import {
+  awsRegion,
+  boopUrl,
+  decimal,
+  email,
+  flag,
+  group,
+  image,
+  listOf,
+  oneOf,
+  show,
+  ssmParameterName,
+  testerCidr,
+  text,
+  wafPath,
+  wholeNumber,
+} from './value-types';
+
+/** Only the stack's own NAT addresses may pick a slot with the header until testers are listed. */
+const NO_TESTER_CIDRS: readonly string[] = [];
+const NO_EMAILS: readonly string[] = [];
+const CONTAINER_PORT = 8080;
+const DEREGISTRATION_DELAY_SECONDS = 30;
+/** A threshold's largest count or latency. */
+const LARGEST_COUNT = 1_000_000;
+const LONGEST_LATENCY_MS = 600_000;
+
+const ENVIRONMENT_GUIDE = 'Environment Configuration';
+const MIGRATION_GUIDE = 'Migration Overview';
+const MONITORING_GUIDE = 'Monitoring Overview';
+/** Cites a BOOP guide by title and section. */
+const guide = (title: string, part: string) => `${title} guide, "${part}"`;
+
+/** One alarm's overridable numbers, each within what CloudWatch and the row's unit allow. */
+function thresholdOverride(row: ThresholdRow) {
+  const threshold =
+    row.unit === 'percent'
+      ? decimal(0, 100, { why: 'a percentage', exclusive: true })
+      : row.unit === 'milliseconds'
+        ? wholeNumber(1, LONGEST_LATENCY_MS, 'milliseconds')
+        : wholeNumber(row.comparison === 'at-or-above' ? 1 : 0, LARGEST_COUNT, 'a count');
+  return group({
+    threshold: threshold.optional(),
+    periodMinutes: wholeNumber(1, CLOUDWATCH_LONGEST_WINDOW_MINUTES).optional(),
+    evaluationPeriods: wholeNumber(1, CLOUDWATCH_LONGEST_WINDOW_MINUTES).optional(),
+    datapointsToAlarm: wholeNumber(1, CLOUDWATCH_LONGEST_WINDOW_MINUTES).optional(),
+  }).superRefine((override, ctx) => overrideRules(row, override, ctx), { when: () => true });
+}
+
+const slotImage = (slot: Slot) =>
+  setting(image(), {
+    description: `the ${slot} slot's integration image, with a tag or digest (\`latest\` is refused in prod)`,
+    source: 'your build of the integration service',
+    whatToSet: 'the container image for this slot, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:1.4.2',
+  });
+const emails = () =>
+  setting(listOf(email(), 'email addresses'), {
+    ...both(NO_EMAILS),
+    description: 'who gets email for this severity',
+    source: guide(MONITORING_GUIDE, 'Alert Severity Levels'),
+  });
+
+/** What one environment may set, in cdk.json (`boop:environments.<env>`), a config file or `-c`. */
+export const settingsSchema = group({
+  account: setting(text(ACCOUNT_ID, 'a 12-digit AWS account id').optional(), {
+    description: '12-digit AWS account id; set both account and region to pin the stack to them, or neither to keep it environment-agnostic',
+    source: 'AWS CDK: a stack without account and region synthesizes for any',
+  }),
+  region: setting(awsRegion().optional(), {
+    description: 'AWS region such as eu-west-1; with account, pins the stack',
+    source: 'AWS CDK: a stack without account and region synthesizes for any',
+  }),
+
+  boop: section("How the integration service reaches BOOP; becomes the containers' BOOP_* environment", {
+    baseUrl: setting(boopUrl(), {
+      dev: BOOP_ENDPOINTS.development.baseUrl,
+      prod: BOOP_ENDPOINTS.production.baseUrl,
+      description: "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password, and in prod not the dev host",
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
+    }),
+    wsEndpoint: setting(boopUrl(), {
+      dev: BOOP_ENDPOINTS.development.wsEndpoint,
+      prod: BOOP_ENDPOINTS.production.wsEndpoint,
+      description: "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), and in prod not the dev host",
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
+    }),
+    vendorId: setting(text(VENDOR_ID, `${VENDOR_ID_PREFIX.development}... or ${VENDOR_ID_PREFIX.production}... followed by letters, digits or _`), {
+      description: `your vendor id from BOOP (BOOP_VENDOR_ID): ${VENDOR_ID_PREFIX.development}... in dev, ${VENDOR_ID_PREFIX.production}... in prod`,
+      source: guide(MIGRATION_GUIDE, '1. Obtain Production Credentials'),
+      whatToSet: (env) => `your ${VENDOR_ID_PREFIX[boopEnvironment({ envName: env })]}... id from BOOP`,
+    }),
+    apiTimeoutMs: setting(wholeNumber(1000, 300_000), {
+      ...both(BOOP_CLIENT_DEFAULTS.apiTimeoutMs),
+      description: 'how long a BOOP API call may take, ms (BOOP_API_TIMEOUT)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    wsHeartbeatIntervalMs: setting(wholeNumber(1000, 300_000), {
+      ...both(BOOP_CLIENT_DEFAULTS.wsHeartbeatIntervalMs),
+      description: 'WebSocket ping interval, ms (BOOP_WS_HEARTBEAT_INTERVAL)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    maxRetries: setting(wholeNumber(0, 10), {
+      ...both(BOOP_CLIENT_DEFAULTS.maxRetries),
+      description: 'retries of a failed BOOP API call (BOOP_MAX_RETRIES)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    connectionPoolSize: setting(wholeNumber(1, 1000), {
+      ...both(BOOP_CLIENT_DEFAULTS.connectionPoolSize),
+      description: 'connections to BOOP per task (BOOP_CONNECTION_POOL_SIZE)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    cacheTtlSeconds: setting(wholeNumber(0, 86_400), {
+      ...both(BOOP_CLIENT_DEFAULTS.cacheTtlSeconds),
+      description: 'how long answers are cached, seconds (BOOP_CACHE_TTL)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    batchSize: setting(wholeNumber(1, 1000), {
+      ...both(BOOP_CLIENT_DEFAULTS.batchSize),
+      description: 'requests per batch (BOOP_BATCH_SIZE)',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    enforceHttps: setting(flag(), {
+      ...both(BOOP_CLIENT_DEFAULTS.enforceHttps),
+      description: 'BOOP_ENFORCE_HTTPS; must be true in prod ("HTTPS required for production")',
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
+    }),
+    keyRotationDate: setting(z.iso.date({ error: (issue) => `must be a calendar date written YYYY-MM-DD, got ${show(issue.input)}` }).optional(), {
+      description:
+        'from this date the services use the secondary API key (BOOP_KEY_ROTATION_DATE); checked now, read once the planned API-key parameters exist',
+      source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
+    }),
+  }),
+
+  service: section('The Fargate services, one per slot', {
+    images: group({ blue: slotImage('blue'), green: slotImage('green') } satisfies Record<Slot, z.ZodType>),
+    desiredCount: setting(wholeNumber(1, 100), {
+      dev: 1,
+      prod: 2,
+      description: 'tasks per slot; prod runs one per availability zone',
+      source: guide(ENVIRONMENT_GUIDE, 'Production Environment Features'),
+    }),
+    cpu: setting(oneOf(FARGATE_CPUS as [number, ...number[]], `Fargate allows ${FARGATE_CPUS.join(', ')} CPU units`), {
+      dev: 256,
+      prod: 512,
+      description: 'Fargate CPU units per task',
+      source: 'AWS Fargate task sizes',
+    }),
+    memoryMiB: setting(wholeNumber(512, 122_880), {
+      dev: 512,
+      prod: 1024,
+      description: 'Fargate memory per task, MiB; the sizes the CPU allows',
+      source: 'AWS Fargate task sizes',
+    }),
+    containerPort: setting(wholeNumber(1, 65_535), {
+      ...both(CONTAINER_PORT),
+      description: 'the port your container listens on',
+      source: 'your integration service',
+    }),
+    logRetentionDays: setting(oneOf(LOG_RETENTION_DAYS as unknown as [number, ...number[]]), {
+      dev: 14,
+      prod: 365,
+      description: 'days the container logs are kept; a CloudWatch Logs retention value',
+      source: 'CloudWatch Logs retention periods',
+    }),
+    deregistrationDelaySeconds: setting(wholeNumber(0, 3600), {
+      ...both(DEREGISTRATION_DELAY_SECONDS),
+      description: 'seconds in-flight requests may finish when a task leaves',
+      source: guide(MIGRATION_GUIDE, '6. Rollback Plan') + ' ("Complete In-Flight")',
+    }),
+  }).superRefine(serviceRules, { when: () => true }),
+
+  rollout: section("How green's share of traffic grows", {
+    steps: setting(
+      listOf(wholeNumber(1, 100, 'a percentage of traffic'), 'whole percentages such as [5, 25, 50, 100]')
+        .min(1, { error: 'must list at least one step, such as [5, 25, 50, 100]' })
+        .superRefine(rolloutStepRules, { when: () => true }),
+      {
+        dev: [100],
+        prod: [...PRODUCTION_ROLLOUT.steps],
+        description: "green's shares, percent: strictly rising within 1..100, ending at 100",
+        source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Start with 5% traffic")',
+      },
+    ),
+    bakeTimeHours: setting(decimal(0, 720), {
+      dev: 0,
+      prod: PRODUCTION_ROLLOUT.bakeTimeHours,
+      description: 'hours at a step, without the rollback alarm, before the next step is allowed',
+      source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Monitor for 24 hours at each traffic level")',
+    }),
+    stickinessSeconds: setting(wholeNumber(1, 604_800, 'the ALB allows 1 second to 7 days'), {
+      dev: 3600,
+      prod: 86_400,
+      description: 'seconds a client stays on the slot it reached while green is between 0 and 100 % (one bake in prod)',
+      source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' (consistent user routing)',
+    }),
+  }),
+
+  loadBalancer: section('The load balancer in front of both slots', {
+    certificateArn: setting(text(CERTIFICATE_ARN, 'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)').optional(), {
+      description: "ACM certificate for the HTTPS listener, in the stack's region; dev without one is HTTP only, with a synth warning",
+      source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison') + ' ("Production-grade certificates")',
+      requiredIn: ['prod'],
+      whatToSet: 'an ACM certificate for the HTTPS listener (arn:aws:acm:<region>:<account>:certificate/<id>)',
+    }),
+    accessLogRetentionDays: setting(wholeNumber(1, 3650), {
+      dev: 30,
+      prod: 365,
+      description: 'days ALB access logs are kept',
+      source: 'this project: a year of access logs in prod',
+    }),
+    wafEnabled: setting(flag(), {
+      ...both(true),
+      description: 'the WAF web ACL on the ALB (per-IP rate rule on the BOOP routes, AWS common rule set)',
+      source: guide(ENVIRONMENT_GUIDE, 'Network Security'),
+    }),
+    wafRateLimitPerMinute: setting(wholeNumber(10, 2_000_000_000, 'WAF rate rules count at least 10 requests'), {
+      ...both(BOOP_ROUTE_RATE_LIMIT.requestsPerMinute),
+      description: 'requests per minute per IP on the BOOP routes before WAF blocks',
+      source: guide(ENVIRONMENT_GUIDE, 'Network Security') + ' (rateLimit max 100 per minute)',
+    }),
+    wafRateLimitPath: setting(wafPath(), {
+      ...both(BOOP_ROUTE_RATE_LIMIT.path),
+      description: `the path prefix that limiter guards, written as WAF compares it: lowercase, no %XX, no //, ./ or ../; at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes`,
+      source: guide(ENVIRONMENT_GUIDE, 'Network Security') + " (app.use('/api/boop', boopLimiter))",
+    }),
+    testerCidrs: setting(
+      listOf(testerCidr(), `CIDRs such as ["${TESTER_EXAMPLE}"] (with -c, as JSON: -c 'loadBalancer.testerCidrs=["${TESTER_EXAMPLE}"]')`)
+        .max(MAX_TESTER_CIDRS, {
+          error: (issue) =>
+            `at most ${MAX_TESTER_CIDRS} CIDRs (each slot needs one load balancer rule per 3 of them), got ${Array.isArray(issue.input) ? issue.input.length : show(issue.input)}; list your testers' networks rather than single addresses`,
+        })
+        .superRefine(testerCidrListRules, { when: () => true }),
+      {
+        ...both(NO_TESTER_CIDRS),
+        description: `networks besides the stack's own NAT addresses whose X-Boop-Slot header picks a slot; canonical IPv4/IPv6 CIDRs, each /${WIDEST_TESTER_PREFIX[4]} (IPv6 /${WIDEST_TESTER_PREFIX[6]}) or narrower, at most ${MAX_TESTER_CIDRS}`,
+        source: 'this project: testers reach a slot directly, strangers follow the weights',
+      },
+    ),
+  }),
+
+  network: section('The network the services run in', {
+    natGateways: setting(wholeNumber(1, 2, 'the tasks need at least one NAT gateway to reach BOOP; more than one per zone adds nothing'), {
+      dev: 1,
+      prod: 2,
+      description: "NAT gateways, the tasks' way out to BOOP; one per zone in prod",
+      source: guide(ENVIRONMENT_GUIDE, 'Production Environment Features') + ' ("High Availability")',
+    }),
+    availabilityZones: setting(
+      listOf(text(), 'zones')
+        .length(2, { error: (issue) => `must list exactly two zones, got ${show(issue.input)}` })
+        .optional(),
+      {
+        description: 'the two zones; required when account and region are set (synth makes no lookups)',
+        source: 'AWS CDK: an environment-agnostic stack uses two zones without a lookup',
+      },
+    ),
+  }),
+
+  alerts: section('Who hears about an alarm, per severity', {
+    emails: group({ critical: emails(), high: emails(), medium: emails() }),
+    pagerDutyIntegrationUrlParameter: setting(ssmParameterName().optional(), {
+      description:
+        'name of the SSM String parameter holding the PagerDuty integration URL, paged on critical; the URL carries its key, so it stays out of cdk.json and the template',
+      source: guide(MONITORING_GUIDE, 'Alert Severity Levels') + ' ("Page on-call engineer")',
+    }),
+    slack: group({
+      workspaceId: setting(text(SLACK_WORKSPACE_ID, 'a Slack workspace id such as T0123ABCD'), {
+        description: 'Slack workspace for critical and high, through AWS Chatbot',
+        source: guide(MONITORING_GUIDE, 'Alert Severity Levels') + ' ("Slack + email")',
+      }),
+      channelId: setting(text(SLACK_CHANNEL_ID, 'a Slack channel id such as C0123ABCD'), {
+        description: 'Slack channel for critical and high',
+        source: guide(MONITORING_GUIDE, 'Alert Severity Levels') + ' ("Slack + email")',
+      }),
+    }).optional(),
+  }),
+
+  alarms: section("The alarm table's per-environment knobs", {
+    minimumAttempts: setting(wholeNumber(1, LARGEST_COUNT), {
+      ...both(DEFAULT_MINIMUM_ATTEMPTS),
+      description: 'a rate is judged only with at least this many attempts in a period',
+      source: guide(MONITORING_GUIDE, 'Success Metrics') + ' (false alert rate < 5%)',
+    }),
+    keyRotationWarningDays: setting(wholeNumber(1, 90), {
+      ...both(DEFAULT_KEY_ROTATION_WARNING_DAYS),
+      description:
+        'how many days before boop.keyRotationDate a missing secondary key alarms; checked now, read once the planned API-key parameters and their KEY_ROTATION_UNREADY alarm exist',
+      source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
+    }),
+    // Typed as the alarms read it (by any row name); the group itself declares one field per row of the table.
+    overrides: setting(
+      group(Object.fromEntries(THRESHOLDS.map((row) => [row.name, thresholdOverride(row).optional()]))) as unknown as z.ZodType<
+        Record<string, ThresholdOverride>
+      >,
+      {
+        ...both({}),
+        description:
+          "per alarm name, numbers that replace the thresholds table's for that alarm; the alarm must still span at most a day, with M of N possible",
+        allowed:
+          'per alarm name of the thresholds table, any of threshold, periodMinutes, evaluationPeriods, datapointsToAlarm, each within what the row allows',
+        source: 'the thresholds table (lib/monitoring/thresholds.ts)',
+      },
+    ),
+  }),
+});
+
+/** Fields that some environment needs although their type lets them be absent. */
+const REQUIRED_IN_SOME_ENVIRONMENT = declaredFields(settingsSchema).filter((field) => field.info.requiredIn);
+
+/** One environment's configuration: its name and every setting, with the rules that need both. */
+export const environmentConfigSchema = settingsSchema
+  .extend({ envName: z.enum(ENVIRONMENT_NAMES) })
+  .superRefine((config, ctx) => environmentRules(config, ctx, REQUIRED_IN_SOME_ENVIRONMENT), { when: () => true });

@@ -1,0 +1,109 @@
+/**
+ * What is generated from the configuration schema stays in step with it: the committed JSON
+ * Schema that editors check cdk.json with, and the README's configuration table. Both are
+ * regenerated with `npm run docs:config`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { CONFIG_TABLE_MARKER, configTableMarkdown, withConfigTable } from '../../lib/config/config-table';
+import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { declaredFields, defaultIn, formatPath, valueAt } from '../../lib/config/fields';
+import { cdkJsonSchemaText, CONFIG_JSON_SCHEMA_FILE } from '../../lib/config/json-schema';
+import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
+import { settingsSchema } from '../../lib/config/schema';
+import { cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext, REPO_ROOT } from '../support/context';
+
+const REGENERATE = 'regenerate with: npm run docs:config';
+const read = (relative: string) => fs.readFileSync(path.join(REPO_ROOT, relative), 'utf8');
+const committedSchema = () => JSON.parse(read(CONFIG_JSON_SCHEMA_FILE)) as Json;
+
+/** A validator built from the committed JSON file alone, as an editor would read it. */
+function validatorOf(jsonSchema: Json): z.ZodType {
+  return z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+}
+
+/** The committed schema's definition of one environment, with the definitions it refers to. */
+function environmentValidator(): z.ZodType {
+  const schema = committedSchema();
+  const definitions = schema.definitions as Record<string, Json>;
+  return validatorOf({ ...definitions.environment, definitions });
+}
+
+function cdkJson(): Json {
+  return JSON.parse(read('cdk.json')) as Json;
+}
+
+describe('the JSON Schema editors check cdk.json with', () => {
+  test(`${CONFIG_JSON_SCHEMA_FILE} is what the schema emits now (${REGENERATE})`, () => {
+    expect(read(CONFIG_JSON_SCHEMA_FILE)).toBe(cdkJsonSchemaText());
+  });
+
+  test('cdk.json validates, feature flags and all, and its environments are typed', () => {
+    expect(validatorOf(committedSchema()).safeParse(cdkJson()).error?.issues).toBeUndefined();
+  });
+
+  test(`${PROD_EXAMPLE_FILE} validates as one environment`, () => {
+    expect(environmentValidator().safeParse(prodExample()).error?.issues).toBeUndefined();
+  });
+
+  test.each([
+    ['a typo in a field name', { boop: { baseUrll: 'https://dev.app.boop.it' } }, ['boop']],
+    ['a CPU size Fargate does not offer', { service: { cpu: 300 } }, ['service', 'cpu']],
+    ['a fractional number of tasks', { service: { desiredCount: 1.5 } }, ['service', 'desiredCount']],
+    ['an email address that is none', { alerts: { emails: { critical: ['x";DROP--@example.com'] } } }, ['alerts', 'emails', 'critical', 0]],
+  ])('an editor flags %s in cdk.json', (_name, environment, at) => {
+    const json = cdkJson();
+    ((json.context as Json)[ENVIRONMENTS_CONTEXT_KEY] as Json).dev = environment;
+    const issues = validatorOf(committedSchema()).safeParse(json).error?.issues ?? [];
+    expect(issues.map((issue) => issue.path)).toContainEqual(['context', ENVIRONMENTS_CONTEXT_KEY, 'dev', ...at]);
+  });
+
+  test('an environment this app does not know is flagged', () => {
+    const json = cdkJson();
+    ((json.context as Json)[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
+    expect(validatorOf(committedSchema()).safeParse(json).success).toBe(false);
+  });
+
+  test('VS Code is pointed at the schema for cdk.json', () => {
+    const settings = JSON.parse(read('.vscode/settings.json')) as { 'json.schemas': { fileMatch: string[]; url: string }[] };
+    expect(settings['json.schemas']).toContainEqual({ fileMatch: ['/cdk.json'], url: `./${CONFIG_JSON_SCHEMA_FILE}` });
+  });
+});
+
+describe('the README configuration table', () => {
+  test(`is the one rendered from the schema (${REGENERATE})`, () => {
+    const readme = read('README.md');
+    expect(readme).toContain(`<!-- ${CONFIG_TABLE_MARKER}:start -->`);
+    expect(withConfigTable(readme)).toBe(readme);
+  });
+
+  test('has a row for every declared field', () => {
+    const rows = configTableMarkdown().split('\n').slice(2);
+    expect(rows.map((row) => /^\| `([^`]+)`/.exec(row)?.[1])).toEqual(declaredFields(settingsSchema).map((field) => formatPath(field.path)));
+  });
+});
+
+describe('the declared defaults are the ones loading starts from', () => {
+  test('ENVIRONMENT_DEFAULTS leaves out only optional fields and those the vendor supplies', () => {
+    for (const envName of ENVIRONMENT_NAMES) {
+      const absent = declaredFields(settingsSchema).filter((field) => valueAt(ENVIRONMENT_DEFAULTS[envName], field.path) === undefined);
+      // EnvironmentDefaults (environment-config.ts) types exactly these as absent.
+      expect(absent.filter((field) => defaultIn(field, envName) === 'required' && !field.info.requiredIn).map((field) => formatPath(field.path))).toEqual([
+        'boop.vendorId',
+        'service.images.blue',
+        'service.images.green',
+      ]);
+    }
+  });
+
+  test.each(ENVIRONMENT_NAMES.map((envName) => [envName] as const))('%s: a field nobody sets loads with its declared default', (envName) => {
+    const context = envName === 'prod' ? prodExampleContext() : cdkJsonContext();
+    const setByExample = envName === 'prod' ? prodExample() : ((cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Json).dev as Json);
+    const config = loadConfig({ context });
+    const defaulted = declaredFields(settingsSchema).filter((field) => field.info[envName] !== undefined && valueAt(setByExample, field.path) === undefined);
+    expect(defaulted.length).toBeGreaterThan(0);
+    for (const field of defaulted)
+      expect({ field: formatPath(field.path), value: valueAt(config, field.path) }).toEqual({ field: formatPath(field.path), value: field.info[envName] });
+  });
+});
