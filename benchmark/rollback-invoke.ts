@@ -18,25 +18,55 @@ const names = environmentNames('prod');
 const listenerArn = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/boop/abc/def';
 const blue = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/blue/1';
 const green = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/green/2';
-Object.assign(process.env, controllerEnvironment({
-  envName: 'prod', metricEnvironment: 'production', listenerArn,
-  stackId: `arn:aws:cloudformation:eu-west-1:111122223333:stack/${names.stack}/bench`,
-  blueTargetGroupArn: blue, greenTargetGroupArn: green, stateParameterName: names.parameters.trafficState,
-  rollbackAlarmName: names.rollbackAlarm, criticalTopicArn: 'arn:aws:sns:eu-west-1:111122223333:critical',
-  rolloutSteps: '[5,25,50,100]', bakeTimeHours: '24', stickinessSeconds: '86400',
-}), { AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
+Object.assign(
+  process.env,
+  controllerEnvironment({
+    envName: 'prod',
+    metricEnvironment: 'production',
+    listenerArn,
+    stackId: `arn:aws:cloudformation:eu-west-1:111122223333:stack/${names.stack}/bench`,
+    blueTargetGroupArn: blue,
+    greenTargetGroupArn: green,
+    stateParameterName: names.parameters.trafficState,
+    rollbackAlarmName: names.rollbackAlarm,
+    criticalTopicArn: 'arn:aws:sns:eu-west-1:111122223333:critical',
+    rolloutSteps: '[5,25,50,100]',
+    bakeTimeHours: '24',
+    stickinessSeconds: '86400',
+  }),
+  { AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+);
 
 let issuedAt = 0;
 const state = JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-01-01T00:00:00.000Z', changes: [] });
-mockClient(SSMClient).on(GetParameterCommand).resolves({ Parameter: { Value: state } }).on(PutParameterCommand).resolves({});
+mockClient(SSMClient)
+  .on(GetParameterCommand)
+  .resolves({ Parameter: { Value: state } })
+  .on(PutParameterCommand)
+  .resolves({});
 mockClient(ElasticLoadBalancingV2Client)
-  .on(ModifyListenerCommand).callsFake(() => { issuedAt = performance.now(); return {}; })
-  .on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: listenerArn, DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } } }] }] });
+  .on(ModifyListenerCommand)
+  .callsFake(() => {
+    issuedAt = performance.now();
+    return {};
+  })
+  .on(DescribeListenersCommand)
+  .resolves({
+    Listeners: [
+      {
+        ListenerArn: listenerArn,
+        DefaultActions: [
+          { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } } },
+        ],
+      },
+    ],
+  });
 mockClient(SNSClient).on(PublishCommand).resolves({});
 mockClient(CloudWatchClient);
 
 const event = (i: number) => ({
-  'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+  'source': 'aws.cloudwatch',
+  'detail-type': 'CloudWatch Alarm State Change',
   'detail': { alarmName: names.rollbackAlarm, state: { value: 'ALARM', reason: 'bench', timestamp: new Date(Date.now() + i).toISOString() } },
 });
 
@@ -57,4 +87,7 @@ async function main() {
   process.stdout.write(JSON.stringify({ cold, sinceProcessStart, warm }) + '\n');
 }
 
-main().catch((error) => { console.error(error); process.exitCode = 1; });
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -25,7 +25,10 @@ const code = fs.readFileSync(bundle);
 const run = (warm: number) => {
   // The bundle leaves the AWS SDK to the runtime; here the repository's node_modules stand in for it.
   const env = { ...process.env, NODE_PATH: path.join(__dirname, '..', 'node_modules') };
-  const result = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'rollback-invoke.ts'), bundle, String(warm)], { encoding: 'utf8', env });
+  const result = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'rollback-invoke.ts'), bundle, String(warm)], {
+    encoding: 'utf8',
+    env,
+  });
   if (result.status !== 0) throw new Error(result.stderr);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as { cold: number; sinceProcessStart: number; warm: number[] };
 };
@@ -36,6 +39,10 @@ const fromStart = coldRuns.map((r) => r.sinceProcessStart);
 const { warm } = run(WARM_INVOCATIONS);
 
 console.log(`controller bundle: ${code.length} bytes (${gzipSync(code).length} gzipped), AWS SDK v3 from the Lambda runtime`);
-console.log(`cold: event → ModifyListener issued, median ${percentile(colds, 50).toFixed(1)} ms, max ${Math.max(...colds).toFixed(1)} ms over ${COLD_PROCESSES} fresh processes (bundle load included, AWS SDK already loaded)`);
+console.log(
+  `cold: event → ModifyListener issued, median ${percentile(colds, 50).toFixed(1)} ms, max ${Math.max(...colds).toFixed(1)} ms over ${COLD_PROCESSES} fresh processes (bundle load included, AWS SDK already loaded)`,
+);
 console.log(`cold, counted from process start (node, tsx, AWS SDK load): median ${percentile(fromStart, 50).toFixed(0)} ms`);
-console.log(`warm: event → ModifyListener issued, p50 ${percentile(warm, 50).toFixed(2)} ms, p95 ${percentile(warm, 95).toFixed(2)} ms, p99 ${percentile(warm, 99).toFixed(2)} ms over ${WARM_INVOCATIONS} invocations`);
+console.log(
+  `warm: event → ModifyListener issued, p50 ${percentile(warm, 50).toFixed(2)} ms, p95 ${percentile(warm, 95).toFixed(2)} ms, p99 ${percentile(warm, 99).toFixed(2)} ms over ${WARM_INVOCATIONS} invocations`,
+);

@@ -13,13 +13,21 @@ function fail(error: unknown): void {
   process.exitCode = 1;
 }
 // Whatever escapes the command (an error thrown from a socket callback) ends it the same way.
-process.on('uncaughtException', (error) => { fail(error); process.exit(1); });
-process.on('unhandledRejection', (error) => { fail(error); process.exit(1); });
+process.on('uncaughtException', (error) => {
+  fail(error);
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  fail(error);
+  process.exit(1);
+});
 
 Promise.resolve()
-  .then(() => runRolloutCli(process.argv.slice(2), createCliClients(), {
-    out: (line) => console.log(line),
-    now: () => new Date(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  }))
+  .then(() =>
+    runRolloutCli(process.argv.slice(2), createCliClients(), {
+      out: (line) => console.log(line),
+      now: () => new Date(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }),
+  )
   .catch(fail);

@@ -28,7 +28,7 @@ const NETWORK_HINT = 'check your network, VPN or proxy (and AWS_ENDPOINT_URL, if
  */
 export function explain(error: unknown): CliError {
   if (error instanceof CliError) return error;
-  const e: SdkLikeError = typeof error === 'object' && error !== null ? error as SdkLikeError : { message: String(error) };
+  const e: SdkLikeError = typeof error === 'object' && error !== null ? (error as SdkLikeError) : { message: String(error) };
   const name = e.name ?? 'Error';
   const message = e.message ?? '';
   const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
@@ -50,7 +50,9 @@ export function explain(error: unknown): CliError {
 
   // Network
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new CliError(`cannot resolve ${e.hostname ?? 'the AWS endpoint'} (${code}${tries}); check that AWS_REGION (or your profile's region) names a real AWS region, and that your network and DNS work`);
+    return new CliError(
+      `cannot resolve ${e.hostname ?? 'the AWS endpoint'} (${code}${tries}); check that AWS_REGION (or your profile's region) names a real AWS region, and that your network and DNS work`,
+    );
   }
   if (code === 'ECONNREFUSED') {
     const where = e.address ?? e.errors?.find((inner) => inner.address)?.address;
@@ -71,25 +73,32 @@ export function explain(error: unknown): CliError {
 
   // Credentials and permissions
   if (name === 'InvalidClientTokenId' || name === 'UnrecognizedClientException') {
-    return new CliError(`AWS does not recognise your access key (${name}); check AWS_PROFILE or AWS_ACCESS_KEY_ID (a deleted key, or a key of another partition), or log in again`);
+    return new CliError(
+      `AWS does not recognise your access key (${name}); check AWS_PROFILE or AWS_ACCESS_KEY_ID (a deleted key, or a key of another partition), or log in again`,
+    );
   }
   if ((name === 'InvalidSignatureException' || name === 'SignatureDoesNotMatch') && /expired/i.test(message)) {
     return new CliError(`AWS says the request signature expired (${name}); set your computer's clock right, then run the command again`);
   }
   if (name === 'SignatureDoesNotMatch' || name === 'InvalidSignatureException' || name === 'IncompleteSignature') {
-    return new CliError(`AWS rejected the request signature (${name}); the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or your profile, or log in again`);
+    return new CliError(
+      `AWS rejected the request signature (${name}); the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or your profile, or log in again`,
+    );
   }
   if (['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException'].includes(name)) {
     return new CliError(`AWS refused (${name}): ${message}; use credentials of a role that may do this`);
   }
 
   // AWS-side failures
-  if (isThrottlingError(e as Parameters<typeof isThrottlingError>[0])) return new CliError(`AWS throttled the calls (${name}${tries}); wait a minute, then run the command again`);
+  if (isThrottlingError(e as Parameters<typeof isThrottlingError>[0]))
+    return new CliError(`AWS throttled the calls (${name}${tries}); wait a minute, then run the command again`);
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return new CliError(`AWS failed (${name}, HTTP ${status}${tries}); run the command again in a minute`);
 
   const shown = message.length > 300 ? `${message.slice(0, 300)}…` : message;
-  return new CliError(`unexpected error ${name}${shown && shown !== name ? `: ${shown}` : ''}${status ? ` (HTTP ${status})` : ''}; run the command again, and if it repeats, report this line with the command you ran`);
+  return new CliError(
+    `unexpected error ${name}${shown && shown !== name ? `: ${shown}` : ''}${status ? ` (HTTP ${status})` : ''}; run the command again, and if it repeats, report this line with the command you ran`,
+  );
 }
 
 /** Access key ids, and the values of the credential variables, never reach the terminal. */

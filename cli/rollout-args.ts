@@ -41,7 +41,11 @@ interface CommandSpec {
 }
 
 const ENV_VALUE = `<${ENVIRONMENT_NAMES.join('|')}>`;
-const ENV_OPTION: OptionSpec = { type: 'string', value: ENV_VALUE, description: `the environment, whose stack is ${environmentNames('<env>').stack} (required)` };
+const ENV_OPTION: OptionSpec = {
+  type: 'string',
+  value: ENV_VALUE,
+  description: `the environment, whose stack is ${environmentNames('<env>').stack} (required)`,
+};
 const HELP_OPTION = { type: 'boolean', short: 'h' } as const;
 
 const COMMAND_SPECS = {
@@ -83,7 +87,7 @@ export const USAGE = `usage: ${RUN} <command> --env ${ENV_VALUE} [options]
 commands:
 ${columns([
   ...COMMANDS.map((command) => [`${command} ${COMMAND_SPECS[command].synopsis}`.trim(), COMMAND_SPECS[command].summary] as const),
-  ['help [<command>]', ['this text, or one command\'s (also --help or -h, after any command)']],
+  ['help [<command>]', ["this text, or one command's (also --help or -h, after any command)"]],
 ])}
 
 ${FOOTER}`;
@@ -152,8 +156,8 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
 }
 
 interface OptionValues {
-  readonly env?: string;
-  readonly reason?: string;
+  readonly 'env'?: string;
+  readonly 'reason'?: string;
   readonly 'production-drill'?: boolean;
 }
 

@@ -147,17 +147,25 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
   const now = io.now();
   const [live, stateText, alarms] = await Promise.all([
     liveWeights(clients, stack),
-    clients.ssm.send(new GetParameterCommand({ Name: stack.outputs.stateParameterName })).then((r) => r.Parameter?.Value).catch((error) => {
-      if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
-      throw error;
-    }),
-    clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: environmentNames(env).alarmPrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] })),
+    clients.ssm
+      .send(new GetParameterCommand({ Name: stack.outputs.stateParameterName }))
+      .then((r) => r.Parameter?.Value)
+      .catch((error) => {
+        if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
+        throw error;
+      }),
+    clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: environmentNames(env).alarmPrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+    ),
   ]);
   const state = parseState(stateText, now);
   const policy = { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
   const inAlarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].map((a) => a.AlarmName ?? '?');
   const rows: [string, string][] = [
-    ['live weights', `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %${live.blueAlone ? ' (blue alone)' : ''}, stickiness ${live.stickinessEnabled ? 'on' : 'off'}`],
+    [
+      'live weights',
+      `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %${live.blueAlone ? ' (blue alone)' : ''}, stickiness ${live.stickinessEnabled ? 'on' : 'off'}`,
+    ],
     ['intent', `${GREEN_PERCENT_PARAMETER} = ${stack.greenPercentIntent ?? 'unknown'} (stack parameter)`],
     ['step', stepLine(state, policy, now)],
     ['next step', nextStepLine(state, policy, now)],
@@ -165,9 +173,15 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ['last rollback', rollbackLine(state)],
   ];
   if (live.blueAlone && state.greenPercent > 0) {
-    rows.push(['warning', `the listener sends blue alone but the record says green ${state.greenPercent} %: a rollback that was not recorded; green stays off until a deploy with ${GREEN_PERCENT_PARAMETER}=0`]);
+    rows.push([
+      'warning',
+      `the listener sends blue alone but the record says green ${state.greenPercent} %: a rollback that was not recorded; green stays off until a deploy with ${GREEN_PERCENT_PARAMETER}=0`,
+    ]);
   } else if (live.greenPercent !== state.greenPercent) {
-    rows.push(['warning', `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy that runs the controller re-applies ${state.greenPercent} %`]);
+    rows.push([
+      'warning',
+      `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy that runs the controller re-applies ${state.greenPercent} %`,
+    ]);
   }
   io.out(`BOOP ${env} (${environmentNames(env).stack})`);
   for (const [label, value] of rows) io.out(`  ${label.padEnd(16)} ${value}`);
@@ -198,23 +212,29 @@ async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, re
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
   const payload = { action: MANUAL_ROLLBACK_ACTION, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies ManualRollbackRequest;
   // The Lambda client's retry strategy waits out a busy controller (BusyControllerRetryStrategy).
-  const answer = await clients.lambda.send(new InvokeCommand({
-    FunctionName: stack.outputs.controllerFunctionName,
-    InvocationType: 'RequestResponse',
-    Payload: new TextEncoder().encode(JSON.stringify(payload)),
-  })).catch((error) => {
-    if (isThrottlingError(error)) {
-      const tries = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      throw new CliError(`the traffic controller stayed busy${tries > 1 ? ` for about two minutes (${tries} tries)` : ''}; ${manualRollback(stack)}`);
-    }
-    throw new CliError(`${explain(error).message}; ${manualRollback(stack)}`);
-  });
+  const answer = await clients.lambda
+    .send(
+      new InvokeCommand({
+        FunctionName: stack.outputs.controllerFunctionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    )
+    .catch((error) => {
+      if (isThrottlingError(error)) {
+        const tries = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        throw new CliError(`the traffic controller stayed busy${tries > 1 ? ` for about two minutes (${tries} tries)` : ''}; ${manualRollback(stack)}`);
+      }
+      throw new CliError(`${explain(error).message}; ${manualRollback(stack)}`);
+    });
   const body = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
   if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${functionError(body)}; ${manualRollback(stack)}`);
   const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
   io.out(`rollback: ${outcome.message ?? body}`);
   if (outcome.result === 'changed') {
-    io.out(`To resume later: fix green, deploy with --parameters ${GREEN_PERCENT_PARAMETER}=0 (acknowledges the rollback), then start again at the first step.`);
+    io.out(
+      `To resume later: fix green, deploy with --parameters ${GREEN_PERCENT_PARAMETER}=0 (acknowledges the rollback), then start again at the first step.`,
+    );
   }
 }
 
@@ -231,23 +251,32 @@ function functionError(body: string): string {
 
 /** What to do when the controller cannot: the one write that puts all traffic on blue. */
 function manualRollback(stack: DeployedStack): string {
-  const action = JSON.stringify([{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.outputs.blueTargetGroupArn, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } } }]);
+  const action = JSON.stringify([
+    {
+      Type: 'forward',
+      ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.outputs.blueTargetGroupArn, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } },
+    },
+  ]);
   return `if it is urgent, move traffic by hand: aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
 }
 
 async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
   const before = await liveWeights(clients, stack);
   if (before.greenPercent === 0) {
-    throw new CliError(`green has no traffic in ${env}, so there is nothing to roll back; deploy with --parameters ${GREEN_PERCENT_PARAMETER}=<first step> first`);
+    throw new CliError(
+      `green has no traffic in ${env}, so there is nothing to roll back; deploy with --parameters ${GREEN_PERCENT_PARAMETER}=<first step> first`,
+    );
   }
   const alarmName = drillAlarmName(env);
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
   const started = io.now();
-  await clients.cloudwatch.send(new SetAlarmStateCommand({
-    AlarmName: alarmName,
-    StateValue: 'ALARM',
-    StateReason: `rollout drill by ${caller.Arn ?? 'unknown caller'}`,
-  }));
+  await clients.cloudwatch.send(
+    new SetAlarmStateCommand({
+      AlarmName: alarmName,
+      StateValue: 'ALARM',
+      StateReason: `rollout drill by ${caller.Arn ?? 'unknown caller'}`,
+    }),
+  );
   io.out(`drill: ${alarmName} set to ALARM at ${started.toISOString()}; waiting for blue alone...`);
   while (io.now().getTime() - started.getTime() < DRILL_TIMEOUT_MS) {
     await io.sleep(DRILL_POLL_MS);
@@ -259,7 +288,9 @@ async function drill(clients: CliClients, io: CliIo, env: string, stack: Deploye
       return;
     }
   }
-  throw new CliError(`drill: the listener still sends green traffic ${DRILL_TIMEOUT_MS / 60000} minutes after ${alarmName} went to ALARM; the automatic rollback did not happen. Roll back by hand: npm run rollout -- rollback --env ${env} --reason "drill failed"`);
+  throw new CliError(
+    `drill: the listener still sends green traffic ${DRILL_TIMEOUT_MS / 60000} minutes after ${alarmName} went to ALARM; the automatic rollback did not happen. Roll back by hand: npm run rollout -- rollback --env ${env} --reason "drill failed"`,
+  );
 }
 
 /** The one line a failed command prints on stderr: `rollout: <what went wrong and what to do>`. */

@@ -48,7 +48,7 @@ export const INTEGRATION_METRICS = {
   WebSocketConnections: { unit: 'Count', dimensions: PER_SLOT, meaning: 'open vendor WebSocket connections' },
   WebSocketFailures: { unit: 'Count', dimensions: PER_SLOT, meaning: 'WebSocket connection errors' },
   WebSocketAbnormalClosures: { unit: 'Count', dimensions: PER_SLOT, meaning: 'WebSocket closures with a code other than 1000' },
-  BoopApiRequests: { unit: 'Count', dimensions: PER_SLOT, meaning: 'calls to BOOP\'s REST API' },
+  BoopApiRequests: { unit: 'Count', dimensions: PER_SLOT, meaning: "calls to BOOP's REST API" },
   BoopApiErrors: { unit: 'Count', dimensions: PER_SLOT, meaning: 'BOOP API calls that failed (not timeouts)' },
   BoopApiTimeouts: { unit: 'Count', dimensions: PER_SLOT, meaning: 'BOOP API calls that timed out' },
   BoopApiRateLimited: { unit: 'Count', dimensions: PER_SLOT, meaning: 'BOOP API calls answered 429' },
@@ -72,20 +72,24 @@ export const HEALTH_CHECK_METRICS = {
   BoopHealthy: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: '1 when BOOP GET /health answered ok, else 0' },
   BoopHealthLatency: { unit: 'Milliseconds', dimensions: PER_ENVIRONMENT, meaning: 'time BOOP took to answer /health' },
   WebSocketHealthy: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: '1 when the vendor WebSocket authenticated and answered ping, else 0' },
-  SlotHealthy: { unit: 'Count', dimensions: PER_SLOT, meaning: '1 when the slot\'s /health/boop answered 200 through the ALB, else 0' },
+  SlotHealthy: { unit: 'Count', dimensions: PER_SLOT, meaning: "1 when the slot's /health/boop answered 200 through the ALB, else 0" },
   KeyFallbacks: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'checks that had to fall back to the other API key' },
   KeyRotationUnready: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: '1 when the rotation date is near and the secondary key is missing' },
 } as const satisfies Record<string, ContractMetric>;
 
 /** Boop/Traffic: written by the traffic controller. */
 export const TRAFFIC_METRICS = {
-  GreenPercent: { unit: 'Percent', dimensions: PER_ENVIRONMENT, meaning: 'green\'s live weight after a change' },
+  GreenPercent: { unit: 'Percent', dimensions: PER_ENVIRONMENT, meaning: "green's live weight after a change" },
   WeightChanges: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'verified changes of the live weights' },
   Rollbacks: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'automatic or manual rollbacks to blue' },
-  RollbackLatency: { unit: 'Milliseconds', dimensions: PER_ENVIRONMENT, meaning: 'from the alarm\'s state change to blue alone, verified' },
+  RollbackLatency: { unit: 'Milliseconds', dimensions: PER_ENVIRONMENT, meaning: "from the alarm's state change to blue alone, verified" },
   ControllerErrors: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'controller invocations that failed to do their job' },
   IgnoredEvents: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'malformed or foreign events the controller logged and ignored' },
-  RefusedEvents: { unit: 'Count', dimensions: PER_ENVIRONMENT, meaning: 'deploy events refused as not CloudFormation\'s own update of this stack (each also pages critical)' },
+  RefusedEvents: {
+    unit: 'Count',
+    dimensions: PER_ENVIRONMENT,
+    meaning: "deploy events refused as not CloudFormation's own update of this stack (each also pages critical)",
+  },
 } as const satisfies Record<string, ContractMetric>;
 
 export type IntegrationMetricName = keyof typeof INTEGRATION_METRICS;

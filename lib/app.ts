@@ -13,11 +13,12 @@ export function readRolloutOverride(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const reason = typeof value === 'string' ? value.trim() : '';
   if (reason === '' || reason.length > MAX_OVERRIDE_REASON) {
-    throw new ConfigError([`-c ${ROLLOUT_OVERRIDE_CONTEXT_KEY}: give the reason for skipping the rollout checks, in 1..${MAX_OVERRIDE_REASON} characters; it is recorded in the traffic state`]);
+    throw new ConfigError([
+      `-c ${ROLLOUT_OVERRIDE_CONTEXT_KEY}: give the reason for skipping the rollout checks, in 1..${MAX_OVERRIDE_REASON} characters; it is recorded in the traffic state`,
+    ]);
   }
   return reason;
 }
-
 
 /**
  * Builds the CDK app: loads and validates the selected environment's configuration, adds its

@@ -84,7 +84,8 @@ export class TrafficControl extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the traffic controller (failed rollbacks); a dead-letter queue of a dead-letter queue would hide them one level further from the ROLLBACK_FAILED alarm.',
+      reason:
+        'This queue is itself the dead-letter queue of the traffic controller (failed rollbacks); a dead-letter queue of a dead-letter queue would hide them one level further from the ROLLBACK_FAILED alarm.',
     });
 
     const logGroup = new logs.LogGroup(this, 'ControllerLogs', {
@@ -162,11 +163,13 @@ export class TrafficControl extends Construct {
         detailType: ['CloudWatch Alarm State Change'],
         detail: { alarmName: [props.rollbackAlarmName], state: { value: ['ALARM'] } },
       },
-      targets: [new targets.LambdaFunction(this.controller, {
-        deadLetterQueue: this.deadLetterQueue,
-        maxEventAge: EVENT_DELIVERY_WINDOW,
-        retryAttempts: EVENT_DELIVERY_RETRIES,
-      })],
+      targets: [
+        new targets.LambdaFunction(this.controller, {
+          deadLetterQueue: this.deadLetterQueue,
+          maxEventAge: EVENT_DELIVERY_WINDOW,
+          retryAttempts: EVENT_DELIVERY_RETRIES,
+        }),
+      ],
     });
     // Green gets traffic only once something can take it back.
     this.weights.node.addDependency(rollbackRule);
@@ -175,34 +178,44 @@ export class TrafficControl extends Construct {
   /** Exactly the calls the controller makes, on exactly its resources. */
   private grantControllerAccess(role: iam.Role, props: TrafficControlProps): void {
     const stack = Stack.of(this);
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'WriteWeightsOfThisListenerOnly',
-      actions: ['elasticloadbalancing:ModifyListener'],
-      resources: [props.listener.listenerArn],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadListenersAndTargetHealth',
-      // Describe calls of ELBv2 have no resource-level permissions.
-      actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
-      resources: ['*'],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadAndWriteTheTrafficState',
-      actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.stateParameterName.slice(1) })],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadTheRollbackAlarmAndItsHistory',
-      // CloudWatch returns a composite alarm's state and history only to a permission scoped to "*".
-      actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
-      resources: ['*'],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadThisStackToVerifyDeployEvents',
-      // A deploy event is honoured only while this stack is mid-update with the event's GreenPercent (and override).
-      actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
-      resources: [stack.stackId],
-    }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteWeightsOfThisListenerOnly',
+        actions: ['elasticloadbalancing:ModifyListener'],
+        resources: [props.listener.listenerArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadListenersAndTargetHealth',
+        // Describe calls of ELBv2 have no resource-level permissions.
+        actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAndWriteTheTrafficState',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.stateParameterName.slice(1) })],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheRollbackAlarmAndItsHistory',
+        // CloudWatch returns a composite alarm's state and history only to a permission scoped to "*".
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadThisStackToVerifyDeployEvents',
+        // A deploy event is honoured only while this stack is mid-update with the event's GreenPercent (and override).
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+        resources: [stack.stackId],
+      }),
+    );
     props.criticalTopic.grantPublish(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -210,7 +223,8 @@ export class TrafficControl extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
+      reason:
+        'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
     });
   }
 }

@@ -78,8 +78,8 @@ function policiesOf(roleId: string): { name: string; policy: Json }[] {
 
 /** The resource policy that also decides a call on `arn`: a KMS key policy, an SNS topic policy, an SQS queue policy. */
 function resourcePolicyOf(arn: string): Json | undefined {
-  const policyNaming = (type: string, listKey: string, reference: string) => resourcesOfType(t, type)
-    .find(([, p]) => t.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
+  const policyNaming = (type: string, listKey: string, reference: string) =>
+    resourcesOfType(t, type).find(([, p]) => t.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
   const key = resourcesOfType(t, 'AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === arn);
   if (key) return t.resolve(key[1].Properties.KeyPolicy);
   const queue = resourcesOfType(t, 'AWS::SQS::Queue').find(([id]) => t.getAtt(id, 'Arn') === arn);
@@ -88,18 +88,21 @@ function resourcePolicyOf(arn: string): Json | undefined {
 }
 
 async function decision(roleId: string, action: string, resource: string): Promise<string> {
-  const result = await runSimulation({
-    resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
-    request: {
-      principal: t.getAtt(roleId, 'Arn'),
-      action,
-      resource: { resource, accountId: ACCOUNT },
-      contextVariables: { 'aws:SecureTransport': 'true' },
+  const result = await runSimulation(
+    {
+      resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
+      request: {
+        principal: t.getAtt(roleId, 'Arn'),
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: { 'aws:SecureTransport': 'true' },
+      },
+      identityPolicies: policiesOf(roleId),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
     },
-    identityPolicies: policiesOf(roleId),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-  }, {});
+    {},
+  );
   if (result.resultType === 'error') throw new Error(`simulation of ${action} on ${resource}: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 }
@@ -114,7 +117,10 @@ interface FunctionUnderTest {
 function functions(): FunctionUnderTest[] {
   return functionBundles(assembly).map(({ logicalId: id, resource: fn, directory }) => {
     const entry = path.join(directory, String(fn.Properties.Handler).replace(/\.[^.]+$/, '') + '.js');
-    const files = fs.readdirSync(directory).filter((f) => f.endsWith('.js')).map((f) => path.join(directory, f));
+    const files = fs
+      .readdirSync(directory)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => path.join(directory, f));
     expect(fs.existsSync(entry)).toBe(true);
     return { id, fn, roleId: fn.Properties.Role['Fn::GetAtt'][0], code: files.map((f) => fs.readFileSync(f, 'utf8')).join('\n') };
   });
@@ -154,7 +160,10 @@ function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): 
   const props = f.fn.Properties;
   const logGroup = props.LoggingConfig?.LogGroup ? t.resolve(props.LoggingConfig.LogGroup) : `/aws/lambda/${t.ref(f.id)}`;
   const stream = `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:log-stream:2026/11/21/[$LATEST]0123456789abcdef`;
-  const calls: [string, string][] = [['logs:CreateLogStream', stream], ['logs:PutLogEvents', stream]];
+  const calls: [string, string][] = [
+    ['logs:CreateLogStream', stream],
+    ['logs:PutLogEvents', stream],
+  ];
   if (props.DeadLetterConfig?.TargetArn) calls.push(['sqs:SendMessage', t.resolve(props.DeadLetterConfig.TargetArn)]);
   const topicArn = codeCalls['sns:Publish'];
   if (topicArn) {
@@ -167,8 +176,12 @@ function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): 
   return calls;
 }
 
-test('the stack\'s functions are the ones this test knows', () => {
-  expect(functions().map((f) => f.id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
+test("the stack's functions are the ones this test knows", () => {
+  expect(
+    functions()
+      .map((f) => f.id.replace(/[0-9A-F]{8}$/, ''))
+      .sort(),
+  ).toEqual(['CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
 });
 
 describe.each([['TrafficControlController'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
@@ -196,15 +209,23 @@ describe('the traffic controller writes nothing but its own', () => {
   const parameter = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
 
   test.each([
-    ['elasticloadbalancing:ModifyListener', other, 'another load balancer\'s listener'],
+    ['elasticloadbalancing:ModifyListener', other, "another load balancer's listener"],
     ['ssm:PutParameter', parameter('/boop/prod/api-key/primary'), 'the primary API key'],
     ['ssm:GetParameter', parameter('/boop/prod/api-key/secondary'), 'the secondary API key'],
-    ['ssm:PutParameter', parameter('/boop/dev/traffic/state'), 'another environment\'s traffic state'],
+    ['ssm:PutParameter', parameter('/boop/dev/traffic/state'), "another environment's traffic state"],
     ['sns:Publish', `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-high`, 'another topic'],
     ['elasticloadbalancing:DeleteListener', '*', 'deleting any listener'],
     ['cloudwatch:SetAlarmState', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:boop-prod-GREEN_ROLLBACK`, 'changing the rollback alarm'],
-    ['cloudformation:DescribeStacks', `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-dev/0a1b2c3d-0000-0000-0000-000000000000`, 'reading another stack'],
-    ['cloudformation:UpdateStack', `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/0a1b2c3d-4e5f-6789-abcd-ef0123456789`, 'changing its own stack'],
+    [
+      'cloudformation:DescribeStacks',
+      `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-dev/0a1b2c3d-0000-0000-0000-000000000000`,
+      'reading another stack',
+    ],
+    [
+      'cloudformation:UpdateStack',
+      `arn:${PARTITION}:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/0a1b2c3d-4e5f-6789-abcd-ef0123456789`,
+      'changing its own stack',
+    ],
   ])('%s on %s (%s) is denied', async (action, resource) => {
     expect(await decision(controller().roleId, action, resource)).toBe('ImplicitlyDenied');
   });

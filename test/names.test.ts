@@ -41,15 +41,24 @@ function allNames(names: EnvironmentNames): string[] {
 
 /** What an IAM ArnLike pattern such as `boop-dev-*` admits. */
 function admittedBy(pattern: string): (name: string) => boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (name) => regex.test(name);
 }
 
 test('no file but common/names.ts builds an environment name by hand', () => {
   const found = SCANNED_FOLDERS.flatMap(typeScriptFiles)
     .filter((file) => file !== NAMES_MODULE)
-    .flatMap((file) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').split('\n')
-      .flatMap((line, index) => (HAND_BUILT_NAME.test(line) ? [`${file}:${index + 1}: ${line.trim()}`] : [])));
+    .flatMap((file) =>
+      fs
+        .readFileSync(path.join(REPO_ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (HAND_BUILT_NAME.test(line) ? [`${file}:${index + 1}: ${line.trim()}`] : [])),
+    );
   expect(found).toEqual([]);
 });
 
@@ -57,7 +66,7 @@ describe.each(ENVIRONMENT_NAMES)('%s', (env) => {
   const names = environmentNames(env);
   const admitted = admittedBy(`${names.alarmPrefix}*`);
 
-  test('every alarm of the thresholds table, and the rollback alarm, is admitted by the alert topics\' alarm prefix', () => {
+  test("every alarm of the thresholds table, and the rollback alarm, is admitted by the alert topics' alarm prefix", () => {
     const alarms = [...THRESHOLDS.flatMap((row) => slotsJudged(row).map((slot) => names.alarm(row.name, slot))), names.rollbackAlarm];
     expect(alarms.filter((alarm) => !admitted(alarm))).toEqual([]);
   });

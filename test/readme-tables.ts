@@ -7,7 +7,10 @@ export function thresholdsMarkdown(): string {
   return [
     '| alarm | measures | fires when | judged over | for | severity | rolls green back | no data means |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...THRESHOLDS.map((row) => `| ${row.name} | ${row.measures} | ${firesWhen(row)} | ${judgedOver(row)} | ${SCOPE[row.scope]} | ${row.severity} | ${row.rollsGreenBack ? 'yes' : 'no'} | ${row.missingData} |`),
+    ...THRESHOLDS.map(
+      (row) =>
+        `| ${row.name} | ${row.measures} | ${firesWhen(row)} | ${judgedOver(row)} | ${SCOPE[row.scope]} | ${row.severity} | ${row.rollsGreenBack ? 'yes' : 'no'} | ${row.missingData} |`,
+    ),
   ].join('\n');
 }
 

@@ -18,5 +18,4 @@ describe('README tells the truth', () => {
   test('it cites the source of every threshold', () => {
     expect(between('sources')).toBe(sourcesMarkdown());
   });
-
 });

@@ -21,8 +21,8 @@ const OUTSIDE_REFERENCES: readonly { readonly pattern: RegExp; readonly instead:
   { pattern: /\/work\/shared\b/, instead: 'an absolute path outside the repository; cite docs/design.md or the guide by title and section' },
   { pattern: /\bDESIGN\b(?:\.md)?/, instead: 'the outside design; cite docs/design.md "<section>"' },
   { pattern: /\b\d{3}_[0-9a-f]{16}(?:\.txt)?\b/, instead: 'a guide file name; cite the guide by its title and section, e.g. MON "Alert Severity Levels"' },
-  { pattern: /\bBOOP-API\.md\b/, instead: 'a file outside the repository; cite BOOP\'s API reference by section' },
-  { pattern: /\bseeds\//, instead: 'the guides\' folder outside the repository; cite the guide by its title and section' },
+  { pattern: /\bBOOP-API\.md\b/, instead: "a file outside the repository; cite BOOP's API reference by section" },
+  { pattern: /\bseeds\//, instead: "the guides' folder outside the repository; cite the guide by its title and section" },
 ];
 
 /** Every file git would commit (tracked, or new and not ignored) that still exists. */
@@ -31,9 +31,11 @@ function repositoryFiles(): string[] {
   try {
     listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
   } catch {
-    throw new Error('stands-alone: cannot list the repository\'s files with `git ls-files`; run the tests inside a git checkout');
+    throw new Error("stands-alone: cannot list the repository's files with `git ls-files`; run the tests inside a git checkout");
   }
-  return [...new Set(listing.split('\0').filter(Boolean))].filter((file) => fs.existsSync(path.join(ROOT, file)) && fs.statSync(path.join(ROOT, file)).isFile());
+  return [...new Set(listing.split('\0').filter(Boolean))].filter(
+    (file) => fs.existsSync(path.join(ROOT, file)) && fs.statSync(path.join(ROOT, file)).isFile(),
+  );
 }
 
 /** The file's text, or undefined for a binary file. */
@@ -66,7 +68,10 @@ function headings(markdown: string): { readonly level: number; readonly text: st
 
 /** The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces as hyphens. */
 function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 /** The `(#anchor)` links of a markdown document. */
@@ -83,10 +88,12 @@ function section(markdown: string, title: string): string {
 }
 
 const files = repositoryFiles();
-const texts = new Map(files.flatMap((file) => {
-  const text = readText(file);
-  return text === undefined ? [] : [[file, text] as const];
-}));
+const texts = new Map(
+  files.flatMap((file) => {
+    const text = readText(file);
+    return text === undefined ? [] : [[file, text] as const];
+  }),
+);
 const design = texts.get(DESIGN_DOC) ?? '';
 const readme = texts.get(README) ?? '';
 
@@ -107,7 +114,7 @@ describe('nothing in the repository points outside it', () => {
     expect(outsideReferences('lib/example.ts', `const clean = 1;\n// ${sample}`)).toEqual([expect.stringMatching(/^lib\/example\.ts:2: /)]);
   });
 
-  test('the project\'s own references are not mistaken for outside ones', () => {
+  test("the project's own references are not mistaken for outside ones", () => {
     expect(outsideReferences('lib/example.ts', '// docs/design.md "Rollback"; the design; REGRESSION_SEEDS; MON "Alert Severity Levels"')).toEqual([]);
   });
 });
@@ -120,21 +127,32 @@ describe('the repository has its own design', () => {
   test('every docs/design.md "<section>" cited anywhere is a section of it', () => {
     const sections = new Set(headings(design).map((heading) => heading.text));
     const missing = [...texts].flatMap(([file, text]) =>
-      text.split('\n').flatMap((line, index) =>
-        [...line.matchAll(/docs\/design\.md`? "([^"<]+)"/g)]
-          .filter((match) => !sections.has(match[1]))
-          .map((match) => `${file}:${index + 1}: docs/design.md has no section "${match[1]}"`),
-      ),
+      text
+        .split('\n')
+        .flatMap((line, index) =>
+          [...line.matchAll(/docs\/design\.md`? "([^"<]+)"/g)]
+            .filter((match) => !sections.has(match[1]))
+            .map((match) => `${file}:${index + 1}: docs/design.md has no section "${match[1]}"`),
+        ),
     );
     expect(missing).toEqual([]);
   });
 
   test('every link to a section of docs/design.md or the README leads to one', () => {
-    const anchors = { [DESIGN_DOC]: headings(design).map((heading) => anchor(heading.text)), [README]: headings(readme).map((heading) => anchor(heading.text)) };
+    const anchors = {
+      [DESIGN_DOC]: headings(design).map((heading) => anchor(heading.text)),
+      [README]: headings(readme).map((heading) => anchor(heading.text)),
+    };
     const broken = [
-      ...anchorLinks(design).filter((link) => !anchors[DESIGN_DOC].includes(link)).map((link) => `${DESIGN_DOC}: #${link}`),
-      ...anchorLinks(readme).filter((link) => !anchors[README].includes(link)).map((link) => `${README}: #${link}`),
-      ...[...readme.matchAll(/docs\/design\.md#([^)\s]+)/g)].filter((match) => !anchors[DESIGN_DOC].includes(match[1])).map((match) => `${README}: docs/design.md#${match[1]}`),
+      ...anchorLinks(design)
+        .filter((link) => !anchors[DESIGN_DOC].includes(link))
+        .map((link) => `${DESIGN_DOC}: #${link}`),
+      ...anchorLinks(readme)
+        .filter((link) => !anchors[README].includes(link))
+        .map((link) => `${README}: #${link}`),
+      ...[...readme.matchAll(/docs\/design\.md#([^)\s]+)/g)]
+        .filter((match) => !anchors[DESIGN_DOC].includes(match[1]))
+        .map((match) => `${README}: docs/design.md#${match[1]}`),
     ];
     expect(broken).toEqual([]);
   });
@@ -157,9 +175,7 @@ describe('the README finds its way around the repository', () => {
 
   test.each([README, DESIGN_DOC])('every path %s names exists', (document) => {
     const text = texts.get(document) ?? '';
-    const named = [...text.matchAll(/`((?:[\w.-]+\/)+[\w.-]*)`/g)]
-      .map((match) => match[1])
-      .filter((name) => REPOSITORY_FOLDERS.includes(name.split('/')[0]));
+    const named = [...text.matchAll(/`((?:[\w.-]+\/)+[\w.-]*)`/g)].map((match) => match[1]).filter((name) => REPOSITORY_FOLDERS.includes(name.split('/')[0]));
     const missing = [...new Set(named)].filter((name) => !fs.existsSync(path.join(ROOT, name)));
     expect(missing).toEqual([]);
   });

@@ -41,7 +41,11 @@ interface SynthRun extends ProcessRun {
 
 async function cdkSynth(args: readonly string[]): Promise<SynthRun> {
   const outdir = fs.mkdtempSync(path.join(tmp, 'cdk.out-'));
-  const run = await runProcess(CDK, ['synth', '-q', '--no-notices', '-o', outdir, ...args], { cwd: REPO_ROOT, env: offlineEnvironment(), timeoutMs: SYNTH_TIMEOUT_MS });
+  const run = await runProcess(CDK, ['synth', '-q', '--no-notices', '-o', outdir, ...args], {
+    cwd: REPO_ROOT,
+    env: offlineEnvironment(),
+    timeoutMs: SYNTH_TIMEOUT_MS,
+  });
   return { ...run, outdir };
 }
 
@@ -109,14 +113,28 @@ describe('npx cdk synth, offline and without credentials', () => {
     expect(template.Parameters?.[CONFIRM_PRODUCTION_PARAMETER]).toBeDefined();
   }, 10_000);
 
-  test.each([['dev', () => devRun], ['prod', () => prodRun]])('%s: synth needed no context lookups', (_name, run) => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(run().outdir, 'manifest.json'), 'utf8'));
-    expect(manifest.missing ?? []).toEqual([]);
-  }, 10_000);
+  test.each([
+    ['dev', () => devRun],
+    ['prod', () => prodRun],
+  ])(
+    '%s: synth needed no context lookups',
+    (_name, run) => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(run().outdir, 'manifest.json'), 'utf8'));
+      expect(manifest.missing ?? []).toEqual([]);
+    },
+    10_000,
+  );
 
-  test.each([['dev', () => devRun], ['prod', () => prodRun]])('%s: cdk-nag and CloudFormation validation leave no unacknowledged finding', (_name, run) => {
-    expect(unacknowledgedFindings(run().outdir)).toEqual([]);
-  }, 10_000);
+  test.each([
+    ['dev', () => devRun],
+    ['prod', () => prodRun],
+  ])(
+    '%s: cdk-nag and CloudFormation validation leave no unacknowledged finding',
+    (_name, run) => {
+      expect(unacknowledgedFindings(run().outdir)).toEqual([]);
+    },
+    10_000,
+  );
 
   test('a bad config (-c env=prod, no config file) fails naming the fields, without a stack trace', () => {
     expect(badProdRun.code).not.toBe(0);
@@ -145,10 +163,12 @@ describe('the validation checks are live (negative controls)', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
     const findings = unacknowledgedFindings(outdir);
-    expect(findings).toEqual(expect.arrayContaining([
-      expect.stringMatching(/AwsSolutions-S10 .*Control\/PlainBucket/),
-      expect.stringMatching(/CloudFormation Validate .*\(error\).*Control\/BadQueue/),
-    ]));
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/AwsSolutions-S10 .*Control\/PlainBucket/),
+        expect.stringMatching(/CloudFormation Validate .*\(error\).*Control\/BadQueue/),
+      ]),
+    );
   }, 30_000);
 
   test('the real app refuses the same bucket: its cdk-nag wiring is on', () => {
@@ -156,23 +176,29 @@ describe('the validation checks are live (negative controls)', () => {
     const { app, stack } = createApp({ outdir, context: appContext() });
     new s3.Bucket(stack, 'PlainBucket', { enforceSSL: false });
     expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
-    expect(unacknowledgedFindings(outdir)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`AwsSolutions-S10 .*${environmentNames('dev').stack}/PlainBucket`))]));
+    expect(unacknowledgedFindings(outdir)).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`AwsSolutions-S10 .*${environmentNames('dev').stack}/PlainBucket`))]),
+    );
   }, 30_000);
 });
 
 describe('acknowledged findings say why', () => {
-  test.each(['dev', 'prod'] as const)(`%s: every acknowledgement carries a reason of at least ${MIN_REASON_LENGTH} characters`, (env) => {
-    const { app } = createApp({ context: environmentContext(env) });
-    const acknowledgements: Array<{ path: string; id: string; reason: unknown }> = [];
-    for (const construct of app.node.findAll()) {
-      for (const entry of construct.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) acknowledgements.push({ path: construct.node.path, id, reason });
+  test.each(['dev', 'prod'] as const)(
+    `%s: every acknowledgement carries a reason of at least ${MIN_REASON_LENGTH} characters`,
+    (env) => {
+      const { app } = createApp({ context: environmentContext(env) });
+      const acknowledgements: Array<{ path: string; id: string; reason: unknown }> = [];
+      for (const construct of app.node.findAll()) {
+        for (const entry of construct.node.metadata) {
+          if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+          for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) acknowledgements.push({ path: construct.node.path, id, reason });
+        }
       }
-    }
-    // The stack acknowledges cdk-nag rules, so this check has something to look at.
-    expect(acknowledgements.filter((a) => a.id.includes('AwsSolutions-')).length).toBeGreaterThan(0);
-    const weak = acknowledgements.filter((a) => typeof a.reason !== 'string' || a.reason.trim().length < MIN_REASON_LENGTH || a.id.includes(a.reason.trim()));
-    expect(weak).toEqual([]);
-  }, 30_000);
+      // The stack acknowledges cdk-nag rules, so this check has something to look at.
+      expect(acknowledgements.filter((a) => a.id.includes('AwsSolutions-')).length).toBeGreaterThan(0);
+      const weak = acknowledgements.filter((a) => typeof a.reason !== 'string' || a.reason.trim().length < MIN_REASON_LENGTH || a.id.includes(a.reason.trim()));
+      expect(weak).toEqual([]);
+    },
+    30_000,
+  );
 });

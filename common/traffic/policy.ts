@@ -175,8 +175,18 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
 
   if (facts.origin === 'cloudformation-rollback') {
     return intent < live.greenPercent
-      ? { outcome: 'change', to: intent, kind: 'restore', why: `CloudFormation rolled a failed deploy back to GreenPercent=${intent}`, acknowledgesRollback: false }
-      : { outcome: 'keep', why: `CloudFormation rolled a failed deploy back; that never raises green, which stays at ${live.greenPercent} %`, acknowledgesRollback: false };
+      ? {
+          outcome: 'change',
+          to: intent,
+          kind: 'restore',
+          why: `CloudFormation rolled a failed deploy back to GreenPercent=${intent}`,
+          acknowledgesRollback: false,
+        }
+      : {
+          outcome: 'keep',
+          why: `CloudFormation rolled a failed deploy back; that never raises green, which stays at ${live.greenPercent} %`,
+          acknowledgesRollback: false,
+        };
   }
 
   const rolledBack = rollbackUnacknowledged(state) ? state.lastRollback : undefined;
@@ -184,7 +194,8 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
     if (intent > 0) {
       return {
         outcome: 'refuse',
-        message: `GreenPercent=${intent} refused: traffic was rolled back to blue at ${rolledBack.at} by ${rolledBack.trigger} (${rolledBack.why}). ` +
+        message:
+          `GreenPercent=${intent} refused: traffic was rolled back to blue at ${rolledBack.at} by ${rolledBack.trigger} (${rolledBack.why}). ` +
           `Nothing moves green again until the rollback is acknowledged: deploy once with --parameters GreenPercent=0, fix green, then start again at GreenPercent=${policy.steps[0]}.`,
       };
     }
@@ -202,8 +213,14 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
   if (intent === state.greenPercent) {
     return matchesShare(live, state.greenPercent)
       ? { outcome: 'keep', why: `green stays at ${state.greenPercent} %`, acknowledgesRollback: false }
-      // CloudFormation rewrote the listener's action (aws/aws-cdk#36649), or something else wrote it: put the recorded weights back.
-      : { outcome: 'change', to: state.greenPercent, kind: 'reapply', why: `the listener showed green ${live.greenPercent} %; re-applied the recorded ${state.greenPercent} %`, acknowledgesRollback: false };
+      : // CloudFormation rewrote the listener's action (aws/aws-cdk#36649), or something else wrote it: put the recorded weights back.
+        {
+          outcome: 'change',
+          to: state.greenPercent,
+          kind: 'reapply',
+          why: `the listener showed green ${live.greenPercent} %; re-applied the recorded ${state.greenPercent} %`,
+          acknowledgesRollback: false,
+        };
   }
   if (intent < state.greenPercent) {
     return { outcome: 'change', to: intent, kind: 'deploy', why: `deploy lowered GreenPercent to ${intent}`, acknowledgesRollback: false };
@@ -217,17 +234,24 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
  * share went to a rollback nobody recorded and blue alone stays. Undefined when the raise may go on.
  */
 function reapplyRefusal(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, evidence: RiseEvidence): Verdict | undefined {
-  const { live, request: { intent } } = facts;
+  const {
+    live,
+    request: { intent },
+  } = facts;
   const lost = `the listener gives green ${live.greenPercent} % but the record says ${state.greenPercent} %`;
   if (!evidence.rollbackAlarmFound) {
-    return { outcome: 'refuse', message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${lost}, and the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it, then deploy again.` };
+    return {
+      outcome: 'refuse',
+      message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): ${lost}, and the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it, then deploy again.`,
+    };
   }
   if (!evidence.rollbackAlarmInAlarm && !evidence.rollbackAlarmFiredSinceStepStart) return undefined;
   const when = evidence.rollbackAlarmInAlarm ? 'is in ALARM' : `entered ALARM since green's share began (${state.stepStartedAt})`;
   return {
     outcome: 'refuse',
     rollBack: `${lost} and the rollback alarm ${when}: a rollback that was not recorded`,
-    message: `GreenPercent=${intent} refused: ${lost} and the rollback alarm ${when}, so green lost its traffic to a rollback that was not recorded; ` +
+    message:
+      `GreenPercent=${intent} refused: ${lost} and the rollback alarm ${when}, so green lost its traffic to a rollback that was not recorded; ` +
       `blue alone stays. Find out why (the controller's logs, ROLLBACK_FAILED), deploy once with --parameters GreenPercent=0, then start again at GreenPercent=${policy.steps[0]}.`,
   };
 }
@@ -239,7 +263,7 @@ function rise(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, ev
   const problems: string[] = overrideReason ? [] : stepProblems(state, intent, policy, facts.now, evidence);
   // These hold even with an override: no traffic to a green that cannot serve it, or past a rollback alarm that is firing.
   if (evidence.greenHealthyTargets < 1) {
-    problems.push('green has no healthy target: check the green service\'s tasks and its /health/boop before sending it traffic');
+    problems.push("green has no healthy target: check the green service's tasks and its /health/boop before sending it traffic");
   }
   if (!evidence.rollbackAlarmFound) problems.push('the rollback alarm cannot be read, so nothing would roll green back; check that the stack deployed it');
   if (evidence.rollbackAlarmInAlarm) problems.push('the rollback alarm is in ALARM now');
@@ -263,10 +287,14 @@ function stepProblems(state: TrafficState, intent: number, policy: RolloutPolicy
   if (state.greenPercent > 0) {
     const bakeEnds = bakeEndsAt(state, policy);
     if (now < bakeEnds) {
-      problems.push(`the bake at ${state.greenPercent} % (${policy.bakeTimeHours} h from ${state.stepStartedAt}) is not over; the next step is allowed from ${bakeEnds.toISOString()}`);
+      problems.push(
+        `the bake at ${state.greenPercent} % (${policy.bakeTimeHours} h from ${state.stepStartedAt}) is not over; the next step is allowed from ${bakeEnds.toISOString()}`,
+      );
     }
     if (evidence.rollbackAlarmFiredSinceStepStart && !evidence.rollbackAlarmInAlarm) {
-      problems.push(`the rollback alarm was in ALARM during the bake at ${state.greenPercent} %; find out why before going further (a bake only counts without it)`);
+      problems.push(
+        `the rollback alarm was in ALARM during the bake at ${state.greenPercent} %; find out why before going further (a bake only counts without it)`,
+      );
     }
   }
   return problems;
@@ -279,8 +307,11 @@ function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts): Deplo
   if (verdict.outcome === 'refuse') {
     if (verdict.rollBack) {
       return {
-        outcome: 'refuse', message: verdict.message, putBlueAlone: !matchesShare(live, 0),
-        record: foundRollback(state, facts, verdict.rollBack, live.greenPercent), foundRollback: verdict.rollBack,
+        outcome: 'refuse',
+        message: verdict.message,
+        putBlueAlone: !matchesShare(live, 0),
+        record: foundRollback(state, facts, verdict.rollBack, live.greenPercent),
+        foundRollback: verdict.rollBack,
       };
     }
     return { outcome: 'refuse', message: verdict.message, putBlueAlone: false, record: state === stored ? undefined : state, foundRollback: found };

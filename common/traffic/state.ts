@@ -74,8 +74,13 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
   } catch {
     throw new Error('the traffic state parameter is not JSON; restore it from its parameter history before changing weights');
   }
-  const valid = value && value.version === 1 && isPercent(value.intent) && isPercent(value.greenPercent) &&
-    typeof value.stepStartedAt === 'string' && Array.isArray(value.changes);
+  const valid =
+    value &&
+    value.version === 1 &&
+    isPercent(value.intent) &&
+    isPercent(value.greenPercent) &&
+    typeof value.stepStartedAt === 'string' &&
+    Array.isArray(value.changes);
   if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
   // Earlier versions kept the last deploy's properties here; nothing reads them any more.
   const state = { ...value } as TrafficState & { lastDeploy?: unknown };

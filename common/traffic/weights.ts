@@ -54,8 +54,7 @@ export function readLiveWeights(listener: Listener, targetGroups: SlotTargetGrou
   if (!forward || actions.length !== 1) {
     throw new UnexpectedListenerError(`the listener's default action is not a single forward (found: ${actions.map((a) => a.Type).join(', ') || 'none'})`);
   }
-  const groups = forward.ForwardConfig?.TargetGroups
-    ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const groups = forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
   const known = new Set([targetGroups.blue, targetGroups.green]);
   const foreign = groups.filter((g) => !known.has(g.TargetGroupArn ?? ''));
   if (foreign.length > 0) {

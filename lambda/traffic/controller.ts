@@ -1,9 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import {
-  CloudWatchClient,
-  DescribeAlarmHistoryCommand,
-  DescribeAlarmsCommand,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeListenersCommand,
   DescribeTargetHealthCommand,
@@ -127,7 +123,7 @@ export class TrafficController {
     const template = await this.aws((options) => this.clients.cloudformation.send(new GetTemplateCommand({ StackName: this.settings.stackId }), options));
     return overrideInTemplate(template.TemplateBody, event.LogicalResourceId) === override
       ? verdict
-      : { honoured: false, why: 'the event carries a rollout override that the stack\'s template does not', answerable: true };
+      : { honoured: false, why: "the event carries a rollout override that the stack's template does not", answerable: true };
   }
 
   /**
@@ -180,9 +176,14 @@ export class TrafficController {
     const state = stateRead.status === 'fulfilled' ? stateRead.value : undefined;
     // Blue is always safe: roll back even when the record or the listener cannot be read, and say so.
     if (stateRead.status === 'rejected') this.hooks.log.error('traffic state unreadable; rolling back without recording', { error: String(stateRead.reason) });
-    if (liveRead.status === 'rejected') this.hooks.log.warn('listener unreadable before the rollback; the record\'s share stands in for the live one', { error: String(liveRead.reason) });
+    if (liveRead.status === 'rejected')
+      this.hooks.log.warn("listener unreadable before the rollback; the record's share stands in for the live one", { error: String(liveRead.reason) });
     if (state && alreadyRolledBack(state, trigger.trigger, trigger.triggeredAt)) {
-      this.hooks.log.info('alarm episode already rolled back; ignoring the event', { trigger: trigger.trigger, triggeredAt: trigger.triggeredAt.toISOString(), lastRollback: state.lastRollback?.at });
+      this.hooks.log.info('alarm episode already rolled back; ignoring the event', {
+        trigger: trigger.trigger,
+        triggeredAt: trigger.triggeredAt.toISOString(),
+        lastRollback: state.lastRollback?.at,
+      });
       return { result: 'ignored', greenPercent: 0, message: 'this alarm episode was already rolled back' };
     }
 
@@ -204,10 +205,16 @@ export class TrafficController {
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const next = recordRollback(state, {
-        trigger: trigger.trigger, why: trigger.why, by: trigger.by, fromGreenPercent: from ?? state.greenPercent,
-        at: verifiedAt.toISOString(), triggeredAt: trigger.triggeredAt.toISOString(),
+        trigger: trigger.trigger,
+        why: trigger.why,
+        by: trigger.by,
+        fromGreenPercent: from ?? state.greenPercent,
+        at: verifiedAt.toISOString(),
+        triggeredAt: trigger.triggeredAt.toISOString(),
       });
-      await this.saveState(next).catch((error) => { recordFailure = error; });
+      await this.saveState(next).catch((error) => {
+        recordFailure = error;
+      });
     }
     const notified = await this.bestEffort('notify the critical topic', () => this.notifyRollback(trigger, from, verifiedAt, latencyMs));
     // Blue stays either way; an unrecorded rollback fails the invocation so Lambda retries it and, failing that, the dead-letter queue pages.
@@ -219,28 +226,42 @@ export class TrafficController {
   async pageRefusedEvent(why: string, event: CloudFormationCustomResourceEvent): Promise<void> {
     const { envName } = this.settings;
     const asked = (event.ResourceProperties as Partial<TrafficResourceProperties> | undefined)?.GreenPercent;
-    await this.aws((options) => this.clients.sns.send(new PublishCommand({
-      TopicArn: this.settings.criticalTopicArn,
-      Subject: `BOOP ${envName}: a traffic change was refused as not CloudFormation's`,
-      Message: [
-        `The traffic controller of ${envName} refused a deploy event at ${this.hooks.now().toISOString()}: ${why}.`,
-        `It asked for ${GREEN_PERCENT_PARAMETER}=${String(asked).slice(0, 20)} (${String(event.RequestType).slice(0, 20)}, stack ${String(event.StackId).slice(0, 200)}). Nothing was changed.`,
-        'Only CloudFormation may raise green. Find who invoked the controller: CloudTrail, lambda:InvokeFunction on the controller.',
-      ].join('\n'),
-    }), options));
+    await this.aws((options) =>
+      this.clients.sns.send(
+        new PublishCommand({
+          TopicArn: this.settings.criticalTopicArn,
+          Subject: `BOOP ${envName}: a traffic change was refused as not CloudFormation's`,
+          Message: [
+            `The traffic controller of ${envName} refused a deploy event at ${this.hooks.now().toISOString()}: ${why}.`,
+            `It asked for ${GREEN_PERCENT_PARAMETER}=${String(asked).slice(0, 20)} (${String(event.RequestType).slice(0, 20)}, stack ${String(event.StackId).slice(0, 200)}). Nothing was changed.`,
+            'Only CloudFormation may raise green. Find who invoked the controller: CloudTrail, lambda:InvokeFunction on the controller.',
+          ].join('\n'),
+        }),
+        options,
+      ),
+    );
   }
 
   /** ModifyListener, then DescribeListeners until the live action is ours; another writer gets overwritten, a few times. */
   private async writeAndVerify(greenPercent: number): Promise<LiveWeights> {
     const { listenerArn, targetGroups, stickinessSeconds } = this.settings;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      await this.aws((options) => this.clients.elb.send(new ModifyListenerCommand({
-        ListenerArn: listenerArn,
-        DefaultActions: [forwardAction(targetGroups, greenPercent, stickinessSeconds)],
-      }), options));
+      await this.aws((options) =>
+        this.clients.elb.send(
+          new ModifyListenerCommand({
+            ListenerArn: listenerArn,
+            DefaultActions: [forwardAction(targetGroups, greenPercent, stickinessSeconds)],
+          }),
+          options,
+        ),
+      );
       const live = await this.readLive();
       if (matchesShare(live, greenPercent)) return live;
-      this.hooks.log.warn('the weights read back differ from those written; another writer changed them, writing again', { attempt, wrote: greenPercent, read: live.greenPercent });
+      this.hooks.log.warn('the weights read back differ from those written; another writer changed them, writing again', {
+        attempt,
+        wrote: greenPercent,
+        read: live.greenPercent,
+      });
     }
     throw new Error(`wrote green ${greenPercent} % ${WRITE_ATTEMPTS} times but the listener kept showing other weights; something else writes this listener`);
   }
@@ -267,12 +288,17 @@ export class TrafficController {
     while (Buffer.byteLength(JSON.stringify(trimmed)) > STATE_MAX_BYTES && trimmed.changes.length > 1) {
       trimmed = { ...trimmed, changes: trimmed.changes.slice(0, -1) };
     }
-    await this.aws((options) => this.clients.ssm.send(new PutParameterCommand({
-      Name: this.settings.stateParameterName,
-      Value: JSON.stringify(trimmed),
-      Type: 'String',
-      Overwrite: true,
-    }), options));
+    await this.aws((options) =>
+      this.clients.ssm.send(
+        new PutParameterCommand({
+          Name: this.settings.stateParameterName,
+          Value: JSON.stringify(trimmed),
+          Type: 'String',
+          Overwrite: true,
+        }),
+        options,
+      ),
+    );
   }
 
   /** The controller's own stack as CloudFormation reports it now: status and GreenPercent. */
@@ -291,7 +317,9 @@ export class TrafficController {
     const [health, alarms, firedSinceStepStart] = await Promise.all([
       this.aws((options) => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }), options)),
       // Both types: the composite in the stack, or a metric alarm standing in for it where composites do not exist.
-      this.aws((options) => this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }), options)),
+      this.aws((options) =>
+        this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }), options),
+      ),
       query.alarmHistorySince ? this.alarmFiredSince(query.alarmHistorySince, now) : Promise.resolve(false),
     ]);
     const alarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].find((a) => a.AlarmName === alarmName);
@@ -307,14 +335,19 @@ export class TrafficController {
   private async alarmFiredSince(since: Date, until: Date): Promise<boolean> {
     let nextToken: string | undefined;
     do {
-      const page = await this.aws((options) => this.clients.cloudwatch.send(new DescribeAlarmHistoryCommand({
-        AlarmName: this.settings.rollbackAlarmName,
-        AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
-        HistoryItemType: 'StateUpdate',
-        StartDate: since,
-        EndDate: until,
-        NextToken: nextToken,
-      }), options));
+      const page = await this.aws((options) =>
+        this.clients.cloudwatch.send(
+          new DescribeAlarmHistoryCommand({
+            AlarmName: this.settings.rollbackAlarmName,
+            AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
+            HistoryItemType: 'StateUpdate',
+            StartDate: since,
+            EndDate: until,
+            NextToken: nextToken,
+          }),
+          options,
+        ),
+      );
       if ((page.AlarmHistoryItems ?? []).some((item) => enteredAlarm(item.HistoryData))) return true;
       nextToken = page.NextToken;
     } while (nextToken);
@@ -323,24 +356,28 @@ export class TrafficController {
 
   private async notifyRollback(trigger: RollbackTrigger, from: number | undefined, at: Date, latencyMs: number): Promise<void> {
     const { envName, policy } = this.settings;
-    const cause = trigger.trigger === 'manual'
-      ? `a manual rollback by ${trigger.by}`
-      : `alarm ${trigger.trigger}, in ALARM since ${trigger.triggeredAt.toISOString()}`;
+    const cause =
+      trigger.trigger === 'manual' ? `a manual rollback by ${trigger.by}` : `alarm ${trigger.trigger}, in ALARM since ${trigger.triggeredAt.toISOString()}`;
     const message = [
       `All traffic of ${envName} was moved back to blue at ${at.toISOString()} (${latencyMs} ms after the trigger).`,
       `Trigger: ${cause}.`,
       `Why: ${trigger.why}.`,
       `Green had ${from === undefined ? 'an unknown share (neither the listener nor the record could be read)' : `${from} %`} of live traffic; now blue alone serves it, stickiness off.`,
       '',
-      'To resume, find and fix what broke green (the alarm\'s description says what to check first), then:',
+      "To resume, find and fix what broke green (the alarm's description says what to check first), then:",
       `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0     (acknowledges this rollback)`,
       `  2. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=${policy.steps[0]}`,
     ].join('\n');
-    await this.aws((options) => this.clients.sns.send(new PublishCommand({
-      TopicArn: this.settings.criticalTopicArn,
-      Subject: `BOOP ${envName}: green rolled back to blue`,
-      Message: message,
-    }), options));
+    await this.aws((options) =>
+      this.clients.sns.send(
+        new PublishCommand({
+          TopicArn: this.settings.criticalTopicArn,
+          Subject: `BOOP ${envName}: green rolled back to blue`,
+          Message: message,
+        }),
+        options,
+      ),
+    );
   }
 
   /** Runs a step that must not undo a rollback already done: failures are logged and counted, not thrown. */

@@ -16,7 +16,9 @@ export function deployRequest(event: CloudFormationCustomResourceEvent): DeployR
   const text = String(properties.GreenPercent ?? '').trim();
   const intent = Number(text);
   if (text === '' || !Number.isInteger(intent) || intent < 0 || intent > 100) {
-    throw new RefusedError(`${GREEN_PERCENT_PARAMETER} must be a whole number from 0 to 100, got "${String(properties.GreenPercent)}"; deploy again with --parameters ${GREEN_PERCENT_PARAMETER}=<0..100>`);
+    throw new RefusedError(
+      `${GREEN_PERCENT_PARAMETER} must be a whole number from 0 to 100, got "${String(properties.GreenPercent)}"; deploy again with --parameters ${GREEN_PERCENT_PARAMETER}=<0..100>`,
+    );
   }
   return { intent, overrideReason: overrideOf(properties) };
 }
@@ -86,7 +88,10 @@ export async function respond(event: CloudFormationCustomResourceEvent, result: 
     try {
       // The pre-signed URL was signed without a content type, so none may be sent.
       const response = await send(event.ResponseURL, {
-        method: 'PUT', body, headers: { 'content-type': '' }, signal: AbortSignal.timeout(limits.timeoutMs),
+        method: 'PUT',
+        body,
+        headers: { 'content-type': '' },
+        signal: AbortSignal.timeout(limits.timeoutMs),
       });
       if (response.ok) return;
       lastError = new Error(`CloudFormation's response URL answered ${response.status}`);

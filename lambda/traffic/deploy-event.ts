@@ -5,8 +5,7 @@ import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */
 export type DeployVerdict =
-  | { readonly honoured: true; readonly origin: DeployOrigin }
-  | { readonly honoured: false; readonly why: string; readonly answerable: boolean };
+  { readonly honoured: true; readonly origin: DeployOrigin } | { readonly honoured: false; readonly why: string; readonly answerable: boolean };
 
 /** What CloudFormation reports about the controller's own stack while the event is handled. */
 export interface OwnStack {
@@ -27,7 +26,7 @@ const CLOUDFORMATION_ROLLBACK_STATUSES = new Set(['UPDATE_ROLLBACK_IN_PROGRESS',
 /** The checks that need no AWS call: the answer goes to CloudFormation, and the event names this function's own stack. */
 export function checkEventSource(event: CloudFormationCustomResourceEvent, expected: EventSourceExpectation): DeployVerdict | undefined {
   if (!isCloudFormationResponseUrl(event.ResponseURL, expected.region)) {
-    return { honoured: false, why: 'the response URL is not CloudFormation\'s', answerable: false };
+    return { honoured: false, why: "the response URL is not CloudFormation's", answerable: false };
   }
   if (event.StackId !== expected.stackId) {
     return { honoured: false, why: `the event names stack ${event.StackId}, not this function's own stack`, answerable: true };

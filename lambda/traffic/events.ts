@@ -16,9 +16,15 @@ export function classify(event: unknown): ControllerEvent {
   const e = event as Record<string, unknown>;
 
   if ('RequestType' in e && 'ResponseURL' in e) {
-    const valid = ['Create', 'Update', 'Delete'].includes(String(e.RequestType)) && typeof e.ResponseURL === 'string' &&
-      typeof e.StackId === 'string' && typeof e.RequestId === 'string' && typeof e.LogicalResourceId === 'string';
-    return valid ? { kind: 'deploy', event: event as CloudFormationCustomResourceEvent } : { kind: 'unknown', why: 'a malformed CloudFormation custom resource event' };
+    const valid =
+      ['Create', 'Update', 'Delete'].includes(String(e.RequestType)) &&
+      typeof e.ResponseURL === 'string' &&
+      typeof e.StackId === 'string' &&
+      typeof e.RequestId === 'string' &&
+      typeof e.LogicalResourceId === 'string';
+    return valid
+      ? { kind: 'deploy', event: event as CloudFormationCustomResourceEvent }
+      : { kind: 'unknown', why: 'a malformed CloudFormation custom resource event' };
   }
 
   if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
@@ -27,7 +33,13 @@ export function classify(event: unknown): ControllerEvent {
     if (typeof detail?.alarmName !== 'string' || typeof detail.state?.value !== 'string' || !stateTime) {
       return { kind: 'unknown', why: 'an alarm state change without alarmName, state.value or a valid state.timestamp' };
     }
-    return { kind: 'alarm', alarmName: detail.alarmName, state: detail.state.value, stateTime, reason: String(detail.state.reason ?? '').slice(0, MAX_REASON_LENGTH) };
+    return {
+      kind: 'alarm',
+      alarmName: detail.alarmName,
+      state: detail.state.value,
+      stateTime,
+      reason: String(detail.state.reason ?? '').slice(0, MAX_REASON_LENGTH),
+    };
   }
 
   const request: Unchecked<ManualRollbackRequest> = e;

@@ -37,7 +37,10 @@ const clients = {
 export async function handler(event: unknown): Promise<unknown> {
   // One controller per invocation, so the deadline bounds this invocation's AWS work as a whole.
   const controller = new TrafficController(settings, clients, {
-    now: () => new Date(), metric, log, deadline: AbortSignal.timeout(INVOCATION_BUDGET_MS),
+    now: () => new Date(),
+    metric,
+    log,
+    deadline: AbortSignal.timeout(INVOCATION_BUDGET_MS),
   });
   try {
     return await route(event, { controller, rollbackAlarmName: settings.rollbackAlarmName, region: settings.region, metric, log });

@@ -33,20 +33,24 @@ export async function route(event: unknown, deps: RouteDeps): Promise<RouteResul
     case 'alarm': {
       if (routed.alarmName !== deps.rollbackAlarmName) return ignore(deps, `alarm ${routed.alarmName} is not the rollback alarm`);
       if (routed.state !== 'ALARM') return ignore(deps, `the rollback alarm went to ${routed.state}, not ALARM`);
-      return withErrorsCounted(deps, () => deps.controller.rollback({
-        trigger: routed.alarmName,
-        triggeredAt: routed.stateTime,
-        why: routed.reason || 'the rollback alarm entered ALARM',
-        by: 'automatic rollback (EventBridge)',
-      }));
+      return withErrorsCounted(deps, () =>
+        deps.controller.rollback({
+          trigger: routed.alarmName,
+          triggeredAt: routed.stateTime,
+          why: routed.reason || 'the rollback alarm entered ALARM',
+          by: 'automatic rollback (EventBridge)',
+        }),
+      );
     }
     case 'manual-rollback':
-      return withErrorsCounted(deps, () => deps.controller.rollback({
-        trigger: 'manual',
-        triggeredAt: new Date(),
-        why: routed.reason,
-        by: routed.requestedBy,
-      }));
+      return withErrorsCounted(deps, () =>
+        deps.controller.rollback({
+          trigger: 'manual',
+          triggeredAt: new Date(),
+          why: routed.reason,
+          by: routed.requestedBy,
+        }),
+      );
     case 'unknown':
       return ignore(deps, routed.why);
   }
@@ -62,7 +66,11 @@ async function deploy(deps: RouteDeps, event: CloudFormationCustomResourceEvent)
     const verdict = await deps.controller.verifyDeploy(event);
     if (!verdict.honoured) {
       deps.metric('RefusedEvents', 1);
-      deps.log.error('deploy event refused: not CloudFormation\'s own', { why: verdict.why, stackId: String(event.StackId).slice(0, 200), requestType: event.RequestType });
+      deps.log.error("deploy event refused: not CloudFormation's own", {
+        why: verdict.why,
+        stackId: String(event.StackId).slice(0, 200),
+        requestType: event.RequestType,
+      });
       await deps.controller.pageRefusedEvent(verdict.why, event).catch((error) => {
         deps.metric('ControllerErrors', 1);
         deps.log.error('could not page the refused event', { error: String(error) });
@@ -89,7 +97,10 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
     const by = `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`;
     const outcome = await deps.controller.applyDeploy(request, by, { origin, created: event.RequestType === 'Create' });
     if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
-      return { status: 'FAILED', reason: `${GREEN_PERCENT_PARAMETER}=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})` };
+      return {
+        status: 'FAILED',
+        reason: `${GREEN_PERCENT_PARAMETER}=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})`,
+      };
     }
     return { status: 'SUCCESS', reason: outcome.message, data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
   } catch (error) {

@@ -8,7 +8,9 @@ import type { ControllerSettings } from './controller';
 export const AWS_CALL_LIMITS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxAttempts: 3 } as const;
 
 /** The SDK client configuration of every controller client: bounded connect and answer times, and the SDK's own adaptive retry. */
-export function controllerClientConfig(limits: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number; readonly maxAttempts: number } = AWS_CALL_LIMITS) {
+export function controllerClientConfig(
+  limits: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number; readonly maxAttempts: number } = AWS_CALL_LIMITS,
+) {
   return {
     maxAttempts: limits.maxAttempts,
     retryMode: 'adaptive',
@@ -46,7 +48,8 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     return value;
   };
   const steps = JSON.parse(read('rolloutSteps')) as unknown;
-  if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s))) throw new Error(`${SETTINGS_VARIABLES.rolloutSteps} must be a JSON list of whole numbers`);
+  if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s)))
+    throw new Error(`${SETTINGS_VARIABLES.rolloutSteps} must be a JSON list of whole numbers`);
   if (!env.AWS_REGION) throw new Error('environment variable AWS_REGION is not set (Lambda sets it)');
   return {
     envName: read('envName'),

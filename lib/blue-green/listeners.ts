@@ -22,9 +22,7 @@ export function addListeners(
   targetGroups: Readonly<Record<Slot, elbv2.IApplicationTargetGroup>>,
   config: LoadBalancerConfig,
 ): elbv2.ApplicationListener {
-  const defaultAction = elbv2.ListenerAction.weightedForward(
-    SLOTS.map((slot) => ({ targetGroup: targetGroups[slot], weight: SAFE_WEIGHTS[slot] })),
-  );
+  const defaultAction = elbv2.ListenerAction.weightedForward(SLOTS.map((slot) => ({ targetGroup: targetGroups[slot], weight: SAFE_WEIGHTS[slot] })));
   if (!config.certificateArn) {
     Annotations.of(scope).addWarningV2(
       'boop:http-only',

@@ -25,7 +25,8 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, config: Load
   });
   Validations.of(accessLogs).acknowledge({
     id: 'AwsSolutions-S1',
-    reason: 'This bucket only receives ALB access logs; S3 server access logs of a log bucket would log log-deliveries into yet another bucket without adding an audit trail for requests.',
+    reason:
+      'This bucket only receives ALB access logs; S3 server access logs of a log bucket would log log-deliveries into yet another bucket without adding an audit trail for requests.',
   });
   const alb = new elbv2.ApplicationLoadBalancer(scope, 'LoadBalancer', {
     vpc,
@@ -36,7 +37,8 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, config: Load
   enableAccessLogs(alb, accessLogs, ACCESS_LOG_PREFIX);
   Validations.of(alb).acknowledge({
     id: 'AwsSolutions-EC23',
-    reason: 'Internet-facing entry point for the vendor\'s clients, who connect from anywhere; it opens only the listener ports (HTTPS, and HTTP that redirects to HTTPS), drops invalid headers and sits behind the WAF web ACL.',
+    reason:
+      "Internet-facing entry point for the vendor's clients, who connect from anywhere; it opens only the listener ports (HTTPS, and HTTP that redirects to HTTPS), drops invalid headers and sits behind the WAF web ACL.",
   });
   return alb;
 }
@@ -56,18 +58,29 @@ function enableAccessLogs(alb: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket,
     expression: Fn.conditionNot(Fn.conditionEquals(elbAccount, NO_ELB_ACCOUNT)),
   });
   const logObjects = bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`);
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    // In a newer region the ELB account does not exist; the statement then names this account, which IAM already governs.
-    principals: [new iam.ArnPrincipal(Fn.conditionIf(hasElbAccount.logicalId,
-      `arn:${stack.partition}:iam::${elbAccount}:root`, `arn:${stack.partition}:iam::${stack.account}:root`).toString())],
-    resources: [logObjects],
-  }));
-  bucket.addToResourcePolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject'],
-    principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
-    resources: [logObjects],
-  }));
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      // In a newer region the ELB account does not exist; the statement then names this account, which IAM already governs.
+      principals: [
+        new iam.ArnPrincipal(
+          Fn.conditionIf(
+            hasElbAccount.logicalId,
+            `arn:${stack.partition}:iam::${elbAccount}:root`,
+            `arn:${stack.partition}:iam::${stack.account}:root`,
+          ).toString(),
+        ),
+      ],
+      resources: [logObjects],
+    }),
+  );
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      principals: [new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com')],
+      resources: [logObjects],
+    }),
+  );
   alb.setAttribute('access_logs.s3.enabled', 'true');
   alb.setAttribute('access_logs.s3.bucket', bucket.bucketName);
   alb.setAttribute('access_logs.s3.prefix', prefix);

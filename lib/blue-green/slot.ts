@@ -73,12 +73,14 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
   if (ECR_IMAGE.test(service.images[slot]) && taskDefinition.executionRole) {
     Validations.of(taskDefinition.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource "*"); the image pull actions themselves are scoped to the one repository.',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource "*"); the image pull actions themselves are scoped to the one repository.',
     });
   }
   Validations.of(taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
-    reason: 'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); secrets never go here: BOOP API keys are to reach the task as ECS secrets from SSM SecureString parameters (docs/design.md "API keys").',
+    reason:
+      'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); secrets never go here: BOOP API keys are to reach the task as ECS secrets from SSM SecureString parameters (docs/design.md "API keys").',
   });
   return new ecs.FargateService(scope, `${slotTitle(slot)}Service`, {
     cluster: props.cluster,

@@ -62,7 +62,9 @@ export class Alarms extends Construct {
     this.rollbackAlarm = new cloudwatch.CompositeAlarm(this, 'GreenRollback', {
       compositeAlarmName: environmentNames(props.envName).rollbackAlarm,
       alarmDescription:
-        'Green is breaching a rollback row (' + rollbackRows.map((a) => a.row.name).join(', ') + '). ' +
+        'Green is breaching a rollback row (' +
+        rollbackRows.map((a) => a.row.name).join(', ') +
+        '). ' +
         'Traffic control moves all traffic to blue and pages; see the member alarm in ALARM for what broke.',
       alarmRule: cloudwatch.AlarmRule.anyOf(...rollbackRows.map((a) => a.alarm)),
     });
@@ -92,10 +94,13 @@ export class Alarms extends Construct {
 /** Which slots a row makes an alarm for; undefined stands for all traffic or the whole stack. */
 export function slotsJudged(row: ThresholdRow): (Slot | undefined)[] {
   switch (row.scope) {
-    case 'slot': return [...SLOTS];
-    case 'slot-and-all': return [...SLOTS, undefined];
+    case 'slot':
+      return [...SLOTS];
+    case 'slot-and-all':
+      return [...SLOTS, undefined];
     case 'all':
-    case 'stack': return [undefined];
+    case 'stack':
+      return [undefined];
   }
 }
 
@@ -142,10 +147,16 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   HIGH_ERROR_RATE: (c) => serverErrorShare(c),
   SLOW_RESPONSE_TIME: (c) => {
     const slot = requireSlot(c);
-    return guarded(c, 'slow response p95 (ms)', '1000 * latency', {
-      latency: c.props.metrics.slotResponseTime(slot, { statistic: PERCENTILE_STATISTIC, period: c.period }),
-      attempts: c.props.metrics.slotRequests(slot, c.period),
-    }, 0);
+    return guarded(
+      c,
+      'slow response p95 (ms)',
+      '1000 * latency',
+      {
+        latency: c.props.metrics.slotResponseTime(slot, { statistic: PERCENTILE_STATISTIC, period: c.period }),
+        attempts: c.props.metrics.slotRequests(slot, c.period),
+      },
+      0,
+    );
   },
   AUTH_ERROR_RATE: (c) => failureShare(c, 'AuthAttempts', 'AuthFailures'),
   AUTH_SLOW_RESPONSE: (c) => latencyPercentile(c, 'AuthLatency'),
@@ -193,8 +204,12 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
     if (queue) inputs.deadLetters = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: c.period });
     if (Object.keys(inputs).length === 1) return errors;
     return new cloudwatch.MathExpression({
-      label: Object.keys(inputs).map((k) => ROLLBACK_FAILURE_LABELS[k]).join(' + '),
-      expression: Object.keys(inputs).map((k) => `FILL(${k}, 0)`).join(' + '),
+      label: Object.keys(inputs)
+        .map((k) => ROLLBACK_FAILURE_LABELS[k])
+        .join(' + '),
+      expression: Object.keys(inputs)
+        .map((k) => `FILL(${k}, 0)`)
+        .join(' + '),
       usingMetrics: inputs,
       period: c.period,
     });
@@ -216,13 +231,17 @@ const ROLLBACK_FAILURE_LABELS: Record<string, string> = {
 function serverErrorShare(c: RowContext): cloudwatch.IMetric {
   const m = c.props.metrics;
   const errors = c.slot ? m.slotServerErrors(c.slot, c.period) : m.allServerErrors(c.period);
-  const attempts = c.slot ? m.slotRequests(c.slot, c.period) : new cloudwatch.MathExpression({
-    label: 'requests, including those rejected before a target',
-    expression: 'requests + FILL(rejected, 0)',
-    usingMetrics: { requests: m.allRequests(c.period), rejected: m.rejectedBeforeTarget(c.period) },
-    period: c.period,
-  });
-  const sum = Object.keys(errors).map((k) => `FILL(${k}, 0)`).join(' + ');
+  const attempts = c.slot
+    ? m.slotRequests(c.slot, c.period)
+    : new cloudwatch.MathExpression({
+        label: 'requests, including those rejected before a target',
+        expression: 'requests + FILL(rejected, 0)',
+        usingMetrics: { requests: m.allRequests(c.period), rejected: m.rejectedBeforeTarget(c.period) },
+        period: c.period,
+      });
+  const sum = Object.keys(errors)
+    .map((k) => `FILL(${k}, 0)`)
+    .join(' + ');
   return guarded(c, '5XX share (%)', `100 * (${sum}) / attempts`, { ...errors, attempts }, 0);
 }
 
@@ -236,10 +255,16 @@ function successShare(c: RowContext, attemptsName: IntegrationMetricName, failur
 
 function latencyPercentile(c: RowContext, name: IntegrationMetricName): cloudwatch.IMetric {
   const slot = requireSlot(c);
-  return guarded(c, `${name} ${PERCENTILE_STATISTIC} (ms)`, 'latency', {
-    latency: c.props.metrics.integration(name, slot, { statistic: PERCENTILE_STATISTIC, period: c.period }),
-    attempts: c.props.metrics.integration(name, slot, { statistic: 'SampleCount', period: c.period }),
-  }, 0);
+  return guarded(
+    c,
+    `${name} ${PERCENTILE_STATISTIC} (ms)`,
+    'latency',
+    {
+      latency: c.props.metrics.integration(name, slot, { statistic: PERCENTILE_STATISTIC, period: c.period }),
+      attempts: c.props.metrics.integration(name, slot, { statistic: 'SampleCount', period: c.period }),
+    },
+    0,
+  );
 }
 
 function slotCounts(c: RowContext, attemptsName: IntegrationMetricName, failuresName: IntegrationMetricName) {
@@ -266,8 +291,8 @@ function requireSlot(c: RowContext): Slot {
 
 /** What the person on call reads first: what it means, then what to check (monitoring guide playbooks). */
 const FIRST_CHECKS: Record<ThresholdName, string> = {
-  SERVICE_DOWN: 'Nearly every request fails. Check the slot\'s ECS tasks (stopped reasons, circuit breaker), its target health, then BOOP /health.',
-  CRITICAL_ERROR_RATE: 'Many requests fail across both slots. Check BOOP /health and status first, then which slot\'s HIGH_ERROR_RATE is firing.',
+  SERVICE_DOWN: "Nearly every request fails. Check the slot's ECS tasks (stopped reasons, circuit breaker), its target health, then BOOP /health.",
+  CRITICAL_ERROR_RATE: "Many requests fail across both slots. Check BOOP /health and status first, then which slot's HIGH_ERROR_RATE is firing.",
   HIGH_ERROR_RATE: 'Check the error code distribution in the slot\'s logs (saved query "auth failures by error code"), BOOP status, then recent deploys.',
   SLOW_RESPONSE_TIME: 'Check network latency to BOOP, the connection pool (BOOP_CONNECTION_POOL_SIZE), task CPU/memory, then the slow-requests saved query.',
   AUTH_ERROR_RATE: 'Check the error code distribution, BOOP service health, a known good user, network connectivity, then the API credentials.',
@@ -276,20 +301,23 @@ const FIRST_CHECKS: Record<ThresholdName, string> = {
   PAYMENT_ERROR_RATE: 'Payments fail. Check user balances, transaction id calculation, payment context data and duplicate transactions.',
   PAYMENT_SLOW_RESPONSE: 'Payments are slow. Check latency to BOOP, connection pooling and task resources; then the slow-requests saved query.',
   PAYMENT_SUCCESS_RATE_LOW: 'Fewer payments succeed. Check the failure reasons in the logs, user balances, and BOOP status.',
-  PAYMENT_SYSTEM_FAILURE: 'Payments fail one after another. Treat as an outage: check BOOP /health, API keys (401s), then the slot\'s logs.',
+  PAYMENT_SYSTEM_FAILURE: "Payments fail one after another. Treat as an outage: check BOOP /health, API keys (401s), then the slot's logs.",
   CONNECTION_FAILURES: 'The vendor WebSocket keeps failing. Check BOOP /health, the heartbeat (ping every 30 s), and network egress (NAT).',
   WEBSOCKET_ABNORMAL_CLOSURE: 'A WebSocket closed with a code other than 1000. Check the close codes in the logs and BOOP status.',
-  BOOP_RATE_LIMITED: 'BOOP answered 429. Compare usage with BOOP\'s limits on the operations dashboard; back off and batch requests.',
+  BOOP_RATE_LIMITED: "BOOP answered 429. Compare usage with BOOP's limits on the operations dashboard; back off and batch requests.",
   UPTIME_LOW: 'BOOP /health failed too often in the last hour, or the health check is not running. Check BOOP status, then the health-check function.',
-  SLOT_UNHEALTHY: 'The slot\'s /health/boop has failed through the ALB for 3 minutes. Check its target health, tasks and logs.',
+  SLOT_UNHEALTHY: "The slot's /health/boop has failed through the ALB for 3 minutes. Check its target health, tasks and logs.",
   PRIMARY_KEY_REJECTED: 'BOOP rejected the current API key and the other one worked. Rotate: put a new key with `npm run keys`, then check the rotation date.',
   KEY_ROTATION_UNREADY: 'The key rotation date is near and no secondary key is stored. Put it with `npm run keys -- put --slot secondary`.',
-  ROLLBACK_FAILED: 'The traffic controller failed: a rollback, its record or page, or a deploy\'s weights. Run `npm run rollout -- status`; if green still gets traffic, roll back now (`npm run rollout -- rollback`), then read the controller\'s logs (a timeout or throttle shows only in its Lambda metrics) and its dead-letter queue.',
+  ROLLBACK_FAILED:
+    "The traffic controller failed: a rollback, its record or page, or a deploy's weights. Run `npm run rollout -- status`; if green still gets traffic, roll back now (`npm run rollout -- rollback`), then read the controller's logs (a timeout or throttle shows only in its Lambda metrics) and its dead-letter queue.",
 };
 
 function describe(row: ThresholdRow, slot: Slot | undefined): string {
   const where = slot ? `${slot} slot` : row.scope === 'stack' ? 'environment' : 'all traffic';
   const rollback = row.rollsGreenBack && slot === ROLLBACK_SLOT ? ' Rolls traffic back to blue.' : '';
-  return `${row.name} (${where}, ${row.severity}): ${row.measures} ${firesWhen(row)} over ${judgedOver(row)}.${rollback} ` +
-    `First: ${FIRST_CHECKS[row.name as ThresholdName]} Source: ${row.source}.`;
+  return (
+    `${row.name} (${where}, ${row.severity}): ${row.measures} ${firesWhen(row)} over ${judgedOver(row)}.${rollback} ` +
+    `First: ${FIRST_CHECKS[row.name as ThresholdName]} Source: ${row.source}.`
+  );
 }

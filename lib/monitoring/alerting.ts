@@ -42,18 +42,22 @@ export class Alerting extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     // CloudWatch publishes alarm notifications itself, so it needs the key (the AWS-managed SNS key cannot grant that).
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CloudWatchAlarmsUseTheKeyForTheseTopicsOnly',
-      principals: [CLOUDWATCH],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      // CloudWatch documents no aws:Source* key on these KMS calls, so scope by the topic SNS names in every call's encryption context.
-      conditions: {
-        StringEquals: {
-          'kms:EncryptionContext:aws:sns:topicArn': severities.map((s) => stack.formatArn({ service: 'sns', resource: names.alertTopic(s), arnFormat: ArnFormat.NO_RESOURCE_NAME })),
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsUseTheKeyForTheseTopicsOnly',
+        principals: [CLOUDWATCH],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        // CloudWatch documents no aws:Source* key on these KMS calls, so scope by the topic SNS names in every call's encryption context.
+        conditions: {
+          StringEquals: {
+            'kms:EncryptionContext:aws:sns:topicArn': severities.map((s) =>
+              stack.formatArn({ service: 'sns', resource: names.alertTopic(s), arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+            ),
+          },
         },
-      },
-    }));
+      }),
+    );
     const thisEnvironmentsAlarms = stack.formatArn({
       service: 'cloudwatch',
       resource: 'alarm',
@@ -71,16 +75,18 @@ export class Alerting extends Construct {
         enforceSSL: true,
       });
       // The TLS-only policy replaces SNS's default one, so CloudWatch must be let in: this account's alarms of this environment only.
-      topic.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsOfThisEnvironmentPublish',
-        principals: [CLOUDWATCH],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': thisEnvironmentsAlarms },
-        },
-      }));
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsOfThisEnvironmentPublish',
+          principals: [CLOUDWATCH],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: { 'aws:SourceArn': thisEnvironmentsAlarms },
+          },
+        }),
+      );
       if (route.email) {
         for (const email of targets.emails[severity as keyof AlertTargetsConfig['emails']] ?? []) {
           topic.addSubscription(new subscriptions.EmailSubscription(email));

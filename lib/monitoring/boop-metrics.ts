@@ -1,14 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import {
-  DIMENSIONS,
-  HEALTH_CHECK_METRICS,
-  HealthCheckMetricName,
-  IntegrationMetricName,
-  NAMESPACES,
-  TrafficMetricName,
-} from '../../common/contract';
+import { DIMENSIONS, HEALTH_CHECK_METRICS, HealthCheckMetricName, IntegrationMetricName, NAMESPACES, TrafficMetricName } from '../../common/contract';
 import { Slot } from '../../common/slots';
 
 export interface BoopMetricsProps {

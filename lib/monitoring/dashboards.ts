@@ -52,29 +52,42 @@ export class Dashboards extends Construct {
           new cloudwatch.SingleValueWidget({
             title: 'Authentication success rate',
             metrics: SLOTS.map((slot) => successRate(m, slot, 'AuthAttempts', 'AuthFailures')),
-            setPeriodToTimeRange: true, width: THIRD_WIDTH, height: HEIGHT,
+            setPeriodToTimeRange: true,
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.SingleValueWidget({
             title: 'Payment success rate',
             metrics: SLOTS.map((slot) => successRate(m, slot, 'PaymentAttempts', 'PaymentFailures')),
-            setPeriodToTimeRange: true, width: THIRD_WIDTH, height: HEIGHT,
+            setPeriodToTimeRange: true,
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.SingleValueWidget({
             title: 'Revenue (last 24 h)',
             metrics: [revenue(m)],
-            start: '-PT24H', setPeriodToTimeRange: true, width: THIRD_WIDTH, height: HEIGHT,
+            start: '-PT24H',
+            setPeriodToTimeRange: true,
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
         ],
         [
           new cloudwatch.GraphWidget({
             title: 'Active users',
-            left: SLOTS.map((slot) => m.integration('ActiveUsers', slot, { statistic: 'Maximum', period: FIVE_MINUTES }).with({ label: slot, color: SLOT_COLOR[slot] })),
-            width: THIRD_WIDTH, height: HEIGHT,
+            left: SLOTS.map((slot) =>
+              m.integration('ActiveUsers', slot, { statistic: 'Maximum', period: FIVE_MINUTES }).with({ label: slot, color: SLOT_COLOR[slot] }),
+            ),
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.SingleValueWidget({
             title: 'Uptime (7 days)',
             metrics: [uptime(m, UPTIME_WINDOW)],
-            start: '-P7D', setPeriodToTimeRange: true, width: THIRD_WIDTH, height: HEIGHT,
+            start: '-P7D',
+            setPeriodToTimeRange: true,
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
           greenShareWidget(m, THIRD_WIDTH),
         ],
@@ -88,15 +101,25 @@ export class Dashboards extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Response time p50 / p95 / p99 (ALB, seconds)',
-            left: SLOTS.flatMap((slot) => ['p50', 'p95', 'p99'].map((statistic) =>
-              m.slotResponseTime(slot, { statistic, period: MINUTE }).with({ label: `${slot} ${statistic}`, color: SLOT_COLOR[slot] }))),
-            width: HALF_WIDTH, height: HEIGHT,
+            left: SLOTS.flatMap((slot) =>
+              ['p50', 'p95', 'p99'].map((statistic) =>
+                m.slotResponseTime(slot, { statistic, period: MINUTE }).with({ label: `${slot} ${statistic}`, color: SLOT_COLOR[slot] }),
+              ),
+            ),
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.GraphWidget({
             title: 'Authentication and payment time p50 / p95 / p99 (ms)',
-            left: SLOTS.flatMap((slot) => (['AuthLatency', 'PaymentLatency'] as const).flatMap((name) => ['p50', 'p95', 'p99'].map((statistic) =>
-              m.integration(name, slot, { statistic, period: MINUTE }).with({ label: `${slot} ${name} ${statistic}`, color: SLOT_COLOR[slot] })))),
-            width: HALF_WIDTH, height: HEIGHT,
+            left: SLOTS.flatMap((slot) =>
+              (['AuthLatency', 'PaymentLatency'] as const).flatMap((name) =>
+                ['p50', 'p95', 'p99'].map((statistic) =>
+                  m.integration(name, slot, { statistic, period: MINUTE }).with({ label: `${slot} ${name} ${statistic}`, color: SLOT_COLOR[slot] }),
+                ),
+              ),
+            ),
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
         ],
         [
@@ -104,22 +127,33 @@ export class Dashboards extends Construct {
             title: 'Error rate by type (%)',
             left: SLOTS.flatMap((slot) => errorRates(m, slot)),
             leftYAxis: { min: 0, label: '%', showUnits: false },
-            width: HALF_WIDTH, height: HEIGHT,
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.GraphWidget({
             title: 'BOOP API errors, timeouts and 429s',
-            left: SLOTS.flatMap((slot) => (['BoopApiErrors', 'BoopApiTimeouts', 'BoopApiRateLimited'] as const).map((name) =>
-              m.integration(name, slot, { statistic: 'Sum', period: MINUTE }).with({ label: `${slot} ${name}`, color: SLOT_COLOR[slot] }))),
-            width: HALF_WIDTH, height: HEIGHT,
+            left: SLOTS.flatMap((slot) =>
+              (['BoopApiErrors', 'BoopApiTimeouts', 'BoopApiRateLimited'] as const).map((name) =>
+                m.integration(name, slot, { statistic: 'Sum', period: MINUTE }).with({ label: `${slot} ${name}`, color: SLOT_COLOR[slot] }),
+              ),
+            ),
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
         ],
         [
           new cloudwatch.GraphWidget({
             title: 'WebSocket connections and failures',
-            left: SLOTS.map((slot) => m.integration('WebSocketConnections', slot, { statistic: 'Maximum', period: MINUTE }).with({ label: `${slot} open`, color: SLOT_COLOR[slot] })),
-            right: SLOTS.flatMap((slot) => (['WebSocketFailures', 'WebSocketAbnormalClosures'] as const).map((name) =>
-              m.integration(name, slot, { statistic: 'Sum', period: MINUTE }).with({ label: `${slot} ${name}` }))),
-            width: HALF_WIDTH, height: HEIGHT,
+            left: SLOTS.map((slot) =>
+              m.integration('WebSocketConnections', slot, { statistic: 'Maximum', period: MINUTE }).with({ label: `${slot} open`, color: SLOT_COLOR[slot] }),
+            ),
+            right: SLOTS.flatMap((slot) =>
+              (['WebSocketFailures', 'WebSocketAbnormalClosures'] as const).map((name) =>
+                m.integration(name, slot, { statistic: 'Sum', period: MINUTE }).with({ label: `${slot} ${name}` }),
+              ),
+            ),
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
           rateLimitWidget(m, 'BOOP rate-limit usage: authentications per minute', 'AuthAttempts', BOOP_RATE_LIMITS.authentication.perMinute),
         ],
@@ -130,10 +164,13 @@ export class Dashboards extends Construct {
             left: [
               m.healthCheck('BoopHealthy', { statistic: 'Minimum', period: MINUTE }).with({ label: 'BOOP /health' }),
               m.healthCheck('WebSocketHealthy', { statistic: 'Minimum', period: MINUTE }).with({ label: 'vendor WebSocket' }),
-              ...SLOTS.map((slot) => m.healthCheck('SlotHealthy', { statistic: 'Minimum', period: MINUTE }, slot).with({ label: `${slot} /health/boop`, color: SLOT_COLOR[slot] })),
+              ...SLOTS.map((slot) =>
+                m.healthCheck('SlotHealthy', { statistic: 'Minimum', period: MINUTE }, slot).with({ label: `${slot} /health/boop`, color: SLOT_COLOR[slot] }),
+              ),
             ],
             leftYAxis: { min: 0, max: 1 },
-            width: HALF_WIDTH, height: HEIGHT,
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
         ],
         [
@@ -141,7 +178,8 @@ export class Dashboards extends Construct {
             title: 'Rollbacks',
             left: [m.traffic('Rollbacks', { statistic: 'Sum', period: MINUTE }).with({ label: 'rollbacks' })],
             right: [m.traffic('RollbackLatency', { statistic: 'Maximum', period: MINUTE }).with({ label: 'alarm to blue alone (ms)' })],
-            width: HALF_WIDTH, height: HEIGHT,
+            width: HALF_WIDTH,
+            height: HEIGHT,
           }),
           greenShareWidget(m, HALF_WIDTH),
         ],
@@ -150,20 +188,23 @@ export class Dashboards extends Construct {
             title: 'Alarms',
             alarms: [props.rollbackAlarm, ...props.alarms.map((a) => a.alarm)],
             sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
-            width: FULL_WIDTH, height: HEIGHT + 2,
+            width: FULL_WIDTH,
+            height: HEIGHT + 2,
           }),
         ],
         [
           new cloudwatch.TextWidget({
             markdown: savedQueriesMarkdown(this, props.savedQueries),
-            width: THIRD_WIDTH, height: HEIGHT,
+            width: THIRD_WIDTH,
+            height: HEIGHT,
           }),
           new cloudwatch.LogQueryWidget({
             title: props.savedQueries[0].title,
             logGroupNames: [...props.logGroupNames],
             queryString: props.savedQueries[0].queryString,
             view: cloudwatch.LogQueryVisualizationType.TABLE,
-            width: FULL_WIDTH - THIRD_WIDTH, height: HEIGHT,
+            width: FULL_WIDTH - THIRD_WIDTH,
+            height: HEIGHT,
           }),
         ],
       ],
@@ -210,7 +251,7 @@ function revenue(m: BoopMetrics) {
 function greenShareWidget(m: BoopMetrics, width: number) {
   const requests = Object.fromEntries(SLOTS.map((slot) => [slot, m.slotRequests(slot, FIVE_MINUTES)]));
   return new cloudwatch.GraphWidget({
-    title: 'Green\'s share of traffic (%)',
+    title: "Green's share of traffic (%)",
     left: [
       m.traffic('GreenPercent', { statistic: 'Maximum', period: FIVE_MINUTES }).with({ label: 'green weight (controller)', color: SLOT_COLOR.green }),
       new cloudwatch.MathExpression({
@@ -221,7 +262,8 @@ function greenShareWidget(m: BoopMetrics, width: number) {
       }),
     ],
     leftYAxis: { min: 0, max: 100 },
-    width, height: HEIGHT,
+    width,
+    height: HEIGHT,
   });
 }
 
@@ -230,7 +272,9 @@ function errorRates(m: BoopMetrics, slot: Slot): cloudwatch.IMetric[] {
   // Ids carry slot and kind: expressions sharing a widget must not reuse a metric id.
   const share = (kind: string, failures: Record<string, cloudwatch.IMetric>, attempts: cloudwatch.IMetric) => {
     const id = (name: string) => `${slot}_${kind}_${name}`;
-    const failed = Object.keys(failures).map((k) => `FILL(${id(k)}, 0)`).join(' + ');
+    const failed = Object.keys(failures)
+      .map((k) => `FILL(${id(k)}, 0)`)
+      .join(' + ');
     return new cloudwatch.MathExpression({
       label: `${slot} ${kind.replace('_', ' ')}`,
       expression: `100 * (${failed}) / ${id('attempts')}`,
@@ -256,7 +300,8 @@ function rateLimitWidget(m: BoopMetrics, title: string, name: 'AuthAttempts' | '
       new cloudwatch.MathExpression({ label: 'both slots', expression: SLOTS.map((slot) => `FILL(${slot}, 0)`).join(' + '), usingMetrics, period: MINUTE }),
     ],
     leftAnnotations: [{ value: limitPerMinute, label: `BOOP limit ${limitPerMinute}/min`, color: cloudwatch.Color.RED }],
-    width: HALF_WIDTH, height: HEIGHT,
+    width: HALF_WIDTH,
+    height: HEIGHT,
   });
 }
 

@@ -46,23 +46,38 @@ export class LogQueries extends Construct {
     this.queries = [
       // The guide's SQL also gives each code's share of all failures; Logs Insights has no window
       // functions, so the count per code stands in for it. Run it over the last 24 h.
-      save('AuthFailuresByCode', 'Authentication failures by error code (last 24 h)', 'auth-failures-by-error-code-24h', new logs.QueryString({
-        filterStatements: ['event = "boop_authentication"', '(success = 0 or success = "false")'],
-        statsStatements: ['count(*) as failures by errorCode'],
-        sort: 'failures desc',
-      })),
-      save('SlowRequests', `Slow requests (over ${props.slowRequestMs} ms)`, 'slow-requests', new logs.QueryString({
-        fields: ['@timestamp', 'event', 'userId', 'responseTime', 'errorCode', '@logStream'],
-        filterStatements: [`responseTime > ${props.slowRequestMs}`],
-        sort: 'responseTime desc',
-        limit: 100,
-      })),
-      save('UserJourney', `One user's journey (replace ${USER_ID_PLACEHOLDER})`, 'user-journey', new logs.QueryString({
-        fields: ['@timestamp', 'event', 'success', 'errorCode', 'responseTime', 'amount', '@logStream'],
-        filterStatements: [`userId = "${USER_ID_PLACEHOLDER}"`],
-        sort: '@timestamp asc',
-        limit: 1000,
-      })),
+      save(
+        'AuthFailuresByCode',
+        'Authentication failures by error code (last 24 h)',
+        'auth-failures-by-error-code-24h',
+        new logs.QueryString({
+          filterStatements: ['event = "boop_authentication"', '(success = 0 or success = "false")'],
+          statsStatements: ['count(*) as failures by errorCode'],
+          sort: 'failures desc',
+        }),
+      ),
+      save(
+        'SlowRequests',
+        `Slow requests (over ${props.slowRequestMs} ms)`,
+        'slow-requests',
+        new logs.QueryString({
+          fields: ['@timestamp', 'event', 'userId', 'responseTime', 'errorCode', '@logStream'],
+          filterStatements: [`responseTime > ${props.slowRequestMs}`],
+          sort: 'responseTime desc',
+          limit: 100,
+        }),
+      ),
+      save(
+        'UserJourney',
+        `One user's journey (replace ${USER_ID_PLACEHOLDER})`,
+        'user-journey',
+        new logs.QueryString({
+          fields: ['@timestamp', 'event', 'success', 'errorCode', 'responseTime', 'amount', '@logStream'],
+          filterStatements: [`userId = "${USER_ID_PLACEHOLDER}"`],
+          sort: '@timestamp asc',
+          limit: 1000,
+        }),
+      ),
     ];
   }
 }

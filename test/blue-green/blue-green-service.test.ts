@@ -12,13 +12,7 @@ import { SLOT_HEADER } from '../../lib/blue-green/slot-header-routes';
 import { CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
 import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
 import { Slot, SLOTS } from '../../common/slots';
-import {
-  BOOP_CLIENT_DEFAULTS,
-  BOOP_ROUTE_RATE_LIMIT,
-  CONFIRM_PRODUCTION_VALUE,
-  SECURITY_HEADERS,
-  SLOT_HEALTH_CHECK_PATH,
-} from '../../lib/guides';
+import { BOOP_CLIENT_DEFAULTS, BOOP_ROUTE_RATE_LIMIT, CONFIRM_PRODUCTION_VALUE, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from '../../lib/guides';
 import { AlbListener, sharesOf } from '../support/alb-listener';
 import { Json } from '../support/context';
 import { DeployedTemplate } from '../support/deployed-template';
@@ -42,7 +36,9 @@ function targetGroupId(built: Built, slot: Slot): string {
 
 function containerOf(built: Built, slot: Slot): Json {
   const taskDefinitions = resourcesOfType(built, 'AWS::ECS::TaskDefinition').map(([, r]) => (r.Properties.ContainerDefinitions as Json[])[0]);
-  const container = taskDefinitions.find((c) => (c.Environment as Array<{ Name: string; Value: string }>).some((e) => e.Name === 'BOOP_SLOT' && e.Value === slot));
+  const container = taskDefinitions.find((c) =>
+    (c.Environment as Array<{ Name: string; Value: string }>).some((e) => e.Name === 'BOOP_SLOT' && e.Value === slot),
+  );
   expect(container).toBeDefined();
   return container!;
 }
@@ -100,14 +96,21 @@ const WAF_TRANSFORMATIONS: Record<string, (text: string) => string> = {
 
 /** Whether a WAF byte-match statement on the URI path matches a request path: transformations lowest priority first, then the comparison. */
 function wafMatches(statement: Json, path: string): boolean {
-  const match = statement.ByteMatchStatement as { FieldToMatch: Json; PositionalConstraint: string; SearchString: string; TextTransformations: Array<{ Priority: number; Type: string }> };
+  const match = statement.ByteMatchStatement as {
+    FieldToMatch: Json;
+    PositionalConstraint: string;
+    SearchString: string;
+    TextTransformations: Array<{ Priority: number; Type: string }>;
+  };
   expect(match.FieldToMatch).toEqual({ UriPath: {} });
   expect(new Set(match.TextTransformations.map((t) => t.Priority)).size).toBe(match.TextTransformations.length);
-  const transformed = [...match.TextTransformations].sort((a, b) => a.Priority - b.Priority).reduce((text, t) => {
-    const transform = WAF_TRANSFORMATIONS[t.Type];
-    if (!transform) throw new Error(`the WAF model does not know ${t.Type}`);
-    return transform(text);
-  }, path);
+  const transformed = [...match.TextTransformations]
+    .sort((a, b) => a.Priority - b.Priority)
+    .reduce((text, t) => {
+      const transform = WAF_TRANSFORMATIONS[t.Type];
+      if (!transform) throw new Error(`the WAF model does not know ${t.Type}`);
+      return transform(text);
+    }, path);
   if (match.PositionalConstraint !== 'STARTS_WITH') throw new Error(`the WAF model does not know ${match.PositionalConstraint}`);
   return transformed.startsWith(match.SearchString);
 }
@@ -123,8 +126,8 @@ beforeAll(() => {
   dev = build('dev');
   prod = build('prod');
   pinned = build('prod', {
-    account: '111122223333',
-    region: PINNED_REGION,
+    'account': '111122223333',
+    'region': PINNED_REGION,
     'network.availabilityZones': JSON.stringify(PINNED_ZONES),
     'loadBalancer.wafEnabled': 'false',
     'boop.maxRetries': String(BOOP_CLIENT_DEFAULTS.maxRetries + 2),
@@ -203,7 +206,10 @@ describe('the two slot services', () => {
     }
   });
 
-  test.each([['dev', 'development'], ['prod', 'production']])('%s: the container environment has every BOOP_* variable from the config, BOOP_ENV=%s', (name, boopEnv) => {
+  test.each([
+    ['dev', 'development'],
+    ['prod', 'production'],
+  ])('%s: the container environment has every BOOP_* variable from the config, BOOP_ENV=%s', (name, boopEnv) => {
     const built = name === 'dev' ? dev : prod;
     for (const slot of SLOTS) {
       const env = environmentOf(containerOf(built, slot));
@@ -222,7 +228,7 @@ describe('the two slot services', () => {
     }
   });
 
-  test.each(['dev', 'prod'])('%s: no API key sits in the template\'s plain container environment', (name) => {
+  test.each(['dev', 'prod'])("%s: no API key sits in the template's plain container environment", (name) => {
     const built = name === 'dev' ? dev : prod;
     for (const slot of SLOTS) {
       const env = environmentOf(containerOf(built, slot));
@@ -248,12 +254,18 @@ describe('the two slot services', () => {
 
   test.each(['dev', 'prod'])('%s: a task accepts traffic only from the load balancer, on the container port', (name) => {
     const built = name === 'dev' ? dev : prod;
-    const albSecurityGroups = (built.resources[logicalIdOf(built.stack, built.stack.service.loadBalancer)].Properties.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>)
-      .map((g) => g['Fn::GetAtt'][0]);
+    const albSecurityGroups = (
+      built.resources[logicalIdOf(built.stack, built.stack.service.loadBalancer)].Properties.SecurityGroups as Array<{ 'Fn::GetAtt': [string, string] }>
+    ).map((g) => g['Fn::GetAtt'][0]);
     for (const slot of SLOTS) {
-      const serviceSecurityGroups = ((built.resources[logicalIdOf(built.stack, built.stack.service.services[slot])].Properties.NetworkConfiguration as Json)
-        .AwsvpcConfiguration as { SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }> }).SecurityGroups.map((g) => g['Fn::GetAtt'][0]);
-      const ingress = resourcesOfType(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => serviceSecurityGroups.includes((r.Properties.GroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]));
+      const serviceSecurityGroups = (
+        (built.resources[logicalIdOf(built.stack, built.stack.service.services[slot])].Properties.NetworkConfiguration as Json).AwsvpcConfiguration as {
+          SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }>;
+        }
+      ).SecurityGroups.map((g) => g['Fn::GetAtt'][0]);
+      const ingress = resourcesOfType(built, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) =>
+        serviceSecurityGroups.includes((r.Properties.GroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]),
+      );
       expect(ingress.length).toBeGreaterThan(0);
       for (const [, rule] of ingress) {
         expect(albSecurityGroups).toContain((rule.Properties.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
@@ -273,7 +285,9 @@ describe('the two slot services', () => {
       const repository = repositoryAndTag.split(/[:@]/)[0];
       const taskDefinition = prod.resources[logicalIdOf(prod.stack, prod.stack.service.services[slot].taskDefinition)];
       const roleId = (taskDefinition.Properties.ExecutionRoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-      const policies = resourcesOfType(prod, 'AWS::IAM::Policy').filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId));
+      const policies = resourcesOfType(prod, 'AWS::IAM::Policy').filter(([, p]) =>
+        (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId),
+      );
       const statements = policies.flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Json[] }).Statement);
       const pull = statements.find((s) => ([] as string[]).concat(s.Action as string).includes('ecr:BatchGetImage'));
       expect(pull).toBeDefined();
@@ -320,7 +334,9 @@ describe('the load balancer and its listeners', () => {
       { Type: 'redirect', RedirectConfig: expect.objectContaining({ Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' }) },
     ]);
     // Nothing but the redirect: no rule on the HTTP listener forwards anywhere.
-    const httpRules = resourcesOfType(prod, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(([, r]) => (r.Properties.ListenerArn as { Ref: string }).Ref === http![0]);
+    const httpRules = resourcesOfType(prod, 'AWS::ElasticLoadBalancingV2::ListenerRule').filter(
+      ([, r]) => (r.Properties.ListenerArn as { Ref: string }).Ref === http![0],
+    );
     expect(httpRules).toEqual([]);
   });
 
@@ -337,7 +353,7 @@ describe('the load balancer and its listeners', () => {
     Annotations.fromStack(prod.stack).hasNoWarning('*', Match.stringLikeRegexp('loadBalancer\\.certificateArn'));
   });
 
-  test('the design\'s safe weights: all traffic on blue', () => {
+  test("the design's safe weights: all traffic on blue", () => {
     expect(SAFE_WEIGHTS).toEqual({ blue: 100, green: 0 });
   });
 
@@ -347,7 +363,9 @@ describe('the load balancer and its listeners', () => {
     expect(actions).toHaveLength(1);
     expect(actions[0].Type).toBe('forward');
     const forward = actions[0].ForwardConfig as { TargetGroups: Json[]; TargetGroupStickinessConfig?: { Enabled: boolean } };
-    expect(forward.TargetGroups).toEqual(expect.arrayContaining(SLOTS.map((slot) => ({ TargetGroupArn: { Ref: targetGroupId(built, slot) }, Weight: SAFE_WEIGHTS[slot] }))));
+    expect(forward.TargetGroups).toEqual(
+      expect.arrayContaining(SLOTS.map((slot) => ({ TargetGroupArn: { Ref: targetGroupId(built, slot) }, Weight: SAFE_WEIGHTS[slot] }))),
+    );
     expect(forward.TargetGroups).toHaveLength(SLOTS.length);
     expect(forward.TargetGroupStickinessConfig?.Enabled ?? false).toBe(false);
   });
@@ -367,23 +385,33 @@ describe('the load balancer and its listeners', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
-    const listener = new AlbListener(new DeployedTemplate(template.toJSON()), logicalIdOf(stack, service.listener),
-      Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(stack, service.targetGroups[slot])])) as Record<Slot, string>);
+    const listener = new AlbListener(
+      new DeployedTemplate(template.toJSON()),
+      logicalIdOf(stack, service.listener),
+      Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(stack, service.targetGroups[slot])])) as Record<Slot, string>,
+    );
     expect(listener.route({ source: '198.51.100.10', headers: { [SLOT_HEADER]: 'green' } })).toEqual({ rule: 'default', shares: sharesOf(SAFE_WEIGHTS) });
   });
 
   test('prod: the HTTPS listener sets every security header of the environment guide', () => {
-    expect(weighted(prod).Properties.ListenerAttributes).toEqual(expect.arrayContaining(
-      (Object.keys(SECURITY_HEADERS) as Array<keyof typeof SECURITY_HEADERS>).map((header) => ({ Key: HEADER_ATTRIBUTES[header], Value: SECURITY_HEADERS[header] })),
-    ));
+    expect(weighted(prod).Properties.ListenerAttributes).toEqual(
+      expect.arrayContaining(
+        (Object.keys(SECURITY_HEADERS) as Array<keyof typeof SECURITY_HEADERS>).map((header) => ({
+          Key: HEADER_ATTRIBUTES[header],
+          Value: SECURITY_HEADERS[header],
+        })),
+      ),
+    );
   });
 
   test('dev: the plain HTTP listener sets X-Content-Type-Options and X-Frame-Options (HSTS means nothing over HTTP)', () => {
     const attributes = weighted(dev).Properties.ListenerAttributes as Array<{ Key: string; Value: string }>;
-    expect(attributes).toEqual(expect.arrayContaining([
-      { Key: HEADER_ATTRIBUTES.xContentTypeOptions, Value: SECURITY_HEADERS.xContentTypeOptions },
-      { Key: HEADER_ATTRIBUTES.xFrameOptions, Value: SECURITY_HEADERS.xFrameOptions },
-    ]));
+    expect(attributes).toEqual(
+      expect.arrayContaining([
+        { Key: HEADER_ATTRIBUTES.xContentTypeOptions, Value: SECURITY_HEADERS.xContentTypeOptions },
+        { Key: HEADER_ATTRIBUTES.xFrameOptions, Value: SECURITY_HEADERS.xFrameOptions },
+      ]),
+    );
     expect(attributes.map((a) => a.Key)).not.toContain(HEADER_ATTRIBUTES.strictTransportSecurity);
   });
 
@@ -397,14 +425,27 @@ describe('the load balancer and its listeners', () => {
     const bucket = built.resources[bucketId];
     expect(bucket.Type).toBe('AWS::S3::Bucket');
     expect(bucket.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(bucket.Properties.LifecycleConfiguration).toEqual({ Rules: [expect.objectContaining({ ExpirationInDays: built.config.loadBalancer.accessLogRetentionDays, Status: 'Enabled' })] });
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({
+      Rules: [expect.objectContaining({ ExpirationInDays: built.config.loadBalancer.accessLogRetentionDays, Status: 'Enabled' })],
+    });
 
     const [policyId, policy] = resourcesOfType(built, 'AWS::S3::BucketPolicy').find(([, p]) => (p.Properties.Bucket as { Ref: string }).Ref === bucketId)!;
     const statements = (policy.Properties.PolicyDocument as { Statement: Json[] }).Statement;
-    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({
-      Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    })]));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]),
+    );
     // The load balancer's log delivery may put objects under the configured prefix.
     const prefix = attributes['access_logs.s3.prefix'] as string;
     const put = statements.find((s) => s.Effect === 'Allow' && s.Action === 's3:PutObject');
@@ -416,7 +457,7 @@ describe('the load balancer and its listeners', () => {
 });
 
 describe('the WAF web ACL', () => {
-  test.each(['dev', 'prod'])('%s: a per-IP rate rule on the BOOP routes and AWS\'s common rule set, attached to the load balancer', (name) => {
+  test.each(['dev', 'prod'])("%s: a per-IP rate rule on the BOOP routes and AWS's common rule set, attached to the load balancer", (name) => {
     const built = name === 'dev' ? dev : prod;
     const acls = resourcesOfType(built, 'AWS::WAFv2::WebACL');
     expect(acls).toHaveLength(1);
@@ -434,9 +475,13 @@ describe('the WAF web ACL', () => {
       // Which paths it covers: the next test.
       ScopeDownStatement: { ByteMatchStatement: expect.objectContaining({ SearchString: BOOP_ROUTE_RATE_LIMIT.path }) },
     });
-    expect(rules).toEqual(expect.arrayContaining([expect.objectContaining({
-      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
-    })]));
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+        }),
+      ]),
+    );
 
     built.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     built.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
@@ -445,13 +490,24 @@ describe('the WAF web ACL', () => {
     });
   });
 
-  test.each(['dev', 'prod'])('%s: the rate rule counts every spelling of the BOOP routes the service answers, after WAF\'s own text transformations', (name) => {
+  test.each(['dev', 'prod'])("%s: the rate rule counts every spelling of the BOOP routes the service answers, after WAF's own text transformations", (name) => {
     const built = name === 'dev' ? dev : prod;
     expect(built.config.loadBalancer.wafRateLimitPath).toBe(BOOP_ROUTE_RATE_LIMIT.path);
     const rules = resourcesOfType(built, 'AWS::WAFv2::WebACL')[0][1].Properties.Rules as Json[];
     const rate = (rules.find((r) => (r.Statement as Json).RateBasedStatement)!.Statement as Json).RateBasedStatement as Json;
     const scope = rate.ScopeDownStatement as Json;
-    for (const path of ['/api/boop', '/api/boop/vendors', '/API/boop', '/Api/Boop', '//api/boop', '/api//boop', '/%61pi/boop', '/%2fapi/boop', '/api/./boop', '/api/x/../boop']) {
+    for (const path of [
+      '/api/boop',
+      '/api/boop/vendors',
+      '/API/boop',
+      '/Api/Boop',
+      '//api/boop',
+      '/api//boop',
+      '/%61pi/boop',
+      '/%2fapi/boop',
+      '/api/./boop',
+      '/api/x/../boop',
+    ]) {
       expect([path, wafMatches(scope, path)]).toEqual([path, true]);
     }
     for (const path of ['/health/boop', '/api', '/boop', '/api/../boop']) {
@@ -474,9 +530,13 @@ describe('the production confirmation', () => {
     // No default: the first deploy has to say it.
     expect(parameter.Default).toBeUndefined();
     const assertions = Object.values(json.Rules as Record<string, { Assertions: Json[] }>).flatMap((rule) => rule.Assertions);
-    expect(assertions).toEqual(expect.arrayContaining([expect.objectContaining({
-      Assert: { 'Fn::Equals': [{ Ref: CONFIRM_PRODUCTION_PARAMETER }, CONFIRM_PRODUCTION_VALUE] },
-    })]));
+    expect(assertions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Assert: { 'Fn::Equals': [{ Ref: CONFIRM_PRODUCTION_PARAMETER }, CONFIRM_PRODUCTION_VALUE] },
+        }),
+      ]),
+    );
   });
 
   test('dev: neither the parameter nor the rule', () => {

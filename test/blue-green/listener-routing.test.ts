@@ -37,7 +37,10 @@ function weightedListener(built: Built): AlbListener {
   for (const eip of eips) expect(built.resources[eip].Type).toBe('AWS::EC2::EIP');
   const deployed = new DeployedTemplate(built.template.toJSON(), Object.fromEntries(eips.map((eip, i) => [eip, NAT_TEST_ADDRESSES[i]])));
   const service = built.stack.service;
-  const targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(built.stack, service.targetGroups[slot])])) as Record<(typeof SLOTS)[number], string>;
+  const targetGroups = Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(built.stack, service.targetGroups[slot])])) as Record<
+    (typeof SLOTS)[number],
+    string
+  >;
   return new AlbListener(deployed, logicalIdOf(built.stack, service.listener), targetGroups);
 }
 
@@ -98,7 +101,10 @@ describe.each(['dev', 'prod'] as const)('%s: the header routes', (env) => {
   });
 
   test(`${SLOT_HEADER} from just outside a tester CIDR, or from a tester before it is configured, follows the weights`, () => {
-    for (const [listener, sources] of [[withTesters, JUST_OUTSIDE_TESTERS], [shipped, TESTER_ADDRESSES]] as const) {
+    for (const [listener, sources] of [
+      [withTesters, JUST_OUTSIDE_TESTERS],
+      [shipped, TESTER_ADDRESSES],
+    ] as const) {
       for (const source of sources) {
         expect(listener.route({ source, headers: { [SLOT_HEADER]: 'green' } })).toEqual({ rule: 'default', shares: sharesOf(SAFE_WEIGHTS) });
       }
@@ -125,7 +131,7 @@ describe(`the most tester CIDRs validation allows (${MAX_TESTER_CIDRS}) still de
     listener = weightedListener(built);
   });
 
-  test('every rule stays within the ALB\'s condition limits, priorities are distinct and valid, and the load balancer\'s rule quota holds', () => {
+  test("every rule stays within the ALB's condition limits, priorities are distinct and valid, and the load balancer's rule quota holds", () => {
     expect(listener.rules.length).toBeGreaterThan(0);
     for (const rule of listener.rules) {
       const values = rule.conditions.map((c) => (c.HttpHeaderConfig ?? c.SourceIpConfig ?? c).Values as unknown[]);

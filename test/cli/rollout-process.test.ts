@@ -44,7 +44,9 @@ async function endpoint(answer?: (res: http.ServerResponse) => void) {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (chunk) => { body += chunk; });
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
     req.on('end', () => {
       requests.push(body);
       answer?.(res);
@@ -54,10 +56,11 @@ async function endpoint(answer?: (res: http.ServerResponse) => void) {
   return {
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -86,7 +89,10 @@ describe('AWS unreachable or refusing', () => {
     const aws = await endpoint();
     try {
       const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
-      expectOneLine(run, new RegExp(`^rollout: AWS did not answer within ${READ_TIMEOUT_MS / 1000} s \\(timeout, ${READ_ATTEMPTS} tries\\); check your network`));
+      expectOneLine(
+        run,
+        new RegExp(`^rollout: AWS did not answer within ${READ_TIMEOUT_MS / 1000} s \\(timeout, ${READ_ATTEMPTS} tries\\); check your network`),
+      );
       expect(aws.requests).toHaveLength(READ_ATTEMPTS);
       expect(run.ms).toBeLessThan(READ_ATTEMPTS * READ_TIMEOUT_MS + SLACK_MS);
     } finally {
@@ -103,14 +109,19 @@ describe('AWS unreachable or refusing', () => {
   test.concurrent('nothing listens at the endpoint', async () => {
     const port = await closedPort();
     const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }));
-    expectOneLine(run, new RegExp(`^rollout: nothing accepts connections at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED, ${READ_ATTEMPTS} tries\\); check your network`));
+    expectOneLine(
+      run,
+      new RegExp(`^rollout: nothing accepts connections at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED, ${READ_ATTEMPTS} tries\\); check your network`),
+    );
   });
 
   test.concurrent('AWS rejects the access key (InvalidClientTokenId)', async () => {
     const aws = await endpoint((res) => {
       res.writeHead(403, { 'content-type': 'text/xml' });
-      res.end('<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>'
-        + '<Message>The security token included in the request is invalid.</Message></Error><RequestId>5c4b6a1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>');
+      res.end(
+        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>' +
+          '<Message>The security token included in the request is invalid.</Message></Error><RequestId>5c4b6a1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>',
+      );
     });
     try {
       const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
@@ -182,7 +193,10 @@ describe('refused before any request', () => {
   test.concurrent('no credentials', async () => {
     const aws = await endpoint();
     try {
-      const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: aws.url }));
+      const run = await rollout(
+        ['status', '--env', 'prod'],
+        cleanEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: aws.url }),
+      );
       expectOneLine(run, /^rollout: no AWS credentials found; set AWS_PROFILE/);
       expect(aws.requests).toHaveLength(0);
     } finally {

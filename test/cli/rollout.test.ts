@@ -46,32 +46,66 @@ function setup() {
     sts: new STSClient({ region: 'eu-west-1' }),
   };
   const mocks = {
-    cloudformation: mockClient(clients.cloudformation), elb: mockClient(clients.elb), ssm: mockClient(clients.ssm),
-    cloudwatch: mockClient(clients.cloudwatch), lambda: mockClient(clients.lambda), sts: mockClient(clients.sts),
+    cloudformation: mockClient(clients.cloudformation),
+    elb: mockClient(clients.elb),
+    ssm: mockClient(clients.ssm),
+    cloudwatch: mockClient(clients.cloudwatch),
+    lambda: mockClient(clients.lambda),
+    sts: mockClient(clients.sts),
   };
-  mocks.cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{
-    StackName: prod.stack, CreationTime: NOW, StackStatus: 'UPDATE_COMPLETE',
-    Parameters: [{ ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: '25' }],
-    Outputs: Object.entries(outputs).map(([key, value]) => ({ OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], OutputValue: value })),
-  }] });
+  mocks.cloudformation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: prod.stack,
+        CreationTime: NOW,
+        StackStatus: 'UPDATE_COMPLETE',
+        Parameters: [{ ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: '25' }],
+        Outputs: Object.entries(outputs).map(([key, value]) => ({ OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], OutputValue: value })),
+      },
+    ],
+  });
   mocks.sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER });
   let clock = NOW.getTime();
   const lines: string[] = [];
-  const io = { out: (line: string) => lines.push(line), now: () => new Date(clock), sleep: async (ms: number) => { clock += ms; } };
+  const io = {
+    out: (line: string) => lines.push(line),
+    now: () => new Date(clock),
+    sleep: async (ms: number) => {
+      clock += ms;
+    },
+  };
   return { clients, mocks, io, lines };
 }
 
-const listenerAt = (greenPercent: number) => ({ Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: [forwardAction(SETTINGS.targetGroups, greenPercent, SETTINGS.stickinessSeconds)] }] });
+const listenerAt = (greenPercent: number) => ({
+  Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: [forwardAction(SETTINGS.targetGroups, greenPercent, SETTINGS.stickinessSeconds)] }],
+});
 
 describe('status', () => {
   test('shows live weights, intent, step and bake, the next step, alarms in ALARM and the last rollback', async () => {
     const { clients, mocks, io, lines } = setup();
     mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(25));
     const stepStartedAt = new Date(NOW.getTime() - 3 * 3_600_000).toISOString();
-    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({
-      version: 1, intent: 25, greenPercent: 25, stepStartedAt, changes: [],
-      lastRollback: { at: '2026-11-19T08:00:00.000Z', trigger: SETTINGS.rollbackAlarmName, triggeredAt: '2026-11-19T07:59:40.000Z', why: 'PAYMENT_ERROR_RATE-green', by: 'automatic rollback (EventBridge)', fromGreenPercent: 5, acknowledgedAt: '2026-11-19T10:00:00.000Z' },
-    }) } });
+    mocks.ssm.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          version: 1,
+          intent: 25,
+          greenPercent: 25,
+          stepStartedAt,
+          changes: [],
+          lastRollback: {
+            at: '2026-11-19T08:00:00.000Z',
+            trigger: SETTINGS.rollbackAlarmName,
+            triggeredAt: '2026-11-19T07:59:40.000Z',
+            why: 'PAYMENT_ERROR_RATE-green',
+            by: 'automatic rollback (EventBridge)',
+            fromGreenPercent: 5,
+            acknowledgedAt: '2026-11-19T10:00:00.000Z',
+          },
+        }),
+      },
+    });
     mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: prod.alarm('BOOP_RATE_LIMITED', 'blue') }], CompositeAlarms: [] });
     await runRolloutCli(['status', '--env', 'prod'], clients, io);
     const text = lines.join('\n');
@@ -79,7 +113,9 @@ describe('status', () => {
     expect(text).toContain(`${GREEN_PERCENT_PARAMETER} = 25 (stack parameter)`);
     expect(text).toContain(`25 % (steps ${SETTINGS.policy.steps.join(', ')}), since ${stepStartedAt}, 3 h 0 min of ${SETTINGS.policy.bakeTimeHours} h bake`);
     // Green stands at the second step, baked 3 h of its bake.
-    expect(text).toContain(`${SETTINGS.policy.steps[2]} % allowed from ${new Date(Date.parse(stepStartedAt) + SETTINGS.policy.bakeTimeHours * 3_600_000).toISOString()} (in ${SETTINGS.policy.bakeTimeHours - 3} h 0 min)`);
+    expect(text).toContain(
+      `${SETTINGS.policy.steps[2]} % allowed from ${new Date(Date.parse(stepStartedAt) + SETTINGS.policy.bakeTimeHours * 3_600_000).toISOString()} (in ${SETTINGS.policy.bakeTimeHours - 3} h 0 min)`,
+    );
     expect(text).toContain(prod.alarm('BOOP_RATE_LIMITED', 'blue'));
     expect(text).toContain(`by ${prod.rollbackAlarm} (PAYMENT_ERROR_RATE-green), from green 5 %; acknowledged 2026-11-19T10:00:00.000Z`);
     // Every alarm of the environment, the composite's included, and none of another environment's.
@@ -101,7 +137,9 @@ describe('status', () => {
   test('a listener that CloudFormation reset to the template is pointed out', async () => {
     const { clients, mocks, io, lines } = setup();
     mocks.elb.on(DescribeListenersCommand).resolves({ Listeners: [{ DefaultActions: [templateAction()] }] });
-    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: NOW.toISOString(), changes: [] }) } });
+    mocks.ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: NOW.toISOString(), changes: [] }) } });
     mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({});
     await runRolloutCli(['status', '--env', 'prod'], clients, io);
     expect(lines.join('\n')).toContain('the listener shows green 0 % but the controller last set 25 %');
@@ -110,12 +148,16 @@ describe('status', () => {
   test('an undeployed stack is a clear error saying how to deploy it', async () => {
     const { clients, mocks, io } = setup();
     mocks.cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error(`Stack with id ${dev.stack} does not exist`), { name: 'ValidationError' }));
-    await expect(runRolloutCli(['status', '--env', 'dev'], clients, io)).rejects.toThrow(new CliError(`stack ${dev.stack} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=dev`));
+    await expect(runRolloutCli(['status', '--env', 'dev'], clients, io)).rejects.toThrow(
+      new CliError(`stack ${dev.stack} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=dev`),
+    );
   });
 
   test('missing credentials are a clear error', async () => {
     const { clients, mocks, io } = setup();
-    mocks.cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    mocks.cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     await expect(runRolloutCli(['status', '--env', 'prod'], clients, io)).rejects.toThrow(/no AWS credentials found; set AWS_PROFILE/);
   });
 });
@@ -169,7 +211,7 @@ describe('arguments', () => {
     for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
   });
 
-  test('the overview names every command; each command\'s usage names its options', () => {
+  test("the overview names every command; each command's usage names its options", () => {
     expect(USAGE).toMatch(/^usage: npm run rollout -- <command> --env <dev\|prod> \[options\]\n/);
     for (const command of COMMANDS) expect(USAGE).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(USAGE).toMatch(/waits out a busy\s+controller for about two minutes/);
@@ -182,7 +224,9 @@ describe('arguments', () => {
 
   test('--env=<name> and repeated words are read as parseArgs reads them', async () => {
     const { clients, mocks, io } = setup();
-    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'unchanged', message: 'blue alone already' })) as never });
+    mocks.lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'unchanged', message: 'blue alone already' })) as never });
     await runRolloutCli(['rollback', '--env=prod', '--reason=INC-9', '--reason', ' INC-10 '], clients, io);
     const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toMatchObject({ reason: 'INC-10' });
@@ -199,7 +243,12 @@ function fakeLambda(answers: readonly ('busy' | 'broken' | { message: string })[
     handle: async () => {
       at.push(Date.now());
       const answer = answers[Math.min(at.length, answers.length) - 1];
-      if (answer === 'busy') return json(429, { Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }, { 'x-amzn-errortype': 'TooManyRequestsException' });
+      if (answer === 'busy')
+        return json(
+          429,
+          { Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+          { 'x-amzn-errortype': 'TooManyRequestsException' },
+        );
       if (answer === 'broken') return json(500, { Type: 'Service', message: 'internal failure' }, { 'x-amzn-errortype': 'ServiceException' });
       return json(200, { result: 'changed', ...answer });
     },
@@ -219,8 +268,13 @@ async function rollbackWithFakeTimers(lambda: LambdaClient) {
   try {
     let settled = false;
     const outcome = runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-8'], { ...clients, lambda }, io)
-      .then(() => undefined, (error: unknown) => error)
-      .finally(() => { settled = true; });
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      .finally(() => {
+        settled = true;
+      });
     // Ten minutes of fake time at most; the strategy's waits add up to two.
     for (let second = 0; second < 600 && !settled; second++) await jest.advanceTimersByTimeAsync(1000);
     return { error: await outcome, lines };
@@ -234,15 +288,22 @@ const manualCommand = `aws elbv2 modify-listener --listener-arn ${SETTINGS.liste
 describe('rollback', () => {
   test('invokes the traffic controller with the reason and who asked', async () => {
     const { clients, mocks, io, lines } = setup();
-    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'changed', message: 'rolled back to blue in 412 ms' })) as never });
+    mocks.lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(JSON.stringify({ result: 'changed', message: 'rolled back to blue in 412 ms' })) as never,
+    });
     await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'INC-7 payments failing'], clients, io);
     const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input.FunctionName).toBe(outputs.controllerFunctionName);
-    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ action: MANUAL_ROLLBACK_ACTION, reason: 'INC-7 payments failing', requestedBy: CALLER });
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({
+      action: MANUAL_ROLLBACK_ACTION,
+      reason: 'INC-7 payments failing',
+      requestedBy: CALLER,
+    });
     expect(lines[0]).toBe('rollback: rolled back to blue in 412 ms');
   });
 
-  test('waits out a busy controller (concurrency 1) with the SDK\'s back-off and then rolls back', async () => {
+  test("waits out a busy controller (concurrency 1) with the SDK's back-off and then rolls back", async () => {
     const controller = fakeLambda(['busy', 'busy', { message: 'rolled back to blue in 380 ms' }]);
     const { error, lines } = await rollbackWithFakeTimers(controller.lambda);
     expect(error).toBeUndefined();
@@ -257,22 +318,32 @@ describe('rollback', () => {
     expect(controller.tries()).toBe(8);
     expect(controller.waits()).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000]);
     expect(controller.waits().reduce((a, b) => a + b)).toBe(120_000);
-    expect(failureLine(error)).toBe(`rollout: the traffic controller stayed busy for about two minutes (8 tries); if it is urgent, move traffic by hand: ${manualCommand}`);
+    expect(failureLine(error)).toBe(
+      `rollout: the traffic controller stayed busy for about two minutes (8 tries); if it is urgent, move traffic by hand: ${manualCommand}`,
+    );
   });
 
   test('any other Invoke failure is not retried and also ends in the command to move traffic by hand', async () => {
     const controller = fakeLambda(['broken']);
     const { error } = await rollbackWithFakeTimers(controller.lambda);
     expect(controller.tries()).toBe(1);
-    expect(failureLine(error)).toBe(`rollout: AWS failed (ServiceException, HTTP 500); run the command again in a minute; if it is urgent, move traffic by hand: ${manualCommand}`);
+    expect(failureLine(error)).toBe(
+      `rollout: AWS failed (ServiceException, HTTP 500); run the command again in a minute; if it is urgent, move traffic by hand: ${manualCommand}`,
+    );
   });
 
-  test('a controller failure is an error that says how to move traffic by hand, without the function\'s stack trace', async () => {
+  test("a controller failure is an error that says how to move traffic by hand, without the function's stack trace", async () => {
     const { clients, mocks, io } = setup();
-    const body = { errorType: 'AccessDeniedException', errorMessage: 'denied', trace: ['AccessDeniedException: denied', '    at handler (/var/task/index.js:1:1)'] };
+    const body = {
+      errorType: 'AccessDeniedException',
+      errorMessage: 'denied',
+      trace: ['AccessDeniedException: denied', '    at handler (/var/task/index.js:1:1)'],
+    };
     mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode(JSON.stringify(body)) as never });
     const error = await runRolloutCli(['rollback', '--env', 'prod', '--reason', 'x'], clients, io).catch((e: unknown) => e);
-    expect(failureLine(error)).toBe(`rollout: the traffic controller could not roll back: AccessDeniedException: denied; if it is urgent, move traffic by hand: ${manualCommand}`);
+    expect(failureLine(error)).toBe(
+      `rollout: the traffic controller could not roll back: AccessDeniedException: denied; if it is urgent, move traffic by hand: ${manualCommand}`,
+    );
   });
 });
 
@@ -281,25 +352,101 @@ describe('a failure is one line saying what to do', () => {
   const network = (code: string, message: string, extra: object = {}) => Object.assign(new Error(message), { code, $metadata: { attempts: 3 }, ...extra });
 
   test.each([
-    ['InvalidClientTokenId', sdkError('InvalidClientTokenId', 'The security token included in the request is invalid.'), /^AWS does not recognise your access key \(InvalidClientTokenId\); check AWS_PROFILE or AWS_ACCESS_KEY_ID.*log in again$/],
-    ['UnrecognizedClientException', sdkError('UnrecognizedClientException', 'The security token included in the request is invalid.'), /^AWS does not recognise your access key \(UnrecognizedClientException\)/],
-    ['SignatureDoesNotMatch', sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'), /^AWS rejected the request signature \(SignatureDoesNotMatch\).*check AWS_SECRET_ACCESS_KEY/],
-    ['InvalidSignatureException', sdkError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.'), /^AWS rejected the request signature \(InvalidSignatureException\)/],
-    ['an expired signature', sdkError('InvalidSignatureException', 'Signature expired: 20261121T110000Z is now earlier than 20261121T115500Z'), /^AWS says the request signature expired.*set your computer's clock right/],
-    ['ExpiredToken', sdkError('ExpiredToken', 'The security token included in the request is expired'), /^your AWS session has expired \(ExpiredToken\); log in again/],
-    ['ExpiredTokenException', sdkError('ExpiredTokenException', 'The security token included in the request is expired'), /^your AWS session has expired \(ExpiredTokenException\)/],
-    ['an expired SSO login', sdkError('CredentialsProviderError', 'The SSO session associated with this profile has expired or is otherwise invalid.'), /^your AWS session has expired.*aws sso login/],
-    ['AccessDenied', sdkError('AccessDenied', 'User: arn:aws:sts::111122223333:assumed-role/ops/alice is not authorized to perform: cloudformation:DescribeStacks'), /^AWS refused \(AccessDenied\): User: .* is not authorized to perform: cloudformation:DescribeStacks; use credentials of a role that may do this$/],
-    ['AccessDeniedException', sdkError('AccessDeniedException', 'not authorized to perform: lambda:InvokeFunction'), /^AWS refused \(AccessDeniedException\): not authorized to perform: lambda:InvokeFunction/],
-    ['ENOTFOUND', network('ENOTFOUND', 'getaddrinfo ENOTFOUND cloudformation.eu-nowhere-1.amazonaws.com', { hostname: 'cloudformation.eu-nowhere-1.amazonaws.com' }), /^cannot resolve cloudformation\.eu-nowhere-1\.amazonaws\.com \(ENOTFOUND, 3 tries\); check that AWS_REGION/],
-    ['ECONNREFUSED (both address families)', Object.assign(new AggregateError([network('ECONNREFUSED', 'connect ECONNREFUSED ::1:4566', { address: '::1', port: 4566 })], ''), { code: 'ECONNREFUSED' }), /^nothing accepts connections at ::1:4566 \(ECONNREFUSED\); check your network/],
-    ['ECONNRESET', network('ECONNRESET', 'socket hang up', { name: 'TimeoutError' }), /^the connection to AWS was cut \(ECONNRESET, 3 tries\); check your network, VPN or proxy/],
-    ['ETIMEDOUT connecting', network('ETIMEDOUT', 'connect ETIMEDOUT 52.95.0.1:443', { name: 'TimeoutError' }), /^could not connect to AWS \(timeout, 3 tries\); check your network/],
-    ['a connection timeout', network('', '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 3000 ms.', { name: 'TimeoutError' }), /^could not connect to AWS within 3 s \(timeout, 3 tries\)/],
-    ['a request timeout', network('ETIMEDOUT', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 5000 ms requestTimeout.', { name: 'TimeoutError' }), /^AWS did not answer within 5 s \(timeout, 3 tries\); check your network/],
+    [
+      'InvalidClientTokenId',
+      sdkError('InvalidClientTokenId', 'The security token included in the request is invalid.'),
+      /^AWS does not recognise your access key \(InvalidClientTokenId\); check AWS_PROFILE or AWS_ACCESS_KEY_ID.*log in again$/,
+    ],
+    [
+      'UnrecognizedClientException',
+      sdkError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+      /^AWS does not recognise your access key \(UnrecognizedClientException\)/,
+    ],
+    [
+      'SignatureDoesNotMatch',
+      sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'),
+      /^AWS rejected the request signature \(SignatureDoesNotMatch\).*check AWS_SECRET_ACCESS_KEY/,
+    ],
+    [
+      'InvalidSignatureException',
+      sdkError('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.'),
+      /^AWS rejected the request signature \(InvalidSignatureException\)/,
+    ],
+    [
+      'an expired signature',
+      sdkError('InvalidSignatureException', 'Signature expired: 20261121T110000Z is now earlier than 20261121T115500Z'),
+      /^AWS says the request signature expired.*set your computer's clock right/,
+    ],
+    [
+      'ExpiredToken',
+      sdkError('ExpiredToken', 'The security token included in the request is expired'),
+      /^your AWS session has expired \(ExpiredToken\); log in again/,
+    ],
+    [
+      'ExpiredTokenException',
+      sdkError('ExpiredTokenException', 'The security token included in the request is expired'),
+      /^your AWS session has expired \(ExpiredTokenException\)/,
+    ],
+    [
+      'an expired SSO login',
+      sdkError('CredentialsProviderError', 'The SSO session associated with this profile has expired or is otherwise invalid.'),
+      /^your AWS session has expired.*aws sso login/,
+    ],
+    [
+      'AccessDenied',
+      sdkError('AccessDenied', 'User: arn:aws:sts::111122223333:assumed-role/ops/alice is not authorized to perform: cloudformation:DescribeStacks'),
+      /^AWS refused \(AccessDenied\): User: .* is not authorized to perform: cloudformation:DescribeStacks; use credentials of a role that may do this$/,
+    ],
+    [
+      'AccessDeniedException',
+      sdkError('AccessDeniedException', 'not authorized to perform: lambda:InvokeFunction'),
+      /^AWS refused \(AccessDeniedException\): not authorized to perform: lambda:InvokeFunction/,
+    ],
+    [
+      'ENOTFOUND',
+      network('ENOTFOUND', 'getaddrinfo ENOTFOUND cloudformation.eu-nowhere-1.amazonaws.com', { hostname: 'cloudformation.eu-nowhere-1.amazonaws.com' }),
+      /^cannot resolve cloudformation\.eu-nowhere-1\.amazonaws\.com \(ENOTFOUND, 3 tries\); check that AWS_REGION/,
+    ],
+    [
+      'ECONNREFUSED (both address families)',
+      Object.assign(new AggregateError([network('ECONNREFUSED', 'connect ECONNREFUSED ::1:4566', { address: '::1', port: 4566 })], ''), {
+        code: 'ECONNREFUSED',
+      }),
+      /^nothing accepts connections at ::1:4566 \(ECONNREFUSED\); check your network/,
+    ],
+    [
+      'ECONNRESET',
+      network('ECONNRESET', 'socket hang up', { name: 'TimeoutError' }),
+      /^the connection to AWS was cut \(ECONNRESET, 3 tries\); check your network, VPN or proxy/,
+    ],
+    [
+      'ETIMEDOUT connecting',
+      network('ETIMEDOUT', 'connect ETIMEDOUT 52.95.0.1:443', { name: 'TimeoutError' }),
+      /^could not connect to AWS \(timeout, 3 tries\); check your network/,
+    ],
+    [
+      'a connection timeout',
+      network('', '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 3000 ms.', {
+        name: 'TimeoutError',
+      }),
+      /^could not connect to AWS within 3 s \(timeout, 3 tries\)/,
+    ],
+    [
+      'a request timeout',
+      network('ETIMEDOUT', '@smithy/node-http-handler - [ERROR] a request has exceeded the configured 5000 ms requestTimeout.', { name: 'TimeoutError' }),
+      /^AWS did not answer within 5 s \(timeout, 3 tries\); check your network/,
+    ],
     ['an aborted request', sdkError('AbortError', 'Request aborted'), /^the request to AWS was aborted \(Request aborted\); run the command again$/],
-    ['throttling', sdkError('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400, attempts: 3 } }), /^AWS throttled the calls \(ThrottlingException, 3 tries\); wait a minute/],
-    ['a bug', new TypeError("Cannot read properties of undefined (reading 'Arn')"), /^unexpected error TypeError: Cannot read properties of undefined \(reading 'Arn'\); run the command again, and if it repeats, report this line/],
+    [
+      'throttling',
+      sdkError('ThrottlingException', 'Rate exceeded', { $metadata: { httpStatusCode: 400, attempts: 3 } }),
+      /^AWS throttled the calls \(ThrottlingException, 3 tries\); wait a minute/,
+    ],
+    [
+      'a bug',
+      new TypeError("Cannot read properties of undefined (reading 'Arn')"),
+      /^unexpected error TypeError: Cannot read properties of undefined \(reading 'Arn'\); run the command again, and if it repeats, report this line/,
+    ],
     ['something thrown that is no Error', 'boom', /^unexpected error Error: boom;/],
   ])('%s', (_, error, hint) => {
     const line = failureLine(error);
@@ -327,7 +474,7 @@ describe('a failure is one line saying what to do', () => {
 });
 
 describe('drill', () => {
-  test('its alarm is a rollback row\'s alarm on green, one the automatic rollback listens to', () => {
+  test("its alarm is a rollback row's alarm on green, one the automatic rollback listens to", () => {
     const row = THRESHOLDS.find((r) => dev.alarm(r.name, 'green') === drillAlarmName('dev'));
     expect(row).toMatchObject({ rollsGreenBack: true, scope: expect.stringMatching(/^slot/) });
   });
@@ -344,7 +491,11 @@ describe('drill', () => {
     mocks.elb.on(DescribeListenersCommand).resolvesOnce(listenerAt(5)).resolvesOnce(listenerAt(5)).resolvesOnce(listenerAt(5)).resolves(listenerAt(0));
     mocks.cloudwatch.on(SetAlarmStateCommand).resolves({});
     await runRolloutCli(['drill', '--env', 'dev'], clients, io);
-    expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)[0].args[0].input).toMatchObject({ AlarmName: drillAlarmName('dev'), StateValue: 'ALARM', StateReason: `rollout drill by ${CALLER}` });
+    expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)[0].args[0].input).toMatchObject({
+      AlarmName: drillAlarmName('dev'),
+      StateValue: 'ALARM',
+      StateReason: `rollout drill by ${CALLER}`,
+    });
     // Three polls still saw green; the fourth saw blue alone.
     expect(lines.join('\n')).toContain(`blue alone after ${((3 * DRILL_POLL_MS) / 1000).toFixed(1)} s`);
     expect(lines.join('\n')).toContain('--parameters GreenPercent=0');

@@ -36,9 +36,12 @@ function isGuarded(row: ThresholdRow): boolean {
 
 function breaches(row: ThresholdRow, value: number): boolean {
   switch (row.comparison) {
-    case 'above': return value > row.threshold;
-    case 'at-or-above': return value >= row.threshold;
-    case 'below': return value < row.threshold;
+    case 'above':
+      return value > row.threshold;
+    case 'at-or-above':
+      return value >= row.threshold;
+    case 'below':
+      return value < row.threshold;
   }
 }
 
@@ -66,8 +69,7 @@ function alarmOf(built: Built, row: ThresholdRow, slot: string | undefined): Rec
 
 /** Each alarm of the build with its row (effective numbers) and slot. */
 function judgedAlarms(built: Built): { row: ThresholdRow; slot: string | undefined; props: Record<string, Cfn> }[] {
-  return effectiveThresholds(built.config.alarms.overrides).flatMap((row) =>
-    slotsJudged(row).map((slot) => ({ row, slot, props: alarmOf(built, row, slot) })));
+  return effectiveThresholds(built.config.alarms.overrides).flatMap((row) => slotsJudged(row).map((slot) => ({ row, slot, props: alarmOf(built, row, slot) })));
 }
 
 function returnedExpression(props: Record<string, Cfn>): MathRead | undefined {
@@ -135,7 +137,7 @@ beforeAll(() => {
 describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (which) => {
   const built = () => builds[which];
 
-  test.each(THRESHOLDS.map((row) => [row.name, row] as const))('%s: one alarm per judged slot, with the row\'s numbers', (_name, row) => {
+  test.each(THRESHOLDS.map((row) => [row.name, row] as const))("%s: one alarm per judged slot, with the row's numbers", (_name, row) => {
     for (const slot of slotsJudged(row)) {
       const props = alarmOf(built(), row, slot);
       expect({ alarm: props.AlarmName, ...numbersOf(props) }).toEqual({ alarm: alarmName(built().config.envName, row, slot), ...expectedNumbers(row) });
@@ -149,21 +151,24 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     expect([...actual].sort()).toEqual([...expected].sort());
   });
 
-  test.each(THRESHOLDS.map((row) => [row.name, row] as const))('%s: notifies its severity\'s topic, and on recovery where the severity asks for it', (_name, row) => {
-    const env = built().config.envName;
-    const topic = environmentNames(env).alertTopic(row.severity);
-    const notifies = row.severity !== 'low';
-    for (const slot of slotsJudged(row)) {
-      const props = alarmOf(built(), row, slot);
-      expect({
-        alarm: (props.AlarmActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
-        ok: (props.OKActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
-      }).toEqual({
-        alarm: notifies ? [topic] : [],
-        ok: notifies && SEVERITY_ROUTING[row.severity].notifyOnRecovery ? [topic] : [],
-      });
-    }
-  });
+  test.each(THRESHOLDS.map((row) => [row.name, row] as const))(
+    "%s: notifies its severity's topic, and on recovery where the severity asks for it",
+    (_name, row) => {
+      const env = built().config.envName;
+      const topic = environmentNames(env).alertTopic(row.severity);
+      const notifies = row.severity !== 'low';
+      for (const slot of slotsJudged(row)) {
+        const props = alarmOf(built(), row, slot);
+        expect({
+          alarm: (props.AlarmActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
+          ok: (props.OKActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
+        }).toEqual({
+          alarm: notifies ? [topic] : [],
+          ok: notifies && SEVERITY_ROUTING[row.severity].notifyOnRecovery ? [topic] : [],
+        });
+      }
+    },
+  );
 
   test('the rollback composite alarm is ANY of exactly the green alarms of rows that roll green back', () => {
     const composites = resourcesOfType(built(), 'AWS::CloudWatch::CompositeAlarm');
@@ -172,23 +177,26 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     expect(props.AlarmName).toBe(environmentNames(built().config.envName).rollbackAlarm);
 
     const [separator, parts] = props.AlarmRule['Fn::Join'] as [string, unknown[]];
-    const members = parts.filter((p) => typeof p !== 'string').map((p) => {
-      const member = built().resources[referencedId(p)!];
-      expect(member.Type).toBe('AWS::CloudWatch::Alarm');
-      expect(p).toEqual({ 'Fn::GetAtt': [referencedId(p), 'Arn'] });
-      return member.Properties.AlarmName as string;
-    });
+    const members = parts
+      .filter((p) => typeof p !== 'string')
+      .map((p) => {
+        const member = built().resources[referencedId(p)!];
+        expect(member.Type).toBe('AWS::CloudWatch::Alarm');
+        expect(p).toEqual({ 'Fn::GetAtt': [referencedId(p), 'Arn'] });
+        return member.Properties.AlarmName as string;
+      });
     // Only ALARM(...) terms joined by OR: any one member in ALARM rolls back.
     const shape = parts.map((p) => (typeof p === 'string' ? p : '#')).join(separator);
     expect(shape).toMatch(/^\(ALARM\("#"\)( OR ALARM\("#"\))*\)$/);
 
-    const expected = THRESHOLDS.filter((row) => row.rollsGreenBack && slotsJudged(row).includes('green'))
-      .map((row) => alarmName(built().config.envName, row, 'green'));
+    const expected = THRESHOLDS.filter((row) => row.rollsGreenBack && slotsJudged(row).includes('green')).map((row) =>
+      alarmName(built().config.envName, row, 'green'),
+    );
     expect(expected.length).toBeGreaterThan(0);
     expect([...members].sort()).toEqual([...expected].sort());
   });
 
-  test('every Boop/* metric an alarm reads is in the contract, with its dimensions, this Environment and the alarm\'s Slot', () => {
+  test("every Boop/* metric an alarm reads is in the contract, with its dimensions, this Environment and the alarm's Slot", () => {
     const problems: string[] = [];
     let read = 0;
     for (const { row, slot, props } of judgedAlarms(built())) {
@@ -203,7 +211,7 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     expect(problems).toEqual([]);
   });
 
-  test('a slot\'s alarm reads only that slot; an all-traffic or stack alarm reads no single slot', () => {
+  test("a slot's alarm reads only that slot; an all-traffic or stack alarm reads no single slot", () => {
     const problems: string[] = [];
     const { stack } = built();
     const targetGroup = Object.fromEntries(SLOTS.map((s) => [s, stack.resolve(stack.service.targetGroups[s].targetGroupFullName)]));
@@ -215,7 +223,8 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
           const tg = metric.dimensions.TargetGroup;
           if (slot && JSON.stringify(tg) !== JSON.stringify(targetGroup[slot])) problems.push(`${where}: not ${slot}'s target group`);
           if (!slot && tg !== undefined) problems.push(`${where}: a target group's metric on an all-traffic alarm`);
-          if (!slot && JSON.stringify(metric.dimensions.LoadBalancer) !== JSON.stringify(loadBalancer)) problems.push(`${where}: not the load balancer's metric`);
+          if (!slot && JSON.stringify(metric.dimensions.LoadBalancer) !== JSON.stringify(loadBalancer))
+            problems.push(`${where}: not the load balancer's metric`);
         } else if (slot && !(DIMENSIONS.slot in metric.dimensions)) {
           problems.push(`${where}: the same for both slots`);
         } else if (!slot && DIMENSIONS.slot in metric.dimensions) {
@@ -235,22 +244,23 @@ describe('5XX share rows read the ALB', () => {
     expect(slots).toEqual(expect.arrayContaining(['blue', 'green', undefined]));
   });
 
-  test.each(rows.map((row) => [row.name, row] as const))('%s: HTTPCode_Target_5XX_Count over RequestCount, per target group or for the whole load balancer', (_name, row) => {
-    const { stack } = builds.prod;
-    for (const slot of slotsJudged(row)) {
-      const { metrics } = alarmInputs(alarmOf(builds.prod, row, slot));
-      expect(metrics.every((m) => m.namespace === ALB_NAMESPACE)).toBe(true);
-      expect(metrics.map((m) => m.metricName)).toEqual(expect.arrayContaining(['HTTPCode_Target_5XX_Count', 'RequestCount']));
-      const expectedDimensions = slot
-        ? ['LoadBalancer', 'TargetGroup']
-        : ['LoadBalancer'];
-      for (const m of metrics) {
-        expect(Object.keys(m.dimensions).sort()).toEqual(expectedDimensions);
-        if (slot) expect(m.dimensions.TargetGroup).toEqual(stack.resolve(stack.service.targetGroups[slot].targetGroupFullName));
-        else expect(m.dimensions.LoadBalancer).toEqual(stack.resolve(stack.service.loadBalancer.loadBalancerFullName));
+  test.each(rows.map((row) => [row.name, row] as const))(
+    '%s: HTTPCode_Target_5XX_Count over RequestCount, per target group or for the whole load balancer',
+    (_name, row) => {
+      const { stack } = builds.prod;
+      for (const slot of slotsJudged(row)) {
+        const { metrics } = alarmInputs(alarmOf(builds.prod, row, slot));
+        expect(metrics.every((m) => m.namespace === ALB_NAMESPACE)).toBe(true);
+        expect(metrics.map((m) => m.metricName)).toEqual(expect.arrayContaining(['HTTPCode_Target_5XX_Count', 'RequestCount']));
+        const expectedDimensions = slot ? ['LoadBalancer', 'TargetGroup'] : ['LoadBalancer'];
+        for (const m of metrics) {
+          expect(Object.keys(m.dimensions).sort()).toEqual(expectedDimensions);
+          if (slot) expect(m.dimensions.TargetGroup).toEqual(stack.resolve(stack.service.targetGroups[slot].targetGroupFullName));
+          else expect(m.dimensions.LoadBalancer).toEqual(stack.resolve(stack.service.loadBalancer.loadBalancerFullName));
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('outages the plain ALB counts would miss', () => {
@@ -271,7 +281,7 @@ describe('outages the plain ALB counts would miss', () => {
     const expression = inputs.expressions.find((e) => e.returnData)!.expression;
     expect(expression).toBe(`IF(passed >= ${expected}, 100, 100 * passed / ${expected})`);
     // Half the expected checks reported, all passing: that is 50 %, a breach, not 100 %.
-    const passedHalf = 100 * (expected / 2) / expected;
+    const passedHalf = (100 * (expected / 2)) / expected;
     expect(breaches(row, passedHalf)).toBe(true);
   });
 });
@@ -287,16 +297,20 @@ describe('ROLLBACK_FAILED counts every way the traffic controller fails', () => 
   const row = THRESHOLDS.find((r) => r.name === 'ROLLBACK_FAILED')!;
   const LAMBDA_NAMESPACE = 'AWS/Lambda';
 
-  test.each(['prod', 'dev'] as const)('%s: it reads the controller function\'s own Lambda Errors and Throttles (a timeout or a failed start writes no metric of its own)', (which) => {
-    const { stack } = builds[which];
-    const controller = { Ref: logicalIdOf(stack, stack.trafficControl.controller) };
-    const { metrics } = alarmInputs(alarmOf(builds[which], row, undefined));
-    const lambda = metrics.filter((m) => m.namespace === LAMBDA_NAMESPACE)
-      .map((m) => ({ metric: m.metricName, dimensions: m.dimensions, stat: m.stat, period: m.period }))
-      .sort((a, b) => a.metric.localeCompare(b.metric));
-    const expected = (metric: string) => ({ metric, dimensions: { FunctionName: controller }, stat: 'Sum', period: row.periodMinutes * 60 });
-    expect(lambda).toEqual([expected('Errors'), expected('Throttles')]);
-  });
+  test.each(['prod', 'dev'] as const)(
+    "%s: it reads the controller function's own Lambda Errors and Throttles (a timeout or a failed start writes no metric of its own)",
+    (which) => {
+      const { stack } = builds[which];
+      const controller = { Ref: logicalIdOf(stack, stack.trafficControl.controller) };
+      const { metrics } = alarmInputs(alarmOf(builds[which], row, undefined));
+      const lambda = metrics
+        .filter((m) => m.namespace === LAMBDA_NAMESPACE)
+        .map((m) => ({ metric: m.metricName, dimensions: m.dimensions, stat: m.stat, period: m.period }))
+        .sort((a, b) => a.metric.localeCompare(b.metric));
+      const expected = (metric: string) => ({ metric, dimensions: { FunctionName: controller }, stat: 'Sum', period: row.periodMinutes * 60 });
+      expect(lambda).toEqual([expected('Errors'), expected('Throttles')]);
+    },
+  );
 
   test.each(['prod', 'dev'] as const)('%s: any one of its inputs alone, every other silent, pages', (which) => {
     const props = alarmOf(builds[which], row, undefined);
@@ -305,7 +319,10 @@ describe('ROLLBACK_FAILED counts every way the traffic controller fails', () => 
     expect(metrics.map((m) => m.metricName)).toEqual(expect.arrayContaining(['Errors', 'Throttles']));
     expect(breaches(row, sumOfFilled(expression, {}))).toBe(false);
     for (const input of metrics) {
-      expect({ input: input.metricName, breaches: breaches(row, sumOfFilled(expression, { [input.id!]: 1 })) }).toEqual({ input: input.metricName, breaches: true });
+      expect({ input: input.metricName, breaches: breaches(row, sumOfFilled(expression, { [input.id!]: 1 })) }).toEqual({
+        input: input.metricName,
+        breaches: true,
+      });
     }
   });
 });
@@ -319,7 +336,10 @@ describe('rates and percentiles are judged only with enough traffic', () => {
     for (const { row, slot, props } of judgedAlarms(built).filter((a) => isGuarded(a.row))) {
       const guard = guardOf(props);
       expect({ alarm: props.AlarmName, guarded: guard !== undefined }).toEqual({ alarm: props.AlarmName, guarded: true });
-      expect({ alarm: props.AlarmName, minimum: guard!.minimum }).toEqual({ alarm: props.AlarmName, minimum: minimumAttemptsFor(row, built.config.alarms.minimumAttempts) });
+      expect({ alarm: props.AlarmName, minimum: guard!.minimum }).toEqual({
+        alarm: props.AlarmName,
+        minimum: minimumAttemptsFor(row, built.config.alarms.minimumAttempts),
+      });
       // Thin traffic must read as healthy, never as a breach.
       expect({ alarm: props.AlarmName, breachesWhenThin: breaches(row, guard!.healthy) }).toEqual({ alarm: props.AlarmName, breachesWhenThin: false });
       // The guard's input is a metric, or an expression over metrics (all traffic adds the ALB's early 503s).
@@ -355,13 +375,15 @@ describe('rates and percentiles are judged only with enough traffic', () => {
       const n = guardOf(props)!.minimum;
       if (row.unit === 'percent') {
         // One failure among n attempts: its failure share, or the success share it leaves.
-        const oneFailure = row.comparison === 'below' ? 100 * (n - 1) / n : 100 / n;
+        const oneFailure = row.comparison === 'below' ? (100 * (n - 1)) / n : 100 / n;
         expect({ alarm: props.AlarmName, n, breaches: breaches(row, oneFailure) }).toEqual({ alarm: props.AlarmName, n, breaches: false });
       } else {
         // One slow sample among n must lie outside the percentile's top (100 - p) %.
-        const stat = alarmInputs(props).metrics.map((m) => m.stat).find((s) => /^p\d+(\.\d+)?$/.test(s ?? ''))!;
+        const stat = alarmInputs(props)
+          .metrics.map((m) => m.stat)
+          .find((s) => /^p\d+(\.\d+)?$/.test(s ?? ''))!;
         const percentile = Number(stat.slice(1));
-        expect({ alarm: props.AlarmName, n, outsideTop: n * (100 - percentile) / 100 > 1 }).toEqual({ alarm: props.AlarmName, n, outsideTop: true });
+        expect({ alarm: props.AlarmName, n, outsideTop: (n * (100 - percentile)) / 100 > 1 }).toEqual({ alarm: props.AlarmName, n, outsideTop: true });
       }
     }
   });
@@ -393,24 +415,29 @@ describe('config changes the alarms', () => {
     for (const slot of slotsJudged(row)) {
       const props = alarmOf(builds.tuned, row, slot);
       expect({ t: props.Threshold, e: props.EvaluationPeriods, d: props.DatapointsToAlarm }).toEqual({
-        t: OVERRIDES.HIGH_ERROR_RATE.threshold, e: OVERRIDES.HIGH_ERROR_RATE.evaluationPeriods, d: OVERRIDES.HIGH_ERROR_RATE.datapointsToAlarm,
+        t: OVERRIDES.HIGH_ERROR_RATE.threshold,
+        e: OVERRIDES.HIGH_ERROR_RATE.evaluationPeriods,
+        d: OVERRIDES.HIGH_ERROR_RATE.datapointsToAlarm,
       });
     }
   });
 });
 
 describe('what the person on call reads', () => {
-  test.each(THRESHOLDS.map((row) => [row.name, row] as const))('%s: the description names the row, says what to check first, and fits CloudWatch', (_name, row) => {
-    for (const slot of slotsJudged(row)) {
-      const description: string = alarmOf(builds.prod, row, slot).AlarmDescription;
-      expect(description.length).toBeLessThanOrEqual(1024);
-      expect(description).toContain(row.name);
-      expect(description).toMatch(/First: \S/);
-      if (slot) expect(description).toContain(slot);
-    }
-  });
+  test.each(THRESHOLDS.map((row) => [row.name, row] as const))(
+    '%s: the description names the row, says what to check first, and fits CloudWatch',
+    (_name, row) => {
+      for (const slot of slotsJudged(row)) {
+        const description: string = alarmOf(builds.prod, row, slot).AlarmDescription;
+        expect(description.length).toBeLessThanOrEqual(1024);
+        expect(description).toContain(row.name);
+        expect(description).toMatch(/First: \S/);
+        if (slot) expect(description).toContain(slot);
+      }
+    },
+  );
 
-  test('the rollback alarm\'s description fits CloudWatch and names every rollback row', () => {
+  test("the rollback alarm's description fits CloudWatch and names every rollback row", () => {
     const description: string = resourcesOfType(builds.prod, 'AWS::CloudWatch::CompositeAlarm')[0][1].Properties.AlarmDescription;
     expect(description.length).toBeLessThanOrEqual(1024);
     for (const row of THRESHOLDS.filter((r) => r.rollsGreenBack)) expect(description).toContain(row.name);

@@ -69,8 +69,10 @@ describe.each(['prod', 'dev'] as const)('%s: topics', (which) => {
     const denials = resourcesOfType(built(), 'AWS::SNS::TopicPolicy')
       .filter(([, r]) => asList(r.Properties.Topics).some((t) => referencedId(t) === topicId))
       .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Record<string, Cfn>[])
-      .filter((s) => s.Effect === 'Deny' && s.Principal === '*' && referencedId(s.Resource) === topicId
-        && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false');
+      .filter(
+        (s) =>
+          s.Effect === 'Deny' && s.Principal === '*' && referencedId(s.Resource) === topicId && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+      );
     expect(denials.length).toBeGreaterThan(0);
     expect(denials.flatMap((s) => asList<string>(s.Action))).toEqual(expect.arrayContaining(['sns:Publish']));
   });
@@ -108,9 +110,10 @@ describe('prod (examples/prod.json): subscriptions as configured', () => {
   });
 
   test('no subscription outside the routing', () => {
-    const expected = NOTIFYING.reduce((n, s) => n
-      + (SEVERITY_ROUTING[s].email ? prod.config.alerts.emails[s].length : 0)
-      + (SEVERITY_ROUTING[s].pagerDuty ? 1 : 0), 0);
+    const expected = NOTIFYING.reduce(
+      (n, s) => n + (SEVERITY_ROUTING[s].email ? prod.config.alerts.emails[s].length : 0) + (SEVERITY_ROUTING[s].pagerDuty ? 1 : 0),
+      0,
+    );
     expect(resourcesOfType(prod, 'AWS::SNS::Subscription')).toHaveLength(expected);
   });
 

@@ -8,13 +8,7 @@ import { SLOTS } from '../../common/slots';
 import { BOOP_RATE_LIMITS } from '../../lib/guides';
 import { effectiveThresholds, THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { DIMENSIONS, NAMESPACES } from '../../common/contract';
-import {
-  contractProblems,
-  parseDashboardBody,
-  ParsedDashboard,
-  Widget,
-  widgetMetrics,
-} from '../support/monitoring';
+import { contractProblems, parseDashboardBody, ParsedDashboard, Widget, widgetMetrics } from '../support/monitoring';
 import { referencedId, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 import { environmentNames } from '../../common/names';
@@ -44,7 +38,9 @@ function metricNames(w: Widget): string[] {
 }
 
 function slowRequestsThreshold(built: Built): number {
-  const query = resourcesOfType(built, 'AWS::Logs::QueryDefinition').find(([, r]) => r.Properties.Name === environmentNames(built.config.envName).logQuery('slow-requests'));
+  const query = resourcesOfType(built, 'AWS::Logs::QueryDefinition').find(
+    ([, r]) => r.Properties.Name === environmentNames(built.config.envName).logQuery('slow-requests'),
+  );
   const match = /responseTime > (\d+)/.exec(query![1].Properties.QueryString);
   expect(match).not.toBeNull();
   return Number(match![1]);
@@ -66,21 +62,20 @@ beforeAll(() => {
 });
 
 describe('executive dashboard', () => {
-  test.each([
-    'Authentication success rate',
-    'Payment success rate',
-    'Revenue (last 24 h)',
-    'Active users',
-    'Uptime (7 days)',
-    'Green\'s share of traffic (%)',
-  ])('shows "%s"', (title) => {
-    const widget = oneTitled(executive, title);
-    expect(widget.type).toBe('metric');
-    expect(widgetMetrics(widget).metrics.length).toBeGreaterThan(0);
-  });
+  test.each(['Authentication success rate', 'Payment success rate', 'Revenue (last 24 h)', 'Active users', 'Uptime (7 days)', "Green's share of traffic (%)"])(
+    'shows "%s"',
+    (title) => {
+      const widget = oneTitled(executive, title);
+      expect(widget.type).toBe('metric');
+      expect(widgetMetrics(widget).metrics.length).toBeGreaterThan(0);
+    },
+  );
 
   test('success rates are computed from attempts and failures of each slot', () => {
-    for (const [title, attempts, failures] of [['Authentication success rate', 'AuthAttempts', 'AuthFailures'], ['Payment success rate', 'PaymentAttempts', 'PaymentFailures']]) {
+    for (const [title, attempts, failures] of [
+      ['Authentication success rate', 'AuthAttempts', 'AuthFailures'],
+      ['Payment success rate', 'PaymentAttempts', 'PaymentFailures'],
+    ]) {
       const widget = oneTitled(executive, title);
       expect(metricNames(widget)).toEqual(expect.arrayContaining([attempts, failures]));
       expect(widgetMetrics(widget).expressions).toHaveLength(SLOTS.length);
@@ -103,7 +98,9 @@ describe('executive dashboard', () => {
 describe('operations dashboard', () => {
   test('response time p50, p95 and p99 of each slot', () => {
     const widget = oneTitled(operations, /^Response time p50 \/ p95 \/ p99/);
-    const stats = widgetMetrics(widget).metrics.filter((m) => m.metricName === 'TargetResponseTime').map((m) => m.stat);
+    const stats = widgetMetrics(widget)
+      .metrics.filter((m) => m.metricName === 'TargetResponseTime')
+      .map((m) => m.stat);
     expect(stats.sort()).toEqual(SLOTS.flatMap(() => ['p50', 'p95', 'p99']).sort());
   });
 
@@ -132,12 +129,17 @@ describe('operations dashboard', () => {
       return { metric: names[0], lines };
     });
     expect(shown.sort((a, b) => a.metric.localeCompare(b.metric))).toEqual(
-      Object.entries(limitByMetric).sort(([a], [b]) => a.localeCompare(b)).map(([metric, limit]) => ({ metric, lines: [limit] })));
+      Object.entries(limitByMetric)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([metric, limit]) => ({ metric, lines: [limit] })),
+    );
   });
 
   test('health-check results: BOOP, the WebSocket and each slot', () => {
     const widget = oneTitled(operations, /^Health-check results/);
-    const slotHealth = widgetMetrics(widget).metrics.filter((m) => m.metricName === 'SlotHealthy').map((m) => m.dimensions[DIMENSIONS.slot]);
+    const slotHealth = widgetMetrics(widget)
+      .metrics.filter((m) => m.metricName === 'SlotHealthy')
+      .map((m) => m.dimensions[DIMENSIONS.slot]);
     expect(metricNames(widget)).toEqual(expect.arrayContaining(['BoopHealthy', 'WebSocketHealthy']));
     expect(slotHealth.sort()).toEqual([...SLOTS].sort());
   });
@@ -163,16 +165,24 @@ describe('operations dashboard', () => {
     expect([...listed].sort()).toEqual([...alarms, ...composites].sort());
   });
 
-  test('a text widget names every saved query, and a log widget runs one over both slots\' logs', () => {
+  test("a text widget names every saved query, and a log widget runs one over both slots' logs", () => {
     const names = resourcesOfType(prod, 'AWS::Logs::QueryDefinition').map(([, r]) => r.Properties.Name as string);
     expect(names).toHaveLength(SAVED_QUERIES.length);
-    const text = operations.body.widgets.filter((w) => w.type === 'text').map((w) => w.properties.markdown as string).join('\n');
+    const text = operations.body.widgets
+      .filter((w) => w.type === 'text')
+      .map((w) => w.properties.markdown as string)
+      .join('\n');
     for (const name of names) expect(text).toContain(name);
 
     const logs = operations.body.widgets.filter((w) => w.type === 'log');
     expect(logs).toHaveLength(1);
     const query: string = logs[0].properties.query;
-    const groups = operations.tokensIn(query.split(' | ').filter((p) => p.startsWith('SOURCE ')).join(' | '));
+    const groups = operations.tokensIn(
+      query
+        .split(' | ')
+        .filter((p) => p.startsWith('SOURCE '))
+        .join(' | '),
+    );
     expect(groups).toEqual(SLOTS.map((slot) => prod.stack.resolve(prod.stack.service.logGroups[slot].logGroupName)));
     const saved = resourcesOfType(prod, 'AWS::Logs::QueryDefinition').map(([, r]) => r.Properties.QueryString as string);
     expect(saved.some((q) => query.endsWith(` | ${q}`))).toBe(true);
@@ -189,7 +199,12 @@ describe.each(['executive', 'operations'] as const)('%s dashboard: blue and gree
     for (const widget of d().body.widgets.filter((w) => w.type === 'metric')) {
       const { metrics } = widgetMetrics(widget);
       const slots = new Set(metrics.map((m) => m.dimensions[DIMENSIONS.slot]).filter((s) => s !== undefined));
-      const groups = new Set(metrics.map((m) => m.dimensions.TargetGroup).filter((g) => g !== undefined).map((g) => JSON.stringify(d().token(g))));
+      const groups = new Set(
+        metrics
+          .map((m) => m.dimensions.TargetGroup)
+          .filter((g) => g !== undefined)
+          .map((g) => JSON.stringify(d().token(g))),
+      );
       if (slots.size > 0 || groups.size > 0) perSlotWidgets++;
       if (slots.size > 0 && SLOTS.some((s) => !slots.has(s))) problems.push(`${widget.properties.title}: Slot ${[...slots].join(', ')} only`);
       if (groups.size > 0 && targetGroups.some((g) => !groups.has(g))) problems.push(`${widget.properties.title}: not both slots' target groups`);
@@ -227,7 +242,7 @@ describe.each(['executive', 'operations'] as const)('%s dashboard: blue and gree
 });
 
 describe('saved log queries', () => {
-  test('three queries, named boop-<env>/..., each over both slots\' log groups', () => {
+  test("three queries, named boop-<env>/..., each over both slots' log groups", () => {
     const queries = resourcesOfType(prod, 'AWS::Logs::QueryDefinition').map(([, r]) => r.Properties);
     expect(queries.map((q) => q.Name).sort()).toEqual(SAVED_QUERIES.map((q) => environmentNames(prod.config.envName).logQuery(q)).sort());
     const groups = SLOTS.map((slot) => prod.stack.resolve(prod.stack.service.logGroups[slot].logGroupName));

@@ -40,7 +40,10 @@ interface Step {
 
 /** A delivery path as its steps; it delivers only when every step is allowed. */
 class Path {
-  constructor(readonly from: string, readonly steps: readonly Step[]) {}
+  constructor(
+    readonly from: string,
+    readonly steps: readonly Step[],
+  ) {}
 
   get delivered(): boolean {
     return this.steps.every((s) => s.verdict === 'Allowed');
@@ -86,14 +89,26 @@ function alarmsOf(t: DeployedTemplate): { name: string; arn: string; notifies: s
 }
 
 /** The KMS steps of a publish: SNS asks the key for the publisher, naming the topic in the encryption context. */
-async function keySteps(t: DeployedTemplate, topic: Topic, principal: string, context: Record<string, string>, identityPolicies?: { name: string; policy: PolicyDocument }[]): Promise<Step[]> {
-  return Promise.all(KEY_ACTIONS.map(async (action) => ({
-    what: `key of ${topic.name} (${action})`,
-    verdict: await evaluate({
-      principal, action, resource: topic.keyArn, resourcePolicy: keyPolicyOf(t, topic.keyArn), identityPolicies,
-      context: { 'kms:EncryptionContext:aws:sns:topicArn': topic.arn, ...context },
-    }),
-  })));
+async function keySteps(
+  t: DeployedTemplate,
+  topic: Topic,
+  principal: string,
+  context: Record<string, string>,
+  identityPolicies?: { name: string; policy: PolicyDocument }[],
+): Promise<Step[]> {
+  return Promise.all(
+    KEY_ACTIONS.map(async (action) => ({
+      what: `key of ${topic.name} (${action})`,
+      verdict: await evaluate({
+        principal,
+        action,
+        resource: topic.keyArn,
+        resourcePolicy: keyPolicyOf(t, topic.keyArn),
+        identityPolicies,
+        context: { 'kms:EncryptionContext:aws:sns:topicArn': topic.arn, ...context },
+      }),
+    })),
+  );
 }
 
 interface AlarmRequest {
@@ -121,12 +136,17 @@ async function alarmToTopicToKey(t: DeployedTemplate, topic: Topic, request: Ala
     context: { 'aws:SourceArn': request.alarmArn, 'aws:SourceAccount': request.sourceAccount ?? ACCOUNT, 'aws:SecureTransport': 'true' },
   });
   const key = await keySteps(t, { ...topic, arn: request.encryptingFor ?? topic.arn }, CLOUDWATCH, {});
-  return new Path(`alarm ${request.alarmArn.split(':alarm:')[1]} (${request.alarmArn.split(':')[4]})`, [{ what: `topic ${topic.name} (sns:Publish)`, verdict: publish }, ...key]);
+  return new Path(`alarm ${request.alarmArn.split(':alarm:')[1]} (${request.alarmArn.split(':')[4]})`, [
+    { what: `topic ${topic.name} (sns:Publish)`, verdict: publish },
+    ...key,
+  ]);
 }
 
 /** The rule that rolls green back, and the function it invokes. */
 function rollbackRule(t: DeployedTemplate, env: Env): { arn: string; name: string; functionArn: string } {
-  const rules = resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) => (r.Properties.EventPattern?.detail?.alarmName ?? []).includes(environmentNames(env).rollbackAlarm));
+  const rules = resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) =>
+    (r.Properties.EventPattern?.detail?.alarmName ?? []).includes(environmentNames(env).rollbackAlarm),
+  );
   expect(rules).toHaveLength(1);
   const [id, rule] = rules[0];
   const targets = (rule.Properties.Targets as Json[]).map((target) => t.resolve(target.Arn) as string);
@@ -151,7 +171,10 @@ async function roleToTopicToKey(t: DeployedTemplate, roleId: string, topic: Topi
   const principal = t.getAtt(roleId, 'Arn');
   const identityPolicies = identityPoliciesOf(t, roleId);
   const publish = await evaluate({
-    principal, action: 'sns:Publish', resource: topic.arn, identityPolicies,
+    principal,
+    action: 'sns:Publish',
+    resource: topic.arn,
+    identityPolicies,
     resourcePolicy: topicPolicyOf(t, topic.arn),
     context: { 'aws:SecureTransport': 'true' },
   });
@@ -219,13 +242,13 @@ describe.each(ENVIRONMENTS)('%s: the topics and their key admit nobody else', (e
     }
   });
 
-  test('CloudWatch acting for another account is refused, even naming this environment\'s alarm', async () => {
+  test("CloudWatch acting for another account is refused, even naming this environment's alarm", async () => {
     const { alarm, topic } = notifying();
     const path = await alarmToTopicToKey(t(), topic, { alarmArn: alarm.arn, sourceAccount: OTHER_ACCOUNT });
     expect({ ...read(path), topicStep: path.steps[0].verdict }).toEqual({ ...read(path), delivered: false, topicStep: 'ImplicitlyDenied' });
   });
 
-  test('CloudWatch may use the key only for this environment\'s topics', async () => {
+  test("CloudWatch may use the key only for this environment's topics", async () => {
     const { alarm, topic } = notifying();
     const elsewhere = [
       ...alertTopics(templates[other]).map((o) => o.arn),

@@ -7,10 +7,21 @@ export const SAMPLE_TIME = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 /** Example values per metric, as a service would emit them in one minute. */
 const SAMPLE_VALUES: Record<keyof typeof INTEGRATION_METRICS, number> = {
-  AuthAttempts: 1, AuthFailures: 0, AuthLatency: 840,
-  PaymentAttempts: 1, PaymentFailures: 0, PaymentLatency: 620, PaymentValue: 1250, ConsecutivePaymentFailures: 0,
-  WebSocketConnections: 4, WebSocketFailures: 0, WebSocketAbnormalClosures: 0,
-  BoopApiRequests: 1, BoopApiErrors: 0, BoopApiTimeouts: 0, BoopApiRateLimited: 0,
+  AuthAttempts: 1,
+  AuthFailures: 0,
+  AuthLatency: 840,
+  PaymentAttempts: 1,
+  PaymentFailures: 0,
+  PaymentLatency: 620,
+  PaymentValue: 1250,
+  ConsecutivePaymentFailures: 0,
+  WebSocketConnections: 4,
+  WebSocketFailures: 0,
+  WebSocketAbnormalClosures: 0,
+  BoopApiRequests: 1,
+  BoopApiErrors: 0,
+  BoopApiTimeouts: 0,
+  BoopApiRateLimited: 0,
   ActiveUsers: 37,
 };
 

@@ -7,7 +7,11 @@ import { build } from '../support/synth';
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 
-interface EmfDirective { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }
+interface EmfDirective {
+  Namespace: string;
+  Dimensions: string[][];
+  Metrics: { Name: string; Unit: string }[];
+}
 
 describe('the metric contract as real EMF', () => {
   const lines = emfSampleLines('production', 'green');
@@ -38,9 +42,14 @@ describe('alarms read exactly what the service writes', () => {
   const { template } = build('prod');
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
   // Every Boop/Integration metric any alarm reads: name and dimensions.
-  const read = alarms.flatMap((alarm) => (alarm.Properties.Metrics ?? [])
-    .map((query: { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] } } }) => query.MetricStat?.Metric)
-    .filter((metric: { Namespace?: string } | undefined) => metric?.Namespace === NAMESPACES.integration));
+  const read = alarms.flatMap((alarm) =>
+    (alarm.Properties.Metrics ?? [])
+      .map(
+        (query: { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] } } }) =>
+          query.MetricStat?.Metric,
+      )
+      .filter((metric: { Namespace?: string } | undefined) => metric?.Namespace === NAMESPACES.integration),
+  );
 
   test('integration alarms exist', () => {
     expect(read.length).toBeGreaterThan(0);

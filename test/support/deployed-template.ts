@@ -21,11 +21,17 @@ const PSEUDO: Record<string, string> = {
 };
 
 const hex = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
-const uuid = (text: string) => { const h = hex(text, 32); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`; };
+const uuid = (text: string) => {
+  const h = hex(text, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
 
 export class DeployedTemplate {
   /** `refs`: what `Ref` returns for chosen logical ids, for values a test fixes itself (e.g. an Elastic IP's address). */
-  constructor(readonly template: Json, readonly refs: Readonly<Record<string, string>> = {}) {}
+  constructor(
+    readonly template: Json,
+    readonly refs: Readonly<Record<string, string>> = {},
+  ) {}
 
   get resources(): Record<string, Json> {
     return this.template.Resources;
@@ -42,20 +48,33 @@ export class DeployedTemplate {
     }
     const p = resource.Properties ?? {};
     switch (resource.Type) {
-      case 'AWS::ElasticLoadBalancingV2::LoadBalancer': return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/boop-alb/${hex(logicalId, 16)}`;
-      case 'AWS::ElasticLoadBalancingV2::Listener': return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/boop-alb/${hex('alb', 16)}/${hex(logicalId, 16)}`;
-      case 'AWS::ElasticLoadBalancingV2::TargetGroup': return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${logicalId.slice(0, 20)}/${hex(logicalId, 16)}`;
-      case 'AWS::SNS::Topic': return `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${p.TopicName ?? logicalId}`;
-      case 'AWS::SQS::Queue': return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${logicalId}`;
-      case 'AWS::KMS::Key': return uuid(logicalId);
-      case 'AWS::Logs::LogGroup': return p.LogGroupName ?? `/aws/generated/${logicalId}`;
-      case 'AWS::Lambda::Function': return p.FunctionName ?? logicalId;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
+        return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/boop-alb/${hex(logicalId, 16)}`;
+      case 'AWS::ElasticLoadBalancingV2::Listener':
+        return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/boop-alb/${hex('alb', 16)}/${hex(logicalId, 16)}`;
+      case 'AWS::ElasticLoadBalancingV2::TargetGroup':
+        return `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${logicalId.slice(0, 20)}/${hex(logicalId, 16)}`;
+      case 'AWS::SNS::Topic':
+        return `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${p.TopicName ?? logicalId}`;
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${logicalId}`;
+      case 'AWS::KMS::Key':
+        return uuid(logicalId);
+      case 'AWS::Logs::LogGroup':
+        return p.LogGroupName ?? `/aws/generated/${logicalId}`;
+      case 'AWS::Lambda::Function':
+        return p.FunctionName ?? logicalId;
       case 'AWS::CloudWatch::Alarm':
-      case 'AWS::CloudWatch::CompositeAlarm': return p.AlarmName ?? logicalId;
-      case 'AWS::Events::Rule': return p.Name ?? logicalId;
-      case 'AWS::EC2::SecurityGroup': return `sg-${hex(logicalId, 17)}`;
-      case 'AWS::EC2::VPC': return `vpc-${hex(logicalId, 17)}`;
-      default: return logicalId;
+      case 'AWS::CloudWatch::CompositeAlarm':
+        return p.AlarmName ?? logicalId;
+      case 'AWS::Events::Rule':
+        return p.Name ?? logicalId;
+      case 'AWS::EC2::SecurityGroup':
+        return `sg-${hex(logicalId, 17)}`;
+      case 'AWS::EC2::VPC':
+        return `vpc-${hex(logicalId, 17)}`;
+      default:
+        return logicalId;
     }
   }
 
@@ -66,16 +85,25 @@ export class DeployedTemplate {
     const ref = this.ref(logicalId);
     if (attribute === 'Arn') {
       switch (resource.Type) {
-        case 'AWS::SQS::Queue': return `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${logicalId}`;
-        case 'AWS::KMS::Key': return `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${ref}`;
-        case 'AWS::Logs::LogGroup': return `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${ref}:*`;
-        case 'AWS::Lambda::Function': return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${ref}`;
-        case 'AWS::IAM::Role': return `arn:${PARTITION}:iam::${ACCOUNT}:role/${logicalId}`;
-        case 'AWS::SNS::Topic': return ref;
+        case 'AWS::SQS::Queue':
+          return `arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:${logicalId}`;
+        case 'AWS::KMS::Key':
+          return `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${ref}`;
+        case 'AWS::Logs::LogGroup':
+          return `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${ref}:*`;
+        case 'AWS::Lambda::Function':
+          return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${ref}`;
+        case 'AWS::IAM::Role':
+          return `arn:${PARTITION}:iam::${ACCOUNT}:role/${logicalId}`;
+        case 'AWS::SNS::Topic':
+          return ref;
         case 'AWS::CloudWatch::Alarm':
-        case 'AWS::CloudWatch::CompositeAlarm': return `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ref}`;
-        case 'AWS::Events::Rule': return `arn:${PARTITION}:events:${REGION}:${ACCOUNT}:rule/${ref}`;
-        default: return ref;
+        case 'AWS::CloudWatch::CompositeAlarm':
+          return `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ref}`;
+        case 'AWS::Events::Rule':
+          return `arn:${PARTITION}:events:${REGION}:${ACCOUNT}:rule/${ref}`;
+        default:
+          return ref;
       }
     }
     if (resource.Type === 'AWS::EC2::VPC' && attribute === 'DefaultSecurityGroup') return `sg-${hex(`${logicalId}.default`, 17)}`;

@@ -2,14 +2,7 @@
  * Shared by the monitoring tests (alarms, alerting, dashboards): reads the alarms' and dashboards'
  * metrics from a synthesized template (test/support/synth.ts) and checks them against the metric contract.
  */
-import {
-  ContractMetric,
-  DIMENSIONS,
-  HEALTH_CHECK_METRICS,
-  INTEGRATION_METRICS,
-  NAMESPACES,
-  TRAFFIC_METRICS,
-} from '../../common/contract';
+import { ContractMetric, DIMENSIONS, HEALTH_CHECK_METRICS, INTEGRATION_METRICS, NAMESPACES, TRAFFIC_METRICS } from '../../common/contract';
 import { Cfn } from './resources';
 
 /** One metric an alarm or widget reads, with its dimensions as name → (possibly unresolved) value. */
@@ -31,17 +24,18 @@ export interface MathRead {
 
 /** The metrics and expressions of an AWS::CloudWatch::Alarm, in either of its two shapes. */
 export function alarmInputs(props: Record<string, Cfn>): { metrics: MetricRead[]; expressions: MathRead[] } {
-  const dims = (list: { Name: string; Value: unknown }[] | undefined) =>
-    Object.fromEntries((list ?? []).map((d) => [d.Name, d.Value]));
+  const dims = (list: { Name: string; Value: unknown }[] | undefined) => Object.fromEntries((list ?? []).map((d) => [d.Name, d.Value]));
   if (!props.Metrics) {
     return {
-      metrics: [{
-        namespace: props.Namespace,
-        metricName: props.MetricName,
-        dimensions: dims(props.Dimensions),
-        period: props.Period,
-        stat: props.Statistic ?? props.ExtendedStatistic,
-      }],
+      metrics: [
+        {
+          namespace: props.Namespace,
+          metricName: props.MetricName,
+          dimensions: dims(props.Dimensions),
+          period: props.Period,
+          stat: props.Statistic ?? props.ExtendedStatistic,
+        },
+      ],
       expressions: [],
     };
   }

@@ -64,7 +64,9 @@ export function functionPolicyOf(t: DeployedTemplate, functionArn: string): Poli
     .map(([id, p]) => {
       const unknown = Object.keys(p).filter((field) => !PERMISSION_FIELDS.has(field));
       if (unknown.length > 0) throw new Error(`permission ${id} uses ${unknown.join(', ')}; say how Lambda turns it into a condition`);
-      const conditions = Object.keys(PERMISSION_CONDITIONS).filter((field) => p[field] !== undefined).map((field) => PERMISSION_CONDITIONS[field](p[field]));
+      const conditions = Object.keys(PERMISSION_CONDITIONS)
+        .filter((field) => p[field] !== undefined)
+        .map((field) => PERMISSION_CONDITIONS[field](p[field]));
       return {
         Sid: id,
         Effect: 'Allow',
@@ -113,29 +115,35 @@ const standIn = (key: string) => (/^kms:EncryptionContext:/i.test(key) ? `aws:Re
 
 function withStandIns(policy: PolicyDocument | undefined): PolicyDocument | undefined {
   if (!policy) return undefined;
-  const conditions = (condition: Record<string, Record<string, unknown>> | undefined) => condition && Object.fromEntries(
-    Object.entries(condition).map(([operator, keys]) => [operator, Object.fromEntries(Object.entries(keys).map(([key, value]) => [standIn(key), value]))]));
+  const conditions = (condition: Record<string, Record<string, unknown>> | undefined) =>
+    condition &&
+    Object.fromEntries(
+      Object.entries(condition).map(([operator, keys]) => [operator, Object.fromEntries(Object.entries(keys).map(([key, value]) => [standIn(key), value]))]),
+    );
   return { ...policy, Statement: policy.Statement.map((s) => (s.Condition ? { ...s, Condition: conditions(s.Condition) } : s)) };
 }
 
 /** What AWS decides for the request; a request the simulator cannot evaluate in full is an error, never a denial. */
 export async function evaluate(request: Request): Promise<Verdict> {
   const what = `${request.action} by ${request.principal} on ${request.resource}`;
-  const result = await runSimulation({
-    request: {
-      principal: request.principal,
-      action: request.action,
-      resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
-      contextVariables: Object.fromEntries(Object.entries(request.context).map(([key, value]) => [standIn(key), value])),
+  const result = await runSimulation(
+    {
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? ACCOUNT },
+        contextVariables: Object.fromEntries(Object.entries(request.context).map(([key, value]) => [standIn(key), value])),
+      },
+      resourcePolicy: withStandIns(request.resourcePolicy),
+      identityPolicies: (request.identityPolicies ?? []).map((p) => ({ name: p.name, policy: withStandIns(p.policy) })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
     },
-    resourcePolicy: withStandIns(request.resourcePolicy),
-    identityPolicies: (request.identityPolicies ?? []).map((p) => ({ name: p.name, policy: withStandIns(p.policy) })),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-  }, {});
+    {},
+  );
   if (result.resultType === 'error') throw new Error(`cannot evaluate ${what}: ${JSON.stringify(result.errors)}`);
   // A key the simulator leaves out would make a condition on it fail or pass for the wrong reason.
-  const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys ?? [] : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
   if (ignored.length > 0) throw new Error(`evaluating ${what}, iam-simulate ignored ${ignored.join(', ')}`);
   return result.overallResult as Verdict;
 }

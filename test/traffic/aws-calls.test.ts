@@ -13,9 +13,11 @@ import { TrafficController } from '../../lambda/traffic/controller';
 import { AWS_CALL_LIMITS, controllerClientConfig } from '../../lambda/traffic/settings';
 import { SETTINGS } from './fake-aws';
 
-const THROTTLED = '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type>' +
+const THROTTLED =
+  '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type>' +
   '<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>';
-const NO_LISTENERS = '<DescribeListenersResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeListenersResult>' +
+const NO_LISTENERS =
+  '<DescribeListenersResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeListenersResult>' +
   '<Listeners/></DescribeListenersResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeListenersResponse>';
 
 /** A local server; `answer` decides each request's fate (undefined: never answer). */
@@ -32,7 +34,12 @@ async function server(answer: (count: number) => { status: number; body: string 
   return {
     endpoint: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
     requests: () => count,
-    close: () => new Promise<void>((resolve) => { for (const r of open) r.destroy(); s.closeAllConnections(); s.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const r of open) r.destroy();
+        s.closeAllConnections();
+        s.close(() => resolve());
+      }),
   };
 }
 
@@ -60,7 +67,7 @@ test('a throttle that passes is retried through to the answer', async () => {
   }
 });
 
-test('a call that is never answered ends after its attempts\' request timeouts', async () => {
+test("a call that is never answered ends after its attempts' request timeouts", async () => {
   const hanging = await server(() => undefined);
   const limits = { connectionTimeoutMs: 200, requestTimeoutMs: 300, maxAttempts: 2 };
   try {
@@ -75,15 +82,32 @@ test('a call that is never answered ends after its attempts\' request timeouts',
   }
 });
 
-test('a rollback whose AWS never answers ends at the invocation\'s deadline and fails (for Lambda\'s retries and the dead-letter queue)', async () => {
+test("a rollback whose AWS never answers ends at the invocation's deadline and fails (for Lambda's retries and the dead-letter queue)", async () => {
   const hanging = await server(() => undefined);
   // Long request timeouts: only the deadline can end this run.
-  const config = { ...controllerClientConfig({ connectionTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxAttempts: 3 }), region: SETTINGS.region, endpoint: hanging.endpoint, credentials };
+  const config = {
+    ...controllerClientConfig({ connectionTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxAttempts: 3 }),
+    region: SETTINGS.region,
+    endpoint: hanging.endpoint,
+    credentials,
+  };
   const deadlineMs = 1_000;
-  const controller = new TrafficController(SETTINGS, {
-    elb: new ElasticLoadBalancingV2Client(config), ssm: new SSMClient(config), cloudwatch: new CloudWatchClient(config),
-    sns: new SNSClient(config), cloudformation: new CloudFormationClient(config),
-  }, { now: () => new Date(), metric: () => undefined, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, deadline: AbortSignal.timeout(deadlineMs) });
+  const controller = new TrafficController(
+    SETTINGS,
+    {
+      elb: new ElasticLoadBalancingV2Client(config),
+      ssm: new SSMClient(config),
+      cloudwatch: new CloudWatchClient(config),
+      sns: new SNSClient(config),
+      cloudformation: new CloudFormationClient(config),
+    },
+    {
+      now: () => new Date(),
+      metric: () => undefined,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      deadline: AbortSignal.timeout(deadlineMs),
+    },
+  );
   try {
     const started = Date.now();
     await expect(controller.rollback({ trigger: 'manual', triggeredAt: new Date(), why: 'test', by: 'test' })).rejects.toBeDefined();

@@ -37,11 +37,13 @@ afterAll(() => {
   fs.rmSync(bundleDir, { recursive: true, force: true });
 });
 
-test('the README\'s resume procedure works on the deployed bundle', async () => {
+test("the README's resume procedure works on the deployed bundle", async () => {
   const first = SETTINGS.policy.steps[0];
   const deploy = async (to: number, from: number) => {
     aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(to), rolloutOverride: '' };
-    await handler(customResourceEvent('Update', { GreenPercent: String(to), ListenerFingerprint: 'l' }, { GreenPercent: String(from), ListenerFingerprint: 'l' }));
+    await handler(
+      customResourceEvent('Update', { GreenPercent: String(to), ListenerFingerprint: 'l' }, { GreenPercent: String(from), ListenerFingerprint: 'l' }),
+    );
     return answers[answers.length - 1];
   };
   expect(await deploy(first, 0)).toMatchObject({ Status: 'SUCCESS' });
@@ -49,8 +51,12 @@ test('the README\'s resume procedure works on the deployed bundle', async () => 
 
   aws.setAlarm('ALARM', new Date());
   await handler({
-    'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
-    'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'bundle test', timestamp: new Date().toISOString().replace('Z', '+0000') } },
+    'source': 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    'detail': {
+      alarmName: SETTINGS.rollbackAlarmName,
+      state: { value: 'ALARM', reason: 'bundle test', timestamp: new Date().toISOString().replace('Z', '+0000') },
+    },
   });
   expect(aws.live()).toEqual({ green: 0, blueAlone: true, sticky: false });
   aws.setAlarm('OK', new Date());

@@ -11,7 +11,15 @@ import { SETTINGS } from './fake-aws';
 export interface ReceivedResponse {
   readonly path: string;
   readonly contentType: string | undefined;
-  readonly body: { Status: string; Reason: string; PhysicalResourceId: string; RequestId: string; StackId: string; LogicalResourceId: string; Data: Record<string, string> };
+  readonly body: {
+    Status: string;
+    Reason: string;
+    PhysicalResourceId: string;
+    RequestId: string;
+    StackId: string;
+    LogicalResourceId: string;
+    Data: Record<string, string>;
+  };
 }
 
 export class ResponseServer {
@@ -24,7 +32,9 @@ export class ResponseServer {
   async start(): Promise<void> {
     this.server = http.createServer((request, response) => {
       let body = '';
-      request.on('data', (chunk) => { body += chunk; });
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
       request.on('end', () => {
         const status = this.answers.shift() ?? 200;
         if (status === 200) this.received.push({ path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(body) });
@@ -55,8 +65,10 @@ export class ResponseServer {
 
 /** A response URL of the shape CloudFormation sends (its bucket for the region, pre-signed). */
 export function cloudFormationResponseUrl(requestId: string): string {
-  return `https://cloudformation-custom-resource-response-${SETTINGS.region.replace(/-/g, '')}.s3.${SETTINGS.region}.amazonaws.com/` +
-    `${encodeURIComponent(SETTINGS.stackId)}%7CTrafficControlWeights%7C${requestId}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=test`;
+  return (
+    `https://cloudformation-custom-resource-response-${SETTINGS.region.replace(/-/g, '')}.s3.${SETTINGS.region}.amazonaws.com/` +
+    `${encodeURIComponent(SETTINGS.stackId)}%7CTrafficControlWeights%7C${requestId}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=test`
+  );
 }
 
 let requests = 0;
@@ -79,7 +91,12 @@ export function customResourceEvent(
   };
   if (requestType === 'Create') return { ...base, RequestType: 'Create' };
   if (requestType === 'Update') {
-    return { ...base, RequestType: 'Update', PhysicalResourceId: 'boop-traffic-weights', OldResourceProperties: { ServiceToken: base.ServiceToken, ...(oldProperties ?? {}) } };
+    return {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: 'boop-traffic-weights',
+      OldResourceProperties: { ServiceToken: base.ServiceToken, ...(oldProperties ?? {}) },
+    };
   }
   return { ...base, RequestType: 'Delete', PhysicalResourceId: 'boop-traffic-weights' };
 }

@@ -22,8 +22,11 @@ beforeEach(() => {
 });
 
 const deploy = (intent: number, overrideReason?: string) => controller.applyDeploy({ intent, overrideReason }, 'CloudFormation stack test');
-const alarmRollback = (triggeredAt: Date) => controller.rollback({ trigger: SETTINGS.rollbackAlarmName, triggeredAt, why: 'Threshold Crossed', by: 'automatic rollback (EventBridge)' });
-const later = (ms: number) => { now = new Date(now.getTime() + ms); };
+const alarmRollback = (triggeredAt: Date) =>
+  controller.rollback({ trigger: SETTINGS.rollbackAlarmName, triggeredAt, why: 'Threshold Crossed', by: 'automatic rollback (EventBridge)' });
+const later = (ms: number) => {
+  now = new Date(now.getTime() + ms);
+};
 /** Walks green up the steps with clean bakes until it stands at `step`. */
 async function rolledOutTo(step: number) {
   for (const s of steps.slice(0, steps.indexOf(step) + 1)) {
@@ -40,7 +43,9 @@ describe('a rise of green', () => {
     expect(aws.live()).toEqual({ green: steps[0], blueAlone: false, sticky: true });
     expect(aws.defaultActions[0].ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: SETTINGS.stickinessSeconds });
     expect(aws.state()).toMatchObject({
-      intent: steps[0], greenPercent: steps[0], stepStartedAt: START.toISOString(),
+      intent: steps[0],
+      greenPercent: steps[0],
+      stepStartedAt: START.toISOString(),
       changes: [{ at: START.toISOString(), by: 'CloudFormation stack test', from: 0, to: steps[0], kind: 'deploy' }],
     });
     expect(metricsNamed('GreenPercent')).toEqual([steps[0]]);
@@ -109,7 +114,10 @@ describe('a rise of green', () => {
     later(HOUR);
     const outcome = await deploy(100, 'INC-42: blue is the broken one');
     expect(outcome.greenPercent).toBe(100);
-    expect((aws.state() as { changes: { kind: string; why: string }[] }).changes[0]).toMatchObject({ kind: 'override', why: 'override: INC-42: blue is the broken one' });
+    expect((aws.state() as { changes: { kind: string; why: string }[] }).changes[0]).toMatchObject({
+      kind: 'override',
+      why: 'override: INC-42: blue is the broken one',
+    });
     // The override was for that deploy only: the next rise is judged normally again.
     await deploy(steps[0]);
     await expect(deploy(steps[1])).rejects.toThrow(/bake/);
@@ -184,7 +192,11 @@ describe('rollback', () => {
     await rolledOutTo(steps[1]);
     let interfered = false;
     aws.afterModify = () => {
-      if (!interfered) { interfered = true; aws.defaultActions = [templateAction()]; aws.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight = 50; }
+      if (!interfered) {
+        interfered = true;
+        aws.defaultActions = [templateAction()];
+        aws.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight = 50;
+      }
     };
     await alarmRollback(now);
     expect(aws.live().blueAlone).toBe(true);
@@ -193,7 +205,10 @@ describe('rollback', () => {
 
   test('a writer that keeps undoing the write is an error, not a silent success', async () => {
     await rolledOutTo(steps[0]);
-    aws.afterModify = () => { aws.defaultActions = [templateAction()]; aws.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight = 50; };
+    aws.afterModify = () => {
+      aws.defaultActions = [templateAction()];
+      aws.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight = 50;
+    };
     await expect(alarmRollback(now)).rejects.toThrow(/something else writes this listener/);
   });
 
@@ -318,7 +333,7 @@ describe('CloudFormation rolling back a failed update (the stack reports UPDATE_
   });
 });
 
-describe('a user\'s deploy is told from CloudFormation\'s rollback by the stack\'s status, not by its properties', () => {
+describe("a user's deploy is told from CloudFormation's rollback by the stack's status, not by its properties", () => {
   test('0 → 5 → 0 → 5 moves green each time', async () => {
     for (const share of [steps[0], 0, steps[0], 0, steps[0]]) {
       await expect(deploy(share)).resolves.toMatchObject({ greenPercent: share });
@@ -365,7 +380,7 @@ describe('a re-apply never raises green past a rollback', () => {
     await expect(deploy(steps[1])).resolves.toMatchObject({ result: 'reapplied', greenPercent: steps[1] });
   });
 
-  test('a lower share than recorded, asked while the listener lost green\'s traffic, runs the same checks', async () => {
+  test("a lower share than recorded, asked while the listener lost green's traffic, runs the same checks", async () => {
     await rolledOutTo(steps[2]);
     aws.setAlarm('ALARM', now);
     aws.setAlarm('OK', new Date(now.getTime() + 60_000));

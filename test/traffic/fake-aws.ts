@@ -71,8 +71,17 @@ export function templateAction(): Action {
   };
 }
 
-type CommandName = 'ModifyListener' | 'DescribeListeners' | 'DescribeTargetHealth' | 'GetParameter' | 'PutParameter'
-  | 'DescribeAlarms' | 'DescribeAlarmHistory' | 'Publish' | 'DescribeStacks' | 'GetTemplate';
+type CommandName =
+  | 'ModifyListener'
+  | 'DescribeListeners'
+  | 'DescribeTargetHealth'
+  | 'GetParameter'
+  | 'PutParameter'
+  | 'DescribeAlarms'
+  | 'DescribeAlarmHistory'
+  | 'Publish'
+  | 'DescribeStacks'
+  | 'GetTemplate';
 
 /** What CloudFormation reports about the controller's stack: its status, GreenPercent and the custom resource's override in the template. */
 export interface FakeStack {
@@ -80,7 +89,6 @@ export interface FakeStack {
   greenPercent: string;
   rolloutOverride: string;
 }
-
 
 export class FakeAws {
   /** The listener's live default action. */
@@ -110,7 +118,7 @@ export class FakeAws {
 
   /** `classLevel`: answer every client of each class (for code that makes its own clients, e.g. the deployed bundle). */
   constructor(options: { classLevel?: boolean } = {}) {
-    const target = <T>(instance: T, type: unknown): T => (options.classLevel ? type as T : instance);
+    const target = <T>(instance: T, type: unknown): T => (options.classLevel ? (type as T) : instance);
     const elb = new ElasticLoadBalancingV2Client({ region: REGION });
     const ssm = new SSMClient({ region: REGION });
     const cloudwatch = new CloudWatchClient({ region: REGION });
@@ -119,63 +127,108 @@ export class FakeAws {
     this.clients = { elb, ssm, cloudwatch, sns, cloudformation };
 
     mockClient(target(elb, ElasticLoadBalancingV2Client))
-      .on(ModifyListenerCommand).callsFake((input) => this.call('ModifyListener', () => {
-        if (input.ListenerArn !== SETTINGS.listenerArn) throw Object.assign(new Error('listener not found'), { name: 'ListenerNotFoundException' });
-        this.defaultActions = structuredClone(input.DefaultActions);
-        this.afterModify?.(input.DefaultActions);
-        return {};
-      }))
-      .on(DescribeListenersCommand).callsFake(() => this.call('DescribeListeners', () => ({
-        Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: structuredClone(this.defaultActions) }],
-      })))
-      .on(DescribeTargetHealthCommand).callsFake((input) => this.call('DescribeTargetHealth', () => ({
-        TargetHealthDescriptions: input.TargetGroupArn === SETTINGS.targetGroups.green
-          ? this.greenTargets.map((State, i) => ({ Target: { Id: `10.0.0.${i}` }, TargetHealth: { State } }))
-          : [],
-      })));
+      .on(ModifyListenerCommand)
+      .callsFake((input) =>
+        this.call('ModifyListener', () => {
+          if (input.ListenerArn !== SETTINGS.listenerArn) throw Object.assign(new Error('listener not found'), { name: 'ListenerNotFoundException' });
+          this.defaultActions = structuredClone(input.DefaultActions);
+          this.afterModify?.(input.DefaultActions);
+          return {};
+        }),
+      )
+      .on(DescribeListenersCommand)
+      .callsFake(() =>
+        this.call('DescribeListeners', () => ({
+          Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: structuredClone(this.defaultActions) }],
+        })),
+      )
+      .on(DescribeTargetHealthCommand)
+      .callsFake((input) =>
+        this.call('DescribeTargetHealth', () => ({
+          TargetHealthDescriptions:
+            input.TargetGroupArn === SETTINGS.targetGroups.green
+              ? this.greenTargets.map((State, i) => ({ Target: { Id: `10.0.0.${i}` }, TargetHealth: { State } }))
+              : [],
+        })),
+      );
     mockClient(target(ssm, SSMClient))
-      .on(GetParameterCommand).callsFake((input) => this.call('GetParameter', () => {
-        const value = this.parameters.get(input.Name);
-        if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
-        return { Parameter: { Name: input.Name, Value: value } };
-      }))
-      .on(PutParameterCommand).callsFake((input) => this.call('PutParameter', () => {
-        this.parameters.set(input.Name, input.Value);
-        return { Version: 1 };
-      }));
+      .on(GetParameterCommand)
+      .callsFake((input) =>
+        this.call('GetParameter', () => {
+          const value = this.parameters.get(input.Name);
+          if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+          return { Parameter: { Name: input.Name, Value: value } };
+        }),
+      )
+      .on(PutParameterCommand)
+      .callsFake((input) =>
+        this.call('PutParameter', () => {
+          this.parameters.set(input.Name, input.Value);
+          return { Version: 1 };
+        }),
+      );
     mockClient(target(cloudwatch, CloudWatchClient))
-      .on(DescribeAlarmsCommand).callsFake((input) => this.call('DescribeAlarms', () => ({
-        // Like CloudWatch: composite alarms only when asked for by type.
-        CompositeAlarms: this.alarmExists && (input.AlarmTypes ?? []).includes('CompositeAlarm') && (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
-          ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: this.alarmState }] : [],
-      })))
-      .on(DescribeAlarmHistoryCommand).callsFake((input) => this.call('DescribeAlarmHistory', () => ({
-        AlarmHistoryItems: this.alarmHistory
-          .filter((h) => input.AlarmName === SETTINGS.rollbackAlarmName && h.at >= input.StartDate && h.at <= input.EndDate)
-          .map((h) => ({
-            AlarmName: SETTINGS.rollbackAlarmName,
-            HistoryItemType: 'StateUpdate',
-            Timestamp: h.at,
-            HistoryData: JSON.stringify({ newState: { stateValue: h.to } }),
-          })),
-      })));
+      .on(DescribeAlarmsCommand)
+      .callsFake((input) =>
+        this.call('DescribeAlarms', () => ({
+          // Like CloudWatch: composite alarms only when asked for by type.
+          CompositeAlarms:
+            this.alarmExists && (input.AlarmTypes ?? []).includes('CompositeAlarm') && (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
+              ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: this.alarmState }]
+              : [],
+        })),
+      )
+      .on(DescribeAlarmHistoryCommand)
+      .callsFake((input) =>
+        this.call('DescribeAlarmHistory', () => ({
+          AlarmHistoryItems: this.alarmHistory
+            .filter((h) => input.AlarmName === SETTINGS.rollbackAlarmName && h.at >= input.StartDate && h.at <= input.EndDate)
+            .map((h) => ({
+              AlarmName: SETTINGS.rollbackAlarmName,
+              HistoryItemType: 'StateUpdate',
+              Timestamp: h.at,
+              HistoryData: JSON.stringify({ newState: { stateValue: h.to } }),
+            })),
+        })),
+      );
     mockClient(target(cloudformation, CloudFormationClient))
-      .on(DescribeStacksCommand).callsFake((input) => this.call('DescribeStacks', () => {
-        if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
-        return { Stacks: [{
-          StackId: SETTINGS.stackId, StackName: 'BoopIntegration-prod', CreationTime: new Date(0), StackStatus: this.stack.status,
-          Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: this.stack.greenPercent }],
-        }] };
-      }))
-      .on(GetTemplateCommand).callsFake((input) => this.call('GetTemplate', () => {
-        if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error('no such stack'), { name: 'ValidationError' });
-        return { TemplateBody: JSON.stringify({ Resources: { TrafficControlWeights: { Type: 'Custom::BoopTrafficWeights', Properties: { RolloutOverride: this.stack.rolloutOverride } } } }) };
-      }));
+      .on(DescribeStacksCommand)
+      .callsFake((input) =>
+        this.call('DescribeStacks', () => {
+          if (input.StackName !== SETTINGS.stackId)
+            throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
+          return {
+            Stacks: [
+              {
+                StackId: SETTINGS.stackId,
+                StackName: 'BoopIntegration-prod',
+                CreationTime: new Date(0),
+                StackStatus: this.stack.status,
+                Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: this.stack.greenPercent }],
+              },
+            ],
+          };
+        }),
+      )
+      .on(GetTemplateCommand)
+      .callsFake((input) =>
+        this.call('GetTemplate', () => {
+          if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error('no such stack'), { name: 'ValidationError' });
+          return {
+            TemplateBody: JSON.stringify({
+              Resources: { TrafficControlWeights: { Type: 'Custom::BoopTrafficWeights', Properties: { RolloutOverride: this.stack.rolloutOverride } } },
+            }),
+          };
+        }),
+      );
     mockClient(target(sns, SNSClient))
-      .on(PublishCommand).callsFake((input) => this.call('Publish', () => {
-        this.published.push({ subject: input.Subject, message: input.Message });
-        return { MessageId: String(this.published.length) };
-      }));
+      .on(PublishCommand)
+      .callsFake((input) =>
+        this.call('Publish', () => {
+          this.published.push({ subject: input.Subject, message: input.Message });
+          return { MessageId: String(this.published.length) };
+        }),
+      );
   }
 
   /** The rollback alarm changes state at `at`. */

@@ -18,20 +18,37 @@ const METRIC_ENVIRONMENT = 'production';
 beforeAll(() => {
   Object.assign(process.env, controllerEnvironment(METRIC_ENVIRONMENT));
   const state = JSON.stringify({ version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-11-20T00:00:00.000Z', changes: [] });
-  mockClient(SSMClient).on(GetParameterCommand).resolves({ Parameter: { Value: state } }).on(PutParameterCommand).resolves({});
-  mockClient(ElasticLoadBalancingV2Client).on(ModifyListenerCommand).resolves({})
-    .on(DescribeListenersCommand).resolves({ Listeners: [{ DefaultActions: [forwardAction(SETTINGS.targetGroups, 0, SETTINGS.stickinessSeconds)] }] });
+  mockClient(SSMClient)
+    .on(GetParameterCommand)
+    .resolves({ Parameter: { Value: state } })
+    .on(PutParameterCommand)
+    .resolves({});
+  mockClient(ElasticLoadBalancingV2Client)
+    .on(ModifyListenerCommand)
+    .resolves({})
+    .on(DescribeListenersCommand)
+    .resolves({ Listeners: [{ DefaultActions: [forwardAction(SETTINGS.targetGroups, 0, SETTINGS.stickinessSeconds)] }] });
   mockClient(SNSClient).on(PublishCommand).resolves({});
   mockClient(CloudWatchClient);
 });
 
-async function invoke(event: unknown): Promise<{ result: unknown; emf: { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }[] }> {
+async function invoke(event: unknown): Promise<{
+  result: unknown;
+  emf: { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }[];
+}> {
   const { result, output } = await captureStdoutAsync(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require('../../lambda/traffic/handler') as { handler: (event: unknown) => Promise<unknown> };
     return handler(event);
   });
-  return { result, emf: output.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l._aws) };
+  return {
+    result,
+    emf: output
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l._aws),
+  };
 }
 
 test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Environment dimension only', async () => {
@@ -44,9 +61,10 @@ test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Envi
   expect((emf[0] as unknown as Record<string, unknown>)[DIMENSIONS.environment]).toBe(METRIC_ENVIRONMENT);
 });
 
-test('a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPercent with the contract\'s units', async () => {
+test("a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPercent with the contract's units", async () => {
   const { emf } = await invoke({
-    'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    'source': 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
     'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'test', timestamp: new Date().toISOString() } },
   });
   const metrics = emf.flatMap((line) => line._aws.CloudWatchMetrics[0].Metrics);
@@ -57,9 +75,15 @@ test('a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPerce
 
 test('a forged deploy event writes RefusedEvents as EMF and is not honoured', async () => {
   const { result, emf } = await invoke({
-    RequestType: 'Update', ResponseURL: 'https://attacker.example/answer', StackId: SETTINGS.stackId, RequestId: 'r1',
-    LogicalResourceId: 'TrafficControlWeights', ResourceType: 'Custom::BoopTrafficWeights', PhysicalResourceId: 'boop-traffic-weights',
-    ResourceProperties: { ServiceToken: 'x', GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' }, OldResourceProperties: {},
+    RequestType: 'Update',
+    ResponseURL: 'https://attacker.example/answer',
+    StackId: SETTINGS.stackId,
+    RequestId: 'r1',
+    LogicalResourceId: 'TrafficControlWeights',
+    ResourceType: 'Custom::BoopTrafficWeights',
+    PhysicalResourceId: 'boop-traffic-weights',
+    ResourceProperties: { ServiceToken: 'x', GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' },
+    OldResourceProperties: {},
   });
   expect(result).toHaveProperty('refused');
   const metrics = emf.flatMap((line) => line._aws.CloudWatchMetrics[0].Metrics);

@@ -34,20 +34,32 @@ type Action =
   | { kind: 'forged'; intent: number; how: 'foreign-url' | 'other-stack' | 'not-updating' | 'other-percent' | 'override' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({
-    kind: fc.constant('deploy' as const),
-    intent: fc.oneof(fc.constantFrom(0, ...steps), fc.integer({ min: 0, max: 100 })),
-    override: fc.boolean(), listenerChange: fc.boolean(), otherResourceFails: fc.boolean(),
-  }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('wait' as const), minutes: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constant(bakeTimeHours * 60 + 1)) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('deploy' as const),
+      intent: fc.oneof(fc.constantFrom(0, ...steps), fc.integer({ min: 0, max: 100 })),
+      override: fc.boolean(),
+      listenerChange: fc.boolean(),
+      otherResourceFails: fc.boolean(),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('wait' as const), minutes: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constant(bakeTimeHours * 60 + 1)) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('alarm' as const), duplicate: fc.boolean(), recordLost: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('clear' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('health' as const), healthy: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('manual-rollback' as const) }) },
-  { weight: 2, arbitrary: fc.record({
-    kind: fc.constant('forged' as const), intent: fc.integer({ min: 1, max: 100 }),
-    how: fc.constantFrom('foreign-url' as const, 'other-stack' as const, 'not-updating' as const, 'other-percent' as const, 'override' as const),
-  }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forged' as const),
+      intent: fc.integer({ min: 1, max: 100 }),
+      how: fc.constantFrom('foreign-url' as const, 'other-stack' as const, 'not-updating' as const, 'other-percent' as const, 'override' as const),
+    }),
+  },
 );
 
 /** What the policy says, kept as plainly as possible. */
@@ -110,7 +122,8 @@ class Model {
       return 'SUCCESS';
     }
     const bakeOver = this.now() >= this.stepStartedAt + bakeTimeHours * HOUR;
-    const stepOk = override || (intent === nextStep(this.recorded, SETTINGS.policy) && (this.recorded === 0 || (bakeOver && !this.alarmSince(this.stepStartedAt))));
+    const stepOk =
+      override || (intent === nextStep(this.recorded, SETTINGS.policy) && (this.recorded === 0 || (bakeOver && !this.alarmSince(this.stepStartedAt))));
     if (!stepOk || !this.healthy || this.alarm === 'ALARM') return 'FAILED';
     this.set(intent);
     return 'SUCCESS';
@@ -152,8 +165,14 @@ async function runSequence(actions: Action[]): Promise<void> {
   const controller = new TrafficController(SETTINGS, aws.clients, { now: () => new Date(now), metric: aws.metric, log: aws.log });
   const answers: CustomResourceResult[] = [];
   const deps = {
-    controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: aws.metric, log: aws.log,
-    respond: async (_event: unknown, result: CustomResourceResult) => { answers.push(result); },
+    controller,
+    rollbackAlarmName: SETTINGS.rollbackAlarmName,
+    region: SETTINGS.region,
+    metric: aws.metric,
+    log: aws.log,
+    respond: async (_event: unknown, result: CustomResourceResult) => {
+      answers.push(result);
+    },
   };
   let fingerprint = 0;
   let properties = { GreenPercent: '0', ListenerFingerprint: 'l0', RolloutOverride: '' };
@@ -177,7 +196,11 @@ async function runSequence(actions: Action[]): Promise<void> {
       case 'deploy': {
         const old = properties;
         const reason = a.override ? `override ${i}` : '';
-        properties = { GreenPercent: String(a.intent), ListenerFingerprint: a.listenerChange ? `l${++fingerprint}` : old.ListenerFingerprint, RolloutOverride: reason };
+        properties = {
+          GreenPercent: String(a.intent),
+          ListenerFingerprint: a.listenerChange ? `l${++fingerprint}` : old.ListenerFingerprint,
+          RolloutOverride: reason,
+        };
         if (JSON.stringify(properties) === JSON.stringify(old)) break; // CloudFormation does not run an unchanged custom resource
         if (a.listenerChange) {
           aws.defaultActions = [templateAction()];
@@ -212,8 +235,12 @@ async function runSequence(actions: Action[]): Promise<void> {
         model.alarm = 'ALARM';
         model.alarmEntered.push(now);
         const event = {
-          'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
-          'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'model', timestamp: new Date(now).toISOString().replace('Z', '+0000') } },
+          'source': 'aws.cloudwatch',
+          'detail-type': 'CloudWatch Alarm State Change',
+          'detail': {
+            alarmName: SETTINGS.rollbackAlarmName,
+            state: { value: 'ALARM', reason: 'model', timestamp: new Date(now).toISOString().replace('Z', '+0000') },
+          },
         };
         if (a.recordLost) aws.failures.set('PutParameter', Object.assign(new Error('SSM down'), { name: 'InternalServerError' }));
         await route(event, deps).catch(() => undefined);

@@ -57,7 +57,9 @@ function recorded(share: number, sinceMs = AFTER_BAKE, extra: Partial<TrafficSta
 /** An unacknowledged rollback of green from `share`, an hour ago. */
 function rolledBackFrom(share: number): TrafficState {
   const at = new Date(NOW.getTime() - HOUR).toISOString();
-  return recorded(0, HOUR, { lastRollback: { trigger: 'boop-prod-GREEN_ROLLBACK', why: 'Threshold Crossed', by: 'automatic rollback', fromGreenPercent: share, at, triggeredAt: at } });
+  return recorded(0, HOUR, {
+    lastRollback: { trigger: 'boop-prod-GREEN_ROLLBACK', why: 'Threshold Crossed', by: 'automatic rollback', fromGreenPercent: share, at, triggeredAt: at },
+  });
 }
 
 interface Row {
@@ -84,9 +86,14 @@ type Expected =
 
 function factsOf(row: Row): DeployFacts {
   return {
-    stored: row.stored, live: row.live ?? serving(row.stored.greenPercent), listenerArn: LISTENER,
-    request: { intent: row.ask, overrideReason: row.override }, origin: row.origin ?? 'user-deploy',
-    created: row.created, requestedBy: BY, now: NOW,
+    stored: row.stored,
+    live: row.live ?? serving(row.stored.greenPercent),
+    listenerArn: LISTENER,
+    request: { intent: row.ask, overrideReason: row.override },
+    origin: row.origin ?? 'user-deploy',
+    created: row.created,
+    requestedBy: BY,
+    now: NOW,
   };
 }
 
@@ -98,64 +105,211 @@ function decide(row: Row): DeployDecision {
 }
 
 const rows: Row[] = [
-  { rule: 'first step from 0', stored: recorded(0), ask: FIRST, expected: { change: 'deploy', to: FIRST, records: { greenPercent: FIRST, intent: FIRST, stepStartedAt: NOW.toISOString() } } },
+  {
+    rule: 'first step from 0',
+    stored: recorded(0),
+    ask: FIRST,
+    expected: { change: 'deploy', to: FIRST, records: { greenPercent: FIRST, intent: FIRST, stepStartedAt: NOW.toISOString() } },
+  },
   { rule: 'next step after the bake', stored: recorded(FIRST, AFTER_BAKE), ask: SECOND, expected: { change: 'deploy', to: SECOND } },
   {
-    rule: 'too early: the bake is not over', stored: recorded(FIRST, MID_BAKE), ask: SECOND,
-    expected: { refuse: new RegExp(`the bake at ${FIRST} %.* is not over; the next step is allowed from ${new Date(NOW.getTime() - MID_BAKE + BAKE).toISOString()}`), records: 'nothing' },
+    rule: 'too early: the bake is not over',
+    stored: recorded(FIRST, MID_BAKE),
+    ask: SECOND,
+    expected: {
+      refuse: new RegExp(`the bake at ${FIRST} %.* is not over; the next step is allowed from ${new Date(NOW.getTime() - MID_BAKE + BAKE).toISOString()}`),
+      records: 'nothing',
+    },
   },
   { rule: 'skipping a step', stored: recorded(FIRST, AFTER_BAKE), ask: THIRD, expected: { refuse: new RegExp(`from ${FIRST} % the next step is ${SECOND}`) } },
   { rule: 'a value that is not a step', stored: recorded(0), ask: NOT_A_STEP, expected: { refuse: new RegExp(`from 0 % the next step is ${FIRST}`) } },
-  { rule: 'a bake in which the rollback alarm fired', stored: recorded(FIRST, AFTER_BAKE), ask: SECOND, world: { rollbackAlarmFiredSinceStepStart: true }, expected: { refuse: /rollback alarm was in ALARM during the bake/ } },
-  { rule: 'a rise to a green without a healthy target', stored: recorded(0), ask: FIRST, world: { greenHealthyTargets: 0 }, expected: { refuse: /green has no healthy target/ } },
-  { rule: 'a rise while the rollback alarm is in ALARM', stored: recorded(FIRST, AFTER_BAKE), ask: SECOND, world: { rollbackAlarmInAlarm: true }, expected: { refuse: /rollback alarm is in ALARM now/ } },
-  { rule: 'lowering mid-bake, whatever the alarm says', stored: recorded(SECOND, MID_BAKE), ask: FIRST, world: { rollbackAlarmInAlarm: true, greenHealthyTargets: 0 }, expected: { change: 'deploy', to: FIRST } },
-  { rule: '0 is always allowed', stored: recorded(THIRD, MINUTE), ask: 0, world: { rollbackAlarmFound: false }, expected: { change: 'deploy', to: 0 } },
-  { rule: 'an override skips steps and bake', stored: recorded(FIRST, MID_BAKE), ask: LAST, override: 'INC-42', expected: { change: 'override', to: LAST, records: { changes: [{ kind: 'override', why: 'override: INC-42' }, { to: FIRST }] } } },
-  { rule: 'an override skips the alarm history', stored: recorded(FIRST, AFTER_BAKE), ask: SECOND, override: 'INC-42', world: { rollbackAlarmFiredSinceStepStart: true }, expected: { change: 'override', to: SECOND } },
-  { rule: 'an override never skips a healthy target', stored: recorded(0), ask: FIRST, override: 'INC-42', world: { greenHealthyTargets: 0 }, expected: { refuse: /green has no healthy target/ } },
-  { rule: 'an override never skips a firing rollback alarm', stored: recorded(FIRST), ask: LAST, override: 'INC-42', world: { rollbackAlarmInAlarm: true }, expected: { refuse: /rollback alarm is in ALARM now/ } },
-  { rule: 'an override never skips a readable rollback alarm', stored: recorded(0), ask: FIRST, override: 'INC-42', world: { rollbackAlarmFound: false }, expected: { refuse: /rollback alarm cannot be read/ } },
-  { rule: 'the same share with the listener as recorded changes nothing', stored: recorded(FIRST), ask: FIRST, expected: { keep: new RegExp(`green stays at ${FIRST} %`), records: 'nothing' } },
-  { rule: 'restore: CloudFormation\'s rollback may lower green', origin: 'cloudformation-rollback', stored: recorded(SECOND), ask: FIRST, expected: { change: 'restore', to: FIRST } },
-  { rule: 'restore: CloudFormation\'s rollback never raises green', origin: 'cloudformation-rollback', stored: recorded(FIRST), ask: SECOND, expected: { keep: new RegExp(`never raises green, which stays at ${FIRST} %`) } },
-  { rule: 'restore: never puts back a share a listener reset took', origin: 'cloudformation-rollback', stored: recorded(SECOND), live: TEMPLATE, ask: SECOND, expected: { keep: /never raises green, which stays at 0 %/ } },
   {
-    rule: 'after a rollback, green > 0 waits for GreenPercent=0, override or not', stored: rolledBackFrom(SECOND), ask: FIRST, override: 'INC-42',
+    rule: 'a bake in which the rollback alarm fired',
+    stored: recorded(FIRST, AFTER_BAKE),
+    ask: SECOND,
+    world: { rollbackAlarmFiredSinceStepStart: true },
+    expected: { refuse: /rollback alarm was in ALARM during the bake/ },
+  },
+  {
+    rule: 'a rise to a green without a healthy target',
+    stored: recorded(0),
+    ask: FIRST,
+    world: { greenHealthyTargets: 0 },
+    expected: { refuse: /green has no healthy target/ },
+  },
+  {
+    rule: 'a rise while the rollback alarm is in ALARM',
+    stored: recorded(FIRST, AFTER_BAKE),
+    ask: SECOND,
+    world: { rollbackAlarmInAlarm: true },
+    expected: { refuse: /rollback alarm is in ALARM now/ },
+  },
+  {
+    rule: 'lowering mid-bake, whatever the alarm says',
+    stored: recorded(SECOND, MID_BAKE),
+    ask: FIRST,
+    world: { rollbackAlarmInAlarm: true, greenHealthyTargets: 0 },
+    expected: { change: 'deploy', to: FIRST },
+  },
+  { rule: '0 is always allowed', stored: recorded(THIRD, MINUTE), ask: 0, world: { rollbackAlarmFound: false }, expected: { change: 'deploy', to: 0 } },
+  {
+    rule: 'an override skips steps and bake',
+    stored: recorded(FIRST, MID_BAKE),
+    ask: LAST,
+    override: 'INC-42',
+    expected: { change: 'override', to: LAST, records: { changes: [{ kind: 'override', why: 'override: INC-42' }, { to: FIRST }] } },
+  },
+  {
+    rule: 'an override skips the alarm history',
+    stored: recorded(FIRST, AFTER_BAKE),
+    ask: SECOND,
+    override: 'INC-42',
+    world: { rollbackAlarmFiredSinceStepStart: true },
+    expected: { change: 'override', to: SECOND },
+  },
+  {
+    rule: 'an override never skips a healthy target',
+    stored: recorded(0),
+    ask: FIRST,
+    override: 'INC-42',
+    world: { greenHealthyTargets: 0 },
+    expected: { refuse: /green has no healthy target/ },
+  },
+  {
+    rule: 'an override never skips a firing rollback alarm',
+    stored: recorded(FIRST),
+    ask: LAST,
+    override: 'INC-42',
+    world: { rollbackAlarmInAlarm: true },
+    expected: { refuse: /rollback alarm is in ALARM now/ },
+  },
+  {
+    rule: 'an override never skips a readable rollback alarm',
+    stored: recorded(0),
+    ask: FIRST,
+    override: 'INC-42',
+    world: { rollbackAlarmFound: false },
+    expected: { refuse: /rollback alarm cannot be read/ },
+  },
+  {
+    rule: 'the same share with the listener as recorded changes nothing',
+    stored: recorded(FIRST),
+    ask: FIRST,
+    expected: { keep: new RegExp(`green stays at ${FIRST} %`), records: 'nothing' },
+  },
+  {
+    rule: "restore: CloudFormation's rollback may lower green",
+    origin: 'cloudformation-rollback',
+    stored: recorded(SECOND),
+    ask: FIRST,
+    expected: { change: 'restore', to: FIRST },
+  },
+  {
+    rule: "restore: CloudFormation's rollback never raises green",
+    origin: 'cloudformation-rollback',
+    stored: recorded(FIRST),
+    ask: SECOND,
+    expected: { keep: new RegExp(`never raises green, which stays at ${FIRST} %`) },
+  },
+  {
+    rule: 'restore: never puts back a share a listener reset took',
+    origin: 'cloudformation-rollback',
+    stored: recorded(SECOND),
+    live: TEMPLATE,
+    ask: SECOND,
+    expected: { keep: /never raises green, which stays at 0 %/ },
+  },
+  {
+    rule: 'after a rollback, green > 0 waits for GreenPercent=0, override or not',
+    stored: rolledBackFrom(SECOND),
+    ask: FIRST,
+    override: 'INC-42',
     expected: { refuse: /rolled back to blue at .* deploy once with --parameters GreenPercent=0/, records: 'nothing' },
   },
-  { rule: 'GreenPercent=0 acknowledges a rollback', stored: rolledBackFrom(SECOND), ask: 0, expected: { keep: /acknowledges the rollback/, records: { lastRollback: { acknowledgedAt: NOW.toISOString() } } } },
   {
-    rule: 'unrecorded rollback: blue alone while the record gives green traffic', stored: recorded(SECOND), live: serving(0), ask: SECOND,
-    expected: { refuse: new RegExp(`by ${FOUND_BY_A_DEPLOY} .*--parameters GreenPercent=0`), putBlueAlone: false, records: { greenPercent: 0, lastRollback: { trigger: FOUND_BY_A_DEPLOY, fromGreenPercent: SECOND } } },
+    rule: 'GreenPercent=0 acknowledges a rollback',
+    stored: rolledBackFrom(SECOND),
+    ask: 0,
+    expected: { keep: /acknowledges the rollback/, records: { lastRollback: { acknowledgedAt: NOW.toISOString() } } },
   },
   {
-    rule: 'unrecorded rollback found by GreenPercent=0 is recorded and acknowledged at once', stored: recorded(SECOND), live: serving(0), ask: 0,
-    expected: { keep: /acknowledges the rollback/, records: { greenPercent: 0, lastRollback: { trigger: FOUND_BY_A_DEPLOY, acknowledgedAt: NOW.toISOString() } } },
+    rule: 'unrecorded rollback: blue alone while the record gives green traffic',
+    stored: recorded(SECOND),
+    live: serving(0),
+    ask: SECOND,
+    expected: {
+      refuse: new RegExp(`by ${FOUND_BY_A_DEPLOY} .*--parameters GreenPercent=0`),
+      putBlueAlone: false,
+      records: { greenPercent: 0, lastRollback: { trigger: FOUND_BY_A_DEPLOY, fromGreenPercent: SECOND } },
+    },
   },
-  { rule: 'listener reset: the recorded share is re-applied', stored: recorded(SECOND, MID_BAKE), live: TEMPLATE, ask: SECOND, expected: { change: 'reapply', to: SECOND, records: { stepStartedAt: new Date(NOW.getTime() - MID_BAKE).toISOString() } } },
   {
-    rule: 're-apply guard: the alarm fired since the share began, so blue alone stays as a rollback', stored: recorded(SECOND), live: TEMPLATE, ask: SECOND, world: { rollbackAlarmFiredSinceStepStart: true },
+    rule: 'unrecorded rollback found by GreenPercent=0 is recorded and acknowledged at once',
+    stored: recorded(SECOND),
+    live: serving(0),
+    ask: 0,
+    expected: {
+      keep: /acknowledges the rollback/,
+      records: { greenPercent: 0, lastRollback: { trigger: FOUND_BY_A_DEPLOY, acknowledgedAt: NOW.toISOString() } },
+    },
+  },
+  {
+    rule: 'listener reset: the recorded share is re-applied',
+    stored: recorded(SECOND, MID_BAKE),
+    live: TEMPLATE,
+    ask: SECOND,
+    expected: { change: 'reapply', to: SECOND, records: { stepStartedAt: new Date(NOW.getTime() - MID_BAKE).toISOString() } },
+  },
+  {
+    rule: 're-apply guard: the alarm fired since the share began, so blue alone stays as a rollback',
+    stored: recorded(SECOND),
+    live: TEMPLATE,
+    ask: SECOND,
+    world: { rollbackAlarmFiredSinceStepStart: true },
     expected: { refuse: /a rollback that was not recorded/, putBlueAlone: false, records: { greenPercent: 0, lastRollback: { fromGreenPercent: 0 } } },
   },
   {
-    rule: 're-apply guard: another writer lowered green while the alarm is in ALARM, so blue alone is written', stored: recorded(THIRD), live: serving(FIRST), ask: THIRD, world: { rollbackAlarmInAlarm: true },
+    rule: 're-apply guard: another writer lowered green while the alarm is in ALARM, so blue alone is written',
+    stored: recorded(THIRD),
+    live: serving(FIRST),
+    ask: THIRD,
+    world: { rollbackAlarmInAlarm: true },
     expected: { refuse: /a rollback that was not recorded/, putBlueAlone: true, records: { greenPercent: 0, lastRollback: { fromGreenPercent: FIRST } } },
   },
-  { rule: 're-apply guard: the rollback alarm cannot be read', stored: recorded(SECOND), live: TEMPLATE, ask: SECOND, world: { rollbackAlarmFound: false }, expected: { refuse: /rollback alarm cannot be read/, putBlueAlone: false, records: 'nothing' } },
   {
-    rule: 'a new stack (a Create on another listener) starts a new rollout, keeping the history', created: true, stored: recorded(SECOND, MINUTE, { listenerArn: OTHER_LISTENER }), live: TEMPLATE, ask: FIRST,
+    rule: 're-apply guard: the rollback alarm cannot be read',
+    stored: recorded(SECOND),
+    live: TEMPLATE,
+    ask: SECOND,
+    world: { rollbackAlarmFound: false },
+    expected: { refuse: /rollback alarm cannot be read/, putBlueAlone: false, records: 'nothing' },
+  },
+  {
+    rule: 'a new stack (a Create on another listener) starts a new rollout, keeping the history',
+    created: true,
+    stored: recorded(SECOND, MINUTE, { listenerArn: OTHER_LISTENER }),
+    live: TEMPLATE,
+    ask: FIRST,
     expected: { change: 'deploy', to: FIRST, records: { listenerArn: LISTENER, greenPercent: FIRST, changes: [{ from: 0, to: FIRST }, { to: SECOND }] } },
   },
   { rule: `production steps: 0 → ${LAST} % is refused`, stored: recorded(0), ask: LAST, expected: { refuse: new RegExp(`the next step is ${FIRST}`) } },
-  { rule: `dev steps: 0 → ${DEV.steps[0]} % in one step`, policy: DEV, stored: recorded(0), ask: DEV.steps[0], expected: { change: 'deploy', to: DEV.steps[0] } },
+  {
+    rule: `dev steps: 0 → ${DEV.steps[0]} % in one step`,
+    policy: DEV,
+    stored: recorded(0),
+    ask: DEV.steps[0],
+    expected: { change: 'deploy', to: DEV.steps[0] },
+  },
 ];
 
 test.each(rows)('$rule', (row) => {
   const decision = decide(row);
   const { expected } = row;
   if ('change' in expected) {
-    expect(decision).toMatchObject({ outcome: 'change', change: { kind: expected.change, from: factsOf(row).live.greenPercent, to: expected.to, at: NOW.toISOString(), by: BY } });
+    expect(decision).toMatchObject({
+      outcome: 'change',
+      change: { kind: expected.change, from: factsOf(row).live.greenPercent, to: expected.to, at: NOW.toISOString(), by: BY },
+    });
   } else if ('keep' in expected) {
     expect(decision).toMatchObject({ outcome: 'keep', why: expect.stringMatching(expected.keep) });
   } else {
@@ -181,7 +335,13 @@ describe('evidence about green and the rollback alarm', () => {
   test.each([
     { rule: 'a fall', stored: recorded(SECOND), ask: FIRST },
     { rule: 'the same share, as the listener serves it', stored: recorded(SECOND), ask: SECOND },
-    { rule: 'CloudFormation\'s rollback, even after a listener reset', stored: recorded(SECOND), live: TEMPLATE, ask: SECOND, origin: 'cloudformation-rollback' as const },
+    {
+      rule: "CloudFormation's rollback, even after a listener reset",
+      stored: recorded(SECOND),
+      live: TEMPLATE,
+      ask: SECOND,
+      origin: 'cloudformation-rollback' as const,
+    },
     { rule: 'a deploy after a rollback', stored: rolledBackFrom(SECOND), ask: FIRST },
     { rule: 'a deploy that finds a rollback nobody recorded', stored: recorded(SECOND), live: serving(0), ask: THIRD },
   ])('$rule does not need it', (row) => {

@@ -25,15 +25,29 @@ beforeEach(() => {
 });
 
 /** A deploy event as CloudFormation sends it mid-update: the stack reports the event's GreenPercent and override. */
-function deployEvent(type: 'Create' | 'Update' | 'Delete', properties: Record<string, string>, old?: Record<string, string>): CloudFormationCustomResourceEvent {
-  aws.stack = { status: type === 'Create' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS', greenPercent: properties.GreenPercent, rolloutOverride: properties.RolloutOverride ?? '' };
+function deployEvent(
+  type: 'Create' | 'Update' | 'Delete',
+  properties: Record<string, string>,
+  old?: Record<string, string>,
+): CloudFormationCustomResourceEvent {
+  aws.stack = {
+    status: type === 'Create' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS',
+    greenPercent: properties.GreenPercent,
+    rolloutOverride: properties.RolloutOverride ?? '',
+  };
   return customResourceEvent(type, properties, old);
 }
 
 function alarmEvent(alarmName: string, value: string, timestamp = new Date().toISOString().replace('Z', '+0000')) {
   return {
-    'version': '0', 'id': 'e1', 'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
-    'account': '111122223333', 'region': 'eu-west-1', 'time': new Date().toISOString(), 'resources': [],
+    'version': '0',
+    'id': 'e1',
+    'source': 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    'account': '111122223333',
+    'region': 'eu-west-1',
+    'time': new Date().toISOString(),
+    'resources': [],
     'detail': { alarmName, state: { value, reason: 'Threshold Crossed: 1 out of the last 1 datapoints', timestamp }, previousState: { value: 'OK' } },
   };
 }
@@ -63,7 +77,7 @@ describe('events that must not move traffic', () => {
 });
 
 describe('the rollback alarm', () => {
-  test('entering ALARM rolls green back, with the alarm\'s state time as the start of the latency', async () => {
+  test("entering ALARM rolls green back, with the alarm's state time as the start of the latency", async () => {
     await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
     const stateTime = new Date(Date.now() - 30_000);
     await route(alarmEvent(SETTINGS.rollbackAlarmName, 'ALARM', stateTime.toISOString().replace('Z', '+0000')), deps);
@@ -73,7 +87,7 @@ describe('the rollback alarm', () => {
     expect(aws.state()).toMatchObject({ lastRollback: { triggeredAt: stateTime.toISOString(), by: 'automatic rollback (EventBridge)' } });
   });
 
-  test('a rollback that fails throws (for Lambda\'s retries and the dead-letter queue) and counts ControllerErrors', async () => {
+  test("a rollback that fails throws (for Lambda's retries and the dead-letter queue) and counts ControllerErrors", async () => {
     await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
     aws.failures.set('ModifyListener', Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     await expect(route(alarmEvent(SETTINGS.rollbackAlarmName, 'ALARM'), deps)).rejects.toThrow('denied');
@@ -108,7 +122,10 @@ describe('deploys answer CloudFormation', () => {
 
   test('a malformed GreenPercent answers FAILED naming it', async () => {
     await route(deployEvent('Create', { GreenPercent: 'lots', ListenerFingerprint: 'f1' }), deps);
-    expect(server.received[0].body).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('GreenPercent must be a whole number from 0 to 100, got "lots"') });
+    expect(server.received[0].body).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('GreenPercent must be a whole number from 0 to 100, got "lots"'),
+    });
   });
 
   test('a fractional GreenPercent is a refusal with a message, not a controller error that pages', async () => {
@@ -119,9 +136,14 @@ describe('deploys answer CloudFormation', () => {
   });
 
   test('a new stack starts a new rollout: the state a deleted stack left keeps its history but blocks nothing', async () => {
-    const old = { version: 1, intent: 25, greenPercent: 25, stepStartedAt: '2026-01-01T00:00:00.000Z',
+    const old = {
+      version: 1,
+      intent: 25,
+      greenPercent: 25,
+      stepStartedAt: '2026-01-01T00:00:00.000Z',
       changes: [{ at: '2026-01-01T00:00:00.000Z', by: 'old stack', why: 'old', from: 5, to: 25, kind: 'deploy' }],
-      lastRollback: { at: '2026-01-02T00:00:00.000Z', trigger: 'manual', triggeredAt: '2026-01-02T00:00:00.000Z', why: 'old', by: 'ops', fromGreenPercent: 25 } };
+      lastRollback: { at: '2026-01-02T00:00:00.000Z', trigger: 'manual', triggeredAt: '2026-01-02T00:00:00.000Z', why: 'old', by: 'ops', fromGreenPercent: 25 },
+    };
     aws.parameters.set(SETTINGS.stateParameterName, JSON.stringify(old));
     await route(deployEvent('Create', { GreenPercent: String(SETTINGS.policy.steps[0]), ListenerFingerprint: 'f1', RolloutOverride: '' }), deps);
     expect(server.received[0].body.Status).toBe('SUCCESS');
@@ -168,19 +190,51 @@ describe('the response to CloudFormation', () => {
 describe('only CloudFormation, updating this stack, can move traffic up', () => {
   const up = { GreenPercent: String(SETTINGS.policy.steps[0]), ListenerFingerprint: 'f1', RolloutOverride: '' };
   const forged: [string, () => CloudFormationCustomResourceEvent, boolean][] = [
-    ['an answer URL that is not CloudFormation\'s', () => ({ ...deployEvent('Update', up, { ...up, GreenPercent: '0' }), ResponseURL: 'https://attacker.example/collect' }), false],
-    ['an http URL on CloudFormation\'s bucket name', () => {
-      const event = deployEvent('Update', up, { ...up, GreenPercent: '0' });
-      return { ...event, ResponseURL: event.ResponseURL.replace('https:', 'http:') };
-    }, false],
-    ['another stack', () => ({ ...deployEvent('Update', up, { ...up, GreenPercent: '0' }), StackId: SETTINGS.stackId.replace('BoopIntegration-prod', 'BoopIntegration-dev') }), true],
-    ['a stack that is not being updated', () => { const event = deployEvent('Update', up, { ...up, GreenPercent: '0' }); aws.stack.status = 'UPDATE_COMPLETE'; return event; }, true],
-    ['a GreenPercent other than the update\'s', () => { const event = deployEvent('Update', up, { ...up, GreenPercent: '0' }); aws.stack.greenPercent = '0'; return event; }, true],
-    ['an override the template does not carry', () => {
-      const event = deployEvent('Update', { ...up, GreenPercent: '50', RolloutOverride: 'trust me' }, up);
-      aws.stack.rolloutOverride = '';
-      return event;
-    }, true],
+    [
+      "an answer URL that is not CloudFormation's",
+      () => ({ ...deployEvent('Update', up, { ...up, GreenPercent: '0' }), ResponseURL: 'https://attacker.example/collect' }),
+      false,
+    ],
+    [
+      "an http URL on CloudFormation's bucket name",
+      () => {
+        const event = deployEvent('Update', up, { ...up, GreenPercent: '0' });
+        return { ...event, ResponseURL: event.ResponseURL.replace('https:', 'http:') };
+      },
+      false,
+    ],
+    [
+      'another stack',
+      () => ({ ...deployEvent('Update', up, { ...up, GreenPercent: '0' }), StackId: SETTINGS.stackId.replace('BoopIntegration-prod', 'BoopIntegration-dev') }),
+      true,
+    ],
+    [
+      'a stack that is not being updated',
+      () => {
+        const event = deployEvent('Update', up, { ...up, GreenPercent: '0' });
+        aws.stack.status = 'UPDATE_COMPLETE';
+        return event;
+      },
+      true,
+    ],
+    [
+      "a GreenPercent other than the update's",
+      () => {
+        const event = deployEvent('Update', up, { ...up, GreenPercent: '0' });
+        aws.stack.greenPercent = '0';
+        return event;
+      },
+      true,
+    ],
+    [
+      'an override the template does not carry',
+      () => {
+        const event = deployEvent('Update', { ...up, GreenPercent: '50', RolloutOverride: 'trust me' }, up);
+        aws.stack.rolloutOverride = '';
+        return event;
+      },
+      true,
+    ],
   ];
 
   test.each(forged)('a deploy event with %s is refused, logged, counted and paged, and moves nothing', async (_name, make, answerable) => {
@@ -222,7 +276,7 @@ describe('only CloudFormation, updating this stack, can move traffic up', () => 
     expect(aws.calls).not.toContain('ModifyListener');
   });
 
-  test('the operator\'s path only lowers: a manual rollback carrying a GreenPercent still puts blue alone', async () => {
+  test("the operator's path only lowers: a manual rollback carrying a GreenPercent still puts blue alone", async () => {
     await route(deployEvent('Update', up, { ...up, GreenPercent: '0' }), deps);
     await route({ action: 'rollback', reason: 'drill', requestedBy: 'arn:aws:iam::111122223333:user/ops', GreenPercent: '100', RolloutOverride: 'x' }, deps);
     expect(aws.live()).toEqual({ green: 0, blueAlone: true, sticky: false });

@@ -18,7 +18,14 @@ test('a rollout, a rollback, a refused deploy, the acknowledgement and a fresh s
   const aws = new FakeAws();
   let now = new Date('2026-11-21T09:00:00.000Z');
   const controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
-  const deps = { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: aws.metric, log: aws.log, respond: server.respond };
+  const deps = {
+    controller,
+    rollbackAlarmName: SETTINGS.rollbackAlarmName,
+    region: SETTINGS.region,
+    metric: aws.metric,
+    log: aws.log,
+    respond: server.respond,
+  };
   const [first, second] = SETTINGS.policy.steps;
   let properties = { GreenPercent: '0', ListenerFingerprint: 'listener-v1', RolloutOverride: '' };
   /** `cdk deploy --parameters GreenPercent=<n>`: CloudFormation updates the custom resource, and rolls the update back if it fails. */
@@ -54,10 +61,17 @@ test('a rollout, a rollback, a refused deploy, the acknowledgement and a fresh s
   const alarmAt = new Date(now.getTime() + 3_600_000);
   aws.setAlarm('ALARM', alarmAt);
   now = new Date(alarmAt.getTime() + 20_000);
-  await route({
-    'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
-    'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'PAYMENT_ERROR_RATE-green in ALARM', timestamp: alarmAt.toISOString().replace('Z', '+0000') } },
-  }, deps);
+  await route(
+    {
+      'source': 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      'detail': {
+        alarmName: SETTINGS.rollbackAlarmName,
+        state: { value: 'ALARM', reason: 'PAYMENT_ERROR_RATE-green in ALARM', timestamp: alarmAt.toISOString().replace('Z', '+0000') },
+      },
+    },
+    deps,
+  );
   expect(aws.live()).toEqual({ green: 0, blueAlone: true, sticky: false });
   expect(aws.published).toHaveLength(1);
   aws.setAlarm('OK', new Date(now.getTime() + 600_000));
@@ -79,18 +93,33 @@ test('a rollout, a rollback, a refused deploy, the acknowledgement and a fresh s
   expect(aws.live()).toEqual({ green: first, blueAlone: false, sticky: true });
 
   const state = aws.state() as { changes: { kind: string; from: number; to: number }[] };
-  expect(state.changes.map((c) => `${c.kind} ${c.from}→${c.to}`)).toEqual([`deploy 0→${first}`, `rollback ${second}→0`, `deploy ${first}→${second}`, `deploy 0→${first}`]);
+  expect(state.changes.map((c) => `${c.kind} ${c.from}→${c.to}`)).toEqual([
+    `deploy 0→${first}`,
+    `rollback ${second}→0`,
+    `deploy ${first}→${second}`,
+    `deploy 0→${first}`,
+  ]);
 });
 
 test('the resume sequence of the issue: 5 % → rollback → GreenPercent=0 → GreenPercent=5 serves 5 %', async () => {
   const aws = new FakeAws();
   let now = new Date('2026-11-21T09:00:00.000Z');
   const controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
-  const deps = { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: aws.metric, log: aws.log, respond: server.respond };
+  const deps = {
+    controller,
+    rollbackAlarmName: SETTINGS.rollbackAlarmName,
+    region: SETTINGS.region,
+    metric: aws.metric,
+    log: aws.log,
+    respond: server.respond,
+  };
   const first = SETTINGS.policy.steps[0];
   const update = async (to: number, from: number) => {
     aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(to), rolloutOverride: '' };
-    await route(customResourceEvent('Update', { GreenPercent: String(to), ListenerFingerprint: 'l' }, { GreenPercent: String(from), ListenerFingerprint: 'l' }), deps);
+    await route(
+      customResourceEvent('Update', { GreenPercent: String(to), ListenerFingerprint: 'l' }, { GreenPercent: String(from), ListenerFingerprint: 'l' }),
+      deps,
+    );
     return server.last();
   };
   expect(await update(first, 0)).toMatchObject({ Status: 'SUCCESS' });

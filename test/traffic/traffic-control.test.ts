@@ -23,15 +23,16 @@ test('GreenPercent is a Number parameter within 0..100 that defaults to 0 (all t
   expect(prod.template.toJSON().Parameters[GREEN_PERCENT_PARAMETER]).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 100, Default: 0 });
 });
 
-test('the custom resource carries GreenPercent and the listener\'s fingerprint, and waits for the listener, both services and the rollback path', () => {
+test("the custom resource carries GreenPercent and the listener's fingerprint, and waits for the listener, both services and the rollback path", () => {
   const resource = weightsResource(prod);
   expect(resource.Properties).toMatchObject({ GreenPercent: { Ref: GREEN_PERCENT_PARAMETER }, RolloutOverride: '' });
   // A synth-time hash of the configuration, joined with the ARNs CloudFormation resolves at deploy time.
   const [separator, [hash, ...references]] = resource.Properties.ListenerFingerprint['Fn::Join'];
   expect(separator).toBe('|');
   expect(hash).toMatch(/^[0-9a-f]{16}$/);
-  const ids = [prod.stack.service.listener, prod.stack.service.targetGroups.blue, prod.stack.service.targetGroups.green]
-    .map((construct) => ({ Ref: logicalIdOf(prod.stack, construct) }));
+  const ids = [prod.stack.service.listener, prod.stack.service.targetGroups.blue, prod.stack.service.targetGroups.green].map((construct) => ({
+    Ref: logicalIdOf(prod.stack, construct),
+  }));
   expect(references).toEqual(ids);
   const listenerId = logicalIdOf(prod.stack, prod.stack.service.listener);
   const serviceIds = ['blue', 'green'].map((slot) => logicalIdOf(prod.stack, prod.stack.service.services[slot as 'blue']));
@@ -72,7 +73,7 @@ test('the controller: concurrency 1, a dead-letter queue, the current Node runti
   expect(variables[SETTINGS_VARIABLES.stackId]).toEqual({ Ref: 'AWS::StackId' });
 });
 
-test('every AWS call and the answer to CloudFormation end well inside the function\'s timeout', () => {
+test("every AWS call and the answer to CloudFormation end well inside the function's timeout", () => {
   const timeoutMs = controller(prod).Properties.Timeout * 1000;
   // One call with all its attempts fits the invocation's budget, and the budget plus every try of the answer fits the timeout.
   expect(AWS_CALL_LIMITS.maxAttempts * (AWS_CALL_LIMITS.connectionTimeoutMs + AWS_CALL_LIMITS.requestTimeoutMs)).toBeLessThan(INVOCATION_BUDGET_MS);
@@ -98,11 +99,15 @@ test('the rollback alarm entering ALARM invokes the controller, with retries and
   expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
 });
 
-test('ROLLBACK_FAILED pages on controller errors, the controller\'s own Lambda errors and throttles, and any failed rollback waiting in the dead-letter queue', () => {
+test("ROLLBACK_FAILED pages on controller errors, the controller's own Lambda errors and throttles, and any failed rollback waiting in the dead-letter queue", () => {
   const [, alarm] = resourcesOfType(prod, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === 'boop-prod-ROLLBACK_FAILED')!;
-  const metrics = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat).map((m: Cfn) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`);
+  const metrics = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat).map(
+    (m: Cfn) => `${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`,
+  );
   expect(metrics.sort()).toEqual(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles', 'AWS/SQS/ApproximateNumberOfMessagesVisible', 'Boop/Traffic/ControllerErrors']);
-  const lambdaDimensions = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/Lambda').map((m: Cfn) => m.MetricStat.Metric.Dimensions);
+  const lambdaDimensions = alarm.Properties.Metrics.filter((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/Lambda').map(
+    (m: Cfn) => m.MetricStat.Metric.Dimensions,
+  );
   const controllerId = resourcesOfType(prod, 'AWS::Lambda::Function').find(([id]) => id.startsWith('TrafficControlController'))![0];
   expect(lambdaDimensions).toEqual([[{ Name: 'FunctionName', Value: { Ref: controllerId } }], [{ Name: 'FunctionName', Value: { Ref: controllerId } }]]);
   const queueDimension = alarm.Properties.Metrics.find((m: Cfn) => m.MetricStat?.Metric.Namespace === 'AWS/SQS').MetricStat.Metric.Dimensions[0];

@@ -15,21 +15,29 @@ describe('the action written for a green share reads back as that share', () => 
 });
 
 describe('reading the live listener', () => {
-  test('the template\'s blue 100 / green 0 is green 0', () => {
+  test("the template's blue 100 / green 0 is green 0", () => {
     expect(matchesShare(readLiveWeights(listener(templateAction()), targetGroups), 0)).toBe(true);
   });
 
   test('a sticky green 0 is not a rollback: sticky clients would still reach green', () => {
-    const sticky = { ...templateAction(), ForwardConfig: { ...templateAction().ForwardConfig, TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 60 } } };
+    const sticky = {
+      ...templateAction(),
+      ForwardConfig: { ...templateAction().ForwardConfig, TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 60 } },
+    };
     expect(matchesShare(readLiveWeights(listener(sticky), targetGroups), 0)).toBe(false);
   });
 
   test('a forward to a target group that is neither slot is refused, not guessed', () => {
-    const foreign = { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/other/9', Weight: 1 }] } };
+    const foreign = {
+      Type: 'forward',
+      ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/other/9', Weight: 1 }] },
+    };
     expect(() => readLiveWeights(listener(foreign), targetGroups)).toThrow(UnexpectedListenerError);
   });
 
   test('a default action that is not a forward is refused', () => {
-    expect(() => readLiveWeights(listener({ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }), targetGroups)).toThrow(/not a single forward/);
+    expect(() => readLiveWeights(listener({ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }), targetGroups)).toThrow(
+      /not a single forward/,
+    );
   });
 });
