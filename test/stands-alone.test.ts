@@ -3,7 +3,6 @@
  * shared design, BOOP's guide pages by their file names), and what its documents reference
  * (sections of docs/design.md, README sections, paths) resolves inside it.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { THRESHOLDS } from '../lib/monitoring/thresholds';
@@ -25,17 +24,16 @@ const OUTSIDE_REFERENCES: readonly { readonly pattern: RegExp; readonly instead:
   { pattern: /\bseeds\//, instead: "the guides' folder outside the repository; cite the guide by its title and section" },
 ];
 
-/** Every file git would commit (tracked, or new and not ignored) that still exists. */
-function repositoryFiles(): string[] {
-  let listing: string;
-  try {
-    listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
-  } catch {
-    throw new Error("stands-alone: cannot list the repository's files with `git ls-files`; run the tests inside a git checkout");
-  }
-  return [...new Set(listing.split('\0').filter(Boolean))].filter(
-    (file) => fs.existsSync(path.join(ROOT, file)) && fs.statSync(path.join(ROOT, file)).isFile(),
-  );
+/** Folders that are installed or generated, never the project's own (as .gitignore lists them). */
+const NOT_THE_PROJECTS = new Set(['.git', 'node_modules', 'cdk.out', 'coverage', '.cdk.staging']);
+
+/** Every file of the repository, found by walking it, so the test needs Node and nothing else. */
+function repositoryFiles(dir = ''): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const file = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return NOT_THE_PROJECTS.has(entry.name) || entry.name.startsWith('cdk.out') ? [] : repositoryFiles(file);
+    return entry.isFile() && !file.endsWith('.d.ts') && !(file.endsWith('.js') && file !== 'jest.config.js') && file !== 'cdk.context.json' ? [file] : [];
+  });
 }
 
 /** The file's text, or undefined for a binary file. */
