@@ -4,10 +4,9 @@
  * points at the help; `--help` (or `-h`) after any command prints that command's usage.
  */
 import { parseArgs } from 'util';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
+import { ENVIRONMENT_NAMES, EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
 import type { Slot } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
-import { ENVIRONMENT_NAMES, EnvironmentName } from '../lib/config/environment-config';
 import { CliError } from './errors';
 
 /** How the operator runs the CLI; every usage line and hint starts with it. */
@@ -130,9 +129,9 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h') return { command: 'help', usage: USAGE };
   if (first === 'help') {
-    const topic = rest.find((word) => word !== '--help' && word !== '-h');
-    if (topic === undefined) return { command: 'help', usage: USAGE };
-    if (isCommand(topic) && rest.length === 1) return { command: 'help', usage: commandUsage(topic) };
+    const topics = rest.filter((word) => word !== '--help' && word !== '-h');
+    if (topics.length === 0) return { command: 'help', usage: USAGE };
+    if (topics.length === 1 && isCommand(topics[0])) return { command: 'help', usage: commandUsage(topics[0]) };
     throw new CliError(`help takes one command, not "${rest.join(' ')}"; ${commandList} (${helpHint()})`);
   }
   if (first === undefined) throw new CliError(`no command given; ${commandList} (${helpHint()})`);
@@ -168,11 +167,17 @@ function readOptions(command: Command, args: readonly string[]): OptionValues | 
   // A lenient pass first, for its tokens: they tell whether help was asked for, and name what the strict pass refuses.
   const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
   if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return 'help';
+  let values: OptionValues;
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as OptionValues;
+    values = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as OptionValues;
   } catch (error) {
     throw new CliError(`${argumentProblem(command, specs, tokens, error)} (${helpHint(command)})`);
   }
+  // parseArgs keeps the last of a repeated option; `--env prod --env dev` must not quietly act on one of them.
+  const names = tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated) throw new CliError(`--${repeated} is given more than once; give it once (${helpHint(command)})`);
+  return values;
 }
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
@@ -188,7 +193,13 @@ function argumentProblem(command: Command, specs: Readonly<Record<string, Option
       return `unknown option "${token.rawName}"; ${command} takes ${known.join(', ')} and --help`;
     }
     const missing = token.value === undefined || (!token.inlineValue && token.value.startsWith('-'));
-    if (spec.type === 'string' && missing) return `${token.rawName} needs a value: ${token.rawName} ${spec.value}`;
+    if (spec.type === 'string' && missing) {
+      // A word like "-5xx spike" was meant as the value; another option (`--env --reason x`) was not.
+      const looksLikeValue =
+        token.value?.startsWith('-') && !['--help', '-h', ...Object.keys(specs).map((name) => `--${name}`)].includes(token.value.split('=')[0]);
+      const dash = looksLikeValue ? `; a value that starts with "-" is written ${token.rawName}=${token.value}` : '';
+      return `${token.rawName} needs a value: ${token.rawName} ${spec.value}${dash}`;
+    }
     if (spec.type === 'boolean' && token.value !== undefined) return `${token.rawName} takes no value`;
   }
   // Not expected: parseArgs refused something the tokens do not show; its own first line says what.

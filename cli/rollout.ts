@@ -108,7 +108,7 @@ export async function runRolloutCli(argv: readonly string[], clients: CliClients
   try {
     const stack = await describeStack(clients, args.env);
     if (args.command === 'status') await status(clients, io, args.env, stack);
-    else if (args.command === 'rollback') await rollback(clients, io, stack, args.reason!);
+    else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
     else await drill(clients, io, args.env, stack);
   } catch (error) {
     throw explain(error);
@@ -208,7 +208,7 @@ function rollbackLine(state: TrafficState): string {
   return `${last.at} by ${last.trigger} (${last.why}), from green ${last.fromGreenPercent} %; ${ack}`;
 }
 
-async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, reason: string): Promise<void> {
+async function rollback(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, reason: string): Promise<void> {
   const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
   const payload = { action: MANUAL_ROLLBACK_ACTION, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies ManualRollbackRequest;
   // The Lambda client's retry strategy waits out a busy controller (BusyControllerRetryStrategy).
@@ -230,7 +230,7 @@ async function rollback(clients: CliClients, io: CliIo, stack: DeployedStack, re
   const body = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
   if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${functionError(body)}; ${manualRollback(stack)}`);
   const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
-  io.out(`rollback: ${outcome.message ?? body}`);
+  io.out(`rollback (${env}): ${outcome.message ?? body}`);
   if (outcome.result === 'changed') {
     io.out(
       `To resume later: fix green, deploy with --parameters ${GREEN_PERCENT_PARAMETER}=0 (acknowledges the rollback), then start again at the first step.`,

@@ -5,6 +5,10 @@
  * Plain TypeScript with no imports, so a function bundle and the CLIs load it without the CDK.
  */
 
+/** The environments this app knows; `-c env=<name>` picks one, none means dev. */
+export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
 /** The CloudFormation parameter that carries green's share of traffic, in percent. */
 export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
 

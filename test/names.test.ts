@@ -15,7 +15,7 @@ const SCANNED_FOLDERS = ['bin', 'lib', 'lambda', 'common', 'cli', 'benchmark', '
 const SKIPPED_FOLDERS = new Set(['node_modules', 'cdk.out']);
 const NAMES_MODULE = path.join('common', 'names.ts');
 /** A name built by hand from an environment: the resource prefix, the parameter root, the stack. */
-const HAND_BUILT_NAME = /boop-\$\{|\/boop\/\$\{|BoopIntegration-\$\{/;
+const HAND_BUILT_NAME = /boop-\$\{|\/boop\/\$\{|BoopIntegration-\$\{|['"`](?:boop-|\/boop\/|BoopIntegration-)['"`]\s*\+/;
 
 function typeScriptFiles(folder: string): string[] {
   const absolute = path.join(REPO_ROOT, folder);

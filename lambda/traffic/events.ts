@@ -9,6 +9,8 @@ export type ControllerEvent =
   | { readonly kind: 'unknown'; readonly why: string };
 
 const MAX_REASON_LENGTH = 500;
+/** Who asked is a caller's ARN (well under this); a longer one is cut so it cannot push the traffic state past SSM's 4 KB. */
+const MAX_CALLER_LENGTH = 256;
 
 /** Sorts an invocation's payload into one of the controller's events; never throws. */
 export function classify(event: unknown): ControllerEvent {
@@ -46,7 +48,11 @@ export function classify(event: unknown): ControllerEvent {
   if (request.action === MANUAL_ROLLBACK_ACTION) {
     if (typeof request.reason !== 'string' || request.reason.trim() === '') return { kind: 'unknown', why: 'a manual rollback without a reason' };
     if (typeof request.requestedBy !== 'string' || request.requestedBy.trim() === '') return { kind: 'unknown', why: 'a manual rollback without requestedBy' };
-    return { kind: 'manual-rollback', reason: request.reason.trim().slice(0, MAX_REASON_LENGTH), requestedBy: request.requestedBy.trim() };
+    return {
+      kind: 'manual-rollback',
+      reason: request.reason.trim().slice(0, MAX_REASON_LENGTH),
+      requestedBy: request.requestedBy.trim().slice(0, MAX_CALLER_LENGTH),
+    };
   }
 
   return { kind: 'unknown', why: `an event the controller does not handle (source: ${String(e.source ?? 'none')})` };

@@ -1,14 +1,30 @@
 /**
- * The configuration's types and each environment's defaults, both read from the schema
- * (schema.ts), where every field is declared with its description, range and source.
+ * The environments this app knows, and the configuration's types, read from the schema (schema.ts),
+ * where every field is declared with its description, range and source.
  */
 import { z } from 'zod';
-import { EnvironmentName, ENVIRONMENT_NAMES } from './environments';
-import { declaredFields, groupFields, isPlainObject } from './fields';
-import { environmentConfigSchema, settingsSchema } from './schema';
+import { EnvironmentName } from '../../common/names';
+import type { environmentConfigSchema } from './schema';
 
-export { boopEnvironment, DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES, isProduction } from './environments';
-export type { EnvironmentName } from './environments';
+export { ENVIRONMENT_NAMES } from '../../common/names';
+export type { EnvironmentName } from '../../common/names';
+/** The environment when `-c env` is not given. */
+export const DEFAULT_ENVIRONMENT: EnvironmentName = 'dev';
+
+/** True where BOOP's production rules apply (ven_live_ ids, https/wss only, confirmation). */
+export function isProduction(config: { readonly envName: EnvironmentName }): boolean {
+  return config.envName === 'prod';
+}
+
+/** The guide's BOOP_ENV value for an environment. */
+export function boopEnvironment(config: { readonly envName: EnvironmentName }): 'development' | 'production' {
+  return isProduction(config) ? 'production' : 'development';
+}
+
+/** How a message names an environment: "production" or "dev". */
+export function environmentInWords(envName: EnvironmentName): string {
+  return envName === 'prod' ? 'production' : envName;
+}
 
 /** Nothing in a loaded configuration may change after loading. */
 type DeepReadonly<T> = T extends readonly (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
@@ -32,39 +48,11 @@ export type AlarmsConfig = EnvironmentConfig['alarms'];
 
 type Settings = Omit<EnvironmentConfig, 'envName'>;
 /**
- * What an environment's configuration starts from: every declared default. Fields without one are
- * absent: the optional ones, and those the vendor supplies (test/config checks this list).
+ * What an environment's configuration starts from (ENVIRONMENT_DEFAULTS in load-config.ts): every
+ * declared default. Fields without one are absent: the optional ones, and those the vendor supplies
+ * (test/config checks this list).
  */
 export type EnvironmentDefaults = Omit<Settings, 'boop' | 'service'> & {
   readonly boop: Omit<Settings['boop'], 'vendorId'>;
   readonly service: Omit<Settings['service'], 'images'> & { readonly images: Partial<Settings['service']['images']> };
 };
-
-function defaultsFor(envName: EnvironmentName): EnvironmentDefaults {
-  const defaults: Record<string, unknown> = {};
-  // Every group that may not be absent starts empty, so a missing required field is named by its own path.
-  const ensureGroups = (type: z.ZodType, target: Record<string, unknown>) => {
-    for (const [name, child] of Object.entries(groupFields(type) ?? {})) {
-      if (child instanceof z.ZodObject) ensureGroups(child, (target[name] = {}) as Record<string, unknown>);
-    }
-  };
-  ensureGroups(settingsSchema, defaults);
-  for (const { path, info } of declaredFields(settingsSchema)) {
-    const value = info[envName];
-    if (value === undefined) continue;
-    let target = defaults;
-    for (const segment of path.slice(0, -1)) target = (isPlainObject(target[segment]) ? target[segment] : (target[segment] = {})) as Record<string, unknown>;
-    target[path[path.length - 1]] = structuredClone(value);
-  }
-  return deepFreeze(defaults) as unknown as EnvironmentDefaults;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-}
-
-/** Each environment's defaults (from BOOP's guides where they say; see schema.ts). Values a vendor must supply are absent. */
-export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentDefaults>> = Object.fromEntries(
-  ENVIRONMENT_NAMES.map((envName) => [envName, defaultsFor(envName)]),
-) as Record<EnvironmentName, EnvironmentDefaults>;

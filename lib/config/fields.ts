@@ -1,7 +1,58 @@
-/** Reading the schema's shape back: the fields of a group, and every declared field with its path. */
+/**
+ * How a configuration field is declared, and the declarations read back. A field is its zod type
+ * (formats.ts) registered with what the type cannot say: its defaults per environment, description
+ * and source. The schema (schema.ts) is built from these; loading, the defaults, the README table
+ * and the JSON Schema walk them.
+ */
 import { z } from 'zod';
-import { EnvironmentName } from './environments';
-import { SettingInfo, SETTINGS } from './setting';
+import type { EnvironmentName } from './environment-config';
+import { group } from './formats';
+
+/** What a field says about itself besides its type. */
+export interface SettingInfo<T = unknown> {
+  /** What the field sets, in one line, in the user's words. */
+  readonly description: string;
+  /** Where the value comes from: a BOOP guide's title and section, or the AWS limit or choice behind it. */
+  readonly source: string;
+  /** The default in dev. @default none: the field is absent unless set (or required, when its type is not optional) */
+  readonly dev?: T;
+  /** The default in prod. @default none, as for dev */
+  readonly prod?: T;
+  /** Environments that need this optional field set. @default none */
+  readonly requiredIn?: readonly EnvironmentName[];
+  /** Whether an empty value means none (`-c field=` clears what cdk.json sets); only for optional fields. @default false: empty text is missing */
+  readonly emptyMeansNone?: boolean;
+  /** What a value looks like, where the type cannot say it in a few words (the README table). @default read from the type */
+  readonly allowed?: string;
+  /** What to set when the field is missing, e.g. "your ven_live_... id from BOOP". @default none */
+  readonly whatToSet?: string | ((env: EnvironmentName) => string);
+}
+
+/** Every declared field's info, keyed by its zod type. */
+export const SETTINGS = z.registry<SettingInfo>();
+/** A section's one-line description (boop, service, ...), for the JSON Schema. */
+export const SECTIONS = z.registry<{ readonly description: string }>();
+
+/** Declares one field: its type and its info, with defaults typed by the type. */
+export function setting<T extends z.ZodType>(type: T, info: SettingInfo<Readonly<z.output<T>>>): T {
+  SETTINGS.add(type as z.ZodType, info as SettingInfo);
+  return type;
+}
+
+/** The same default in both environments. */
+export function both<T>(value: T): { readonly dev: T; readonly prod: T } {
+  return { dev: value, prod: value };
+}
+
+/** A group of fields; unknown fields in it are refused. */
+export function section<S extends z.ZodRawShape>(description: string, shape: S) {
+  const type = group(shape);
+  type.register(SECTIONS, { description });
+  return type;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the declarations back.
 
 /** A field's place in the configuration, e.g. ['boop', 'baseUrl']. */
 export type FieldPath = readonly string[];
@@ -16,7 +67,7 @@ export interface DeclaredField {
 }
 
 /** The type inside `.optional()`. */
-export function unwrapOptional(type: z.ZodType): z.ZodType {
+function unwrapOptional(type: z.ZodType): z.ZodType {
   return type instanceof z.ZodOptional ? unwrapOptional(type.unwrap() as z.ZodType) : type;
 }
 
@@ -52,6 +103,33 @@ export function defaultIn(field: DeclaredField, envName: EnvironmentName): { rea
   const value = field.info[envName];
   if (value !== undefined) return { value };
   return field.info.requiredIn?.includes(envName) || !field.optional ? 'required' : 'none';
+}
+
+/**
+ * Every declared default of an environment, frozen. Each group that may not be absent starts
+ * empty, so a missing required field is named by its own path.
+ */
+export function declaredDefaults(type: z.ZodType, envName: EnvironmentName): Readonly<Record<string, unknown>> {
+  const defaults: Record<string, unknown> = {};
+  const ensureGroups = (group: z.ZodType, target: Record<string, unknown>) => {
+    for (const [name, child] of Object.entries(groupFields(group) ?? {})) {
+      if (child instanceof z.ZodObject) ensureGroups(child, (target[name] = {}) as Record<string, unknown>);
+    }
+  };
+  ensureGroups(type, defaults);
+  for (const { path, info } of declaredFields(type)) {
+    const value = info[envName];
+    if (value === undefined) continue;
+    let target = defaults;
+    for (const segment of path.slice(0, -1)) target = (isPlainObject(target[segment]) ? target[segment] : (target[segment] = {})) as Record<string, unknown>;
+    target[path[path.length - 1]] = structuredClone(value);
+  }
+  return deepFreeze(defaults);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) Object.values(value).forEach(deepFreeze);
+  return Object.freeze(value);
 }
 
 /** `boop.baseUrl`, `alerts.emails.high[0]`. */

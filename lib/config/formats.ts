@@ -1,9 +1,74 @@
 /**
- * What a valid value looks like where AWS or BOOP fixes the format: image references, ARNs, CIDRs,
- * the path WAF compares, SSM parameter names, Fargate sizes. Plain functions and constants, no zod.
+ * The kinds of value the configuration takes, each a zod type with its refusals in plain words
+ * ("must be ..., got ..."): generic ones (whole numbers, text, lists, groups) and those whose form
+ * AWS or BOOP fixes (BOOP URLs, images, ARNs, tester CIDRs, the WAF path, e-mail, SSM parameter
+ * names, Fargate sizes), with the plain constants and functions behind them.
  */
 import { isIPv4, isIPv6 } from 'net';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { z } from 'zod';
 import { VENDOR_ID_PREFIX } from '../guides';
+
+// ---------------------------------------------------------------------------------------------
+// How a message shows what it was given.
+
+/** A shown value is cut after this many characters, so a huge input cannot flood the message. */
+const SHOWN_CHARACTERS = 120;
+/** Lists and objects are shown this many levels deep, so a deeply nested input cannot overflow the stack. */
+const SHOWN_DEPTH = 3;
+/** A shown list or object lists at most this many entries. */
+const SHOWN_ENTRIES = 10;
+
+/** The value as a message shows it: JSON-like, bounded in depth and length, any URL credentials masked; "nothing" when absent. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = render(value, SHOWN_DEPTH);
+  return text.length > SHOWN_CHARACTERS ? `${text.slice(0, SHOWN_CHARACTERS)}…` : text;
+}
+
+function render(value: unknown, depth: number): string {
+  if (typeof value === 'string') {
+    // A URL's user name and password never reach a message, wherever the URL was given.
+    const slashes = value.indexOf('//');
+    const masked = slashes >= 0 && value.lastIndexOf('@') > slashes ? withoutCredentials(value) : value;
+    return JSON.stringify(masked.length > SHOWN_CHARACTERS ? `${masked.slice(0, SHOWN_CHARACTERS)}…` : masked);
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : `${value} (not a finite number)`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const list = Array.isArray(value);
+  const entries: unknown[] = list ? value : Object.entries(value);
+  const [open, close] = list ? ['[', ']'] : ['{', '}'];
+  if (entries.length === 0) return `${open}${close}`;
+  if (depth === 0) return `${open}…${close}`;
+  const shown = entries
+    .slice(0, SHOWN_ENTRIES)
+    .map((entry) =>
+      list ? render(entry, depth - 1) : `${JSON.stringify((entry as [string, unknown])[0])}:${render((entry as [string, unknown])[1], depth - 1)}`,
+    );
+  return `${open}${shown.join(',')}${entries.length > SHOWN_ENTRIES ? ',…' : ''}${close}`;
+}
+
+/**
+ * A URL as a message may show it, parseable or not: everything between the scheme's `//` (or the
+ * start, when it has none) and the last `@` masked, so no user name or password ever reaches a log.
+ */
+export function withoutCredentials(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  // "https://", and the likes of "https//" a typo leaves; anything else before the @ may be a password.
+  const scheme = /^[a-z][a-z0-9+.-]*:?\/\//i.exec(url)?.[0] ?? '';
+  return `${scheme}***${url.slice(at)}`;
+}
+
+/** A URL field's value as a message shows it: masked text, or only its kind, since a list or object may hold a URL with credentials. */
+export function showUrl(value: unknown): string {
+  if (typeof value === 'string') return show(withoutCredentials(value));
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' && value !== null ? 'an object' : show(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What AWS and BOOP allow.
 
 /** CloudWatch Logs accepts only these retention periods, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -43,11 +108,6 @@ export const ACCOUNT_ID = /^\d{12}$/;
 export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 export const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{8,}$/;
 export const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{8,}$/;
-
-/** The URL as a message may show it: user name and password replaced, so neither ever reaches a log. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-}
 
 /**
  * An SSM parameter name as a dynamic reference can carry it: a full path (so it cannot be a
@@ -150,4 +210,156 @@ function range(from: number, to: number, step: number): number[] {
   const values: number[] = [];
   for (let v = from; v <= to; v += step) values.push(v);
   return values;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The value types.
+
+/** An object with fixed fields, refusing unknown ones. */
+export function group<S extends z.ZodRawShape>(shape: S) {
+  const fields = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : `must be an object with the fields ${fields}, got ${show(issue.input)}`),
+  });
+}
+
+/** The whole-number types, which the JSON Schema says are integers. */
+export const WHOLE_NUMBERS = new WeakSet<z.core.$ZodType>();
+
+/**
+ * Whole numbers within min..max: Number.isInteger, which 1e-320 and 1.0000000000000002 fail
+ * (multipleOf(1) lets them pass). A refinement rather than z.int(), whose refusal stops every later rule.
+ */
+export function wholeNumber(min: number, max: number, why?: string) {
+  const error = (issue: { readonly input?: unknown }) => `must be a whole number within ${min}..${max}${why ? ` (${why})` : ''}, got ${show(issue.input)}`;
+  const type = z.number({ error }).min(min, { error }).max(max, { error }).refine(Number.isInteger, { error });
+  WHOLE_NUMBERS.add(type);
+  return type;
+}
+
+/** Numbers within min..max, bounds included unless `exclusive`. */
+export function decimal(min: number, max: number, options: { readonly why?: string; readonly exclusive?: boolean } = {}) {
+  const bounds = options.exclusive ? `between ${min} and ${max} (exclusive)` : `within ${min}..${max}`;
+  const error = (issue: { readonly input?: unknown }) => `must be a number ${bounds}${options.why ? ` (${options.why})` : ''}, got ${show(issue.input)}`;
+  const type = z.number({ error });
+  return options.exclusive ? type.gt(min, { error }).lt(max, { error }) : type.min(min, { error }).max(max, { error });
+}
+
+/** One of a fixed set of numbers. */
+export function oneOf(values: readonly [number, ...number[]], message = `must be one of ${values.join(', ')}`) {
+  return z.literal(values, { error: (issue) => `${message}, got ${show(issue.input)}` });
+}
+
+/** true or false. */
+export function flag() {
+  return z.boolean({ error: (issue) => `must be true or false, got ${show(issue.input)}` });
+}
+
+/** Text; `pattern` with `what` is the form it must have ("must be <what>"). Empty text counts as missing. */
+export function text(pattern?: RegExp, what?: string) {
+  const type = z.string({ error: (issue) => `must be text, got ${show(issue.input)}` }).min(1, { error: 'missing' });
+  return pattern ? type.regex(pattern, { error: (issue) => `must be ${what}, got ${show(issue.input)}` }) : type;
+}
+
+/** A list of `element`s; `what` names them in the message, e.g. "email addresses". */
+export function listOf<T extends z.ZodType>(element: T, what: string) {
+  return z.array(element, { error: (issue) => `must be a list of ${what}, got ${show(issue.input)}` });
+}
+
+/** BOOP's REST or WebSocket URL; the scheme and host rules depend on the environment (rules.ts). Messages never repeat its user name or password. */
+export function boopUrl() {
+  return z
+    .url({ error: (issue) => (typeof issue.input === 'string' ? `${showUrl(issue.input)} is not a valid URL` : `must be a URL, got ${showUrl(issue.input)}`) })
+    .refine((url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password), {
+      error: 'must not carry a user name or password: it would be written into the task environment and the template; BOOP authenticates with your API key',
+    });
+}
+
+/** An AWS region this aws-cdk-lib knows (the stack's mappings are keyed by them; any other would fail synth with a stack trace). */
+export function awsRegion() {
+  return text(REGION_NAME, 'an AWS region such as eu-west-1').refine((region) => !REGION_NAME.test(region) || KNOWN_REGIONS.has(region), {
+    error: (issue) => `${show(issue.input)} is not an AWS region this aws-cdk-lib version knows; check the spelling`,
+  });
+}
+
+const KNOWN_REGIONS = new Set(RegionInfo.regions.map((region) => region.name));
+
+/** A container image with a tag or digest. */
+export function image() {
+  return text(IMAGE_REFERENCE, 'a container image reference (registry/repository:tag or @sha256:digest)').refine(
+    (reference) => {
+      const match = IMAGE_REFERENCE.exec(reference);
+      return !match || Boolean(match[1] || match[2]);
+    },
+    { error: (issue) => `${show(issue.input)} has no tag or digest; pin one so blue and green stay what you deployed` },
+  );
+}
+
+/** One tester network: canonical, and never wide enough to give the internet a path to green past the weights. */
+export function testerCidr() {
+  return z.string({ error: (issue) => `must be text such as "${TESTER_EXAMPLE}", got ${show(issue.input)}` }).superRefine((entry, ctx) => {
+    const cidr = parseCidr(entry);
+    if (!cidr) {
+      const address = parseCidr(`${entry}/${entry.includes(':') ? 128 : 32}`);
+      ctx.addIssue({
+        code: 'custom',
+        message: address
+          ? `"${entry}" has no prefix length; for this one address write "${formatCidr(address)}"`
+          : `"${entry}" is not an IPv4 or IPv6 CIDR such as ${TESTER_EXAMPLE} or 2001:db8::/48`,
+      });
+      return;
+    }
+    const widest = WIDEST_TESTER_PREFIX[cidr.version];
+    if (cidr.prefix === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" admits the whole internet, which would reopen the path to green: an X-Boop-Slot header from anyone would reach it past the weights, even at 0 % or after a rollback; list only your testers' networks`,
+      });
+    } else if (cidr.prefix < widest) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is wider than /${widest} and would admit far more than your testers to green past the weights; list your testers' networks, each /${widest} or narrower`,
+      });
+    } else if (formatCidr(cidr) !== entry) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not in canonical form (lowercase, shortest, no address bits past the prefix); write "${formatCidr(cidr)}"`,
+      });
+    }
+  });
+}
+
+/** The path prefix the WAF rate rule compares, as WAF compares it. */
+export function wafPath() {
+  const tooLong = (path: string) =>
+    `WAF matches at most ${WAF_SEARCH_STRING_MAX_BYTES} bytes, got ${Buffer.byteLength(path, 'utf8')}; give a shorter path prefix`;
+  return (
+    text()
+      // A pattern rather than startsWith, whose JSON Schema form is zod's own "starts_with" format, which no editor knows.
+      .regex(/^\//, { error: (issue) => `must be a path starting with "/", got ${show(issue.input)}` })
+      // maxLength counts characters; the refinement below counts the bytes WAF counts.
+      .max(WAF_SEARCH_STRING_MAX_BYTES, { error: (issue) => tooLong(String(issue.input)) })
+      .superRefine((path, ctx) => {
+        if (!path.startsWith('/')) return;
+        if (Buffer.byteLength(path, 'utf8') > WAF_SEARCH_STRING_MAX_BYTES) ctx.addIssue({ code: 'custom', message: tooLong(path) });
+        else if (wafComparedPath(path) !== path) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `WAF compares the request path after decoding %XX, collapsing //, resolving ./ and ../ and lowercasing it, so "${path}" would never match; write "${wafComparedPath(path)}"`,
+          });
+        }
+      })
+  );
+}
+
+/** An e-mail address SNS can subscribe (no quotes, semicolons or spaces). */
+export function email() {
+  return z.email({
+    error: (issue) => (typeof issue.input === 'string' ? `"${issue.input}" is not an email address` : `must be an email address, got ${show(issue.input)}`),
+  });
+}
+
+/** The name of an SSM parameter, as a CloudFormation dynamic reference can carry it. */
+export function ssmParameterName() {
+  return text().superRefine((name, ctx) => ssmParameterNameProblems(name).forEach((message) => ctx.addIssue({ code: 'custom', message })));
 }

@@ -6,11 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { EnvironmentConfig, ENVIRONMENT_DEFAULTS } from './environment-config';
-import { DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES, EnvironmentName } from './environments';
-import { declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, valueAt } from './fields';
+import { DEFAULT_ENVIRONMENT, EnvironmentConfig, EnvironmentDefaults, ENVIRONMENT_NAMES, EnvironmentName } from './environment-config';
+import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
+import { show } from './formats';
 import { environmentConfigSchema, settingsSchema } from './schema';
-import { SettingInfo } from './setting';
 
 /** Context key in cdk.json holding per-environment overrides: { "dev": {...}, "prod": {...} }. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'boop:environments';
@@ -29,6 +28,13 @@ const RETIRED_FIELDS: Readonly<Record<string, string>> = {
 const TYPO_DISTANCE = 2;
 
 const DECLARED: ReadonlyMap<string, SettingInfo> = new Map(declaredFields(settingsSchema).map((field) => [formatPath(field.path), field.info]));
+/** Optional fields where an empty value means none: the one way to clear from `-c` what cdk.json sets. */
+const EMPTY_MEANS_NONE = declaredFields(settingsSchema).filter((field) => field.info.emptyMeansNone);
+
+/** Each environment's defaults, as declared in schema.ts (from BOOP's guides where they say). Values a vendor must supply are absent. */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentDefaults>> = Object.fromEntries(
+  ENVIRONMENT_NAMES.map((envName) => [envName, declaredDefaults(settingsSchema, envName) as unknown as EnvironmentDefaults]),
+) as Record<EnvironmentName, EnvironmentDefaults>;
 
 export class ConfigError extends Error {
   constructor(
@@ -80,12 +86,20 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
 
   const configFile = context[CONFIG_FILE_CONTEXT_KEY];
   if (configFile !== undefined) {
-    merged = merge(merged, knownFields(readConfigFile(configFile, sources.cwd ?? process.cwd(), problems), `config file ${String(configFile)}`, problems));
+    merged = merge(
+      merged,
+      knownFields(
+        readConfigFile(configFile, sources.cwd ?? process.cwd(), problems),
+        `config file ${typeof configFile === 'string' ? configFile : show(configFile)}`,
+        problems,
+      ),
+    );
   }
 
   merged = merge(merged, knownFields(perDeployOverrides(context, problems), '-c', problems));
+  for (const field of EMPTY_MEANS_NONE) if (valueAt(merged, field.path) === '') merged = without(merged, field.path);
 
-  const result = environmentConfigSchema.safeParse({ ...(merged as object), envName }, { error: unrecognizedKeys });
+  const result = environmentConfigSchema.safeParse({ ...(merged as object), envName });
   if (!result.success) problems.push(...describeIssues(result.error.issues, merged, envName));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], envName);
   return result.data as EnvironmentConfig;
@@ -94,7 +108,9 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
 function selectEnvironment(value: unknown): EnvironmentName {
   if (value === undefined) return DEFAULT_ENVIRONMENT;
   if (typeof value === 'string' && (ENVIRONMENT_NAMES as readonly string[]).includes(value)) return value as EnvironmentName;
-  throw new ConfigError([`unknown environment "${String(value)}" given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}`]);
+  throw new ConfigError([
+    `unknown environment ${typeof value === 'string' ? `"${value}"` : show(value)} given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}`,
+  ]);
 }
 
 function readConfigFile(file: unknown, cwd: string, problems: string[]): unknown {
@@ -124,7 +140,7 @@ function readConfigFile(file: unknown, cwd: string, problems: string[]): unknown
  */
 function knownFields(value: unknown, origin: string, problems: string[], type: z.ZodType = settingsSchema, at: FieldPath = []): unknown {
   if (at.length === 0 && value !== undefined && !isPlainObject(value)) {
-    problems.push(`${origin}: must be an object of fields such as { "boop": { ... } }, got ${JSON.stringify(value)}`);
+    problems.push(`${origin}: must be an object of fields such as { "boop": { ... } }, got ${show(value)}`);
     return undefined;
   }
   if (!isPlainObject(value) || !groupFields(type)) return value;
@@ -189,6 +205,14 @@ function parseContextValue(field: z.ZodType, raw: unknown): unknown {
   }
 }
 
+/** A copy of `value` without the field at `path`. */
+function without(value: unknown, path: FieldPath): unknown {
+  if (!isPlainObject(value) || path.length === 0) return value;
+  const [name, ...rest] = path;
+  const { [name]: child, ...others } = value;
+  return rest.length === 0 ? others : { ...others, [name]: without(child, rest) };
+}
+
 /** Objects merge field by field; lists and values replace. Both sides hold declared fields only. */
 function merge(base: unknown, override: unknown): unknown {
   if (override === undefined) return base;
@@ -213,11 +237,6 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, env
     .filter((issue) => !missing.has(formatPath(issue.path)))
     .map((issue) => (issue.path.length === 0 ? issue.message : `${formatPath(issue.path)}: ${issue.message}`));
   return [...missing.values(), ...others];
-}
-
-/** The schema refuses unknown fields too, though knownFields has dropped them before it runs. */
-function unrecognizedKeys(issue: z.core.$ZodRawIssue): string | undefined {
-  return issue.code === 'unrecognized_keys' ? `unknown fields ${issue.keys.join(', ')}` : undefined;
 }
 
 /** The closest name within TYPO_DISTANCE edits (and closer than the name is long), for "did you mean". */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { SLOTS } from '../../common/slots';
 import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
 import { ThresholdRow } from '../monitoring/thresholds';
-import { boopEnvironment, EnvironmentName, environmentInWords } from './environments';
+import { boopEnvironment, EnvironmentName, environmentInWords } from './environment-config';
 import { DeclaredField, isPlainObject, valueAt } from './fields';
 import {
   CERTIFICATE_ARN,
@@ -17,10 +17,10 @@ import {
   formatCidr,
   IMAGE_REFERENCE,
   parseCidr,
+  show,
+  showUrl,
   VENDOR_ID,
-  withoutCredentials,
 } from './formats';
-import { show } from './value-types';
 
 /** Where a rule reports: a problem at a path below the value it checks. */
 type Report = Pick<z.RefinementCtx, 'addIssue'>;
@@ -68,8 +68,8 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
   }
 
   for (const field of requiredFields.filter((f) => f.info.requiredIn?.includes(envName))) {
-    const value = read(...field.path);
-    if (value === undefined || value === '') {
+    // Empty text is the type's "missing", or none where the field says so (loading drops it), so absent is the one case here.
+    if (read(...field.path) === undefined) {
       const what = typeof field.info.whatToSet === 'function' ? field.info.whatToSet(envName) : (field.info.whatToSet ?? 'a value');
       problem(ctx, [...field.path], `${environmentInWords(envName)} needs ${what}`);
     }
@@ -86,23 +86,15 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     const url = new URL(value);
     const allowed: readonly string[] = prod || enforceHttps ? [secure] : [secure, plain];
     if (!allowed.includes(url.protocol)) {
-      problem(
-        ctx,
-        ['boop', field],
-        `must use ${allowed.map((p) => p.slice(0, -1)).join(' or ')}${prod ? ' in production' : ''}, got "${withoutCredentials(value)}"`,
-      );
+      problem(ctx, ['boop', field], `must use ${allowed.map((p) => p.slice(0, -1)).join(' or ')}${prod ? ' in production' : ''}, got ${showUrl(value)}`);
     }
     // A fully qualified name (trailing dot) is the same host.
     const host = url.hostname.replace(/\.+$/, '');
     if (prod && (host === BOOP_DEV_HOST || host.endsWith(`.${BOOP_DEV_HOST}`))) {
-      problem(
-        ctx,
-        ['boop', field],
-        `Development URL detected in production configuration (${withoutCredentials(value)}); use ${BOOP_ENDPOINTS.production[field]}`,
-      );
+      problem(ctx, ['boop', field], `Development URL detected in production configuration (${showUrl(value)}); use ${BOOP_ENDPOINTS.production[field]}`);
     }
     if (!prod && host === new URL(BOOP_ENDPOINTS.production[field]).hostname) {
-      problem(ctx, ['boop', field], `the dev environment points at production BOOP (${withoutCredentials(value)}); use ${BOOP_ENDPOINTS.development[field]}`);
+      problem(ctx, ['boop', field], `the dev environment points at production BOOP (${showUrl(value)}); use ${BOOP_ENDPOINTS.development[field]}`);
     }
   }
   const vendorId = textAt('boop', 'vendorId');
@@ -146,16 +138,27 @@ export function rolloutStepRules(steps: unknown, ctx: Report): void {
 }
 
 /** A network listed twice, in any notation. */
-export function testerCidrListRules(cidrs: unknown, ctx: Report): void {
-  if (!Array.isArray(cidrs)) return;
-  const seen = new Set<string>();
-  cidrs.forEach((entry: unknown, i) => {
-    if (typeof entry !== 'string') return;
-    const cidr = parseCidr(entry);
-    const network = cidr ? formatCidr(cidr) : entry;
-    if (seen.has(network)) problem(ctx, [i], `"${entry}" is listed twice`);
-    seen.add(network);
-  });
+export const testerCidrListRules = listedOnce((entry) => {
+  const cidr = parseCidr(entry);
+  return cidr ? formatCidr(cidr) : entry;
+});
+
+/** An address listed twice for one severity, in any case (SNS would subscribe it twice; CDK refuses the second with a stack trace). */
+export const emailListRules = listedOnce((entry) => entry.toLowerCase());
+
+/** A rule refusing an entry listed twice, entries compared as `sameAs` writes them. */
+function listedOnce(sameAs: (entry: string) => string) {
+  return (list: unknown, ctx: Report): void => {
+    if (!Array.isArray(list)) return;
+    const seen = new Map<string, string>();
+    list.forEach((entry: unknown, i) => {
+      if (typeof entry !== 'string') return;
+      const key = sameAs(entry);
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, entry);
+      else problem(ctx, [i], `"${entry}" is listed twice${first === entry ? '' : ` (as "${first}")`}`);
+    });
+  };
 }
 
 /** An override together with the row's other numbers must still be an alarm CloudWatch accepts. */

@@ -8,41 +8,38 @@ import { z } from 'zod';
 import { Slot } from '../../common/slots';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
 import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride, THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
-import { boopEnvironment, ENVIRONMENT_NAMES } from './environments';
-import { declaredFields } from './fields';
+import { boopEnvironment, ENVIRONMENT_NAMES } from './environment-config';
+import { both, declaredFields, section, setting } from './fields';
 import {
   ACCOUNT_ID,
-  CERTIFICATE_ARN,
-  CLOUDWATCH_LONGEST_WINDOW_MINUTES,
-  FARGATE_CPUS,
-  LOG_RETENTION_DAYS,
-  MAX_TESTER_CIDRS,
-  SLACK_CHANNEL_ID,
-  SLACK_WORKSPACE_ID,
-  TESTER_EXAMPLE,
-  VENDOR_ID,
-  WAF_SEARCH_STRING_MAX_BYTES,
-  WIDEST_TESTER_PREFIX,
-} from './formats';
-import { environmentRules, overrideRules, rolloutStepRules, serviceRules, testerCidrListRules } from './rules';
-import { both, section, setting } from './setting';
-import {
   awsRegion,
   boopUrl,
+  CERTIFICATE_ARN,
+  CLOUDWATCH_LONGEST_WINDOW_MINUTES,
   decimal,
   email,
+  FARGATE_CPUS,
   flag,
   group,
   image,
   listOf,
+  LOG_RETENTION_DAYS,
+  MAX_TESTER_CIDRS,
   oneOf,
   show,
+  SLACK_CHANNEL_ID,
+  SLACK_WORKSPACE_ID,
   ssmParameterName,
+  TESTER_EXAMPLE,
   testerCidr,
   text,
+  VENDOR_ID,
+  WAF_SEARCH_STRING_MAX_BYTES,
   wafPath,
   wholeNumber,
-} from './value-types';
+  WIDEST_TESTER_PREFIX,
+} from './formats';
+import { emailListRules, environmentRules, overrideRules, rolloutStepRules, serviceRules, testerCidrListRules } from './rules';
 
 /** Only the stack's own NAT addresses may pick a slot with the header until testers are listed. */
 const NO_TESTER_CIDRS: readonly string[] = [];
@@ -82,7 +79,7 @@ const slotImage = (slot: Slot) =>
     whatToSet: 'the container image for this slot, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:1.4.2',
   });
 const emails = () =>
-  setting(listOf(email(), 'email addresses'), {
+  setting(listOf(email(), 'email addresses').superRefine(emailListRules, { when: () => true }), {
     ...both(NO_EMAILS),
     description: 'who gets email for this severity',
     source: guide(MONITORING_GUIDE, 'Alert Severity Levels'),
@@ -225,9 +222,11 @@ export const settingsSchema = group({
 
   loadBalancer: section('The load balancer in front of both slots', {
     certificateArn: setting(text(CERTIFICATE_ARN, 'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)').optional(), {
-      description: "ACM certificate for the HTTPS listener, in the stack's region; dev without one is HTTP only, with a synth warning",
+      description:
+        "ACM certificate for the HTTPS listener, in the stack's region; dev without one is HTTP only, with a synth warning (empty, as in `-c loadBalancer.certificateArn=`, means none)",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison') + ' ("Production-grade certificates")',
       requiredIn: ['prod'],
+      emptyMeansNone: true,
       whatToSet: 'an ACM certificate for the HTTPS listener (arn:aws:acm:<region>:<account>:certificate/<id>)',
     }),
     accessLogRetentionDays: setting(wholeNumber(1, 3650), {

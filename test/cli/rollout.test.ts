@@ -184,6 +184,14 @@ describe('arguments', () => {
     [['drill', '--env', 'dev', '--production-drill=yes'], /^--production-drill takes no value \(npm run rollout -- drill --help\)$/],
     [['status', 'prod'], /^unexpected argument "prod"; status takes options only \(npm run rollout -- status --help\)$/],
     [['drill', '--env', 'prod'], /^a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/],
+    // A repeated option is refused, not resolved to one of its values: the operator meant one environment.
+    [['rollback', '--env', 'prod', '--env', 'dev', '--reason', 'x'], /^--env is given more than once; give it once \(npm run rollout -- rollback --help\)$/],
+    [['rollback', '--env=dev', '--reason', 'x', '--env', 'prod'], /^--env is given more than once/],
+    [['rollback', '--env', 'prod', '--reason', 'a', '--reason=b'], /^--reason is given more than once/],
+    [
+      ['rollback', '--env', 'prod', '--reason', '-5xx spike'],
+      /^--reason needs a value: --reason "<why>"; a value that starts with "-" is written --reason=-5xx spike \(/,
+    ],
   ])('%j is refused in one line before any AWS call', async (argv, message) => {
     const { clients, mocks, io } = setup();
     const error = await runRolloutCli(argv, clients, io).catch((e: unknown) => e);
@@ -204,6 +212,7 @@ describe('arguments', () => {
     // Help wins over a mistake on the same line.
     [['status', '--force', '--help'], commandUsage('status')],
     [['drill', '--env', 'staging', '--help'], commandUsage('drill')],
+    [['help', 'status', '--help'], commandUsage('status')],
   ])('%j prints the usage and calls nothing', async (argv, usage) => {
     const { clients, mocks, io, lines } = setup();
     await runRolloutCli(argv, clients, io);
@@ -222,14 +231,14 @@ describe('arguments', () => {
     for (const command of COMMANDS) expect(commandUsage(command)).toMatch(/^ {2}-h, --help +this text$/m);
   });
 
-  test('--env=<name> and repeated words are read as parseArgs reads them', async () => {
+  test('--env=<name> and --reason=<why> are read like their spaced forms, a reason starting with "-" included', async () => {
     const { clients, mocks, io } = setup();
     mocks.lambda
       .on(InvokeCommand)
       .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ result: 'unchanged', message: 'blue alone already' })) as never });
-    await runRolloutCli(['rollback', '--env=prod', '--reason=INC-9', '--reason', ' INC-10 '], clients, io);
+    await runRolloutCli(['rollback', '--env=prod', '--reason=-5xx spike '], clients, io);
     const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
-    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toMatchObject({ reason: 'INC-10' });
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toMatchObject({ reason: '-5xx spike' });
   });
 });
 
@@ -300,7 +309,7 @@ describe('rollback', () => {
       reason: 'INC-7 payments failing',
       requestedBy: CALLER,
     });
-    expect(lines[0]).toBe('rollback: rolled back to blue in 412 ms');
+    expect(lines[0]).toBe('rollback (prod): rolled back to blue in 412 ms');
   });
 
   test("waits out a busy controller (concurrency 1) with the SDK's back-off and then rolls back", async () => {
@@ -309,7 +318,7 @@ describe('rollback', () => {
     expect(error).toBeUndefined();
     expect(controller.tries()).toBe(3);
     expect(controller.waits()).toEqual([2000, 4000]);
-    expect(lines[0]).toBe('rollback: rolled back to blue in 380 ms');
+    expect(lines[0]).toBe('rollback (prod): rolled back to blue in 380 ms');
   });
 
   test(`a controller busy for two minutes is tried ${BUSY_CONTROLLER_ATTEMPTS} times in all, then the command to move traffic by hand`, async () => {

@@ -6,11 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { CONFIG_TABLE_MARKER, configTableMarkdown, withConfigTable } from '../../lib/config/config-table';
-import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { cdkJsonSchemaText, CONFIG_JSON_SCHEMA_FILE, CONFIG_TABLE_MARKER, configTableMarkdown, withConfigTable } from '../../lib/config/config-docs';
+import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { declaredFields, defaultIn, formatPath, valueAt } from '../../lib/config/fields';
-import { cdkJsonSchemaText, CONFIG_JSON_SCHEMA_FILE } from '../../lib/config/json-schema';
-import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
+import { ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
 import { settingsSchema } from '../../lib/config/schema';
 import { cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, prodExampleContext, REPO_ROOT } from '../support/context';
 
@@ -30,6 +29,34 @@ function environmentValidator(): z.ZodType {
   return validatorOf({ ...definitions.environment, definitions });
 }
 
+/** The formats JSON Schema draft-07 defines (section 7.3); an editor knows no other, and a validator may refuse the schema over one. */
+const STANDARD_FORMATS = [
+  'date-time',
+  'date',
+  'time',
+  'email',
+  'idn-email',
+  'hostname',
+  'idn-hostname',
+  'ipv4',
+  'ipv6',
+  'uri',
+  'uri-reference',
+  'iri',
+  'iri-reference',
+  'uri-template',
+  'json-pointer',
+  'relative-json-pointer',
+  'regex',
+];
+
+/** Every value of `key` anywhere in a JSON document. */
+function valuesOf(key: string, node: unknown): unknown[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const own = !Array.isArray(node) && Object.hasOwn(node, key) ? [(node as Json)[key]] : [];
+  return [...own, ...Object.values(node).flatMap((child) => valuesOf(key, child))];
+}
+
 function cdkJson(): Json {
   return JSON.parse(read('cdk.json')) as Json;
 }
@@ -37,6 +64,12 @@ function cdkJson(): Json {
 describe('the JSON Schema editors check cdk.json with', () => {
   test(`${CONFIG_JSON_SCHEMA_FILE} is what the schema emits now (${REGENERATE})`, () => {
     expect(read(CONFIG_JSON_SCHEMA_FILE)).toBe(cdkJsonSchemaText());
+  });
+
+  test('every "format" in it is one JSON Schema defines', () => {
+    const formats = valuesOf('format', committedSchema());
+    expect(formats.length).toBeGreaterThan(0);
+    expect(formats.filter((format) => !STANDARD_FORMATS.includes(format as string))).toEqual([]);
   });
 
   test('cdk.json validates, feature flags and all, and its environments are typed', () => {

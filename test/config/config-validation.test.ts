@@ -4,11 +4,12 @@
  * examples/prod.json given as `-c configFile=`), breaks one thing, and expects a ConfigError whose
  * problems name the field that is wrong.
  */
+import fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_ENVIRONMENT, ENVIRONMENT_DEFAULTS, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
-import { groupFields } from '../../lib/config/fields';
+import { DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { declaredFields, formatPath, groupFields } from '../../lib/config/fields';
 import {
   LOG_RETENTION_DAYS,
   MAX_TESTER_CIDRS,
@@ -17,7 +18,7 @@ import {
   WAF_SEARCH_STRING_MAX_BYTES,
   WIDEST_TESTER_PREFIX,
 } from '../../lib/config/formats';
-import { ConfigError, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
+import { ConfigError, ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
 import { settingsSchema } from '../../lib/config/schema';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../../lib/guides';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
@@ -133,6 +134,10 @@ const OTHER_ACCOUNT = CERTIFICATE_ACCOUNT === '444455556666' ? '777788889999' : 
 const PROD_BLUE_IMAGE = ((prodExample().service as Json).images as Json).blue as string;
 const PAGERDUTY_URL_WITH_KEY = 'https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue';
 const PASSWORD = 'not-a-real-password';
+/** A password with a `/`, which ends a URL's host part, so the URL no longer parses. */
+const SLASHED_PASSWORD = 'not/a-real-password';
+/** A value nested deeper than the stack allows rendering it recursively. */
+const DEEPLY_NESTED = `${'['.repeat(6000)}${']'.repeat(6000)}`;
 const IMAGE_REPOSITORY = PROD_BLUE_IMAGE.slice(0, PROD_BLUE_IMAGE.lastIndexOf(':'));
 
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +302,54 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
       env: 'dev',
       set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.development.wsEndpoint.replace('://', '://vendor@') },
       expected: /^boop\.wsEndpoint: must not carry a user name or password/,
+    },
+  ],
+  [
+    'dev: -c boop.baseUrl=https//user:password@... (no colon: not a URL, the password never shown)',
+    {
+      env: 'dev',
+      flags: { 'boop.baseUrl': BOOP_ENDPOINTS.development.baseUrl.replace('://', `//user:${PASSWORD}@`) },
+      expected: new RegExp(`^boop\\.baseUrl: "https//\\*\\*\\*@${escape(new URL(BOOP_ENDPOINTS.development.baseUrl).host)}" is not a valid URL$`),
+      neverShown: PASSWORD,
+    },
+  ],
+  [
+    'prod: a base URL whose password holds a / (not a URL, the password never shown)',
+    {
+      env: 'prod',
+      set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl.replace('://', `://user:${SLASHED_PASSWORD}@`) },
+      expected: /^boop\.baseUrl: "https:\/\/\*\*\*@.*" is not a valid URL$/,
+      neverShown: SLASHED_PASSWORD,
+    },
+  ],
+  [
+    'dev: -c boop.wsEndpoint=\'["wss://user:password@..."]\' (a list, never shown)',
+    {
+      env: 'dev',
+      flags: { 'boop.wsEndpoint': JSON.stringify([BOOP_ENDPOINTS.development.wsEndpoint.replace('://', `://user:${PASSWORD}@`)]) },
+      expected: /^boop\.wsEndpoint: must be a URL, got a list$/,
+      neverShown: PASSWORD,
+    },
+  ],
+  [
+    '-c boop=<a URL with a password> (a section given a URL: the password never shown)',
+    {
+      env: 'dev',
+      flags: { boop: BOOP_ENDPOINTS.development.baseUrl.replace('://', `://user:${PASSWORD}@`) },
+      expected: /^boop: must be an object with the fields .*, got "https:\/\/\*\*\*@/,
+      neverShown: PASSWORD,
+    },
+  ],
+  [
+    'dev: -c boop.maxRetries=[[[…]]] nested 6000 deep (a stack overflow before)',
+    { env: 'dev', flags: { 'boop.maxRetries': DEEPLY_NESTED }, expected: /^boop\.maxRetries: must be a whole number within \d+\.\.\d+, got \[+…\]+$/ },
+  ],
+  [
+    'dev: -c boop.maxRetries=1e400 (said "got null" before)',
+    {
+      env: 'dev',
+      flags: { 'boop.maxRetries': '1e400' },
+      expected: /^boop\.maxRetries: must be a whole number within \d+\.\.\d+, got Infinity \(not a finite number\)$/,
     },
   ],
   ['prod: enforceHttps false', { env: 'prod', set: { 'boop.enforceHttps': false }, expected: /^boop\.enforceHttps: must be true in production/ }],
@@ -474,6 +527,22 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
   [
+    'dev: -c service.deregistrationDelaySeconds=1e-320 (a multiple of 1 to zod, accepted before)',
+    {
+      env: 'dev',
+      flags: { 'service.deregistrationDelaySeconds': '1e-320' },
+      expected: /^service\.deregistrationDelaySeconds: must be a whole number within \d+\.\.\d+, got 1e-320$/,
+    },
+  ],
+  [
+    'dev: -c service.desiredCount=1.0000000000000002 (accepted before)',
+    {
+      env: 'dev',
+      flags: { 'service.desiredCount': '1.0000000000000002' },
+      expected: /^service\.desiredCount: must be a whole number within \d+\.\.\d+, got 1\.0000000000000002$/,
+    },
+  ],
+  [
     'dev: -c service.desiredCount=0',
     { env: 'dev', flags: { 'service.desiredCount': '0' }, expected: /^service\.desiredCount: must be a whole number within 1\.\..*, got 0/ },
   ],
@@ -490,6 +559,10 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
   [
     'prod: no certificate',
     { env: 'prod', unset: ['loadBalancer.certificateArn'], expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ },
+  ],
+  [
+    'prod: -c loadBalancer.certificateArn= (empty means none, which prod refuses)',
+    { env: 'prod', flags: { 'loadBalancer.certificateArn': '' }, expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ },
   ],
   [
     'prod: certificate from another region than the stack',
@@ -737,6 +810,22 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
   [
+    'dev: -c alerts.emails.high with the same address twice (a stack trace from CDK before)',
+    {
+      env: 'dev',
+      flags: { 'alerts.emails.high': JSON.stringify(['oncall@example.com', 'oncall@example.com']) },
+      expected: /^alerts\.emails\.high\[1\]: "oncall@example\.com" is listed twice$/,
+    },
+  ],
+  [
+    'prod: the same email address twice in one severity, in another case',
+    {
+      env: 'prod',
+      set: { 'alerts.emails.critical': ['oncall@example.com', 'platform@example.com', 'OnCall@Example.com'] },
+      expected: /^alerts\.emails\.critical\[2\]: "OnCall@Example\.com" is listed twice \(as "oncall@example\.com"\)$/,
+    },
+  ],
+  [
     'prod: no critical alert target at all',
     {
       env: 'prod',
@@ -933,6 +1022,98 @@ describe('a bad configuration is refused, naming the field', () => {
     // Nothing a configuration names reaches every object.
     expect(Object.prototype).toEqual({});
     expect(Object.getOwnPropertyNames(Object.prototype).filter((name) => ['x', 'polluted'].includes(name))).toEqual([]);
+  });
+});
+
+describe('a URL field never repeats its user name or password', () => {
+  const URL_FIELDS = ['boop.baseUrl', 'boop.wsEndpoint'];
+  /** What a URL may start with, typos included; the rest is whatever a user might type. */
+  const prefix = fc.oneof(fc.constantFrom('https://', 'wss://', 'http://', 'https//', 'https:/', 'https:', '//', ''), fc.string({ maxLength: 8 }));
+  const password = fc.string({ minLength: 8, maxLength: 24, unit: fc.constantFrom(...'abcXYZ019-._~!$&()*+,;=:/?#[]%@'.split('')) });
+  const afterUserinfo = fc.string({ maxLength: 30 }).filter((rest) => !rest.includes('@'));
+  /** How the URL reaches the field: as cdk.json text, as a -c value, inside a list or an object. */
+  const form = fc.constantFrom('cdk.json', '-c', 'list', 'object');
+
+  /** Every problem the app would print, or nothing when the configuration loads. */
+  function message(context: Json): string {
+    try {
+      loadConfig({ context });
+      return '';
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).message;
+    }
+  }
+
+  test('for any text with a password where the user info goes, no problem contains the password', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<EnvName>('dev', 'prod'),
+        fc.constantFrom(...URL_FIELDS),
+        form,
+        prefix,
+        fc.string({ maxLength: 8 }),
+        password,
+        afterUserinfo,
+        (env, field, how, start, user, secret, rest) => {
+          fc.pre(![start, user, rest].some((part) => part.includes(secret)));
+          const url = `${start}${user}:${secret}@${rest}`;
+          const value = how === 'list' ? [url] : how === 'object' ? { url } : url;
+          const context = contextFor(env, how === '-c' ? { flags: { [field]: url } } : { set: { [field]: value } });
+          expect(message(context)).not.toContain(secret);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test.each([
+    ['no colon after the scheme', BOOP_ENDPOINTS.development.baseUrl.replace('://', `//user:${PASSWORD}@`)],
+    ['a / in the password', BOOP_ENDPOINTS.development.baseUrl.replace('://', `://user:${SLASHED_PASSWORD}@`)],
+  ])('a URL that does not parse (%s) is one problem, not also "must not carry a user name or password"', (_name, url) => {
+    const problems = problemsOf(contextFor('dev', { flags: { 'boop.baseUrl': url } }));
+    expect(problems.filter((problem) => problem.startsWith('boop.baseUrl: '))).toEqual([expect.stringMatching(/ is not a valid URL$/)]);
+  });
+});
+
+describe('no input gets a stack trace', () => {
+  const FIELD_PATHS = declaredFields(settingsSchema).map((field) => formatPath(field.path));
+  const SECTION_NAMES = Object.keys(groupFields(settingsSchema)!);
+
+  test('any JSON value for any field or section, from cdk.json or -c, loads or is a ConfigError', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<EnvName>('dev', 'prod'),
+        fc.constantFrom(...FIELD_PATHS, ...SECTION_NAMES),
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.boolean(),
+        (env, field, value, asFlag) => {
+          const context = contextFor(env, asFlag ? { flags: { [field]: JSON.stringify(value) } } : { set: { [field]: value } });
+          try {
+            loadConfig({ context });
+          } catch (error) {
+            expect(error).toBeInstanceOf(ConfigError);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('an empty loadBalancer.certificateArn means none', () => {
+  const withCertificateInCdkJson = (flags: Json = {}) => contextFor('dev', { set: { 'loadBalancer.certificateArn': PROD_CERTIFICATE }, flags });
+
+  test('dev: -c loadBalancer.certificateArn= clears the certificate cdk.json sets', () => {
+    expect(loadConfig({ context: withCertificateInCdkJson() }).loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
+    expect(loadConfig({ context: withCertificateInCdkJson({ 'loadBalancer.certificateArn': '' }) }).loadBalancer.certificateArn).toBeUndefined();
+  });
+
+  test('prod: an empty certificate gets the one problem a missing one gets', () => {
+    const missing = problemsOf(contextFor('prod', { unset: ['loadBalancer.certificateArn'] }));
+    expect(missing).toEqual([expect.stringMatching(/^loadBalancer\.certificateArn: /)]);
+    expect(problemsOf(contextFor('prod', { set: { 'loadBalancer.certificateArn': '' } }))).toEqual(missing);
+    expect(problemsOf(contextFor('prod', { flags: { 'loadBalancer.certificateArn': '' } }))).toEqual(missing);
   });
 });
 

@@ -22,6 +22,8 @@ import { SETTINGS_VARIABLES } from '../../common/payloads';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
+/** SSM's limit for a standard parameter's value. */
+const SSM_STANDARD_MAX_BYTES = 4096;
 
 export const SETTINGS: ControllerSettings = {
   envName: 'prod',
@@ -163,6 +165,9 @@ export class FakeAws {
       .on(PutParameterCommand)
       .callsFake((input) =>
         this.call('PutParameter', () => {
+          // As SSM does: a standard parameter holds at most 4 KB.
+          if (Buffer.byteLength(input.Value ?? '') > SSM_STANDARD_MAX_BYTES)
+            throw Object.assign(new Error('Standard tier parameters support a maximum parameter value of 4096 characters.'), { name: 'ValidationException' });
           this.parameters.set(input.Name, input.Value);
           return { Version: 1 };
         }),

@@ -37,9 +37,18 @@ const NOT_A_STEP = FIRST + 1;
 const BAKE = PROD.bakeTimeHours * HOUR;
 const AFTER_BAKE = BAKE + MINUTE;
 const MID_BAKE = BAKE / 2;
+const BAKE_ALMOST_OVER = BAKE - MINUTE;
 
 /** Green's health and the rollback alarm as AWS would report them. */
 const CLEAN: RiseEvidence = { greenHealthyTargets: 1, rollbackAlarmFound: true, rollbackAlarmInAlarm: false, rollbackAlarmFiredSinceStepStart: false };
+
+/** Every kind of answer AWS could give, from all clear to the worst, for rules that hold whatever it says. */
+const ANY_WORLD: readonly (readonly [string, RiseEvidence])[] = [
+  ['all clear', CLEAN],
+  ['rollback alarm in ALARM now', { ...CLEAN, rollbackAlarmInAlarm: true, rollbackAlarmFiredSinceStepStart: true }],
+  ['rollback alarm fired during the bake, green unhealthy', { ...CLEAN, rollbackAlarmFiredSinceStepStart: true, greenHealthyTargets: 0 }],
+  ['rollback alarm unreadable', { ...CLEAN, rollbackAlarmFound: false }],
+];
 
 /** The listener as the controller leaves it for a share: blue alone at 0, sticky only in between. */
 const serving = (share: number): LiveWeights => ({ greenPercent: share, blueAlone: share === 0, stickinessEnabled: share > 0 && share < 100 });
@@ -74,8 +83,8 @@ interface Row {
   /** @default 'user-deploy' */
   readonly origin?: DeployOrigin;
   readonly created?: boolean;
-  /** What AWS would answer if the policy asked. @default CLEAN */
-  readonly world?: Partial<RiseEvidence>;
+  /** What AWS would answer if the policy asked; 'any' decides the row once per ANY_WORLD answer, passed whether asked or not. @default CLEAN */
+  readonly world?: Partial<RiseEvidence> | 'any';
   readonly expected: Expected;
 }
 
@@ -97,11 +106,14 @@ function factsOf(row: Row): DeployFacts {
   };
 }
 
-/** Decides as the controller does: evidence only when the policy asks for it. */
-function decide(row: Row): DeployDecision {
+/** A row as decided once: with `told`, that evidence is passed whether the policy asks for it or not. */
+type Case = Row & { readonly told?: RiseEvidence };
+
+/** Decides as the controller does (evidence only when the policy asks for it), unless the case tells the policy anyway. */
+function decide(row: Case): DeployDecision {
   const facts = factsOf(row);
-  const evidence = evidenceNeeded(facts) ? { ...CLEAN, ...row.world } : undefined;
-  return decideDeploy(facts, row.policy ?? PROD, evidence);
+  const asked = evidenceNeeded(facts) && row.world !== 'any' ? { ...CLEAN, ...row.world } : undefined;
+  return decideDeploy(facts, row.policy ?? PROD, row.told ?? asked);
 }
 
 const rows: Row[] = [
@@ -113,11 +125,19 @@ const rows: Row[] = [
   },
   { rule: 'next step after the bake', stored: recorded(FIRST, AFTER_BAKE), ask: SECOND, expected: { change: 'deploy', to: SECOND } },
   {
+    rule: 'next step the moment the bake ends ("allowed from" that time)',
+    stored: recorded(FIRST, BAKE),
+    ask: SECOND,
+    expected: { change: 'deploy', to: SECOND },
+  },
+  {
     rule: 'too early: the bake is not over',
-    stored: recorded(FIRST, MID_BAKE),
+    stored: recorded(FIRST, BAKE_ALMOST_OVER),
     ask: SECOND,
     expected: {
-      refuse: new RegExp(`the bake at ${FIRST} %.* is not over; the next step is allowed from ${new Date(NOW.getTime() - MID_BAKE + BAKE).toISOString()}`),
+      refuse: new RegExp(
+        `the bake at ${FIRST} %.* is not over; the next step is allowed from ${new Date(NOW.getTime() - BAKE_ALMOST_OVER + BAKE).toISOString()}`,
+      ),
       records: 'nothing',
     },
   },
@@ -148,10 +168,10 @@ const rows: Row[] = [
     rule: 'lowering mid-bake, whatever the alarm says',
     stored: recorded(SECOND, MID_BAKE),
     ask: FIRST,
-    world: { rollbackAlarmInAlarm: true, greenHealthyTargets: 0 },
+    world: 'any',
     expected: { change: 'deploy', to: FIRST },
   },
-  { rule: '0 is always allowed', stored: recorded(THIRD, MINUTE), ask: 0, world: { rollbackAlarmFound: false }, expected: { change: 'deploy', to: 0 } },
+  { rule: '0 is always allowed, whatever the alarm says', stored: recorded(THIRD, MINUTE), ask: 0, world: 'any', expected: { change: 'deploy', to: 0 } },
   {
     rule: 'an override skips steps and bake',
     stored: recorded(FIRST, MID_BAKE),
@@ -212,6 +232,21 @@ const rows: Row[] = [
     expected: { keep: new RegExp(`never raises green, which stays at ${FIRST} %`) },
   },
   {
+    rule: "restore: CloudFormation's rollback to the share green already has changes nothing",
+    origin: 'cloudformation-rollback',
+    stored: recorded(SECOND),
+    ask: SECOND,
+    expected: { keep: new RegExp(`green, which stays at ${SECOND} %`), records: 'nothing' },
+  },
+  {
+    rule: "restore: CloudFormation's rollback that finds blue alone records no rollback (only a user's deploy does)",
+    origin: 'cloudformation-rollback',
+    stored: recorded(SECOND),
+    live: serving(0),
+    ask: SECOND,
+    expected: { keep: /green, which stays at 0 %/, records: 'nothing' },
+  },
+  {
     rule: 'restore: never puts back a share a listener reset took',
     origin: 'cloudformation-rollback',
     stored: recorded(SECOND),
@@ -231,6 +266,13 @@ const rows: Row[] = [
     stored: rolledBackFrom(SECOND),
     ask: 0,
     expected: { keep: /acknowledges the rollback/, records: { lastRollback: { acknowledgedAt: NOW.toISOString() } } },
+  },
+  {
+    rule: 'GreenPercent=0 acknowledges a rollback and puts blue alone back if the listener gives green traffic again',
+    stored: rolledBackFrom(SECOND),
+    live: serving(FIRST),
+    ask: 0,
+    expected: { change: 'deploy', to: 0, records: { greenPercent: 0, lastRollback: { acknowledgedAt: NOW.toISOString() } } },
   },
   {
     rule: 'unrecorded rollback: blue alone while the record gives green traffic',
@@ -292,6 +334,30 @@ const rows: Row[] = [
     ask: FIRST,
     expected: { change: 'deploy', to: FIRST, records: { listenerArn: LISTENER, greenPercent: FIRST, changes: [{ from: 0, to: FIRST }, { to: SECOND }] } },
   },
+  {
+    rule: "a new stack starts at the first step, not at the old stack's share",
+    created: true,
+    stored: recorded(SECOND, AFTER_BAKE, { listenerArn: OTHER_LISTENER }),
+    live: TEMPLATE,
+    ask: SECOND,
+    expected: { refuse: new RegExp(`from 0 % the next step is ${FIRST}`) },
+  },
+  {
+    rule: 'a renamed resource (a Create on the same listener) keeps everything, an unacknowledged rollback included',
+    created: true,
+    stored: rolledBackFrom(SECOND),
+    ask: FIRST,
+    expected: { refuse: /rolled back to blue at .* deploy once with --parameters GreenPercent=0/, records: 'nothing' },
+  },
+  {
+    rule: 'an update (not a Create) keeps the rollout even when the record names another listener',
+    stored: recorded(SECOND, MID_BAKE, { listenerArn: OTHER_LISTENER }),
+    ask: SECOND,
+    expected: {
+      keep: new RegExp(`green stays at ${SECOND} %`),
+      records: { listenerArn: LISTENER, stepStartedAt: new Date(NOW.getTime() - MID_BAKE).toISOString() },
+    },
+  },
   { rule: `production steps: 0 → ${LAST} % is refused`, stored: recorded(0), ask: LAST, expected: { refuse: new RegExp(`the next step is ${FIRST}`) } },
   {
     rule: `dev steps: 0 → ${DEV.steps[0]} % in one step`,
@@ -302,7 +368,12 @@ const rows: Row[] = [
   },
 ];
 
-test.each(rows)('$rule', (row) => {
+/** Each row once; a row that holds whatever AWS says, once per answer. */
+const cases: Case[] = rows.flatMap((row) =>
+  row.world === 'any' ? ANY_WORLD.map(([answer, told]) => ({ ...row, rule: `${row.rule} (${answer})`, told })) : [row],
+);
+
+test.each(cases)('$rule', (row) => {
   const decision = decide(row);
   const { expected } = row;
   if ('change' in expected) {

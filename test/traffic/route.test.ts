@@ -102,6 +102,14 @@ describe('a manual rollback', () => {
     expect(aws.live().blueAlone).toBe(true);
     expect(aws.state()).toMatchObject({ lastRollback: { trigger: 'manual', why: 'drill INC-7', by: 'arn:aws:sts::111122223333:assumed-role/ops/alice' } });
   });
+
+  test("an oversized reason or caller is cut, so blue alone is also recorded within SSM's 4 KB", async () => {
+    await deps.controller.applyDeploy({ intent: SETTINGS.policy.steps[0] }, 'test');
+    await route({ action: 'rollback', reason: 'r'.repeat(10_000), requestedBy: `arn:aws:iam::111122223333:user/${'x'.repeat(10_000)}` }, deps);
+    expect(aws.live().blueAlone).toBe(true);
+    expect(aws.state()).toMatchObject({ greenPercent: 0, lastRollback: { trigger: 'manual' } });
+    expect(Buffer.byteLength(JSON.stringify(aws.state()))).toBeLessThanOrEqual(4096);
+  });
 });
 
 describe('deploys answer CloudFormation', () => {
