@@ -11,9 +11,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
-import { bakeEndsAt, nextStep } from '../common/traffic/policy';
-import { parseState, TrafficState } from '../common/traffic/state';
-import { LiveWeights, readLiveWeights } from '../common/traffic/weights';
+import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
+import { parseState, rollbackUnacknowledged, TrafficState } from '../common/traffic/state';
+import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs } from './rollout-args';
 
@@ -34,11 +34,11 @@ export function busyControllerBackoff(retry: number): number {
  * standard retry strategy), so an endpoint that never answers ends the command after about
  * READ_ATTEMPTS × READ_TIMEOUT_MS.
  */
-export const CONNECT_TIMEOUT_MS = 3000;
+const CONNECT_TIMEOUT_MS = 3000;
 export const READ_TIMEOUT_MS = 5000;
 export const READ_ATTEMPTS = 3;
 /** The controller answers a RequestResponse Invoke within its 60 s timeout; 10 s more for the network. */
-export const INVOKE_TIMEOUT_MS = 70_000;
+const INVOKE_TIMEOUT_MS = 70_000;
 /** How long a drill waits for blue alone before it says the rollback did not happen. */
 const DRILL_TIMEOUT_MS = 5 * 60_000;
 export const DRILL_POLL_MS = 1000;
@@ -187,13 +187,13 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
   for (const [label, value] of rows) io.out(`  ${label.padEnd(16)} ${value}`);
 }
 
-function stepLine(state: TrafficState, policy: { steps: number[]; bakeTimeHours: number }, now: Date): string {
+function stepLine(state: TrafficState, policy: RolloutPolicy, now: Date): string {
   const since = `since ${state.stepStartedAt}, ${duration(now.getTime() - Date.parse(state.stepStartedAt))}`;
   return `${state.greenPercent} % (steps ${policy.steps.join(', ')}), ${since} of ${policy.bakeTimeHours} h bake`;
 }
 
-function nextStepLine(state: TrafficState, policy: { steps: number[]; bakeTimeHours: number }, now: Date): string {
-  if (state.lastRollback && !state.lastRollback.acknowledgedAt) return `blocked: acknowledge the rollback with a deploy of ${GREEN_PERCENT_PARAMETER}=0`;
+function nextStepLine(state: TrafficState, policy: RolloutPolicy, now: Date): string {
+  if (rollbackUnacknowledged(state)) return `blocked: acknowledge the rollback with a deploy of ${GREEN_PERCENT_PARAMETER}=0`;
   const next = nextStep(state.greenPercent, policy);
   if (next === undefined) return 'none: green has all traffic';
   if (state.greenPercent === 0) return `${next} % allowed now`;
@@ -251,12 +251,8 @@ function functionError(body: string): string {
 
 /** What to do when the controller cannot: the one write that puts all traffic on blue. */
 function manualRollback(stack: DeployedStack): string {
-  const action = JSON.stringify([
-    {
-      Type: 'forward',
-      ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.outputs.blueTargetGroupArn, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } },
-    },
-  ]);
+  // The same action the controller writes for blue alone.
+  const action = JSON.stringify([forwardAction({ blue: stack.outputs.blueTargetGroupArn, green: stack.outputs.greenTargetGroupArn }, 0, 0)]);
   return `if it is urgent, move traffic by hand: aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
 }
 
@@ -281,7 +277,7 @@ async function drill(clients: CliClients, io: CliIo, env: string, stack: Deploye
   while (io.now().getTime() - started.getTime() < DRILL_TIMEOUT_MS) {
     await io.sleep(DRILL_POLL_MS);
     const live = await liveWeights(clients, stack);
-    if (live.greenPercent === 0 && !live.stickinessEnabled) {
+    if (matchesShare(live, 0)) {
       const elapsed = io.now().getTime() - started.getTime();
       io.out(`drill: blue alone after ${(elapsed / 1000).toFixed(1)} s (alarm set → listener read back with green 0 %, stickiness off)`);
       io.out(`Acknowledge before the next rollout: npx cdk deploy -c env=${env} --parameters ${GREEN_PERCENT_PARAMETER}=0`);

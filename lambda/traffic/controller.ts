@@ -11,8 +11,7 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER } from '../../common/names';
-import type { TrafficResourceProperties } from '../../common/payloads';
-import { overrideOf } from './custom-resource';
+import { overrideOf, resourceProperties } from './custom-resource';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
 import {
   alreadyRolledBack,
@@ -118,7 +117,7 @@ export class TrafficController {
     // A delete sets no weights, so it needs no more than a genuine source.
     if (event.RequestType === 'Delete') return { honoured: true, origin: 'user-deploy' };
     const verdict = judgeAgainstStack(event, await this.ownStack());
-    const override = overrideOf(event.ResourceProperties as Partial<TrafficResourceProperties>);
+    const override = overrideOf(resourceProperties(event));
     if (!verdict.honoured || verdict.origin !== 'user-deploy' || override === undefined) return verdict;
     const template = await this.aws((options) => this.clients.cloudformation.send(new GetTemplateCommand({ StackName: this.settings.stackId }), options));
     return overrideInTemplate(template.TemplateBody, event.LogicalResourceId) === override
@@ -225,7 +224,7 @@ export class TrafficController {
   /** Pages the critical topic about a deploy event that was refused as not CloudFormation's own. */
   async pageRefusedEvent(why: string, event: CloudFormationCustomResourceEvent): Promise<void> {
     const { envName } = this.settings;
-    const asked = (event.ResourceProperties as Partial<TrafficResourceProperties> | undefined)?.GreenPercent;
+    const asked = resourceProperties(event).GreenPercent;
     await this.aws((options) =>
       this.clients.sns.send(
         new PublishCommand({

@@ -43,8 +43,6 @@ export type LoadBalancerConfig = EnvironmentConfig['loadBalancer'];
 export type NetworkConfig = EnvironmentConfig['network'];
 /** Who hears about an alarm, per severity (Monitoring Overview guide, "Alert Severity Levels"). */
 export type AlertTargetsConfig = EnvironmentConfig['alerts'];
-/** The alarm table's per-environment knobs. */
-export type AlarmsConfig = EnvironmentConfig['alarms'];
 
 type Settings = Omit<EnvironmentConfig, 'envName'>;
 /**

@@ -52,7 +52,7 @@ function render(value: unknown, depth: number): string {
  * A URL as a message may show it, parseable or not: everything between the scheme's `//` (or the
  * start, when it has none) and the last `@` masked, so no user name or password ever reaches a log.
  */
-export function withoutCredentials(url: string): string {
+function withoutCredentials(url: string): string {
   const at = url.lastIndexOf('@');
   if (at < 0) return url;
   // "https://", and the likes of "https//" a typo leaves; anything else before the @ may be a password.
@@ -105,7 +105,7 @@ export const CERTIFICATE_ARN =
 /** A vendor id of either environment: its prefix, then letters, digits or _. */
 export const VENDOR_ID = new RegExp(`^(?:${Object.values(VENDOR_ID_PREFIX).join('|')})[A-Za-z0-9_]+$`);
 export const ACCOUNT_ID = /^\d{12}$/;
-export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 export const SLACK_WORKSPACE_ID = /^T[A-Z0-9]{8,}$/;
 export const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{8,}$/;
 
@@ -113,14 +113,14 @@ export const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{8,}$/;
  * An SSM parameter name as a dynamic reference can carry it: a full path (so it cannot be a
  * relative name resolved somewhere unexpected) of letters, digits and `_ . - /`, no `:` or `}`.
  */
-export const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]+$/;
+const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]+$/;
 /** SSM allows a parameter name of at most this many characters (2048 minus 1037 reserved). */
 export const SSM_PARAMETER_NAME_MAX_LENGTH = 1011;
 /** SSM allows at most this many levels in a parameter hierarchy. */
 export const SSM_PARAMETER_MAX_LEVELS = 15;
 
 /** Problems with an SSM parameter name, in plain words; empty when it is one. */
-export function ssmParameterNameProblems(name: string): string[] {
+function ssmParameterNameProblems(name: string): string[] {
   if (!SSM_PARAMETER_PATH.test(name))
     return ['must be an SSM parameter name starting with "/" and made of letters, digits and _ . - /, such as /acme/prod/pagerduty-integration-url'];
   const problems: string[] = [];
@@ -142,7 +142,7 @@ export const WAF_SEARCH_STRING_MAX_BYTES = 200;
  * The path as the WAF rate rule compares it (its text transformations): %XX decoded, duplicate
  * slashes collapsed, ./ dropped, ../ resolved except at the start, lowercased.
  */
-export function wafComparedPath(path: string): string {
+function wafComparedPath(path: string): string {
   const decoded = path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   const segments: string[] = [];
   for (const segment of decoded.split('/').slice(1)) {
@@ -162,7 +162,7 @@ export const WIDEST_TESTER_PREFIX: Readonly<Record<4 | 6, number>> = { 4: 16, 6:
 export const TESTER_EXAMPLE = '203.0.113.0/24';
 
 /** An IPv4 or IPv6 network. */
-export interface Cidr {
+interface Cidr {
   readonly version: 4 | 6;
   readonly address: bigint;
   readonly prefix: number;

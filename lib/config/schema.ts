@@ -49,6 +49,8 @@ const DEREGISTRATION_DELAY_SECONDS = 30;
 /** A threshold's largest count or latency. */
 const LARGEST_COUNT = 1_000_000;
 const LONGEST_LATENCY_MS = 600_000;
+/** The guide's steps, written as a user writes them, for messages. */
+const STEPS_EXAMPLE = `[${PRODUCTION_ROLLOUT.steps.join(', ')}]`;
 
 const ENVIRONMENT_GUIDE = 'Environment Configuration';
 const MIGRATION_GUIDE = 'Migration Overview';
@@ -196,8 +198,8 @@ export const settingsSchema = group({
 
   rollout: section("How green's share of traffic grows", {
     steps: setting(
-      listOf(wholeNumber(1, 100, 'a percentage of traffic'), 'whole percentages such as [5, 25, 50, 100]')
-        .min(1, { error: 'must list at least one step, such as [5, 25, 50, 100]' })
+      listOf(wholeNumber(1, 100, 'a percentage of traffic'), `whole percentages such as ${STEPS_EXAMPLE}`)
+        .min(1, { error: `must list at least one step, such as ${STEPS_EXAMPLE}` })
         .superRefine(rolloutStepRules, { when: () => true }),
       {
         dev: [100],

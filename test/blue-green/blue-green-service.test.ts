@@ -370,7 +370,7 @@ describe('the load balancer and its listeners', () => {
     expect(forward.TargetGroupStickinessConfig?.Enabled ?? false).toBe(false);
   });
 
-  // Who reaches which slot with the header, from where: test/listener-routing.test.ts.
+  // Who reaches which slot with the header, from where: test/blue-green/listener-routing.test.ts.
   test(`with no NAT gateway and no tester CIDRs there is no ${SLOT_HEADER} route at all: the header is ignored`, () => {
     const config = dev.config;
     const stack = new Stack(new App(), 'NoHeaderSources');

@@ -13,7 +13,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { CliError } from '../../cli/errors';
-import { BUSY_CONTROLLER_ATTEMPTS, CliClientOverrides, createCliClients, DRILL_POLL_MS, failureLine, runRolloutCli } from '../../cli/rollout';
+import {
+  BUSY_CONTROLLER_ATTEMPTS,
+  busyControllerBackoff,
+  CliClientOverrides,
+  createCliClients,
+  DRILL_POLL_MS,
+  failureLine,
+  runRolloutCli,
+} from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS } from '../../common/payloads';
@@ -317,18 +325,19 @@ describe('rollback', () => {
     const { error, lines } = await rollbackWithFakeTimers(controller.lambda);
     expect(error).toBeUndefined();
     expect(controller.tries()).toBe(3);
-    expect(controller.waits()).toEqual([2000, 4000]);
+    expect(controller.waits()).toEqual([1, 2].map(busyControllerBackoff));
     expect(lines[0]).toBe('rollback (prod): rolled back to blue in 380 ms');
   });
 
   test(`a controller busy for two minutes is tried ${BUSY_CONTROLLER_ATTEMPTS} times in all, then the command to move traffic by hand`, async () => {
     const controller = fakeLambda(['busy']);
     const { error } = await rollbackWithFakeTimers(controller.lambda);
-    expect(controller.tries()).toBe(8);
-    expect(controller.waits()).toEqual([2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(controller.tries()).toBe(BUSY_CONTROLLER_ATTEMPTS);
+    expect(controller.waits()).toEqual(Array.from({ length: BUSY_CONTROLLER_ATTEMPTS - 1 }, (_, i) => busyControllerBackoff(i + 1)));
+    // The README's promise: it waits out a busy controller for about two minutes.
     expect(controller.waits().reduce((a, b) => a + b)).toBe(120_000);
     expect(failureLine(error)).toBe(
-      `rollout: the traffic controller stayed busy for about two minutes (8 tries); if it is urgent, move traffic by hand: ${manualCommand}`,
+      `rollout: the traffic controller stayed busy for about two minutes (${BUSY_CONTROLLER_ATTEMPTS} tries); if it is urgent, move traffic by hand: ${manualCommand}`,
     );
   });
 

@@ -389,7 +389,11 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
   ],
   [
     'dev: -c rollout.steps=50 (not a list)',
-    { env: 'dev', flags: { 'rollout.steps': '50' }, expected: /^rollout\.steps: must be a list of whole percentages such as \[5, 25, 50, 100\], got 50$/ },
+    {
+      env: 'dev',
+      flags: { 'rollout.steps': '50' },
+      expected: new RegExp(`^rollout\\.steps: must be a list of whole percentages such as \\[${PRODUCTION_ROLLOUT.steps.join(', ')}\\], got 50$`),
+    },
   ],
   ['prod: negative bakeTimeHours', { env: 'prod', set: { 'rollout.bakeTimeHours': -1 }, expected: /^rollout\.bakeTimeHours: must be a number within 0\.\./ }],
 

@@ -280,11 +280,18 @@ describe('outages the plain ALB counts would miss', () => {
     expect(inputs.metrics).toEqual([expect.objectContaining({ id: 'passed', metricName: 'BoopHealthy', stat: 'Sum' })]);
     const expression = inputs.expressions.find((e) => e.returnData)!.expression;
     expect(expression).toBe(`IF(passed >= ${expected}, 100, 100 * passed / ${expected})`);
-    // Half the expected checks reported, all passing: that is 50 %, a breach, not 100 %.
-    const passedHalf = (100 * (expected / 2)) / expected;
-    expect(breaches(row, passedHalf)).toBe(true);
+    // Half the expected checks reported, all passing: the alarm's own expression makes that 50 %, a breach, not 100 %.
+    expect(breaches(row, uptimeOf(expression, expected / 2))).toBe(true);
+    expect(breaches(row, uptimeOf(expression, expected))).toBe(false);
   });
 });
+
+/** The value of the uptime expression `IF(passed >= N, 100, 100 * passed / M)` for a number of passed checks. */
+function uptimeOf(expression: string, passed: number): number {
+  const m = /^IF\(passed >= (\d+), 100, 100 \* passed \/ (\d+)\)$/.exec(expression);
+  if (!m) throw new Error(`not the uptime expression: ${expression}`);
+  return passed >= Number(m[1]) ? 100 : (100 * passed) / Number(m[2]);
+}
 
 /** The value of a sum of `FILL(input, fill)` terms, each input at its given value or missing (0 inputs are silent). */
 function sumOfFilled(expression: string, values: Record<string, number>): number {

@@ -18,7 +18,7 @@ let controller: TrafficController;
 beforeEach(() => {
   aws = new FakeAws();
   now = START;
-  controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
+  controller = aws.controller(() => now);
 });
 
 const deploy = (intent: number, overrideReason?: string) => controller.applyDeploy({ intent, overrideReason }, 'CloudFormation stack test');

@@ -16,48 +16,53 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ControllerClients, ControllerSettings, Log } from '../../lambda/traffic/controller';
+import { ControllerClients, ControllerSettings, Log, TrafficController } from '../../lambda/traffic/controller';
+import type { RouteDeps } from '../../lambda/traffic/route';
 import type { TrafficMetricName } from '../../common/contract';
-import { SETTINGS_VARIABLES } from '../../common/payloads';
+import { controllerEnvironment as controllerVariables } from '../../common/payloads';
+import { environmentNames } from '../../common/names';
+import { ENVIRONMENT_DEFAULTS } from '../../lib/config/load-config';
+import { ACCOUNT, REGION } from '../support/deployed-template';
 
-const REGION = 'eu-west-1';
-const ACCOUNT = '111122223333';
 /** SSM's limit for a standard parameter's value. */
 const SSM_STANDARD_MAX_BYTES = 4096;
+const NAMES = environmentNames('prod');
+/** Production's default rollout, as the stack passes it to the controller. */
+const PROD_ROLLOUT = ENVIRONMENT_DEFAULTS.prod.rollout;
 
 export const SETTINGS: ControllerSettings = {
   envName: 'prod',
-  stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/6d1e2f30-0000-4000-8000-000000000001`,
+  stackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${NAMES.stack}/6d1e2f30-0000-4000-8000-000000000001`,
   region: REGION,
   listenerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/boop/abc/def`,
   targetGroups: {
     blue: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/blue/111`,
     green: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/green/222`,
   },
-  stateParameterName: '/boop/prod/traffic/state',
-  rollbackAlarmName: 'boop-prod-GREEN_ROLLBACK',
-  criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-critical`,
-  policy: { steps: [5, 25, 50, 100], bakeTimeHours: 24 },
-  stickinessSeconds: 86400,
+  stateParameterName: NAMES.parameters.trafficState,
+  rollbackAlarmName: NAMES.rollbackAlarm,
+  criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${NAMES.alertTopic('critical')}`,
+  policy: { steps: [...PROD_ROLLOUT.steps], bakeTimeHours: PROD_ROLLOUT.bakeTimeHours },
+  stickinessSeconds: PROD_ROLLOUT.stickinessSeconds,
 };
 
 /** The environment the stack gives the controller function, for SETTINGS: what the deployed handler reads. */
 export function controllerEnvironment(metricEnvironment: string): Record<string, string> {
-  return {
-    [SETTINGS_VARIABLES.envName]: SETTINGS.envName,
-    [SETTINGS_VARIABLES.metricEnvironment]: metricEnvironment,
-    [SETTINGS_VARIABLES.stackId]: SETTINGS.stackId,
-    [SETTINGS_VARIABLES.listenerArn]: SETTINGS.listenerArn,
-    [SETTINGS_VARIABLES.blueTargetGroupArn]: SETTINGS.targetGroups.blue,
-    [SETTINGS_VARIABLES.greenTargetGroupArn]: SETTINGS.targetGroups.green,
-    [SETTINGS_VARIABLES.stateParameterName]: SETTINGS.stateParameterName,
-    [SETTINGS_VARIABLES.rollbackAlarmName]: SETTINGS.rollbackAlarmName,
-    [SETTINGS_VARIABLES.criticalTopicArn]: SETTINGS.criticalTopicArn,
-    [SETTINGS_VARIABLES.rolloutSteps]: JSON.stringify(SETTINGS.policy.steps),
-    [SETTINGS_VARIABLES.bakeTimeHours]: String(SETTINGS.policy.bakeTimeHours),
-    [SETTINGS_VARIABLES.stickinessSeconds]: String(SETTINGS.stickinessSeconds),
-    AWS_REGION: SETTINGS.region,
-  };
+  const variables = controllerVariables({
+    envName: SETTINGS.envName,
+    metricEnvironment,
+    stackId: SETTINGS.stackId,
+    listenerArn: SETTINGS.listenerArn,
+    blueTargetGroupArn: SETTINGS.targetGroups.blue,
+    greenTargetGroupArn: SETTINGS.targetGroups.green,
+    stateParameterName: SETTINGS.stateParameterName,
+    rollbackAlarmName: SETTINGS.rollbackAlarmName,
+    criticalTopicArn: SETTINGS.criticalTopicArn,
+    rolloutSteps: JSON.stringify(SETTINGS.policy.steps),
+    bakeTimeHours: String(SETTINGS.policy.bakeTimeHours),
+    stickinessSeconds: String(SETTINGS.stickinessSeconds),
+  });
+  return { ...variables, AWS_REGION: SETTINGS.region };
 }
 
 /** The template's action: blue 100, green 0, no stickiness. */
@@ -251,6 +256,16 @@ export class FakeAws {
     warn: (message, extra) => this.logs.push({ level: 'warn', message, extra }),
     error: (message, extra) => this.logs.push({ level: 'error', message, extra }),
   };
+
+  /** A traffic controller over this AWS, on the given clock. */
+  controller(now: () => Date = () => new Date()): TrafficController {
+    return new TrafficController(SETTINGS, this.clients, { now, metric: this.metric, log: this.log });
+  }
+
+  /** What route needs, wired to this AWS, answering CloudFormation through respond. */
+  routeDeps(controller: TrafficController, respond: NonNullable<RouteDeps['respond']>): RouteDeps {
+    return { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: this.metric, log: this.log, respond };
+  }
 
   /** The stored traffic state, parsed. */
   state(): Record<string, unknown> | undefined {

@@ -12,7 +12,6 @@
  * changes nothing. A failing case prints its seed: add it to REGRESSION_SEEDS.
  */
 import fc from 'fast-check';
-import { TrafficController } from '../../lambda/traffic/controller';
 import { CustomResourceResult } from '../../lambda/traffic/custom-resource';
 import { nextStep } from '../../common/traffic/policy';
 import { route } from '../../lambda/traffic/route';
@@ -162,18 +161,11 @@ async function runSequence(actions: Action[]): Promise<void> {
   const aws = new FakeAws();
   let now = Date.parse('2026-11-21T09:00:00.000Z');
   const model = new Model(() => now);
-  const controller = new TrafficController(SETTINGS, aws.clients, { now: () => new Date(now), metric: aws.metric, log: aws.log });
+  const controller = aws.controller(() => new Date(now));
   const answers: CustomResourceResult[] = [];
-  const deps = {
-    controller,
-    rollbackAlarmName: SETTINGS.rollbackAlarmName,
-    region: SETTINGS.region,
-    metric: aws.metric,
-    log: aws.log,
-    respond: async (_event: unknown, result: CustomResourceResult) => {
-      answers.push(result);
-    },
-  };
+  const deps = aws.routeDeps(controller, async (_event, result) => {
+    answers.push(result);
+  });
   let fingerprint = 0;
   let properties = { GreenPercent: '0', ListenerFingerprint: 'l0', RolloutOverride: '' };
   const send = async (status: string, next: typeof properties, old: typeof properties) => {

@@ -4,7 +4,6 @@
  * logged, counted and left alone.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { TrafficController } from '../../lambda/traffic/controller';
 import { PHYSICAL_RESOURCE_ID, respond } from '../../lambda/traffic/custom-resource';
 import { route } from '../../lambda/traffic/route';
 import { RESPONSE_LIMITS } from '../../lambda/traffic/settings';
@@ -20,8 +19,7 @@ let deps: Parameters<typeof route>[1];
 beforeEach(() => {
   aws = new FakeAws();
   server.received.length = 0;
-  const controller = new TrafficController(SETTINGS, aws.clients, { now: () => new Date(), metric: aws.metric, log: aws.log });
-  deps = { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: aws.metric, log: aws.log, respond: server.respond };
+  deps = aws.routeDeps(aws.controller(), server.respond);
 });
 
 /** A deploy event as CloudFormation sends it mid-update: the stack reports the event's GreenPercent and override. */

@@ -5,7 +5,6 @@
  * deploy 5 % → bake passes → 25 % → alarm → blue alone → deploy 25 % refused (CloudFormation rolls
  * back) → deploy 0 acknowledges → deploy 5 resumes.
  */
-import { TrafficController } from '../../lambda/traffic/controller';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent, ResponseServer } from './cloudformation';
 import { FakeAws, SETTINGS } from './fake-aws';
@@ -17,15 +16,8 @@ afterAll(() => server.stop());
 test('a rollout, a rollback, a refused deploy, the acknowledgement and a fresh start', async () => {
   const aws = new FakeAws();
   let now = new Date('2026-11-21T09:00:00.000Z');
-  const controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
-  const deps = {
-    controller,
-    rollbackAlarmName: SETTINGS.rollbackAlarmName,
-    region: SETTINGS.region,
-    metric: aws.metric,
-    log: aws.log,
-    respond: server.respond,
-  };
+  const controller = aws.controller(() => now);
+  const deps = aws.routeDeps(controller, server.respond);
   const [first, second] = SETTINGS.policy.steps;
   let properties = { GreenPercent: '0', ListenerFingerprint: 'listener-v1', RolloutOverride: '' };
   /** `cdk deploy --parameters GreenPercent=<n>`: CloudFormation updates the custom resource, and rolls the update back if it fails. */
@@ -104,15 +96,8 @@ test('a rollout, a rollback, a refused deploy, the acknowledgement and a fresh s
 test('the resume sequence of the issue: 5 % → rollback → GreenPercent=0 → GreenPercent=5 serves 5 %', async () => {
   const aws = new FakeAws();
   let now = new Date('2026-11-21T09:00:00.000Z');
-  const controller = new TrafficController(SETTINGS, aws.clients, { now: () => now, metric: aws.metric, log: aws.log });
-  const deps = {
-    controller,
-    rollbackAlarmName: SETTINGS.rollbackAlarmName,
-    region: SETTINGS.region,
-    metric: aws.metric,
-    log: aws.log,
-    respond: server.respond,
-  };
+  const controller = aws.controller(() => now);
+  const deps = aws.routeDeps(controller, server.respond);
   const first = SETTINGS.policy.steps[0];
   const update = async (to: number, from: number) => {
     aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(to), rolloutOverride: '' };
