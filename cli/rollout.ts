@@ -2,7 +2,7 @@
  * The rollout CLI's commands (status, rollback, drill) against the deployed stack, found by its
  * outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the command line.
  */
-import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
@@ -10,12 +10,13 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
-import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
 import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
 import { parseState, rollbackUnacknowledged, TrafficState } from '../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs } from './rollout-args';
+import { DeployedStack, describeStack } from './stack';
 
 /** Tries of a manual rollback's Invoke in all, the first included, while the controller is busy. */
 export const BUSY_CONTROLLER_ATTEMPTS = 8;
@@ -106,35 +107,13 @@ export async function runRolloutCli(argv: readonly string[], clients: CliClients
     return;
   }
   try {
-    const stack = await describeStack(clients, args.env);
+    const stack = await describeStack(clients.cloudformation, args.env);
     if (args.command === 'status') await status(clients, io, args.env, stack);
     else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
     else await drill(clients, io, args.env, stack);
   } catch (error) {
     throw explain(error);
   }
-}
-
-interface DeployedStack {
-  readonly outputs: StackOutputs;
-  readonly greenPercentIntent?: string;
-}
-
-async function describeStack(clients: CliClients, env: string): Promise<DeployedStack> {
-  const name = environmentNames(env).stack;
-  let stack: Stack | undefined;
-  try {
-    stack = (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
-  } catch (error) {
-    if (/does not exist/.test(String((error as Error).message))) stack = undefined;
-    else throw error;
-  }
-  if (!stack) throw new CliError(`stack ${name} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=${env}`);
-  const byKey = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue ?? '']));
-  const missing = Object.values(STACK_OUTPUTS).filter((key) => !byKey.has(key));
-  if (missing.length > 0) throw new CliError(`stack ${name} has no traffic control outputs (${missing.join(', ')}); deploy this version of boop-deploy first`);
-  const outputs = Object.fromEntries((Object.keys(STACK_OUTPUTS) as StackOutputKey[]).map((key) => [key, byKey.get(STACK_OUTPUTS[key])!])) as StackOutputs;
-  return { outputs, greenPercentIntent: stack.Parameters?.find((p) => p.ParameterKey === GREEN_PERCENT_PARAMETER)?.ParameterValue };
 }
 
 async function liveWeights(clients: CliClients, stack: DeployedStack): Promise<LiveWeights> {

@@ -1,6 +1,7 @@
 /**
  * Every payload that crosses a boundary between where code runs, typed once: what the stack gives
- * the traffic controller (its custom resource's properties, its environment variables), what the
+ * the traffic controller (its custom resource's properties, its environment variables) and the
+ * API-key presence check (its custom resource's properties), what the
  * rollout CLI sends it (a manual rollback) and what the CLI reads back from the stack (its outputs).
  * The writer builds each with `satisfies` and the reader reads it through the same type.
  * Plain TypeScript with no imports, so a function bundle and the CLIs load it without the CDK.
@@ -17,6 +18,18 @@ export interface TrafficResourceProperties {
   readonly ListenerFingerprint: string;
   /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
   readonly RolloutOverride: string;
+}
+
+/** The properties the stack gives the API-key presence check; the check reads them from the deploy event. */
+export interface KeyCheckProperties {
+  /** The environment, for the fix commands in a refusal. */
+  readonly EnvName: string;
+  /** JSON of the parameter name of each key slot the tasks read (primary, and secondary during a rotation). */
+  readonly Parameters: string;
+  /** The customer-managed KMS key ARN the parameters must be encrypted with, or empty for the AWS-managed key. */
+  readonly EncryptionKeyArn: string;
+  /** Changes whenever a deploy will start tasks (a new task definition, another task count), so the check runs before it does. */
+  readonly TaskFingerprint: string;
 }
 
 /** The `action` of a manual rollback request; the controller tells the request from other events by it. */
@@ -41,6 +54,9 @@ export const STACK_OUTPUTS = {
   rollbackAlarmName: 'RollbackAlarmName',
   rolloutSteps: 'RolloutSteps',
   bakeTimeHours: 'BakeTimeHours',
+  clusterName: 'ClusterName',
+  blueServiceName: 'BlueServiceName',
+  greenServiceName: 'GreenServiceName',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

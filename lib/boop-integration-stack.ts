@@ -90,9 +90,12 @@ export class BoopIntegrationStack extends Stack {
       rollbackAlarmName: names.rollbackAlarm,
       rolloutSteps: config.rollout.steps.join(','),
       bakeTimeHours: String(config.rollout.bakeTimeHours),
+      clusterName: this.service.cluster.clusterName,
+      blueServiceName: this.service.services.blue.serviceName,
+      greenServiceName: this.service.services.green.serviceName,
     } satisfies StackOutputs;
     for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
-      new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout (${key})` });
+      new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });
     }
 
     this.alarms = new Alarms(this, 'Alarms', {

@@ -3,6 +3,7 @@
  * where every field is declared with its description, range and source.
  */
 import { z } from 'zod';
+import { BoopEnvironment, boopEnvironmentOf } from '../../common/keys/api-keys';
 import { EnvironmentName } from '../../common/names';
 import type { environmentConfigSchema } from './schema';
 
@@ -17,8 +18,8 @@ export function isProduction(config: { readonly envName: EnvironmentName }): boo
 }
 
 /** The guide's BOOP_ENV value for an environment. */
-export function boopEnvironment(config: { readonly envName: EnvironmentName }): 'development' | 'production' {
-  return isProduction(config) ? 'production' : 'development';
+export function boopEnvironment(config: { readonly envName: EnvironmentName }): BoopEnvironment {
+  return boopEnvironmentOf(config.envName);
 }
 
 /** How a message names an environment: "production" or "dev". */

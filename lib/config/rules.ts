@@ -11,6 +11,7 @@ import { boopEnvironment, EnvironmentName, environmentInWords } from './environm
 import { DeclaredField, isPlainObject, valueAt } from './fields';
 import {
   CERTIFICATE_ARN,
+  KMS_KEY_ARN,
   CLOUDWATCH_LONGEST_WINDOW_MINUTES,
   FARGATE_MEMORY_BY_CPU,
   fargateMemoryText,
@@ -65,6 +66,17 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     );
   } else if (certificate && typeof account === 'string' && certificate[2] !== account) {
     problem(ctx, ['loadBalancer', 'certificateArn'], `the certificate belongs to account ${certificate[2]} but the stack is in ${account}`);
+  }
+
+  const keyArn = KMS_KEY_ARN.exec(textAt('boop', 'apiKeyKmsKeyArn') ?? '');
+  if (keyArn && typeof region === 'string' && keyArn[1] !== region) {
+    problem(
+      ctx,
+      ['boop', 'apiKeyKmsKeyArn'],
+      `the key is in ${keyArn[1]} but the stack is in ${region}; SSM encrypts a parameter with a key of its own region`,
+    );
+  } else if (keyArn && typeof account === 'string' && keyArn[2] !== account) {
+    problem(ctx, ['boop', 'apiKeyKmsKeyArn'], `the key belongs to account ${keyArn[2]} but the stack is in ${account}`);
   }
 
   for (const field of requiredFields.filter((f) => f.info.requiredIn?.includes(envName))) {

@@ -22,6 +22,7 @@ import {
   flag,
   group,
   image,
+  KMS_KEY_ARN,
   listOf,
   LOG_RETENTION_DAYS,
   MAX_TESTER_CIDRS,
@@ -153,8 +154,14 @@ export const settingsSchema = group({
     }),
     keyRotationDate: setting(z.iso.date({ error: (issue) => `must be a calendar date written YYYY-MM-DD, got ${show(issue.input)}` }).optional(), {
       description:
-        'from this date the services use the secondary API key (BOOP_KEY_ROTATION_DATE); checked now, read once the planned API-key parameters exist',
+        'from this date (00:00 UTC) the services use the secondary API key (BOOP_KEY_ROTATION_DATE); set it only once the secondary key is put, remove it once the rotation is promoted (README "API keys")',
       source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
+    }),
+    apiKeyKmsKeyArn: setting(text(KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias').optional(), {
+      description:
+        "the customer-managed KMS key that encrypts the API-key SecureString parameters; the tasks may decrypt with it alone (unset: SSM's AWS-managed key aws/ssm)",
+      source: guide(ENVIRONMENT_GUIDE, 'API Key Management') + ' ("Use secure environment variable management")',
+      emptyMeansNone: true,
     }),
   }),
 

@@ -24,7 +24,7 @@ import {
 } from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
-import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS } from '../../common/payloads';
+import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
 import { forwardAction } from '../../common/traffic/weights';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
 
@@ -42,7 +42,10 @@ const outputs = {
   rollbackAlarmName: SETTINGS.rollbackAlarmName,
   rolloutSteps: SETTINGS.policy.steps.join(','),
   bakeTimeHours: String(SETTINGS.policy.bakeTimeHours),
-};
+  clusterName: 'boop-prod-cluster',
+  blueServiceName: 'boop-prod-blue',
+  greenServiceName: 'boop-prod-green',
+} satisfies StackOutputs;
 
 function setup() {
   const clients = {

@@ -1,0 +1,79 @@
+/**
+ * BOOP API keys: the guide's facts about them and the rules every part of the project applies to
+ * them (the stack, the presence check, the keys CLI, the key manager). Plain TypeScript with no
+ * imports, so a function bundle and the CLIs load it without the CDK.
+ * Citations as in lib/guides.ts (ENV = "Environment Configuration", MIG = "Migration Overview").
+ */
+
+/** The two key parameters of an environment. ENV "API Key Management" (ApiKeyManager: primaryKey, secondaryKey). */
+export const KEY_SLOTS = ['primary', 'secondary'] as const;
+export type KeySlot = (typeof KEY_SLOTS)[number];
+
+/** The variables the services read, as the guide names them. ENV "API Key Management" (ApiKeyManager constructor). */
+export const KEY_VARIABLES = {
+  primary: 'BOOP_API_KEY',
+  secondary: 'BOOP_API_KEY_SECONDARY',
+  rotationDate: 'BOOP_KEY_ROTATION_DATE',
+} as const;
+
+/** The prefix of a key per BOOP environment. ENV ConfigValidator ("sk_live_" in production); MIG "1. Obtain Production Credentials" (sk_dev_). */
+export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const;
+export type BoopEnvironment = keyof typeof API_KEY_PREFIX;
+
+/** The BOOP environment an environment of this app talks to: prod is production, anything else development. */
+export function boopEnvironmentOf(envName: string): BoopEnvironment {
+  return envName === 'prod' ? 'production' : 'development';
+}
+
+/** The key SSM uses for a SecureString when none is named: the AWS-managed key of the account and region. */
+export const AWS_MANAGED_SSM_KEY = 'alias/aws/ssm';
+
+/** SSM's limit for a standard-tier parameter value, in bytes. */
+const MAX_KEY_BYTES = 4096;
+
+/**
+ * Why a value cannot be stored as this environment's API key, or undefined when it can. Never
+ * quotes the value: the message may reach a terminal or a log.
+ */
+export function apiKeyProblem(value: string, boopEnvironment: BoopEnvironment): string | undefined {
+  const prefix = API_KEY_PREFIX[boopEnvironment];
+  if (value.trim() === '') return 'the key is empty; pipe or type the key BOOP gave you';
+  if (/\s/.test(value)) return 'the key contains whitespace; BOOP keys have none (was a second line or a space pasted with it?)';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) return 'the key contains control characters; paste the key alone';
+  if (!value.startsWith(prefix)) {
+    const other = Object.values(API_KEY_PREFIX).find((p) => value.startsWith(p));
+    const seen = other ? `a ${other}… key` : `a key that does not start with ${prefix}`;
+    return `${boopEnvironment} BOOP takes ${prefix}… keys, this is ${seen}; use the ${boopEnvironment} key from BOOP`;
+  }
+  if (value.length === prefix.length) return `the key is only its prefix ${prefix}; paste the whole key`;
+  if (Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) return `the key is longer than SSM's ${MAX_KEY_BYTES} bytes; paste the key alone`;
+  return undefined;
+}
+
+/** The instant a rotation date takes effect: 00:00 UTC of that day, as the guide's `new Date(rotationDate)` reads a date. */
+export function rotationStartsAt(rotationDate: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(rotationDate)) return undefined;
+  const at = new Date(`${rotationDate}T00:00:00Z`);
+  // Date accepts 2026-02-31 as March 3rd; a date that does not round-trip is not a calendar date.
+  return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== rotationDate ? undefined : at;
+}
+
+/**
+ * Which key is current: the secondary from the rotation date on, else the primary. ENV "API Key
+ * Management" (getCurrentKey, isRotationActive). No date, or one that is not a calendar date, keeps the primary.
+ */
+export function currentKeySlot(rotationDate: string | undefined, now: Date): KeySlot {
+  const startsAt = rotationDate === undefined ? undefined : rotationStartsAt(rotationDate);
+  return startsAt !== undefined && now.getTime() >= startsAt.getTime() ? 'secondary' : 'primary';
+}
+
+/** The key parameters a task of this environment reads: the primary, and the secondary while a rotation is configured. */
+export function keySlotsInUse(rotationDate: string | undefined): readonly KeySlot[] {
+  return rotationDate === undefined ? ['primary'] : KEY_SLOTS;
+}
+
+/** The command that writes one key parameter, as every message that asks for it spells it. */
+export function putKeyCommand(envName: string, slot: KeySlot): string {
+  return `npm run keys -- put --env ${envName} --slot ${slot}`;
+}
