@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createCliClients, failureLine, runRolloutCli } from '../cli/rollout';
+import { redactText } from '../common/logging';
 
 // A failure is one line on stderr, so the SDK's notice about Node versions it will stop supporting
 // (printed by every client on Node 20) is left out unless the operator asks for it.
@@ -25,7 +26,8 @@ process.on('unhandledRejection', (error) => {
 Promise.resolve()
   .then(() =>
     runRolloutCli(process.argv.slice(2), createCliClients(), {
-      out: (line) => console.log(line),
+      // Whatever the command prints passes the same redaction as every log line.
+      out: (line) => console.log(redactText(line)),
       now: () => new Date(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }),

@@ -4,6 +4,7 @@
  * credential. Shared by every command in cli/.
  */
 import { isThrottlingError } from '@smithy/core/retry';
+import { redactText } from '../common/logging';
 
 /** A problem the operator can fix; printed as one line without a stack trace. */
 export class CliError extends Error {}
@@ -101,9 +102,9 @@ export function explain(error: unknown): CliError {
   );
 }
 
-/** Access key ids, and the values of the credential variables, never reach the terminal. */
+/** Access key ids, the values of the credential variables, and BOOP key values never reach the terminal. */
 function redact(text: string): string {
-  let redacted = text.replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g, '<access key id>');
+  let redacted = redactText(text).replace(/\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b/g, '<access key id>');
   for (const variable of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID']) {
     const value = process.env[variable];
     if (value && value.length >= 8) redacted = redacted.split(value).join(`<${variable}>`);

@@ -5,7 +5,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
@@ -14,6 +14,7 @@ import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payload
 import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
 import { parseState, rollbackUnacknowledged, TrafficState } from '../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
+import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs } from './rollout-args';
 import { DeployedStack, describeStack } from './stack';
@@ -28,16 +29,9 @@ export const BUSY_CONTROLLER_ATTEMPTS = 8;
 export function busyControllerBackoff(retry: number): number {
   return Math.min(2000 * 2 ** (retry - 1), 30_000);
 }
-/**
- * Timeouts (ms). Every connection must open within CONNECT_TIMEOUT_MS. Every call but the
- * rollback's Invoke (the reads, and the drill's SetAlarmState) must answer within READ_TIMEOUT_MS
- * (AWS answers them in well under a second) and is tried READ_ATTEMPTS times in all (the SDK's
- * standard retry strategy), so an endpoint that never answers ends the command after about
- * READ_ATTEMPTS × READ_TIMEOUT_MS.
- */
-const CONNECT_TIMEOUT_MS = 3000;
-export const READ_TIMEOUT_MS = 5000;
-export const READ_ATTEMPTS = 3;
+/** Every call but the rollback's Invoke (the reads, and the drill's SetAlarmState) has the timeouts of cli/clients.ts. */
+export { READ_ATTEMPTS, READ_TIMEOUT_MS } from './clients';
+export type { CliClientOverrides } from './clients';
 /** The controller answers a RequestResponse Invoke within its 60 s timeout; 10 s more for the network. */
 const INVOKE_TIMEOUT_MS = 70_000;
 /** How long a drill waits for blue alone before it says the rollback did not happen. */
@@ -53,9 +47,6 @@ export interface CliClients {
   readonly lambda: LambdaClient;
   readonly sts: STSClient;
 }
-
-/** What tests replace: where requests go and with which identity. Production passes nothing. */
-export type CliClientOverrides = Pick<LambdaClientConfig, 'region' | 'credentials' | 'requestHandler'>;
 
 /**
  * Retries a throttled Invoke (the controller runs one invocation at a time; while a deploy or
@@ -75,20 +66,13 @@ class BusyControllerRetryStrategy extends ConfiguredRetryStrategy {
 
 /** The CLI's AWS clients: bounded timeouts everywhere, and the rollback's own retry strategy. */
 export function createCliClients(overrides: CliClientOverrides = {}): CliClients {
-  const handler = (requestTimeout: number) => ({
-    connectionTimeout: CONNECT_TIMEOUT_MS,
-    requestTimeout,
-    // Without it, the installed @smithy/node-http-handler only logs a warning when requestTimeout passes.
-    throwOnRequestTimeout: true,
-    socketTimeout: requestTimeout,
-  });
-  const read = { requestHandler: handler(READ_TIMEOUT_MS), maxAttempts: READ_ATTEMPTS, ...overrides };
+  const read = readClientConfig(overrides);
   return {
     cloudformation: new CloudFormationClient(read),
     elb: new ElasticLoadBalancingV2Client(read),
     ssm: new SSMClient(read),
     cloudwatch: new CloudWatchClient(read),
-    lambda: new LambdaClient({ requestHandler: handler(INVOKE_TIMEOUT_MS), retryStrategy: new BusyControllerRetryStrategy(), ...overrides }),
+    lambda: new LambdaClient({ requestHandler: boundedRequestHandler(INVOKE_TIMEOUT_MS), retryStrategy: new BusyControllerRetryStrategy(), ...overrides }),
     sts: new STSClient(read),
   };
 }

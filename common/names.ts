@@ -43,6 +43,8 @@ export interface EnvironmentNames {
   logQuery(shortName: string): string;
   /** The traffic controller function. */
   readonly trafficController: string;
+  /** The function behind the deploy-time API-key presence check. */
+  readonly keyCheck: string;
   /** SSM parameter names. */
   readonly parameters: {
     readonly primaryApiKey: string;
@@ -68,6 +70,7 @@ export function environmentNames(envName: string): EnvironmentNames {
     dashboard: (kind) => `${prefix}-${kind}`,
     logQuery: (shortName) => `${prefix}/${shortName}`,
     trafficController: `${prefix}-traffic-controller`,
+    keyCheck: `${prefix}-key-check`,
     parameters: {
       primaryApiKey: `${parameterRoot}/api-key/primary`,
       secondaryApiKey: `${parameterRoot}/api-key/secondary`,
@@ -76,3 +79,6 @@ export function environmentNames(envName: string): EnvironmentNames {
     },
   };
 }
+
+/** The service name on the API-key presence check's logs, the same in every environment. */
+export const KEY_CHECK_SERVICE = 'boop-key-check';

@@ -1,6 +1,7 @@
 import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './monitoring/alarms';
+import { ApiKeys } from './api-keys';
 import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
 import { BoopMetrics } from './monitoring/boop-metrics';
@@ -23,6 +24,7 @@ export interface BoopIntegrationStackProps extends StackProps {
 
 /** One environment's BOOP integration: blue/green services behind weighted routing. */
 export class BoopIntegrationStack extends Stack {
+  public readonly apiKeys: ApiKeys;
   public readonly service: BlueGreenService;
   public readonly alerting: Alerting;
   public readonly alarms: Alarms;
@@ -41,16 +43,26 @@ export class BoopIntegrationStack extends Stack {
 
     if (isProduction(config)) requireProductionConfirmation(this);
 
+    this.apiKeys = new ApiKeys(this, 'ApiKeys', {
+      envName: config.envName,
+      rotationDate: config.boop.keyRotationDate,
+      encryptionKeyArn: config.boop.apiKeyKmsKeyArn,
+      removalPolicy,
+    });
     this.service = new BlueGreenService(this, 'BlueGreen', {
       envName: config.envName,
       boopEnvironment: boopEnvironment(config),
       boop: config.boop,
       service: config.service,
+      keys: this.apiKeys.container,
       loadBalancer: config.loadBalancer,
       network: config.network,
       // Production keeps its logs and keys when the stack goes; a dev sandbox cleans up after itself.
       removalPolicy,
     });
+
+    // No service starts tasks before their key parameters are known to be readable.
+    this.apiKeys.guardServices(SLOTS.map((slot) => this.service.services[slot]));
 
     const metrics = new BoopMetrics({
       metricEnvironment: boopEnvironment(config),

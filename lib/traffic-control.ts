@@ -1,11 +1,9 @@
 import { createHash } from 'crypto';
-import * as path from 'path';
 import { CustomResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,8 +13,8 @@ import { environmentNames, TRAFFIC_CONTROLLER_SERVICE, TRAFFIC_RESOURCE_TYPE } f
 import { controllerEnvironment, ControllerVariables, TrafficResourceProperties } from '../common/payloads';
 import { RolloutConfig } from './config/environment-config';
 import { Slot } from '../common/slots';
+import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 
-const REPO_ROOT = path.join(__dirname, '..');
 const CONTROLLER_TIMEOUT = Duration.seconds(60);
 const CONTROLLER_MEMORY_MIB = 256;
 const CONTROLLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
@@ -102,12 +100,8 @@ export class TrafficControl extends Construct {
     this.controller = new nodejs.NodejsFunction(this, 'Controller', {
       functionName: names.trafficController,
       description: 'Sets the blue/green weights: deploys (GreenPercent), rollbacks (alarm, operator)',
-      entry: path.join(REPO_ROOT, 'lambda', 'traffic', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
+      entry: handlerEntry('traffic'),
       memorySize: CONTROLLER_MEMORY_MIB,
       timeout: CONTROLLER_TIMEOUT,
       // One writer at a time: deploys, rollbacks and the CLI queue up rather than race.
@@ -132,14 +126,6 @@ export class TrafficControl extends Construct {
           stickinessSeconds: String(props.rollout.stickinessSeconds),
         } satisfies ControllerVariables),
         POWERTOOLS_SERVICE_NAME: TRAFFIC_CONTROLLER_SERVICE,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // The runtime provides the AWS SDK v3; bundling it would only grow the cold start.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
       },
     });
 

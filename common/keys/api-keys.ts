@@ -77,3 +77,14 @@ export function keySlotsInUse(rotationDate: string | undefined): readonly KeySlo
 export function putKeyCommand(envName: string, slot: KeySlot): string {
   return `npm run keys -- put --env ${envName} --slot ${slot}`;
 }
+
+/** The HTTP status of a rejected key. API "REST conventions" (401 = bad key; 403 is a forbidden call, not a bad key). */
+export const KEY_REJECTED_STATUS = 401;
+
+/** The error codes with which BOOP rejects a key. API "REST conventions" (`error.code`) and "Vendor WebSocket" ("Invalid-key error codes seen"). */
+export const INVALID_KEY_CODES = ['VENDOR_INVALID_KEY', 'AUTH_FAILED', 'UNAUTHORIZED'] as const;
+
+/** The slot that is not this one: where a rejected key falls back to. ENV "API Key Management" (makeApiCall). */
+export function otherKeySlot(slot: KeySlot): KeySlot {
+  return slot === 'primary' ? 'secondary' : 'primary';
+}

@@ -1,6 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GREEN_PERCENT_PARAMETER } from '../../common/names';
-import { isCloudFormationResponseUrl, resourceProperties } from './custom-resource';
+import { isCloudFormationResponseUrl } from '../support/cloudformation-response';
+import { resourceProperties } from './custom-resource';
 import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */

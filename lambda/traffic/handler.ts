@@ -3,16 +3,17 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DIMENSIONS, NAMESPACES, TRAFFIC_METRICS, TrafficMetricName } from '../../common/contract';
+import { createLogger } from '../../common/logging';
 import { TRAFFIC_CONTROLLER_SERVICE } from '../../common/names';
 import { Log, TrafficController } from './controller';
 import { route } from './route';
-import { controllerClientConfig, INVOCATION_BUDGET_MS, settingsFromEnvironment } from './settings';
+import { boundedClientConfig } from '../support/aws-clients';
+import { INVOCATION_BUDGET_MS, settingsFromEnvironment } from './settings';
 
 const settings = settingsFromEnvironment(process.env);
-const logger = new Logger({ serviceName: TRAFFIC_CONTROLLER_SERVICE });
+const logger = createLogger(TRAFFIC_CONTROLLER_SERVICE);
 const metrics = new Metrics({ namespace: NAMESPACES.traffic, serviceName: TRAFFIC_CONTROLLER_SERVICE });
 // The contract's dimensions are Environment alone; Powertools would add "service".
 metrics.clearDefaultDimensions();
@@ -25,7 +26,7 @@ const log: Log = {
 };
 const metric = (name: TrafficMetricName, value: number) => metrics.addMetric(name, TRAFFIC_METRICS[name].unit, value);
 // Every call ends: bounded connect and answer times, and the SDK's own adaptive retry (no loop around it).
-const clientConfig = controllerClientConfig();
+const clientConfig = boundedClientConfig();
 const clients = {
   elb: new ElasticLoadBalancingV2Client(clientConfig),
   ssm: new SSMClient(clientConfig),

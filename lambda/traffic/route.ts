@@ -2,7 +2,8 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { Log, Outcome, TrafficController } from './controller';
-import { CustomResourceResult, deployRequest, isCloudFormationResponseUrl, respond } from './custom-resource';
+import { CustomResourceResult, isCloudFormationResponseUrl, respond } from '../support/cloudformation-response';
+import { deployRequest, PHYSICAL_RESOURCE_ID } from './custom-resource';
 import { classify } from './events';
 import { DeployOrigin, RefusedError } from '../../common/traffic/policy';
 
@@ -14,7 +15,7 @@ export interface RouteDeps {
   readonly region: string;
   readonly metric: (name: TrafficMetricName, value: number) => void;
   readonly log: Log;
-  /** Sends the custom resource's result to CloudFormation. @default respond */
+  /** Sends the custom resource's result to CloudFormation. @default respond, with PHYSICAL_RESOURCE_ID */
   readonly respond?: (event: CloudFormationCustomResourceEvent, result: CustomResourceResult) => Promise<void>;
 }
 
@@ -116,7 +117,7 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
 async function answer(deps: RouteDeps, event: CloudFormationCustomResourceEvent, result: CustomResourceResult): Promise<void> {
   if (!isCloudFormationResponseUrl(event.ResponseURL, deps.region)) return;
   try {
-    await (deps.respond ?? respond)(event, result);
+    await (deps.respond ?? ((e, r) => respond(e, PHYSICAL_RESOURCE_ID, r)))(event, result);
   } catch (error) {
     // Retrying would redo the deploy and park it among failed rollbacks; CloudFormation times out instead.
     deps.metric('ControllerErrors', 1);

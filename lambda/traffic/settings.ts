@@ -1,29 +1,9 @@
 import { SettingKey, SETTINGS_VARIABLES } from '../../common/payloads';
+import { RESPONSE_LIMITS } from '../support/cloudformation-response';
 import type { ControllerSettings } from './controller';
-
-/**
- * Every AWS call of the controller: a connection within connectionTimeoutMs, an answer within
- * requestTimeoutMs, tried maxAttempts times in all with the SDK's adaptive retry (throttling included).
- */
-export const AWS_CALL_LIMITS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxAttempts: 3 } as const;
-
-/** The SDK client configuration of every controller client: bounded connect and answer times, and the SDK's own adaptive retry. */
-export function controllerClientConfig(
-  limits: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number; readonly maxAttempts: number } = AWS_CALL_LIMITS,
-) {
-  return {
-    maxAttempts: limits.maxAttempts,
-    retryMode: 'adaptive',
-    // Without throwOnRequestTimeout a late answer only logs a warning, and the call waits on.
-    requestHandler: { connectionTimeout: limits.connectionTimeoutMs, requestTimeout: limits.requestTimeoutMs, throwOnRequestTimeout: true },
-  };
-}
 
 /** One invocation's AWS work is aborted after this, leaving time to answer CloudFormation inside the function's timeout. */
 export const INVOCATION_BUDGET_MS = 40_000;
-
-/** The answer to CloudFormation's response URL: each PUT gives up after timeoutMs, tried attempts times in all. */
-export const RESPONSE_LIMITS = { timeoutMs: 5_000, attempts: 3, backoffMs: 500 } as const;
 
 /** The longest an invocation can run: the AWS budget, then every try of the answer with its back-off. */
 export function worstCaseInvocationMs(): number {

@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ContainerKeys } from '../api-keys';
 import { BoopConnectionConfig, LoadBalancerConfig, NetworkConfig, ServiceConfig } from '../config/environment-config';
 import { Slot, SLOTS } from '../../common/slots';
 import { addListeners } from './listeners';
@@ -23,6 +24,8 @@ export interface BlueGreenServiceProps {
   readonly boop: BoopConnectionConfig;
   /** Image, size and logging of the two services. */
   readonly service: ServiceConfig;
+  /** The BOOP API keys both slots' containers receive. */
+  readonly keys: ContainerKeys;
   /** Certificate, access logs and WAF of the load balancer. */
   readonly loadBalancer: LoadBalancerConfig;
   /** NAT gateways and, for pinned stacks, the zones. */

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ContainerKeys } from '../api-keys';
 import { BoopConnectionConfig, ServiceConfig } from '../config/environment-config';
 import { Slot, SLOTS } from '../../common/slots';
 import { SLOT_HEALTH_CHECK_PATH } from '../guides';
@@ -24,6 +25,8 @@ export interface SlotProps {
   readonly boop: BoopConnectionConfig;
   /** Image, size and logging of the service. */
   readonly service: ServiceConfig;
+  /** The BOOP API keys the containers receive. */
+  readonly keys: ContainerKeys;
   /** What happens to the slot's logs when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
 }
@@ -66,7 +69,8 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
   taskDefinition.addContainer('integration', {
     image: containerImage(scope, `${slotTitle(slot)}Image`, service.images[slot]),
     portMappings: [{ containerPort: service.containerPort }],
-    environment: containerEnvironment(slot, props.boopEnvironment, boop),
+    environment: { ...containerEnvironment(slot, props.boopEnvironment, boop), ...props.keys.environment },
+    secrets: props.keys.secrets,
     // The service writes one JSON object per line (logs and EMF metrics); awslogs ships each line as is.
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: slot, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
   });
@@ -80,7 +84,7 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
   Validations.of(taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
     reason:
-      'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot); secrets never go here: BOOP API keys are to reach the task as ECS secrets from SSM SecureString parameters (docs/design.md "API keys").',
+      'The plain environment holds only non-secret BOOP settings (URLs, timeouts, vendor id, slot, rotation date); the BOOP API keys reach the task as ECS secrets from SSM SecureString parameters (docs/design.md "API keys").',
   });
   return new ecs.FargateService(scope, `${slotTitle(slot)}Service`, {
     cluster: props.cluster,

@@ -156,6 +156,7 @@ export const settingsSchema = group({
       description:
         'from this date (00:00 UTC) the services use the secondary API key (BOOP_KEY_ROTATION_DATE); set it only once the secondary key is put, remove it once the rotation is promoted (README "API keys")',
       source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
+      emptyMeansNone: true,
     }),
     apiKeyKmsKeyArn: setting(text(KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias').optional(), {
       description:

@@ -379,6 +379,7 @@ describe('the load balancer and its listeners', () => {
       boopEnvironment: boopEnvironment(config),
       boop: config.boop,
       service: config.service,
+      keys: { secrets: {}, environment: {} },
       loadBalancer: { ...config.loadBalancer, testerCidrs: [] },
       network: { ...config.network, natGateways: 0 },
     });

@@ -371,6 +371,37 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
 
+  [
+    'prod: the key-parameter KMS key given as an alias',
+    { env: 'prod', set: { 'boop.apiKeyKmsKeyArn': 'alias/boop-keys' }, expected: /^boop\.apiKeyKmsKeyArn: must be a KMS key ARN .*not an alias/ },
+  ],
+  [
+    'prod: the key-parameter KMS key from another region than the stack',
+    {
+      env: 'prod',
+      set: {
+        'account': CERTIFICATE_ACCOUNT,
+        'region': CERTIFICATE_REGION,
+        'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`],
+        'boop.apiKeyKmsKeyArn': `arn:aws:kms:${OTHER_REGION}:${CERTIFICATE_ACCOUNT}:key/0f1e2d3c-4b5a-4968-8776-655443322110`,
+      },
+      expected: new RegExp(`^boop\\.apiKeyKmsKeyArn: the key is in ${OTHER_REGION} but the stack is in ${CERTIFICATE_REGION}`),
+    },
+  ],
+  [
+    'prod: the key-parameter KMS key of another account than the stack',
+    {
+      env: 'prod',
+      set: {
+        'account': CERTIFICATE_ACCOUNT,
+        'region': CERTIFICATE_REGION,
+        'network.availabilityZones': [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`],
+        'boop.apiKeyKmsKeyArn': `arn:aws:kms:${CERTIFICATE_REGION}:${OTHER_ACCOUNT}:key/0f1e2d3c-4b5a-4968-8776-655443322110`,
+      },
+      expected: new RegExp(`^boop\\.apiKeyKmsKeyArn: the key belongs to account ${OTHER_ACCOUNT} but the stack is in ${CERTIFICATE_ACCOUNT}`),
+    },
+  ],
+
   // The rollout.
   ['prod: rollout steps not rising', { env: 'prod', set: { 'rollout.steps': [5, 50, 25, 100] }, expected: /^rollout\.steps: must rise strictly/ }],
   [

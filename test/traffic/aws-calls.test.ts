@@ -10,7 +10,7 @@ import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { TrafficController } from '../../lambda/traffic/controller';
-import { AWS_CALL_LIMITS, controllerClientConfig } from '../../lambda/traffic/settings';
+import { AWS_CALL_LIMITS, boundedClientConfig } from '../../lambda/support/aws-clients';
 import { SETTINGS } from './fake-aws';
 
 const THROTTLED =
@@ -48,7 +48,7 @@ const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 test('an endless throttle is tried exactly maxAttempts times in all, by the SDK alone', async () => {
   const elbv2 = await server(() => ({ status: 400, body: THROTTLED }));
   try {
-    const client = new ElasticLoadBalancingV2Client({ ...controllerClientConfig(), region: SETTINGS.region, endpoint: elbv2.endpoint, credentials });
+    const client = new ElasticLoadBalancingV2Client({ ...boundedClientConfig(), region: SETTINGS.region, endpoint: elbv2.endpoint, credentials });
     await expect(client.send(new DescribeListenersCommand({ ListenerArns: [SETTINGS.listenerArn] }))).rejects.toMatchObject({ name: 'Throttling' });
     expect(elbv2.requests()).toBe(AWS_CALL_LIMITS.maxAttempts);
   } finally {
@@ -59,7 +59,7 @@ test('an endless throttle is tried exactly maxAttempts times in all, by the SDK 
 test('a throttle that passes is retried through to the answer', async () => {
   const elbv2 = await server((n) => (n < AWS_CALL_LIMITS.maxAttempts ? { status: 400, body: THROTTLED } : { status: 200, body: NO_LISTENERS }));
   try {
-    const client = new ElasticLoadBalancingV2Client({ ...controllerClientConfig(), region: SETTINGS.region, endpoint: elbv2.endpoint, credentials });
+    const client = new ElasticLoadBalancingV2Client({ ...boundedClientConfig(), region: SETTINGS.region, endpoint: elbv2.endpoint, credentials });
     await expect(client.send(new DescribeListenersCommand({ ListenerArns: [SETTINGS.listenerArn] }))).resolves.toMatchObject({ Listeners: [] });
     expect(elbv2.requests()).toBe(AWS_CALL_LIMITS.maxAttempts);
   } finally {
@@ -71,7 +71,7 @@ test("a call that is never answered ends after its attempts' request timeouts", 
   const hanging = await server(() => undefined);
   const limits = { connectionTimeoutMs: 200, requestTimeoutMs: 300, maxAttempts: 2 };
   try {
-    const client = new ElasticLoadBalancingV2Client({ ...controllerClientConfig(limits), region: SETTINGS.region, endpoint: hanging.endpoint, credentials });
+    const client = new ElasticLoadBalancingV2Client({ ...boundedClientConfig(limits), region: SETTINGS.region, endpoint: hanging.endpoint, credentials });
     const started = Date.now();
     await expect(client.send(new DescribeListenersCommand({ ListenerArns: [SETTINGS.listenerArn] }))).rejects.toBeDefined();
     // The bound is attempts × request timeout; the slack covers back-off and scheduling, not a hang.
@@ -86,7 +86,7 @@ test("a rollback whose AWS never answers ends at the invocation's deadline and f
   const hanging = await server(() => undefined);
   // Long request timeouts: only the deadline can end this run.
   const config = {
-    ...controllerClientConfig({ connectionTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxAttempts: 3 }),
+    ...boundedClientConfig({ connectionTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxAttempts: 3 }),
     region: SETTINGS.region,
     endpoint: hanging.endpoint,
     credentials,

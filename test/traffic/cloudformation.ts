@@ -5,7 +5,8 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { CustomResourceResult, respond } from '../../lambda/traffic/custom-resource';
+import { CustomResourceResult, respond } from '../../lambda/support/cloudformation-response';
+import { PHYSICAL_RESOURCE_ID } from '../../lambda/traffic/custom-resource';
 import { SETTINGS } from './fake-aws';
 
 export interface ReceivedResponse {
@@ -55,7 +56,7 @@ export class ResponseServer {
 
   /** The controller's answer, sent by the real `respond` to this server in place of CloudFormation's bucket. */
   readonly respond = (event: CloudFormationCustomResourceEvent, result: CustomResourceResult): Promise<void> =>
-    respond({ ...event, ResponseURL: this.url(event.RequestId) }, result);
+    respond({ ...event, ResponseURL: this.url(event.RequestId) }, PHYSICAL_RESOURCE_ID, result);
 
   /** The last answer received. */
   last(): ReceivedResponse['body'] {

@@ -12,7 +12,7 @@
  * changes nothing. A failing case prints its seed: add it to REGRESSION_SEEDS.
  */
 import fc from 'fast-check';
-import { CustomResourceResult } from '../../lambda/traffic/custom-resource';
+import { CustomResourceResult } from '../../lambda/support/cloudformation-response';
 import { nextStep } from '../../common/traffic/policy';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';

@@ -4,9 +4,9 @@
  * logged, counted and left alone.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { PHYSICAL_RESOURCE_ID, respond } from '../../lambda/traffic/custom-resource';
+import { respond, RESPONSE_LIMITS } from '../../lambda/support/cloudformation-response';
+import { PHYSICAL_RESOURCE_ID } from '../../lambda/traffic/custom-resource';
 import { route } from '../../lambda/traffic/route';
-import { RESPONSE_LIMITS } from '../../lambda/traffic/settings';
 import { customResourceEvent, ResponseServer } from './cloudformation';
 import { FakeAws, SETTINGS } from './fake-aws';
 
@@ -184,7 +184,12 @@ describe('the response to CloudFormation', () => {
   test('is a PUT of the result with no content type, retried when the URL answers an error', async () => {
     const event = deployEvent('Create', { GreenPercent: '0', ListenerFingerprint: 'f' });
     server.answers.push(500);
-    await respond({ ...event, ResponseURL: server.url(event.RequestId) }, { status: 'FAILED', reason: 'x'.repeat(10_000) }, { sleep: async () => undefined });
+    await respond(
+      { ...event, ResponseURL: server.url(event.RequestId) },
+      PHYSICAL_RESOURCE_ID,
+      { status: 'FAILED', reason: 'x'.repeat(10_000) },
+      { sleep: async () => undefined },
+    );
     expect(server.received).toHaveLength(1);
     expect(server.received[0].contentType ?? '').toBe('');
     expect(server.received[0].path).toBe(`/cloudformation-response/${event.RequestId}`);

@@ -6,7 +6,8 @@
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { ConfigError } from '../../lib/config/load-config';
-import { AWS_CALL_LIMITS, INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
+import { INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
+import { AWS_CALL_LIMITS } from '../../lambda/support/aws-clients';
 import { SETTINGS_VARIABLES } from '../../common/payloads';
 import { Cfn, logicalIdOf, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';

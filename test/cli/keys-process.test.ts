@@ -1,0 +1,228 @@
+/**
+ * The real `npm run keys` as a child process (tsx, as the npm script runs it), with a clean
+ * environment (fake credentials, no profile, no instance metadata), stdin piped, and AWS endpoints
+ * that the test runs on 127.0.0.1: a piped key loses one trailing newline and reaches SSM as a
+ * SecureString; a key in argv is refused without being repeated and nothing is sent; every failure
+ * is one line on stderr and exit code 1, never a stack trace. The runs are independent, so they run
+ * concurrently.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { ENVIRONMENT_NAMES, environmentNames } from '../../common/names';
+import { fakeKey } from '../keys/key-world';
+
+const ROOT = path.join(__dirname, '..', '..');
+const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
+const FAKE_SECRET = 'fake-secret-for-tests-only-0123456789';
+/** A run still going after this long is killed and fails its test. */
+const RUN_LIMIT_MS = 90_000;
+/** The repository's cdk.json configures dev; the runs use it as an operator's checkout would. */
+const ENV = 'dev';
+const names = environmentNames(ENV);
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run keys -- <args>` with `stdin` piped in (and then closed). */
+function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A command refused before it reads stdin closes it; the write's EPIPE is not the test's concern.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** No real AWS variables: a fresh HOME (no ~/.aws), no instance metadata, fake keys. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'keys-home-')),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: FAKE_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: FAKE_SECRET,
+    ...extra,
+  };
+}
+
+/** One request as the endpoint saw it: the SSM action (x-amz-target) or the query's Action, and the body. */
+interface SeenRequest {
+  readonly action: string;
+  readonly body: string;
+}
+
+/**
+ * An AWS endpoint on 127.0.0.1 for a stack that is not deployed: SSM (JSON protocol) holds no
+ * parameters and takes PutParameter; CloudFormation (query protocol) says the stack does not exist.
+ */
+async function notDeployedAws() {
+  const requests: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const action = target ? target.split('.').pop()! : (new URLSearchParams(body).get('Action') ?? '?');
+      requests.push({ action, body });
+      if (target.startsWith('AmazonSSM.')) {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(action === 'PutParameter' ? { Version: 1, Tier: 'Standard' } : action === 'DescribeParameters' ? { Parameters: [] } : {}));
+        return;
+      }
+      res.writeHead(400, { 'content-type': 'text/xml' });
+      res.end(
+        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code>' +
+          `<Message>Stack with id ${names.stack} does not exist</Message></Error><RequestId>5c4b6a1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Exit code 1 and exactly one line on stderr, `keys: …`, matching `hint`, with no stack frame and no secret. */
+function expectOneLine(run: Run, hint: RegExp, ...secrets: string[]): void {
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/^keys: [^\n]+\n$/);
+  expect(run.stderr).toMatch(hint);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  for (const secret of [FAKE_KEY_ID, FAKE_SECRET, ...secrets]) {
+    expect(run.stderr).not.toContain(secret);
+    expect(run.stdout).not.toContain(secret);
+  }
+}
+
+/** What follows a key's prefix: the part no output may show. */
+const secretPart = (key: string) => key.slice(key.indexOf('_', 3) + 1);
+
+describe('put, with the key piped in', () => {
+  test.concurrent.each([
+    ['\\n', '\n'],
+    ['\\r\\n', '\r\n'],
+  ])('one trailing %s is dropped; the key goes to SSM as a SecureString and nowhere else', async (_name, newline) => {
+    const aws = await notDeployedAws();
+    const key = fakeKey(ENV, 'p');
+    try {
+      const run = await keys(['put', '--env', ENV, '--slot', 'primary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${key}${newline}`);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const puts = aws.requests.filter((r) => r.action === 'PutParameter').map((r) => JSON.parse(r.body) as Record<string, unknown>);
+      expect(puts).toEqual([expect.objectContaining({ Name: names.parameters.primaryApiKey, Value: key, Type: 'SecureString', Overwrite: true })]);
+      expect(run.stdout).toMatch(/wrote the primary key to .* \(SecureString, encrypted with alias\/aws\/ssm, version 1\)/);
+      expect(run.stdout).toMatch(/next: deploy the stack/);
+      expect(run.stdout).not.toContain(secretPart(key));
+    } finally {
+      await aws.close();
+    }
+  });
+
+  test.concurrent.each([
+    ['nothing', '', /^keys: the key is empty; .*nothing was written$/m],
+    ['whitespace only', '  \n', /^keys: the key is empty; .*nothing was written$/m],
+    ['two lines', `${fakeKey(ENV, 'p')}\n${fakeKey(ENV, 'q')}\n`, /^keys: the key contains whitespace; .*nothing was written$/m],
+    ["production's key in dev", `${fakeKey('prod', 'p')}\n`, /^keys: development BOOP takes .*nothing was written$/m],
+  ])('%s: refused in one line, and nothing is sent', async (_case, stdin, hint) => {
+    const aws = await notDeployedAws();
+    try {
+      const run = await keys(['put', '--env', ENV, '--slot', 'secondary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), stdin);
+      expectOneLine(run, hint, ...stdin.split(/\s+/).filter(Boolean).map(secretPart));
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
+  });
+});
+
+describe('refused before any request, in one line', () => {
+  const key = fakeKey(ENV, 'v');
+
+  test.concurrent.each([
+    ['a key as an argument', ['put', '--env', ENV, '--slot', 'primary', key], /^keys: a key is never a command-line argument: .*treat it as exposed/],
+    ['a key as --value', ['put', '--env', ENV, '--slot', 'primary', `--value=${key}`], /^keys: a key is never a command-line argument/],
+    ['a prefix-less key as an argument', ['put', '--env', ENV, '--slot', 'primary', secretPart(key)], /^keys: a key is never a command-line argument/],
+    [
+      'an unknown environment',
+      ['check', '--env', 'staging'],
+      new RegExp(`^keys: unknown environment "staging"; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`, 'm'),
+    ],
+    ['an unknown key slot', ['put', '--env', ENV, '--slot', 'tertiary'], /^keys: unknown key slot "tertiary" for put; use --slot primary or secondary/],
+    ['an unknown service slot', ['restart', '--env', ENV, '--slot', 'purple'], /^keys: unknown slot "purple" for restart; use --slot blue or green/],
+    ['a repeated option', ['check', '--env', ENV, '--env', 'prod'], /^keys: --env is given more than once/],
+    [
+      'a configuration file that is not there',
+      ['check', '--env', ENV, '--config-file', 'no-such-file.json'],
+      /^keys: the configuration of dev has a problem, .*config file no-such-file\.json cannot be read/,
+    ],
+  ])('%s', async (_case, args, hint) => {
+    const aws = await notDeployedAws();
+    try {
+      const run = await keys(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${fakeKey(ENV, 's')}\n`);
+      expectOneLine(run, hint, secretPart(key), secretPart(fakeKey(ENV, 's')));
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  test.concurrent('no credentials', async () => {
+    const aws = await notDeployedAws();
+    try {
+      const run = await keys(['check', '--env', ENV], cleanEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: aws.url }));
+      expectOneLine(run, /^keys: no AWS credentials found; set AWS_PROFILE/);
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  test.concurrent.each([[['--help']], [['put', '--help']], [['help', 'restart']]])('%j prints the usage and exits 0', async (args) => {
+    const run = await keys(args, cleanEnv());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run keys -- /);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('check, before the stack is deployed', () => {
+  test.concurrent('prints the parameters and says the services are not deployed', async () => {
+    const aws = await notDeployedAws();
+    try {
+      const run = await keys(['check', '--env', ENV], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`${names.parameters.primaryApiKey.replace(/\//g, '\\/')} +no`));
+      expect(run.stdout).toMatch(/services +not deployed; deploy with: npx cdk deploy -c env=dev/);
+    } finally {
+      await aws.close();
+    }
+  });
+});
