@@ -1,5 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { keyParameterProblems } from '../common/keys/parameter-check';
+import { environmentNames } from '../common/names';
+import { keyCheckRefusal } from '../lambda/key-check/check';
 import { sourcesMarkdown, thresholdsMarkdown } from './readme-tables';
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
@@ -17,5 +20,10 @@ describe('README tells the truth', () => {
 
   test('it cites the source of every threshold', () => {
     expect(between('sources')).toBe(sourcesMarkdown());
+  });
+
+  test("its sample refusal of a deploy is the presence check's own words", () => {
+    const secondary = environmentNames('prod').parameters.secondaryApiKey;
+    expect(README).toContain(keyCheckRefusal('prod', keyParameterProblems({ envName: 'prod', parameters: { secondary } }, [])));
   });
 });

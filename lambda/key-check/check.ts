@@ -33,6 +33,11 @@ export function worstCaseKeyCheckMs(): number {
  */
 export const KEY_CHECK_PHYSICAL_RESOURCE_ID = 'boop-api-key-check';
 
+/** What a deploy refused by the check says: every problem with its fix, then what to do after. */
+export function keyCheckRefusal(envName: string, problems: readonly string[]): string {
+  return `the ${envName} services could not start: ${problems.join('; ')}; then deploy again`;
+}
+
 /** The stack statuses in which CloudFormation rolls back (and sends the old properties): the check never blocks them. */
 const ROLLBACK_STATUS = /ROLLBACK_IN_PROGRESS$/;
 
@@ -146,7 +151,7 @@ async function judge(event: CloudFormationCustomResourceEvent, deps: KeyCheckDep
   const problems = keyParameterProblems(requirements, found);
   const result: CustomResourceResult =
     problems.length > 0
-      ? { status: 'FAILED', reason: `the ${requirements.envName} services could not start: ${problems.join('; ')}; then deploy again` }
+      ? { status: 'FAILED', reason: keyCheckRefusal(requirements.envName, problems) }
       : {
           status: 'SUCCESS',
           reason: `the ${Object.keys(requirements.parameters).join(' and ')} API key parameters are SecureStrings the tasks can decrypt`,
