@@ -71,8 +71,12 @@ export function createKeysClients(overrides: CliClientOverrides = {}): KeysClien
 export interface KeySettings {
   /** `boop.keyRotationDate` (YYYY-MM-DD), when a rotation is configured. */
   readonly rotationDate?: string;
-  /** `boop.apiKeyKmsKeyArn`; undefined for SSM's AWS-managed key. */
+  /** The KMS key the parameters are written and judged with (the deployed stack's, else `boop.apiKeyKmsKeyArn`); undefined for SSM's AWS-managed key. */
   readonly encryptionKeyArn?: string;
+  /** False when the configuration could not be read (a deployed environment's commands go on without it). @default true */
+  readonly configReadable?: boolean;
+  /** `boop.apiKeyKmsKeyArn` as configured (the deployed key when the configuration cannot be read): the next deploy's check applies it. */
+  readonly configuredEncryptionKeyArn?: string;
 }
 
 export interface KeysIo {
@@ -93,17 +97,62 @@ export async function runKeysCli(argv: readonly string[], clients: KeysClients, 
     return;
   }
   try {
-    const settings = io.keySettings(args.env, args.configFile);
-    await runCommand(args, clients, io, settings);
+    // A key is read and judged before any AWS call: a refused key sends nothing anywhere.
+    const key = args.command === 'put' ? await readKey(io, args.env, args.slot) : undefined;
+    const settings = await resolveKeySettings(clients, io, args.env, args.configFile, args.command !== 'check');
+    await runCommand(args, clients, io, settings, key);
   } catch (error) {
     throw explain(error);
   }
 }
 
-async function runCommand(args: Exclude<KeysArgs, { command: 'help' }>, clients: KeysClients, io: KeysIo, settings: KeySettings): Promise<void> {
+/**
+ * The key settings a command acts on. The KMS key is the deployed stack's (the one its execution
+ * roles may decrypt with), so a put never writes a key the running services cannot read; the
+ * configuration is needed only before the first deploy, and a configuration with problems elsewhere
+ * does not stop a command on a deployed environment (a leaked key cannot wait for a config fix).
+ */
+async function resolveKeySettings(clients: KeysClients, io: KeysIo, env: string, configFile: string | undefined, writes: boolean): Promise<KeySettings> {
+  let configured: KeySettings | undefined;
+  let configProblem: CliError | undefined;
+  try {
+    configured = io.keySettings(env, configFile);
+  } catch (error) {
+    // A configuration file named on the command line must be right; cdk.json's other problems wait for the stack lookup.
+    if (!(error instanceof CliError) || configFile !== undefined) throw error;
+    configProblem = error;
+  }
+  const stack = await findStack(clients.cloudformation, env);
+  if (!stack) {
+    if (configProblem) throw configProblem;
+    return { ...configured!, configuredEncryptionKeyArn: configured!.encryptionKeyArn };
+  }
+  const deployedKey = stack.outputs.apiKeyEncryptionKey;
+  const configuredKey = configured?.encryptionKeyArn ?? AWS_MANAGED_SSM_KEY;
+  if (writes && configured && configuredKey !== deployedKey) {
+    // Writing with either key would leave some tasks unable to decrypt: the deployed roles may use the deployed key alone.
+    throw new CliError(
+      `boop.apiKeyKmsKeyArn says ${configuredKey} but the deployed ${env} stack's tasks may decrypt only with ${deployedKey}; changing the key of a deployed environment is not supported yet (README "API keys"), so set boop.apiKeyKmsKeyArn back to ${deployedKey === AWS_MANAGED_SSM_KEY ? 'nothing' : deployedKey}; nothing was written`,
+    );
+  }
+  return {
+    rotationDate: configured?.rotationDate,
+    encryptionKeyArn: deployedKey === AWS_MANAGED_SSM_KEY ? undefined : deployedKey,
+    configReadable: configured !== undefined,
+    configuredEncryptionKeyArn: configured ? configured.encryptionKeyArn : deployedKey === AWS_MANAGED_SSM_KEY ? undefined : deployedKey,
+  };
+}
+
+async function runCommand(
+  args: Exclude<KeysArgs, { command: 'help' }>,
+  clients: KeysClients,
+  io: KeysIo,
+  settings: KeySettings,
+  key: string | undefined,
+): Promise<void> {
   switch (args.command) {
     case 'put':
-      return put(clients, io, args.env, args.slot, settings);
+      return put(clients, io, args.env, args.slot, settings, key!);
     case 'check':
       return check(clients, io, args.env, settings);
     case 'restart':
@@ -228,6 +277,7 @@ interface TaskDefinitionView {
 
 interface TaskView {
   readonly arn: string;
+  /** When ECS created the task: it reads its secrets after that, so a key changed before it is certainly read; one changed after may not be. */
   readonly startedAt?: Date;
   readonly taskDefinition: TaskDefinitionView;
 }
@@ -313,7 +363,8 @@ async function readSlot(
       .filter((task) => task.taskDefinitionArn)
       .map(async (task) => ({
         arn: task.taskArn ?? '?',
-        startedAt: task.startedAt ?? task.createdAt,
+        // createdAt, not startedAt: a task created before a put may have read the old key and still start after the put.
+        startedAt: task.createdAt ?? task.startedAt,
         taskDefinition: await taskDefinition(task.taskDefinitionArn!),
       })),
   );
@@ -364,7 +415,13 @@ async function writeKey(clients: KeysClients, io: KeysIo, env: string, slot: Key
       // SSM will not turn a String into a SecureString in place; the parameter is replaced at once.
       io.out(`${name} is not a SecureString and SSM will not change its type; replacing it (delete, then write) ...`);
       await clients.ssm.send(new DeleteParameterCommand({ Name: name }));
-      return (await put(false)).Version;
+      try {
+        return (await put(false)).Version;
+      } catch (writeError) {
+        throw new CliError(
+          `deleted the String parameter ${name} but could not write the SecureString (${explain(writeError).message}); it is missing now, so new tasks reading it cannot start: run ${putKeyCommand(env, slot)} again`,
+        );
+      }
     }
     if (errorName === 'InvalidKeyId' || errorName === 'KMSInvalidStateException' || errorName === 'KMSNotFoundException') {
       throw new CliError(
@@ -378,10 +435,15 @@ async function writeKey(clients: KeysClients, io: KeysIo, env: string, slot: Key
 // ---------------------------------------------------------------------------------------------
 // put
 
-async function put(clients: KeysClients, io: KeysIo, env: string, slot: KeySlot, settings: KeySettings): Promise<void> {
+/** The key from stdin, refused (nothing written) unless it can be this environment's key. */
+async function readKey(io: KeysIo, env: string, slot: KeySlot): Promise<string> {
   const value = await io.readKey(`Type or paste the ${slot} BOOP API key of ${env}, then Enter (it is not shown; Ctrl-C cancels): `);
   const problem = apiKeyProblem(value, boopEnvironmentOf(env));
   if (problem) throw new CliError(`${problem}; nothing was written`);
+  return value;
+}
+
+async function put(clients: KeysClients, io: KeysIo, env: string, slot: KeySlot, settings: KeySettings, value: string): Promise<void> {
   const before = await readParameters(clients.ssm, env);
   const existing = before.bySlot[slot];
   const version = await writeKey(clients, io, env, slot, value, settings);
@@ -451,7 +513,11 @@ async function check(clients: KeysClients, io: KeysIo, env: string, settings: Ke
   const effective = stack ? deployed : configured;
   rows.push(['key in use', keyInUseLine(effective, now)]);
   rows.push(['rotation ready', rotationReadyLine(env, effective ?? configured, parameters, settings, now)]);
-  const nextDeploy = keyParameterProblems(requirementsOf(env, keySlotsInUse(configured), settings), parameters.found);
+  // The next deploy judges with the configured key, which may differ from the deployed one.
+  const nextDeploy = keyParameterProblems(
+    requirementsOf(env, keySlotsInUse(configured), { encryptionKeyArn: settings.configuredEncryptionKeyArn }),
+    parameters.found,
+  );
   rows.push(['next deploy', nextDeploy.length === 0 ? 'passes the key check' : `refused by the key check: ${nextDeploy.join('; ')}`]);
 
   if (!slots) {

@@ -26,9 +26,18 @@ const KEY_IN_TEXT = new RegExp(`(sk_(?:live|dev|test)_)(?!${REDACTED.replace(/\*
 // The same without the global flag, whose lastIndex would make test() answer differently each call.
 const KEY_IN_TEXT_ONCE = new RegExp(KEY_IN_TEXT.source, 'i');
 
-/** Every BOOP key value inside `text` replaced, e.g. "sk_live_…" becomes "sk_live_***REDACTED***". */
+/**
+ * A secret written into text under one of ENV's sensitive names, as a query string, a header or
+ * JSON inside a string writes it (`api_key=…`, `X-API-Key: …`, `"token":"…"`), or as a bearer
+ * token. A value already redacted is left as it is, so the key prefix it shows stays.
+ */
+const ALREADY_REDACTED = `(?!(?:sk_(?:live|dev|test)_)?${REDACTED.replace(/\*/g, '\\*')})`;
+const NAMED_SECRET_IN_TEXT = new RegExp(`((?:api[_-]?key|secret|password|token)["']?\\s*[:=]\\s*["']?)${ALREADY_REDACTED}[^\\s"'&,;}]+`, 'gi');
+const BEARER_TOKEN = new RegExp(`(bearer\\s+)${ALREADY_REDACTED}[\\w\\-.~+/=]+`, 'gi');
+
+/** Every BOOP key value inside `text` replaced ("sk_live_…" becomes "sk_live_***REDACTED***"), and every secret written under a sensitive name. */
 export function redactText(text: string): string {
-  return text.replace(KEY_IN_TEXT, `$1${REDACTED}`);
+  return text.replace(KEY_IN_TEXT, `$1${REDACTED}`).replace(NAMED_SECRET_IN_TEXT, `$1${REDACTED}`).replace(BEARER_TOKEN, `$1${REDACTED}`);
 }
 
 /**

@@ -57,6 +57,7 @@ export const STACK_OUTPUTS = {
   clusterName: 'ClusterName',
   blueServiceName: 'BlueServiceName',
   greenServiceName: 'GreenServiceName',
+  apiKeyEncryptionKey: 'ApiKeyEncryptionKey',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

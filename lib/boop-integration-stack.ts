@@ -2,6 +2,7 @@ import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps,
 import { Construct } from 'constructs';
 import { Alarms } from './monitoring/alarms';
 import { ApiKeys } from './api-keys';
+import { AWS_MANAGED_SSM_KEY } from '../common/keys/api-keys';
 import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
 import { BoopMetrics } from './monitoring/boop-metrics';
@@ -105,6 +106,8 @@ export class BoopIntegrationStack extends Stack {
       clusterName: this.service.cluster.clusterName,
       blueServiceName: this.service.services.blue.serviceName,
       greenServiceName: this.service.services.green.serviceName,
+      // The key the execution roles may decrypt with: the keys CLI writes with this one, whatever the local config says.
+      apiKeyEncryptionKey: config.boop.apiKeyKmsKeyArn ?? AWS_MANAGED_SSM_KEY,
     } satisfies StackOutputs;
     for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
       new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });

@@ -11,6 +11,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
 import { environmentNames } from '../common/names';
 import { functionBundles } from './support/bundle';
+import { MANAGED_POLICIES } from './support/resource-policies';
 import { resourcesOfType } from './support/resources';
 import { Assembly, synthAssembly } from './support/synth';
 
@@ -26,14 +27,6 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   'lambda': 'lambda',
   'sqs': 'sqs',
   'cloudformation': 'cloudformation',
-};
-
-/** AWS's managed policies that CDK's own functions use (their published content). */
-const MANAGED_POLICIES: Record<string, Json> = {
-  'service-role/AWSLambdaBasicExecutionRole': {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],
-  },
 };
 
 let assembly: Assembly;

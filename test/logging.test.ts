@@ -54,6 +54,17 @@ describe('key values inside text', () => {
     expect(redactText(`"${key}""${key}"`)).toBe(`"${prefix}${REDACTED}""${prefix}${REDACTED}"`);
   });
 
+  test.each([
+    ['a query string', 'https://x.example/cb?api_key=plainvalue&v=1', `https://x.example/cb?api_key=${REDACTED}&v=1`],
+    ['JSON inside a string', '{"apiKey":"plainvalue","nested":{"token":"tok"}}', `{"apiKey":"${REDACTED}","nested":{"token":"${REDACTED}"}}`],
+    ['a header line', 'X-API-Key: plainvalue', `X-API-Key: ${REDACTED}`],
+    ['a password assignment', 'PASSWORD=hunter2 user=a', `PASSWORD=${REDACTED} user=a`],
+    ['a bearer token', 'authorization: Bearer abc.def-ghi', `authorization: Bearer ${REDACTED}`],
+  ])('a secret under a sensitive name in %s is replaced, whatever it looks like', (_where, text, redacted) => {
+    expect(redactText(text)).toBe(redacted);
+    expect(redactText(redacted)).toBe(redacted);
+  });
+
   test('the prefix is recognised in any case', () => {
     expect(redactText(LIVE_KEY.toUpperCase())).not.toContain(LIVE_KEY.toUpperCase().slice(8));
   });

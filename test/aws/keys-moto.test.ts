@@ -6,8 +6,6 @@
  * against an implementation of the API: SecureString written, an overwrite makes a new version, a
  * refused put writes nothing, check reads the parameters back without a value, promote's two stages.
  */
-import { ChildProcess, spawn } from 'child_process';
-import * as net from 'net';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -16,57 +14,28 @@ import { KeySettings, KeysClients, runKeysCli } from '../../cli/keys';
 import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
 import { environmentNames } from '../../common/names';
 import { fakeKey } from '../keys/key-world';
-import { motoMissingLine, motoPython } from './moto';
+import { MotoServer, startMoto } from './moto';
 
 const REGION = 'eu-west-1';
 const ENV = 'prod';
 const names = environmentNames(ENV);
 jest.setTimeout(60_000);
 
-let moto: ChildProcess;
-let endpoint: string;
+let moto: MotoServer;
 let clients: KeysClients;
 let ssm: SSMClient;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(motoMissingLine('it did not answer within 30 s of starting'));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  const config = { region: REGION, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  moto = await startMoto();
+  const config = moto.clientConfig(REGION);
   ssm = new SSMClient(config);
   clients = { cloudformation: new CloudFormationClient(config), ssm, ecs: new ECSClient(config) };
 });
 
-beforeEach(async () => {
-  // Each test starts from an empty account.
-  await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-});
+// Each test starts from an empty account.
+beforeEach(() => moto.reset());
 
-afterAll(async () => {
-  if (!moto || moto.exitCode !== null) return;
-  // Waits for the server to go, so Jest does not wait on the child process after the run.
-  const exited = new Promise((resolve) => moto.once('exit', resolve));
-  moto.kill();
-  await exited;
-});
+afterAll(() => moto?.stop());
 
 /** Runs the CLI against moto with `stdin` as the piped key; its printed lines, or its failure. */
 async function keys(argv: readonly string[], stdin = '', settings: KeySettings = {}, now = new Date()): Promise<{ output: string; error?: Error }> {

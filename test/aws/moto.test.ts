@@ -4,8 +4,6 @@
  * CloudFormation, and the real SDK clients reach it through their endpoint. What the mocks assume
  * about request and answer shapes is checked here against an implementation of the APIs.
  */
-import { ChildProcess, spawn } from 'child_process';
-import * as net from 'net';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -25,51 +23,24 @@ import { route } from '../../lambda/traffic/route';
 import { forwardAction, readLiveWeights } from '../../common/traffic/weights';
 import { environmentNames, GREEN_PERCENT_PARAMETER, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import { TrafficResourceProperties } from '../../common/payloads';
-import { motoMissingLine, motoPython } from './moto';
+import { MotoServer, startMoto } from './moto';
 
 const REGION = 'eu-west-1';
 const names = environmentNames('dev');
 jest.setTimeout(60_000);
 
-let moto: ChildProcess;
-let endpoint: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+let moto: MotoServer;
 
 beforeAll(async () => {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(motoMissingLine('it did not answer within 30 s of starting'));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  moto = await startMoto();
 });
 
-afterAll(async () => {
-  if (!moto || moto.exitCode !== null) return;
-  // Waits for the server to go, so Jest does not wait on the child process after the run.
-  const exited = new Promise((resolve) => moto.once('exit', resolve));
-  moto.kill();
-  await exited;
-});
+afterAll(() => moto?.stop());
 
 /** The default VPC's id and two of its subnets, read with a plain EC2 query (no EC2 SDK needed). */
 async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
   const text = await (
-    await fetch(`${endpoint}/?Action=DescribeSubnets&Version=2016-11-15`, {
+    await fetch(`${moto.endpoint}/?Action=DescribeSubnets&Version=2016-11-15`, {
       headers: { authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/ec2/aws4_request, SignedHeaders=host, Signature=x` },
     })
   ).text();
@@ -79,7 +50,7 @@ async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
 }
 
 test('a rise refused without a readable rollback alarm, a rollback, the resume procedure, and a forged deploy event refused, against the APIs', async () => {
-  const config = { region: REGION, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const config = moto.clientConfig(REGION);
   const clients = {
     elb: new ElasticLoadBalancingV2Client(config),
     ssm: new SSMClient(config),

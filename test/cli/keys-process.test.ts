@@ -7,31 +7,21 @@
  * concurrently.
  */
 import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENT_NAMES, environmentNames } from '../../common/names';
 import { fakeKey } from '../keys/key-world';
+import { cleanEnv, expectOneLine, FakeAwsEndpoint, fakeAwsEndpoint } from '../support/operator-process';
+import { ProcessRun } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
-const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
-const FAKE_SECRET = 'fake-secret-for-tests-only-0123456789';
 /** A run still going after this long is killed and fails its test. */
 const RUN_LIMIT_MS = 90_000;
 /** The repository's cdk.json configures dev; the runs use it as an operator's checkout would. */
 const ENV = 'dev';
 const names = environmentNames(ENV);
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run keys -- <args>` with `stdin` piped in (and then closed). */
-function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Run> {
+function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Omit<ProcessRun, 'ms'>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env });
     let stdout = '';
@@ -53,72 +43,23 @@ function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Prom
   });
 }
 
-/** No real AWS variables: a fresh HOME (no ~/.aws), no instance metadata, fake keys. */
-function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'keys-home-')),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: FAKE_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: FAKE_SECRET,
-    ...extra,
-  };
-}
-
-/** One request as the endpoint saw it: the SSM action (x-amz-target) or the query's Action, and the body. */
-interface SeenRequest {
-  readonly action: string;
-  readonly body: string;
-}
-
 /**
  * An AWS endpoint on 127.0.0.1 for a stack that is not deployed: SSM (JSON protocol) holds no
  * parameters and takes PutParameter; CloudFormation (query protocol) says the stack does not exist.
  */
-async function notDeployedAws() {
-  const requests: SeenRequest[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const action = target ? target.split('.').pop()! : (new URLSearchParams(body).get('Action') ?? '?');
-      requests.push({ action, body });
-      if (target.startsWith('AmazonSSM.')) {
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(action === 'PutParameter' ? { Version: 1, Tier: 'Standard' } : action === 'DescribeParameters' ? { Parameters: [] } : {}));
-        return;
-      }
-      res.writeHead(400, { 'content-type': 'text/xml' });
-      res.end(
-        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code>' +
-          `<Message>Stack with id ${names.stack} does not exist</Message></Error><RequestId>5c4b6a1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`,
-      );
-    });
+function notDeployedAws(): Promise<FakeAwsEndpoint> {
+  return fakeAwsEndpoint(({ target, action }, res) => {
+    if (target.startsWith('AmazonSSM.')) {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(action === 'PutParameter' ? { Version: 1, Tier: 'Standard' } : action === 'DescribeParameters' ? { Parameters: [] } : {}));
+      return;
+    }
+    res.writeHead(400, { 'content-type': 'text/xml' });
+    res.end(
+      '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code>' +
+        `<Message>Stack with id ${names.stack} does not exist</Message></Error><RequestId>5c4b6a1e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`,
+    );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** Exit code 1 and exactly one line on stderr, `keys: …`, matching `hint`, with no stack frame and no secret. */
-function expectOneLine(run: Run, hint: RegExp, ...secrets: string[]): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toMatch(/^keys: [^\n]+\n$/);
-  expect(run.stderr).toMatch(hint);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-  for (const secret of [FAKE_KEY_ID, FAKE_SECRET, ...secrets]) {
-    expect(run.stderr).not.toContain(secret);
-    expect(run.stdout).not.toContain(secret);
-  }
 }
 
 /** What follows a key's prefix: the part no output may show. */
@@ -154,7 +95,7 @@ describe('put, with the key piped in', () => {
     const aws = await notDeployedAws();
     try {
       const run = await keys(['put', '--env', ENV, '--slot', 'secondary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), stdin);
-      expectOneLine(run, hint, ...stdin.split(/\s+/).filter(Boolean).map(secretPart));
+      expectOneLine(run, 'keys', hint, ...stdin.split(/\s+/).filter(Boolean).map(secretPart));
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -186,7 +127,7 @@ describe('refused before any request, in one line', () => {
     const aws = await notDeployedAws();
     try {
       const run = await keys(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${fakeKey(ENV, 's')}\n`);
-      expectOneLine(run, hint, secretPart(key), secretPart(fakeKey(ENV, 's')));
+      expectOneLine(run, 'keys', hint, secretPart(key), secretPart(fakeKey(ENV, 's')));
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -197,7 +138,7 @@ describe('refused before any request, in one line', () => {
     const aws = await notDeployedAws();
     try {
       const run = await keys(['check', '--env', ENV], cleanEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: aws.url }));
-      expectOneLine(run, /^keys: no AWS credentials found; set AWS_PROFILE/);
+      expectOneLine(run, 'keys', /^keys: no AWS credentials found; set AWS_PROFILE/);
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();

@@ -299,11 +299,36 @@ describe('check', () => {
     }
   });
 
-  test('a parameter encrypted with another key than the configured one cannot be read by new tasks', async () => {
+  test('a deployed environment whose configuration has problems elsewhere can still put a key (a leaked key cannot wait)', async () => {
+    const world = await deployedWorld();
+    world.configProblem = 'the configuration of prod has a problem: service.images.green: missing';
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    expectOk(put);
+    expect(putCalls(world).at(-1)?.args[0].input).toMatchObject({ Name: world.keyName('primary'), KeyId: AWS_MANAGED_SSM_KEY });
+  });
+
+  test('before the first deploy, a configuration with problems stops put, which writes nothing', async () => {
+    const world = new KeyWorld({ env: 'prod' });
+    world.configProblem = 'the configuration of prod has a problem: service.images.green: missing';
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    expect(put.error?.message).toMatch(/service\.images\.green: missing/);
+    expect(putCalls(world)).toHaveLength(0);
+  });
+
+  test('a configured KMS key other than the deployed one: new tasks still start, the next deploy would be refused, and put refuses', async () => {
     const world = await deployedWorld();
     world.config = { encryptionKeyArn: CUSTOMER_KEY };
     const run = await world.cli(['check', '--env', 'prod']);
-    expect(run.output).toMatch(/blue new tasks +CANNOT START: the primary API key parameter .* is encrypted with alias\/aws\/ssm, not the configured KMS key/);
+    expect(run.output).toMatch(/blue new tasks +can start/);
+    expect(run.output).toMatch(
+      /next deploy +refused by the key check: the primary API key parameter .* is encrypted with alias\/aws\/ssm, not the configured KMS key/,
+    );
+    const writesBefore = putCalls(world).length;
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    expect(put.error?.message).toMatch(
+      /may decrypt only with alias\/aws\/ssm; changing the key of a deployed environment is not supported yet.*nothing was written/,
+    );
+    expect(putCalls(world)).toHaveLength(writesBefore);
   });
 });
 

@@ -4,18 +4,14 @@
  * is one line on stderr and exit code 1, never a stack trace; --help exits 0; refused operations
  * make no request at all. The runs are independent, so they run concurrently.
  */
-import * as fs from 'fs';
-import * as http from 'http';
 import * as net from 'net';
-import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { READ_ATTEMPTS, READ_TIMEOUT_MS } from '../../cli/rollout';
+import { cleanEnv, expectOneLine, fakeAwsEndpoint } from '../support/operator-process';
 import { ProcessRun, runProcess } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
-const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
-const FAKE_SECRET = 'fake-secret-for-tests-only-0123456789';
 /** A child process's start-up (tsx compiles the CLI) on a busy two-core machine, and then some. */
 const SLACK_MS = 15_000;
 /** A run still going after this long is killed and fails its test. */
@@ -24,44 +20,6 @@ const RUN_LIMIT_MS = 90_000;
 /** The real command, as `npm run rollout` runs it. */
 function rollout(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/rollout.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS });
-}
-
-/** No real AWS variables: a fresh HOME (no ~/.aws), no instance metadata, fake keys. */
-function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-home-')),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: FAKE_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: FAKE_SECRET,
-    ...extra,
-  };
-}
-
-/** An AWS endpoint on 127.0.0.1 that records each request and answers with `answer` (or never). */
-async function endpoint(answer?: (res: http.ServerResponse) => void) {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      requests.push(body);
-      answer?.(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** A port on 127.0.0.1 that nobody listens on. */
@@ -73,24 +31,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Exit code 1 and exactly one line on stderr, `rollout: …`, with the hint, no stack frame and no secret. */
-function expectOneLine(run: ProcessRun, hint: RegExp): void {
-  expect(run.code).toBe(1);
-  expect(run.stderr).toMatch(/^rollout: [^\n]+\n$/);
-  expect(run.stderr).toMatch(hint);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-  expect(run.stderr).not.toContain(FAKE_KEY_ID);
-  expect(run.stderr).not.toContain(FAKE_SECRET);
-}
-
 describe('AWS unreachable or refusing', () => {
   // First, so the run that waits out its timeouts starts while the others run.
   test.concurrent('an endpoint that never answers: the timeouts bound the run', async () => {
-    const aws = await endpoint();
+    const aws = await fakeAwsEndpoint();
     try {
       const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
       expectOneLine(
         run,
+        'rollout',
         new RegExp(`^rollout: AWS did not answer within ${READ_TIMEOUT_MS / 1000} s \\(timeout, ${READ_ATTEMPTS} tries\\); check your network`),
       );
       expect(aws.requests).toHaveLength(READ_ATTEMPTS);
@@ -103,7 +52,7 @@ describe('AWS unreachable or refusing', () => {
   test.concurrent('an unknown region: its endpoint does not resolve', async () => {
     // The SDK builds cloudformation.eu-nowhere-1.amazonaws.com, which DNS does not know (ENOTFOUND).
     const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_REGION: 'eu-nowhere-1' }));
-    expectOneLine(run, /^rollout: cannot resolve cloudformation\.eu-nowhere-1\.amazonaws\.com \((ENOTFOUND|EAI_AGAIN)\b.*names a real AWS region/);
+    expectOneLine(run, 'rollout', /^rollout: cannot resolve cloudformation\.eu-nowhere-1\.amazonaws\.com \((ENOTFOUND|EAI_AGAIN)\b.*names a real AWS region/);
   });
 
   test.concurrent('nothing listens at the endpoint', async () => {
@@ -111,12 +60,13 @@ describe('AWS unreachable or refusing', () => {
     const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }));
     expectOneLine(
       run,
+      'rollout',
       new RegExp(`^rollout: nothing accepts connections at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED, ${READ_ATTEMPTS} tries\\); check your network`),
     );
   });
 
   test.concurrent('AWS rejects the access key (InvalidClientTokenId)', async () => {
-    const aws = await endpoint((res) => {
+    const aws = await fakeAwsEndpoint((_request, res) => {
       res.writeHead(403, { 'content-type': 'text/xml' });
       res.end(
         '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>' +
@@ -125,7 +75,7 @@ describe('AWS unreachable or refusing', () => {
     });
     try {
       const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
-      expectOneLine(run, /^rollout: AWS does not recognise your access key \(InvalidClientTokenId\); check AWS_PROFILE or AWS_ACCESS_KEY_ID/);
+      expectOneLine(run, 'rollout', /^rollout: AWS does not recognise your access key \(InvalidClientTokenId\); check AWS_PROFILE or AWS_ACCESS_KEY_ID/);
       // Rejected credentials are not retried.
       expect(aws.requests).toHaveLength(1);
     } finally {
@@ -144,7 +94,7 @@ describe('help', () => {
     [['rollback', '--help'], 'npm run rollout -- rollback --env'],
     [['drill', '--env', 'prod', '-h'], 'npm run rollout -- drill --env'],
   ])('%j prints the usage, exits 0 and calls nothing', async (args, usage) => {
-    const aws = await endpoint();
+    const aws = await fakeAwsEndpoint();
     try {
       const run = await rollout(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
       expect(run.code).toBe(0);
@@ -160,10 +110,10 @@ describe('help', () => {
 
 describe('refused before any request', () => {
   test.concurrent('drill --env prod without --production-drill', async () => {
-    const aws = await endpoint();
+    const aws = await fakeAwsEndpoint();
     try {
       const run = await rollout(['drill', '--env', 'prod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
-      expectOneLine(run, /^rollout: a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/m);
+      expectOneLine(run, 'rollout', /^rollout: a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/m);
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -175,10 +125,10 @@ describe('refused before any request', () => {
     [['promote', '--env', 'prod'], /^rollout: unknown command "promote"; the commands are status, rollback, drill/],
     [['rollback', '--env', 'prod', '--reason'], /^rollout: --reason needs a value/],
   ])('%j: a mistake on the command line', async (args, hint) => {
-    const aws = await endpoint();
+    const aws = await fakeAwsEndpoint();
     try {
       const run = await rollout(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
-      expectOneLine(run, hint);
+      expectOneLine(run, 'rollout', hint);
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -187,17 +137,17 @@ describe('refused before any request', () => {
 
   test.concurrent('an unknown environment, listing the known ones', async () => {
     const run = await rollout(['status', '--env', 'staging'], cleanEnv());
-    expectOneLine(run, new RegExp(`known environments: ${ENVIRONMENT_NAMES.join(', ')}$`, 'm'));
+    expectOneLine(run, 'rollout', new RegExp(`known environments: ${ENVIRONMENT_NAMES.join(', ')}$`, 'm'));
   });
 
   test.concurrent('no credentials', async () => {
-    const aws = await endpoint();
+    const aws = await fakeAwsEndpoint();
     try {
       const run = await rollout(
         ['status', '--env', 'prod'],
         cleanEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: aws.url }),
       );
-      expectOneLine(run, /^rollout: no AWS credentials found; set AWS_PROFILE/);
+      expectOneLine(run, 'rollout', /^rollout: no AWS credentials found; set AWS_PROFILE/);
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -206,6 +156,6 @@ describe('refused before any request', () => {
 
   test.concurrent('a region name that cannot be one', async () => {
     const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_REGION: 'eu_west_1' }));
-    expectOneLine(run, /^rollout: "eu_west_1" is not a valid AWS region name; set AWS_REGION/);
+    expectOneLine(run, 'rollout', /^rollout: "eu_west_1" is not a valid AWS region name; set AWS_REGION/);
   });
 });

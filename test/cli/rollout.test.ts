@@ -24,6 +24,7 @@ import {
 } from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
 import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
 import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
 import { forwardAction } from '../../common/traffic/weights';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
@@ -45,6 +46,7 @@ const outputs = {
   clusterName: 'boop-prod-cluster',
   blueServiceName: 'boop-prod-blue',
   greenServiceName: 'boop-prod-green',
+  apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
 } satisfies StackOutputs;
 
 function setup() {

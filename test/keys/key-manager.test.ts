@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { INVALID_KEY_CODES, KEY_REJECTED_STATUS, KEY_SLOTS, KEY_VARIABLES, KeySlot, rotationStartsAt } from '../../common/keys/api-keys';
 import { KeyManager, KeySet, KeySource, keysFromEnvironment, keysFromSsm, KeysRejectedError } from '../../common/keys/key-manager';
 import { environmentNames } from '../../common/names';
+import { BOOP_CLIENT_DEFAULTS } from '../../lib/guides';
 
 /** Fake keys built at run time, so no file holds anything that looks like a key. */
 const PRIMARY = `sk_dev_${'p'.repeat(24)}`;
@@ -18,7 +19,8 @@ const ROTATION_STARTS = rotationStartsAt(ROTATION_DATE)!.getTime();
 const BEFORE = new Date(ROTATION_STARTS - 1);
 const AT = new Date(ROTATION_STARTS);
 const AFTER = new Date(ROTATION_STARTS + 24 * 3600 * 1000);
-const TTL_SECONDS = 300;
+/** The guide's BOOP_CACHE_TTL, the environments' default cache time. */
+const TTL_SECONDS = BOOP_CLIENT_DEFAULTS.cacheTtlSeconds;
 
 /** A source that hands out `keys` and counts its loads. */
 function countingSource(keys: KeySet): KeySource & { loads: number } {

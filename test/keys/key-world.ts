@@ -29,6 +29,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CliError } from '../../cli/errors';
 import { KeySettings, KeysIo, runKeysCli } from '../../cli/keys';
 import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, boopEnvironmentOf, currentKeySlot, KEY_VARIABLES, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
 import { keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
@@ -106,10 +107,13 @@ export interface WorldOptions {
 export class KeyWorld {
   readonly env: string;
   readonly names;
-  readonly outputs: StackOutputs;
+  /** The deployed stack's outputs; a deploy sets the key the execution roles may decrypt with. */
+  outputs: StackOutputs;
   now: Date;
   /** The environment's configuration, as the CLI and a deploy read it. */
   config: KeySettings = {};
+  /** A problem that makes the configuration unreadable (as loadConfig's errors reach the CLI), if any. */
+  configProblem?: string;
   /** Whether the stack exists. */
   deployed = false;
   /** What ECS does with deployments from now on, besides its rules for secrets: leave them in progress, or fail them (e.g. a health check). */
@@ -151,6 +155,7 @@ export class KeyWorld {
       clusterName: CLUSTER,
       blueServiceName: `${this.names.prefix}-blue`,
       greenServiceName: `${this.names.prefix}-green`,
+      apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
     };
     this.services = {
       blue: { name: this.outputs.blueServiceName, taskDefinitionArn: '', deployments: [], tasks: [] },
@@ -170,7 +175,10 @@ export class KeyWorld {
       now: () => this.now,
       sleep: async (ms) => this.advance(ms),
       readKey: async () => stdin,
-      keySettings: () => this.config,
+      keySettings: () => {
+        if (this.configProblem) throw new CliError(this.configProblem);
+        return this.config;
+      },
     };
     try {
       await runKeysCli(argv, this.clients, io);
@@ -213,6 +221,7 @@ export class KeyWorld {
     );
     if (problems.length > 0) return problems;
     this.deployed = true;
+    this.outputs = { ...this.outputs, apiKeyEncryptionKey: this.config.encryptionKeyArn ?? AWS_MANAGED_SSM_KEY };
     const dateName = this.names.parameters.keyRotationDate;
     if (date === undefined) this.parameters.delete(dateName);
     else if (this.parameters.get(dateName)?.value !== date) this.putOutOfBand(dateName, 'String', date);
@@ -274,8 +283,8 @@ export class KeyWorld {
   private readable(name: string): boolean {
     const parameter = this.parameters.get(name);
     if (!parameter) return false;
-    // The execution role may decrypt with the configured key only.
-    return parameter.type !== 'SecureString' || parameter.keyId === (this.config.encryptionKeyArn ?? AWS_MANAGED_SSM_KEY);
+    // The execution role may decrypt with the deployed stack's key only, whatever the local config now says.
+    return parameter.type !== 'SecureString' || parameter.keyId === this.outputs.apiKeyEncryptionKey;
   }
 
   private startDeployment(slot: Slot, taskDefinitionArn: string): Deployment {
@@ -406,7 +415,7 @@ export class KeyWorld {
       return {
         tasks: (input.tasks as string[])
           .flatMap((arn) => all.filter((t) => t.arn === arn))
-          .map((t) => ({ taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, startedAt: t.startedAt, lastStatus: 'RUNNING' })),
+          .map((t) => ({ taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, createdAt: t.startedAt, startedAt: t.startedAt, lastStatus: 'RUNNING' })),
       };
     });
     this.mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake(async (input) => {

@@ -1,7 +1,8 @@
 /**
  * A BOOP API key never reaches what a deploy writes: a key planted in the deployer's environment
- * (where the guide's services read it) is in no file of the cloud assembly (templates, function
- * bundles, manifests), and a key written into configuration is refused without being echoed.
+ * (where the guide's services read it) or in a context value that is no configuration field is in
+ * no file of the cloud assembly (templates, function bundles, manifests), and a key written into
+ * configuration is refused without being echoed.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,12 +22,15 @@ function filesUnder(directory: string): string[] {
   });
 }
 
-test('a key in the deployer environment is in no file of the cloud assembly', () => {
+test('a key in the deployer environment or in a context value that is not configuration is in no file of the cloud assembly', () => {
   const planted = Object.fromEntries(Object.entries(API_KEY_PREFIX).map(([env, prefix]) => [env, plantedKey(prefix)]));
+  const inContext = plantedKey(API_KEY_PREFIX.production);
   const saved = { ...process.env };
   Object.assign(process.env, { [KEY_VARIABLES.primary]: planted.production, [KEY_VARIABLES.secondary]: planted.development });
   try {
-    const assembly = synthAssembly('prod', { 'boop.keyRotationDate': '2026-12-01' });
+    // `-c apiKey=…` is no configuration field (those are dotted paths), so synth reads past it; it must not be written anywhere.
+    const assembly = synthAssembly('prod', { 'boop.keyRotationDate': '2026-12-01', 'apiKey': inContext });
+    planted.context = inContext;
     const files = filesUnder(assembly.directory);
     expect(files.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(0);
     const leaks = files.filter((file) => {

@@ -79,17 +79,28 @@ export function functionPolicyOf(t: DeployedTemplate, functionArn: string): Poli
   return { Version: '2012-10-17', Statement: statements };
 }
 
-/** A role's identity policies: inline, and the AWS::IAM::Policy resources attached to it. */
+/** AWS's managed policies that CDK's own functions use, with their published content (not in the template). */
+export const MANAGED_POLICIES: Readonly<Record<string, PolicyDocument>> = {
+  'service-role/AWSLambdaBasicExecutionRole': {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }],
+  },
+};
+
+/** A role's identity policies: inline, the AWS::IAM::Policy resources attached to it, and the known managed ones. */
 export function identityPoliciesOf(t: DeployedTemplate, roleId: string): { name: string; policy: PolicyDocument }[] {
   const role = t.resources[roleId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role`);
-  // A managed policy's content is not in the template; a test that needs one must add it.
-  if ((role.Properties.ManagedPolicyArns ?? []).length > 0) throw new Error(`role ${roleId} has managed policies, which this helper does not read`);
+  const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => {
+    const name = String(t.resolve(arn)).replace(`arn:${PARTITION}:iam::aws:policy/`, '');
+    if (!MANAGED_POLICIES[name]) throw new Error(`role ${roleId} uses managed policy ${name}; add its content to MANAGED_POLICIES`);
+    return { name, policy: MANAGED_POLICIES[name] };
+  });
   const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: t.resolve(p.PolicyDocument) }));
   const attached = resourcesOfType(t, 'AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles ?? []).some((r: Json) => r.Ref === roleId))
     .map(([id, p]) => ({ name: id, policy: t.resolve(p.Properties.PolicyDocument) }));
-  return [...inline, ...attached];
+  return [...inline, ...attached, ...managed];
 }
 
 export interface Request {
