@@ -5,7 +5,8 @@
  * never an argument: a word that looks like one, or anything but `put`'s options, is refused
  * without repeating it, since the shell history and the process list have already seen it.
  */
-import { API_KEY_PREFIX, KEY_SLOTS, KeySlot, putKeyCommand } from '../common/keys/api-keys';
+import { KEY_SLOTS, KeySlot, putKeyCommand } from '../common/keys/api-keys';
+import { holdsKey } from '../common/logging';
 import { ENVIRONMENT_NAMES, EnvironmentName } from '../common/names';
 import { Slot, SLOTS } from '../common/slots';
 import { CommandSpec, defineCommandLine, OptionSpec, Token } from './command-line';
@@ -75,15 +76,6 @@ const FOOTER = `Uses your AWS credentials and region (AWS_PROFILE or AWS_ACCESS_
 environment's configuration (cdk.json in this folder, or --config-file) for boop.keyRotationDate
 and boop.apiKeyKmsKeyArn. Never prints a key. A failure is one line on stderr,
 "keys: <what went wrong and what to do>", and exit code 1.`;
-
-/** Every prefix a BOOP key starts with, the test keys' included: a word holding one is never repeated, and refused. */
-const KEY_PREFIXES = [...Object.values(API_KEY_PREFIX), 'sk_test_'];
-
-/** True when a command-line word holds what looks like a BOOP key. */
-function holdsKey(word: string): boolean {
-  const lower = word.toLowerCase();
-  return KEY_PREFIXES.some((prefix) => lower.includes(prefix));
-}
 
 /** What a message says instead of an argument that it does not repeat. */
 const NOT_REPEATED = '(not repeated here: it may be a key)';

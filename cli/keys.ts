@@ -17,26 +17,20 @@ import {
   TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import {
-  DeleteParameterCommand,
-  DescribeParametersCommand,
-  GetParameterCommand,
-  GetParametersCommand,
-  ParameterMetadata,
-  PutParameterCommand,
-  SSMClient,
-} from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   apiKeyProblem,
   AWS_MANAGED_SSM_KEY,
   boopEnvironmentOf,
   currentKeySlot,
   KEY_SLOTS,
+  keyParameterNames,
   KeySlot,
   keySlotsInUse,
   putKeyCommand,
   rotationStartsAt,
 } from '../common/keys/api-keys';
+import { describeParameters } from '../common/keys/describe-parameters';
 import { encryptedWith, KeyRequirements, keyParameterProblems, ParameterFacts } from '../common/keys/parameter-check';
 import { environmentNames } from '../common/names';
 import { StackOutputs } from '../common/payloads';
@@ -45,14 +39,13 @@ import { Slot, SLOTS } from '../common/slots';
 import { CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
 import { KeysArgs, parseKeysArgs, RUN } from './keys-args';
+import { Terminal } from './main';
 import { describeStack, findStack } from './stack';
 
 /** How often `restart` asks ECS whether the slot is steady. */
 export const RESTART_POLL_MS = 10_000;
 /** DescribeTasks takes at most this many tasks per call. */
 const DESCRIBE_TASKS_LIMIT = 100;
-/** DescribeParameters may answer a filtered query in several pages, some empty; more than this many is not SSM. */
-const MAX_PARAMETER_PAGES = 50;
 const DAY_MS = 24 * 3_600_000;
 
 export interface KeysClients {
@@ -79,10 +72,7 @@ export interface KeySettings {
   readonly configuredEncryptionKeyArn?: string;
 }
 
-export interface KeysIo {
-  readonly out: (line: string) => void;
-  readonly now: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
+export interface KeysIo extends Terminal {
   /** The key from stdin; `prompt` is shown on a terminal only. */
   readonly readKey: (prompt: string) => Promise<string>;
   /** The environment's key settings, from its configuration (see keySettingsFromConfig). */
@@ -199,46 +189,19 @@ export function keySettingsFromConfig(env: string, configFile: string | undefine
 // ---------------------------------------------------------------------------------------------
 // What the CLI reads: the parameters (never a key's value, except promote's copy) and the services
 
-/** The name of a key slot's parameter. */
-function keyParameterName(env: string, slot: KeySlot): string {
-  const parameters = environmentNames(env).parameters;
-  return slot === 'primary' ? parameters.primaryApiKey : parameters.secondaryApiKey;
-}
-
-/** One parameter as DescribeParameters reports it: no value. */
-interface ParameterRecord extends ParameterFacts {
-  readonly version?: number;
-}
-
 /** The environment's key parameters and the rotation date the stack deployed. */
 interface ParameterView {
-  readonly found: readonly ParameterRecord[];
-  readonly bySlot: Readonly<Partial<Record<KeySlot, ParameterRecord>>>;
-  readonly rotationDateParameter?: ParameterRecord;
+  readonly found: readonly ParameterFacts[];
+  readonly bySlot: Readonly<Partial<Record<KeySlot, ParameterFacts>>>;
+  readonly rotationDateParameter?: ParameterFacts;
   /** The rotation-date parameter's value: the date the deployed tasks were given. */
   readonly deployedRotationDate?: string;
 }
 
 async function readParameters(ssm: SSMClient, env: string): Promise<ParameterView> {
   const rotationDateName = environmentNames(env).parameters.keyRotationDate;
-  const names = [...KEY_SLOTS.map((slot) => keyParameterName(env, slot)), rotationDateName];
-  const metadata: ParameterMetadata[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PARAMETER_PAGES; page++) {
-    const answer = await ssm.send(
-      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: names }], NextToken: nextToken }),
-    );
-    metadata.push(...(answer.Parameters ?? []));
-    nextToken = answer.NextToken;
-    if (!nextToken) break;
-  }
-  const found: ParameterRecord[] = metadata.map((p) => ({
-    name: p.Name ?? '',
-    type: p.Type,
-    keyId: p.KeyId,
-    lastModified: p.LastModifiedDate,
-    version: p.Version,
-  }));
+  const names = [...KEY_SLOTS.map((slot) => keyParameterNames(env)[slot]), rotationDateName];
+  const found = await describeParameters(ssm, names);
   const byName = new Map(found.map((record) => [record.name, record]));
   const rotationDateParameter = byName.get(rotationDateName);
   let deployedRotationDate: string | undefined;
@@ -253,7 +216,7 @@ async function readParameters(ssm: SSMClient, env: string): Promise<ParameterVie
       });
   }
   const bySlot = Object.fromEntries(
-    KEY_SLOTS.flatMap((slot) => (byName.has(keyParameterName(env, slot)) ? [[slot, byName.get(keyParameterName(env, slot))!]] : [])),
+    KEY_SLOTS.flatMap((slot) => (byName.has(keyParameterNames(env)[slot]) ? [[slot, byName.get(keyParameterNames(env)[slot])!]] : [])),
   );
   return { found, bySlot, rotationDateParameter, deployedRotationDate };
 }
@@ -262,7 +225,7 @@ async function readParameters(ssm: SSMClient, env: string): Promise<ParameterVie
 function requirementsOf(env: string, slots: readonly KeySlot[], settings: KeySettings): KeyRequirements {
   return {
     envName: env,
-    parameters: Object.fromEntries(slots.map((slot) => [slot, keyParameterName(env, slot)])),
+    parameters: Object.fromEntries(slots.map((slot) => [slot, keyParameterNames(env)[slot]])),
     encryptionKeyArn: settings.encryptionKeyArn,
   };
 }
@@ -300,7 +263,7 @@ function parameterNameOf(valueFrom: string): string {
 /** The key slots whose parameters a task definition's containers read as secrets. */
 function keySlotsOf(env: string, taskDefinition: TaskDefinition): KeySlot[] {
   const read = new Set((taskDefinition.containerDefinitions ?? []).flatMap((c) => (c.secrets ?? []).map((s) => parameterNameOf(s.valueFrom ?? ''))));
-  return KEY_SLOTS.filter((slot) => read.has(keyParameterName(env, slot)));
+  return KEY_SLOTS.filter((slot) => read.has(keyParameterNames(env)[slot]));
 }
 
 function serviceNameOf(outputs: StackOutputs, slot: Slot): string {
@@ -395,7 +358,7 @@ function keyName(settings: KeySettings): string {
  * always, so an overwrite never keeps an earlier key). Returns the new version.
  */
 async function writeKey(clients: KeysClients, io: KeysIo, env: string, slot: KeySlot, value: string, settings: KeySettings): Promise<number | undefined> {
-  const name = keyParameterName(env, slot);
+  const name = keyParameterNames(env)[slot];
   const put = (overwrite: boolean) =>
     clients.ssm.send(
       new PutParameterCommand({
@@ -447,7 +410,7 @@ async function put(clients: KeysClients, io: KeysIo, env: string, slot: KeySlot,
   const before = await readParameters(clients.ssm, env);
   const existing = before.bySlot[slot];
   const version = await writeKey(clients, io, env, slot, value, settings);
-  const name = keyParameterName(env, slot);
+  const name = keyParameterNames(env)[slot];
   io.out(`put (${env}): wrote the ${slot} key to ${name} (SecureString, encrypted with ${keyName(settings)}${version ? `, version ${version}` : ''})`);
   if (existing?.type === 'SecureString' && !encryptedWith(existing.keyId, settings.encryptionKeyArn)) {
     io.out(
@@ -494,7 +457,7 @@ async function check(clients: KeysClients, io: KeysIo, env: string, settings: Ke
   io.out('');
   const parameterRows = [
     ['parameter', 'exists', 'type', 'encrypted with', 'last change'],
-    ...[...KEY_SLOTS.map((slot) => keyParameterName(env, slot)), names.parameters.keyRotationDate].map((name) => {
+    ...[...KEY_SLOTS.map((slot) => keyParameterNames(env)[slot]), names.parameters.keyRotationDate].map((name) => {
       const p = parameters.found.find((record) => record.name === name);
       if (!p) return [name, 'no', '-', '-', '-'];
       const encrypted = p.type === 'SecureString' ? (p.keyId ?? AWS_MANAGED_SSM_KEY) : '-';
@@ -665,8 +628,8 @@ async function promote(clients: KeysClients, io: KeysIo, env: string, settings: 
     if (!parameters.bySlot.primary) io.out(`next: put the primary key: ${putKeyCommand(env, 'primary')}`);
     return;
   }
-  const primaryName = keyParameterName(env, 'primary');
-  const secondaryName = keyParameterName(env, 'secondary');
+  const primaryName = keyParameterNames(env).primary;
+  const secondaryName = keyParameterNames(env).secondary;
   const answer = await clients.ssm.send(new GetParametersCommand({ Names: [primaryName, secondaryName], WithDecryption: true }));
   const valueOf = (name: string) => answer.Parameters?.find((p) => p.Name === name)?.Value;
   const secondary = valueOf(secondaryName);

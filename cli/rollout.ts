@@ -17,6 +17,7 @@ import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../co
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs } from './rollout-args';
+import { Terminal } from './main';
 import { DeployedStack, describeStack } from './stack';
 
 /** Tries of a manual rollback's Invoke in all, the first included, while the controller is busy. */
@@ -77,11 +78,8 @@ export function createCliClients(overrides: CliClientOverrides = {}): CliClients
   };
 }
 
-export interface CliIo {
-  readonly out: (line: string) => void;
-  readonly now: () => Date;
-  readonly sleep: (ms: number) => Promise<void>;
-}
+/** What a rollout command prints to and waits with. */
+export type CliIo = Terminal;
 
 /** Runs one CLI command. Every failure is a CliError whose message says what to do. */
 export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo): Promise<void> {

@@ -5,6 +5,7 @@
  * JSON.stringify calls for every key and value of a log line, so no call site can forget it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { KEY_PREFIXES } from './keys/api-keys';
 
 /** What a sensitive value is replaced with, as ENV sanitizeLog writes it. */
 export const REDACTED = '***REDACTED***';
@@ -22,7 +23,8 @@ const SENSITIVE_KEY_PARTS = ['apikey', 'secret', 'password', 'token'] as const;
  * even glued to a word before it (a key pasted onto text must not leak, so "task_live_1" is
  * redacted too). Redacting twice changes nothing (a value can pass a redacted view and the replacer).
  */
-const KEY_IN_TEXT = new RegExp(`(sk_(?:live|dev|test)_)(?!${REDACTED.replace(/\*/g, '\\*')})[\\w\\-+/=.~%]+`, 'gi');
+const KEY_PREFIX = `(?:${KEY_PREFIXES.join('|')})`;
+const KEY_IN_TEXT = new RegExp(`(${KEY_PREFIX})(?!${REDACTED.replace(/\*/g, '\\*')})[\\w\\-+/=.~%]+`, 'gi');
 // The same without the global flag, whose lastIndex would make test() answer differently each call.
 const KEY_IN_TEXT_ONCE = new RegExp(KEY_IN_TEXT.source, 'i');
 
@@ -31,7 +33,7 @@ const KEY_IN_TEXT_ONCE = new RegExp(KEY_IN_TEXT.source, 'i');
  * JSON inside a string writes it (`api_key=…`, `X-API-Key: …`, `"token":"…"`), or as a bearer
  * token. A value already redacted is left as it is, so the key prefix it shows stays.
  */
-const ALREADY_REDACTED = `(?!(?:sk_(?:live|dev|test)_)?${REDACTED.replace(/\*/g, '\\*')})`;
+const ALREADY_REDACTED = `(?!${KEY_PREFIX}?${REDACTED.replace(/\*/g, '\\*')})`;
 const NAMED_SECRET_IN_TEXT = new RegExp(`((?:api[_-]?key|secret|password|token)["']?\\s*[:=]\\s*["']?)${ALREADY_REDACTED}[^\\s"'&,;}]+`, 'gi');
 const BEARER_TOKEN = new RegExp(`(bearer\\s+)${ALREADY_REDACTED}[\\w\\-.~+/=]+`, 'gi');
 
@@ -52,7 +54,7 @@ export function sensitiveKeyName(key: string): boolean {
 }
 
 /** True when a string holds a BOOP key value. */
-function holdsKey(text: string): boolean {
+export function holdsKey(text: string): boolean {
   return KEY_IN_TEXT_ONCE.test(text);
 }
 

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { KEY_SLOTS, KEY_VARIABLES, KeySlot, keySlotsInUse } from '../common/keys/api-keys';
+import { KEY_SLOTS, KEY_VARIABLES, keyParameterNames, KeySlot, keySlotsInUse } from '../common/keys/api-keys';
 import { environmentNames } from '../common/names';
 import { KeyCheckProperties } from '../common/payloads';
 import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
@@ -63,7 +63,7 @@ export class ApiKeys extends Construct {
     this.props = props;
     const names = environmentNames(props.envName);
     const encryptionKey = props.encryptionKeyArn ? kms.Key.fromKeyArn(this, 'EncryptionKey', props.encryptionKeyArn) : undefined;
-    this.parameterNames = { primary: names.parameters.primaryApiKey, secondary: names.parameters.secondaryApiKey };
+    this.parameterNames = keyParameterNames(props.envName);
     this.keyParameters = Object.fromEntries(
       KEY_SLOTS.map((slot) => [
         slot,

@@ -1,9 +1,11 @@
 /**
  * BOOP API keys: the guide's facts about them and the rules every part of the project applies to
- * them (the stack, the presence check, the keys CLI, the key manager). Plain TypeScript with no
- * imports, so a function bundle and the CLIs load it without the CDK.
+ * them (the stack, the presence check, the keys CLI, the key manager). Plain TypeScript that
+ * imports only common/, so a function bundle and the CLIs load it without the CDK.
  * Citations as in lib/guides.ts (ENV = "Environment Configuration", MIG = "Migration Overview").
  */
+
+import { environmentNames } from '../names';
 
 /** The two key parameters of an environment. ENV "API Key Management" (ApiKeyManager: primaryKey, secondaryKey). */
 export const KEY_SLOTS = ['primary', 'secondary'] as const;
@@ -20,11 +22,17 @@ export const KEY_VARIABLES = {
 export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const;
 export type BoopEnvironment = keyof typeof API_KEY_PREFIX;
 
+/** Every prefix a BOOP key value starts with, test keys' included: what redaction and the CLIs look for. */
+export const KEY_PREFIXES = [...Object.values(API_KEY_PREFIX), 'sk_test_'] as const;
+
 /** The BOOP environment an environment of this app talks to: prod is production, anything else development. */
 export function boopEnvironmentOf(envName: string): BoopEnvironment {
   return envName === 'prod' ? 'production' : 'development';
 }
 
+/** A KMS key ARN (not an alias: IAM grants decrypt on a key's ARN); group 1 is its region, group 2 its account. */
+export const KMS_KEY_ARN =
+  /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 /** The key SSM uses for a SecureString when none is named: the AWS-managed key of the account and region. */
 export const AWS_MANAGED_SSM_KEY = 'alias/aws/ssm';
 
@@ -71,6 +79,12 @@ export function currentKeySlot(rotationDate: string | undefined, now: Date): Key
 /** The key parameters a task of this environment reads: the primary, and the secondary while a rotation is configured. */
 export function keySlotsInUse(rotationDate: string | undefined): readonly KeySlot[] {
   return rotationDate === undefined ? ['primary'] : KEY_SLOTS;
+}
+
+/** The parameter name of each key slot of an environment. */
+export function keyParameterNames(envName: string): Readonly<Record<KeySlot, string>> {
+  const { primaryApiKey, secondaryApiKey } = environmentNames(envName).parameters;
+  return { primary: primaryApiKey, secondary: secondaryApiKey };
 }
 
 /** The command that writes one key parameter, as every message that asks for it spells it. */

@@ -14,6 +14,7 @@ export interface ParameterFacts {
   /** The KMS key a SecureString is encrypted with, as SSM reports it (an alias, a key id or a key ARN). */
   readonly keyId?: string;
   readonly lastModified?: Date;
+  readonly version?: number;
 }
 
 /** What an environment's tasks need of its key parameters. */

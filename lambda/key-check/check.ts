@@ -5,11 +5,12 @@
  * never a value, and this stack's status, so a rollback is never blocked.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { KEY_SLOTS, KeySlot } from '../../common/keys/api-keys';
+import { KEY_SLOTS, KMS_KEY_ARN, keyParameterNames, KeySlot } from '../../common/keys/api-keys';
+import { describeParameters } from '../../common/keys/describe-parameters';
 import { KeyRequirements, keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
-import { ENVIRONMENT_NAMES, environmentNames } from '../../common/names';
+import { ENVIRONMENT_NAMES } from '../../common/names';
 import type { KeyCheckProperties, Unchecked } from '../../common/payloads';
 import { CustomResourceResult, isCloudFormationResponseUrl, respond, RespondOptions, RESPONSE_LIMITS } from '../support/cloudformation-response';
 
@@ -40,12 +41,6 @@ export function keyCheckRefusal(envName: string, problems: readonly string[]): s
 
 /** The stack statuses in which CloudFormation rolls back (and sends the old properties): the check never blocks them. */
 const ROLLBACK_STATUS = /ROLLBACK_IN_PROGRESS$/;
-
-/** A customer-managed KMS key ARN; an alias cannot be matched against what SSM reports (common/keys/parameter-check.ts). */
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-
-/** SSM's largest page of DescribeParameters. */
-const DESCRIBE_PAGE_SIZE = 50;
 
 /** Where a refusal sends the reader: the properties come from this project's template alone. */
 const TEMPLATE_FIX = "deploy the template this project synthesizes (npx cdk deploy -c env=<env>), which sets the check's properties";
@@ -181,8 +176,7 @@ export function keyRequirements(properties: Unchecked<KeyCheckProperties>): KeyR
   if (typeof envName !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(envName)) {
     return `EnvName must be one of ${ENVIRONMENT_NAMES.join(', ')}, got ${show(envName)}; ${TEMPLATE_FIX}`;
   }
-  const names = environmentNames(envName).parameters;
-  const expected: Record<KeySlot, string> = { primary: names.primaryApiKey, secondary: names.secondaryApiKey };
+  const expected = keyParameterNames(envName);
   let given: unknown;
   try {
     given = typeof properties.Parameters === 'string' ? JSON.parse(properties.Parameters) : undefined;
@@ -215,30 +209,6 @@ async function readStackStatus(cloudformation: CloudFormationClient, stackId: st
   const status = answer.Stacks?.[0]?.StackStatus;
   if (!status) throw new Error(`CloudFormation reports no status for ${stackId}`);
   return status;
-}
-
-/** What SSM says about exactly these parameters: metadata only, never a value. A name SSM does not return is missing. */
-async function describeParameters(ssm: SSMClient, names: readonly string[], deadline: AbortSignal): Promise<ParameterFacts[]> {
-  const found: ParameterFacts[] = [];
-  let nextToken: string | undefined;
-  // SSM filters after paging, so a page may come back short with a token for more.
-  do {
-    const page = await ssm.send(
-      new DescribeParametersCommand({
-        ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [...names] }],
-        MaxResults: DESCRIBE_PAGE_SIZE,
-        NextToken: nextToken,
-      }),
-      { abortSignal: deadline },
-    );
-    for (const parameter of page.Parameters ?? []) {
-      if (parameter.Name !== undefined && names.includes(parameter.Name)) {
-        found.push({ name: parameter.Name, type: parameter.Type, keyId: parameter.KeyId, lastModified: parameter.LastModifiedDate });
-      }
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return found;
 }
 
 /** Why SSM could not be asked, and what to do about it. */

@@ -102,9 +102,7 @@ export const IMAGE_REFERENCE =
 /** An ACM certificate ARN; group 1 is its region, group 2 its account. */
 export const CERTIFICATE_ARN =
   /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A KMS key ARN (not an alias: IAM grants decrypt on a key's ARN); group 1 is its region, group 2 its account. */
-export const KMS_KEY_ARN =
-  /^arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+export { KMS_KEY_ARN } from '../../common/keys/api-keys';
 /** A vendor id of either environment: its prefix, then letters, digits or _. */
 export const VENDOR_ID = new RegExp(`^(?:${Object.values(VENDOR_ID_PREFIX).join('|')})[A-Za-z0-9_]+$`);
 export const ACCOUNT_ID = /^\d{12}$/;

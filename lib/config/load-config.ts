@@ -10,6 +10,7 @@ import { DEFAULT_ENVIRONMENT, EnvironmentConfig, EnvironmentDefaults, ENVIRONMEN
 import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
 import { show } from './formats';
 import { putKeyCommand } from '../../common/keys/api-keys';
+import { sensitiveKeyName } from '../../common/logging';
 import { environmentConfigSchema, settingsSchema } from './schema';
 
 /** Context key in cdk.json holding per-environment overrides: { "dev": {...}, "prod": {...} }. */
@@ -24,9 +25,6 @@ const RETIRED_FIELDS: Readonly<Record<string, string>> = {
   'alerts.pagerDutyIntegrationUrl':
     'the integration URL carries its key, so it stays out of configuration: store it in an SSM String parameter and give that name as alerts.pagerDutyIntegrationUrlParameter (README "Configuration" says how to switch without losing the subscription)',
 };
-
-/** A field name that would carry a secret (the guide's sensitive names), refused with where secrets go instead. */
-const SECRET_FIELD_NAME = /api[-_]?key|secret|password|token/i;
 
 /** A typo at most this many edits from a field's name gets "did you mean". */
 const TYPO_DISTANCE = 2;
@@ -161,7 +159,8 @@ function unknownField(origin: string, at: FieldPath, parent: z.ZodType): string 
   const field = formatPath(at);
   if (field === 'envName') return `${origin}: envName cannot be overridden; select the environment with -c env=<name>`;
   if (Object.hasOwn(RETIRED_FIELDS, field)) return `${origin}: ${field} is no longer a field; ${RETIRED_FIELDS[field]}`;
-  if (SECRET_FIELD_NAME.test(at[at.length - 1])) {
+  // A field name that would carry a secret (the guide's sensitive names) is refused with where secrets go instead.
+  if (sensitiveKeyName(at[at.length - 1])) {
     return `${origin}: ${field} looks like a secret, and secrets never go in configuration (it ends up in the template); BOOP API keys live in SSM: ${putKeyCommand('<env>', 'primary')} (README "API keys")`;
   }
   const siblings = Object.keys(groupFields(parent) ?? {});

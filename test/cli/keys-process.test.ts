@@ -6,12 +6,11 @@
  * is one line on stderr and exit code 1, never a stack trace. The runs are independent, so they run
  * concurrently.
  */
-import { spawn } from 'child_process';
 import * as path from 'path';
 import { ENVIRONMENT_NAMES, environmentNames } from '../../common/names';
 import { fakeKey } from '../keys/key-world';
 import { cleanEnv, expectOneLine, FakeAwsEndpoint, fakeAwsEndpoint } from '../support/operator-process';
-import { ProcessRun } from '../support/process';
+import { ProcessRun, runProcess } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** A run still going after this long is killed and fails its test. */
@@ -21,26 +20,8 @@ const ENV = 'dev';
 const names = environmentNames(ENV);
 
 /** `npm run keys -- <args>` with `stdin` piped in (and then closed). */
-function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<Omit<ProcessRun, 'ms'>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // A command refused before it reads stdin closes it; the write's EPIPE is not the test's concern.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<ProcessRun> {
+  return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS, stdin });
 }
 
 /**

@@ -3,7 +3,7 @@
  * gets with and without a rotation, the rotation-date parameter the stack owns, the presence check
  * every service waits for, and who may read the keys, proven by policy evaluation.
  */
-import { KEY_SLOTS, KEY_VARIABLES, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
+import { KEY_SLOTS, KEY_VARIABLES, keyParameterNames, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
 import { environmentNames } from '../../common/names';
 import { KeyCheckProperties } from '../../common/payloads';
 import { SLOTS } from '../../common/slots';
@@ -29,7 +29,7 @@ const DEFAULT_KEY_POLICY = {
 };
 
 const parameterArn = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
-const keyParameterName = (env: string, slot: KeySlot) => environmentNames(env).parameters[slot === 'primary' ? 'primaryApiKey' : 'secondaryApiKey'];
+const keyParameterName = (env: string, slot: KeySlot) => keyParameterNames(env)[slot];
 
 interface Variant {
   readonly title: string;

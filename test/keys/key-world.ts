@@ -31,7 +31,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { CliError } from '../../cli/errors';
 import { KeySettings, KeysIo, runKeysCli } from '../../cli/keys';
-import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, boopEnvironmentOf, currentKeySlot, KEY_VARIABLES, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
+import {
+  API_KEY_PREFIX,
+  AWS_MANAGED_SSM_KEY,
+  boopEnvironmentOf,
+  currentKeySlot,
+  KEY_VARIABLES,
+  keyParameterNames,
+  KeySlot,
+  keySlotsInUse,
+} from '../../common/keys/api-keys';
 import { keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
 import { environmentNames } from '../../common/names';
 import { STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
@@ -245,7 +254,7 @@ export class KeyWorld {
 
   /** The name of a key slot's parameter. */
   keyName(slot: KeySlot): string {
-    return slot === 'primary' ? this.names.parameters.primaryApiKey : this.names.parameters.secondaryApiKey;
+    return keyParameterNames(this.env)[slot];
   }
 
   /** ECS's own rule: a task starts only when every secret parameter exists and its execution role can decrypt it. */

@@ -19,6 +19,8 @@ export interface ProcessOptions {
   readonly env: NodeJS.ProcessEnv;
   /** After this long the process is killed (SIGKILL): a stuck run fails instead of hanging the suite. */
   readonly timeoutMs: number;
+  /** Piped to the child's stdin, which is then closed. @default stdin is left open and empty */
+  readonly stdin?: string;
 }
 
 /** Runs `command args` to its end. */
@@ -30,6 +32,11 @@ export function runProcess(command: string, args: readonly string[], options: Pr
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    if (options.stdin !== undefined) {
+      // A command refused before it reads stdin closes it; the write's EPIPE is not the caller's concern.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
