@@ -23,6 +23,7 @@ import {
   AWS_MANAGED_SSM_KEY,
   boopEnvironmentOf,
   currentKeySlot,
+  DAY_MS,
   KEY_SLOTS,
   keyParameterNames,
   KeySlot,
@@ -46,7 +47,6 @@ import { describeStack, findStack } from './stack';
 export const RESTART_POLL_MS = 10_000;
 /** DescribeTasks takes at most this many tasks per call. */
 const DESCRIBE_TASKS_LIMIT = 100;
-const DAY_MS = 24 * 3_600_000;
 
 export interface KeysClients {
   readonly cloudformation: CloudFormationClient;

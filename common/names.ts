@@ -21,6 +21,9 @@ export const TRAFFIC_RESOURCE_TYPE = 'Custom::BoopTrafficWeights';
 /** The service name on the traffic controller's logs and metrics, the same in every environment. */
 export const TRAFFIC_CONTROLLER_SERVICE = 'boop-traffic-controller';
 
+/** The service name on the health check's logs, the same in every environment (its metrics carry the contract's dimensions only). */
+export const HEALTH_CHECK_SERVICE = 'boop-health-check';
+
 /** The names of one environment's resources. */
 export interface EnvironmentNames {
   /** The stack: `BoopIntegration-<env>`. */
@@ -45,6 +48,8 @@ export interface EnvironmentNames {
   readonly trafficController: string;
   /** The function behind the deploy-time API-key presence check. */
   readonly keyCheck: string;
+  /** The every-minute health-check function. */
+  readonly healthCheck: string;
   /** SSM parameter names. */
   readonly parameters: {
     readonly primaryApiKey: string;
@@ -71,6 +76,7 @@ export function environmentNames(envName: string): EnvironmentNames {
     logQuery: (shortName) => `${prefix}/${shortName}`,
     trafficController: `${prefix}-traffic-controller`,
     keyCheck: `${prefix}-key-check`,
+    healthCheck: `${prefix}-health-check`,
     parameters: {
       primaryApiKey: `${parameterRoot}/api-key/primary`,
       secondaryApiKey: `${parameterRoot}/api-key/secondary`,

@@ -1,6 +1,6 @@
 /**
  * Every payload that crosses a boundary between where code runs, typed once: what the stack gives
- * the traffic controller (its custom resource's properties, its environment variables) and the
+ * the traffic controller (its custom resource's properties, its environment variables), the health check (its variables) and the
  * API-key presence check (its custom resource's properties), what the
  * rollout CLI sends it (a manual rollback) and what the CLI reads back from the stack (its outputs).
  * The writer builds each with `satisfies` and the reader reads it through the same type.
@@ -89,4 +89,30 @@ export type ControllerVariables = Readonly<Record<SettingKey, string>>;
 /** The controller's settings as environment variables, in the order of SETTINGS_VARIABLES. */
 export function controllerEnvironment(values: ControllerVariables): Record<string, string> {
   return Object.fromEntries((Object.keys(SETTINGS_VARIABLES) as SettingKey[]).map((key) => [SETTINGS_VARIABLES[key], values[key]]));
+}
+
+/** The environment variables the stack sets on the health-check function, by setting. */
+export const HEALTH_CHECK_VARIABLES = {
+  metricEnvironment: 'BOOP_METRIC_ENVIRONMENT',
+  boopBaseUrl: 'BOOP_BASE_URL',
+  wsEndpoint: 'BOOP_WS_ENDPOINT',
+  vendorId: 'BOOP_VENDOR_ID',
+  /** `https://<load balancer DNS name>` (or http:// without a certificate): where the slot checks connect. */
+  slotOrigin: 'SLOT_ORIGIN',
+  /** loadBalancer.hostName: the TLS name and Host of the slot checks; empty when none is configured. */
+  slotHostName: 'SLOT_HOST_NAME',
+  checkTimeoutMs: 'CHECK_TIMEOUT_MS',
+  primaryKeyParameter: 'PRIMARY_KEY_PARAMETER',
+  secondaryKeyParameter: 'SECONDARY_KEY_PARAMETER',
+  rotationDateParameter: 'ROTATION_DATE_PARAMETER',
+  /** boop.keyRotationDate, YYYY-MM-DD; empty when no rotation is configured. */
+  keyRotationDate: 'KEY_ROTATION_DATE',
+  keyRotationWarningDays: 'KEY_ROTATION_WARNING_DAYS',
+} as const;
+
+export type HealthCheckSettingKey = keyof typeof HEALTH_CHECK_VARIABLES;
+
+/** The health check's settings as environment variables, every one present (empty text for none). */
+export function healthCheckEnvironment(values: Readonly<Record<HealthCheckSettingKey, string>>): Record<string, string> {
+  return Object.fromEntries((Object.keys(HEALTH_CHECK_VARIABLES) as HealthCheckSettingKey[]).map((key) => [HEALTH_CHECK_VARIABLES[key], values[key]]));
 }

@@ -113,6 +113,30 @@ export class ApiKeys extends Construct {
     return check;
   }
 
+  /** The SSM parameter name of a key slot. */
+  parameterNameOf(slot: KeySlot): string {
+    return this.parameterNames[slot];
+  }
+
+  /**
+   * Lets `grantee` read both keys and the rotation date with one GetParameters call, decrypting
+   * with the customer key when there is one (aws/ssm needs no grant). Nothing else: no write, no history.
+   */
+  grantKeyRead(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const names = environmentNames(this.props.envName).parameters;
+    const parameterArn = (name: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters'],
+        resources: [...KEY_SLOTS.map((slot) => this.parameterNames[slot]), names.keyRotationDate].map(parameterArn),
+      }),
+    );
+    if (this.props.encryptionKeyArn) {
+      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.props.encryptionKeyArn] }));
+    }
+  }
+
   /** The function answers the check; it may read parameter metadata (never a value) and this stack's status. */
   private createCheckFunction(props: ApiKeysProps): nodejs.NodejsFunction {
     const names = environmentNames(props.envName);

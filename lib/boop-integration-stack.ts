@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './monitoring/alarms';
 import { ApiKeys } from './api-keys';
@@ -9,6 +9,7 @@ import { BoopMetrics } from './monitoring/boop-metrics';
 import { boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
 import { SLOTS } from '../common/slots';
 import { Dashboards } from './monitoring/dashboards';
+import { HealthCheck } from './health-check';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
@@ -31,6 +32,7 @@ export class BoopIntegrationStack extends Stack {
   public readonly alarms: Alarms;
   public readonly dashboards: Dashboards;
   public readonly trafficControl: TrafficControl;
+  public readonly healthCheck: HealthCheck;
   /** network.availabilityZones of a pinned stack; see `availabilityZones`. */
   private readonly configuredZones?: readonly string[];
 
@@ -64,6 +66,21 @@ export class BoopIntegrationStack extends Stack {
 
     // No service starts tasks before their key parameters are known to be readable.
     this.apiKeys.guardServices(SLOTS.map((slot) => this.service.services[slot]));
+
+    this.healthCheck = new HealthCheck(this, 'HealthCheck', {
+      envName: config.envName,
+      metricEnvironment: boopEnvironment(config),
+      boop: config.boop,
+      vpc: this.service.vpc,
+      loadBalancer: this.service.loadBalancer,
+      https: config.loadBalancer.certificateArn !== undefined,
+      hostName: config.loadBalancer.hostName,
+      apiKeys: this.apiKeys,
+      keyRotationDate: config.boop.keyRotationDate,
+      keyRotationWarningDays: config.alarms.keyRotationWarningDays,
+      checkTimeout: Duration.seconds(config.healthCheck.timeoutSeconds),
+      removalPolicy,
+    });
 
     const metrics = new BoopMetrics({
       metricEnvironment: boopEnvironment(config),
@@ -121,6 +138,7 @@ export class BoopIntegrationStack extends Stack {
       topics: this.alerting.topics,
       rollbackDeadLetters: this.trafficControl.deadLetterQueue,
       trafficController: this.trafficControl.controller,
+      healthCheck: this.healthCheck.function,
     });
     // A rise needs the rollback alarm to exist (the controller refuses one it cannot read).
     this.trafficControl.weights.node.addDependency(this.alarms.rollbackAlarm);

@@ -44,6 +44,9 @@ export const PRODUCTION_ROLLOUT = { steps: [5, 25, 50, 100], bakeTimeHours: 24 }
 /** The health endpoint each slot serves. ENV "Health Check Endpoint": app.get('/health/boop'). */
 export const SLOT_HEALTH_CHECK_PATH = '/health/boop';
 
+/** How long one health check may take. ENV "Health Check Endpoint": fetch('https://app.boop.it/health', { timeout: 5000 }). */
+export const HEALTH_CHECK_TIMEOUT_SECONDS = 5;
+
 /** Response headers. ENV "Network Security" security-headers middleware. */
 export const SECURITY_HEADERS = {
   strictTransportSecurity: 'max-age=31536000; includeSubDomains',

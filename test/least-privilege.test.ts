@@ -149,6 +149,10 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       'cloudformation:DescribeStacks': t.resolve({ Ref: 'AWS::StackId' }),
     };
   }
+  if (f.id.startsWith('HealthCheckFunction')) {
+    // One GetParameters call reads both keys and the rotation date; the test below checks each of the three.
+    return { 'ssm:GetParameters': `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.PRIMARY_KEY_PARAMETER}` };
+  }
   if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
     const [, restrict] = resourcesOfType(t, 'Custom::VpcRestrictDefaultSG')[0];
     const group = `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:security-group/${t.resolve(restrict.Properties.DefaultSecurityGroupId)}`;
@@ -156,6 +160,16 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
   }
   throw new Error(`function ${f.id} has no entry in this test: say which resource each of its calls acts on`);
 }
+
+/** What Lambda calls with a VPC function's role to attach it (the AWSLambdaVPCAccessExecutionRole actions). */
+const VPC_ATTACHMENT_CALLS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 /** Calls the Lambda service makes with the function's role on its behalf: logs, the dead-letter queue, KMS for an encrypted topic. */
 function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): [string, string][] {
@@ -166,6 +180,8 @@ function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): 
     ['logs:CreateLogStream', stream],
     ['logs:PutLogEvents', stream],
   ];
+  // Lambda places a VPC function's network interfaces with its role.
+  if (props.VpcConfig) calls.push(...VPC_ATTACHMENT_CALLS.map((action): [string, string] => [action, '*']));
   if (props.DeadLetterConfig?.TargetArn) calls.push(['sqs:SendMessage', t.resolve(props.DeadLetterConfig.TargetArn)]);
   const topicArn = codeCalls['sns:Publish'];
   if (topicArn) {
@@ -183,10 +199,10 @@ test("the stack's functions are the ones this test knows", () => {
     functions()
       .map((f) => f.id.replace(/[0-9A-F]{8}$/, ''))
       .sort(),
-  ).toEqual(['ApiKeysCheck', 'CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'TrafficControlController']);
+  ).toEqual(['ApiKeysCheck', 'CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'HealthCheckFunction', 'TrafficControlController']);
 });
 
-describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
+describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['HealthCheckFunction'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
   const under = () => functions().find((f) => f.id.startsWith(prefix))!;
 
   test('every AWS call in its deployed code is allowed on the real resource', async () => {
@@ -253,5 +269,32 @@ describe('the traffic controller writes nothing but its own', () => {
     for (const listener of listeners.filter((l) => l !== env.LISTENER_ARN)) {
       expect(await decision(controller().roleId, 'elasticloadbalancing:ModifyListener', listener)).toBe('ImplicitlyDenied');
     }
+  });
+});
+
+describe('the health check reads the keys of its own environment and writes nothing', () => {
+  const check = () => functions().find((f) => f.id.startsWith('HealthCheckFunction'))!;
+  const parameter = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
+  const prod = environmentNames('prod').parameters;
+  const dev = environmentNames('dev').parameters;
+
+  test.each([
+    [prod.primaryApiKey, 'the primary key'],
+    [prod.secondaryApiKey, 'the secondary key'],
+    [prod.keyRotationDate, 'the rotation date'],
+  ])('ssm:GetParameters on %s (%s) is allowed', async (name) => {
+    expect(await decision(check().roleId, 'ssm:GetParameters', parameter(name))).toBe('Allowed');
+  });
+
+  test.each([
+    ['ssm:PutParameter', parameter(prod.primaryApiKey), 'writing a key'],
+    ['ssm:DeleteParameter', parameter(prod.secondaryApiKey), 'deleting a key'],
+    ['ssm:GetParameters', parameter(dev.primaryApiKey), "another environment's key"],
+    ['ssm:GetParameter', parameter(prod.trafficState), 'the traffic state'],
+    ['ssm:GetParameterHistory', parameter(prod.primaryApiKey), "a key's old values"],
+    ['elasticloadbalancing:ModifyListener', '*', 'the weights'],
+    ['cloudwatch:PutMetricData', '*', 'metrics other than its own EMF log lines'],
+  ])('%s on %s (%s) is denied', async (action, resource) => {
+    expect(await decision(check().roleId, action, resource)).toBe('ImplicitlyDenied');
   });
 });

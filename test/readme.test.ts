@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import { HEALTH_CHECK_METRICS } from '../common/contract';
+import { FAILURES } from '../lambda/health-check/check-result';
 import * as path from 'path';
 import { keyParameterProblems } from '../common/keys/parameter-check';
 import { environmentNames } from '../common/names';
@@ -25,5 +27,12 @@ describe('README tells the truth', () => {
   test("its sample refusal of a deploy is the presence check's own words", () => {
     const secondary = environmentNames('prod').parameters.secondaryApiKey;
     expect(README).toContain(keyCheckRefusal('prod', keyParameterProblems({ envName: 'prod', parameters: { secondary } }, [])));
+  });
+
+  test("its health-check section lists every failure the log can name, and every health metric with what reads it", () => {
+    const section = README.slice(README.indexOf('## Health check'), README.indexOf('## Configuration'));
+    const listed = /its failure \(([^)]*)\)/.exec(section.replace(/\n/g, ' '))![1].match(/`([a-z-]+)`/g)!.map((code) => code.slice(1, -1));
+    expect(listed).toEqual([...FAILURES]);
+    for (const metric of Object.keys(HEALTH_CHECK_METRICS)) expect(section).toContain(`\`${metric}\``);
   });
 });

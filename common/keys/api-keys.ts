@@ -76,6 +76,20 @@ export function currentKeySlot(rotationDate: string | undefined, now: Date): Key
   return startsAt !== undefined && now.getTime() >= startsAt.getTime() ? 'secondary' : 'primary';
 }
 
+/** One day, ms. */
+export const DAY_MS = 86_400_000;
+
+/**
+ * KEY_ROTATION_UNREADY's rule: a rotation date is configured, it is at most `warningDays` away (or
+ * has come), and the secondary key is not in place. A secondary whose presence could not be read
+ * counts as missing: an unanswered question near the date is worth an email.
+ */
+export function rotationUnready(rotationDate: string | undefined, secondaryInPlace: boolean | undefined, warningDays: number, now: Date): boolean {
+  const startsAt = rotationDate === undefined ? undefined : rotationStartsAt(rotationDate);
+  if (startsAt === undefined || secondaryInPlace === true) return false;
+  return startsAt.getTime() - now.getTime() <= warningDays * DAY_MS;
+}
+
 /** The key parameters a task of this environment reads: the primary, and the secondary while a rotation is configured. */
 export function keySlotsInUse(rotationDate: string | undefined): readonly KeySlot[] {
   return rotationDate === undefined ? ['primary'] : KEY_SLOTS;

@@ -66,10 +66,11 @@ export interface KeyParameterNames {
   readonly rotationDate: string;
 }
 
-/** The keys in SSM: one GetParameters call, decrypted; a parameter SSM does not find is absent. */
-export function keysFromSsm(ssm: SSMClient, names: KeyParameterNames): KeySource {
+/** The keys in SSM: one GetParameters call, decrypted; a parameter SSM does not find is absent. `abortSignal` gives up on the call. */
+export function keysFromSsm(ssm: SSMClient, names: KeyParameterNames, abortSignal?: AbortSignal): KeySource {
   const source = async (): Promise<KeySet> => {
-    const answer = await ssm.send(new GetParametersCommand({ Names: [names.primary, names.secondary, names.rotationDate], WithDecryption: true }));
+    const command = new GetParametersCommand({ Names: [names.primary, names.secondary, names.rotationDate], WithDecryption: true });
+    const answer = await ssm.send(command, { abortSignal });
     // Names SSM reports in InvalidParameters simply have no entry in Parameters.
     const values = new Map((answer.Parameters ?? []).map((parameter) => [parameter.Name, parameter.Value]));
     return {
@@ -126,7 +127,7 @@ export class KeysRejectedError extends Error {
     const tried = rejections.map((r) => `the ${r.slot} key (${r.answer})`).join(' and ');
     const untried = rejections.length === 1 ? `; the ${otherKeySlot(rejections[0].slot)} key is absent` : '';
     super(
-      `BOOP rejected ${tried}${untried}; check that ${rejections.map((r) => locations[r.slot]).join(' and ')} hold this environment's current key from BOOP`,
+      `BOOP rejected ${tried}${untried}; check that ${rejections.map((r) => locations[r.slot]).join(' and ')} ${rejections.length === 1 ? 'holds' : 'hold'} this environment's current key from BOOP`,
     );
     this.name = 'KeysRejectedError';
     this.rejections = rejections;

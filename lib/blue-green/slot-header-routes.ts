@@ -1,9 +1,6 @@
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { Slot, SLOTS } from '../../common/slots';
+import { Slot, SLOT_HEADER, SLOTS } from '../../common/slots';
 import { slotTitle } from './slot';
-
-/** Request header that pins a request to one slot, past the weights (health checks, smoke tests); honoured only from the NAT addresses and loadBalancer.testerCidrs. */
-export const SLOT_HEADER = 'X-Boop-Slot';
 
 /** Priority of the first header route; above the 10 and 20 earlier versions used, so an update never creates a rule at a priority an old rule still holds. */
 const FIRST_SLOT_RULE_PRIORITY = 100;

@@ -103,6 +103,8 @@ export const IMAGE_REFERENCE =
 export const CERTIFICATE_ARN =
   /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export { KMS_KEY_ARN } from '../../common/keys/api-keys';
+/** A DNS host name as a certificate names it: lowercase labels of letters, digits and inner hyphens, at least two, no wildcard. */
+export const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A vendor id of either environment: its prefix, then letters, digits or _. */
 export const VENDOR_ID = new RegExp(`^(?:${Object.values(VENDOR_ID_PREFIX).join('|')})[A-Za-z0-9_]+$`);
 export const ACCOUNT_ID = /^\d{12}$/;

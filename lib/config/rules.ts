@@ -68,6 +68,15 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     problem(ctx, ['loadBalancer', 'certificateArn'], `the certificate belongs to account ${certificate[2]} but the stack is in ${account}`);
   }
 
+  // The health check verifies each slot's TLS against this name (README "Health check").
+  if (!prod && read('loadBalancer', 'certificateArn') !== undefined && read('loadBalancer', 'hostName') === undefined) {
+    problem(
+      ctx,
+      ['loadBalancer', 'hostName'],
+      "required with loadBalancer.certificateArn: the DNS name the certificate is for, which the health check verifies each slot's TLS against",
+    );
+  }
+
   const keyArn = KMS_KEY_ARN.exec(textAt('boop', 'apiKeyKmsKeyArn') ?? '');
   if (keyArn && typeof region === 'string' && keyArn[1] !== region) {
     problem(

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Slot } from '../../common/slots';
-import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
+import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, HEALTH_CHECK_TIMEOUT_SECONDS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
 import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride, THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
 import { boopEnvironment, ENVIRONMENT_NAMES } from './environment-config';
 import { both, declaredFields, section, setting } from './fields';
@@ -21,6 +21,7 @@ import {
   FARGATE_CPUS,
   flag,
   group,
+  HOST_NAME,
   image,
   KMS_KEY_ARN,
   listOf,
@@ -50,6 +51,8 @@ const DEREGISTRATION_DELAY_SECONDS = 30;
 /** A threshold's largest count or latency. */
 const LARGEST_COUNT = 1_000_000;
 const LONGEST_LATENCY_MS = 600_000;
+/** A check's longest timeout: with the function's margin its run stays well inside the one-minute interval. */
+export const MAX_HEALTH_CHECK_TIMEOUT_SECONDS = 30;
 /** The guide's steps, written as a user writes them, for messages. */
 const STEPS_EXAMPLE = `[${PRODUCTION_ROLLOUT.steps.join(', ')}]`;
 
@@ -239,6 +242,14 @@ export const settingsSchema = group({
       emptyMeansNone: true,
       whatToSet: 'an ACM certificate for the HTTPS listener (arn:aws:acm:<region>:<account>:certificate/<id>)',
     }),
+    hostName: setting(text(HOST_NAME, 'a DNS name in lowercase such as boop.example.com, without a wildcard').optional(), {
+      description:
+        "the public DNS name the certificate is for, pointing at the load balancer; the health check connects to the load balancer's address with this name as TLS SNI and Host (required with a certificate)",
+      source: guide(ENVIRONMENT_GUIDE, 'Health Check Endpoint') + ' (each slot checked through the ALB)',
+      requiredIn: ['prod'],
+      emptyMeansNone: true,
+      whatToSet: 'the DNS name your certificate is for, e.g. boop.example.com',
+    }),
     accessLogRetentionDays: setting(wholeNumber(1, 3650), {
       dev: 30,
       prod: 365,
@@ -293,6 +304,14 @@ export const settingsSchema = group({
     ),
   }),
 
+  healthCheck: section("The health check's every-minute run", {
+    timeoutSeconds: setting(wholeNumber(1, MAX_HEALTH_CHECK_TIMEOUT_SECONDS, 'a run must end well inside its minute'), {
+      ...both(HEALTH_CHECK_TIMEOUT_SECONDS),
+      description: 'seconds each check (BOOP /health, the vendor WebSocket, each slot) may take; the checks run in parallel, so a run ends within about this',
+      source: guide(ENVIRONMENT_GUIDE, 'Health Check Endpoint') + ' (fetch ... { timeout: 5000 })',
+    }),
+  }),
+
   alerts: section('Who hears about an alarm, per severity', {
     emails: group({ critical: emails(), high: emails(), medium: emails() }),
     pagerDutyIntegrationUrlParameter: setting(ssmParameterName().optional(), {
@@ -320,8 +339,7 @@ export const settingsSchema = group({
     }),
     keyRotationWarningDays: setting(wholeNumber(1, 90), {
       ...both(DEFAULT_KEY_ROTATION_WARNING_DAYS),
-      description:
-        'how many days before boop.keyRotationDate a missing secondary key alarms; checked now, read once the planned API-key parameters and their KEY_ROTATION_UNREADY alarm exist',
+      description: 'how many days before boop.keyRotationDate a missing secondary key raises KEY_ROTATION_UNREADY (the health check judges it every minute)',
       source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
     }),
     // Typed as the alarms read it (by any row name); the group itself declares one field per row of the table.

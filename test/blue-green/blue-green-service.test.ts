@@ -8,7 +8,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
 import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
-import { SLOT_HEADER } from '../../lib/blue-green/slot-header-routes';
+import { SLOT_HEADER } from '../../common/slots';
 import { CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
 import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
 import { Slot, SLOTS } from '../../common/slots';

@@ -5,7 +5,7 @@
  * slot; from anywhere else it is ignored and the request follows the template's weights.
  */
 import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
-import { SLOT_HEADER } from '../../lib/blue-green/slot-header-routes';
+import { SLOT_HEADER } from '../../common/slots';
 import { SLOTS } from '../../common/slots';
 import { MAX_TESTER_CIDRS } from '../../lib/config/formats';
 import { AlbListener, onlyTo, sharesOf } from '../support/alb-listener';

@@ -9,7 +9,7 @@ import { minimumAttemptsFor, slotsJudged } from '../../lib/monitoring/alarms';
 import { SLOTS } from '../../common/slots';
 import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
-import { alarmInputs, contractProblems, MathRead } from '../support/monitoring';
+import { alarmInputs, contractProblems, MathRead, uptimeOf } from '../support/monitoring';
 import { Cfn, CfnResource, logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 import { environmentNames } from '../../common/names';
@@ -273,25 +273,39 @@ describe('outages the plain ALB counts would miss', () => {
     }
   });
 
-  test('UPTIME_LOW counts checks passed out of checks expected, so a check that never reported is a failure', () => {
+  describe('UPTIME_LOW counts checks passed out of checks run, so a run that never reported is a failure', () => {
     const row = THRESHOLDS.find((r) => r.name === 'UPTIME_LOW')!;
-    const inputs = alarmInputs(alarmOf(builds.prod, row, undefined));
-    const expected = row.periodMinutes / HEALTH_CHECK_INTERVAL_MINUTES;
-    expect(inputs.metrics).toEqual([expect.objectContaining({ id: 'passed', metricName: 'BoopHealthy', stat: 'Sum' })]);
-    const expression = inputs.expressions.find((e) => e.returnData)!.expression;
-    expect(expression).toBe(`IF(passed >= ${expected}, 100, 100 * passed / ${expected})`);
-    // Half the expected checks reported, all passing: the alarm's own expression makes that 50 %, a breach, not 100 %.
-    expect(breaches(row, uptimeOf(expression, expected / 2))).toBe(true);
-    expect(breaches(row, uptimeOf(expression, expected))).toBe(false);
+    const checksAnHour = row.periodMinutes / HEALTH_CHECK_INTERVAL_MINUTES;
+
+    test("it reads BoopHealthy (Sum and SampleCount) and the health-check function's own Lambda invocations", () => {
+      const { stack } = builds.prod;
+      const { metrics } = alarmInputs(alarmOf(builds.prod, row, undefined));
+      expect(metrics.map((m) => [m.id, m.metricName, m.stat])).toEqual(
+        expect.arrayContaining([
+          ['passed', 'BoopHealthy', 'Sum'],
+          ['reported', 'BoopHealthy', 'SampleCount'],
+          ['invocations', 'Invocations', 'Sum'],
+        ]),
+      );
+      const invocations = metrics.find((m) => m.id === 'invocations')!;
+      expect(invocations.namespace).toBe('AWS/Lambda');
+      expect(invocations.dimensions.FunctionName).toEqual(stack.resolve(stack.healthCheck.function.functionName));
+    });
+
+    test.each([
+      ['a healthy hour', checksAnHour, checksAnHour, checksAnHour, false],
+      ['the first minutes after the first deploy, every check passing', 3, 3, 3, false],
+      ['one failed check in the hour', checksAnHour - 1, checksAnHour, checksAnHour, true],
+      ['a run that crashed before reporting', checksAnHour - 1, checksAnHour - 1, checksAnHour, true],
+      ['an hour without a single run (the checker is down)', undefined, undefined, undefined, true],
+    ])('%s: breaches %s', (_case, passed, reported, invocations, breach) => {
+      const value = uptimeOf(alarmOf(builds.prod, row, undefined), { passed, reported, invocations });
+      // No data point at all is missing data, which this row treats as breaching.
+      const breached = value === undefined ? row.missingData === 'breaching' : breaches(row, value);
+      expect(breached).toBe(breach);
+    });
   });
 });
-
-/** The value of the uptime expression `IF(passed >= N, 100, 100 * passed / M)` for a number of passed checks. */
-function uptimeOf(expression: string, passed: number): number {
-  const m = /^IF\(passed >= (\d+), 100, 100 \* passed \/ (\d+)\)$/.exec(expression);
-  if (!m) throw new Error(`not the uptime expression: ${expression}`);
-  return passed >= Number(m[1]) ? 100 : (100 * passed) / Number(m[2]);
-}
 
 /** The value of a sum of `FILL(input, fill)` terms, each input at its given value or missing (0 inputs are silent). */
 function sumOfFilled(expression: string, values: Record<string, number>): number {

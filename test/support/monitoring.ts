@@ -3,6 +3,7 @@
  * metrics from a synthesized template (test/support/synth.ts) and checks them against the metric contract.
  */
 import { ContractMetric, DIMENSIONS, HEALTH_CHECK_METRICS, INTEGRATION_METRICS, NAMESPACES, TRAFFIC_METRICS } from '../../common/contract';
+import { evaluate } from './metric-math';
 import { Cfn } from './resources';
 
 /** One metric an alarm or widget reads, with its dimensions as name → (possibly unresolved) value. */
@@ -144,4 +145,12 @@ export function contractProblems(metric: MetricRead, envName: 'dev' | 'prod', sl
     problems.push(`${where}: ${DIMENSIONS.slot}=${String(metric.dimensions[DIMENSIONS.slot])}, expected ${slot}`);
   }
   return problems;
+}
+
+/** What an UPTIME_LOW alarm computes for one period from the hour's counts (undefined: no data point). */
+export function uptimeOf(alarm: Record<string, Cfn>, counts: Record<'passed' | 'reported' | 'invocations', number | undefined>): number | undefined {
+  const { metrics, expressions } = alarmInputs(alarm);
+  const inputs = Object.fromEntries(metrics.map((m) => [m.id!, counts[m.id as keyof typeof counts]]));
+  const byId = Object.fromEntries(expressions.map((e) => [e.id, e.expression]));
+  return evaluate(expressions.find((e) => e.returnData)!.expression, inputs, byId);
 }

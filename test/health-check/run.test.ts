@@ -1,0 +1,165 @@
+/**
+ * A whole health-check run against real local servers (test/support/boop-world.ts): every check at
+ * once, every result a data point, the run bounded when everything hangs, and the rotation's readiness.
+ */
+import { GetParametersCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { HEALTH_CHECK_METRICS, HealthCheckMetricName } from '../../common/contract';
+import { DAY_MS } from '../../common/keys/api-keys';
+import { environmentNames } from '../../common/names';
+import { SLOTS } from '../../common/slots';
+import { ABORT_GRACE_MS, HealthReport, MetricPoint, runHealthChecks } from '../../lambda/health-check/run';
+import { runLogLine } from '../../lambda/health-check/run-log';
+import { HealthCheckSettings } from '../../lambda/health-check/settings';
+import { VendorSocketCheck } from '../../lambda/health-check/vendor-socket';
+import { BoopWorld, BoopWorldOptions, startBoopWorld, TEST_BOOP_VERSION, TEST_HOST_NAME } from '../support/boop-world';
+
+const PRIMARY = 'sk_test_primary_not_real';
+const SECONDARY = 'sk_test_secondary_not_real';
+const NAMES = environmentNames('prod').parameters;
+const NOW = new Date('2026-11-21T12:00:00Z');
+/** Long enough for any local answer; the hanging tests use a short timeout of their own. */
+const ROOMY_MS = 4000;
+
+const worlds: BoopWorld[] = [];
+afterEach(async () => {
+  await Promise.all(worlds.splice(0).map((world) => world.close()));
+});
+
+async function world(options: BoopWorldOptions = {}): Promise<BoopWorld> {
+  const started = await startBoopWorld(options);
+  worlds.push(started);
+  return started;
+}
+
+function settingsFor(w: BoopWorld, overrides: Partial<HealthCheckSettings> = {}): HealthCheckSettings {
+  return {
+    metricEnvironment: 'production',
+    boopBaseUrl: w.boopBaseUrl,
+    wsEndpoint: w.wsEndpoint,
+    vendorId: 'ven_live_health_check_test',
+    slotTarget: w.slotTarget,
+    checkTimeoutMs: ROOMY_MS,
+    keyParameters: { primary: NAMES.primaryApiKey, secondary: NAMES.secondaryApiKey, rotationDate: NAMES.keyRotationDate },
+    keyRotationWarningDays: 7,
+    ...overrides,
+  };
+}
+
+/** An SSM client answering GetParameters with these keys (absent ones are InvalidParameters), or never. */
+function ssmWith(keys: { primary?: string; secondary?: string } | 'hanging' | Error): SSMClient {
+  const ssm = new SSMClient({ region: 'eu-west-1' });
+  const mock = mockClient(ssm).on(GetParametersCommand);
+  if (keys === 'hanging') mock.callsFake(() => new Promise(() => {}));
+  else if (keys instanceof Error) mock.rejects(keys);
+  else {
+    const parameters: Parameter[] = [];
+    if (keys.primary) parameters.push({ Name: NAMES.primaryApiKey, Value: keys.primary });
+    if (keys.secondary) parameters.push({ Name: NAMES.secondaryApiKey, Value: keys.secondary });
+    mock.resolves({ Parameters: parameters });
+  }
+  return ssm;
+}
+
+async function run(w: BoopWorld, options: { ssm?: SSMClient; settings?: Partial<HealthCheckSettings> } = {}): Promise<HealthReport> {
+  const settings = settingsFor(w, options.settings);
+  return runHealthChecks(settings, {
+    ssm: options.ssm ?? ssmWith({ primary: PRIMARY, secondary: SECONDARY }),
+    vendorSocket: new VendorSocketCheck({ endpoint: settings.wsEndpoint, vendorId: settings.vendorId }),
+    now: () => NOW,
+    ca: w.ca,
+  });
+}
+
+/** The data points by name (and slot), e.g. `SlotHealthy/green`. */
+function points(report: HealthReport): Record<string, number> {
+  return Object.fromEntries(report.metrics.map((p: MetricPoint) => [p.slot ? `${p.name}/${p.slot}` : p.name, p.value]));
+}
+
+/** Every metric of the contract, per slot where it is per slot, except the latency (written only when BOOP answered). */
+const ALWAYS_WRITTEN = (Object.keys(HEALTH_CHECK_METRICS) as HealthCheckMetricName[])
+  .filter((name) => name !== 'BoopHealthLatency')
+  .flatMap((name) => (HEALTH_CHECK_METRICS[name].dimensions.length > 1 ? SLOTS.map((slot) => `${name}/${slot}`) : [name]))
+  .sort();
+
+test('all healthy: every check passes, each metric is written once, and the log line names BOOP\'s version and no key', async () => {
+  const w = await world();
+  const report = await run(w);
+  expect(points(report)).toEqual({
+    BoopHealthy: 1,
+    BoopHealthLatency: expect.any(Number),
+    WebSocketHealthy: 1,
+    KeyFallbacks: 0,
+    KeyRotationUnready: 0,
+    'SlotHealthy/blue': 1,
+    'SlotHealthy/green': 1,
+  });
+  expect(report.results.boopApi.version).toBe(TEST_BOOP_VERSION);
+  // Each slot was asked by name, over TLS to the configured host name.
+  expect(w.slotRequests.map((r) => r.slot).sort()).toEqual([...SLOTS]);
+  expect(w.slotRequests.every((r) => r.servername === TEST_HOST_NAME && r.host === TEST_HOST_NAME)).toBe(true);
+  const line = JSON.stringify(runLogLine(report));
+  expect(line).toContain(TEST_BOOP_VERSION);
+  expect(line).not.toContain(PRIMARY);
+  expect(runLogLine(report).healthy).toBe(true);
+});
+
+test.each([
+  ['BOOP answers 503', { boop: 'down' }, 'BoopHealthy', 'http-status'],
+  ['the green slot is down', { slots: { green: 'down' } }, 'SlotHealthy/green', 'http-status'],
+  ['the vendor WebSocket closes abnormally', { socket: 'down' }, 'WebSocketHealthy', 'abnormal-close'],
+] as const)('%s: that check is a 0 with its reason, every other check still passes', async (_case, options, metric, failure) => {
+  const report = await run(await world(options));
+  const values = points(report);
+  expect(values[metric]).toBe(0);
+  for (const [name, value] of Object.entries(values)) if (name !== metric && name !== 'BoopHealthLatency' && !name.startsWith('Key')) expect(value).toBe(1);
+  const line = runLogLine(report);
+  expect(line.healthy).toBe(false);
+  expect(JSON.stringify(line.fields.checks)).toContain(`"failure":"${failure}"`);
+});
+
+test('BOOP rejects the primary key and accepts the secondary: the WebSocket is healthy and the fallback is counted', async () => {
+  const report = await run(await world({ acceptedKeys: [SECONDARY] }));
+  expect(points(report)).toMatchObject({ WebSocketHealthy: 1, KeyFallbacks: 1 });
+});
+
+test('BOOP rejects both keys: the WebSocket is unhealthy, the fallback is counted, and no key is in the log line', async () => {
+  const report = await run(await world({ acceptedKeys: [] }));
+  expect(points(report)).toMatchObject({ WebSocketHealthy: 0, KeyFallbacks: 1 });
+  expect(report.results.vendorWebSocket.failure).toBe('key-rejected');
+  const line = JSON.stringify(runLogLine(report));
+  for (const key of [PRIMARY, SECONDARY]) expect(line).not.toContain(key);
+});
+
+test('everything hangs at once (BOOP, the WebSocket, both slots, SSM): the run ends within the timeout + 1 s, and writes every metric as 0', async () => {
+  const checkTimeoutMs = 600;
+  const w = await world({ boop: 'hanging', socket: 'hanging', slots: { blue: 'hanging', green: 'hanging' } });
+  const started = Date.now();
+  const report = await run(w, { ssm: ssmWith('hanging'), settings: { checkTimeoutMs } });
+  // A bound, with slack for a loaded machine, not a speed claim: the benchmark measures the time.
+  expect(Date.now() - started).toBeLessThan(checkTimeoutMs + 1000);
+  expect(ABORT_GRACE_MS).toBeLessThan(1000);
+  const values = points(report);
+  expect(Object.keys(values).sort()).toEqual(ALWAYS_WRITTEN);
+  for (const name of ALWAYS_WRITTEN) if (!name.startsWith('Key')) expect(values[name]).toBe(0);
+  for (const result of [report.results.boopApi, report.results.vendorWebSocket, ...SLOTS.map((s) => report.results.slots[s])]) {
+    expect(result.failure).toBe('timeout');
+  }
+});
+
+describe('the rotation readiness (KEY_ROTATION_UNREADY)', () => {
+  const inDays = (days: number) => new Date(NOW.getTime() + days * DAY_MS).toISOString().slice(0, 10);
+
+  test.each([
+    ['no rotation configured', undefined, { primary: PRIMARY }, 0],
+    ['the date is 3 days away and the secondary is missing', inDays(3), { primary: PRIMARY }, 1],
+    ['the date is 3 days away and the secondary is in place', inDays(3), { primary: PRIMARY, secondary: SECONDARY }, 0],
+    ['the date is 30 days away and the secondary is missing', inDays(30), { primary: PRIMARY }, 0],
+    ['the date has come and the secondary is missing', inDays(-1), { primary: PRIMARY }, 1],
+    ['the date is 3 days away and SSM cannot be read', inDays(3), new Error('AccessDeniedException: not allowed'), 1],
+  ] as const)('%s', async (_case, keyRotationDate, keys, unready) => {
+    const report = await run(await world(), { ssm: ssmWith(keys), settings: { keyRotationDate } });
+    expect(points(report).KeyRotationUnready).toBe(unready);
+    expect(report.results.keyRotation.reason.length).toBeGreaterThan(0);
+  });
+});
