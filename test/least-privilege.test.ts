@@ -202,24 +202,27 @@ test("the stack's functions are the ones this test knows", () => {
   ).toEqual(['ApiKeysCheck', 'CustomVpcRestrictDefaultSGCustomResourceProviderHandler', 'HealthCheckFunction', 'TrafficControlController']);
 });
 
-describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['HealthCheckFunction'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])('%s', (prefix) => {
-  const under = () => functions().find((f) => f.id.startsWith(prefix))!;
+describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['HealthCheckFunction'], ['CustomVpcRestrictDefaultSGCustomResourceProviderHandler']])(
+  '%s',
+  (prefix) => {
+    const under = () => functions().find((f) => f.id.startsWith(prefix))!;
 
-  test('every AWS call in its deployed code is allowed on the real resource', async () => {
-    const f = under();
-    const calls = await callsInBundle(f.code);
-    const resources = resourcesOfCalls(f);
-    expect(calls.length).toBeGreaterThan(0);
-    // A call the code makes that this test cannot place is a failure, not a pass.
-    expect(calls.filter((c) => !(c in resources))).toEqual([]);
-    const denied: string[] = [];
-    for (const [action, resource] of [...calls.map((c) => [c, resources[c]] as [string, string]), ...runtimeCalls(f, resources)]) {
-      const result = await decision(f.roleId, action, resource);
-      if (result !== 'Allowed') denied.push(`${action} on ${resource}: ${result}`);
-    }
-    expect(denied).toEqual([]);
-  });
-});
+    test('every AWS call in its deployed code is allowed on the real resource', async () => {
+      const f = under();
+      const calls = await callsInBundle(f.code);
+      const resources = resourcesOfCalls(f);
+      expect(calls.length).toBeGreaterThan(0);
+      // A call the code makes that this test cannot place is a failure, not a pass.
+      expect(calls.filter((c) => !(c in resources))).toEqual([]);
+      const denied: string[] = [];
+      for (const [action, resource] of [...calls.map((c) => [c, resources[c]] as [string, string]), ...runtimeCalls(f, resources)]) {
+        const result = await decision(f.roleId, action, resource);
+        if (result !== 'Allowed') denied.push(`${action} on ${resource}: ${result}`);
+      }
+      expect(denied).toEqual([]);
+    });
+  },
+);
 
 describe('the API-key presence check reads metadata only', () => {
   const check = () => functions().find((f) => f.id.startsWith('ApiKeysCheck'))!;

@@ -29,9 +29,12 @@ describe('README tells the truth', () => {
     expect(README).toContain(keyCheckRefusal('prod', keyParameterProblems({ envName: 'prod', parameters: { secondary } }, [])));
   });
 
-  test("its health-check section lists every failure the log can name, and every health metric with what reads it", () => {
+  test('its health-check section lists every failure the log can name, and every health metric with what reads it', () => {
     const section = README.slice(README.indexOf('## Health check'), README.indexOf('## Configuration'));
-    const listed = /its failure \(([^)]*)\)/.exec(section.replace(/\n/g, ' '))![1].match(/`([a-z-]+)`/g)!.map((code) => code.slice(1, -1));
+    const listed = /its failure \(([^)]*)\)/
+      .exec(section.replace(/\n/g, ' '))![1]
+      .match(/`([a-z-]+)`/g)!
+      .map((code) => code.slice(1, -1));
     expect(listed).toEqual([...FAILURES]);
     for (const metric of Object.keys(HEALTH_CHECK_METRICS)) expect(section).toContain(`\`${metric}\``);
   });

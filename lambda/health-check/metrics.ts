@@ -16,7 +16,8 @@ export function publishHealthMetrics(metrics: Metrics, environment: string, poin
       if (value === undefined) throw new Error(`${point.name} needs the ${name} dimension`);
       return [name, value];
     });
-    if (point.slot !== undefined && !dimensions.some(([name]) => name === DIMENSIONS.slot)) throw new Error(`${point.name} has no ${DIMENSIONS.slot} dimension`);
+    if (point.slot !== undefined && !dimensions.some(([name]) => name === DIMENSIONS.slot))
+      throw new Error(`${point.name} has no ${DIMENSIONS.slot} dimension`);
     const key = JSON.stringify(dimensions);
     const line = lines.get(key) ?? { dimensions, points: [] };
     line.points.push(point);

@@ -19,6 +19,7 @@ export function runLogLine(report: HealthReport): RunLogLine {
     keyRotation,
   };
   const failed = Object.entries(checks).filter(([, result]) => !result.healthy);
-  const message = failed.length === 0 ? 'health check: all passed' : `health check: ${failed.map(([name, result]) => `${name} ${result.failure ?? 'failed'}`).join(', ')}`;
+  const message =
+    failed.length === 0 ? 'health check: all passed' : `health check: ${failed.map(([name, result]) => `${name} ${result.failure ?? 'failed'}`).join(', ')}`;
   return { healthy: failed.length === 0, message, fields: { ms: report.ms, checks } };
 }

@@ -103,7 +103,13 @@ export function metricPoints(results: HealthCheckResults): MetricPoint[] {
 async function checkRotation(settings: HealthCheckSettings, keySet: Promise<KeySet>, now: Date): Promise<KeyRotationResult> {
   const started = Date.now();
   const date = settings.keyRotationDate;
-  const done = (unready: boolean, reason: string): KeyRotationResult => ({ healthy: !unready, unready, reason, ms: Date.now() - started, ...(unready ? { failure: 'rotation-unready' as const } : {}) });
+  const done = (unready: boolean, reason: string): KeyRotationResult => ({
+    healthy: !unready,
+    unready,
+    reason,
+    ms: Date.now() - started,
+    ...(unready ? { failure: 'rotation-unready' as const } : {}),
+  });
   if (date === undefined) return done(false, 'no rotation configured');
   const startsAt = rotationStartsAt(date);
   const when = startsAt !== undefined && startsAt.getTime() <= now.getTime() ? `the rotation date ${date} has come` : `the rotation date is ${date}`;
@@ -118,14 +124,23 @@ async function checkRotation(settings: HealthCheckSettings, keySet: Promise<KeyS
   if (secondaryInPlace) return done(false, `${when}; the secondary key is in place`);
   if (!unready) return done(false, `${when}; the secondary key is not in place yet, which alarms from ${settings.keyRotationWarningDays} days before`);
   const secondary = settings.keyParameters.secondary;
-  return done(true, readProblem ? `${when}; could not read whether ${secondary} holds the secondary key: ${readProblem}` : `${when} and ${secondary} holds no secondary key`);
+  return done(
+    true,
+    readProblem ? `${when}; could not read whether ${secondary} holds the secondary key: ${readProblem}` : `${when} and ${secondary} holds no secondary key`,
+  );
 }
 
 /**
  * Runs a check and answers for it by the deadline: a check that throws or outlives its abort
  * signal by ABORT_GRACE_MS becomes a failed result, with `extra` as the rest of its fields.
  */
-async function bounded<T extends CheckResult>(what: string, check: () => Promise<T>, signal: AbortSignal, timeoutMs: number, extra: Omit<T, keyof CheckResult>): Promise<T> {
+async function bounded<T extends CheckResult>(
+  what: string,
+  check: () => Promise<T>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  extra: Omit<T, keyof CheckResult>,
+): Promise<T> {
   const started = Date.now();
   const failed = (failure: 'timeout' | 'internal', reason: string) => ({ ...extra, healthy: false, failure, reason, ms: Date.now() - started }) as T;
   let timer: NodeJS.Timeout | undefined;

@@ -32,6 +32,12 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HealthCheckSett
     if (value === undefined) throw new Error(`environment variable ${HEALTH_CHECK_VARIABLES[key]} is not set`);
     return value;
   };
+  const url = (key: HealthCheckSettingKey, protocols: readonly string[]): string => {
+    const value = read(key);
+    if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol))
+      throw new Error(`environment variable ${HEALTH_CHECK_VARIABLES[key]} must be a ${protocols.join(' or ')} URL`);
+    return value;
+  };
   const positive = (key: HealthCheckSettingKey): number => {
     const value = Number(read(key));
     if (!Number.isFinite(value) || value <= 0) throw new Error(`environment variable ${HEALTH_CHECK_VARIABLES[key]} must be a number above 0`);
@@ -39,10 +45,10 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HealthCheckSett
   };
   return {
     metricEnvironment: read('metricEnvironment'),
-    boopBaseUrl: read('boopBaseUrl'),
-    wsEndpoint: read('wsEndpoint'),
+    boopBaseUrl: url('boopBaseUrl', ['https:', 'http:']),
+    wsEndpoint: url('wsEndpoint', ['wss:', 'ws:']),
     vendorId: read('vendorId'),
-    slotTarget: { origin: read('slotOrigin'), hostName: optional('slotHostName') },
+    slotTarget: { origin: url('slotOrigin', ['https:', 'http:']), hostName: optional('slotHostName') },
     checkTimeoutMs: positive('checkTimeoutMs'),
     keyParameters: { primary: read('primaryKeyParameter'), secondary: read('secondaryKeyParameter'), rotationDate: read('rotationDateParameter') },
     keyRotationDate: optional('keyRotationDate'),

@@ -592,6 +592,30 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
   [
+    'prod: no host name for the certificate',
+    { env: 'prod', unset: ['loadBalancer.hostName'], expected: /^loadBalancer\.hostName: production needs the DNS name your certificate is for/ },
+  ],
+  [
+    'dev: a certificate without a host name',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.certificateArn': `arn:aws:acm:${CERTIFICATE_REGION}:${CERTIFICATE_ACCOUNT}:certificate/00000000-0000-4000-8000-000000000000` },
+      expected: /^loadBalancer\.hostName: required with loadBalancer\.certificateArn/,
+    },
+  ],
+  [
+    'prod: a wildcard host name',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.hostName': '*.example.com' },
+      expected: /^loadBalancer\.hostName: must be a DNS name in lowercase .*, got "\*\.example\.com"$/,
+    },
+  ],
+  [
+    'prod: healthCheck.timeoutSeconds beyond what fits in a minute',
+    { env: 'prod', set: { 'healthCheck.timeoutSeconds': 45 }, expected: /^healthCheck\.timeoutSeconds: .*30/ },
+  ],
+  [
     'prod: no certificate',
     { env: 'prod', unset: ['loadBalancer.certificateArn'], expected: /^loadBalancer\.certificateArn: production needs an ACM certificate/ },
   ],
@@ -1137,7 +1161,8 @@ describe('no input gets a stack trace', () => {
 });
 
 describe('an empty loadBalancer.certificateArn means none', () => {
-  const withCertificateInCdkJson = (flags: Json = {}) => contextFor('dev', { set: { 'loadBalancer.certificateArn': PROD_CERTIFICATE }, flags });
+  const withCertificateInCdkJson = (flags: Json = {}) =>
+    contextFor('dev', { set: { 'loadBalancer.certificateArn': PROD_CERTIFICATE, 'loadBalancer.hostName': 'boop-dev.example.com' }, flags });
 
   test('dev: -c loadBalancer.certificateArn= clears the certificate cdk.json sets', () => {
     expect(loadConfig({ context: withCertificateInCdkJson() }).loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);

@@ -35,7 +35,10 @@ function writtenByTheFunction(metricEnvironment: string): Set<string> {
   metrics.clearDefaultDimensions();
   const { output } = captureStdout(() => publishHealthMetrics(metrics, metricEnvironment, points));
   const written = new Set<string>();
-  for (const line of output.split('\n').filter(Boolean).map((l) => JSON.parse(l))) {
+  for (const line of output
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))) {
     for (const directive of line._aws.CloudWatchMetrics) {
       for (const dimensionSet of directive.Dimensions as string[][]) {
         for (const metric of directive.Metrics) {
@@ -88,7 +91,11 @@ describe.each(['prod', 'dev'] as const)('%s', (which) => {
     const [groupRef] = fn.Properties.VpcConfig.SecurityGroupIds;
     const group = built.resources[groupRef['Fn::GetAtt'][0]];
     const ports = (group.Properties.SecurityGroupEgress as Cfn[]).map((rule) => [rule.IpProtocol, rule.FromPort, rule.ToPort]);
-    const expected = new Set([443, which === 'prod' ? 443 : 80, ...[built.config.boop.baseUrl, built.config.boop.wsEndpoint].map((u) => Number(new URL(u).port) || 443)]);
+    const expected = new Set([
+      443,
+      which === 'prod' ? 443 : 80,
+      ...[built.config.boop.baseUrl, built.config.boop.wsEndpoint].map((u) => Number(new URL(u).port) || 443),
+    ]);
     expect(ports).toEqual([...expected].sort((a, b) => a - b).map((p) => ['tcp', p, p]));
     expect(group.Properties.SecurityGroupIngress).toBeUndefined();
   });
@@ -137,7 +144,9 @@ describe('deploy → handler → alarms: the deployed entry point against local 
       [HEALTH_CHECK_VARIABLES.wsEndpoint]: world.wsEndpoint,
       [HEALTH_CHECK_VARIABLES.slotOrigin]: world.slotTarget.origin,
     });
-    const ssm = mockClient(SSMClient).on(GetParametersCommand).resolves({ Parameters: [{ Name: env[HEALTH_CHECK_VARIABLES.primaryKeyParameter], Value: 'sk_test_primary_not_real' }] });
+    const ssm = mockClient(SSMClient)
+      .on(GetParametersCommand)
+      .resolves({ Parameters: [{ Name: env[HEALTH_CHECK_VARIABLES.primaryKeyParameter], Value: 'sk_test_primary_not_real' }] });
     try {
       const values: Record<string, number>[] = [];
       const logs: string[] = [];
@@ -180,7 +189,8 @@ describe('deploy → handler → alarms: the deployed entry point against local 
 
   test('one log line per run, naming every check', () => {
     expect(runs.logs).toHaveLength(MINUTES);
-    for (const line of runs.logs) for (const check of ['boopApi', 'vendorWebSocket', 'blueSlot', 'greenSlot', 'keyRotation']) expect(line).toContain(`"${check}"`);
+    for (const line of runs.logs)
+      for (const check of ['boopApi', 'vendorWebSocket', 'blueSlot', 'greenSlot', 'keyRotation']) expect(line).toContain(`"${check}"`);
   });
 
   test("its EMF carries each metric's contract dimensions and nothing else (Powertools' service dimension is cleared)", () => {

@@ -82,15 +82,15 @@ const ALWAYS_WRITTEN = (Object.keys(HEALTH_CHECK_METRICS) as HealthCheckMetricNa
   .flatMap((name) => (HEALTH_CHECK_METRICS[name].dimensions.length > 1 ? SLOTS.map((slot) => `${name}/${slot}`) : [name]))
   .sort();
 
-test('all healthy: every check passes, each metric is written once, and the log line names BOOP\'s version and no key', async () => {
+test("all healthy: every check passes, each metric is written once, and the log line names BOOP's version and no key", async () => {
   const w = await world();
   const report = await run(w);
   expect(points(report)).toEqual({
-    BoopHealthy: 1,
-    BoopHealthLatency: expect.any(Number),
-    WebSocketHealthy: 1,
-    KeyFallbacks: 0,
-    KeyRotationUnready: 0,
+    'BoopHealthy': 1,
+    'BoopHealthLatency': expect.any(Number),
+    'WebSocketHealthy': 1,
+    'KeyFallbacks': 0,
+    'KeyRotationUnready': 0,
     'SlotHealthy/blue': 1,
     'SlotHealthy/green': 1,
   });

@@ -126,6 +126,7 @@ describe.each(VARIANTS)('$title', (variant) => {
       });
     const executionRoles = (b: Built) =>
       Object.fromEntries(SLOTS.map((slot) => [slot, logicalIdOf(b.stack, b.stack.service.services[slot].taskDefinition.executionRole!)]));
+    const healthCheckRole = (b: Built) => logicalIdOf(b.stack, b.stack.healthCheck.function.role!);
 
     test.each(SLOTS)("the %s execution role reads its environment's keys in use and nothing else", async (slot) => {
       const b = built(variant);
@@ -143,10 +144,24 @@ describe.each(VARIANTS)('$title', (variant) => {
       expect(await request(t, role, 'kms:Decrypt', OTHER_KEY)).not.toBe('Allowed');
     });
 
+    test("the health check's role reads its environment's keys and rotation date with GetParameters, and nothing else", async () => {
+      const b = built(variant);
+      const t = new DeployedTemplate(b.template.toJSON());
+      const role = healthCheckRole(b);
+      const names = environmentNames(variant.env).parameters;
+      for (const name of [...KEY_SLOTS.map((key) => keyParameterName(variant.env, key)), names.keyRotationDate]) {
+        expect([name, await request(t, role, 'ssm:GetParameters', parameterArn(name))]).toEqual([name, 'Allowed']);
+        expect(await request(t, role, 'ssm:PutParameter', parameterArn(name))).not.toBe('Allowed');
+      }
+      for (const key of KEY_SLOTS) expect(await request(t, role, 'ssm:GetParameters', parameterArn(keyParameterName(other, key)))).not.toBe('Allowed');
+      expect(await request(t, role, 'kms:Decrypt', CUSTOMER_KEY)).toBe(variant.encryptionKeyArn ? 'Allowed' : 'ImplicitlyDenied');
+      expect(await request(t, role, 'kms:Decrypt', OTHER_KEY)).not.toBe('Allowed');
+    });
+
     test('no other role may read a key parameter', async () => {
       const b = built(variant);
       const t = new DeployedTemplate(b.template.toJSON());
-      const readers = new Set(Object.values(executionRoles(b)));
+      const readers = new Set([...Object.values(executionRoles(b)), healthCheckRole(b)]);
       const others = resourcesOfType(b, 'AWS::IAM::Role')
         .map(([id]) => id)
         .filter((id) => !readers.has(id));

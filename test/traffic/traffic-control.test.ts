@@ -38,7 +38,7 @@ test("the custom resource carries GreenPercent and the listener's fingerprint, a
   const listenerId = logicalIdOf(prod.stack, prod.stack.service.listener);
   const serviceIds = ['blue', 'green'].map((slot) => logicalIdOf(prod.stack, prod.stack.service.services[slot as 'blue']));
   const alarmId = logicalIdOf(prod.stack, prod.stack.alarms.rollbackAlarm);
-  const [ruleId] = resourcesOfType(prod, 'AWS::Events::Rule')[0];
+  const [ruleId] = rollbackRule();
   // Green never gets traffic before the alarm and the rule that can take it back exist.
   expect(resource.DependsOn).toEqual(expect.arrayContaining([listenerId, ...serviceIds, alarmId, ruleId]));
   // A controller that never answers fails the deploy in minutes, not CloudFormation's default hour.
@@ -88,7 +88,7 @@ test('failed rollbacks are kept like the other audit data: the dead-letter queue
 });
 
 test('the rollback alarm entering ALARM invokes the controller, with retries and the dead-letter queue', () => {
-  const [, rule] = resourcesOfType(prod, 'AWS::Events::Rule')[0];
+  const [, rule] = rollbackRule();
   expect(rule.Properties.EventPattern).toEqual({
     'source': ['aws.cloudwatch'],
     'detail-type': ['CloudWatch Alarm State Change'],
@@ -120,3 +120,10 @@ test('nothing in the template holds live weights: the listener keeps blue 100 / 
   const groups = listener.Properties.DefaultActions[0].ForwardConfig.TargetGroups.map((g: Cfn) => g.Weight);
   expect(groups).toEqual([100, 0]);
 });
+
+/** The rule that reacts to an alarm (the stack's other rule is the health check's schedule). */
+function rollbackRule() {
+  const rules = resourcesOfType(prod, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventPattern !== undefined);
+  expect(rules).toHaveLength(1);
+  return rules[0];
+}
