@@ -86,9 +86,14 @@ export type SettingKey = keyof typeof SETTINGS_VARIABLES;
 /** Every setting of the controller as the text of its variable (`rolloutSteps` as a JSON list). */
 export type ControllerVariables = Readonly<Record<SettingKey, string>>;
 
+/** Settings as environment variables: each value under its setting's variable name, in the order of `names`. */
+function asVariables<K extends string>(names: Readonly<Record<K, string>>, values: Readonly<Record<K, string>>): Record<string, string> {
+  return Object.fromEntries((Object.keys(names) as K[]).map((key) => [names[key], values[key]]));
+}
+
 /** The controller's settings as environment variables, in the order of SETTINGS_VARIABLES. */
 export function controllerEnvironment(values: ControllerVariables): Record<string, string> {
-  return Object.fromEntries((Object.keys(SETTINGS_VARIABLES) as SettingKey[]).map((key) => [SETTINGS_VARIABLES[key], values[key]]));
+  return asVariables(SETTINGS_VARIABLES, values);
 }
 
 /** The environment variables the stack sets on the health-check function, by setting. */
@@ -114,5 +119,5 @@ export type HealthCheckSettingKey = keyof typeof HEALTH_CHECK_VARIABLES;
 
 /** The health check's settings as environment variables, every one present (empty text for none). */
 export function healthCheckEnvironment(values: Readonly<Record<HealthCheckSettingKey, string>>): Record<string, string> {
-  return Object.fromEntries((Object.keys(HEALTH_CHECK_VARIABLES) as HealthCheckSettingKey[]).map((key) => [HEALTH_CHECK_VARIABLES[key], values[key]]));
+  return asVariables(HEALTH_CHECK_VARIABLES, values);
 }

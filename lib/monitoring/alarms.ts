@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HEALTH_CHECK_INTERVAL_MINUTES, IntegrationMetricName } from '../../common/contract';
+import { IntegrationMetricName } from '../../common/contract';
 import { environmentNames } from '../../common/names';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from '../../common/slots';
@@ -29,8 +29,8 @@ export interface AlarmsProps {
   readonly rollbackDeadLetters?: sqs.IQueue;
   /** The traffic controller function, whose Lambda errors and throttles count as a failed rollback. @default none */
   readonly trafficController?: lambda.IFunction;
-  /** The health-check function: UPTIME_LOW counts its runs, so a run that never reported counts as failed. @default the checks expected in the period stand in for runs */
-  readonly healthCheck?: lambda.IFunction;
+  /** The health-check function: UPTIME_LOW counts its runs, so a run that never reported counts as failed. */
+  readonly healthCheck: lambda.IFunction;
 }
 
 /** One alarm made from one table row, for one slot or for all traffic. */
@@ -184,17 +184,6 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   BOOP_RATE_LIMITED: (c) => c.props.metrics.integration('BoopApiRateLimited', requireSlot(c), { statistic: 'Sum', period: c.period }),
   UPTIME_LOW: (c) => {
     const passed = c.props.metrics.healthCheck('BoopHealthy', { statistic: 'Sum', period: c.period });
-    const checker = c.props.healthCheck;
-    if (!checker) {
-      // Without the function to count runs, the checks expected in the period stand in for them.
-      const expected = c.row.periodMinutes / HEALTH_CHECK_INTERVAL_MINUTES;
-      return new cloudwatch.MathExpression({
-        label: 'BOOP health checks passed (%)',
-        expression: `IF(passed >= ${expected}, 100, 100 * passed / ${expected})`,
-        usingMetrics: { passed },
-        period: c.period,
-      });
-    }
     // Checks passed out of checks run: a run that crashed or timed out before reporting counts as failed; an hour without a run is 0 %.
     return new cloudwatch.MathExpression({
       label: 'BOOP health checks passed (%)',
@@ -206,7 +195,7 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
           expression: 'MAX([FILL(reported, 0), FILL(invocations, 0)])',
           usingMetrics: {
             reported: c.props.metrics.healthCheck('BoopHealthy', { statistic: 'SampleCount', period: c.period }),
-            invocations: checker.metricInvocations({ statistic: 'Sum', period: c.period }),
+            invocations: c.props.healthCheck.metricInvocations({ statistic: 'Sum', period: c.period }),
           },
           period: c.period,
         }),

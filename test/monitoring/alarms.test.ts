@@ -5,6 +5,7 @@
  * read exactly as the contract (common/contract.ts) says they are written, and config that
  * really changes the alarms.
  */
+import fc from 'fast-check';
 import { minimumAttemptsFor, slotsJudged } from '../../lib/monitoring/alarms';
 import { SLOTS } from '../../common/slots';
 import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
@@ -303,6 +304,26 @@ describe('outages the plain ALB counts would miss', () => {
       // No data point at all is missing data, which this row treats as breaching.
       const breached = value === undefined ? row.missingData === 'breaching' : breaches(row, value);
       expect(breached).toBe(breach);
+    });
+
+    test('over any hour of runs (passed, failed, crashed before reporting, or none), it breaches exactly when the passed share of runs is below the row', () => {
+      const minute = fc.constantFrom('passed', 'failed', 'crashed', 'no run');
+      fc.assert(
+        fc.property(fc.array(minute, { minLength: checksAnHour, maxLength: checksAnHour }), (hour) => {
+          const count = (...kinds: string[]) => hour.filter((m) => kinds.includes(m)).length;
+          const [passed, reported, invocations] = [count('passed'), count('passed', 'failed'), count('passed', 'failed', 'crashed')];
+          // The metrics have no data point at all when nothing was written in the hour.
+          const value = uptimeOf(alarmOf(builds.prod, row, undefined), {
+            passed: reported > 0 ? passed : undefined,
+            reported: reported > 0 ? reported : undefined,
+            invocations: invocations > 0 ? invocations : undefined,
+          });
+          const breached = value === undefined ? row.missingData === 'breaching' : breaches(row, value);
+          // The model: uptime is the passed share of the runs that happened; an hour without a run is down.
+          expect(breached).toBe(invocations === 0 || breaches(row, (100 * passed) / invocations));
+        }),
+        { numRuns: 200 },
+      );
     });
   });
 });
