@@ -15,6 +15,12 @@ export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
 /** The CloudFormation parameter of the prod stack that confirms a production deploy (migration guide: CONFIRM_PRODUCTION). */
 export const CONFIRM_PRODUCTION_PARAMETER = 'ConfirmProduction';
 
+/** The CloudFormation parameter that carries each slot's container image; a deploy that names none keeps the previous one. */
+export const IMAGE_PARAMETERS = { blue: 'BlueImage', green: 'GreenImage' } as const;
+
+/** The custom resource type through which a deploy's images pass the release guard, before ECS touches a service. */
+export const RELEASE_RESOURCE_TYPE = 'Custom::BoopRelease';
+
 /** The custom resource type through which a deploy asks the traffic controller for a share. */
 export const TRAFFIC_RESOURCE_TYPE = 'Custom::BoopTrafficWeights';
 

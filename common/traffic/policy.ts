@@ -137,6 +137,27 @@ export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, evidence
   return plan(judge(start.state, facts, policy, evidence), start, facts);
 }
 
+/**
+ * Why a GreenPercent above 0 is refused while a rollback is unacknowledged (the release guard says
+ * it before ECS touches a service, the weights again after); undefined when nothing is refused.
+ */
+export function unacknowledgedRollbackRefusal(state: TrafficState, intent: number, policy: RolloutPolicy): string | undefined {
+  const rolledBack = rollbackUnacknowledged(state) ? state.lastRollback : undefined;
+  if (!rolledBack || intent === 0) return undefined;
+  return (
+    `GreenPercent=${intent} refused: traffic was rolled back to blue at ${rolledBack.at} by ${rolledBack.trigger} (${rolledBack.why}). ` +
+    `Nothing moves green again until the rollback is acknowledged: deploy once with --parameters GreenPercent=0, fix green, then start again at GreenPercent=${policy.steps[0]}.`
+  );
+}
+
+/**
+ * The record as it stands for this listener: a new custom resource on a listener the record does
+ * not know (a new stack after a deleted one) starts afresh, keeping only the history of changes.
+ */
+export function forThisListener(stored: TrafficState, listenerArn: string, created: boolean, now: Date): TrafficState {
+  return created && stored.listenerArn !== listenerArn ? { ...initialState(now), changes: stored.changes } : stored;
+}
+
 /** When the bake at the current step is over. */
 export function bakeEndsAt(state: TrafficState, policy: RolloutPolicy): Date {
   return new Date(Date.parse(state.stepStartedAt) + policy.bakeTimeHours * HOUR_MS);
@@ -162,7 +183,7 @@ export function alreadyRolledBack(state: TrafficState, trigger: string, triggere
  */
 function startingPoint(facts: DeployFacts): StartingPoint {
   const { stored, live, now } = facts;
-  const state = facts.created && stored.listenerArn !== facts.listenerArn ? { ...initialState(now), changes: stored.changes } : stored;
+  const state = forThisListener(stored, facts.listenerArn, facts.created === true, now);
   if (facts.origin !== 'user-deploy' || !live.blueAlone || state.greenPercent === 0 || rollbackUnacknowledged(state)) return { state };
   const why = `the listener sent blue alone while the record said green ${state.greenPercent} %: a rollback that was not recorded`;
   return { state: foundRollback(state, facts, why, state.greenPercent), foundRollback: why };
@@ -189,16 +210,9 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
         };
   }
 
-  const rolledBack = rollbackUnacknowledged(state) ? state.lastRollback : undefined;
-  if (rolledBack) {
-    if (intent > 0) {
-      return {
-        outcome: 'refuse',
-        message:
-          `GreenPercent=${intent} refused: traffic was rolled back to blue at ${rolledBack.at} by ${rolledBack.trigger} (${rolledBack.why}). ` +
-          `Nothing moves green again until the rollback is acknowledged: deploy once with --parameters GreenPercent=0, fix green, then start again at GreenPercent=${policy.steps[0]}.`,
-      };
-    }
+  if (rollbackUnacknowledged(state)) {
+    const refusal = unacknowledgedRollbackRefusal(state, intent, policy);
+    if (refusal) return { outcome: 'refuse', message: refusal };
     return matchesShare(live, 0)
       ? { outcome: 'keep', why: 'acknowledges the rollback; blue alone stays', acknowledgesRollback: true }
       : { outcome: 'change', to: 0, kind: 'deploy', why: 'acknowledges the rollback', acknowledgesRollback: true };

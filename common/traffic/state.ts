@@ -3,8 +3,12 @@
  * the live weights (who, when, from, to, why) and the last rollback. Only the controller writes it.
  */
 
-/** How many changes the state keeps; SSM standard parameters hold 4 KB. */
+import type { Slot } from '../slots';
+
+/** How many changes the state keeps. */
 export const CHANGE_HISTORY_LENGTH = 10;
+/** How many releases the state keeps, newest first. */
+export const RELEASE_HISTORY_LENGTH = 5;
 
 /** What moved green: a deploy's step, an override, putting the recorded share back, CloudFormation's rollback of an update, or a rollback to blue. */
 export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'restore' | 'rollback';
@@ -40,6 +44,42 @@ export interface RollbackRecord {
   readonly triggeredAt: string;
   /** Set by the first deploy with GreenPercent=0 after the rollback. */
   readonly acknowledgedAt?: string;
+  /** When green's service was asked to run no tasks, after blue alone was verified; absent when it was not. */
+  readonly greenScaledToZeroAt?: string;
+}
+
+/** Each slot's container image, as the last deploy the release guard accepted left it. */
+export type SlotImages = Readonly<Record<Slot, string>>;
+
+/** One share green served a release at, and from when. */
+export interface ReleaseStep {
+  readonly percent: number;
+  /** When the share was verified on the listener (ISO 8601). */
+  readonly at: string;
+}
+
+/** One image's way through green: each step it entered, and whether it was promoted to blue or rolled back. */
+export interface Release {
+  readonly image: string;
+  /** When the release guard let green run it (ISO 8601). */
+  readonly releasedAt: string;
+  /** Every share above 0 green served it at, oldest first. */
+  readonly steps: readonly ReleaseStep[];
+  /** When blue took this image: the promotion that made it the known-good. */
+  readonly promotedAt?: string;
+  /** When traffic went back to blue while green ran it. */
+  readonly rolledBackAt?: string;
+  /** The `-c rolloutOverride` reason that let it past the release guard. */
+  readonly override?: string;
+}
+
+/** Green's ECS service, as the last deploy named it: what a rollback scales to zero and the acknowledgement restores. */
+export interface GreenService {
+  readonly cluster: string;
+  /** The service's ARN. */
+  readonly service: string;
+  /** The configured task count (service.desiredCount). */
+  readonly desiredCount: number;
 }
 
 /** The record: the last deploy's intent, green's verified share, its bake clock and history. */
@@ -58,6 +98,12 @@ export interface TrafficState {
   readonly lastRollback?: RollbackRecord;
   /** The listener these weights belong to; a new stack has another. */
   readonly listenerArn?: string;
+  /** What each slot runs; absent until the release guard first sees a deploy. */
+  readonly images?: SlotImages;
+  /** The last RELEASE_HISTORY_LENGTH images green ran, newest first. */
+  readonly releases?: readonly Release[];
+  /** Green's service; absent until a deploy names it. */
+  readonly greenService?: GreenService;
 }
 
 /** The state before the controller ever ran: all traffic on blue, as the template has it. */
@@ -80,7 +126,9 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
     isPercent(value.intent) &&
     isPercent(value.greenPercent) &&
     typeof value.stepStartedAt === 'string' &&
-    Array.isArray(value.changes);
+    Array.isArray(value.changes) &&
+    (value.images === undefined || (typeof value.images?.blue === 'string' && typeof value.images?.green === 'string')) &&
+    (value.releases === undefined || Array.isArray(value.releases));
   if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
   // Earlier versions kept the last deploy's properties here; nothing reads them any more.
   const state = { ...value } as TrafficState & { lastDeploy?: unknown };
@@ -88,21 +136,41 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
   return state;
 }
 
-/** The state after a verified change of green's weight. */
+/** The state after a verified change of green's weight; a new share above 0 is a step of green's current release. */
 export function recordChange(state: TrafficState, change: WeightChange, intent: number = state.intent): TrafficState {
+  const newShare = change.to !== state.greenPercent;
+  const withStep = newShare && change.to > 0 ? updateCurrentRelease(state, (r) => ({ ...r, steps: [...r.steps, { percent: change.to, at: change.at }] })) : state;
   return {
-    ...state,
+    ...withStep,
     intent,
     greenPercent: change.to,
-    stepStartedAt: change.to === state.greenPercent ? state.stepStartedAt : change.at,
+    stepStartedAt: newShare ? change.at : state.stepStartedAt,
     changes: [change, ...state.changes].slice(0, CHANGE_HISTORY_LENGTH),
   };
 }
 
-/** The state after green's traffic went back to blue: the rollback is its last (unacknowledged) and a change to 0 is recorded. */
+/** The state after green's traffic went back to blue: the rollback is its last (unacknowledged), a change to 0 is recorded, and green's release is marked. */
 export function recordRollback(state: TrafficState, rollback: RollbackRecord): TrafficState {
   const { at, by, why, fromGreenPercent: from } = rollback;
-  return recordChange({ ...state, lastRollback: rollback }, { at, by, why, from, to: 0, kind: 'rollback' });
+  const marked = from > 0 ? updateCurrentRelease(state, (r) => ({ ...r, rolledBackAt: at })) : state;
+  return recordChange({ ...marked, lastRollback: rollback }, { at, by, why, from, to: 0, kind: 'rollback' });
+}
+
+/** The release green runs now: the newest one of green's image. */
+export function currentRelease(state: TrafficState): Release | undefined {
+  return state.releases?.find((release) => release.image === state.images?.green);
+}
+
+/** The state with green's current release changed by `update`; unchanged when green's release is not known. */
+export function updateCurrentRelease(state: TrafficState, update: (release: Release) => Release): TrafficState {
+  const current = currentRelease(state);
+  if (!current || !state.releases) return state;
+  return { ...state, releases: state.releases.map((release) => (release === current ? update(release) : release)) };
+}
+
+/** The state with a new release at the head of the history. */
+export function addRelease(state: TrafficState, release: Release): TrafficState {
+  return { ...state, releases: [release, ...(state.releases ?? [])].slice(0, RELEASE_HISTORY_LENGTH) };
 }
 
 /** True while an automatic or manual rollback has not been acknowledged by a deploy with GreenPercent=0. */

@@ -1,17 +1,15 @@
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeListenersCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
-import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { overrideOf, resourceProperties } from './custom-resource';
+import { readRiseEvidence } from '../../common/traffic/evidence';
+import { decideRelease, ReleaseFacts, releaseEvidenceNeeded, ReleaseRequest } from '../../common/traffic/release';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
 import {
   alreadyRolledBack,
@@ -25,11 +23,14 @@ import {
   RiseEvidence,
   RolloutPolicy,
 } from '../../common/traffic/policy';
-import { initialState, parseState, recordRollback, TrafficState, WeightChange } from '../../common/traffic/state';
+import { GreenService, initialState, parseState, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from '../../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from '../../common/traffic/weights';
 
-/** SSM standard parameters hold 4 KB; the state keeps fewer changes rather than fail to save. */
-const STATE_MAX_BYTES = 4096;
+/**
+ * The state is saved as an Intelligent-Tiering parameter: standard while it fits in 4 KB, advanced
+ * (8 KB) when the release history needs it; past that it keeps fewer changes rather than fail to save.
+ */
+const STATE_MAX_BYTES = 8192;
 /** Writes of the weights before the controller gives up on another writer undoing them. */
 const WRITE_ATTEMPTS = 3;
 
@@ -47,6 +48,10 @@ export interface ControllerSettings {
   readonly criticalTopicArn: string;
   readonly policy: RolloutPolicy;
   readonly stickinessSeconds: number;
+  /** rollout.releaseGuard: image changes are judged; off, they go through and are recorded. */
+  readonly releaseGuard: boolean;
+  /** rollout.scaleGreenToZeroOnRollback: a rollback scales green's service to zero. */
+  readonly scaleGreenToZero: boolean;
 }
 
 export interface ControllerClients {
@@ -55,6 +60,7 @@ export interface ControllerClients {
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
   readonly cloudformation: CloudFormationClient;
+  readonly ecs: ECSClient;
 }
 
 export interface Log {
@@ -87,6 +93,8 @@ export interface DeployContext {
   readonly origin: DeployOrigin;
   /** A Create: a new custom resource, perhaps a new stack. */
   readonly created?: boolean;
+  /** Green's service as the deploy names it; recorded for the next rollback. @default the recorded one */
+  readonly greenService?: GreenService;
 }
 
 export interface Outcome {
@@ -140,23 +148,89 @@ export class TrafficController {
     const decision = decideDeploy(facts, this.settings.policy, evidence);
 
     if (decision.foundRollback) this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why: decision.foundRollback });
+    const named = (record: TrafficState | undefined) => withGreenService(record, context.greenService);
     switch (decision.outcome) {
       case 'refuse':
         if (decision.putBlueAlone) await this.writeAndVerify(0);
         if (decision.record) await this.saveState(decision.record);
         throw new RefusedError(decision.message);
-      case 'change':
-        return this.change(decision.change, decision.record);
-      case 'keep':
-        if (decision.record) await this.saveState(decision.record);
+      case 'change': {
+        const record = named(decision.record)!;
+        return this.change(decision.change, record, () => this.restoreGreen(stored, record));
+      }
+      case 'keep': {
+        const record = named(decision.record ?? stored);
+        await this.restoreGreen(stored, record);
+        if (record !== stored) await this.saveState(record!);
         return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
+      }
     }
   }
 
-  /** Writes, verifies and records a new green share. */
-  private async change(change: WeightChange, record: TrafficState): Promise<Outcome> {
+  /**
+   * The release guard (design: "Releases"), before ECS touches a service: judges the deploy's images,
+   * lowers green to 0 first when its image changes with GreenPercent=0, and records the release.
+   */
+  async applyRelease(request: ReleaseRequest, requestedBy: string, context: DeployContext = { origin: 'user-deploy' }): Promise<Outcome> {
+    const now = this.hooks.now();
+    const [stored, live] = await Promise.all([this.readState(now), this.readLive()]);
+    const facts: ReleaseFacts = {
+      stored,
+      live,
+      request,
+      requestedBy,
+      now,
+      listenerArn: this.settings.listenerArn,
+      guarded: this.settings.releaseGuard,
+      origin: context.origin,
+      created: context.created,
+    };
+    const query = releaseEvidenceNeeded(facts);
+    const evidence = query ? await this.riseEvidence(query, now) : undefined;
+    const decision = decideRelease(facts, this.settings.policy, evidence);
+    if (decision.outcome === 'refuse') throw new RefusedError(decision.message);
+
+    if (decision.letThrough) this.hooks.log.warn('release guard rule let through', { why: decision.letThrough, by: requestedBy });
+    if (decision.lowerGreenFirst) {
+      await this.writeAndVerify(0);
+      this.hooks.metric('WeightChanges', 1);
+      this.hooks.metric('GreenPercent', 0);
+    }
+    if (decision.scaleGreenToZero) await this.bestEffort("scale green's service to zero again", () => this.scaleGreen(decision.record ?? stored, 0));
+    if (decision.record) await this.saveState(decision.record);
+    this.hooks.log.info('release accepted', { steps: decision.steps, by: requestedBy });
+    const greenPercent = decision.lowerGreenFirst ? 0 : live.greenPercent;
+    return { result: decision.lowerGreenFirst ? 'changed' : 'unchanged', greenPercent, message: decision.steps.join('; ') };
+  }
+
+  /**
+   * The acknowledgement of a rollback gives green back its configured task count (a rollback scaled it
+   * to zero), before the acknowledgement is saved: if this fails, the next GreenPercent=0 tries again.
+   */
+  private async restoreGreen(stored: TrafficState, record: TrafficState | undefined): Promise<void> {
+    const acknowledges = record !== undefined && rollbackUnacknowledged(stored) && !rollbackUnacknowledged(record);
+    // Also when the rollback's record was lost (found by a deploy): setting the configured count again changes nothing else.
+    const mayBeEmpty = this.settings.scaleGreenToZero || stored.lastRollback?.greenScaledToZeroAt !== undefined;
+    if (!acknowledges || !mayBeEmpty || !record.greenService) return;
+    const service = record.greenService;
+    await this.scaleGreen(record, service.desiredCount);
+    this.hooks.log.info("green's service restored after the acknowledged rollback", { desiredCount: service.desiredCount });
+  }
+
+  /** Sets green's desired task count: the controller's one ECS write (IAM allows it on green's service alone). */
+  private async scaleGreen(state: TrafficState, desiredCount: number): Promise<void> {
+    const service = state.greenService;
+    if (!service) throw new Error("the traffic state does not name green's service yet; a deploy records it");
+    await this.aws((options) =>
+      this.clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, desiredCount }), options),
+    );
+  }
+
+  /** Writes, verifies and records a new green share; `beforeSave` runs between the verified write and the record. */
+  private async change(change: WeightChange, record: TrafficState, beforeSave: () => Promise<void> = async () => {}): Promise<Outcome> {
     const { from, to, kind, why, by } = change;
     await this.writeAndVerify(to);
+    await beforeSave();
     await this.saveState(record);
     this.hooks.metric('WeightChanges', 1);
     this.hooks.metric('GreenPercent', to);
@@ -201,6 +275,11 @@ export class TrafficController {
     this.hooks.metric('GreenPercent', 0);
     this.hooks.log.warn('rolled back to blue', { trigger: trigger.trigger, why: trigger.why, by: trigger.by, from, latencyMs });
 
+    // Only after blue alone is verified: ECS drains green's targets for the deregistration delay, then stops its tasks.
+    const scaledToZero =
+      this.settings.scaleGreenToZero && state?.greenService
+        ? await this.bestEffort("scale green's service to zero", () => this.scaleGreen(state, 0))
+        : false;
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const next = recordRollback(state, {
@@ -210,12 +289,13 @@ export class TrafficController {
         fromGreenPercent: from ?? state.greenPercent,
         at: verifiedAt.toISOString(),
         triggeredAt: trigger.triggeredAt.toISOString(),
+        ...(scaledToZero ? { greenScaledToZeroAt: this.hooks.now().toISOString() } : {}),
       });
       await this.saveState(next).catch((error) => {
         recordFailure = error;
       });
     }
-    const notified = await this.bestEffort('notify the critical topic', () => this.notifyRollback(trigger, from, verifiedAt, latencyMs));
+    const notified = await this.bestEffort('notify the critical topic', () => this.notifyRollback(trigger, from, verifiedAt, latencyMs, scaledToZero));
     // Blue stays either way; an unrecorded rollback fails the invocation so Lambda retries it and, failing that, the dead-letter queue pages.
     if (recordFailure) throw new Error(`rolled back to blue, but could not record it: ${String(recordFailure)}`);
     return { result: 'changed', greenPercent: 0, message: `rolled back to blue in ${latencyMs} ms${notified ? '' : ' (page failed)'}` };
@@ -293,6 +373,7 @@ export class TrafficController {
           Name: this.settings.stateParameterName,
           Value: JSON.stringify(trimmed),
           Type: 'String',
+          Tier: 'Intelligent-Tiering',
           Overwrite: true,
         }),
         options,
@@ -305,55 +386,16 @@ export class TrafficController {
     const answer = await this.aws((options) => this.clients.cloudformation.send(new DescribeStacksCommand({ StackName: this.settings.stackId }), options));
     const stack = answer.Stacks?.[0];
     if (!stack?.StackStatus) throw new Error(`CloudFormation did not describe stack ${this.settings.stackId}`);
-    return {
-      status: stack.StackStatus,
-      greenPercent: stack.Parameters?.find((p) => p.ParameterKey === GREEN_PERCENT_PARAMETER)?.ParameterValue,
-    };
+    const parameters = Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
+    return { status: stack.StackStatus, parameters };
   }
 
-  private async riseEvidence(query: EvidenceQuery, now: Date): Promise<RiseEvidence> {
-    const alarmName = this.settings.rollbackAlarmName;
-    const [health, alarms, firedSinceStepStart] = await Promise.all([
-      this.aws((options) => this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: this.settings.targetGroups.green }), options)),
-      // Both types: the composite in the stack, or a metric alarm standing in for it where composites do not exist.
-      this.aws((options) =>
-        this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] }), options),
-      ),
-      query.alarmHistorySince ? this.alarmFiredSince(query.alarmHistorySince, now) : Promise.resolve(false),
-    ]);
-    const alarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].find((a) => a.AlarmName === alarmName);
-    return {
-      greenHealthyTargets: (health.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State === 'healthy').length,
-      rollbackAlarmFound: alarm !== undefined,
-      rollbackAlarmInAlarm: alarm?.StateValue === 'ALARM',
-      rollbackAlarmFiredSinceStepStart: firedSinceStepStart,
-    };
+  private riseEvidence(query: EvidenceQuery, now: Date): Promise<RiseEvidence> {
+    const sources = { greenTargetGroupArn: this.settings.targetGroups.green, rollbackAlarmName: this.settings.rollbackAlarmName };
+    return readRiseEvidence(this.clients, sources, query, now, this.hooks.deadline);
   }
 
-  /** Whether the rollback alarm entered ALARM between `since` and `until` (its state history). */
-  private async alarmFiredSince(since: Date, until: Date): Promise<boolean> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.aws((options) =>
-        this.clients.cloudwatch.send(
-          new DescribeAlarmHistoryCommand({
-            AlarmName: this.settings.rollbackAlarmName,
-            AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
-            HistoryItemType: 'StateUpdate',
-            StartDate: since,
-            EndDate: until,
-            NextToken: nextToken,
-          }),
-          options,
-        ),
-      );
-      if ((page.AlarmHistoryItems ?? []).some((item) => enteredAlarm(item.HistoryData))) return true;
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return false;
-  }
-
-  private async notifyRollback(trigger: RollbackTrigger, from: number | undefined, at: Date, latencyMs: number): Promise<void> {
+  private async notifyRollback(trigger: RollbackTrigger, from: number | undefined, at: Date, latencyMs: number, scaledToZero: boolean): Promise<void> {
     const { envName, policy } = this.settings;
     const cause =
       trigger.trigger === 'manual' ? `a manual rollback by ${trigger.by}` : `alarm ${trigger.trigger}, in ALARM since ${trigger.triggeredAt.toISOString()}`;
@@ -362,9 +404,12 @@ export class TrafficController {
       `Trigger: ${cause}.`,
       `Why: ${trigger.why}.`,
       `Green had ${from === undefined ? 'an unknown share (neither the listener nor the record could be read)' : `${from} %`} of live traffic; now blue alone serves it, stickiness off.`,
+      scaledToZero
+        ? "Green's service was scaled to zero: its connections close once the target group's deregistration delay has passed. The acknowledgement below restores its task count."
+        : "Green's tasks keep running (rollout.scaleGreenToZeroOnRollback is off, or green's service could not be scaled: see the controller's logs).",
       '',
       "To resume, find and fix what broke green (the alarm's description says what to check first), then:",
-      `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0     (acknowledges this rollback)`,
+      `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0 [${IMAGE_PARAMETERS.green}=<fixed image>]     (acknowledges this rollback and restores green's tasks)`,
       `  2. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=${policy.steps[0]}`,
     ].join('\n');
     await this.aws((options) =>
@@ -397,11 +442,8 @@ export class TrafficController {
   }
 }
 
-/** A StateUpdate history item whose new state is ALARM. */
-function enteredAlarm(historyData: string | undefined): boolean {
-  try {
-    return JSON.parse(historyData ?? '{}')?.newState?.stateValue === 'ALARM';
-  } catch {
-    return false;
-  }
+/** The record naming green's service as the deploy does; unchanged when the deploy names none or the same. */
+function withGreenService(record: TrafficState | undefined, service: GreenService | undefined): TrafficState | undefined {
+  if (!record || !service || JSON.stringify(record.greenService) === JSON.stringify(service)) return record;
+  return { ...record, greenService: service };
 }

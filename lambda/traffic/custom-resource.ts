@@ -1,10 +1,48 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { GREEN_PERCENT_PARAMETER } from '../../common/names';
-import type { TrafficResourceProperties, Unchecked } from '../../common/payloads';
+import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE } from '../../common/names';
+import type { ReleaseResourceProperties, TrafficResourceProperties, Unchecked } from '../../common/payloads';
 import { DeployRequest, RefusedError } from '../../common/traffic/policy';
+import type { ReleaseRequest } from '../../common/traffic/release';
+import type { GreenService } from '../../common/traffic/state';
+import type { Slot } from '../../common/slots';
 
-/** One physical id for the life of the stack: the resource is never replaced, so never deleted mid-update. */
+/** One physical id per resource for the life of the stack: never replaced, so never deleted mid-update. */
 export const PHYSICAL_RESOURCE_ID = 'boop-traffic-weights';
+export const RELEASE_PHYSICAL_RESOURCE_ID = 'boop-release-guard';
+/** Longer than any image reference (a registry, a repository, a tag and a digest). */
+const MAX_IMAGE_LENGTH = 512;
+
+/** The physical id to answer an event with, by its resource type. */
+export function physicalResourceId(event: CloudFormationCustomResourceEvent): string {
+  return event.ResourceType === RELEASE_RESOURCE_TYPE ? RELEASE_PHYSICAL_RESOURCE_ID : PHYSICAL_RESOURCE_ID;
+}
+
+/** Whether a deploy event is the release guard's (before ECS) rather than the weights' (after it). */
+export function isReleaseEvent(event: CloudFormationCustomResourceEvent): boolean {
+  return event.ResourceType === RELEASE_RESOURCE_TYPE;
+}
+
+/** Reads the release guard's request: both images and the deploy's GreenPercent; anything unusable is a refusal naming it. */
+export function releaseRequest(event: CloudFormationCustomResourceEvent): ReleaseRequest {
+  const properties: Record<string, unknown> = event.ResourceProperties ?? {};
+  const image = (slot: Slot): string => {
+    const value = properties[IMAGE_PARAMETERS[slot] satisfies keyof ReleaseResourceProperties];
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_IMAGE_LENGTH) {
+      throw new RefusedError(`${IMAGE_PARAMETERS[slot]} must be a container image reference; deploy again with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`);
+    }
+    return value.trim();
+  };
+  const { intent, overrideReason } = deployRequest(event);
+  return { images: { blue: image('blue'), green: image('green') }, intent, overrideReason };
+}
+
+/** Green's service as the weights' properties name it, or undefined when they do not (an older template). */
+export function greenServiceOf(event: CloudFormationCustomResourceEvent): GreenService | undefined {
+  const properties = resourceProperties(event);
+  const count = Number(properties.GreenDesiredCount);
+  if (typeof properties.GreenService !== 'string' || typeof properties.Cluster !== 'string' || !Number.isInteger(count) || count < 1) return undefined;
+  return { cluster: properties.Cluster, service: properties.GreenService, desiredCount: count };
+}
 
 /** Reads the deploy's request from the resource properties; a bad GreenPercent is a refusal naming it. */
 export function deployRequest(event: CloudFormationCustomResourceEvent): DeployRequest {

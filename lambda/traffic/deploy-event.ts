@@ -1,7 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { isCloudFormationResponseUrl } from '../support/cloudformation-response';
-import { resourceProperties } from './custom-resource';
 import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */
@@ -11,9 +10,12 @@ export type DeployVerdict =
 /** What CloudFormation reports about the controller's own stack while the event is handled. */
 export interface OwnStack {
   readonly status: string;
-  /** The stack's GreenPercent parameter as CloudFormation reports it for the update in progress. */
-  readonly greenPercent?: string;
+  /** The stack's parameters as CloudFormation reports them for the update in progress. */
+  readonly parameters: Readonly<Record<string, string>>;
 }
+
+/** The event properties that carry a stack parameter of the same name; each must equal what CloudFormation reports. */
+const MIRRORED_PARAMETERS = [GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS.blue, IMAGE_PARAMETERS.green] as const;
 
 /** Where this function runs: its own stack and region. */
 export interface EventSourceExpectation {
@@ -37,21 +39,27 @@ export function checkEventSource(event: CloudFormationCustomResourceEvent, expec
 
 /**
  * Tells CloudFormation's rollback from the user's deploy by the stack's own status, never by
- * comparing properties; a user's deploy must carry the GreenPercent that CloudFormation reports
- * for the update. Outside an update, the event was not sent by CloudFormation for this stack.
+ * comparing properties; a user's deploy must carry the GreenPercent (and, to the release guard,
+ * the images) that CloudFormation reports for the update. Outside an update, the event was not sent by CloudFormation for this stack.
  */
 export function judgeAgainstStack(event: CloudFormationCustomResourceEvent, stack: OwnStack): DeployVerdict {
   if (CLOUDFORMATION_ROLLBACK_STATUSES.has(stack.status)) return { honoured: true, origin: 'cloudformation-rollback' };
   if (!USER_DEPLOY_STATUSES.has(stack.status)) {
     return { honoured: false, why: `the stack is ${stack.status}, not in the middle of an update`, answerable: true };
   }
-  const asked = resourceProperties(event).GreenPercent;
-  if (stack.greenPercent === undefined || String(asked) !== stack.greenPercent) {
-    return {
-      honoured: false,
-      why: `the event asks for ${GREEN_PERCENT_PARAMETER}=${String(asked)} but CloudFormation reports ${GREEN_PERCENT_PARAMETER}=${stack.greenPercent ?? 'none'} for this update`,
-      answerable: true,
-    };
+  const properties: Record<string, unknown> = event.ResourceProperties ?? {};
+  for (const name of MIRRORED_PARAMETERS) {
+    // GreenPercent is in every deploy event; the images only in the release guard's.
+    if (name !== GREEN_PERCENT_PARAMETER && !(name in properties)) continue;
+    const asked = String(properties[name]).slice(0, 300);
+    const reported = stack.parameters[name];
+    if (reported === undefined || asked !== reported) {
+      return {
+        honoured: false,
+        why: `the event asks for ${name}=${asked} but CloudFormation reports ${name}=${reported ?? 'none'} for this update`,
+        answerable: true,
+      };
+    }
   }
   return { honoured: true, origin: 'user-deploy' };
 }

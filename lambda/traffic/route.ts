@@ -3,7 +3,7 @@ import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { Log, Outcome, TrafficController } from './controller';
 import { CustomResourceResult, isCloudFormationResponseUrl, respond } from '../support/cloudformation-response';
-import { deployRequest, PHYSICAL_RESOURCE_ID } from './custom-resource';
+import { deployRequest, greenServiceOf, isReleaseEvent, physicalResourceId, releaseRequest } from './custom-resource';
 import { classify } from './events';
 import { DeployOrigin, RefusedError } from '../../common/traffic/policy';
 
@@ -89,14 +89,19 @@ async function deploy(deps: RouteDeps, event: CloudFormationCustomResourceEvent)
   return result;
 }
 
-/** Runs the deploy. A user's deploy succeeds only when green's live share is exactly its GreenPercent. */
+/** Runs the deploy: the release guard's images, or the weights, where a user's deploy succeeds only when green's live share is exactly its GreenPercent. */
 async function deployResult(deps: RouteDeps, event: CloudFormationCustomResourceEvent, origin: DeployOrigin): Promise<CustomResourceResult> {
   // Deleting the stack deletes the listener too; there are no weights left to set.
   if (event.RequestType === 'Delete') return { status: 'SUCCESS', reason: 'nothing to do on delete' };
   try {
-    const request = deployRequest(event);
     const by = `CloudFormation stack ${event.StackId.split('/')[1] ?? event.StackId}`;
-    const outcome = await deps.controller.applyDeploy(request, by, { origin, created: event.RequestType === 'Create' });
+    const created = event.RequestType === 'Create';
+    if (isReleaseEvent(event)) {
+      const outcome = await deps.controller.applyRelease(releaseRequest(event), by, { origin, created });
+      return { status: 'SUCCESS', reason: outcome.message.slice(0, 500), data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
+    }
+    const request = deployRequest(event);
+    const outcome = await deps.controller.applyDeploy(request, by, { origin, created, greenService: greenServiceOf(event) });
     if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
       return {
         status: 'FAILED',
@@ -117,7 +122,7 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
 async function answer(deps: RouteDeps, event: CloudFormationCustomResourceEvent, result: CustomResourceResult): Promise<void> {
   if (!isCloudFormationResponseUrl(event.ResponseURL, deps.region)) return;
   try {
-    await (deps.respond ?? ((e, r) => respond(e, PHYSICAL_RESOURCE_ID, r)))(event, result);
+    await (deps.respond ?? ((e, r) => respond(e, physicalResourceId(e), r)))(event, result);
   } catch (error) {
     // Retrying would redo the deploy and park it among failed rollbacks; CloudFormation times out instead.
     deps.metric('ControllerErrors', 1);

@@ -27,6 +27,11 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     if (!Number.isFinite(value)) throw new Error(`environment variable ${SETTINGS_VARIABLES[key]} is not a number`);
     return value;
   };
+  const flag = (key: SettingKey): boolean => {
+    const value = read(key);
+    if (value !== 'true' && value !== 'false') throw new Error(`environment variable ${SETTINGS_VARIABLES[key]} must be "true" or "false"`);
+    return value === 'true';
+  };
   const steps = JSON.parse(read('rolloutSteps')) as unknown;
   if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s)))
     throw new Error(`${SETTINGS_VARIABLES.rolloutSteps} must be a JSON list of whole numbers`);
@@ -43,5 +48,7 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     criticalTopicArn: read('criticalTopicArn'),
     policy: { steps, bakeTimeHours: number('bakeTimeHours') },
     stickinessSeconds: number('stickinessSeconds'),
+    releaseGuard: flag('releaseGuard'),
+    scaleGreenToZero: flag('scaleGreenToZero'),
   };
 }

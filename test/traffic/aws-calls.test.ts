@@ -2,6 +2,7 @@
  * Nothing waits forever, nothing retries twice: the controller's real SDK clients, configured as the
  * handler configures them, against local servers on 127.0.0.1 that throttle or never answer.
  */
+import { ECSClient } from '@aws-sdk/client-ecs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -100,6 +101,7 @@ test("a rollback whose AWS never answers ends at the invocation's deadline and f
       cloudwatch: new CloudWatchClient(config),
       sns: new SNSClient(config),
       cloudformation: new CloudFormationClient(config),
+      ecs: new ECSClient(config),
     },
     {
       now: () => new Date(),

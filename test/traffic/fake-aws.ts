@@ -6,6 +6,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   Action,
   DescribeListenersCommand,
@@ -20,12 +21,15 @@ import { ControllerClients, ControllerSettings, Log, TrafficController } from '.
 import type { RouteDeps } from '../../lambda/traffic/route';
 import type { TrafficMetricName } from '../../common/contract';
 import { controllerEnvironment as controllerVariables } from '../../common/payloads';
-import { environmentNames } from '../../common/names';
+import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
+import type { Slot } from '../../common/slots';
+import type { SlotImages } from '../../common/traffic/state';
 import { ENVIRONMENT_DEFAULTS } from '../../lib/config/load-config';
 import { ACCOUNT, REGION } from '../support/deployed-template';
 
-/** SSM's limit for a standard parameter's value. */
+/** SSM's limits for a parameter's value: standard, and advanced (which Intelligent-Tiering moves to when needed). */
 const SSM_STANDARD_MAX_BYTES = 4096;
+const SSM_ADVANCED_MAX_BYTES = 8192;
 const NAMES = environmentNames('prod');
 /** Production's default rollout, as the stack passes it to the controller. */
 const PROD_ROLLOUT = ENVIRONMENT_DEFAULTS.prod.rollout;
@@ -44,6 +48,22 @@ export const SETTINGS: ControllerSettings = {
   criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${NAMES.alertTopic('critical')}`,
   policy: { steps: [...PROD_ROLLOUT.steps], bakeTimeHours: PROD_ROLLOUT.bakeTimeHours },
   stickinessSeconds: PROD_ROLLOUT.stickinessSeconds,
+  releaseGuard: true, // TEMP until config lands
+  scaleGreenToZero: true, // TEMP
+};
+
+/** Green's ECS service as the stack names it to the controller. */
+export const GREEN_SERVICE = {
+  cluster: 'boop-prod-cluster',
+  service: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/boop-prod-cluster/BoopIntegration-prod-GreenService-x1`,
+  desiredCount: ENVIRONMENT_DEFAULTS.prod.service.desiredCount,
+};
+
+/** The weights' properties that name green's service, as the stack sets them. */
+export const GREEN_SERVICE_PROPERTIES = {
+  GreenService: GREEN_SERVICE.service,
+  Cluster: GREEN_SERVICE.cluster,
+  GreenDesiredCount: String(GREEN_SERVICE.desiredCount),
 };
 
 /** The environment the stack gives the controller function, for SETTINGS: what the deployed handler reads. */
@@ -61,6 +81,8 @@ export function controllerEnvironment(metricEnvironment: string): Record<string,
     rolloutSteps: JSON.stringify(SETTINGS.policy.steps),
     bakeTimeHours: String(SETTINGS.policy.bakeTimeHours),
     stickinessSeconds: String(SETTINGS.stickinessSeconds),
+    releaseGuard: String(SETTINGS.releaseGuard),
+    scaleGreenToZero: String(SETTINGS.scaleGreenToZero),
   });
   return { ...variables, AWS_REGION: SETTINGS.region };
 }
@@ -88,13 +110,22 @@ type CommandName =
   | 'DescribeAlarmHistory'
   | 'Publish'
   | 'DescribeStacks'
-  | 'GetTemplate';
+  | 'GetTemplate'
+  | 'UpdateService';
 
-/** What CloudFormation reports about the controller's stack: its status, GreenPercent and the custom resource's override in the template. */
+/** What CloudFormation reports about the controller's stack: its status, parameters and the custom resources' override in the template. */
 export interface FakeStack {
   status: string;
   greenPercent: string;
   rolloutOverride: string;
+  /** BlueImage and GreenImage; absent in tests of the weights alone. */
+  images?: SlotImages;
+}
+
+/** One slot's ECS service: the image its tasks run and how many it is asked to run. */
+export interface FakeService {
+  image: string;
+  desiredCount: number;
 }
 
 export class FakeAws {
@@ -116,6 +147,11 @@ export class FakeAws {
   readonly logs: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
   /** Commands that fail with this error until removed. */
   readonly failures = new Map<CommandName, Error>();
+  /** Each slot's ECS service, as CloudFormation and the controller leave it. */
+  readonly services: Record<Slot, FakeService> = {
+    blue: { image: 'registry.example/boop-integration:1.0.0', desiredCount: GREEN_SERVICE.desiredCount },
+    green: { image: 'registry.example/boop-integration:1.0.0', desiredCount: GREEN_SERVICE.desiredCount },
+  };
   /** Runs after each ModifyListener: another writer can change the action here. */
   afterModify?: (written: Action[]) => void;
   /** Reached at each call: the test's clock can advance (a slow call) or assert an order. */
@@ -131,7 +167,20 @@ export class FakeAws {
     const cloudwatch = new CloudWatchClient({ region: REGION });
     const sns = new SNSClient({ region: REGION });
     const cloudformation = new CloudFormationClient({ region: REGION });
-    this.clients = { elb, ssm, cloudwatch, sns, cloudformation };
+    const ecs = new ECSClient({ region: REGION });
+    this.clients = { elb, ssm, cloudwatch, sns, cloudformation, ecs };
+
+    mockClient(target(ecs, ECSClient))
+      .on(UpdateServiceCommand)
+      .callsFake((input) =>
+        this.call('UpdateService', () => {
+          // As the controller's IAM policy does: green's service, its desired count, nothing else.
+          if (input.service !== GREEN_SERVICE.service || input.cluster !== GREEN_SERVICE.cluster || input.taskDefinition !== undefined)
+            throw Object.assign(new Error('not authorized to perform ecs:UpdateService'), { name: 'AccessDeniedException' });
+          if (input.desiredCount !== undefined) this.services.green.desiredCount = input.desiredCount;
+          return { service: { serviceArn: input.service, desiredCount: this.services.green.desiredCount } };
+        }),
+      );
 
     mockClient(target(elb, ElasticLoadBalancingV2Client))
       .on(ModifyListenerCommand)
@@ -170,8 +219,9 @@ export class FakeAws {
       .on(PutParameterCommand)
       .callsFake((input) =>
         this.call('PutParameter', () => {
-          // As SSM does: a standard parameter holds at most 4 KB.
-          if (Buffer.byteLength(input.Value ?? '') > SSM_STANDARD_MAX_BYTES)
+          // As SSM does: a standard parameter holds at most 4 KB, an advanced (or intelligent-tiering) one 8 KB.
+          const limit = input.Tier === 'Advanced' || input.Tier === 'Intelligent-Tiering' ? SSM_ADVANCED_MAX_BYTES : SSM_STANDARD_MAX_BYTES;
+          if (Buffer.byteLength(input.Value ?? '') > limit)
             throw Object.assign(new Error('Standard tier parameters support a maximum parameter value of 4096 characters.'), { name: 'ValidationException' });
           this.parameters.set(input.Name, input.Value);
           return { Version: 1 };
@@ -214,7 +264,12 @@ export class FakeAws {
                 StackName: 'BoopIntegration-prod',
                 CreationTime: new Date(0),
                 StackStatus: this.stack.status,
-                Parameters: [{ ParameterKey: 'GreenPercent', ParameterValue: this.stack.greenPercent }],
+                Parameters: [
+                  { ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: this.stack.greenPercent },
+                  ...(this.stack.images
+                    ? (['blue', 'green'] as const).map((slot) => ({ ParameterKey: IMAGE_PARAMETERS[slot], ParameterValue: this.stack.images![slot] }))
+                    : []),
+                ],
               },
             ],
           };
@@ -226,7 +281,10 @@ export class FakeAws {
           if (input.StackName !== SETTINGS.stackId) throw Object.assign(new Error('no such stack'), { name: 'ValidationError' });
           return {
             TemplateBody: JSON.stringify({
-              Resources: { TrafficControlWeights: { Type: 'Custom::BoopTrafficWeights', Properties: { RolloutOverride: this.stack.rolloutOverride } } },
+              Resources: {
+                TrafficControlWeights: { Type: 'Custom::BoopTrafficWeights', Properties: { RolloutOverride: this.stack.rolloutOverride } },
+                TrafficControlRelease: { Type: 'Custom::BoopRelease', Properties: { RolloutOverride: this.stack.rolloutOverride } },
+              },
             }),
           };
         }),

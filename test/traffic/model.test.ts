@@ -1,46 +1,55 @@
 /**
- * The controller against a small reference model of the rollout policy, over generated sequences of
- * what happens to a stack: user deploys (any GreenPercent, with and without an override, with a
- * listener change, with another resource failing so CloudFormation rolls the update back), time
- * passing, the rollback alarm firing (its event delivered once or twice, its record saved or lost)
- * and clearing, green's health, manual rollbacks and forged deploy events. Everything enters through
- * the entry point (`route`), as Lambda would deliver it.
+ * The controller against a small reference model of the rollout policy and the release guard, over
+ * generated sequences of what happens to a stack: user deploys (any GreenPercent or none, a new green
+ * image, a promotion, another blue image, both at once, with and without an override, with a listener
+ * change, with another resource failing so CloudFormation rolls the update back), time passing, the
+ * rollback alarm firing (its event delivered once or twice, its record saved or lost) and clearing,
+ * green's health, manual rollbacks and forged deploy events. Deploys run as CloudFormation runs them
+ * (test/traffic/stack-deploy.ts); everything enters through the entry point (`route`).
  *
- * After every step: green's live share never exceeds what the policy allows; a SUCCESS to a user's
- * deploy leaves the live share equal to its GreenPercent; a FAILED leaves it as the controller found
- * it; after a rollback nothing above 0 happens until a deploy of GreenPercent=0; a forged event
- * changes nothing. A failing case prints its seed: add it to REGRESSION_SEEDS.
+ * After every step: green's live share is the model's; a SUCCESS leaves it at the deploy's GreenPercent;
+ * after a rollback nothing above 0 happens until a deploy of GreenPercent=0, and green's service runs
+ * no tasks until then; each slot runs the model's image; a user request never reaches a green image at a
+ * share no deploy gave that image; blue only runs an image that served 100 % on green, or was let
+ * through by an override; a forged event changes nothing. A failing case prints its seed: add it to
+ * REGRESSION_SEEDS.
  */
 import fc from 'fast-check';
-import { CustomResourceResult } from '../../lambda/support/cloudformation-response';
 import { nextStep } from '../../common/traffic/policy';
+import type { SlotImages } from '../../common/traffic/state';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';
-import { FakeAws, SETTINGS, templateAction } from './fake-aws';
+import { FakeAws, GREEN_SERVICE, GREEN_SERVICE_PROPERTIES, SETTINGS } from './fake-aws';
+import { SimulatedStack, StackParameters } from './stack-deploy';
 
 const HOUR = 3_600_000;
 const { steps, bakeTimeHours } = SETTINGS.policy;
 /** Seeds of sequences that once failed; each is replayed on every run. */
 const REGRESSION_SEEDS: number[] = [];
+const image = (n: number) => `registry.example/boop-integration:${n}.0.0`;
+
+/** What a deploy does to the images: nothing, a new green release, a promotion, another blue image, or both slots at once. */
+type ImageChange = 'none' | 'green' | 'promote' | 'blue' | 'both';
 
 type Action =
-  | { kind: 'deploy'; intent: number; override: boolean; listenerChange: boolean; otherResourceFails: boolean }
+  | { kind: 'deploy'; intent: number | null; images: ImageChange; override: boolean; listenerChange: boolean; otherResourceFails: boolean }
   | { kind: 'wait'; minutes: number }
   | { kind: 'alarm'; duplicate: boolean; recordLost: boolean }
   | { kind: 'clear' }
   | { kind: 'health'; healthy: boolean }
   | { kind: 'manual-rollback' }
-  | { kind: 'forged'; intent: number; how: 'foreign-url' | 'other-stack' | 'not-updating' | 'other-percent' | 'override' };
+  | { kind: 'forged'; intent: number; how: 'foreign-url' | 'other-stack' | 'not-updating' | 'other-percent' | 'override' | 'other-image' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   {
-    weight: 6,
+    weight: 7,
     arbitrary: fc.record({
       kind: fc.constant('deploy' as const),
-      intent: fc.oneof(fc.constantFrom(0, ...steps), fc.integer({ min: 0, max: 100 })),
-      override: fc.boolean(),
+      intent: fc.oneof(fc.constantFrom(0, ...steps), fc.integer({ min: 0, max: 100 }), fc.constant(null), fc.constant(100)),
+      images: fc.constantFrom<ImageChange>('none', 'none', 'green', 'green', 'promote', 'promote', 'blue', 'both'),
+      override: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       listenerChange: fc.boolean(),
-      otherResourceFails: fc.boolean(),
+      otherResourceFails: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     }),
   },
   {
@@ -56,12 +65,19 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('forged' as const),
       intent: fc.integer({ min: 1, max: 100 }),
-      how: fc.constantFrom('foreign-url' as const, 'other-stack' as const, 'not-updating' as const, 'other-percent' as const, 'override' as const),
+      how: fc.constantFrom(
+        'foreign-url' as const,
+        'other-stack' as const,
+        'not-updating' as const,
+        'other-percent' as const,
+        'override' as const,
+        'other-image' as const,
+      ),
     }),
   },
 );
 
-/** What the policy says, kept as plainly as possible. */
+/** What the policy and the release guard say, kept as plainly as possible. */
 class Model {
   /** Green's share as the listener serves it. */
   live = 0;
@@ -74,13 +90,22 @@ class Model {
   mustStayAtZero = false;
   /** The record knows of that rollback (false: its save was lost). */
   rollbackRecorded = false;
+  /** The record says the rollback scaled green to zero. */
+  scaledToZeroRecorded = false;
   alarm: 'OK' | 'ALARM' = 'OK';
   readonly alarmEntered: number[] = [];
   healthy = true;
-  stackParameter = 0;
+  /** What each slot runs, as the controller's record and ECS have it. */
+  images: SlotImages;
+  /** Green's desired task count. */
+  greenDesired = GREEN_SERVICE.desiredCount;
 
-  constructor(readonly now: () => number) {
+  constructor(
+    readonly now: () => number,
+    initial: SlotImages,
+  ) {
     this.stepStartedAt = now();
+    this.images = initial;
   }
 
   private alarmSince(since: number): boolean {
@@ -97,18 +122,46 @@ class Model {
   private lock(): void {
     this.mustStayAtZero = true;
     this.rollbackRecorded = true;
+    this.scaledToZeroRecorded = false;
     if (this.recorded !== 0) this.stepStartedAt = this.now();
     this.recorded = 0;
     this.live = 0;
     this.blueAlone = true;
   }
 
-  /** A user's deploy as the controller must judge it, the listener as CloudFormation left it. */
+  /** The release guard, before ECS: accepted or not, and what it does first. */
+  release(next: StackParameters): boolean {
+    const { intent } = { intent: next.greenPercent };
+    if (this.mustStayAtZero && this.rollbackRecorded && intent > 0) return false;
+    const greenChanges = next.images.green !== this.images.green;
+    const blueChanges = next.images.blue !== this.images.blue;
+    const override = next.override !== '';
+    let refused = false;
+    if (greenChanges && blueChanges) refused = true;
+    else if (greenChanges) refused = Math.max(this.live, this.recorded) > 0 && intent > 0;
+    else if (blueChanges) {
+      refused =
+        next.images.blue !== this.images.green ||
+        this.live !== 100 ||
+        this.recorded !== 100 ||
+        this.now() < this.stepStartedAt + bakeTimeHours * HOUR ||
+        this.alarm === 'ALARM' ||
+        this.alarmSince(this.stepStartedAt);
+    }
+    if (refused && !override) return false;
+    if (greenChanges && this.live > 0 && intent === 0) this.set(0);
+    if (greenChanges && this.live > 0 && intent > 0) this.stepStartedAt = this.now();
+    this.images = next.images;
+    return true;
+  }
+
+  /** The weights, after ECS: a user's deploy as the controller must judge it, the listener as CloudFormation left it. */
   deploy(intent: number, override: boolean): 'SUCCESS' | 'FAILED' {
     if (this.blueAlone && this.recorded > 0 && !this.mustStayAtZero) this.lock(); // a rollback nobody recorded
     if (this.mustStayAtZero && this.rollbackRecorded) {
       if (intent > 0) return 'FAILED';
       this.mustStayAtZero = false;
+      this.greenDesired = GREEN_SERVICE.desiredCount;
       this.set(0);
       return 'SUCCESS';
     }
@@ -133,6 +186,12 @@ class Model {
     if (previous < this.live) this.set(previous);
   }
 
+  /** CloudFormation's rollback reaches the release guard last: the previous images, and green emptied again while its rollback is unacknowledged. */
+  restoreImages(images: SlotImages): void {
+    this.images = images;
+    if (this.mustStayAtZero && this.rollbackRecorded && this.scaledToZeroRecorded) this.greenDesired = 0;
+  }
+
   /** CloudFormation writes the template's action (blue 100 / green 0) on a listener update. */
   resetListener(): void {
     this.live = 0;
@@ -147,10 +206,12 @@ class Model {
     this.mustStayAtZero = true;
     this.live = 0;
     this.blueAlone = true;
+    this.greenDesired = 0;
     if (recordLost) {
       this.rollbackRecorded = false;
     } else {
       this.rollbackRecorded = true;
+      this.scaledToZeroRecorded = true;
       this.recorded = 0;
       this.stepStartedAt = this.now();
     }
@@ -160,62 +221,81 @@ class Model {
 async function runSequence(actions: Action[]): Promise<void> {
   const aws = new FakeAws();
   let now = Date.parse('2026-11-21T09:00:00.000Z');
-  const model = new Model(() => now);
-  const controller = aws.controller(() => new Date(now));
-  const answers: CustomResourceResult[] = [];
-  const deps = aws.routeDeps(controller, async (_event, result) => {
-    answers.push(result);
-  });
-  let fingerprint = 0;
-  let properties = { GreenPercent: '0', ListenerFingerprint: 'l0', RolloutOverride: '' };
-  const send = async (status: string, next: typeof properties, old: typeof properties) => {
-    aws.stack = { status, greenPercent: next.GreenPercent, rolloutOverride: next.RolloutOverride };
-    await route(customResourceEvent('Update', next, old), deps);
-    return answers[answers.length - 1];
-  };
+  let released = 1;
+  const initial = { blue: image(1), green: image(1) };
+  const model = new Model(() => now, initial);
+  const stack = new SimulatedStack(aws, () => new Date(now), { greenPercent: 0, images: initial, override: '' });
+  const { deps } = stack;
+  /** The highest share a deploy gave each green image: a request reaches an image only at a share some deploy gave it. */
+  const granted = new Map<string, number>([[image(1), 0]]);
+  /** The images blue may run: the first, any that served 100 % on green, any an override let through. */
+  const blueMayRun = new Set([image(1)]);
+
   const check = (step: string) => {
     const live = aws.live();
     expect({ step, live: live.green }).toEqual({ step, live: model.live });
     if (model.mustStayAtZero) expect({ step, afterRollback: live.green }).toEqual({ step, afterRollback: 0 });
+    expect({ step, blue: aws.services.blue.image, green: aws.services.green.image }).toEqual({ step, ...model.images });
+    expect({ step, greenTasks: aws.services.green.desiredCount }).toEqual({ step, greenTasks: model.greenDesired });
+    if (live.green > 0) expect({ step, reached: live.green <= (granted.get(aws.services.green.image) ?? 0) }).toEqual({ step, reached: true });
+    if (live.green === 100) blueMayRun.add(aws.services.green.image);
+    expect({ step, blueRuns: aws.services.blue.image, known: blueMayRun.has(aws.services.blue.image) }).toEqual({
+      step,
+      blueRuns: aws.services.blue.image,
+      known: true,
+    });
   };
 
-  aws.stack = { status: 'CREATE_IN_PROGRESS', greenPercent: '0', rolloutOverride: '' };
-  await route(customResourceEvent('Create', properties), deps);
+  await stack.create();
 
   for (const [i, a] of actions.entries()) {
     const step = `${i}: ${JSON.stringify(a)}`;
     switch (a.kind) {
       case 'deploy': {
-        const old = properties;
-        const reason = a.override ? `override ${i}` : '';
-        properties = {
-          GreenPercent: String(a.intent),
-          ListenerFingerprint: a.listenerChange ? `l${++fingerprint}` : old.ListenerFingerprint,
-          RolloutOverride: reason,
-        };
-        if (JSON.stringify(properties) === JSON.stringify(old)) break; // CloudFormation does not run an unchanged custom resource
-        if (a.listenerChange) {
-          aws.defaultActions = [templateAction()];
-          model.resetListener();
-        }
-        const before = aws.live().green;
-        const expected = model.deploy(a.intent, a.override);
-        const answer = await send('UPDATE_IN_PROGRESS', properties, old);
-        expect({ step, status: answer.status }).toEqual({ step, status: expected });
-        if (answer.status === 'SUCCESS') expect({ step, live: aws.live().green }).toEqual({ step, live: a.intent });
-        else expect({ step, live: aws.live().green }).toEqual({ step, live: before });
-        if (answer.status === 'FAILED' || a.otherResourceFails) {
-          // CloudFormation rolls the update back: the custom resource first (it depends on the listener), then the listener.
-          const restored = await send('UPDATE_ROLLBACK_IN_PROGRESS', old, properties);
-          expect({ step, restore: restored.status }).toEqual({ step, restore: 'SUCCESS' });
-          model.restore(Number(old.GreenPercent));
-          if (a.listenerChange) {
-            aws.defaultActions = [templateAction()];
-            model.resetListener();
+        const old = stack.parameters;
+        const images = { ...old.images };
+        if (a.images === 'green' || a.images === 'both') images.green = image(++released);
+        if (a.images === 'promote' || a.images === 'both') images.blue = old.images.green;
+        if (a.images === 'blue') images.blue = image(++released);
+        const next: StackParameters = { greenPercent: a.intent ?? old.greenPercent, images, override: a.override ? `override ${i}` : '' };
+
+        // What CloudFormation runs: the guard when its properties change, the weights when theirs do.
+        const releaseRuns = JSON.stringify([next.images, next.greenPercent, next.override]) !== JSON.stringify([old.images, old.greenPercent, old.override]);
+        const weightsRun = a.listenerChange || next.greenPercent !== old.greenPercent || next.override !== old.override;
+        const before = { images: model.images, green: model.greenDesired };
+        let expected: 'SUCCESS' | 'FAILED' = 'SUCCESS';
+        if (releaseRuns && !model.release(next)) {
+          expected = 'FAILED';
+          model.restoreImages(before.images);
+        } else {
+          // ECS replaces green's tasks with the template's task count.
+          if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
+          if (a.listenerChange) model.resetListener();
+          if (weightsRun) expected = model.deploy(next.greenPercent, a.override);
+          if (expected === 'FAILED' || a.otherResourceFails) {
+            if (weightsRun) model.restore(old.greenPercent);
+            if (a.listenerChange) model.resetListener();
+            // CloudFormation puts green's previous service back, with the template's task count.
+            if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
+            model.restoreImages(old.images);
+            expected = 'FAILED';
           }
-          properties = old;
         }
-        model.stackParameter = Number(properties.GreenPercent);
+
+        const result = await stack.deploy(
+          { greenPercent: next.greenPercent, images: next.images, override: next.override },
+          { listenerChange: a.listenerChange, otherResourceFails: a.otherResourceFails },
+        );
+        expect({ step, status: result.status }).toEqual({ step, status: expected });
+        if (result.status === 'SUCCESS') {
+          if (weightsRun) expect({ step, live: aws.live().green }).toEqual({ step, live: next.greenPercent });
+          const green = aws.services.green.image;
+          if (weightsRun) granted.set(green, Math.max(granted.get(green) ?? 0, next.greenPercent));
+          if (a.override) {
+            granted.set(green, Math.max(granted.get(green) ?? 0, aws.live().green));
+            blueMayRun.add(aws.services.blue.image);
+          }
+        }
         break;
       }
       case 'wait':
@@ -255,18 +335,22 @@ async function runSequence(actions: Action[]): Promise<void> {
         model.rollback(false);
         break;
       case 'forged': {
-        const forgedProperties = { ...properties, GreenPercent: String(a.intent), RolloutOverride: 'forged' };
-        const event = customResourceEvent('Update', forgedProperties, properties);
-        const stackNow = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(a.intent), rolloutOverride: 'forged' };
+        const current = stack.parameters;
+        const forgedImages = { blue: image(99), green: image(99) };
+        const releaseEvent = a.how === 'other-image';
+        const forgedProperties = releaseEvent
+          ? { BlueImage: forgedImages.blue, GreenImage: forgedImages.green, GreenPercent: String(a.intent), RolloutOverride: 'forged' }
+          : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged', ...GREEN_SERVICE_PROPERTIES };
+        const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: 'Custom::BoopRelease' } : {}) };
+        aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(a.intent), rolloutOverride: 'forged', images: current.images };
         if (a.how === 'foreign-url') event.ResponseURL = 'https://attacker.example/answer';
         if (a.how === 'other-stack') event.StackId = SETTINGS.stackId.replace('prod', 'dev');
-        if (a.how === 'not-updating') stackNow.status = 'UPDATE_COMPLETE';
-        if (a.how === 'other-percent') stackNow.greenPercent = String(model.stackParameter === a.intent ? a.intent - 1 : model.stackParameter);
-        if (a.how === 'override') stackNow.rolloutOverride = '';
-        aws.stack = stackNow;
-        const before = aws.live().green;
+        if (a.how === 'not-updating') aws.stack.status = 'UPDATE_COMPLETE';
+        if (a.how === 'other-percent') aws.stack.greenPercent = String(current.greenPercent === a.intent ? a.intent - 1 : current.greenPercent);
+        if (a.how === 'override') aws.stack.rolloutOverride = '';
+        const before = { live: aws.live().green, services: structuredClone(aws.services) };
         await expect(route(event, deps)).resolves.toHaveProperty('refused');
-        expect({ step, live: aws.live().green }).toEqual({ step, live: before });
+        expect({ step, live: aws.live().green, services: aws.services }).toEqual({ step, ...before });
         break;
       }
     }
@@ -274,8 +358,8 @@ async function runSequence(actions: Action[]): Promise<void> {
   }
 }
 
-test('the controller keeps the policy over generated sequences of deploys, alarms, rollbacks, time and forged events', async () => {
+test('the controller keeps the policy and the release guard over generated sequences of deploys, images, alarms, rollbacks, time and forged events', async () => {
   const property = fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), runSequence);
   for (const seed of REGRESSION_SEEDS) await fc.assert(property, { seed, numRuns: 1 });
-  await fc.assert(property, { numRuns: 300 });
+  await fc.assert(property, { numRuns: 500 });
 });
