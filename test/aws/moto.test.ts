@@ -1,11 +1,12 @@
 /**
  * The controller's calls over the wire: a moto server (an AWS API emulator in Python; `npm run
- * test:aws` checks that it is installed) on 127.0.0.1 stands in for ELBv2, SSM, CloudWatch, SNS and
- * CloudFormation, and the real SDK clients reach it through their endpoint. What the mocks assume
+ * test:aws` checks that it is installed) on 127.0.0.1 stands in for ELBv2, SSM, CloudWatch, SNS,
+ * CloudFormation and ECS, and the real SDK clients reach it through their endpoint. What the mocks assume
  * about request and answer shapes is checked here against an implementation of the APIs.
  */
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -49,7 +50,7 @@ async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
   return { vpcId, subnets: subnets.slice(0, 2) };
 }
 
-test('a rise refused without a readable rollback alarm, a rollback, the resume procedure, and a forged deploy event refused, against the APIs', async () => {
+test("a rise refused without a readable rollback alarm, a rollback that scales green's service to zero, the resume procedure that restores it, and a forged deploy event refused, against the APIs", async () => {
   const config = moto.clientConfig(REGION);
   const clients = {
     elb: new ElasticLoadBalancingV2Client(config),
@@ -57,6 +58,7 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
     cloudwatch: new CloudWatchClient(config),
     sns: new SNSClient(config),
     cloudformation: new CloudFormationClient(config),
+    ecs: new ECSClient(config),
   };
 
   const { vpcId, subnets } = await defaultNetwork();
@@ -98,6 +100,20 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
     )
   ).Listeners![0].ListenerArn!;
   const topicArn = (await clients.sns.send(new CreateTopicCommand({ Name: names.alertTopic('critical') }))).TopicArn!;
+  // Green's ECS service, running its configured two tasks.
+  const cluster = (await clients.ecs.send(new CreateClusterCommand({ clusterName: 'boop-dev' }))).cluster!.clusterName!;
+  const taskDefinition = (
+    await clients.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'boop-green', containerDefinitions: [{ name: 'integration', image: 'registry.example/boop:2.0.0', memory: 512 }] }),
+    )
+  ).taskDefinition!.taskDefinitionArn!;
+  const greenService = {
+    cluster,
+    service: (await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: 'boop-green', taskDefinition, desiredCount: 2 }))).service!.serviceArn!,
+    desiredCount: 2,
+  };
+  const greenTasks = async () =>
+    (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [greenService.service] }))).services![0].desiredCount;
 
   const settings: ControllerSettings = {
     envName: 'dev',
@@ -110,6 +126,8 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
     criticalTopicArn: topicArn,
     policy: { steps: [5, 100], bakeTimeHours: 0 },
     stickinessSeconds: 3600,
+    releaseGuard: true,
+    scaleGreenToZero: true,
   };
   const metrics: string[] = [];
   const controller = new TrafficController(settings, clients, {
@@ -139,6 +157,7 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
         greenPercent: 5,
         stepStartedAt: new Date().toISOString(),
         listenerArn,
+        greenService,
         changes: [{ at: new Date().toISOString(), by: 'test', why: 'seed', from: 0, to: 5, kind: 'deploy' }],
       }),
     }),
@@ -151,12 +170,16 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
   expect(stored.greenPercent).toBe(0);
   expect(stored.changes.map((c: { kind: string }) => c.kind)).toEqual(['rollback', 'deploy']);
   expect(metrics).toEqual(expect.arrayContaining(['Rollbacks', 'RollbackLatency']));
+  expect(await greenTasks()).toBe(0);
+  expect(stored.lastRollback.greenScaledToZeroAt).toBeDefined();
 
   // The README's resume procedure over the wire: GreenPercent=0 acknowledges, then the first step serves its share.
   await expect(controller.applyDeploy({ intent: 5 }, 'test')).rejects.toThrow(/deploy once with --parameters GreenPercent=0/);
-  await controller.applyDeploy({ intent: 0 }, 'test');
+  expect(await greenTasks()).toBe(0);
+  await controller.applyDeploy({ intent: 0 }, 'test', { origin: 'user-deploy', greenService });
   const acknowledged = JSON.parse((await clients.ssm.send(new GetParameterCommand({ Name: settings.stateParameterName }))).Parameter!.Value!);
   expect(acknowledged.lastRollback.acknowledgedAt).toBeDefined();
+  expect(await greenTasks()).toBe(greenService.desiredCount);
   // moto has no composite alarms (no PutCompositeAlarm); a metric alarm of the same name stands in for it.
   await clients.cloudwatch.send(
     new PutMetricAlarmCommand({
@@ -207,9 +230,16 @@ test('a rise refused without a readable rollback alarm, a rollback, the resume p
     ResponseURL: `https://cloudformation-custom-resource-response-${REGION.replace(/-/g, '')}.s3.${REGION}.amazonaws.com/forged?X-Amz-Signature=x`,
     ResourceProperties: {
       ServiceToken: 'x',
-      ...({ GreenPercent: '100', ListenerFingerprint: 'f', RolloutOverride: 'forged' } satisfies TrafficResourceProperties),
+      ...({
+        GreenPercent: '100',
+        ListenerFingerprint: 'f',
+        RolloutOverride: 'forged',
+        GreenService: greenService.service,
+        Cluster: cluster,
+        GreenDesiredCount: '2',
+      } satisfies TrafficResourceProperties),
     },
-    OldResourceProperties: { ServiceToken: 'x', ...({ GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' } satisfies TrafficResourceProperties) },
+    OldResourceProperties: { ServiceToken: 'x', GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' },
   } as CloudFormationCustomResourceEvent;
   const answers: string[] = [];
   const result = await route(forged, {

@@ -152,3 +152,30 @@ test('-c rolloutOverride lets one deploy through the release guard, and the rele
   expect(releases()[0]).toMatchObject({ image: V3, override: 'INC-42 hotfix', steps: [{ percent: steps[0] }] });
   expect(aws.logs.some((l) => l.level === 'warn' && l.message === 'release guard rule let through')).toBe(true);
 });
+
+test("a rollback whose scale-to-zero fails still puts blue alone, pages, counts the error and says green's tasks keep running", async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  aws.failures.set('UpdateService', Object.assign(new Error('ECS unavailable'), { name: 'ServerException' }));
+  await alarm();
+  expect(aws.live()).toMatchObject({ green: 0, blueAlone: true });
+  expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
+  expect(aws.published[0].message).toContain("Green's tasks keep running");
+  expect((aws.state() as { lastRollback: { greenScaledToZeroAt?: string } }).lastRollback.greenScaledToZeroAt).toBeUndefined();
+});
+
+test("an acknowledgement whose restore fails is refused and not recorded, so the next GreenPercent=0 restores green's tasks", async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  await alarm();
+  aws.failures.set('UpdateService', Object.assign(new Error('ECS unavailable'), { name: 'ServerException' }));
+  const failed = await stack.deploy({ greenPercent: 0 });
+  expect(failed.status).toBe('FAILED');
+  expect((aws.state() as { lastRollback: { acknowledgedAt?: string } }).lastRollback.acknowledgedAt).toBeUndefined();
+  expect(aws.services.green.desiredCount).toBe(0);
+  aws.failures.delete('UpdateService');
+  expect(await stack.deploy({ greenPercent: 0 })).toMatchObject({ status: 'SUCCESS' });
+  expect(aws.services.green.desiredCount).toBe(GREEN_SERVICE.desiredCount);
+});
