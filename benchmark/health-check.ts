@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { environmentNames } from '../common/names';
@@ -52,10 +53,18 @@ async function main(): Promise<void> {
 
   const names = environmentNames('prod').parameters;
   const ssm = new SSMClient({ region: 'eu-west-1' });
-  const run = async (world: Awaited<ReturnType<typeof startBoopWorld>>, checkTimeoutMs: number, hangingKeys: boolean) => {
+  const ecs = new ECSClient({ region: 'eu-west-1' });
+  const greenService = { cluster: 'boop-prod', service: 'arn:aws:ecs:eu-west-1:111122223333:service/boop-prod/boop-prod-green' };
+  const run = async (world: Awaited<ReturnType<typeof startBoopWorld>>, checkTimeoutMs: number, hanging: boolean) => {
     const mock = mockClient(ssm).on(GetParametersCommand);
-    if (hangingKeys) mock.callsFake(() => new Promise(() => {}));
-    else mock.resolves({ Parameters: [{ Name: names.primaryApiKey, Value: 'sk_test_bench_not_real' }] });
+    const green = mockClient(ecs).on(DescribeServicesCommand);
+    if (hanging) {
+      mock.callsFake(() => new Promise(() => {}));
+      green.callsFake(() => new Promise(() => {}));
+    } else {
+      mock.resolves({ Parameters: [{ Name: names.primaryApiKey, Value: 'sk_test_bench_not_real' }] });
+      green.resolves({ services: [{ serviceArn: greenService.service, status: 'ACTIVE', desiredCount: 2 }] });
+    }
     const settings: HealthCheckSettings = {
       metricEnvironment: 'production',
       boopBaseUrl: world.boopBaseUrl,
@@ -65,10 +74,11 @@ async function main(): Promise<void> {
       checkTimeoutMs,
       keyParameters: { primary: names.primaryApiKey, secondary: names.secondaryApiKey, rotationDate: names.keyRotationDate },
       keyRotationWarningDays: 7,
+      greenService,
     };
     const vendorSocket = new VendorSocketCheck({ endpoint: world.wsEndpoint, vendorId: settings.vendorId });
     const started = performance.now();
-    await runHealthChecks(settings, { ssm, vendorSocket, ca: world.ca });
+    await runHealthChecks(settings, { ssm, ecs, vendorSocket, ca: world.ca });
     return performance.now() - started;
   };
 
@@ -87,7 +97,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < HANGING_RUNS; i++) hangingTimes.push(await run(hanging, timeoutMs, true));
   await hanging.close();
   console.log(
-    `health-check run, everything hanging (BOOP, WebSocket, both slots, SSM) at the default ${HEALTH_CHECK_TIMEOUT_SECONDS} s timeout: median ${median(hangingTimes).toFixed(0)} ms, max ${Math.max(...hangingTimes).toFixed(0)} ms over ${HANGING_RUNS} runs`,
+    `health-check run, everything hanging (BOOP, WebSocket, both slots, SSM, ECS) at the default ${HEALTH_CHECK_TIMEOUT_SECONDS} s timeout: median ${median(hangingTimes).toFixed(0)} ms, max ${Math.max(...hangingTimes).toFixed(0)} ms over ${HANGING_RUNS} runs`,
   );
   console.log(`(machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version})`);
 }

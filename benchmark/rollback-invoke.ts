@@ -33,6 +33,8 @@ Object.assign(
     rolloutSteps: '[5,25,50,100]',
     bakeTimeHours: '24',
     stickinessSeconds: '86400',
+    releaseGuard: 'true',
+    scaleGreenToZero: 'true',
   }),
   { AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
 );

@@ -3,8 +3,8 @@
  * cli/command-line.ts. Anything it cannot use is a CliError of one line that names the argument and
  * points at the help; `--help` (or `-h`) after any command prints that command's usage.
  */
-import { EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
-import type { Slot } from '../common/slots';
+import { EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { Slot, SLOTS } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
 import { CommandSpec, defineCommandLine } from './command-line';
 import { CliError } from './errors';
@@ -21,11 +21,49 @@ export function drillAlarmName(env: string): string {
   return environmentNames(env).alarm(DRILL_ROW, DRILL_SLOT);
 }
 
+/** The context key of a deploy's override, `-c rolloutOverride="<reason>"`, as the app reads it (lib/app.ts). */
+export const ROLLOUT_OVERRIDE_CONTEXT = 'rolloutOverride';
+/** The longest override reason the app takes (lib/app.ts). */
+const MAX_OVERRIDE_REASON_CHARACTERS = 200;
+/** The longest image reference taken, as the traffic controller takes it (lambda/traffic/custom-resource.ts). */
+const MAX_IMAGE_CHARACTERS = 512;
+/**
+ * A container image reference with a tag or digest: [registry[:port]/]repository[:tag][@sha256:digest].
+ * A small check of its own (the configuration's, in lib/config/formats.ts, loads the CDK); the release guard takes any non-empty text.
+ */
+const IMAGE_REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
 const COMMAND_SPECS = {
   status: {
     synopsis: '',
-    summary: [`live weights, the ${GREEN_PERCENT_PARAMETER} intent, step and bake, alarms in ALARM, last rollback`],
+    summary: [
+      `live weights, the ${GREEN_PERCENT_PARAMETER} intent, step and bake, alarms in ALARM, last rollback;`,
+      "each slot's image, tasks and healthy targets, green's release and the past ones",
+    ],
     options: {},
+  },
+  plan: {
+    synopsis: '--green-percent <0..100> [options]',
+    summary: [
+      "what that deploy would do, judged now by the traffic controller's own policy:",
+      'accepted or refused (why, and when it would be allowed), its steps in order and',
+      'the cdk deploy command; changes nothing (exit code 1 when it would be refused)',
+    ],
+    options: {
+      'green-percent': { type: 'string', value: '<0..100>', description: `the ${GREEN_PERCENT_PARAMETER} the deploy asks for (required)` },
+      'green-image': { type: 'string', value: '<image>', description: `green's new image (${IMAGE_PARAMETERS.green}); default: the one it runs` },
+      'blue-image': { type: 'string', value: '<image>', description: `blue's new image (${IMAGE_PARAMETERS.blue}); default: the one it runs` },
+      'override': { type: 'string', value: '"<reason>"', description: `plan the deploy with -c ${ROLLOUT_OVERRIDE_CONTEXT}="<reason>"` },
+    },
+  },
+  promote: {
+    synopsis: '[--yes]',
+    summary: [
+      "print the commands that make green's image the known-good on blue, then free",
+      'green for the next release (exit code 1 when it is not ready); --yes runs them',
+    ],
+    options: { yes: { type: 'boolean', description: 'run the commands in order (npx cdk deploy), stopping at the first that fails' } },
   },
   rollback: {
     synopsis: '--reason "<why>"',
@@ -58,6 +96,16 @@ export function commandUsage(command: Command): string {
   return ROLLOUT_COMMAND_LINE.commandUsage(command);
 }
 
+/** The deploy a plan judges: what it asks for besides the images it keeps. */
+export interface PlannedDeploy {
+  /** The GreenPercent it asks for. */
+  readonly greenPercent: number;
+  /** Each slot's new image; a slot it does not name keeps its own. */
+  readonly images: Readonly<Partial<Record<Slot, string>>>;
+  /** `-c rolloutOverride="<reason>"`, trimmed. @default none */
+  readonly overrideReason?: string;
+}
+
 /** What the command line asks for: a usage text to print, or a command to run. */
 export type RolloutArgs =
   | { readonly command: 'help'; readonly usage: string }
@@ -67,11 +115,20 @@ export type RolloutArgs =
       /** Why, for a rollback, trimmed. */
       readonly reason?: string;
       readonly productionDrill: boolean;
+      /** The deploy to plan, for a plan. */
+      readonly deploy?: PlannedDeploy;
+      /** Run the promotion's commands rather than print them. */
+      readonly yes: boolean;
     };
 
 interface OptionValues {
   readonly 'reason'?: string;
   readonly 'production-drill'?: boolean;
+  readonly 'green-percent'?: string;
+  readonly 'green-image'?: string;
+  readonly 'blue-image'?: string;
+  readonly 'override'?: string;
+  readonly 'yes'?: boolean;
 }
 
 /** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
@@ -85,5 +142,38 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
   if (command === 'drill' && env === 'prod' && !productionDrill) {
     throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
   }
-  return { command, env, reason, productionDrill };
+  const deploy = command === 'plan' ? plannedDeploy(values) : undefined;
+  return { command, env, reason, productionDrill, deploy, yes: values.yes === true };
+}
+
+/** The plan's deploy, each value checked; refused in one line naming the option and how to write it. */
+function plannedDeploy(values: OptionValues): PlannedDeploy {
+  const percent = values['green-percent'];
+  if (percent === undefined) throw new CliError(`plan needs --green-percent <0..100>: the ${GREEN_PERCENT_PARAMETER} the deploy would ask for`);
+  if (!/^\d{1,3}$/.test(percent.trim()) || Number(percent) > 100) {
+    throw new CliError(`--green-percent must be a whole number from 0 to 100, got ${JSON.stringify(percent)}`);
+  }
+  const image = (slot: Slot): string | undefined => {
+    const value = values[`${slot}-image`]?.trim();
+    if (value === undefined) return undefined;
+    if (value.length > MAX_IMAGE_CHARACTERS || !IMAGE_REFERENCE.test(value)) {
+      throw new CliError(
+        `--${slot}-image ${JSON.stringify(value.slice(0, 120))} is not a container image reference; write it as registry/repository:tag or registry/repository@sha256:<digest>`,
+      );
+    }
+    const match = IMAGE_REFERENCE.exec(value)!;
+    if (!match[1] && !match[2])
+      throw new CliError(
+        `--${slot}-image ${JSON.stringify(value)} has no tag or digest; pin one (:<tag> or @sha256:<digest>) so the slot runs what you planned`,
+      );
+    return value;
+  };
+  const overrideReason = values.override?.trim();
+  if (overrideReason !== undefined && (overrideReason === '' || overrideReason.length > MAX_OVERRIDE_REASON_CHARACTERS)) {
+    throw new CliError(
+      `--override needs a reason of 1..${MAX_OVERRIDE_REASON_CHARACTERS} characters, as -c ${ROLLOUT_OVERRIDE_CONTEXT} takes it: --override "<reason>"`,
+    );
+  }
+  const images = Object.fromEntries(SLOTS.flatMap((slot) => [[slot, image(slot)] as const].filter(([, value]) => value !== undefined)));
+  return { greenPercent: Number(percent), images, overrideReason };
 }

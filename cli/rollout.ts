@@ -1,22 +1,30 @@
 /**
- * The rollout CLI's commands (status, rollback, drill) against the deployed stack, found by its
- * outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the command line.
+ * The rollout CLI's commands (status, plan, promote, rollback, drill) against the deployed stack,
+ * found by its outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the
+ * command line. Only rollback, drill and `promote --yes` change anything.
  */
+import { spawn } from 'child_process';
+import { constants as osConstants } from 'os';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand, ECSClient, Service } from '@aws-sdk/client-ecs';
+import { DescribeListenersCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
+import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
+import { Slot, SLOTS } from '../common/slots';
+import { readRiseEvidence } from '../common/traffic/evidence';
+import { DeployPlan, planDeploy, planEvidenceQuery } from '../common/traffic/plan';
 import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
-import { parseState, rollbackUnacknowledged, TrafficState } from '../common/traffic/state';
+import { greenShare, ReleaseRequest } from '../common/traffic/release';
+import { currentRelease, parseState, Release, rollbackUnacknowledged, SlotImages, TrafficState } from '../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
-import { drillAlarmName, parseRolloutArgs } from './rollout-args';
+import { drillAlarmName, parseRolloutArgs, PlannedDeploy, ROLLOUT_OVERRIDE_CONTEXT } from './rollout-args';
 import { Terminal } from './main';
 import { DeployedStack, describeStack } from './stack';
 
@@ -44,6 +52,8 @@ export interface CliClients {
   readonly elb: ElasticLoadBalancingV2Client;
   readonly ssm: SSMClient;
   readonly cloudwatch: CloudWatchClient;
+  /** Reads the slots' services for status. */
+  readonly ecs: ECSClient;
   /** Used for the rollback's Invoke only; it retries throttling alone, BUSY_CONTROLLER_ATTEMPTS times. */
   readonly lambda: LambdaClient;
   readonly sts: STSClient;
@@ -73,6 +83,7 @@ export function createCliClients(overrides: CliClientOverrides = {}): CliClients
     elb: new ElasticLoadBalancingV2Client(read),
     ssm: new SSMClient(read),
     cloudwatch: new CloudWatchClient(read),
+    ecs: new ECSClient(read),
     lambda: new LambdaClient({ requestHandler: boundedRequestHandler(INVOKE_TIMEOUT_MS), retryStrategy: new BusyControllerRetryStrategy(), ...overrides }),
     sts: new STSClient(read),
   };
@@ -81,8 +92,21 @@ export function createCliClients(overrides: CliClientOverrides = {}): CliClients
 /** What a rollout command prints to and waits with. */
 export type CliIo = Terminal;
 
-/** Runs one CLI command. Every failure is a CliError whose message says what to do. */
-export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo): Promise<void> {
+/** Runs one command of this project (argv[0] is the program) on the operator's terminal; resolves with its exit code. */
+export type CommandRunner = (argv: readonly string[]) => Promise<number>;
+
+/** Runs the command without a shell, its input and output the terminal's; a signal's end is 128 + its number, as a shell says. */
+export const runOnTerminal: CommandRunner = ([program, ...args]) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: 'inherit' });
+    child.on('error', (error) =>
+      reject(new CliError(`could not start ${program} (${(error as NodeJS.ErrnoException).code ?? error.message}); check that Node's npx is on PATH`)),
+    );
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+  });
+
+/** Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s commands. */
+export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo, runner: CommandRunner = runOnTerminal): Promise<void> {
   const args = parseRolloutArgs(argv);
   if (args.command === 'help') {
     io.out(args.usage);
@@ -91,6 +115,8 @@ export async function runRolloutCli(argv: readonly string[], clients: CliClients
   try {
     const stack = await describeStack(clients.cloudformation, args.env);
     if (args.command === 'status') await status(clients, io, args.env, stack);
+    else if (args.command === 'plan') await plan(clients, io, args.env, stack, args.deploy!);
+    else if (args.command === 'promote') await promote(clients, io, args.env, stack, args.yes ? runner : undefined);
     else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
     else await drill(clients, io, args.env, stack);
   } catch (error) {
@@ -104,25 +130,77 @@ async function liveWeights(clients: CliClients, stack: DeployedStack): Promise<L
   return readLiveWeights(listener, { blue: stack.outputs.blueTargetGroupArn, green: stack.outputs.greenTargetGroupArn });
 }
 
+/** How wide a row's label is, so every value of status, plan and promote starts in one column. */
+const LABEL_WIDTH = 16;
+
+/** A row: its label, and its value as one line or several, the later ones under the first. */
+type Row = readonly [string, string | readonly string[]];
+
+function printRows(io: CliIo, rows: readonly Row[]): void {
+  for (const [label, value] of rows) {
+    const lines = typeof value === 'string' ? [value] : value;
+    lines.forEach((line, i) => io.out(`  ${(i === 0 ? label : '').padEnd(LABEL_WIDTH)} ${line}`));
+  }
+}
+
+function header(env: string, what = ''): string {
+  return `BOOP ${env} (${environmentNames(env).stack})${what}`;
+}
+
+function policyOf(stack: DeployedStack): RolloutPolicy {
+  return { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
+}
+
+/** The record as the controller left it; the initial state when it never ran. */
+async function readState(clients: CliClients, stack: DeployedStack, now: Date): Promise<TrafficState> {
+  const text = await clients.ssm
+    .send(new GetParameterCommand({ Name: stack.outputs.stateParameterName }))
+    .then((r) => r.Parameter?.Value)
+    .catch((error) => {
+      if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
+      throw error;
+    });
+  return parseState(text, now);
+}
+
+/** Each slot's ECS service as the cluster describes it; undefined for one it does not know. */
+async function slotServices(clients: CliClients, stack: DeployedStack): Promise<Record<Slot, Service | undefined>> {
+  const names = { blue: stack.outputs.blueServiceName, green: stack.outputs.greenServiceName };
+  const answer = await clients.ecs.send(new DescribeServicesCommand({ cluster: stack.outputs.clusterName, services: SLOTS.map((slot) => names[slot]) }));
+  const find = (name: string) => answer.services?.find((s) => s.serviceName === name || s.serviceArn === name);
+  return { blue: find(names.blue), green: find(names.green) };
+}
+
+/** A slot's targets: how many pass the health check, of how many registered. */
+interface TargetCount {
+  readonly healthy: number;
+  readonly total: number;
+}
+
+async function targetCount(clients: CliClients, targetGroupArn: string): Promise<TargetCount> {
+  const targets = (await clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))).TargetHealthDescriptions ?? [];
+  return { healthy: targets.filter((t) => t.TargetHealth?.State === 'healthy').length, total: targets.length };
+}
+
 async function status(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
   const now = io.now();
-  const [live, stateText, alarms] = await Promise.all([
+  const { outputs } = stack;
+  const [live, state, alarms, services, blueTargets, greenTargets] = await Promise.all([
     liveWeights(clients, stack),
-    clients.ssm
-      .send(new GetParameterCommand({ Name: stack.outputs.stateParameterName }))
-      .then((r) => r.Parameter?.Value)
-      .catch((error) => {
-        if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
-        throw error;
-      }),
+    readState(clients, stack, now),
     clients.cloudwatch.send(
       new DescribeAlarmsCommand({ AlarmNamePrefix: environmentNames(env).alarmPrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
     ),
+    slotServices(clients, stack),
+    targetCount(clients, outputs.blueTargetGroupArn),
+    targetCount(clients, outputs.greenTargetGroupArn),
   ]);
-  const state = parseState(stateText, now);
-  const policy = { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
+  const policy = policyOf(stack);
+  const targets = { blue: blueTargets, green: greenTargets };
   const inAlarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].map((a) => a.AlarmName ?? '?');
-  const rows: [string, string][] = [
+  const release = currentRelease(state);
+  const pastReleases = (state.releases ?? []).filter((r) => r !== release);
+  const rows: Row[] = [
     [
       'live weights',
       `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %${live.blueAlone ? ' (blue alone)' : ''}, stickiness ${live.stickinessEnabled ? 'on' : 'off'}`,
@@ -130,8 +208,13 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ['intent', `${GREEN_PERCENT_PARAMETER} = ${stack.greenPercentIntent ?? 'unknown'} (stack parameter)`],
     ['step', stepLine(state, policy, now)],
     ['next step', nextStepLine(state, policy, now)],
+    ...SLOTS.map((slot): Row => [`${slot} image`, imageLine(stack, slot)]),
+    ...SLOTS.map((slot): Row => [`${slot} tasks`, tasksLine(services[slot], targets[slot], stack, slot)]),
+    ['green release', releaseLines(release)],
+    ...(pastReleases.length > 0 ? [['past releases', pastReleases.map(pastReleaseLine)] as const] : []),
     ['alarms in ALARM', inAlarm.length ? inAlarm.join(', ') : 'none'],
     ['last rollback', rollbackLine(state)],
+    ...(state.lastRollback?.greenScaledToZeroAt ? [['green emptied', emptiedLine(state)] as const] : []),
   ];
   if (live.blueAlone && state.greenPercent > 0) {
     rows.push([
@@ -144,8 +227,60 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
       `the listener shows green ${live.greenPercent} % but the controller last set ${state.greenPercent} %; the next deploy that runs the controller re-applies ${state.greenPercent} %`,
     ]);
   }
-  io.out(`BOOP ${env} (${environmentNames(env).stack})`);
-  for (const [label, value] of rows) io.out(`  ${label.padEnd(16)} ${value}`);
+  for (const slot of SLOTS) {
+    const recorded = state.images?.[slot];
+    const parameter = stack.images[slot];
+    if (recorded !== undefined && parameter !== undefined && recorded !== parameter) {
+      rows.push([
+        'warning',
+        `the record says ${slot} runs ${recorded} but the stack parameter ${IMAGE_PARAMETERS[slot]} holds ${parameter}; the release guard judges the next deploy against the record`,
+      ]);
+    }
+  }
+  io.out(header(env));
+  printRows(io, rows);
+}
+
+/** A slot's image as its stack parameter holds it; blue's is the known-good (design: "Releases"). */
+function imageLine(stack: DeployedStack, slot: Slot): string {
+  const image = stack.images[slot];
+  if (image === undefined) return `unknown: the stack has no ${IMAGE_PARAMETERS[slot]} parameter yet`;
+  return slot === 'blue' ? `${image} (the known-good)` : image;
+}
+
+function tasksLine(service: Service | undefined, targets: TargetCount, stack: DeployedStack, slot: Slot): string {
+  const tasks = service
+    ? `${service.runningCount ?? 0} running / ${service.desiredCount ?? 0} desired`
+    : `service ${stack.outputs[`${slot}ServiceName`]} not found in ${stack.outputs.clusterName}`;
+  return `${tasks} · targets ${targets.healthy} / ${targets.total} healthy`;
+}
+
+/** Green's current release: when it was let onto green, then each step it entered. */
+function releaseLines(release: Release | undefined): string[] {
+  if (!release) return ['not recorded yet: the release guard records it at the next deploy'];
+  const override = release.override ? ` (override: ${release.override})` : '';
+  return [
+    `released ${release.releasedAt}${override}`,
+    ...release.steps.map((step) => `${step.percent} % from ${step.at}`),
+    ...(release.rolledBackAt ? [`rolled back ${release.rolledBackAt}`] : []),
+  ];
+}
+
+/** An earlier release in one line: the image, how far it went, and how it ended. */
+function pastReleaseLine(release: Release): string {
+  const highest = Math.max(0, ...release.steps.map((step) => step.percent));
+  const ends = [
+    ...(highest > 0 ? [`up to ${highest} %`] : []),
+    ...(release.rolledBackAt ? [`rolled back ${release.rolledBackAt}`] : []),
+    release.promotedAt ? `promoted ${release.promotedAt}` : `released ${release.releasedAt}, not promoted`,
+  ];
+  return `${release.image}: ${ends.join(', ')}${release.override ? ` (override: ${release.override})` : ''}`;
+}
+
+function emptiedLine(state: TrafficState): string {
+  const last = state.lastRollback!;
+  const after = last.acknowledgedAt ? 'its tasks were restored by the acknowledgement' : `${GREEN_PERCENT_PARAMETER}=0 acknowledges and restores its tasks`;
+  return `green's service scaled to 0 tasks at ${last.greenScaledToZeroAt}; ${after}`;
 }
 
 function stepLine(state: TrafficState, policy: RolloutPolicy, now: Date): string {
@@ -167,6 +302,167 @@ function rollbackLine(state: TrafficState): string {
   if (!last) return 'none';
   const ack = last.acknowledgedAt ? `acknowledged ${last.acknowledgedAt}` : 'NOT acknowledged';
   return `${last.at} by ${last.trigger} (${last.why}), from green ${last.fromGreenPercent} %; ${ack}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan and promote: a deploy judged on what is live now, and the commands that carry it out.
+
+/** One `npx cdk deploy` of the environment: the stack parameters it sets, in order, and its override. */
+interface DeployCommand {
+  readonly parameters: readonly (readonly [string, string])[];
+  /** `-c rolloutOverride="<reason>"`. @default none */
+  readonly overrideReason?: string;
+}
+
+/** The command's words, as the runner is given them; each parameter is its own --parameters (cdk reads one value per flag). */
+function deployArgv(env: string, command: DeployCommand): string[] {
+  return [
+    'npx',
+    'cdk',
+    'deploy',
+    '-c',
+    `env=${env}`,
+    ...(command.overrideReason !== undefined ? ['-c', `${ROLLOUT_OVERRIDE_CONTEXT}=${command.overrideReason}`] : []),
+    ...command.parameters.flatMap(([name, value]) => ['--parameters', `${name}=${value}`]),
+  ];
+}
+
+/** The command as the operator types it in a POSIX shell. */
+function shown(argv: readonly string[]): string {
+  return argv.map(shellWord).join(' ');
+}
+
+/** A word bare when the shell reads it back unchanged, else its value double-quoted after its `name=`. */
+function shellWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  const [, name = '', value] = /^([\w.]+=)?([\s\S]*)$/.exec(word)!;
+  return `${name}"${value.replace(/["\\$`]/g, '\\$&')}"`;
+}
+
+/** What each slot runs, from the stack parameters (what a deploy that names no image keeps). */
+function slotImages(stack: DeployedStack, env: string): SlotImages {
+  const { blue, green } = stack.images;
+  if (blue === undefined || green === undefined) {
+    throw new CliError(
+      `stack ${environmentNames(env).stack} has no ${IMAGE_PARAMETERS.blue} and ${IMAGE_PARAMETERS.green} parameters yet, so what the slots run is not known; deploy this version of boop-deploy first: npx cdk deploy -c env=${env}`,
+    );
+  }
+  return { blue, green };
+}
+
+/** Where the environment stands: the listener, the record, and each slot's image. */
+interface Position {
+  readonly live: LiveWeights;
+  readonly state: TrafficState;
+  readonly images: SlotImages;
+}
+
+async function readPosition(clients: CliClients, env: string, stack: DeployedStack, now: Date): Promise<Position> {
+  const images = slotImages(stack, env);
+  const [live, state] = await Promise.all([liveWeights(clients, stack), readState(clients, stack, now)]);
+  return { live, state, images };
+}
+
+/** The deploy judged by the controller's own policy code, on the evidence the controller would read now. */
+async function judge(clients: CliClients, stack: DeployedStack, position: Position, request: ReleaseRequest, now: Date): Promise<DeployPlan> {
+  const { outputs } = stack;
+  const sources = { greenTargetGroupArn: outputs.greenTargetGroupArn, rollbackAlarmName: outputs.rollbackAlarmName };
+  const evidence = await readRiseEvidence(clients, sources, planEvidenceQuery(position.state), now);
+  const facts = { stored: position.state, live: position.live, listenerArn: outputs.listenerArn, request, guarded: stack.releaseGuard, now, evidence };
+  return planDeploy(facts, policyOf(stack));
+}
+
+function weightsLine(live: LiveWeights): string {
+  return `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %`;
+}
+
+async function plan(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, deploy: PlannedDeploy): Promise<void> {
+  const now = io.now();
+  const position = await readPosition(clients, env, stack, now);
+  const images = { blue: deploy.images.blue ?? position.images.blue, green: deploy.images.green ?? position.images.green };
+  const request: ReleaseRequest = { images, intent: deploy.greenPercent, overrideReason: deploy.overrideReason };
+  const result = await judge(clients, stack, position, request, now);
+  const changed = SLOTS.filter((slot) => images[slot] !== position.images[slot]).map((slot) => [IMAGE_PARAMETERS[slot], images[slot]] as const);
+  const command: DeployCommand = { parameters: [...changed, [GREEN_PERCENT_PARAMETER, String(deploy.greenPercent)]], overrideReason: deploy.overrideReason };
+  io.out(header(env, `: plan, judged by the traffic controller's policy on what is live now; nothing changes`));
+  printRows(io, [
+    ['live weights', weightsLine(position.live)],
+    ['images', SLOTS.map((slot) => `${slot} ${position.images[slot]}`)],
+    ['verdict', result.accepted ? 'accepted' : 'refused'],
+    ...(result.refusal ? [['why', result.refusal] as const] : []),
+    ['steps', result.steps.map((step, i) => `${i + 1}. ${step}`)],
+    ['command', shown(deployArgv(env, command))],
+  ]);
+  if (!result.accepted) throw new CliError('plan: the deploy would be refused; the plan on stdout says why and what to do instead');
+}
+
+/**
+ * The commands of a promotion from where the environment stands (design: "Releases"): blue takes the
+ * image green has served at 100 % through a clean bake, then GreenPercent=0 (a fall onto the same
+ * code) frees green for the next release. `runner` runs them in order; without it they are printed.
+ */
+async function promote(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, runner: CommandRunner | undefined): Promise<void> {
+  const now = io.now();
+  const position = await readPosition(clients, env, stack, now);
+  const { live, state, images } = position;
+  // The shape of the next release's first deploy, with a placeholder the operator fills in.
+  const next = `npx cdk deploy -c env=${env} --parameters ${IMAGE_PARAMETERS.green}=<next image> --parameters ${GREEN_PERCENT_PARAMETER}=0`;
+  const free = `green is free for the next release: ${next}, then the steps from ${GREEN_PERCENT_PARAMETER}=${policyOf(stack).steps[0]}`;
+  const share = greenShare(state, live);
+  if (images.blue === images.green && share === 0) {
+    io.out(header(env, `: promoted; blue, the known-good, runs ${images.blue} and serves all traffic`));
+    io.out(`Nothing to run: ${free}.`);
+    return;
+  }
+
+  const lowerGreen = {
+    command: { parameters: [[GREEN_PERCENT_PARAMETER, '0']] },
+    what: 'all traffic to blue, the same code; green is free for the next release',
+  } as const;
+  let steps: readonly { readonly command: DeployCommand; readonly what: string }[];
+  if (images.blue === images.green) {
+    io.out(header(env, `: blue already runs green's ${images.green}; green serves ${share} %`));
+    steps = [lowerGreen];
+  } else {
+    // The promotion deploy names no GreenPercent, so cdk deploy keeps the stack's.
+    const parameter = Number(stack.greenPercentIntent);
+    const request: ReleaseRequest = { images: { blue: images.green, green: images.green }, intent: Number.isInteger(parameter) ? parameter : state.intent };
+    // Judged guarded on every stack: promote proposes only a promotion the release guard would accept.
+    const result = await judge(clients, { ...stack, releaseGuard: true }, position, request, now);
+    if (!result.accepted) {
+      io.out(header(env, `: not ready to promote green's ${images.green} to blue`));
+      printRows(io, [
+        ['live weights', weightsLine(live)],
+        ['why', result.refusal!],
+      ]);
+      throw new CliError('promote: not ready; the reason and what to do first are printed on stdout');
+    }
+    io.out(header(env, `: green has served ${images.green} at 100 % through a clean bake; promote it to blue`));
+    steps = [
+      { command: { parameters: [[IMAGE_PARAMETERS.blue, images.green]] }, what: `blue, the known-good, takes green's image (blue serves nothing meanwhile)` },
+      lowerGreen,
+    ];
+  }
+  const argvs = steps.map((step) => deployArgv(env, step.command));
+  steps.forEach((step, i) => {
+    io.out(`  ${i + 1}. ${shown(argvs[i])}`);
+    io.out(`     ${step.what}`);
+  });
+  if (!runner) {
+    io.out(`Run them in this order, or let the CLI run them: npm run rollout -- promote --env ${env} --yes`);
+    return;
+  }
+  for (const [i, argv] of argvs.entries()) {
+    io.out(`running ${i + 1} of ${argvs.length}: ${shown(argv)}`);
+    const code = await runner(argv);
+    if (code !== 0) {
+      const rest = i + 1 < argvs.length ? '; the commands after it did not run' : '';
+      throw new CliError(
+        `promote: command ${i + 1} of ${argvs.length} failed (exit code ${code}): ${shown(argv)}${rest}. Fix what it printed, then run npm run rollout -- promote --env ${env} again`,
+      );
+    }
+  }
+  io.out(`promoted: blue runs ${images.green} and serves all traffic; ${free}`);
 }
 
 async function rollback(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, reason: string): Promise<void> {

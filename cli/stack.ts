@@ -1,12 +1,23 @@
 /** The deployed stack of an environment as the operator commands find it: its outputs and parameters. */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
+import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import type { Slot } from '../common/slots';
 import { CliError } from './errors';
+
+/** The outputs a stack of an earlier version may lack, and what the CLI assumes without them. */
+const OPTIONAL_OUTPUTS: Partial<Record<StackOutputKey, string>> = {
+  // Judged as the guarded side: a plan never promises what the controller may refuse.
+  releaseGuard: 'true',
+};
 
 export interface DeployedStack {
   readonly outputs: StackOutputs;
   readonly greenPercentIntent?: string;
+  /** Each slot's image as its stack parameter holds it (what the next deploy keeps); absent on a stack of an earlier version. */
+  readonly images: Readonly<Partial<Record<Slot, string>>>;
+  /** rollout.releaseGuard, from the ReleaseGuard output; true when the stack lacks it. */
+  readonly releaseGuard: boolean;
 }
 
 /** The environment's stack, or undefined when it is not deployed in this account and region. */
@@ -21,11 +32,18 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
   }
   if (!stack) return undefined;
   const byKey = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue ?? '']));
-  const missing = Object.values(STACK_OUTPUTS).filter((key) => !byKey.has(key));
+  const keys = Object.keys(STACK_OUTPUTS) as StackOutputKey[];
+  const missing = keys.filter((key) => !byKey.has(STACK_OUTPUTS[key]) && OPTIONAL_OUTPUTS[key] === undefined).map((key) => STACK_OUTPUTS[key]);
   if (missing.length > 0)
     throw new CliError(`stack ${name} lacks the outputs ${missing.join(', ')}; deploy this version of boop-deploy first: npx cdk deploy -c env=${env}`);
-  const outputs = Object.fromEntries((Object.keys(STACK_OUTPUTS) as StackOutputKey[]).map((key) => [key, byKey.get(STACK_OUTPUTS[key])!])) as StackOutputs;
-  return { outputs, greenPercentIntent: stack.Parameters?.find((p) => p.ParameterKey === GREEN_PERCENT_PARAMETER)?.ParameterValue };
+  const outputs = Object.fromEntries(keys.map((key) => [key, byKey.get(STACK_OUTPUTS[key]) ?? OPTIONAL_OUTPUTS[key]!])) as StackOutputs;
+  const parameter = (key: string) => stack.Parameters?.find((p) => p.ParameterKey === key)?.ParameterValue;
+  return {
+    outputs,
+    greenPercentIntent: parameter(GREEN_PERCENT_PARAMETER),
+    images: { blue: parameter(IMAGE_PARAMETERS.blue), green: parameter(IMAGE_PARAMETERS.green) },
+    releaseGuard: outputs.releaseGuard !== 'false',
+  };
 }
 
 /** The environment's stack; a CliError with the deploy command when it is not deployed. */

@@ -18,6 +18,24 @@ export interface TrafficResourceProperties {
   readonly ListenerFingerprint: string;
   /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
   readonly RolloutOverride: string;
+  /** Green's ECS service (its ARN), which a rollback scales to zero and the acknowledgement restores. */
+  readonly GreenService: string;
+  /** The cluster green's service runs in. */
+  readonly Cluster: string;
+  /** Green's configured task count (service.desiredCount), restored by the acknowledgement of a rollback. */
+  readonly GreenDesiredCount: string;
+}
+
+/** The properties the stack gives the release guard; every one but the override mirrors a stack parameter. */
+export interface ReleaseResourceProperties {
+  /** The BlueImage parameter. */
+  readonly BlueImage: string;
+  /** The GreenImage parameter. */
+  readonly GreenImage: string;
+  /** The GreenPercent parameter: a green image changes with GreenPercent=0 by lowering green first. */
+  readonly GreenPercent: string;
+  /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
+  readonly RolloutOverride: string;
 }
 
 /** The properties the stack gives the API-key presence check; the check reads them from the deploy event. */
@@ -58,6 +76,7 @@ export const STACK_OUTPUTS = {
   blueServiceName: 'BlueServiceName',
   greenServiceName: 'GreenServiceName',
   apiKeyEncryptionKey: 'ApiKeyEncryptionKey',
+  releaseGuard: 'ReleaseGuard',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
@@ -79,6 +98,10 @@ export const SETTINGS_VARIABLES = {
   rolloutSteps: 'ROLLOUT_STEPS',
   bakeTimeHours: 'BAKE_TIME_HOURS',
   stickinessSeconds: 'STICKINESS_SECONDS',
+  /** "true" when the release guard judges image changes (rollout.releaseGuard). */
+  releaseGuard: 'RELEASE_GUARD',
+  /** "true" when a rollback scales green's service to zero (rollout.scaleGreenToZeroOnRollback). */
+  scaleGreenToZero: 'SCALE_GREEN_TO_ZERO',
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS_VARIABLES;
@@ -113,6 +136,10 @@ export const HEALTH_CHECK_VARIABLES = {
   /** boop.keyRotationDate, YYYY-MM-DD; empty when no rotation is configured. */
   keyRotationDate: 'KEY_ROTATION_DATE',
   keyRotationWarningDays: 'KEY_ROTATION_WARNING_DAYS',
+  /** The cluster green's ECS service runs in (its name). */
+  cluster: 'ECS_CLUSTER',
+  /** Green's ECS service (its ARN): while it wants no tasks (scaled to zero after a rollback), green's slot is not checked. */
+  greenService: 'GREEN_SERVICE',
 } as const;
 
 export type HealthCheckSettingKey = keyof typeof HEALTH_CHECK_VARIABLES;

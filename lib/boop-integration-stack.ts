@@ -5,11 +5,13 @@ import { ApiKeys } from './api-keys';
 import { AWS_MANAGED_SSM_KEY } from '../common/keys/api-keys';
 import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
+import { bySlot } from './blue-green/slot';
 import { BoopMetrics } from './monitoring/boop-metrics';
 import { boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
 import { SLOTS } from '../common/slots';
 import { Dashboards } from './monitoring/dashboards';
 import { HealthCheck } from './health-check';
+import { imageParameters } from './image-parameters';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
@@ -52,11 +54,14 @@ export class BoopIntegrationStack extends Stack {
       encryptionKeyArn: config.boop.apiKeyKmsKeyArn,
       removalPolicy,
     });
+    const parameters = imageParameters(this, config);
+    const images = bySlot((slot) => parameters[slot].valueAsString);
     this.service = new BlueGreenService(this, 'BlueGreen', {
       envName: config.envName,
       boopEnvironment: boopEnvironment(config),
       boop: config.boop,
       service: config.service,
+      images,
       keys: this.apiKeys.container,
       loadBalancer: config.loadBalancer,
       network: config.network,
@@ -73,6 +78,7 @@ export class BoopIntegrationStack extends Stack {
       boop: config.boop,
       vpc: this.service.vpc,
       loadBalancer: this.service.loadBalancer,
+      greenService: this.service.services.green,
       https: config.loadBalancer.certificateArn !== undefined,
       hostName: config.loadBalancer.hostName,
       apiKeys: this.apiKeys,
@@ -105,11 +111,16 @@ export class BoopIntegrationStack extends Stack {
       dependsOn: SLOTS.map((slot) => this.service.services[slot]),
       rollout: config.rollout,
       greenPercent: greenPercent.valueAsString,
+      images,
+      greenService: this.service.services.green,
+      greenDesiredCount: config.service.desiredCount,
       rolloutOverride: props.rolloutOverride,
       rollbackAlarmName: names.rollbackAlarm,
       criticalTopic: this.alerting.topics.critical,
       removalPolicy,
     });
+    // ECS touches no service before the release guard accepted the deploy's images.
+    this.trafficControl.guardServices(SLOTS.map((slot) => this.service.services[slot]));
 
     const outputs = {
       listenerArn: this.service.listener.listenerArn,
@@ -125,6 +136,8 @@ export class BoopIntegrationStack extends Stack {
       greenServiceName: this.service.services.green.serviceName,
       // The key the execution roles may decrypt with: the keys CLI writes with this one, whatever the local config says.
       apiKeyEncryptionKey: config.boop.apiKeyKmsKeyArn ?? AWS_MANAGED_SSM_KEY,
+      // What the deployed controller judges by, whatever the local config says: `rollout plan` answers as it would.
+      releaseGuard: String(config.rollout.releaseGuard),
     } satisfies StackOutputs;
     for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
       new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -33,6 +34,8 @@ export interface HealthCheckProps {
   readonly vpc: ec2.IVpc;
   /** The load balancer each slot is checked through. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Green's ECS service: while it wants no tasks (scaled to zero after a rollback), green's slot is not checked. */
+  readonly greenService: ecs.IBaseService;
   /** True when the load balancer listens on HTTPS (a certificate is configured). */
   readonly https: boolean;
   /** The public DNS name the certificate is for: the slot checks' TLS name and Host. @default the load balancer's DNS name (plain HTTP only) */
@@ -69,7 +72,7 @@ export class HealthCheck extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: HEALTH_CHECK_LOG_RETENTION, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `The ${names.prefix} health check: reads the API keys, writes its own logs`,
+      description: `The ${names.prefix} health check: reads the API keys and green's task count, writes its own logs`,
     });
     logGroup.grantWrite(role);
     role.addToPolicy(
@@ -87,6 +90,14 @@ export class HealthCheck extends Construct {
         resources: ['*'],
       }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWhetherGreenRunsTasks',
+        // Green's desired count only: a green scaled to zero after a rollback is not checked, so it does not page.
+        actions: ['ecs:DescribeServices'],
+        resources: [props.greenService.serviceArn],
+      }),
+    );
     props.apiKeys.grantKeyRead(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -95,12 +106,13 @@ export class HealthCheck extends Construct {
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
+      // Kept as deployed, though ECS's endpoint (on 443) is reached too: a new group description would replace the group.
       description: `The ${names.prefix} health check: out to BOOP, the load balancer and SSM only`,
       allowAllOutbound: false,
     });
     const ports = new Set([portOf(props.boop.baseUrl), portOf(props.boop.wsEndpoint), props.https ? HTTPS_PORT : HTTP_PORT, HTTPS_PORT]);
     for (const port of [...ports].sort((a, b) => a - b)) {
-      // Addresses are the public internet's (BOOP, the load balancer's public address, SSM's endpoint): ports are the narrowing.
+      // Addresses are the public internet's (BOOP, the load balancer's public address, SSM's and ECS's endpoints): ports are the narrowing.
       securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `BOOP, the load balancer or SSM on ${port}`);
     }
 
@@ -133,6 +145,8 @@ export class HealthCheck extends Construct {
         rotationDateParameter: environmentNames(props.envName).parameters.keyRotationDate,
         keyRotationDate: props.keyRotationDate ?? '',
         keyRotationWarningDays: String(props.keyRotationWarningDays),
+        cluster: props.greenService.cluster.clusterName,
+        greenService: props.greenService.serviceArn,
       }),
     });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { CustomResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,8 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
-import { environmentNames, TRAFFIC_CONTROLLER_SERVICE, TRAFFIC_RESOURCE_TYPE } from '../common/names';
-import { controllerEnvironment, ControllerVariables, TrafficResourceProperties } from '../common/payloads';
+import { environmentNames, RELEASE_RESOURCE_TYPE, TRAFFIC_CONTROLLER_SERVICE, TRAFFIC_RESOURCE_TYPE } from '../common/names';
+import { controllerEnvironment, ControllerVariables, ReleaseResourceProperties, TrafficResourceProperties } from '../common/payloads';
 import { RolloutConfig } from './config/environment-config';
 import { Slot } from '../common/slots';
 import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
@@ -41,10 +42,16 @@ export interface TrafficControlProps {
   readonly targetGroups: Readonly<Record<Slot, elbv2.IApplicationTargetGroup>>;
   /** Updated before the weights are set, so a rise sees the new green's targets. */
   readonly dependsOn: readonly IConstruct[];
-  /** Steps, bake and stickiness. */
+  /** Steps, bake, stickiness, the release guard and whether a rollback empties green. */
   readonly rollout: RolloutConfig;
   /** The intended green share: the GreenPercent parameter's value. */
   readonly greenPercent: string;
+  /** The image each slot is to run: the BlueImage and GreenImage parameter values, judged by the release guard. */
+  readonly images: Readonly<Record<Slot, string>>;
+  /** Green's service: the one service whose task count the controller may set (zero on a rollback, back on its acknowledgement). */
+  readonly greenService: ecs.IBaseService;
+  /** Green's configured task count (service.desiredCount), which the acknowledgement of a rollback restores. */
+  readonly greenDesiredCount: number;
   /** `-c rolloutOverride="<reason>"` of this deploy. @default none */
   readonly rolloutOverride?: string;
   /** The composite alarm whose ALARM rolls green back. */
@@ -67,6 +74,8 @@ export class TrafficControl extends Construct {
   public readonly stateParameterName: string;
   /** The custom resource that sets the deploy's weights; add what must exist before green gets traffic. */
   public readonly weights: CustomResource;
+  /** The custom resource through which the deploy's images pass the release guard; the services wait for it (guardServices). */
+  public readonly release: CustomResource;
 
   constructor(scope: Construct, id: string, props: TrafficControlProps) {
     super(scope, id);
@@ -96,6 +105,7 @@ export class TrafficControl extends Construct {
     });
     logGroup.grantWrite(role);
     this.grantControllerAccess(role, props);
+    const scaleGreen = scaleGreenPolicy(this, role, props.greenService);
 
     this.controller = new nodejs.NodejsFunction(this, 'Controller', {
       functionName: names.trafficController,
@@ -124,9 +134,23 @@ export class TrafficControl extends Construct {
           rolloutSteps: JSON.stringify(props.rollout.steps),
           bakeTimeHours: String(props.rollout.bakeTimeHours),
           stickinessSeconds: String(props.rollout.stickinessSeconds),
+          releaseGuard: String(props.rollout.releaseGuard),
+          scaleGreenToZero: String(props.rollout.scaleGreenToZeroOnRollback),
         } satisfies ControllerVariables),
         POWERTOOLS_SERVICE_NAME: TRAFFIC_CONTROLLER_SERVICE,
       },
+    });
+
+    this.release = new CustomResource(this, 'Release', {
+      serviceToken: this.controller.functionArn,
+      resourceType: RELEASE_RESOURCE_TYPE,
+      serviceTimeout: CUSTOM_RESOURCE_TIMEOUT,
+      properties: {
+        BlueImage: props.images.blue,
+        GreenImage: props.images.green,
+        GreenPercent: props.greenPercent,
+        RolloutOverride: props.rolloutOverride ?? '',
+      } satisfies ReleaseResourceProperties,
     });
 
     this.weights = new CustomResource(this, 'Weights', {
@@ -138,9 +162,13 @@ export class TrafficControl extends Construct {
         GreenPercent: props.greenPercent,
         ListenerFingerprint: listenerFingerprint(props.listener, props.targetGroups),
         RolloutOverride: props.rolloutOverride ?? '',
+        GreenService: props.greenService.serviceArn,
+        Cluster: props.greenService.cluster.clusterName,
+        GreenDesiredCount: String(props.greenDesiredCount),
       } satisfies TrafficResourceProperties,
     });
-    this.weights.node.addDependency(props.listener, ...props.dependsOn);
+    // A rollback empties green and its acknowledgement restores green's task count: both need the controller's right to scale green.
+    this.weights.node.addDependency(props.listener, ...props.dependsOn, scaleGreen);
 
     const rollbackRule = new events.Rule(this, 'RollbackOnAlarm', {
       description: `Rolls green back to blue when ${props.rollbackAlarmName} enters ALARM`,
@@ -159,6 +187,14 @@ export class TrafficControl extends Construct {
     });
     // Green gets traffic only once something can take it back.
     this.weights.node.addDependency(rollbackRule);
+  }
+
+  /**
+   * Makes each service wait for the release guard, so a refused image change fails the deploy before
+   * ECS replaces any task, and green is lowered to 0 % before ECS replaces its tasks.
+   */
+  guardServices(services: readonly ecs.IBaseService[]): void {
+    for (const service of services) service.node.addDependency(this.release);
   }
 
   /** Exactly the calls the controller makes, on exactly its resources. */
@@ -213,6 +249,26 @@ export class TrafficControl extends Construct {
         'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
     });
   }
+}
+
+/**
+ * The controller's one ECS write: green's task count. A policy of its own rather than a statement of
+ * the role's default policy: the services wait for the release guard, which the controller function
+ * serves, and the function waits for its default policy, so that policy cannot name a service.
+ */
+function scaleGreenPolicy(scope: Construct, role: iam.IRole, greenService: ecs.IBaseService): iam.Policy {
+  return new iam.Policy(scope, 'ScaleGreenPolicy', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'SetTheTaskCountOfGreenOnly',
+        actions: ['ecs:UpdateService'],
+        resources: [greenService.serviceArn],
+        // ecs:task-definition is in the request only when it names a task definition: the count may change, never the code green runs.
+        conditions: { Null: { 'ecs:task-definition': 'true' } },
+      }),
+    ],
+  });
 }
 
 /**

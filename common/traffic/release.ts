@@ -137,7 +137,7 @@ function guardProblem(
   if (changed.length === 2) {
     return (
       `${IMAGE_PARAMETERS.blue} and ${IMAGE_PARAMETERS.green} refused together: one slot per deploy. ` +
-      `Promote first (--parameters ${IMAGE_PARAMETERS.blue}=${current.green} while green serves 100 %), then ${GREEN_PERCENT_PARAMETER}=0, then release the next image on green.`
+      `Promote first (--parameters ${IMAGE_PARAMETERS.blue}=${current.green} while green serves 100 %), then --parameters ${GREEN_PERCENT_PARAMETER}=0, then release the next image on green.`
     );
   }
   const share = greenShare(state, live);
@@ -145,14 +145,14 @@ function guardProblem(
     if (share === 0 || request.intent === 0) return undefined;
     return (
       `${IMAGE_PARAMETERS.green}=${request.images.green} refused: green serves ${share} %, and its image changes only while it serves 0 %, so new code reaches users only through the steps. ` +
-      `Deploy it with --parameters ${IMAGE_PARAMETERS.green}=${request.images.green} ${GREEN_PERCENT_PARAMETER}=0 (green drops to 0 % first, then ECS replaces its tasks), then start the rollout at ${GREEN_PERCENT_PARAMETER}=${first}.`
+      `Deploy it with --parameters ${IMAGE_PARAMETERS.green}=${request.images.green} --parameters ${GREEN_PERCENT_PARAMETER}=0 (green drops to 0 % first, then ECS replaces its tasks), then start the rollout at ${GREEN_PERCENT_PARAMETER}=${first}.`
     );
   }
   const blueImage = request.images.blue;
   if (blueImage !== current.green) {
     return (
       `${IMAGE_PARAMETERS.blue}=${blueImage} refused: blue is the known-good release and changes only by promotion, to the image green has served at 100 % (green runs ${current.green}). ` +
-      `Release ${blueImage} on green first: --parameters ${IMAGE_PARAMETERS.green}=${blueImage} ${GREEN_PERCENT_PARAMETER}=0, then the steps from ${GREEN_PERCENT_PARAMETER}=${first}.`
+      `Release ${blueImage} on green first: --parameters ${IMAGE_PARAMETERS.green}=${blueImage} --parameters ${GREEN_PERCENT_PARAMETER}=0, then the steps from ${GREEN_PERCENT_PARAMETER}=${first}.`
     );
   }
   if (live.greenPercent !== 100 || state.greenPercent !== 100) {

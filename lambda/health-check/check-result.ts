@@ -45,3 +45,15 @@ export interface CheckOptions {
   /** PEM certificate authorities trusted besides Node's own; tests pass their local CA. @default Node's trusted CAs */
   readonly ca?: string;
 }
+
+/** A check a run left out on purpose: it writes no data point, and the log line says why. */
+export interface NotChecked {
+  readonly notChecked: true;
+  /** Why it was left out. */
+  readonly reason: string;
+}
+
+/** True when the check ran (and so has a verdict and a data point). */
+export function wasChecked(result: CheckResult | NotChecked): result is CheckResult {
+  return !('notChecked' in result);
+}

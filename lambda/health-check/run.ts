@@ -3,14 +3,18 @@
  * slot through the load balancer and the key rotation's readiness, all at once, each bounded by the
  * check timeout. Every check ends in a result and every result in a data point: a failure is a 0
  * with a reason, never a crash and never a gap, because the alarms read silence as "the checker is down".
+ * The one gap is on purpose: green's slot while its service runs no tasks (scaled to zero after a
+ * rollback, until the rollback is acknowledged), which SLOT_UNHEALTHY reads as not breaching.
  */
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { rotationStartsAt, rotationUnready } from '../../common/keys/api-keys';
 import { KeyManager, keysFromSsm, KeySet } from '../../common/keys/key-manager';
 import { HealthCheckMetricName } from '../../common/contract';
 import { Slot, SLOTS } from '../../common/slots';
 import { BoopApiResult, checkBoopApi } from './boop-api';
-import { CheckOptions, CheckResult } from './check-result';
+import { CheckOptions, CheckResult, NotChecked, wasChecked } from './check-result';
+import { GreenServiceReading, greenRunsNoTasks, readGreenService } from './green-service';
 import { HealthCheckSettings } from './settings';
 import { checkSlot } from './slot';
 import { VendorSocketCheck, VendorSocketResult } from './vendor-socket';
@@ -28,8 +32,11 @@ export interface KeyRotationResult extends CheckResult {
 export interface HealthCheckResults {
   readonly boopApi: BoopApiResult;
   readonly vendorWebSocket: VendorSocketResult;
-  readonly slots: Readonly<Record<Slot, CheckResult>>;
+  /** Each slot's check; green's is not checked while its service runs no tasks. */
+  readonly slots: Readonly<Record<Slot, CheckResult | NotChecked>>;
   readonly keyRotation: KeyRotationResult;
+  /** Whether green's service runs tasks, which decides whether green's slot is checked. */
+  readonly greenService: GreenServiceReading;
 }
 
 /** One data point of Boop/HealthCheck; `slot` for the per-slot metric. */
@@ -50,6 +57,8 @@ export interface HealthReport {
 export interface RunDependencies {
   /** Reads the key parameters. */
   readonly ssm: SSMClient;
+  /** Reads green's service, to leave out a green scaled to zero. */
+  readonly ecs: ECSClient;
   /** The WebSocket check; kept across runs, so it remembers the dialect BOOP speaks. */
   readonly vendorSocket: VendorSocketCheck;
   /** The clock, for the rotation date. @default () => new Date() */
@@ -73,20 +82,45 @@ export async function runHealthChecks(settings: HealthCheckSettings, deps: RunDe
 
   const bound = <T extends CheckResult>(what: string, check: () => Promise<T>, extra: Omit<T, keyof CheckResult>) =>
     bounded(what, check, signal, settings.checkTimeoutMs, extra);
-  const slot = (name: Slot) => bound<CheckResult>(`the ${name} slot`, () => checkSlot(settings.slotTarget, name, options), {});
+  const slot = (name: Slot, slotSignal = signal) =>
+    bound<CheckResult>(`the ${name} slot`, () => checkSlot(settings.slotTarget, name, { ...options, signal: slotSignal }), {});
   const unknownRotation = { unready: rotationUnready(settings.keyRotationDate, undefined, settings.keyRotationWarningDays, now()) };
-  const [boopApi, vendorWebSocket, blue, green, keyRotation] = await Promise.all([
+  const [boopApi, vendorWebSocket, blue, { green, greenService }, keyRotation] = await Promise.all([
     bound<BoopApiResult>("BOOP's /health", () => checkBoopApi(settings.boopBaseUrl, options), {}),
     bound<VendorSocketResult>('the vendor WebSocket', () => deps.vendorSocket.run(keys, options), { keyFallback: false }),
     slot('blue'),
-    slot('green'),
+    greenUnlessEmpty(
+      (greenSignal) => slot('green', greenSignal),
+      () => readGreenService(deps.ecs, settings.greenService, signal),
+      signal,
+    ),
     bound<KeyRotationResult>('the key rotation', () => checkRotation(settings, keySet, now()), unknownRotation),
   ]);
-  const results: HealthCheckResults = { boopApi, vendorWebSocket, slots: { blue, green }, keyRotation };
+  const results: HealthCheckResults = { boopApi, vendorWebSocket, slots: { blue, green }, keyRotation, greenService };
   return { results, metrics: metricPoints(results), ms: Date.now() - started };
 }
 
-/** The data points of a run, one per metric of the contract (per slot for SlotHealthy); latency only when BOOP answered. */
+/**
+ * Green's slot check, left out when its service runs no tasks. The check and the read of the service
+ * start together under the run's signal: waiting for the read first would let a slow ECS eat the
+ * check's time and fail a healthy green. When the read says "no tasks" the check is abandoned.
+ */
+async function greenUnlessEmpty(
+  checkGreen: (signal: AbortSignal) => Promise<CheckResult>,
+  readService: () => Promise<GreenServiceReading>,
+  signal: AbortSignal,
+): Promise<{ green: CheckResult | NotChecked; greenService: GreenServiceReading }> {
+  const abandon = new AbortController();
+  const check = checkGreen(AbortSignal.any([signal, abandon.signal]));
+  const greenService = await readService();
+  if (!greenRunsNoTasks(greenService)) return { green: await check, greenService };
+  abandon.abort();
+  // Settles at once on the abort; awaited so that no socket outlives the run.
+  await check;
+  return { green: { notChecked: true, reason: greenService.reason }, greenService };
+}
+
+/** The data points of a run, one per metric of the contract (per checked slot for SlotHealthy); latency only when BOOP answered. */
 export function metricPoints(results: HealthCheckResults): MetricPoint[] {
   const flag = (yes: boolean) => (yes ? 1 : 0);
   return [
@@ -95,7 +129,10 @@ export function metricPoints(results: HealthCheckResults): MetricPoint[] {
     { name: 'WebSocketHealthy', value: flag(results.vendorWebSocket.healthy) },
     { name: 'KeyFallbacks', value: flag(results.vendorWebSocket.keyFallback) },
     { name: 'KeyRotationUnready', value: flag(results.keyRotation.unready) },
-    ...SLOTS.map((slot) => ({ name: 'SlotHealthy' as const, value: flag(results.slots[slot].healthy), slot })),
+    ...SLOTS.flatMap((slot) => {
+      const result = results.slots[slot];
+      return wasChecked(result) ? [{ name: 'SlotHealthy' as const, value: flag(result.healthy), slot }] : [];
+    }),
   ];
 }
 

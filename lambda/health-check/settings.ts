@@ -1,5 +1,6 @@
 import { KeyParameterNames } from '../../common/keys/key-manager';
 import { HEALTH_CHECK_VARIABLES, HealthCheckSettingKey } from '../../common/payloads';
+import type { EcsService } from './green-service';
 import type { SlotTarget } from './slot';
 
 /** What one health-check run checks and how long each check may take, as the stack configured it. */
@@ -22,6 +23,8 @@ export interface HealthCheckSettings {
   readonly keyRotationDate?: string;
   /** alarms.keyRotationWarningDays. */
   readonly keyRotationWarningDays: number;
+  /** Green's ECS service: read each run, so a green scaled to zero after a rollback is not checked. */
+  readonly greenService: EcsService;
 }
 
 /** Reads and checks the settings the stack set; a missing or malformed one is an error naming the variable. */
@@ -53,5 +56,6 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HealthCheckSett
     keyParameters: { primary: read('primaryKeyParameter'), secondary: read('secondaryKeyParameter'), rotationDate: read('rotationDateParameter') },
     keyRotationDate: optional('keyRotationDate'),
     keyRotationWarningDays: positive('keyRotationWarningDays'),
+    greenService: { cluster: read('cluster'), service: read('greenService') },
   };
 }

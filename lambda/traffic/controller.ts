@@ -409,7 +409,7 @@ export class TrafficController {
         : "Green's tasks keep running (rollout.scaleGreenToZeroOnRollback is off, or green's service could not be scaled: see the controller's logs).",
       '',
       "To resume, find and fix what broke green (the alarm's description says what to check first), then:",
-      `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0 [${IMAGE_PARAMETERS.green}=<fixed image>]     (acknowledges this rollback and restores green's tasks)`,
+      `  1. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=0 [--parameters ${IMAGE_PARAMETERS.green}=<fixed image>]     (acknowledges this rollback and restores green's tasks)`,
       `  2. npx cdk deploy -c env=${envName} --parameters ${GREEN_PERCENT_PARAMETER}=${policy.steps[0]}`,
     ].join('\n');
     await this.aws((options) =>

@@ -22,8 +22,10 @@ export interface BlueGreenServiceProps {
   readonly boopEnvironment: 'development' | 'production';
   /** How the service reaches BOOP; becomes the containers' BOOP_* variables. */
   readonly boop: BoopConnectionConfig;
-  /** Image, size and logging of the two services. */
+  /** Size and logging of the two services, and the configured images (whose repositories the tasks may pull from). */
   readonly service: ServiceConfig;
+  /** The image each slot runs: the BlueImage and GreenImage parameter values. */
+  readonly images: Readonly<Record<Slot, string>>;
   /** The BOOP API keys both slots' containers receive. */
   readonly keys: ContainerKeys;
   /** Certificate, access logs and WAF of the load balancer. */

@@ -7,12 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ContainerKeys } from '../api-keys';
 import { BoopConnectionConfig, ServiceConfig } from '../config/environment-config';
+import { ECR_IMAGE } from '../config/formats';
 import { Slot, SLOTS } from '../../common/slots';
 import { SLOT_HEALTH_CHECK_PATH } from '../guides';
 
 const HEALTH_CHECK_INTERVAL = Duration.seconds(15);
-/** account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest] */
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
 /** What one slot runs on and how its containers reach BOOP. */
 export interface SlotProps {
@@ -23,8 +22,10 @@ export interface SlotProps {
   readonly boopEnvironment: 'development' | 'production';
   /** How the service reaches BOOP; becomes the containers' BOOP_* variables. */
   readonly boop: BoopConnectionConfig;
-  /** Image, size and logging of the service. */
+  /** Size and logging of the service, and the configured images (whose repositories the tasks may pull from). */
   readonly service: ServiceConfig;
+  /** The image each slot runs: the BlueImage and GreenImage parameter values. */
+  readonly images: Readonly<Record<Slot, string>>;
   /** The BOOP API keys the containers receive. */
   readonly keys: ContainerKeys;
   /** What happens to the slot's logs when the stack is deleted. */
@@ -66,21 +67,16 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
     cpu: service.cpu,
     memoryLimitMiB: service.memoryMiB,
   });
+  // Before the container, so the execution role's policy keeps the pull grant first.
+  grantPull(scope, `${slotTitle(slot)}Image`, service.images[slot], taskDefinition);
   taskDefinition.addContainer('integration', {
-    image: containerImage(scope, `${slotTitle(slot)}Image`, service.images[slot]),
+    image: ecs.ContainerImage.fromRegistry(props.images[slot]),
     portMappings: [{ containerPort: service.containerPort }],
     environment: { ...containerEnvironment(slot, props.boopEnvironment, boop), ...props.keys.environment },
     secrets: props.keys.secrets,
     // The service writes one JSON object per line (logs and EMF metrics); awslogs ships each line as is.
     logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: slot, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
   });
-  if (ECR_IMAGE.test(service.images[slot]) && taskDefinition.executionRole) {
-    Validations.of(taskDefinition.executionRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource "*"); the image pull actions themselves are scoped to the one repository.',
-    });
-  }
   Validations.of(taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
     reason:
@@ -110,16 +106,25 @@ function createTargetGroup(scope: Construct, slot: Slot, props: SlotProps): elbv
   });
 }
 
-/** Private ECR images get pull rights on the task's execution role; any other registry is pulled as is. */
-function containerImage(scope: Construct, id: string, reference: string): ecs.ContainerImage {
-  const ecrImage = ECR_IMAGE.exec(reference);
-  if (!ecrImage) return ecs.ContainerImage.fromRegistry(reference);
-  const [, account, region, repositoryName, tag, digest] = ecrImage;
+/**
+ * A private ECR image: the execution role may pull from the configured image's repository, the one
+ * the image parameter admits (imageParameterConstraint); any other registry is pulled as is.
+ */
+function grantPull(scope: Construct, id: string, configImage: string, taskDefinition: ecs.TaskDefinition): void {
+  const ecrImage = ECR_IMAGE.exec(configImage);
+  if (!ecrImage) return;
+  const [, account, region, repositoryName] = ecrImage;
   const repository = ecr.Repository.fromRepositoryAttributes(scope, id, {
     repositoryName,
     repositoryArn: `arn:${Stack.of(scope).partition}:ecr:${region}:${account}:repository/${repositoryName}`,
   });
-  return ecs.ContainerImage.fromEcrRepository(repository, digest ?? tag);
+  const executionRole = taskDefinition.obtainExecutionRole();
+  repository.grantPull(executionRole);
+  Validations.of(executionRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource "*"); the image pull actions themselves are scoped to the one repository.',
+  });
 }
 
 /** The environment guide's BOOP_* variables, plus which environment and slot the task is. */

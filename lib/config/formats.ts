@@ -99,6 +99,37 @@ export function fargateMemoryText(cpu: number): string {
 export const IMAGE_REFERENCE =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
+/** A private ECR image, account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest]; groups: account, region, repository, tag, digest. */
+export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/** What CloudFormation checks an image parameter's value against, and what it says when the value fails. */
+export interface ImageParameterConstraint {
+  /** A Java regular expression (CloudFormation's), matched against the whole value. */
+  readonly allowedPattern: string;
+  readonly constraintDescription: string;
+}
+
+/**
+ * The configuration's image rules for a slot's image parameter: IMAGE_REFERENCE with a tag or digest;
+ * in production not `:latest` without a digest; and when the configured image is a private ECR one,
+ * that same repository, the only one the task execution role may pull from.
+ */
+export function imageParameterConstraint(configImage: string, production: boolean): ImageParameterConstraint {
+  const ecrRepository = ECR_IMAGE.test(configImage) ? /^[^:@]+/.exec(configImage)![0] : undefined;
+  const lookaheads = [
+    // A colon after the last slash: the tag's, or the digest's "sha256:" (a registry port is always followed by a slash).
+    '(?=.*:[^/]*$)',
+    ...(production ? ['(?!.*:latest$)'] : []),
+    ...(ecrRepository ? [`(?=${ecrRepository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:@])`] : []),
+  ];
+  const rules = [
+    'must be a container image reference with a tag or digest (registry/repository:tag or @sha256:digest)',
+    ...(production ? ['not :latest without a digest in production ("latest" moves under you; pin a version)'] : []),
+    ...(ecrRepository ? [`from ${ecrRepository} only, the one repository the task execution role may pull from`] : []),
+  ];
+  return { allowedPattern: `^${lookaheads.join('')}${IMAGE_REFERENCE.source.slice(1)}`, constraintDescription: rules.join('; ') };
+}
+
 /** An ACM certificate ARN; group 1 is its region, group 2 its account. */
 export const CERTIFICATE_ARN =
   /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

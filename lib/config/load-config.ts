@@ -10,6 +10,8 @@ import { DEFAULT_ENVIRONMENT, EnvironmentConfig, EnvironmentDefaults, ENVIRONMEN
 import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
 import { show } from './formats';
 import { putKeyCommand } from '../../common/keys/api-keys';
+import { IMAGE_PARAMETERS } from '../../common/names';
+import { SLOTS } from '../../common/slots';
 import { sensitiveKeyName } from '../../common/logging';
 import { environmentConfigSchema, settingsSchema } from './schema';
 
@@ -98,7 +100,7 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
     );
   }
 
-  merged = merge(merged, knownFields(perDeployOverrides(context, problems), '-c', problems));
+  merged = merge(merged, knownFields(withoutImages(perDeployOverrides(context, problems), envName, problems), '-c', problems));
   for (const field of EMPTY_MEANS_NONE) if (valueAt(merged, field.path) === '') merged = without(merged, field.path);
 
   const result = environmentConfigSchema.safeParse({ ...(merged as object), envName });
@@ -194,6 +196,23 @@ function perDeployOverrides(context: Readonly<Record<string, unknown>>, problems
       if (i === segments.length - 1) target[segment] = parseContextValue(field, raw);
       else [type, target] = [field, (isPlainObject(target[segment]) ? target[segment] : (target[segment] = {})) as Record<string, unknown>];
     }
+  }
+  return overrides;
+}
+
+/**
+ * The per-deploy values without images, each refused: an image given with -c lasted one deploy, and
+ * the next deploy without the flag put the configured image back on a slot serving traffic. A slot's
+ * image is its stack parameter's value, which later deploys keep; the configured one is its default.
+ */
+function withoutImages(overrides: Record<string, unknown>, envName: EnvironmentName, problems: string[]): Record<string, unknown> {
+  const images = valueAt(overrides, ['service', 'images']);
+  if (!isPlainObject(images)) return overrides;
+  for (const slot of SLOTS.filter((slot) => Object.hasOwn(images, slot))) {
+    problems.push(
+      `-c service.images.${slot}: an image given with -c lasts one deploy; change the ${slot} slot's image with npx cdk deploy -c env=${envName} --parameters ${IMAGE_PARAMETERS[slot]}=<image>, which later deploys keep`,
+    );
+    delete images[slot];
   }
   return overrides;
 }

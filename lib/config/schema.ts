@@ -5,6 +5,7 @@
  * environment or more than one field are the refinements in rules.ts.
  */
 import { z } from 'zod';
+import { IMAGE_PARAMETERS } from '../../common/names';
 import { Slot } from '../../common/slots';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, HEALTH_CHECK_TIMEOUT_SECONDS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
 import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride, THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
@@ -80,7 +81,7 @@ function thresholdOverride(row: ThresholdRow) {
 
 const slotImage = (slot: Slot) =>
   setting(image(), {
-    description: `the ${slot} slot's integration image, with a tag or digest (\`latest\` is refused in prod)`,
+    description: `the ${slot} slot's integration image on the first deploy, with a tag or digest (\`latest\` is refused in prod): the default of the ${IMAGE_PARAMETERS[slot]} parameter, whose value later deploys keep; change it with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`,
     source: 'your build of the integration service',
     whatToSet: 'the container image for this slot, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:1.4.2',
   });
@@ -230,6 +231,19 @@ export const settingsSchema = group({
       prod: 86_400,
       description: 'seconds a client stays on the slot it reached while green is between 0 and 100 % (one bake in prod)',
       source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' (consistent user routing)',
+    }),
+    releaseGuard: setting(flag(), {
+      dev: false,
+      prod: true,
+      description:
+        "the release guard refuses image changes outside the steps and promotion: green's image changes only while green serves 0 %, blue's only to the image green serves at 100 % (promotion)",
+      source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Gradual Traffic Shift": new code reaches users only through the steps)',
+    }),
+    scaleGreenToZeroOnRollback: setting(flag(), {
+      ...both(true),
+      description:
+        "after a rollback, once the listener shows blue alone, green's service is scaled to zero (ECS drains its targets for service.deregistrationDelaySeconds first), so its connections close and it stops consuming; the acknowledgement (GreenPercent=0) restores service.desiredCount",
+      source: guide(MIGRATION_GUIDE, '6. Rollback Plan') + ' ("Stop New Traffic", "Complete In-Flight")',
     }),
   }),
 

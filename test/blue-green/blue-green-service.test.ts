@@ -9,8 +9,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
 import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
 import { SLOT_HEADER } from '../../common/slots';
-import { CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
+import { environmentConfigSchema } from '../../lib/config/schema';
 import { Slot, SLOTS } from '../../common/slots';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ROUTE_RATE_LIMIT, CONFIRM_PRODUCTION_VALUE, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from '../../lib/guides';
 import { AlbListener, sharesOf } from '../support/alb-listener';
@@ -41,6 +42,10 @@ function containerOf(built: Built, slot: Slot): Json {
   );
   expect(container).toBeDefined();
   return container!;
+}
+
+function imageParameter(built: Built, slot: Slot): Json {
+  return built.template.toJSON().Parameters[IMAGE_PARAMETERS[slot]];
 }
 
 function environmentOf(container: Json): Record<string, string> {
@@ -175,18 +180,23 @@ describe('the two slot services', () => {
     }
   });
 
-  test.each(['dev', 'prod'])('%s: each slot runs its own configured image with the configured size', (name) => {
-    const built = name === 'dev' ? dev : prod;
-    const pseudo = { 'AWS::URLSuffix': 'amazonaws.com' };
-    for (const slot of SLOTS) {
-      expect(joined(containerOf(built, slot).Image, pseudo)).toBe(built.config.service.images[slot]);
-    }
-    built.template.allResourcesProperties('AWS::ECS::TaskDefinition', {
-      Cpu: String(built.config.service.cpu),
-      Memory: String(built.config.service.memoryMiB),
-      RequiresCompatibilities: ['FARGATE'],
-    });
-  });
+  test.each(['dev', 'prod'])(
+    "%s: each slot runs its image parameter's value, the configured image unless a deploy changed it, with the configured size",
+    (name) => {
+      const built = name === 'dev' ? dev : prod;
+      for (const slot of SLOTS) {
+        expect(containerOf(built, slot).Image).toEqual({ Ref: IMAGE_PARAMETERS[slot] });
+        expect(imageParameter(built, slot)).toMatchObject({ Type: 'String', Default: built.config.service.images[slot] });
+        // cdk deploy keeps a parameter's previous value when the deploy names none; the description tells the user so.
+        expect(imageParameter(built, slot).Description).toMatch(/first deploy only: a deploy that names none keeps the previous value/);
+      }
+      built.template.allResourcesProperties('AWS::ECS::TaskDefinition', {
+        Cpu: String(built.config.service.cpu),
+        Memory: String(built.config.service.memoryMiB),
+        RequiresCompatibilities: ['FARGATE'],
+      });
+    },
+  );
 
   test.each(['dev', 'prod'])('%s: one target group per slot, health-checked on the slot health path', (name) => {
     const built = name === 'dev' ? dev : prod;
@@ -311,6 +321,57 @@ describe('the two slot services', () => {
   });
 });
 
+describe('the image parameters take what the configuration takes, from the repository the tasks may pull from', () => {
+  const IMAGE_DIGEST = `sha256:${'0'.repeat(64)}`;
+  /** CloudFormation matches AllowedPattern (a Java regex; these constructs read alike in JavaScript) against the whole value. */
+  const takes = (built: Built, slot: Slot, image: string) => new RegExp(`^(?:${imageParameter(built, slot).AllowedPattern})$`).test(image);
+  /** Whether the configuration's own rules take the image for the slot (as in cdk.json or a config file). */
+  const configTakes = (built: Built, slot: Slot, image: string) => {
+    const changed = { ...built.config, service: { ...built.config.service, images: { ...built.config.service.images, [slot]: image } } };
+    const result = environmentConfigSchema.safeParse(changed);
+    return result.success || !result.error.issues.some((issue) => issue.path.join('.') === `service.images.${slot}`);
+  };
+  const repositoryOf = (image: string) => image.split(/[:@]/)[0];
+  /** Whether the parameter and the configuration take an image, as one value so a failure names the image. */
+  const verdicts = (built: Built, slot: Slot, image: string) => ({ image, parameter: takes(built, slot, image), config: configTakes(built, slot, image) });
+
+  test.each(SLOTS)('prod, %s: tags and digests of the configured repository, and nothing else', (slot) => {
+    const configured = prod.config.service.images[slot];
+    const repository = repositoryOf(configured);
+    const registry = repository.slice(0, repository.indexOf('/'));
+    const cases: Array<[string, boolean]> = [
+      [configured, true],
+      [prod.config.service.images[slot === 'blue' ? 'green' : 'blue'], true],
+      [`${repository}:9.9.9`, true],
+      [`${repository}@${IMAGE_DIGEST}`, true],
+      [`${repository}:latest@${IMAGE_DIGEST}`, true],
+      [repository, false],
+      [`${repository}:latest`, false],
+      ['Boop Integration:1', false],
+    ];
+    for (const [image, taken] of cases) expect(verdicts(prod, slot, image)).toEqual({ image, parameter: taken, config: taken });
+    // The configuration takes any registry; the execution role may pull from the configured repository only.
+    for (const image of [`${registry}/other-repository:1`, `${repository}-next:1`, `${repository}/nested:1`, `444455556666${repository.slice(12)}:1`]) {
+      expect(verdicts(prod, slot, image)).toEqual({ image, parameter: false, config: true });
+    }
+    expect(imageParameter(prod, slot).ConstraintDescription).toContain(`from ${repository} only`);
+    expect(imageParameter(prod, slot).ConstraintDescription).toContain(':latest without a digest');
+  });
+
+  test.each(SLOTS)("dev, %s: a public image of any registry, with a tag or digest, latest included, as dev's configuration takes it", (slot) => {
+    const repository = repositoryOf(dev.config.service.images[slot]);
+    const cases: Array<[string, boolean]> = [
+      [dev.config.service.images[slot], true],
+      [`${repository}:latest`, true],
+      ['registry.example.com:5000/team/boop-integration:2.0.0', true],
+      [`${repository}@${IMAGE_DIGEST}`, true],
+      [repository, false],
+      ['registry.example.com:5000/team/boop-integration', false],
+    ];
+    for (const [image, taken] of cases) expect(verdicts(dev, slot, image)).toEqual({ image, parameter: taken, config: taken });
+  });
+});
+
 describe('the load balancer and its listeners', () => {
   /** The listener whose default action carries the weights. */
   const weighted = (built: Built) => built.resources[logicalIdOf(built.stack, built.stack.service.listener)];
@@ -379,6 +440,7 @@ describe('the load balancer and its listeners', () => {
       boopEnvironment: boopEnvironment(config),
       boop: config.boop,
       service: config.service,
+      images: config.service.images,
       keys: { secrets: {}, environment: {} },
       loadBalancer: { ...config.loadBalancer, testerCidrs: [] },
       network: { ...config.network, natGateways: 0 },

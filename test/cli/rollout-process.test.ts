@@ -93,6 +93,8 @@ describe('help', () => {
     [['status', '--help'], 'npm run rollout -- status --env'],
     [['rollback', '--help'], 'npm run rollout -- rollback --env'],
     [['drill', '--env', 'prod', '-h'], 'npm run rollout -- drill --env'],
+    [['plan', '--help'], 'npm run rollout -- plan --env'],
+    [['promote', '--env', 'prod', '--help'], 'npm run rollout -- promote --env'],
   ])('%j prints the usage, exits 0 and calls nothing', async (args, usage) => {
     const aws = await fakeAwsEndpoint();
     try {
@@ -122,7 +124,8 @@ describe('refused before any request', () => {
 
   test.concurrent.each([
     [['status', '--env', 'prod', '--force'], /^rollout: unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/m],
-    [['promote', '--env', 'prod'], /^rollout: unknown command "promote"; the commands are status, rollback, drill/],
+    [['deploy', '--env', 'prod'], /^rollout: unknown command "deploy"; the commands are status, plan, promote, rollback, drill/],
+    [['plan', '--env', 'prod', '--green-percent', '101'], /^rollout: --green-percent must be a whole number from 0 to 100, got "101"$/m],
     [['rollback', '--env', 'prod', '--reason'], /^rollout: --reason needs a value/],
   ])('%j: a mistake on the command line', async (args, hint) => {
     const aws = await fakeAwsEndpoint();

@@ -1,15 +1,14 @@
 /**
- * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients; the rollback's
+ * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients, and every
+ * command's arguments (what plan, promote and status show of releases: rollout-release.test.ts); the rollback's
  * retries through the real SDK client with an in-process HTTP handler and fake timers; the one-line
  * failure messages. The real command as a child process: rollout-process.test.ts.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { CliError } from '../../cli/errors';
@@ -23,76 +22,10 @@ import {
   runRolloutCli,
 } from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
-import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
-import { MANUAL_ROLLBACK_ACTION, STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
-import { forwardAction } from '../../common/traffic/weights';
+import { GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { MANUAL_ROLLBACK_ACTION } from '../../common/payloads';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
-
-const NOW = new Date('2026-11-21T12:00:00.000Z');
-const prod = environmentNames('prod');
-const dev = environmentNames('dev');
-const CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/alice';
-
-const outputs = {
-  listenerArn: SETTINGS.listenerArn,
-  blueTargetGroupArn: SETTINGS.targetGroups.blue,
-  greenTargetGroupArn: SETTINGS.targetGroups.green,
-  controllerFunctionName: prod.trafficController,
-  stateParameterName: SETTINGS.stateParameterName,
-  rollbackAlarmName: SETTINGS.rollbackAlarmName,
-  rolloutSteps: SETTINGS.policy.steps.join(','),
-  bakeTimeHours: String(SETTINGS.policy.bakeTimeHours),
-  clusterName: 'boop-prod-cluster',
-  blueServiceName: 'boop-prod-blue',
-  greenServiceName: 'boop-prod-green',
-  apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
-} satisfies StackOutputs;
-
-function setup() {
-  const clients = {
-    cloudformation: new CloudFormationClient({ region: 'eu-west-1' }),
-    elb: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
-    ssm: new SSMClient({ region: 'eu-west-1' }),
-    cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
-    lambda: new LambdaClient({ region: 'eu-west-1' }),
-    sts: new STSClient({ region: 'eu-west-1' }),
-  };
-  const mocks = {
-    cloudformation: mockClient(clients.cloudformation),
-    elb: mockClient(clients.elb),
-    ssm: mockClient(clients.ssm),
-    cloudwatch: mockClient(clients.cloudwatch),
-    lambda: mockClient(clients.lambda),
-    sts: mockClient(clients.sts),
-  };
-  mocks.cloudformation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: prod.stack,
-        CreationTime: NOW,
-        StackStatus: 'UPDATE_COMPLETE',
-        Parameters: [{ ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: '25' }],
-        Outputs: Object.entries(outputs).map(([key, value]) => ({ OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS], OutputValue: value })),
-      },
-    ],
-  });
-  mocks.sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER });
-  let clock = NOW.getTime();
-  const lines: string[] = [];
-  const io = {
-    out: (line: string) => lines.push(line),
-    now: () => new Date(clock),
-    sleep: async (ms: number) => {
-      clock += ms;
-    },
-  };
-  return { clients, mocks, io, lines };
-}
-
-const listenerAt = (greenPercent: number) => ({
-  Listeners: [{ ListenerArn: SETTINGS.listenerArn, DefaultActions: [forwardAction(SETTINGS.targetGroups, greenPercent, SETTINGS.stickinessSeconds)] }],
-});
+import { CALLER, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
 
 describe('status', () => {
   test('shows live weights, intent, step and bake, the next step, alarms in ALARM and the last rollback', async () => {
@@ -181,11 +114,14 @@ describe('arguments', () => {
     [['status'], new RegExp(`^--env is required; ${known}$`)],
     [['status', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${known}$`)],
     [['status', '--env='], new RegExp(`^unknown environment ""; ${known}$`)],
-    [['promote', '--env', 'prod'], /^unknown command "promote"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
-    [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, rollback, drill/],
-    [[], /^no command given; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
-    [['--env', 'prod', 'status'], /^the command comes first, before "--env"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
-    [['help', 'promote'], /^help takes one command, not "promote"; the commands are status, rollback, drill \(npm run rollout -- --help\)$/],
+    [['deploy', '--env', 'prod'], /^unknown command "deploy"; the commands are status, plan, promote, rollback, drill \(npm run rollout -- --help\)$/],
+    [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, plan, promote, rollback, drill/],
+    [[], /^no command given; the commands are status, plan, promote, rollback, drill \(npm run rollout -- --help\)$/],
+    [
+      ['--env', 'prod', 'status'],
+      /^the command comes first, before "--env"; the commands are status, plan, promote, rollback, drill \(npm run rollout -- --help\)$/,
+    ],
+    [['help', 'deploy'], /^help takes one command, not "deploy"; the commands are status, plan, promote, rollback, drill \(npm run rollout -- --help\)$/],
     [['rollback', '--env', 'prod'], /^rollback needs --reason "<why>"; it is recorded in the traffic state and the page$/],
     [['rollback', '--env', 'prod', '--reason', '  '], /^rollback needs --reason "<why>"/],
     [['status', '--env', 'prod', '--force'], /^unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/],
@@ -197,6 +133,33 @@ describe('arguments', () => {
     [['drill', '--env', 'dev', '--production-drill=yes'], /^--production-drill takes no value \(npm run rollout -- drill --help\)$/],
     [['status', 'prod'], /^unexpected argument "prod"; status takes options only \(npm run rollout -- status --help\)$/],
     [['drill', '--env', 'prod'], /^a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/],
+    [['plan', '--env', 'prod'], /^plan needs --green-percent <0\.\.100>: the GreenPercent the deploy would ask for$/],
+    [['plan', '--env', 'prod', '--green-percent', '101'], /^--green-percent must be a whole number from 0 to 100, got "101"$/],
+    [['plan', '--env', 'prod', '--green-percent', '2.5'], /^--green-percent must be a whole number from 0 to 100, got "2\.5"$/],
+    [['plan', '--env', 'prod', '--green-percent=-5'], /^--green-percent must be a whole number from 0 to 100, got "-5"$/],
+    [['plan', '--env', 'prod', '--green-percent', 'five'], /^--green-percent must be a whole number from 0 to 100, got "five"$/],
+    [
+      ['plan', '--env', 'prod', '--green-percent', '-5'],
+      /^--green-percent needs a value: --green-percent <0\.\.100>; a value that starts with "-" is written --green-percent=-5 \(/,
+    ],
+    [
+      ['plan', '--env', 'prod', '--green-percent', '0', '--green-image', 'Boop Integration:3'],
+      /^--green-image "Boop Integration:3" is not a container image reference; write it as registry\/repository:tag or registry\/repository@sha256:<digest>$/,
+    ],
+    [
+      ['plan', '--env', 'prod', '--green-percent', '0', '--blue-image', 'registry.example/boop-integration'],
+      /^--blue-image "registry.example\/boop-integration" has no tag or digest; pin one \(:<tag> or @sha256:<digest>\)/,
+    ],
+    [
+      ['plan', '--env', 'prod', '--green-percent', '0', '--override', ' '],
+      /^--override needs a reason of 1\.\.\d+ characters, as -c rolloutOverride takes it: --override "<reason>"$/,
+    ],
+    [
+      ['plan', '--env', 'prod', '--green-percent', '0', '--yes'],
+      /^unknown option "--yes"; plan takes --env, --green-percent, --green-image, --blue-image, --override and --help/,
+    ],
+    [['promote', '--env', 'prod', '--yes=no'], /^--yes takes no value \(npm run rollout -- promote --help\)$/],
+    [['promote', '--env', 'prod', '--green-percent', '0'], /^unknown option "--green-percent"; promote takes --env, --yes and --help/],
     // A repeated option is refused, not resolved to one of its values: the operator meant one environment.
     [['rollback', '--env', 'prod', '--env', 'dev', '--reason', 'x'], /^--env is given more than once; give it once \(npm run rollout -- rollback --help\)$/],
     [['rollback', '--env=dev', '--reason', 'x', '--env', 'prod'], /^--env is given more than once/],
@@ -222,6 +185,8 @@ describe('arguments', () => {
     [['rollback', '--help'], commandUsage('rollback')],
     [['status', '-h'], commandUsage('status')],
     [['drill', '--env', 'prod', '-h'], commandUsage('drill')],
+    [['plan', '--help'], commandUsage('plan')],
+    [['help', 'promote'], commandUsage('promote')],
     // Help wins over a mistake on the same line.
     [['status', '--force', '--help'], commandUsage('status')],
     [['drill', '--env', 'staging', '--help'], commandUsage('drill')],
@@ -241,6 +206,11 @@ describe('arguments', () => {
     expect(commandUsage('rollback')).toMatch(/^usage: npm run rollout -- rollback --env <dev\|prod> --reason "<why>"\n/);
     expect(commandUsage('drill')).toMatch(/^usage: npm run rollout -- drill --env <dev\|prod> \[--production-drill\]\n/);
     expect(commandUsage('drill')).toMatch(/^ {2}--production-drill +allow the drill in prod/m);
+    expect(commandUsage('plan')).toMatch(/^usage: npm run rollout -- plan --env <dev\|prod> --green-percent <0\.\.100> \[options\]\n/);
+    for (const option of ['--green-image <image>', '--blue-image <image>', '--override "<reason>"']) expect(commandUsage('plan')).toContain(`\n  ${option} `);
+    expect(commandUsage('plan')).toMatch(/changes nothing/);
+    expect(commandUsage('promote')).toMatch(/^usage: npm run rollout -- promote --env <dev\|prod> \[--yes\]\n/);
+    expect(commandUsage('promote')).toMatch(/^ {2}--yes +run the commands in order/m);
     for (const command of COMMANDS) expect(commandUsage(command)).toMatch(/^ {2}-h, --help +this text$/m);
   });
 

@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { IMAGE_PARAMETERS } from '../../common/names';
+import { Slot, SLOTS } from '../../common/slots';
 import { DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { declaredFields, formatPath, groupFields } from '../../lib/config/fields';
 import {
@@ -139,6 +141,13 @@ const SLASHED_PASSWORD = 'not/a-real-password';
 /** A value nested deeper than the stack allows rendering it recursively. */
 const DEEPLY_NESTED = `${'['.repeat(6000)}${']'.repeat(6000)}`;
 const IMAGE_REPOSITORY = PROD_BLUE_IMAGE.slice(0, PROD_BLUE_IMAGE.lastIndexOf(':'));
+
+/** The one-line refusal of `-c service.images.<slot>`, naming the slot's image parameter and the deploy command. */
+function imageFlagRefusal(env: EnvName, slot: Slot): RegExp {
+  return new RegExp(
+    `^-c service\\.images\\.${slot}: an image given with -c lasts one deploy; change the ${slot} slot's image with npx cdk deploy -c env=${env} --parameters ${IMAGE_PARAMETERS[slot]}=<image>, which later deploys keep$`,
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -544,6 +553,17 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     { env: 'prod', set: { 'service.images.green': `${IMAGE_REPOSITORY}:latest` }, expected: /^service\.images\.green: "latest" moves under you/ },
   ],
   ['prod: green image missing', { env: 'prod', unset: ['service.images.green'], expected: /^service\.images\.green: missing/ }],
+  // An image given with -c lasted one deploy; the next deploy without the flag put the configured image back on a live slot.
+  ...SLOTS.flatMap((slot): Array<[string, BadConfig]> => [
+    [
+      `prod: -c service.images.${slot}`,
+      { env: 'prod', flags: { [`service.images.${slot}`]: `${IMAGE_REPOSITORY}:9.9.9` }, expected: imageFlagRefusal('prod', slot) },
+    ],
+    [
+      `dev: -c service.images as JSON naming ${slot}`,
+      { env: 'dev', flags: { 'service.images': JSON.stringify({ [slot]: 'repo/x:2' }) }, expected: imageFlagRefusal('dev', slot) },
+    ],
+  ]),
   [
     'dev: a Fargate memory size the CPU does not allow',
     {
@@ -1210,6 +1230,28 @@ describe('a Fargate size problem says what would be allowed', () => {
   });
 });
 
+describe('the release guard and the rollback that empties green', () => {
+  test('the release guard is on in production and off in dev by default, and either environment may set it', () => {
+    expect(loadConfig({ context: contextFor('prod') }).rollout.releaseGuard).toBe(true);
+    expect(loadConfig({ context: contextFor('dev') }).rollout.releaseGuard).toBe(false);
+    expect(loadConfig({ context: contextFor('dev', { flags: { 'rollout.releaseGuard': 'true' } }) }).rollout.releaseGuard).toBe(true);
+    expect(loadConfig({ context: contextFor('prod', { set: { 'rollout.releaseGuard': false } }) }).rollout.releaseGuard).toBe(false);
+  });
+
+  test('a rollback scales green to zero by default in both environments, and either may turn it off', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      expect(loadConfig({ context: contextFor(env) }).rollout.scaleGreenToZeroOnRollback).toBe(true);
+      expect(loadConfig({ context: contextFor(env, { flags: { 'rollout.scaleGreenToZeroOnRollback': 'false' } }) }).rollout.scaleGreenToZeroOnRollback).toBe(
+        false,
+      );
+    }
+  });
+
+  test.each(['rollout.releaseGuard', 'rollout.scaleGreenToZeroOnRollback'])('%s takes true or false only', (field) => {
+    expect(problemsOf(contextFor('prod', { flags: { [field]: 'yes' } }))).toEqual([`${field}: must be true or false, got "yes"`]);
+  });
+});
+
 describe('problems are reported together', () => {
   test('-c env=prod with nothing else lists every missing value in one error', () => {
     let error: ConfigError | undefined;
@@ -1254,18 +1296,18 @@ describe('problems are reported together', () => {
 });
 
 describe('where a value comes from: defaults < cdk.json < config file < -c', () => {
-  const cdkDev = () => (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Record<string, Json>).dev;
-
-  test("a per-deploy -c service.images.green wins over cdk.json; blue keeps cdk.json's", () => {
-    const config = loadConfig({ context: appContext({ 'service.images.green': 'repo/x:2' }) });
-    expect(config.service.images.green).toBe('repo/x:2');
-    expect(config.service.images.blue).toBe(((cdkDev().service as Json).images as Json).blue);
+  test('a per-deploy -c wins over the config file', () => {
+    const config = loadConfig({ context: prodExampleContext({ 'loadBalancer.hostName': 'other.example.com' }) });
+    expect((prodExample().loadBalancer as Json).hostName).not.toBe('other.example.com');
+    expect(config.loadBalancer.hostName).toBe('other.example.com');
+    expect(config.service.images.blue).toBe(PROD_BLUE_IMAGE);
   });
 
-  test('a per-deploy -c wins over the config file', () => {
-    const config = loadConfig({ context: prodExampleContext({ 'service.images.green': `${IMAGE_REPOSITORY}:3.0.1` }) });
-    expect(config.service.images.green).toBe(`${IMAGE_REPOSITORY}:3.0.1`);
-    expect(config.service.images.blue).toBe(PROD_BLUE_IMAGE);
+  test("-c service.images.<slot> is refused in one line that gives the deploy command for the slot's image parameter", () => {
+    const problems = problemsOf(prodExampleContext({ 'service.images.green': `${IMAGE_REPOSITORY}:3.0.1` }));
+    expect(problems).toEqual([
+      `-c service.images.green: an image given with -c lasts one deploy; change the green slot's image with npx cdk deploy -c env=prod --parameters ${IMAGE_PARAMETERS.green}=<image>, which later deploys keep`,
+    ]);
   });
 
   test('-c values are typed: numbers, booleans and lists', () => {

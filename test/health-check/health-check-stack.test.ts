@@ -1,8 +1,10 @@
 /**
  * The health check as deployed: run every minute and never twice at once, in the private subnets,
- * with a timeout above its checks' bound, reaching only the ports it needs; and the alarms that wait
- * for it read exactly the metrics it writes (both sides from common/contract.ts, compared here).
+ * with a timeout above its checks' bound, reaching only the ports it needs, reading green's service
+ * and nothing else of ECS; and the alarms that wait for it read exactly the metrics it writes (both
+ * sides from common/contract.ts, compared here), green's reading no breach while green is scaled to zero.
  */
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +16,9 @@ import { publishHealthMetrics } from '../../lambda/health-check/metrics';
 import { ABORT_GRACE_MS, MetricPoint } from '../../lambda/health-check/run';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { startBoopWorld } from '../support/boop-world';
+import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from '../support/deployed-template';
 import { alarmInputs, uptimeOf } from '../support/monitoring';
+import { evaluate, identityPoliciesOf } from '../support/resource-policies';
 import { Cfn, logicalIdOf, resourcesOfType } from '../support/resources';
 import { captureStdout, captureStdoutAsync } from '../support/stdout';
 import { build, Built } from '../support/synth';
@@ -108,6 +112,13 @@ describe.each(['prod', 'dev'] as const)('%s', (which) => {
     expect(env[HEALTH_CHECK_VARIABLES.slotHostName]).toBe(built.config.loadBalancer.hostName ?? '');
   });
 
+  test("it reads green's service in green's cluster: the service a rollback scales to zero", () => {
+    const { env } = healthCheckOf(built);
+    const green = built.stack.service.services.green;
+    expect(env[HEALTH_CHECK_VARIABLES.greenService]).toEqual(built.stack.resolve(green.serviceArn));
+    expect(env[HEALTH_CHECK_VARIABLES.cluster]).toEqual(built.stack.resolve(green.cluster.clusterName));
+  });
+
   test('the alarms waiting for the health check read exactly what the function writes (names, dimensions and values)', () => {
     const { env } = healthCheckOf(built);
     const written = writtenByTheFunction(env[HEALTH_CHECK_VARIABLES.metricEnvironment]);
@@ -128,34 +139,91 @@ describe.each(['prod', 'dev'] as const)('%s', (which) => {
   });
 });
 
+describe("ECS, as AWS would decide it: the function may read green's service and nothing else", () => {
+  const built = builds.prod;
+  const clusterName = 'boop-prod-cluster';
+  const serviceArn = (cluster: string, name: string) => `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`;
+  const { blue, green } = built.stack.service.services;
+  const arns = { blue: serviceArn(clusterName, 'boop-prod-blue'), green: serviceArn(clusterName, 'boop-prod-green') };
+  // Concrete names for what CloudFormation would make: Ref of a cluster is its name, of a service its ARN.
+  const t = new DeployedTemplate(built.template.toJSON(), {
+    [logicalIdOf(built.stack, green.cluster)]: clusterName,
+    [logicalIdOf(built.stack, blue)]: arns.blue,
+    [logicalIdOf(built.stack, green)]: arns.green,
+  });
+  const { fn } = healthCheckOf(built);
+  const roleId: string = fn.Properties.Role['Fn::GetAtt'][0];
+  const decide = (action: string, resource: string) =>
+    evaluate({ principal: t.getAtt(roleId, 'Arn'), action, resource, context: {}, identityPolicies: identityPoliciesOf(t, roleId) });
+
+  test('ecs:DescribeServices on the service its variable names, green, is allowed', async () => {
+    const env = t.resolve(fn.Properties.Environment.Variables);
+    expect(env[HEALTH_CHECK_VARIABLES.greenService]).toBe(arns.green);
+    expect(env[HEALTH_CHECK_VARIABLES.cluster]).toBe(clusterName);
+    expect(await decide('ecs:DescribeServices', arns.green)).toBe('Allowed');
+  });
+
+  test.each([
+    ['ecs:DescribeServices', arns.blue, "blue's service"],
+    ['ecs:DescribeServices', serviceArn('boop-dev-cluster', 'boop-dev-green'), "another environment's green"],
+    ['ecs:UpdateService', arns.green, "green's task count (only the traffic controller sets it)"],
+    ['ecs:DeleteService', arns.green, 'deleting green'],
+  ])('%s on %s (%s) is denied', async (action, resource) => {
+    expect(await decide(action, resource)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe('deploy → handler → alarms: the deployed entry point against local servers, its EMF read by the synthesized alarms', () => {
   const built = builds.prod;
   const names = environmentNames(built.config.envName);
   const alarm = (name: string) => resourcesOfType(built, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === name)![1].Properties;
   const MINUTES = 3;
 
-  /** Runs the handler once a "minute" with the template's variables (BOOP and the load balancer pointed at local servers); returns each run's EMF values. */
-  async function minutesOfRuns(): Promise<{ values: Record<string, number>[]; logs: string[]; dimensions: [string, string[][]][] }> {
+  /**
+   * Runs the handler once a "minute" with the template's variables (BOOP and the load balancer pointed
+   * at local servers), green's service wanting `greenDesiredCount` tasks and green's slot answering
+   * 503 (down, or emptied: the load balancer answers so for a slot with no targets); returns each
+   * run's EMF values, its log lines, and the services ECS was asked about.
+   */
+  async function minutesOfRuns(
+    greenDesiredCount: number,
+  ): Promise<{ values: Record<string, number>[]; logs: string[]; dimensions: [string, string[][]][]; asked: unknown[] }> {
     const world = await startBoopWorld({ https: false, slots: { green: 'down' } });
     const { env } = healthCheckOf(built);
+    const deployed = new DeployedTemplate(built.template.toJSON()).resolve(env);
     const variables = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : '']));
     Object.assign(process.env, variables, {
       [HEALTH_CHECK_VARIABLES.boopBaseUrl]: world.boopBaseUrl,
       [HEALTH_CHECK_VARIABLES.wsEndpoint]: world.wsEndpoint,
       [HEALTH_CHECK_VARIABLES.slotOrigin]: world.slotTarget.origin,
+      [HEALTH_CHECK_VARIABLES.cluster]: deployed[HEALTH_CHECK_VARIABLES.cluster],
+      [HEALTH_CHECK_VARIABLES.greenService]: deployed[HEALTH_CHECK_VARIABLES.greenService],
     });
-    const ssm = mockClient(SSMClient)
-      .on(GetParametersCommand)
-      .resolves({ Parameters: [{ Name: env[HEALTH_CHECK_VARIABLES.primaryKeyParameter], Value: 'sk_test_primary_not_real' }] });
+    let handler: () => Promise<void> = async () => {};
+    const mocks: { restore(): void }[] = [];
+    let asked: () => unknown[] = () => [];
+    jest.isolateModules(() => {
+      // The handler's own copies of the SDK clients (isolated modules load their own): mocks of the test's copies would not reach it.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const ssmModule = require('@aws-sdk/client-ssm') as { SSMClient: typeof SSMClient; GetParametersCommand: typeof GetParametersCommand };
+      const ecsModule = require('@aws-sdk/client-ecs') as { ECSClient: typeof ECSClient; DescribeServicesCommand: typeof DescribeServicesCommand };
+      const ssm = mockClient(ssmModule.SSMClient);
+      ssm
+        .on(ssmModule.GetParametersCommand)
+        .resolves({ Parameters: [{ Name: env[HEALTH_CHECK_VARIABLES.primaryKeyParameter], Value: 'sk_test_primary_not_real' }] });
+      const ecs = mockClient(ecsModule.ECSClient);
+      ecs.on(ecsModule.DescribeServicesCommand).resolves({
+        services: [{ serviceArn: deployed[HEALTH_CHECK_VARIABLES.greenService], status: 'ACTIVE', desiredCount: greenDesiredCount }],
+      });
+      mocks.push(ssm, ecs);
+      asked = () => ecs.commandCalls(ecsModule.DescribeServicesCommand).map((call) => call.args[0].input);
+      handler = (require('../../lambda/health-check/handler') as { handler: () => Promise<void> }).handler;
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    });
     try {
       const values: Record<string, number>[] = [];
       const logs: string[] = [];
       const dimensions: [string, string[][]][] = [];
-      let handler: () => Promise<void> = async () => {};
-      jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        handler = (require('../../lambda/health-check/handler') as { handler: () => Promise<void> }).handler;
-      });
       // A run with a failed check logs at warning level, which Powertools writes to stderr.
       let errors = '';
       const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((errors += String(chunk)), true));
@@ -175,16 +243,18 @@ describe('deploy → handler → alarms: the deployed entry point against local 
         logs.push(...lines.filter((l) => !l._aws).map((l) => JSON.stringify(l)));
       }
       stderr.mockRestore();
-      return { values, logs, dimensions };
+      return { values, logs, dimensions, asked: asked() };
     } finally {
-      ssm.reset();
+      for (const mock of mocks) mock.restore();
       await world.close();
     }
   }
 
   let runs: Awaited<ReturnType<typeof minutesOfRuns>>;
+  let emptiedGreen: Awaited<ReturnType<typeof minutesOfRuns>>;
   beforeAll(async () => {
-    runs = await minutesOfRuns();
+    runs = await minutesOfRuns(built.config.service.desiredCount);
+    emptiedGreen = await minutesOfRuns(0);
   });
 
   test('one log line per run, naming every check', () => {
@@ -218,5 +288,23 @@ describe('deploy → handler → alarms: the deployed entry point against local 
       expect(breaching.length).toBeGreaterThanOrEqual(props.DatapointsToAlarm);
       expect(breaching.slice(-props.DatapointsToAlarm).every(Boolean)).toBe(breach);
     }
+  });
+
+  test("each run asks ECS about green's service as deployed, in its cluster", () => {
+    const deployed = new DeployedTemplate(built.template.toJSON()).resolve(healthCheckOf(built).env);
+    expect(runs.asked).toHaveLength(MINUTES);
+    for (const input of runs.asked)
+      expect(input).toEqual({ cluster: deployed[HEALTH_CHECK_VARIABLES.cluster], services: [deployed[HEALTH_CHECK_VARIABLES.greenService]] });
+  });
+
+  test("SLOT_UNHEALTHY: green scaled to zero after a rollback writes no green point, which green's alarm treats as not breaching; blue's is still written", () => {
+    const props = alarm(names.alarm('SLOT_UNHEALTHY', 'green'));
+    expect(props.TreatMissingData).toBe('notBreaching');
+    expect(emptiedGreen.values).toHaveLength(MINUTES);
+    for (const run of emptiedGreen.values) {
+      expect(run).not.toHaveProperty('SlotHealthy/green');
+      expect(run['SlotHealthy/blue']).toBe(1);
+    }
+    for (const line of emptiedGreen.logs) expect(line).toContain('green was not checked because its service runs no tasks');
   });
 });

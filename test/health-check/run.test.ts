@@ -1,7 +1,9 @@
 /**
  * A whole health-check run against real local servers (test/support/boop-world.ts): every check at
- * once, every result a data point, the run bounded when everything hangs, and the rotation's readiness.
+ * once, every result a data point, the run bounded when everything hangs, the rotation's readiness,
+ * and green left out (no data point) while its service is scaled to zero after a rollback.
  */
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetParametersCommand, Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { HEALTH_CHECK_METRICS, HealthCheckMetricName } from '../../common/contract';
@@ -18,6 +20,9 @@ const PRIMARY = 'sk_test_primary_not_real';
 const SECONDARY = 'sk_test_secondary_not_real';
 const NAMES = environmentNames('prod').parameters;
 const NOW = new Date('2026-11-21T12:00:00Z');
+const GREEN_SERVICE = { cluster: 'boop-prod', service: 'arn:aws:ecs:eu-west-1:111122223333:service/boop-prod/boop-prod-green' };
+/** Green's task count when nothing scaled it down. */
+const RUNNING = 2;
 /** Long enough for any local answer; the hanging tests use a short timeout of their own. */
 const ROOMY_MS = 4000;
 
@@ -42,6 +47,7 @@ function settingsFor(w: BoopWorld, overrides: Partial<HealthCheckSettings> = {})
     checkTimeoutMs: ROOMY_MS,
     keyParameters: { primary: NAMES.primaryApiKey, secondary: NAMES.secondaryApiKey, rotationDate: NAMES.keyRotationDate },
     keyRotationWarningDays: 7,
+    greenService: GREEN_SERVICE,
     ...overrides,
   };
 }
@@ -61,10 +67,22 @@ function ssmWith(keys: { primary?: string; secondary?: string } | 'hanging' | Er
   return ssm;
 }
 
-async function run(w: BoopWorld, options: { ssm?: SSMClient; settings?: Partial<HealthCheckSettings> } = {}): Promise<HealthReport> {
+/** An ECS client answering DescribeServices with green's service wanting this many tasks, or failing, or never answering. */
+function ecsWith(green: number | 'hanging' | 'missing' | Error): ECSClient {
+  const ecs = new ECSClient({ region: 'eu-west-1' });
+  const mock = mockClient(ecs).on(DescribeServicesCommand);
+  if (green === 'hanging') mock.callsFake(() => new Promise(() => {}));
+  else if (green === 'missing') mock.resolves({ services: [], failures: [{ arn: GREEN_SERVICE.service, reason: 'MISSING' }] });
+  else if (green instanceof Error) mock.rejects(green);
+  else mock.resolves({ services: [{ serviceArn: GREEN_SERVICE.service, status: 'ACTIVE', desiredCount: green, runningCount: green }] });
+  return ecs;
+}
+
+async function run(w: BoopWorld, options: { ssm?: SSMClient; ecs?: ECSClient; settings?: Partial<HealthCheckSettings> } = {}): Promise<HealthReport> {
   const settings = settingsFor(w, options.settings);
   return runHealthChecks(settings, {
     ssm: options.ssm ?? ssmWith({ primary: PRIMARY, secondary: SECONDARY }),
+    ecs: options.ecs ?? ecsWith(RUNNING),
     vendorSocket: new VendorSocketCheck({ endpoint: settings.wsEndpoint, vendorId: settings.vendorId }),
     now: () => NOW,
     ca: w.ca,
@@ -131,11 +149,11 @@ test('BOOP rejects both keys: the WebSocket is unhealthy, the fallback is counte
   for (const key of [PRIMARY, SECONDARY]) expect(line).not.toContain(key);
 });
 
-test('everything hangs at once (BOOP, the WebSocket, both slots, SSM): the run ends within the timeout + 1 s, and writes every metric as 0', async () => {
+test('everything hangs at once (BOOP, the WebSocket, both slots, SSM, ECS): the run ends within the timeout + 1 s, and writes every metric as 0', async () => {
   const checkTimeoutMs = 600;
   const w = await world({ boop: 'hanging', socket: 'hanging', slots: { blue: 'hanging', green: 'hanging' } });
   const started = Date.now();
-  const report = await run(w, { ssm: ssmWith('hanging'), settings: { checkTimeoutMs } });
+  const report = await run(w, { ssm: ssmWith('hanging'), ecs: ecsWith('hanging'), settings: { checkTimeoutMs } });
   // A bound, with slack for a loaded machine, not a speed claim: the benchmark measures the time.
   expect(Date.now() - started).toBeLessThan(checkTimeoutMs + 1000);
   expect(ABORT_GRACE_MS).toBeLessThan(1000);
@@ -143,7 +161,7 @@ test('everything hangs at once (BOOP, the WebSocket, both slots, SSM): the run e
   expect(Object.keys(values).sort()).toEqual(ALWAYS_WRITTEN);
   for (const name of ALWAYS_WRITTEN) if (!name.startsWith('Key')) expect(values[name]).toBe(0);
   for (const result of [report.results.boopApi, report.results.vendorWebSocket, ...SLOTS.map((s) => report.results.slots[s])]) {
-    expect(result.failure).toBe('timeout');
+    expect(result).toMatchObject({ failure: 'timeout' });
   }
 });
 
@@ -161,5 +179,61 @@ describe('the rotation readiness (KEY_ROTATION_UNREADY)', () => {
     const report = await run(await world(), { ssm: ssmWith(keys), settings: { keyRotationDate } });
     expect(points(report).KeyRotationUnready).toBe(unready);
     expect(report.results.keyRotation.reason.length).toBeGreaterThan(0);
+  });
+});
+
+describe("green scaled to zero after a rollback (its service's desired count is 0 until the rollback is acknowledged)", () => {
+  // The load balancer answers 503 for a slot with no targets, as an emptied green has none.
+  const emptyGreen = { slots: { green: 'down' } } as const;
+
+  test('green writes no SlotHealthy point (missing data does not breach), blue is still checked, and the log says why', async () => {
+    const w = await world(emptyGreen);
+    const report = await run(w, { ecs: ecsWith(0) });
+    const values = points(report);
+    expect(values).not.toHaveProperty('SlotHealthy/green');
+    expect(values['SlotHealthy/blue']).toBe(1);
+    expect(Object.keys(values).sort()).toEqual([...ALWAYS_WRITTEN.filter((name) => name !== 'SlotHealthy/green'), 'BoopHealthLatency'].sort());
+    const line = runLogLine(report);
+    expect(line.healthy).toBe(true);
+    expect(line.message).toMatch(/green was not checked because its service runs no tasks \(.*rollback.*acknowledged\)/);
+    expect(line.fields.checks.greenSlot).toMatchObject({ notChecked: true });
+  });
+
+  test('blue is checked whatever green does: a blue that is down is still a 0', async () => {
+    const report = await run(await world({ slots: { blue: 'down', green: 'down' } }), { ecs: ecsWith(0) });
+    expect(points(report)['SlotHealthy/blue']).toBe(0);
+    expect(points(report)).not.toHaveProperty('SlotHealthy/green');
+    expect(runLogLine(report).healthy).toBe(false);
+  });
+
+  test.each([
+    ['green running and healthy', 'healthy', 1],
+    ['green running and down', 'down', 0],
+  ] as const)(`desired count ${RUNNING}, %s: green is checked through the load balancer`, async (_case, green, value) => {
+    const w = await world({ slots: { green } });
+    const report = await run(w, { ecs: ecsWith(RUNNING) });
+    expect(points(report)['SlotHealthy/green']).toBe(value);
+    expect(w.slotRequests.map((r) => r.slot)).toContain('green');
+  });
+
+  test.each([
+    ['ECS refuses the call', new Error('AccessDeniedException: not authorized to perform ecs:DescribeServices'), /AccessDeniedException/],
+    ['ECS does not know the service', 'missing', /MISSING/],
+  ] as const)('%s: green is checked as before, so a green that is down still pages, and the log says why', async (_case, ecs, why) => {
+    const report = await run(await world(emptyGreen), { ecs: ecsWith(ecs) });
+    expect(points(report)['SlotHealthy/green']).toBe(0);
+    const line = runLogLine(report);
+    expect(line.message).toMatch(/green's service could not be read/);
+    expect(line.message).toMatch(why);
+  });
+
+  test('ECS never answers: green is still checked in full (the read does not eat its time), and the run ends within the timeout + 1 s', async () => {
+    const checkTimeoutMs = 600;
+    const w = await world();
+    const started = Date.now();
+    const report = await run(w, { ecs: ecsWith('hanging'), settings: { checkTimeoutMs } });
+    expect(Date.now() - started).toBeLessThan(checkTimeoutMs + 1000);
+    expect(points(report)['SlotHealthy/green']).toBe(1);
+    expect(runLogLine(report).message).toMatch(/green's service could not be read \(ECS did not answer in time\)/);
   });
 });

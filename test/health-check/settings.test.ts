@@ -15,6 +15,8 @@ const VALUES: Record<HealthCheckSettingKey, string> = {
   rotationDateParameter: '/boop/prod/api-key/rotation-date',
   keyRotationDate: '',
   keyRotationWarningDays: '7',
+  cluster: 'boop-prod',
+  greenService: 'arn:aws:ecs:eu-west-1:111122223333:service/boop-prod/boop-prod-green',
 };
 
 test('what the stack writes, the function reads back; an empty optional setting is none', () => {
@@ -24,6 +26,7 @@ test('what the stack writes, the function reads back; an empty optional setting 
     slotTarget: { origin: VALUES.slotOrigin, hostName: VALUES.slotHostName },
     checkTimeoutMs: 5000,
     keyRotationWarningDays: 7,
+    greenService: { cluster: VALUES.cluster, service: VALUES.greenService },
   });
   expect(settings.keyRotationDate).toBeUndefined();
 });
@@ -33,6 +36,7 @@ test.each([
   ['checkTimeoutMs', 'soon', /CHECK_TIMEOUT_MS must be a number above 0/],
   ['wsEndpoint', 'https://app.boop.it/ws/vendor', /BOOP_WS_ENDPOINT must be a wss: or ws: URL/],
   ['slotOrigin', 'boop-alb-123.elb.amazonaws.com', /SLOT_ORIGIN must be a https: or http: URL/],
+  ['greenService', '', /GREEN_SERVICE is not set/],
 ] as const)('%s = "%s" is refused, naming the variable', (key, value, message) => {
   expect(() => settingsFromEnvironment(healthCheckEnvironment({ ...VALUES, [key]: value }))).toThrow(message);
 });

@@ -165,6 +165,7 @@ export class KeyWorld {
       blueServiceName: `${this.names.prefix}-blue`,
       greenServiceName: `${this.names.prefix}-green`,
       apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
+      releaseGuard: String(true),
     };
     this.services = {
       blue: { name: this.outputs.blueServiceName, taskDefinitionArn: '', deployments: [], tasks: [] },

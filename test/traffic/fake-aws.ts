@@ -48,8 +48,8 @@ export const SETTINGS: ControllerSettings = {
   criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${NAMES.alertTopic('critical')}`,
   policy: { steps: [...PROD_ROLLOUT.steps], bakeTimeHours: PROD_ROLLOUT.bakeTimeHours },
   stickinessSeconds: PROD_ROLLOUT.stickinessSeconds,
-  releaseGuard: true, // TEMP until config lands
-  scaleGreenToZero: true, // TEMP
+  releaseGuard: ENVIRONMENT_DEFAULTS.prod.rollout.releaseGuard,
+  scaleGreenToZero: ENVIRONMENT_DEFAULTS.prod.rollout.scaleGreenToZeroOnRollback,
 };
 
 /** Green's ECS service as the stack names it to the controller. */

@@ -338,7 +338,7 @@ async function runSequence(actions: Action[]): Promise<void> {
         const current = stack.parameters;
         const forgedImages = { blue: image(99), green: image(99) };
         const releaseEvent = a.how === 'other-image';
-        const forgedProperties = releaseEvent
+        const forgedProperties: Record<string, string> = releaseEvent
           ? { BlueImage: forgedImages.blue, GreenImage: forgedImages.green, GreenPercent: String(a.intent), RolloutOverride: 'forged' }
           : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged', ...GREEN_SERVICE_PROPERTIES };
         const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: 'Custom::BoopRelease' } : {}) };

@@ -104,7 +104,7 @@ test('green at 25 %: a new green image is refused before ECS replaces a task; wi
   }
   const refused = await stack.deploy({ images: { blue: V1, green: V3 } });
   expect(refused).toMatchObject({ status: 'FAILED' });
-  expect(refused.reason).toContain(`GreenImage=${V3} GreenPercent=0`);
+  expect(refused.reason).toContain(`GreenImage=${V3} --parameters GreenPercent=0`);
   expect(aws.services.green.image).toBe(V2);
   expect(aws.live().green).toBe(steps[1]);
 

@@ -62,7 +62,7 @@ describe("green's image changes only while green serves 0 %", () => {
   test.each(POLICY.steps.filter((step) => step < 100))('green at %i %: a new image with GreenPercent unchanged is refused with the command that works', (share) => {
     const message = refusal(decide(position(share, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }));
     expect(message).toContain(`green serves ${share} %`);
-    expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} GreenPercent=0`);
+    expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} --parameters GreenPercent=0`);
     expect(message).toContain('rolloutOverride');
   });
 
@@ -95,7 +95,7 @@ describe('blue is the known-good: it changes only by promotion', () => {
   test("to any image but green's, refused with the way to release it", () => {
     const message = refusal(decide(atFull, { images: { blue: V3, green: V2 } }));
     expect(message).toContain('blue is the known-good release');
-    expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} GreenPercent=0`);
+    expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} --parameters GreenPercent=0`);
   });
 
   test.each([0, ...POLICY.steps.filter((step) => step < 100)])("to green's image while green serves %i %, refused", (share) => {

@@ -1,10 +1,12 @@
 /**
  * The traffic control resources in the template: the GreenPercent parameter, the custom resource
- * that carries it with the listener's fingerprint, the rollback rule, the dead-letter queue and its
- * alarm, and the one-writer function.
+ * that carries it with the listener's fingerprint, the release guard's custom resource that the
+ * services wait for, the rollback rule, the dead-letter queue and its alarm, and the one-writer
+ * function with the one ECS write it may make.
  */
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
+import { SLOTS } from '../../common/slots';
 import { ConfigError } from '../../lib/config/load-config';
 import { INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
 import { AWS_CALL_LIMITS } from '../../lambda/support/aws-clients';
@@ -17,7 +19,12 @@ beforeAll(() => {
   prod = build('prod');
 });
 
-const weightsResource = (built: Built): Cfn => resourcesOfType(built, 'Custom::BoopTrafficWeights')[0][1];
+const weightsResource = (built: Built): Cfn => resourcesOfType(built, TRAFFIC_RESOURCE_TYPE)[0][1];
+const releaseResource = (built: Built): [string, Cfn] => {
+  const releases = resourcesOfType(built, RELEASE_RESOURCE_TYPE);
+  expect(releases).toHaveLength(1);
+  return releases[0];
+};
 const controller = (built: Built): Cfn => resourcesOfType(built, 'AWS::Lambda::Function').find(([id]) => id.startsWith('TrafficControlController'))![1];
 
 test('GreenPercent is a Number parameter within 0..100 that defaults to 0 (all traffic on blue)', () => {
@@ -48,15 +55,53 @@ test("the custom resource carries GreenPercent and the listener's fingerprint, a
 test('the fingerprint changes with any change of the listener and with nothing else', () => {
   const fingerprint = (built: Built) => JSON.stringify(weightsResource(built).Properties.ListenerFingerprint);
   expect(fingerprint(build('prod'))).toBe(fingerprint(prod));
-  expect(fingerprint(build('prod', { 'service.desiredCount': '3' }))).toBe(fingerprint(prod));
+  const moreTasks = build('prod', { 'service.desiredCount': '3' });
+  expect(fingerprint(moreTasks)).toBe(fingerprint(prod));
+  // The acknowledgement of a rollback restores green's configured count, whatever it is now.
+  expect(weightsResource(moreTasks).Properties.GreenDesiredCount).toBe('3');
   const otherCertificate = 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-1111-4111-8111-111111111111';
   expect(fingerprint(build('prod', { 'loadBalancer.certificateArn': otherCertificate }))).not.toBe(fingerprint(prod));
 });
 
-test('-c rolloutOverride reaches the custom resource for that deploy; a blank reason is refused', () => {
+test('-c rolloutOverride reaches both custom resources for that deploy; a blank reason is refused', () => {
   const overridden = build('prod', { [ROLLOUT_OVERRIDE_CONTEXT_KEY]: 'INC-42 hotfix' });
   expect(weightsResource(overridden).Properties.RolloutOverride).toBe('INC-42 hotfix');
+  expect(releaseResource(overridden)[1].Properties.RolloutOverride).toBe('INC-42 hotfix');
   expect(() => build('prod', { [ROLLOUT_OVERRIDE_CONTEXT_KEY]: '  ' })).toThrow(ConfigError);
+});
+
+test("the release guard's resource carries both image parameters and GreenPercent, and is served by the controller", () => {
+  const [, release] = releaseResource(prod);
+  expect(release.Properties).toEqual({
+    ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlController/), 'Arn'] },
+    ServiceTimeout: weightsResource(prod).Properties.ServiceTimeout,
+    BlueImage: { Ref: IMAGE_PARAMETERS.blue },
+    GreenImage: { Ref: IMAGE_PARAMETERS.green },
+    GreenPercent: { Ref: GREEN_PERCENT_PARAMETER },
+    RolloutOverride: '',
+  });
+  expect(release.Properties.ServiceToken).toEqual(weightsResource(prod).Properties.ServiceToken);
+});
+
+// A service waiting for the guard while the guard's function waits for the service would be a cycle, which synth's CloudFormation validation refuses (F3004).
+test.each(SLOTS)('ECS touches the %s service only after the release guard accepted the deploy', (slot) => {
+  const [releaseId] = releaseResource(prod);
+  const service = prod.resources[logicalIdOf(prod.stack, prod.stack.service.services[slot])];
+  expect(service.DependsOn).toContain(releaseId);
+});
+
+test("the weights name green's service, its cluster and its configured task count, and wait for the controller's right to scale it", () => {
+  const resource = weightsResource(prod);
+  const green = prod.stack.service.services.green;
+  expect(resource.Properties).toMatchObject({
+    GreenService: { Ref: logicalIdOf(prod.stack, green) },
+    Cluster: { Ref: logicalIdOf(prod.stack, prod.stack.service.cluster) },
+    GreenDesiredCount: String(prod.config.service.desiredCount),
+  });
+  const [scalePolicyId] = resourcesOfType(prod, 'AWS::IAM::Policy').find(([, policy]) =>
+    policy.Properties.PolicyDocument.Statement.some((statement: Cfn) => statement.Action === 'ecs:UpdateService'),
+  )!;
+  expect(resource.DependsOn).toContain(scalePolicyId);
 });
 
 test('the controller: concurrency 1, a dead-letter queue, the current Node runtime, settings from the stack', () => {
@@ -70,6 +115,8 @@ test('the controller: concurrency 1, a dead-letter queue, the current Node runti
   expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES)));
   expect(variables[SETTINGS_VARIABLES.rolloutSteps]).toBe(JSON.stringify(prod.config.rollout.steps));
   expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(environmentNames('prod').rollbackAlarm);
+  expect(variables[SETTINGS_VARIABLES.releaseGuard]).toBe(String(prod.config.rollout.releaseGuard));
+  expect(variables[SETTINGS_VARIABLES.scaleGreenToZero]).toBe(String(prod.config.rollout.scaleGreenToZeroOnRollback));
   // Deploy events are honoured only from this very stack.
   expect(variables[SETTINGS_VARIABLES.stackId]).toEqual({ Ref: 'AWS::StackId' });
 });

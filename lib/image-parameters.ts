@@ -1,0 +1,28 @@
+import { CfnParameter, Stack } from 'aws-cdk-lib';
+import { IMAGE_PARAMETERS } from '../common/names';
+import { Slot } from '../common/slots';
+import { bySlot } from './blue-green/slot';
+import { EnvironmentConfig, isProduction } from './config/environment-config';
+import { imageParameterConstraint } from './config/formats';
+
+/**
+ * Each slot's image as a stack parameter, so a deploy that names no image keeps the one the slot
+ * runs (`cdk deploy` keeps a parameter's previous value, as with GreenPercent). The configured image
+ * is only the default, which CloudFormation uses on the parameter's first deploy.
+ */
+export function imageParameters(stack: Stack, config: EnvironmentConfig): Record<Slot, CfnParameter> {
+  return bySlot((slot) => {
+    const name = IMAGE_PARAMETERS[slot];
+    const configImage = config.service.images[slot];
+    const { allowedPattern, constraintDescription } = imageParameterConstraint(configImage, isProduction(config));
+    return new CfnParameter(stack, name, {
+      type: 'String',
+      default: configImage,
+      allowedPattern,
+      constraintDescription,
+      description:
+        `The ${slot} slot's container image. service.images.${slot} of the configuration is its value on the first deploy only: ` +
+        `a deploy that names none keeps the previous value. Change it with --parameters ${name}=<image>.`,
+    });
+  });
+}
