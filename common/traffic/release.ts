@@ -109,7 +109,7 @@ export function decideRelease(facts: ReleaseFacts, policy: RolloutPolicy, eviden
   if (problem && !letThrough) {
     return { outcome: 'refuse', message: `${problem} For an emergency fix, -c rolloutOverride="<reason>" lets one deploy through.` };
   }
-  const override = letThrough ? request.overrideReason ?? letThrough : undefined;
+  const override = letThrough ? (request.overrideReason ?? letThrough) : undefined;
   return accepted(facts, state, current, changed, override, letThrough ? `${problem} (let through: ${letThrough})` : undefined);
 }
 

@@ -139,7 +139,8 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
 /** The state after a verified change of green's weight; a new share above 0 is a step of green's current release. */
 export function recordChange(state: TrafficState, change: WeightChange, intent: number = state.intent): TrafficState {
   const newShare = change.to !== state.greenPercent;
-  const withStep = newShare && change.to > 0 ? updateCurrentRelease(state, (r) => ({ ...r, steps: [...r.steps, { percent: change.to, at: change.at }] })) : state;
+  const withStep =
+    newShare && change.to > 0 ? updateCurrentRelease(state, (r) => ({ ...r, steps: [...r.steps, { percent: change.to, at: change.at }] })) : state;
   return {
     ...withStep,
     intent,

@@ -221,9 +221,7 @@ export class TrafficController {
   private async scaleGreen(state: TrafficState, desiredCount: number): Promise<void> {
     const service = state.greenService;
     if (!service) throw new Error("the traffic state does not name green's service yet; a deploy records it");
-    await this.aws((options) =>
-      this.clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, desiredCount }), options),
-    );
+    await this.aws((options) => this.clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, desiredCount }), options));
   }
 
   /** Writes, verifies and records a new green share; `beforeSave` runs between the verified write and the record. */
@@ -277,9 +275,7 @@ export class TrafficController {
 
     // Only after blue alone is verified: ECS drains green's targets for the deregistration delay, then stops its tasks.
     const scaledToZero =
-      this.settings.scaleGreenToZero && state?.greenService
-        ? await this.bestEffort("scale green's service to zero", () => this.scaleGreen(state, 0))
-        : false;
+      this.settings.scaleGreenToZero && state?.greenService ? await this.bestEffort("scale green's service to zero", () => this.scaleGreen(state, 0)) : false;
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const next = recordRollback(state, {

@@ -104,7 +104,10 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
   const cluster = (await clients.ecs.send(new CreateClusterCommand({ clusterName: 'boop-dev' }))).cluster!.clusterName!;
   const taskDefinition = (
     await clients.ecs.send(
-      new RegisterTaskDefinitionCommand({ family: 'boop-green', containerDefinitions: [{ name: 'integration', image: 'registry.example/boop:2.0.0', memory: 512 }] }),
+      new RegisterTaskDefinitionCommand({
+        family: 'boop-green',
+        containerDefinitions: [{ name: 'integration', image: 'registry.example/boop:2.0.0', memory: 512 }],
+      }),
     )
   ).taskDefinition!.taskDefinitionArn!;
   const greenService = {
@@ -112,8 +115,7 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
     service: (await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: 'boop-green', taskDefinition, desiredCount: 2 }))).service!.serviceArn!,
     desiredCount: 2,
   };
-  const greenTasks = async () =>
-    (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [greenService.service] }))).services![0].desiredCount;
+  const greenTasks = async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [greenService.service] }))).services![0].desiredCount;
 
   const settings: ControllerSettings = {
     envName: 'dev',

@@ -93,8 +93,6 @@ describe('help', () => {
     [['status', '--help'], 'npm run rollout -- status --env'],
     [['rollback', '--help'], 'npm run rollout -- rollback --env'],
     [['drill', '--env', 'prod', '-h'], 'npm run rollout -- drill --env'],
-    [['plan', '--help'], 'npm run rollout -- plan --env'],
-    [['promote', '--env', 'prod', '--help'], 'npm run rollout -- promote --env'],
   ])('%j prints the usage, exits 0 and calls nothing', async (args, usage) => {
     const aws = await fakeAwsEndpoint();
     try {

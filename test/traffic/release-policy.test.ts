@@ -59,12 +59,15 @@ function decide(
 const refusal = (decision: ReleaseDecision) => (decision.outcome === 'refuse' ? decision.message : undefined);
 
 describe("green's image changes only while green serves 0 %", () => {
-  test.each(POLICY.steps.filter((step) => step < 100))('green at %i %: a new image with GreenPercent unchanged is refused with the command that works', (share) => {
-    const message = refusal(decide(position(share, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }));
-    expect(message).toContain(`green serves ${share} %`);
-    expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} --parameters GreenPercent=0`);
-    expect(message).toContain('rolloutOverride');
-  });
+  test.each(POLICY.steps.filter((step) => step < 100))(
+    'green at %i %: a new image with GreenPercent unchanged is refused with the command that works',
+    (share) => {
+      const message = refusal(decide(position(share, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }));
+      expect(message).toContain(`green serves ${share} %`);
+      expect(message).toContain(`--parameters ${IMAGE_PARAMETERS.green}=${V3} --parameters GreenPercent=0`);
+      expect(message).toContain('rolloutOverride');
+    },
+  );
 
   test.each(POLICY.steps)('green at %i %: with GreenPercent=0 it is accepted, green lowered first, a new release recorded', (share) => {
     const decision = decide(position(share, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 }, intent: 0 });
@@ -173,6 +176,9 @@ describe('what every deploy meets', () => {
   });
 
   test('no image change: accepted with nothing to do', () => {
-    expect(decide(position(25, { blue: V1, green: V2 }), { images: { blue: V1, green: V2 } })).toMatchObject({ outcome: 'accept', steps: ['no image changes'] });
+    expect(decide(position(25, { blue: V1, green: V2 }), { images: { blue: V1, green: V2 } })).toMatchObject({
+      outcome: 'accept',
+      steps: ['no image changes'],
+    });
   });
 });
