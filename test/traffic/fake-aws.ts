@@ -87,6 +87,18 @@ export function controllerEnvironment(metricEnvironment: string): Record<string,
   return { ...variables, AWS_REGION: SETTINGS.region };
 }
 
+/** The event EventBridge delivers when the rollback alarm enters ALARM at `at`, as CloudWatch writes its time. */
+export function rollbackAlarmEvent(at: Date, reason: string) {
+  return {
+    'source': 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    'detail': {
+      alarmName: SETTINGS.rollbackAlarmName,
+      state: { value: 'ALARM', reason, timestamp: at.toISOString().replace('Z', '+0000') },
+    },
+  };
+}
+
 /** The template's action: blue 100, green 0, no stickiness. */
 export function templateAction(): Action {
   return {

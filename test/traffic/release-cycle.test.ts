@@ -5,7 +5,7 @@
  * its tasks back. The README's release section walks the same commands.
  */
 import { route } from '../../lambda/traffic/route';
-import { FakeAws, GREEN_SERVICE, SETTINGS } from './fake-aws';
+import { FakeAws, GREEN_SERVICE, rollbackAlarmEvent, SETTINGS } from './fake-aws';
 import { SimulatedStack } from './stack-deploy';
 
 const HOUR = 3_600_000;
@@ -31,14 +31,7 @@ function setUp() {
   };
   const alarm = async () => {
     aws.setAlarm('ALARM', new Date(now));
-    const event = {
-      'source': 'aws.cloudwatch',
-      'detail-type': 'CloudWatch Alarm State Change',
-      'detail': {
-        alarmName: SETTINGS.rollbackAlarmName,
-        state: { value: 'ALARM', reason: 'PAYMENT_ERROR_RATE-green in ALARM', timestamp: new Date(now).toISOString().replace('Z', '+0000') },
-      },
-    };
+    const event = rollbackAlarmEvent(new Date(now), 'PAYMENT_ERROR_RATE-green in ALARM');
     now += 20_000;
     await route(event, stack.deps);
   };

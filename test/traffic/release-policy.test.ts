@@ -127,6 +127,13 @@ describe('blue is the known-good: it changes only by promotion', () => {
     if (decision.outcome === 'accept') expect(currentRelease(decision.record!)).toMatchObject({ image: V2, promotedAt: NOW.toISOString() });
   });
 
+  test('with an override, a promotion goes through without the alarm being read, before or after the bake', () => {
+    for (const state of [atFull, position(100, { blue: V1, green: V2 }, HOUR)]) {
+      const facts = { images: { blue: V2, green: V2 }, overrideReason: 'INC-9' };
+      expect(decide(state, facts, { evidence: undefined })).toMatchObject({ outcome: 'accept', record: { images: { blue: V2 } } });
+    }
+  });
+
   test('both slots at once: refused, one slot per deploy', () => {
     expect(refusal(decide(atFull, { images: { blue: V2, green: V3 } }))).toContain('one slot per deploy');
   });
