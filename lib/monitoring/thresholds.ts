@@ -300,7 +300,7 @@ const ROWS = [
     scope: 'slot',
     missingData: 'not-breaching',
     missingDataWhy:
-      'a failed check is reported as 0, so silence means the health check itself is down (UPTIME_LOW says so); rolling green back for a monitoring outage would be a false alarm',
+      'a failed check is reported as 0, so silence means the health check itself is down (UPTIME_LOW says so), or green runs no tasks on purpose after a rollback; rolling green back for either would be a false alarm',
     source: 'ENV "Health Check Endpoint" /health/boop; 3 of 3 minutes (docs/design.md "Thresholds")',
   },
   {
