@@ -67,3 +67,9 @@ export const BOOP_RATE_LIMITS = {
   webSocketMessages: { perMinute: 1000, burstPerSecond: 100 },
   userOperations: { perMinute: 50, burstPerSecond: 5 },
 } as const;
+
+/** Mean time to detection: from an issue occurring to its alert, at most this. MON "Success Metrics": MTTD target < 2 minutes. */
+export const DETECTION_TARGET_MINUTES = 2;
+
+/** Consecutive failed checks after which the guide rolls back. MIG "6. Rollback Plan", "Automatic Rollback Triggers": AutoRollbackMonitor maxFailures = 5. */
+export const ROLLBACK_AFTER_CONSECUTIVE_FAILURES = 5;

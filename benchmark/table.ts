@@ -1,0 +1,87 @@
+/**
+ * The bench's output: a line naming the machine, one markdown table with a row for each name of
+ * BENCH_ROWS in that order, and the assumptions the time-to-blue rows rest on. A row the bench
+ * measured but the list does not name, or the other way round, is an error, not a quiet gap.
+ */
+import * as os from 'os';
+import { DETECTION_TARGET_MINUTES, ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '../lib/guides';
+import { ALLOWANCES } from './time-to-blue';
+import { BENCH_ROWS } from './rows';
+
+/** One row's cells after its name. */
+export interface RowCells {
+  /** The figure: a median, a size, or the computed worst case. */
+  readonly value: string;
+  /** How many runs the median is of ("—" for what does not vary, such as a size). */
+  readonly runs: string;
+  /** What was timed, or what the figure is made of. */
+  readonly how: string;
+  /** Against the monitoring guide's detection target; time-to-blue rows only. */
+  readonly detection?: string;
+  /** Against the migration guide's consecutive failures; time-to-blue rows only. */
+  readonly consecutiveFailures?: string;
+}
+
+const HEADER = [
+  'figure',
+  'median',
+  'runs',
+  'what is timed, or what it is made of',
+  `guide: detected within ${DETECTION_TARGET_MINUTES} min (Monitoring Overview, "Success Metrics", MTTD)`,
+  `guide: rolled back after ${ROLLBACK_AFTER_CONSECUTIVE_FAILURES} consecutive failures (Migration Overview, "Automatic Rollback Triggers")`,
+];
+
+/** The machine, in the line above the table: CPU, cores, Node, date, and how busy it was. */
+export function machineLine(now: Date): string {
+  const cpus = os.cpus();
+  const load = os.loadavg()[0].toFixed(2);
+  return `Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${now.toISOString().slice(0, 10)} (load average ${load} at the start)`;
+}
+
+/** The table, one row per name of BENCH_ROWS, from the cells measured for each. */
+export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
+  const unlisted = [...cells.keys()].filter((name) => !BENCH_ROWS.includes(name));
+  const missing = BENCH_ROWS.filter((name) => !cells.has(name));
+  if (unlisted.length > 0 || missing.length > 0) {
+    throw new Error(`the bench's rows differ from benchmark/rows.ts: unlisted ${JSON.stringify(unlisted)}, missing ${JSON.stringify(missing)}`);
+  }
+  const line = (values: readonly string[]) => `| ${values.map((v) => v.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [
+    line(HEADER),
+    line(HEADER.map(() => '---')),
+    ...BENCH_ROWS.map((name) => {
+      const c = cells.get(name)!;
+      return line([name, c.value, c.runs, c.how, c.detection ?? '', c.consecutiveFailures ?? '']);
+    }),
+  ].join('\n');
+}
+
+/** The allowances behind the time-to-blue rows, one line each with its source. */
+export function assumptionLines(): string[] {
+  return [
+    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES):',
+    ...Object.values(ALLOWANCES).map((a) => `- ${a.what}: ${a.seconds} s. ${a.why}.`),
+  ];
+}
+
+/** Seconds, for synth times. */
+export const seconds = (s: number) => `${s.toFixed(1)} s`;
+
+/** Milliseconds with the digits that mean something at that size. */
+export function milliseconds(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 10_000) return `${ms.toFixed(0)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** A worst case in minutes and seconds. */
+export function minutesSeconds(totalSeconds: number): string {
+  const minutes = Math.floor(totalSeconds / 60);
+  const rest = totalSeconds - minutes * 60;
+  const restText = Number.isInteger(rest) ? `${rest} s` : `${rest.toFixed(1)} s`;
+  return minutes === 0 ? restText : `${minutes} min ${restText}`;
+}
+
+/** A size in kB (1000 bytes), raw and gzipped. */
+export const kilobytes = (raw: number, gzipped: number) => `${(raw / 1000).toFixed(1)} kB (${(gzipped / 1000).toFixed(1)} kB gzipped)`;

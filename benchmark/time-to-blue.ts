@@ -1,0 +1,110 @@
+/**
+ * The worst case from the first bad minute to blue alone, per alarm that rolls green back, from the
+ * synthesized prod template: the member alarms of the rollback composite, each with its period and
+ * datapoints to alarm as deployed, plus what AWS adds (stated as assumptions, below) plus the
+ * measured handler time. Beside it, the guides' own figures and whether the alarm meets them.
+ */
+import { environmentNames } from '../common/names';
+import { DETECTION_TARGET_MINUTES, ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '../lib/guides';
+import { Assembly } from '../test/support/synth';
+import { Cfn, resourcesOfType } from '../test/support/resources';
+import { ROLLBACK_ALARM_ROWS } from './rows';
+
+/** What AWS adds between the alarm's last bad datapoint and the controller's first line, each with where the number comes from. */
+export const ALLOWANCES = {
+  metricIngestion: {
+    seconds: 30,
+    what: 'metric ingestion',
+    why: 'the ALB sends each minute\'s metrics at its end (Elastic Load Balancing guide, "CloudWatch metrics for your Application Load Balancer": 60-second intervals) and the EMF metrics arrive with their log lines; AWS publishes no delay, 30 s is assumed',
+  },
+  alarmEvaluation: {
+    seconds: 60,
+    what: 'alarm evaluation',
+    why: 'an alarm with a period of a minute or more is evaluated once a minute (CloudWatch guide, "Using Amazon CloudWatch alarms", alarm evaluation), so a complete datapoint waits up to 60 s; the composite follows its member as it changes',
+  },
+  eventDelivery: {
+    seconds: 10,
+    what: 'EventBridge delivery',
+    why: 'CloudWatch delivers alarm state changes to EventBridge durably (EventBridge guide, "Event delivery from AWS services") with no published latency; 10 s is assumed for the rule, the asynchronous invoke and Lambda\'s runtime start',
+  },
+} as const;
+
+/** How long CloudWatch takes from the end of the last bad datapoint to ALARM, at worst. */
+export const CLOUDWATCH_ALLOWANCE_SECONDS = ALLOWANCES.metricIngestion.seconds + ALLOWANCES.alarmEvaluation.seconds;
+
+/** One rollback alarm as deployed. */
+export interface DeployedRollbackAlarm {
+  /** The threshold row it is made from. */
+  readonly row: string;
+  readonly alarmName: string;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
+
+/** One row's worst case, in seconds, and its verdicts against the guides. */
+export interface TimeToBlue {
+  readonly alarm: DeployedRollbackAlarm;
+  /** First bad minute → ALARM: the bad periods, then CloudWatch's allowance. */
+  readonly detectSeconds: number;
+  /** First bad minute → blue alone: detection, EventBridge's allowance, the measured handler. */
+  readonly totalSeconds: number;
+  /** MON "Success Metrics": detected within DETECTION_TARGET_MINUTES. */
+  readonly meetsDetection: boolean;
+  /** MIG "Automatic Rollback Triggers": rolled back after at most ROLLBACK_AFTER_CONSECUTIVE_FAILURES bad checks. */
+  readonly meetsConsecutiveFailures: boolean;
+}
+
+/** An alarm's period: its own, or for metric math the longest of its metrics'. */
+function periodOf(properties: Cfn): number {
+  if (typeof properties.Period === 'number') return properties.Period;
+  const periods = ((properties.Metrics ?? []) as Cfn[]).map((m) => m.MetricStat?.Period).filter((p): p is number => typeof p === 'number');
+  if (periods.length === 0) throw new Error(`alarm ${properties.AlarmName} has no period in the template`);
+  return Math.max(...periods);
+}
+
+/**
+ * The rollback composite's member alarms, read from the template: the composite's rule names each
+ * member by Fn::GetAtt; each member's name says which threshold row and slot it is.
+ */
+export function deployedRollbackAlarms(assembly: Assembly): DeployedRollbackAlarm[] {
+  const names = environmentNames('prod');
+  const composite = resourcesOfType(assembly, 'AWS::CloudWatch::CompositeAlarm').find(([, r]) => r.Properties.AlarmName === names.rollbackAlarm);
+  if (!composite) throw new Error(`the prod template has no composite alarm ${names.rollbackAlarm}`);
+  const memberIds = [...JSON.stringify(composite[1].Properties.AlarmRule).matchAll(/"Fn::GetAtt":\["([^"]+)","Arn"\]/g)].map((m) => m[1]);
+  const members = memberIds.map((id) => {
+    const resource = assembly.resources[id];
+    if (resource?.Type !== 'AWS::CloudWatch::Alarm') throw new Error(`${names.rollbackAlarm} names ${id}, which is not a metric alarm of the template`);
+    const p = resource.Properties;
+    const row = ROLLBACK_ALARM_ROWS.find((r) => p.AlarmName === names.alarm(r, 'green'));
+    if (!row)
+      throw new Error(`${names.rollbackAlarm} has member ${p.AlarmName}, which is no rollback row's green alarm (lib/monitoring/thresholds.ts rollsGreenBack)`);
+    return {
+      row,
+      alarmName: p.AlarmName,
+      periodSeconds: periodOf(p),
+      evaluationPeriods: p.EvaluationPeriods,
+      datapointsToAlarm: p.DatapointsToAlarm ?? p.EvaluationPeriods,
+    };
+  });
+  const missing = ROLLBACK_ALARM_ROWS.filter((r) => !members.some((m) => m.row === r));
+  if (missing.length > 0)
+    throw new Error(
+      `${names.rollbackAlarm} does not include the green alarm of ${missing.join(', ')}, which lib/monitoring/thresholds.ts says roll green back`,
+    );
+  return ROLLBACK_ALARM_ROWS.map((r) => members.find((m) => m.row === r)!);
+}
+
+/** Each rollback alarm's worst case to blue alone, with the handler's measured event → verified time (cold) added. */
+export function timesToBlue(alarms: readonly DeployedRollbackAlarm[], handlerSeconds: number): TimeToBlue[] {
+  return alarms.map((alarm) => {
+    const detectSeconds = alarm.periodSeconds * alarm.datapointsToAlarm + CLOUDWATCH_ALLOWANCE_SECONDS;
+    return {
+      alarm,
+      detectSeconds,
+      totalSeconds: detectSeconds + ALLOWANCES.eventDelivery.seconds + handlerSeconds,
+      meetsDetection: detectSeconds <= DETECTION_TARGET_MINUTES * 60,
+      meetsConsecutiveFailures: alarm.datapointsToAlarm <= ROLLBACK_AFTER_CONSECUTIVE_FAILURES,
+    };
+  });
+}
