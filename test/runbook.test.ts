@@ -14,12 +14,13 @@ import { keyParameterProblems } from '../common/keys/parameter-check';
 import { CONFIRM_PRODUCTION_PARAMETER, ENVIRONMENT_NAMES, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { planDeploy } from '../common/traffic/plan';
 import { RiseEvidence } from '../common/traffic/policy';
-import { initialState, recordRollback, SlotImages, TrafficState } from '../common/traffic/state';
-import { LiveWeights } from '../common/traffic/weights';
+import { recordRollback, SlotImages, TrafficState } from '../common/traffic/state';
 import { keyCheckRefusal } from '../lambda/key-check/check';
 import { imageParameterConstraint } from '../lib/config/formats';
 import { PRODUCTION_ROLLOUT } from '../lib/guides';
 import { firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, ThresholdRow, THRESHOLDS } from '../lib/monitoring/thresholds';
+import { anchor, headings } from './support/markdown';
+import { releasedAt, serving } from './traffic/positions';
 
 const ROOT = path.join(__dirname, '..');
 const RUNBOOK_FILE = 'docs/runbook.md';
@@ -43,24 +44,6 @@ function subsection(markdown: string, title: string): string {
   const rest = markdown.slice(start + 1);
   const end = rest.search(/\n##+ /);
   return end < 0 ? rest : rest.slice(0, end);
-}
-
-/** A markdown document's headings, outside fenced code blocks. */
-function headings(markdown: string): { readonly level: number; readonly text: string }[] {
-  let fenced = false;
-  return markdown.split('\n').flatMap((line) => {
-    if (line.startsWith('```')) fenced = !fenced;
-    const match = fenced ? null : /^(#{1,6})\s+(.+?)\s*$/.exec(line);
-    return match ? [{ level: match[1].length, text: match[2] }] : [];
-  });
-}
-
-/** The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces as hyphens. */
-function anchor(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
 }
 
 /** A piece of code in the runbook: a line of a fenced block (with its language) or an inline code span. */
@@ -297,20 +280,9 @@ const CLEAN: RiseEvidence = { greenHealthyTargets: 1, rollbackAlarmFound: true, 
 /** A share the listener shows below the recorded one, as a listener reset or another writer leaves it. */
 const LOST_SHARE = FIRST * 2;
 
-const serving = (share: number): LiveWeights => ({ greenPercent: share, blueAlone: share === 0, stickinessEnabled: share > 0 && share < 100 });
-
 /** Blue running `images.blue`; green running `images.green` at `share` since `sinceMs` ago. */
 function position(share: number, images: SlotImages = { blue: V1, green: V2 }, sinceMs = BAKED_MS): TrafficState {
-  const at = new Date(NOW.getTime() - sinceMs).toISOString();
-  return {
-    ...initialState(NOW),
-    intent: share,
-    greenPercent: share,
-    stepStartedAt: at,
-    listenerArn: LISTENER,
-    images,
-    releases: [{ image: images.green, releasedAt: at, steps: share > 0 ? [{ percent: share, at }] : [] }],
-  };
+  return releasedAt(share, images, new Date(NOW.getTime() - sinceMs), NOW, LISTENER);
 }
 
 /** The refusal `rollout plan` and the deploy give, word for word. */

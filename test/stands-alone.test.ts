@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { THRESHOLDS } from '../lib/monitoring/thresholds';
+import { anchor, headings } from './support/markdown';
 
 const ROOT = path.join(__dirname, '..');
 const THIS_FILE = path.relative(ROOT, __filename).split(path.sep).join('/');
@@ -52,24 +53,6 @@ function outsideReferences(file: string, text: string): string[] {
     if (found.length === 0) return [];
     return [`${file}:${index + 1}: ${found.map(({ match }) => `"${match}"`).join(', ')} points outside the repository (${found[0].instead})`];
   });
-}
-
-/** A markdown document's headings, outside fenced code blocks. */
-function headings(markdown: string): { readonly level: number; readonly text: string }[] {
-  let fenced = false;
-  return markdown.split('\n').flatMap((line) => {
-    if (line.startsWith('```')) fenced = !fenced;
-    const match = fenced ? null : /^(#{1,6})\s+(.+?)\s*$/.exec(line);
-    return match ? [{ level: match[1].length, text: match[2] }] : [];
-  });
-}
-
-/** The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces as hyphens. */
-function anchor(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
 }
 
 /** The `(#anchor)` links of a markdown document. */

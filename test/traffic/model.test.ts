@@ -15,6 +15,7 @@
  * REGRESSION_RUNS.
  */
 import fc from 'fast-check';
+import { RELEASE_RESOURCE_TYPE } from '../../common/names';
 import { nextStep } from '../../common/traffic/policy';
 import type { SlotImages } from '../../common/traffic/state';
 import { route } from '../../lambda/traffic/route';
@@ -134,7 +135,7 @@ class Model {
 
   /** The release guard, before ECS: accepted or not, and what it does first. */
   release(next: StackParameters): boolean {
-    const { intent } = { intent: next.greenPercent };
+    const intent = next.greenPercent;
     if (this.mustStayAtZero && this.rollbackRecorded && intent > 0) return false;
     const greenChanges = next.images.green !== this.images.green;
     const blueChanges = next.images.blue !== this.images.blue;
@@ -337,7 +338,7 @@ async function runSequence(actions: Action[]): Promise<void> {
         const forgedProperties: Record<string, string> = releaseEvent
           ? { BlueImage: forgedImages.blue, GreenImage: forgedImages.green, GreenPercent: String(a.intent), RolloutOverride: 'forged' }
           : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged', ...GREEN_SERVICE_PROPERTIES };
-        const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: 'Custom::BoopRelease' } : {}) };
+        const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: RELEASE_RESOURCE_TYPE } : {}) };
         aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(a.intent), rolloutOverride: 'forged', images: current.images };
         if (a.how === 'foreign-url') event.ResponseURL = 'https://attacker.example/answer';
         if (a.how === 'other-stack') event.StackId = SETTINGS.stackId.replace('prod', 'dev');

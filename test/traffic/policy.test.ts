@@ -18,6 +18,7 @@ import {
 import { ChangeKind, initialState, recordChange, TrafficState } from '../../common/traffic/state';
 import { LiveWeights } from '../../common/traffic/weights';
 import { environmentContext } from '../support/context';
+import { serving } from './positions';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -50,8 +51,6 @@ const ANY_WORLD: readonly (readonly [string, RiseEvidence])[] = [
   ['rollback alarm unreadable', { ...CLEAN, rollbackAlarmFound: false }],
 ];
 
-/** The listener as the controller leaves it for a share: blue alone at 0, sticky only in between. */
-const serving = (share: number): LiveWeights => ({ greenPercent: share, blueAlone: share === 0, stickinessEnabled: share > 0 && share < 100 });
 /** The template's action, which CloudFormation writes back on any listener update: blue 100 / green 0. */
 const TEMPLATE: LiveWeights = { greenPercent: 0, blueAlone: false, stickinessEnabled: false };
 

@@ -7,6 +7,7 @@ import { IMAGE_PARAMETERS } from '../../common/names';
 import { RiseEvidence, RolloutPolicy } from '../../common/traffic/policy';
 import { decideRelease, ReleaseDecision, releaseEvidenceNeeded, ReleaseFacts } from '../../common/traffic/release';
 import { currentRelease, initialState, recordRollback, SlotImages, TrafficState } from '../../common/traffic/state';
+import { releasedAt, serving } from './positions';
 import { LiveWeights } from '../../common/traffic/weights';
 import { PRODUCTION_ROLLOUT } from '../../lib/guides';
 
@@ -21,20 +22,9 @@ const V2 = 'registry.example/boop-integration:2.0.0';
 const V3 = 'registry.example/boop-integration:3.0.0';
 const CLEAN: RiseEvidence = { greenHealthyTargets: 1, rollbackAlarmFound: true, rollbackAlarmInAlarm: false, rollbackAlarmFiredSinceStepStart: false };
 
-const serving = (share: number): LiveWeights => ({ greenPercent: share, blueAlone: share === 0, stickinessEnabled: share > 0 && share < 100 });
-
 /** Green running `images.green` at `share` for `sinceMs`, blue running `images.blue`. */
 function position(share: number, images: SlotImages, sinceMs = BAKED): TrafficState {
-  const at = new Date(NOW.getTime() - sinceMs).toISOString();
-  return {
-    ...initialState(NOW),
-    intent: share,
-    greenPercent: share,
-    stepStartedAt: at,
-    listenerArn: LISTENER,
-    images,
-    releases: [{ image: images.green, releasedAt: at, steps: share > 0 ? [{ percent: share, at }] : [] }],
-  };
+  return releasedAt(share, images, new Date(NOW.getTime() - sinceMs), NOW, LISTENER);
 }
 
 function decide(

@@ -5,6 +5,7 @@
  * a FAILED answer, or another resource failing, rolls the update back in reverse order. Every
  * custom resource event enters through the controller's entry point (`route`), as Lambda delivers it.
  */
+import { RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import type { ReleaseResourceProperties, TrafficResourceProperties } from '../../common/payloads';
 import { Slot, SLOTS } from '../../common/slots';
 import type { SlotImages } from '../../common/traffic/state';
@@ -137,7 +138,7 @@ export class SimulatedStack {
     const isRelease = 'BlueImage' in properties;
     const event = customResourceEvent(type, properties as Record<string, string>, old as Record<string, string> | undefined);
     const logicalId = isRelease ? 'TrafficControlRelease' : 'TrafficControlWeights';
-    const withType = { ...event, LogicalResourceId: logicalId, ResourceType: isRelease ? 'Custom::BoopRelease' : 'Custom::BoopTrafficWeights' };
+    const withType = { ...event, LogicalResourceId: logicalId, ResourceType: isRelease ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE };
     const before = this.answers.length;
     await route(withType, this.deps);
     if (this.answers.length !== before + 1) throw new Error(`the controller answered ${this.answers.length - before} times`);
