@@ -30,7 +30,12 @@ export interface ContractMetric {
   readonly dimensions: readonly (typeof DIMENSIONS)[keyof typeof DIMENSIONS][];
   /** What one data point means, for the README. */
   readonly meaning: string;
+  /** 1 for a high-resolution metric (EMF `StorageResolution: 1`), which the rollback reads in 10 s periods. @default 60 */
+  readonly storageResolutionSeconds?: 1 | 60;
 }
+
+/** The period high-resolution metrics are read in: the shortest alarm period CloudWatch evaluates every 10 s. */
+export const HIGH_RESOLUTION_PERIOD_SECONDS = 10;
 
 const PER_SLOT = [DIMENSIONS.environment, DIMENSIONS.slot] as const;
 const PER_ENVIRONMENT = [DIMENSIONS.environment] as const;
@@ -53,6 +58,13 @@ export const INTEGRATION_METRICS = {
   BoopApiTimeouts: { unit: 'Count', dimensions: PER_SLOT, meaning: 'BOOP API calls that timed out' },
   BoopApiRateLimited: { unit: 'Count', dimensions: PER_SLOT, meaning: 'BOOP API calls answered 429' },
   ActiveUsers: { unit: 'Count', dimensions: PER_SLOT, meaning: 'distinct users seen in the last minute' },
+  HttpRequests: {
+    unit: 'Count',
+    dimensions: PER_SLOT,
+    storageResolutionSeconds: 1,
+    meaning: "requests the service answered, the load balancer's health checks aside; high resolution",
+  },
+  HttpServerErrors: { unit: 'Count', dimensions: PER_SLOT, storageResolutionSeconds: 1, meaning: 'requests the service answered with a 5XX; high resolution' },
 } as const satisfies Record<string, ContractMetric>;
 
 /** The integration metrics grouped as the service emits them (one EMF line per family). */
@@ -62,6 +74,7 @@ export const INTEGRATION_METRIC_FAMILIES = {
   websocket: ['WebSocketConnections', 'WebSocketFailures', 'WebSocketAbnormalClosures'],
   boopApi: ['BoopApiRequests', 'BoopApiErrors', 'BoopApiTimeouts', 'BoopApiRateLimited'],
   users: ['ActiveUsers'],
+  http: ['HttpRequests', 'HttpServerErrors'],
 } as const satisfies Record<string, readonly (keyof typeof INTEGRATION_METRICS)[]>;
 
 /** The health check runs this often; uptime counts a check that did not report as failed. */

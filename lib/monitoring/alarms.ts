@@ -9,7 +9,7 @@ import { IntegrationMetricName } from '../../common/contract';
 import { environmentNames } from '../../common/names';
 import { BoopMetrics } from './boop-metrics';
 import { Slot, SLOTS } from '../../common/slots';
-import { firesWhen, judgedOver, NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
+import { FastRollbackJudgement, fastRollbackOf, firesWhen, judgedOver, NotifyingSeverity, SEVERITY_ROUTING, ThresholdName, ThresholdRow } from './thresholds';
 
 /** The slot whose breaches roll traffic back. */
 const ROLLBACK_SLOT: Slot = 'green';
@@ -39,11 +39,14 @@ export interface BoopAlarm {
   /** The slot judged; undefined for all traffic or the stack as a whole. */
   readonly slot?: Slot;
   readonly alarm: cloudwatch.Alarm;
+  /** Set on a row's fast rollback alarm: green on high-resolution counts, no actions, GREEN_ROLLBACK only. */
+  readonly fastRollback?: FastRollbackJudgement;
 }
 
 /**
  * Every row of the thresholds table as a CloudWatch alarm named `boop-<env>-<ALARM>[-<slot>]`,
- * routed by severity, and the composite alarm that rolls green back.
+ * routed by severity; each fast rollback alarm (`boop-<env>-<ALARM>_10S-green`); and the composite
+ * alarm that rolls green back.
  */
 export class Alarms extends Construct {
   public readonly alarms: readonly BoopAlarm[];
@@ -57,6 +60,8 @@ export class Alarms extends Construct {
       for (const slot of slotsJudged(row)) {
         alarms.push({ row, slot, alarm: this.createAlarm(row, slot, props) });
       }
+      const fastRollback = row.rollsGreenBack ? fastRollbackOf(row) : undefined;
+      if (fastRollback) alarms.push({ row, slot: ROLLBACK_SLOT, fastRollback, alarm: this.createFastRollbackAlarm(row, fastRollback, props) });
     }
     this.alarms = alarms;
 
@@ -65,7 +70,7 @@ export class Alarms extends Construct {
       compositeAlarmName: environmentNames(props.envName).rollbackAlarm,
       alarmDescription:
         'Green is breaching a rollback row (' +
-        rollbackRows.map((a) => a.row.name).join(', ') +
+        rollbackRows.map((a) => a.fastRollback?.name ?? a.row.name).join(', ') +
         '). ' +
         'Traffic control moves all traffic to blue and pages; see the member alarm in ALARM for what broke.',
       alarmRule: cloudwatch.AlarmRule.anyOf(...rollbackRows.map((a) => a.alarm)),
@@ -90,6 +95,25 @@ export class Alarms extends Construct {
       if (SEVERITY_ROUTING[row.severity].notifyOnRecovery) alarm.addOkAction(topic);
     }
     return alarm;
+  }
+
+  /** Green's row judged on the service's high-resolution counts. No actions: the row's own alarm is the one that pages. */
+  private createFastRollbackAlarm(row: ThresholdRow, fast: FastRollbackJudgement, props: AlarmsProps): cloudwatch.Alarm {
+    const metric = FAST_ROLLBACK_METRICS[row.name as ThresholdName];
+    if (!metric)
+      throw new Error(`${row.name} asks for a fast rollback alarm, but lib/monitoring/alarms.ts FAST_ROLLBACK_METRICS has no high-resolution metric for it`);
+    // Each period needs its share of the row's minimum, so a breach covers at least as many attempts as the row's.
+    const minimumAttempts = Math.ceil(minimumAttemptsFor(row, props.minimumAttempts) / fast.periodsPerRowPeriod);
+    return new cloudwatch.Alarm(this, `${fast.name}-${ROLLBACK_SLOT}`, {
+      alarmName: environmentNames(props.envName).alarm(fast.name, ROLLBACK_SLOT),
+      alarmDescription: describeFastRollback(row, fast),
+      metric: metric({ row, slot: ROLLBACK_SLOT, props, period: Duration.seconds(fast.periodSeconds), minimumAttempts }),
+      threshold: row.threshold,
+      comparisonOperator: COMPARISON[row.comparison],
+      evaluationPeriods: fast.evaluationPeriods,
+      datapointsToAlarm: fast.datapointsToAlarm,
+      treatMissingData: MISSING_DATA[row.missingData],
+    });
   }
 }
 
@@ -140,6 +164,8 @@ interface RowContext {
   readonly slot?: Slot;
   readonly props: AlarmsProps;
   readonly period: Duration;
+  /** Attempts a period needs before a rate is judged. @default minimumAttemptsFor the row */
+  readonly minimumAttempts?: number;
 }
 
 /** What each row measures. Rates and percentiles are guarded: below the minimum traffic they read as healthy. */
@@ -229,6 +255,11 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   },
 };
 
+/** What a fast rollback alarm reads: the row's measure from the service's own high-resolution counts (common/contract.ts). */
+const FAST_ROLLBACK_METRICS: Partial<Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric>> = {
+  SERVICE_DOWN: (c) => failureShare(c, 'HttpRequests', 'HttpServerErrors'),
+};
+
 /** What each input of ROLLBACK_FAILED counts, for the graph's legend. */
 const ROLLBACK_FAILURE_LABELS: Record<string, string> = {
   errors: 'controller errors',
@@ -288,7 +319,7 @@ function slotCounts(c: RowContext, attemptsName: IntegrationMetricName, failures
 
 /** `value` where `attempts` reaches the row's minimum, else `healthy`: too little traffic is never a breach. */
 function guarded(c: RowContext, label: string, value: string, usingMetrics: Record<string, cloudwatch.IMetric>, healthy: number): cloudwatch.IMetric {
-  const minimum = minimumAttemptsFor(c.row, c.props.minimumAttempts);
+  const minimum = c.minimumAttempts ?? minimumAttemptsFor(c.row, c.props.minimumAttempts);
   return new cloudwatch.MathExpression({
     label,
     expression: `IF(attempts >= ${minimum}, ${value}, ${healthy})`,
@@ -332,5 +363,13 @@ function describe(row: ThresholdRow, slot: Slot | undefined): string {
   return (
     `${row.name} (${where}, ${row.severity}): ${row.measures} ${firesWhen(row)} over ${judgedOver(row)}.${rollback} ` +
     `First: ${FIRST_CHECKS[row.name as ThresholdName]} Source: ${row.source}.`
+  );
+}
+
+function describeFastRollback(row: ThresholdRow, fast: FastRollbackJudgement): string {
+  return (
+    `${fast.name} (green slot, no notifications): ${row.name}'s ${row.measures} ${firesWhen(row)} from the service's own counts, ` +
+    `${fast.datapointsToAlarm} of ${fast.evaluationPeriods} × ${fast.periodSeconds} s. Rolls traffic back to blue sooner than ${row.name}, ` +
+    `which still pages. First: ${FIRST_CHECKS[row.name as ThresholdName]} Source: ${row.source}.`
   );
 }

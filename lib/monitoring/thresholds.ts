@@ -11,6 +11,8 @@
  * "Migration Overview", MON "Monitoring Overview", API the public API reference (docs/design.md "The guides").
  */
 
+import { HIGH_RESOLUTION_PERIOD_SECONDS } from '../../common/contract';
+
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -59,6 +61,11 @@ export interface ThresholdRow {
   readonly severity: Severity;
   /** A green-slot breach of this row rolls traffic back to blue. */
   readonly rollsGreenBack: boolean;
+  /**
+   * Green is also judged on the service's own high-resolution counts, over the same span in 10 s
+   * periods, by an alarm with no actions that only feeds the rollback (fastRollbackOf). @default false
+   */
+  readonly fastRollback?: boolean;
   readonly scope: AlarmScope;
   /** What an empty period means, and why (one line). */
   readonly missingData: MissingData;
@@ -85,6 +92,8 @@ const ROWS = [
     ...ONE_MINUTE,
     severity: 'critical',
     rollsGreenBack: true,
+    // The ALB's 60 s metrics bound this row's detection; the service's 10 s counts see the same minute sooner.
+    fastRollback: true,
     scope: 'slot',
     missingData: 'not-breaching',
     missingDataWhy: NO_TRAFFIC_IS_NOT_A_BREACH,
@@ -376,4 +385,28 @@ export function judgedOver(row: ThresholdRow): string {
 /** The table with an environment's overrides applied. */
 export function effectiveThresholds(overrides: Readonly<Record<string, ThresholdOverride>>): ThresholdRow[] {
   return THRESHOLDS.map((row) => ({ ...row, ...(overrides[row.name] ?? {}) }));
+}
+
+/** How a row's fast rollback alarm judges green: the row's span, cut into high-resolution periods. */
+export interface FastRollbackJudgement {
+  /** The stable part of its alarm name: `<ROW>_10S`. */
+  readonly name: string;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  /** How many high-resolution periods make one of the row's periods. */
+  readonly periodsPerRowPeriod: number;
+}
+
+/** The fast rollback alarm of a row that has one: M of N row periods become M·k of N·k periods of 10 s. */
+export function fastRollbackOf(row: ThresholdRow): FastRollbackJudgement | undefined {
+  if (!row.fastRollback) return undefined;
+  const k = (row.periodMinutes * 60) / HIGH_RESOLUTION_PERIOD_SECONDS;
+  return {
+    name: `${row.name}_${HIGH_RESOLUTION_PERIOD_SECONDS}S`,
+    periodSeconds: HIGH_RESOLUTION_PERIOD_SECONDS,
+    evaluationPeriods: row.evaluationPeriods * k,
+    datapointsToAlarm: row.datapointsToAlarm * k,
+    periodsPerRowPeriod: k,
+  };
 }

@@ -8,9 +8,17 @@
 import fc from 'fast-check';
 import { minimumAttemptsFor, slotsJudged } from '../../lib/monitoring/alarms';
 import { SLOTS } from '../../common/slots';
-import { effectiveThresholds, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
-import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES } from '../../common/contract';
-import { alarmInputs, contractProblems, MathRead, uptimeOf } from '../support/monitoring';
+import { effectiveThresholds, fastRollbackOf, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
+import {
+  ContractMetric,
+  DIMENSIONS,
+  HEALTH_CHECK_INTERVAL_MINUTES,
+  HIGH_RESOLUTION_PERIOD_SECONDS,
+  INTEGRATION_METRICS,
+  NAMESPACES,
+} from '../../common/contract';
+import { alarmInputs, contractProblems, expectedAlarmNames, MathRead, uptimeOf } from '../support/monitoring';
+import { evaluate } from '../support/metric-math';
 import { Cfn, CfnResource, logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 import { environmentNames } from '../../common/names';
@@ -121,6 +129,8 @@ const TUNED_MINIMUM_ATTEMPTS = 50;
 const SINGLE_PERIOD_SUCCESS_ROW = THRESHOLDS.find((r) => isGuarded(r) && r.unit === 'percent' && r.comparison === 'below' && r.datapointsToAlarm > 1);
 const OVERRIDES: Record<string, ThresholdOverride> = {
   HIGH_ERROR_RATE: { threshold: 2, evaluationPeriods: 10, datapointsToAlarm: 8 },
+  // A row with a fast rollback alarm: the fast alarm must follow it.
+  SERVICE_DOWN: { threshold: 90, evaluationPeriods: 3, datapointsToAlarm: 2 },
   // A success-rate row made to alarm on a single period: one failure must still not be enough.
   ...(SINGLE_PERIOD_SUCCESS_ROW ? { [SINGLE_PERIOD_SUCCESS_ROW.name]: { datapointsToAlarm: 1 } } : {}),
 };
@@ -146,9 +156,9 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
   });
 
   test('no alarm outside the table, and no name twice', () => {
-    const expected = THRESHOLDS.flatMap((row) => slotsJudged(row).map((slot) => alarmName(built().config.envName, row, slot)));
+    const expected = expectedAlarmNames(built().config.envName, THRESHOLDS);
     const actual = resourcesOfType(built(), 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.AlarmName as string);
-    expect(actual).toHaveLength(THRESHOLDS.reduce((n, row) => n + slotsJudged(row).length, 0));
+    expect(actual).toHaveLength(expected.length);
     expect([...actual].sort()).toEqual([...expected].sort());
   });
 
@@ -171,7 +181,7 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     },
   );
 
-  test('the rollback composite alarm is ANY of exactly the green alarms of rows that roll green back', () => {
+  test('the rollback composite alarm is ANY of exactly the green alarms of rows that roll green back, fast ones included', () => {
     const composites = resourcesOfType(built(), 'AWS::CloudWatch::CompositeAlarm');
     expect(composites).toHaveLength(1);
     const props = composites[0][1].Properties;
@@ -190,9 +200,11 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
     const shape = parts.map((p) => (typeof p === 'string' ? p : '#')).join(separator);
     expect(shape).toMatch(/^\(ALARM\("#"\)( OR ALARM\("#"\))*\)$/);
 
-    const expected = THRESHOLDS.filter((row) => row.rollsGreenBack && slotsJudged(row).includes('green')).map((row) =>
-      alarmName(built().config.envName, row, 'green'),
-    );
+    const names = environmentNames(built().config.envName);
+    const expected = THRESHOLDS.filter((row) => row.rollsGreenBack && slotsJudged(row).includes('green')).flatMap((row) => {
+      const fast = fastRollbackOf(row);
+      return [names.alarm(row.name, 'green'), ...(fast ? [names.alarm(fast.name, 'green')] : [])];
+    });
     expect(expected.length).toBeGreaterThan(0);
     expect([...members].sort()).toEqual([...expected].sort());
   });
@@ -234,6 +246,135 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+/** A metric alarm of a build by its AlarmName. */
+function alarmNamed(built: Built, name: string): Record<string, Cfn> {
+  const found = alarmsByName(built).get(name) ?? [];
+  expect({ name, alarms: found.length }).toEqual({ name, alarms: 1 });
+  return found[0].props;
+}
+
+/** Each fast rollback alarm of a build, with its row's effective numbers. */
+function fastRollbackAlarms(built: Built) {
+  const names = environmentNames(built.config.envName);
+  return effectiveThresholds(built.config.alarms.overrides)
+    .filter((row) => row.rollsGreenBack)
+    .flatMap((row) => {
+      const fast = fastRollbackOf(row);
+      return fast ? [{ row, props: alarmNamed(built, names.alarm(fast.name, 'green')) }] : [];
+    });
+}
+
+/** High-resolution periods in one of the row's periods, from the row's numbers and the contract's period alone. */
+const periodsPerRowPeriod = (row: ThresholdRow) => (row.periodMinutes * 60) / HIGH_RESOLUTION_PERIOD_SECONDS;
+
+describe("fast rollback: green leaves on the service's own 10 s counts, and only the row's own alarm pages", () => {
+  test("every rollback row whose green alarm reads the ALB's 60 s metrics has a fast rollback alarm", () => {
+    const albBound = THRESHOLDS.filter((row) => row.rollsGreenBack).filter((row) =>
+      alarmInputs(alarmOf(builds.prod, row, 'green')).metrics.some((m) => m.namespace === ALB_NAMESPACE && m.period === 60),
+    );
+    expect(albBound.length).toBeGreaterThan(0);
+    for (const row of albBound) expect({ row: row.name, fast: fastRollbackOf(row) !== undefined }).toEqual({ row: row.name, fast: true });
+    expect(fastRollbackAlarms(builds.prod).map((a) => a.row.name)).toEqual(albBound.map((row) => row.name));
+  });
+
+  test.each(['prod', 'dev', 'tuned'] as const)("%s: the row's threshold over the row's span, cut into 10 s periods", (which) => {
+    const built = builds[which];
+    const fast = fastRollbackAlarms(built);
+    expect(fast.length).toBeGreaterThan(0);
+    for (const { row, props } of fast) {
+      const k = periodsPerRowPeriod(row);
+      expect({ alarm: props.AlarmName, ...numbersOf(props) }).toEqual({
+        alarm: props.AlarmName,
+        ...expectedNumbers(row),
+        EvaluationPeriods: row.evaluationPeriods * k,
+        DatapointsToAlarm: row.datapointsToAlarm * k,
+        periods: [HIGH_RESOLUTION_PERIOD_SECONDS],
+      });
+      // Over each of the row's periods, a breach needs at least as many attempts as the row's own alarm.
+      const minimum = guardOf(props)!.minimum;
+      expect(minimum * k).toBeGreaterThanOrEqual(minimumAttemptsFor(row, built.config.alarms.minimumAttempts));
+      expect((minimum - 1) * k).toBeLessThan(minimumAttemptsFor(row, built.config.alarms.minimumAttempts));
+    }
+  });
+
+  test.each(['prod', 'dev'] as const)("%s: it reads only green's high-resolution contract metrics", (which) => {
+    for (const { props } of fastRollbackAlarms(builds[which])) {
+      const { metrics } = alarmInputs(props);
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const m of metrics) {
+        const contract: ContractMetric | undefined = (INTEGRATION_METRICS as Record<string, ContractMetric>)[m.metricName];
+        expect({ metric: m.metricName, namespace: m.namespace, highResolution: contract?.storageResolutionSeconds === 1 }).toEqual({
+          metric: m.metricName,
+          namespace: NAMESPACES.integration,
+          highResolution: true,
+        });
+        expect(contractProblems(m, which, 'green')).toEqual([]);
+      }
+    }
+  });
+
+  test.each(['prod', 'dev'] as const)('%s: a green outage both alarms see notifies once: the fast alarm and the composite have no actions', (which) => {
+    const built = builds[which];
+    const names = environmentNames(built.config.envName);
+    const composite = resourcesOfType(built, 'AWS::CloudWatch::CompositeAlarm')[0][1].Properties;
+    for (const { row, props: fast } of fastRollbackAlarms(built)) {
+      const own = alarmOf(built, row, 'green');
+      const notified = [own, fast, composite].flatMap((p) =>
+        ['AlarmActions', 'OKActions', 'InsufficientDataActions'].flatMap((list) => (p[list] ?? []).map((a: unknown) => `${list}:${topicNameOf(built, a)}`)),
+      );
+      const topic = names.alertTopic(row.severity);
+      expect(notified).toEqual([`AlarmActions:${topic}`, ...(SEVERITY_ROUTING[row.severity].notifyOnRecovery ? [`OKActions:${topic}`] : [])]);
+    }
+  });
+
+  describe.each(['prod', 'dev'] as const)('%s: over any run of 10 s periods', (which) => {
+    type Period = { attempts: number; errors: number } | undefined;
+    const period: fc.Arbitrary<Period> = fc.oneof(
+      fc.constant(undefined),
+      fc
+        .integer({ min: 0, max: 30 })
+        .chain((attempts) => fc.integer({ min: Math.max(0, attempts - 2), max: attempts }).map((errors) => ({ attempts, errors }))),
+      fc.integer({ min: 0, max: 30 }).chain((attempts) => fc.integer({ min: 0, max: attempts }).map((errors) => ({ attempts, errors }))),
+    );
+
+    test('it fires exactly when every period of the span had enough requests and too many failed, and then the whole span broke the row', () => {
+      const built = builds[which];
+      for (const { row, props } of fastRollbackAlarms(built)) {
+        const k = periodsPerRowPeriod(row);
+        const span = row.datapointsToAlarm * k;
+        expect(row.evaluationPeriods * k).toBe(span); // consecutive periods: the guide's "for > 1 minute"
+        const expression = returnedExpression(props)!.expression;
+        const idOf = Object.fromEntries(alarmInputs(props).metrics.map((m) => [m.metricName, m.id!]));
+        const perPeriodMinimum = guardOf(props)!.minimum;
+        const rowMinimum = minimumAttemptsFor(row, built.config.alarms.minimumAttempts);
+        const bad = (p: Period) => p !== undefined && p.attempts >= perPeriodMinimum && breaches(row, (100 * p.errors) / p.attempts);
+        fc.assert(
+          fc.property(fc.array(period, { minLength: span, maxLength: span * 3 }), (periods) => {
+            // What CloudWatch sees each period: the expression on the counts, nothing for a silent period (not breaching).
+            const breaching = periods.map((p) => {
+              if (p === undefined) return false;
+              const value = evaluate(expression, { [idOf.HttpRequests]: p.attempts, [idOf.HttpServerErrors]: p.errors });
+              return value !== undefined && breaches(row, value);
+            });
+            for (let end = span; end <= periods.length; end++) {
+              const window = periods.slice(end - span, end);
+              const fires = breaching.slice(end - span, end).filter(Boolean).length >= row.datapointsToAlarm * k;
+              expect(fires).toBe(window.every(bad));
+              if (fires) {
+                const attempts = window.reduce((n, p) => n + p!.attempts, 0);
+                const errors = window.reduce((n, p) => n + p!.errors, 0);
+                expect(attempts).toBeGreaterThanOrEqual(rowMinimum);
+                expect(breaches(row, (100 * errors) / attempts)).toBe(true);
+              }
+            }
+          }),
+          { numRuns: 300 },
+        );
+      }
+    });
   });
 });
 

@@ -1,5 +1,5 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
+import { MetricResolution, Metrics } from '@aws-lambda-powertools/metrics';
+import { ContractMetric, DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
 import { captureStdout } from '../support/stdout';
 
 /** A fixed moment so the sample lines are stable and the README can quote them. */
@@ -23,7 +23,15 @@ const SAMPLE_VALUES: Record<keyof typeof INTEGRATION_METRICS, number> = {
   BoopApiTimeouts: 0,
   BoopApiRateLimited: 0,
   ActiveUsers: 37,
+  HttpRequests: 12,
+  HttpServerErrors: 0,
 };
+
+/** Powertools' resolution for a contract metric: High writes `StorageResolution: 1`. */
+function resolutionOf(name: keyof typeof INTEGRATION_METRICS): (typeof MetricResolution)[keyof typeof MetricResolution] {
+  const metric: ContractMetric = INTEGRATION_METRICS[name];
+  return metric.storageResolutionSeconds === 1 ? MetricResolution.High : MetricResolution.Standard;
+}
 
 /**
  * One EMF line per metric family, written by Powertools Metrics exactly as an integration
@@ -40,7 +48,7 @@ export function emfSampleLines(environment: string, slot: string): Record<keyof 
         // Powertools adds a "service" dimension by default; the contract has exactly Environment and Slot.
         metrics.clearDefaultDimensions();
         metrics.addDimensions({ [DIMENSIONS.environment]: environment, [DIMENSIONS.slot]: slot });
-        for (const name of names) metrics.addMetric(name, INTEGRATION_METRICS[name].unit, SAMPLE_VALUES[name]);
+        for (const name of names) metrics.addMetric(name, INTEGRATION_METRICS[name].unit, SAMPLE_VALUES[name], resolutionOf(name));
         metrics.publishStoredMetrics();
       });
       lines[family] = output.trim();

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
+import { ContractMetric, DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
 import { SLOTS } from '../../common/slots';
 import { emfSampleLines } from './emf-samples';
 import { build } from '../support/synth';
@@ -10,7 +10,7 @@ const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'u
 interface EmfDirective {
   Namespace: string;
   Dimensions: string[][];
-  Metrics: { Name: string; Unit: string }[];
+  Metrics: { Name: string; Unit: string; StorageResolution?: number }[];
 }
 
 describe('the metric contract as real EMF', () => {
@@ -21,7 +21,13 @@ describe('the metric contract as real EMF', () => {
     const directive: EmfDirective = line._aws.CloudWatchMetrics[0];
     expect(directive.Namespace).toBe(NAMESPACES.integration);
     expect(directive.Dimensions).toEqual([[DIMENSIONS.environment, DIMENSIONS.slot]]);
-    expect(directive.Metrics).toEqual(names.map((name) => ({ Name: name, Unit: INTEGRATION_METRICS[name].unit })));
+    expect(directive.Metrics).toEqual(
+      names.map((name) => {
+        const metric: ContractMetric = INTEGRATION_METRICS[name];
+        // CloudWatch stores a metric at 1 s only when its EMF definition says so; standard is the default and written as nothing.
+        return { Name: name, Unit: metric.unit, ...(metric.storageResolutionSeconds === 1 ? { StorageResolution: 1 } : {}) };
+      }),
+    );
     expect(line[DIMENSIONS.environment]).toBe('production');
     expect(line[DIMENSIONS.slot]).toBe('green');
   });

@@ -3,6 +3,9 @@
  * metrics from a synthesized template (test/support/synth.ts) and checks them against the metric contract.
  */
 import { ContractMetric, DIMENSIONS, HEALTH_CHECK_METRICS, INTEGRATION_METRICS, NAMESPACES, TRAFFIC_METRICS } from '../../common/contract';
+import { environmentNames } from '../../common/names';
+import { slotsJudged } from '../../lib/monitoring/alarms';
+import { fastRollbackOf, ThresholdRow } from '../../lib/monitoring/thresholds';
 import { evaluate } from './metric-math';
 import { Cfn } from './resources';
 
@@ -153,4 +156,16 @@ export function uptimeOf(alarm: Record<string, Cfn>, counts: Record<'passed' | '
   const inputs = Object.fromEntries(metrics.map((m) => [m.id!, counts[m.id as keyof typeof counts]]));
   const byId = Object.fromEntries(expressions.map((e) => [e.id, e.expression]));
   return evaluate(expressions.find((e) => e.returnData)!.expression, inputs, byId);
+}
+
+/**
+ * The metric alarm names a table makes: one per row and judged slot, and green's fast rollback
+ * alarm for each rollback row that asks for one.
+ */
+export function expectedAlarmNames(envName: string, thresholds: readonly ThresholdRow[]): string[] {
+  const names = environmentNames(envName);
+  return thresholds.flatMap((row) => {
+    const fast = row.rollsGreenBack ? fastRollbackOf(row) : undefined;
+    return [...slotsJudged(row).map((slot) => names.alarm(row.name, slot)), ...(fast ? [names.alarm(fast.name, 'green')] : [])];
+  });
 }
