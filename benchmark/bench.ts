@@ -16,7 +16,7 @@ import { GREEN_BEFORE_ROLLBACK } from './rollback-world';
 import { BENCH_FUNCTIONS, HEALTH_CHECK_CASES, ROLLBACK_BACKENDS, ROLLBACK_MILESTONES, ROLLBACK_STARTS, RollbackBackend, rowName, SYNTH_TARGETS } from './rows';
 import { runCounts } from './runs';
 import { benchWorkDir, measureSynth } from './synth-time';
-import { ALLOWANCES, CLOUDWATCH_ALLOWANCE_SECONDS, deployedRollbackAlarms, timesToBlue } from './time-to-blue';
+import { ALLOWANCES, cloudWatchAllowanceSeconds, deployedRollbackAlarms, timesToBlue } from './time-to-blue';
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -112,9 +112,11 @@ async function main(): Promise<void> {
       cells.set(rowName.timeToBlue(a.row), {
         value: minutesSeconds(t.totalSeconds),
         runs: String(handler.figures.coldRuns),
-        how: `${periods} + ${CLOUDWATCH_ALLOWANCE_SECONDS} s CloudWatch + ${ALLOWANCES.eventDelivery.seconds} s EventBridge + ${handlerSeconds.toFixed(2)} s handler (${handler.label}, cold, → verified); ${a.alarmName}`,
+        how: `${periods} + ${cloudWatchAllowanceSeconds(a.periodSeconds)} s CloudWatch + ${ALLOWANCES.eventDelivery.seconds} s EventBridge + ${handlerSeconds.toFixed(2)} s handler (${handler.label}, cold, → verified); ${a.alarmName}`,
         detection: `${t.meetsDetection ? 'yes' : 'no'}: ALARM at worst ${minutesSeconds(t.detectSeconds)} after the first bad minute began`,
-        consecutiveFailures: `${t.meetsConsecutiveFailures ? 'yes' : 'no'}: after ${a.datapointsToAlarm} bad ${a.periodSeconds} s period${a.datapointsToAlarm === 1 ? '' : 's'} (guide: ${ROLLBACK_AFTER_CONSECUTIVE_FAILURES})`,
+        consecutiveFailures:
+          `${t.meetsConsecutiveFailures ? 'yes' : 'no'}: after ${a.datapointsToAlarm} bad ${a.periodSeconds} s period${a.datapointsToAlarm === 1 ? '' : 's'}` +
+          `${a.periodSeconds < 60 ? `, ${t.badMinutes} min` : ''} (guide: ${ROLLBACK_AFTER_CONSECUTIVE_FAILURES}, read as one check a minute)`,
       });
     }
 

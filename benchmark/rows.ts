@@ -3,7 +3,7 @@
  * test/bench-table.test.ts checks that the README's table has exactly these. Plain data (no CDK,
  * no synth), so the test stays fast.
  */
-import { THRESHOLDS } from '../lib/monitoring/thresholds';
+import { fastRollbackOf, THRESHOLDS } from '../lib/monitoring/thresholds';
 
 /** The functions of the stack whose bundle and cold init are measured, and the logical-id prefix that finds each in the assembly. */
 export const BENCH_FUNCTIONS = [
@@ -29,8 +29,11 @@ export type RollbackMilestone = (typeof ROLLBACK_MILESTONES)[number];
 export const HEALTH_CHECK_CASES = ['all healthy', 'everything hanging'] as const;
 export type HealthCheckCase = (typeof HEALTH_CHECK_CASES)[number];
 
-/** The threshold rows whose green-slot alarm rolls green back: one time-to-blue row each. */
-export const ROLLBACK_ALARM_ROWS: readonly string[] = THRESHOLDS.filter((row) => row.rollsGreenBack).map((row) => row.name);
+/** The green alarms that roll green back, by their name's stable part: each rollback row, then its fast alarm; one time-to-blue row each. */
+export const ROLLBACK_ALARMS: readonly string[] = THRESHOLDS.filter((row) => row.rollsGreenBack).flatMap((row) => {
+  const fast = fastRollbackOf(row);
+  return fast ? [row.name, fast.name] : [row.name];
+});
 
 const SYNTH_ROW: Record<SynthTarget, string> = {
   dev: 'synth, dev',
@@ -57,5 +60,5 @@ export const BENCH_ROWS: readonly string[] = [
     ROLLBACK_STARTS.flatMap((start) => ROLLBACK_MILESTONES.map((milestone) => rowName.rollback(backend, start, milestone))),
   ),
   ...HEALTH_CHECK_CASES.map(rowName.healthCheck),
-  ...ROLLBACK_ALARM_ROWS.map(rowName.timeToBlue),
+  ...ROLLBACK_ALARMS.map(rowName.timeToBlue),
 ];

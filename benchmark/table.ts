@@ -60,7 +60,10 @@ export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
 export function assumptionLines(): string[] {
   return [
     'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES):',
-    ...Object.values(ALLOWANCES).map((a) => `- ${a.what}: ${a.seconds} s. ${a.why}.`),
+    ...Object.values(ALLOWANCES).map((a) => {
+      const highResolution = 'highResolutionSeconds' in a ? ` (${a.highResolutionSeconds} s for a high-resolution alarm)` : '';
+      return `- ${a.what}: ${a.seconds} s${highResolution}. ${a.why}.`;
+    }),
   ];
 }
 

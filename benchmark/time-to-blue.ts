@@ -8,19 +8,20 @@ import { environmentNames } from '../common/names';
 import { DETECTION_TARGET_MINUTES, ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '../lib/guides';
 import { Assembly } from '../test/support/synth';
 import { Cfn, resourcesOfType } from '../test/support/resources';
-import { ROLLBACK_ALARM_ROWS } from './rows';
+import { ROLLBACK_ALARMS } from './rows';
 
 /** What AWS adds between the alarm's last bad datapoint and the controller's first line, each with where the number comes from. */
 export const ALLOWANCES = {
   metricIngestion: {
     seconds: 30,
     what: 'metric ingestion',
-    why: 'the ALB sends each minute\'s metrics at its end (Elastic Load Balancing guide, "CloudWatch metrics for your Application Load Balancer": 60-second intervals) and the EMF metrics arrive with their log lines; AWS publishes no delay, 30 s is assumed',
+    why: 'the ALB sends each minute\'s metrics at its end (Elastic Load Balancing guide, "CloudWatch metrics for your Application Load Balancer": 60-second intervals) and the EMF metrics, high-resolution ones included, arrive with their log lines; AWS publishes no delay, 30 s is assumed',
   },
   alarmEvaluation: {
     seconds: 60,
+    highResolutionSeconds: 10,
     what: 'alarm evaluation',
-    why: 'an alarm with a period of a minute or more is evaluated once a minute (CloudWatch guide, "Using Amazon CloudWatch alarms", alarm evaluation), so a complete datapoint waits up to 60 s; the composite follows its member as it changes',
+    why: 'an alarm with a period of a minute or more is evaluated once a minute, one with a 10 or 30 s period every 10 s (CloudWatch guide, "Using Amazon CloudWatch alarms", alarm evaluation), so a complete datapoint waits up to 60 s, or 10 s; the composite follows its member as it changes',
   },
   eventDelivery: {
     seconds: 10,
@@ -29,12 +30,18 @@ export const ALLOWANCES = {
   },
 } as const;
 
-/** How long CloudWatch takes from the end of the last bad datapoint to ALARM, at worst. */
-export const CLOUDWATCH_ALLOWANCE_SECONDS = ALLOWANCES.metricIngestion.seconds + ALLOWANCES.alarmEvaluation.seconds;
+/** CloudWatch's shortest standard period: an alarm with a shorter one is high-resolution. */
+const STANDARD_PERIOD_SECONDS = 60;
+
+/** How long CloudWatch takes from the end of an alarm's last bad datapoint to ALARM, at worst. */
+export function cloudWatchAllowanceSeconds(periodSeconds: number): number {
+  const evaluation = periodSeconds < STANDARD_PERIOD_SECONDS ? ALLOWANCES.alarmEvaluation.highResolutionSeconds : ALLOWANCES.alarmEvaluation.seconds;
+  return ALLOWANCES.metricIngestion.seconds + evaluation;
+}
 
 /** One rollback alarm as deployed. */
 export interface DeployedRollbackAlarm {
-  /** The threshold row it is made from. */
+  /** Which rollback alarm: its name's stable part, a threshold row's or a fast rollback alarm's (`SERVICE_DOWN_10S`). */
   readonly row: string;
   readonly alarmName: string;
   readonly periodSeconds: number;
@@ -51,6 +58,8 @@ export interface TimeToBlue {
   readonly totalSeconds: number;
   /** MON "Success Metrics": detected within DETECTION_TARGET_MINUTES. */
   readonly meetsDetection: boolean;
+  /** How long the alarm's bad datapoints last, in minutes: the guide's failed checks, read as one a minute. */
+  readonly badMinutes: number;
   /** MIG "Automatic Rollback Triggers": rolled back after at most ROLLBACK_AFTER_CONSECUTIVE_FAILURES bad checks. */
   readonly meetsConsecutiveFailures: boolean;
 }
@@ -67,7 +76,7 @@ function periodOf(properties: Cfn): number {
  * The rollback composite's member alarms, read from the template: the composite's rule names each
  * member by Fn::GetAtt; each member's name says which threshold row and slot it is.
  */
-export function deployedRollbackAlarms(assembly: Assembly): DeployedRollbackAlarm[] {
+export function deployedRollbackAlarms(assembly: Pick<Assembly, 'resources'>): DeployedRollbackAlarm[] {
   const names = environmentNames('prod');
   const composite = resourcesOfType(assembly, 'AWS::CloudWatch::CompositeAlarm').find(([, r]) => r.Properties.AlarmName === names.rollbackAlarm);
   if (!composite) throw new Error(`the prod template has no composite alarm ${names.rollbackAlarm}`);
@@ -76,9 +85,11 @@ export function deployedRollbackAlarms(assembly: Assembly): DeployedRollbackAlar
     const resource = assembly.resources[id];
     if (resource?.Type !== 'AWS::CloudWatch::Alarm') throw new Error(`${names.rollbackAlarm} names ${id}, which is not a metric alarm of the template`);
     const p = resource.Properties;
-    const row = ROLLBACK_ALARM_ROWS.find((r) => p.AlarmName === names.alarm(r, 'green'));
+    const row = ROLLBACK_ALARMS.find((r) => p.AlarmName === names.alarm(r, 'green'));
     if (!row)
-      throw new Error(`${names.rollbackAlarm} has member ${p.AlarmName}, which is no rollback row's green alarm (lib/monitoring/thresholds.ts rollsGreenBack)`);
+      throw new Error(
+        `${names.rollbackAlarm} has member ${p.AlarmName}, which is no rollback row's green alarm nor its fast one (lib/monitoring/thresholds.ts rollsGreenBack, fastRollback)`,
+      );
     return {
       row,
       alarmName: p.AlarmName,
@@ -87,24 +98,25 @@ export function deployedRollbackAlarms(assembly: Assembly): DeployedRollbackAlar
       datapointsToAlarm: p.DatapointsToAlarm ?? p.EvaluationPeriods,
     };
   });
-  const missing = ROLLBACK_ALARM_ROWS.filter((r) => !members.some((m) => m.row === r));
+  const missing = ROLLBACK_ALARMS.filter((r) => !members.some((m) => m.row === r));
   if (missing.length > 0)
-    throw new Error(
-      `${names.rollbackAlarm} does not include the green alarm of ${missing.join(', ')}, which lib/monitoring/thresholds.ts says roll green back`,
-    );
-  return ROLLBACK_ALARM_ROWS.map((r) => members.find((m) => m.row === r)!);
+    throw new Error(`${names.rollbackAlarm} does not include the green alarm ${missing.join(', ')}, which lib/monitoring/thresholds.ts says rolls green back`);
+  return ROLLBACK_ALARMS.map((r) => members.find((m) => m.row === r)!);
 }
 
 /** Each rollback alarm's worst case to blue alone, with the handler's measured event → verified time (cold) added. */
 export function timesToBlue(alarms: readonly DeployedRollbackAlarm[], handlerSeconds: number): TimeToBlue[] {
   return alarms.map((alarm) => {
-    const detectSeconds = alarm.periodSeconds * alarm.datapointsToAlarm + CLOUDWATCH_ALLOWANCE_SECONDS;
+    const badSeconds = alarm.periodSeconds * alarm.datapointsToAlarm;
+    const detectSeconds = badSeconds + cloudWatchAllowanceSeconds(alarm.periodSeconds);
+    const badMinutes = badSeconds / 60;
     return {
       alarm,
       detectSeconds,
       totalSeconds: detectSeconds + ALLOWANCES.eventDelivery.seconds + handlerSeconds,
       meetsDetection: detectSeconds <= DETECTION_TARGET_MINUTES * 60,
-      meetsConsecutiveFailures: alarm.datapointsToAlarm <= ROLLBACK_AFTER_CONSECUTIVE_FAILURES,
+      badMinutes,
+      meetsConsecutiveFailures: badMinutes <= ROLLBACK_AFTER_CONSECUTIVE_FAILURES,
     };
   });
 }

@@ -18,7 +18,7 @@ import { recordRollback, SlotImages, TrafficState } from '../common/traffic/stat
 import { keyCheckRefusal } from '../lambda/key-check/check';
 import { imageParameterConstraint } from '../lib/config/formats';
 import { PRODUCTION_ROLLOUT } from '../lib/guides';
-import { firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, ThresholdRow, THRESHOLDS } from '../lib/monitoring/thresholds';
+import { fastRollbackOf, firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, ThresholdRow, THRESHOLDS } from '../lib/monitoring/thresholds';
 import { anchor, headings } from './support/markdown';
 import { releasedAt, serving } from './traffic/positions';
 
@@ -405,16 +405,30 @@ function tableRows(markdown: string, first: string): string[][] {
 describe('every alarm has its entry in the runbook', () => {
   const alarms = section(RUNBOOK, 'Alarms');
   const glance = tableRows(subsection(alarms, 'Every alarm at a glance'), 'alarm');
-  const byName = new Map(glance.map((cells) => [/^\[([A-Z_]+)\]/.exec(cells[0])?.[1] ?? cells[0], cells] as const));
-  const expected = [...THRESHOLDS.map((row) => row.name), COMPOSITE];
+  const byName = new Map(glance.map((cells) => [/^\[([A-Z0-9_]+)\]/.exec(cells[0])?.[1] ?? cells[0], cells] as const));
+  const fastAlarms = THRESHOLDS.filter((row) => row.rollsGreenBack).flatMap((row) => {
+    const fast = fastRollbackOf(row);
+    return fast ? [[fast.name, row, fast] as const] : [];
+  });
+  const expected = [...THRESHOLDS.map((row) => row.name), ...fastAlarms.map(([name]) => name), COMPOSITE];
 
-  test('the table at a glance lists every alarm of the thresholds table and the composite, and nothing else', () => {
+  test('the table at a glance lists every alarm of the thresholds table, the fast rollback alarms and the composite, and nothing else', () => {
     expect([...byName.keys()].sort()).toEqual([...expected].sort());
   });
 
   test.each(THRESHOLDS.map((row) => [row.name, row] as const))('%s: fires when, judged over, for, severity and rollback are the table’s', (name, row) => {
     const cells = byName.get(name);
     expect(cells?.slice(1)).toEqual([firesWhen(row), judgedOver(row), SCOPE_WORDS[row.scope], row.severity, row.rollsGreenBack ? 'yes' : 'no']);
+  });
+
+  test.each(fastAlarms)('%s: fires when as its row, judged over its 10 s periods, green only, no notification, rolls back', (name, row, fast) => {
+    expect(byName.get(name)?.slice(1)).toEqual([
+      firesWhen(row),
+      `${fast.datapointsToAlarm} of ${fast.evaluationPeriods} × ${fast.periodSeconds} s`,
+      'green',
+      'none of its own',
+      'yes',
+    ]);
   });
 
   test.each(expected)('%s has an entry, linked from the table, that starts with its severity', (name) => {

@@ -19,6 +19,7 @@ import {
 } from '../../common/contract';
 import { alarmInputs, contractProblems, expectedAlarmNames, MathRead, uptimeOf } from '../support/monitoring';
 import { evaluate } from '../support/metric-math';
+import { deployedRollbackAlarms, timesToBlue } from '../../benchmark/time-to-blue';
 import { Cfn, CfnResource, logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 import { environmentNames } from '../../common/names';
@@ -330,14 +331,35 @@ describe("fast rollback: green leaves on the service's own 10 s counts, and only
     }
   });
 
+  test("prod: by the bench's own reckoning (benchmark/time-to-blue.ts), it raises ALARM sooner than its row's alarm, within the guide's detection target", () => {
+    const times = timesToBlue(deployedRollbackAlarms(builds.prod), 0);
+    const fast = fastRollbackAlarms(builds.prod);
+    expect(fast.length).toBeGreaterThan(0);
+    for (const { row } of fast) {
+      const [own, quick] = [row.name, fastRollbackOf(row)!.name].map((name) => times.find((t) => t.alarm.row === name)!);
+      expect({
+        row: row.name,
+        sooner: quick.detectSeconds < own.detectSeconds,
+        detection: quick.meetsDetection,
+        failures: quick.meetsConsecutiveFailures,
+      }).toEqual({
+        row: row.name,
+        sooner: true,
+        detection: true,
+        failures: true,
+      });
+    }
+  });
+
   describe.each(['prod', 'dev'] as const)('%s: over any run of 10 s periods', (which) => {
     type Period = { attempts: number; errors: number } | undefined;
+    // Mostly failing periods, often with very few requests, so whole failing windows (and the guard) are exercised.
+    const attempts = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 40 }));
     const period: fc.Arbitrary<Period> = fc.oneof(
-      fc.constant(undefined),
-      fc
-        .integer({ min: 0, max: 30 })
-        .chain((attempts) => fc.integer({ min: Math.max(0, attempts - 2), max: attempts }).map((errors) => ({ attempts, errors }))),
-      fc.integer({ min: 0, max: 30 }).chain((attempts) => fc.integer({ min: 0, max: attempts }).map((errors) => ({ attempts, errors }))),
+      { weight: 1, arbitrary: fc.constant(undefined) },
+      { weight: 6, arbitrary: attempts.map((a) => ({ attempts: a, errors: a })) },
+      { weight: 2, arbitrary: attempts.map((a) => ({ attempts: a, errors: Math.max(0, a - 1) })) },
+      { weight: 1, arbitrary: attempts.chain((a) => fc.integer({ min: 0, max: a }).map((errors) => ({ attempts: a, errors }))) },
     );
 
     test('it fires exactly when every period of the span had enough requests and too many failed, and then the whole span broke the row', () => {
@@ -351,6 +373,7 @@ describe("fast rollback: green leaves on the service's own 10 s counts, and only
         const perPeriodMinimum = guardOf(props)!.minimum;
         const rowMinimum = minimumAttemptsFor(row, built.config.alarms.minimumAttempts);
         const bad = (p: Period) => p !== undefined && p.attempts >= perPeriodMinimum && breaches(row, (100 * p.errors) / p.attempts);
+        let fired = 0;
         fc.assert(
           fc.property(fc.array(period, { minLength: span, maxLength: span * 3 }), (periods) => {
             // What CloudWatch sees each period: the expression on the counts, nothing for a silent period (not breaching).
@@ -364,6 +387,7 @@ describe("fast rollback: green leaves on the service's own 10 s counts, and only
               const fires = breaching.slice(end - span, end).filter(Boolean).length >= row.datapointsToAlarm * k;
               expect(fires).toBe(window.every(bad));
               if (fires) {
+                fired++;
                 const attempts = window.reduce((n, p) => n + p!.attempts, 0);
                 const errors = window.reduce((n, p) => n + p!.errors, 0);
                 expect(attempts).toBeGreaterThanOrEqual(rowMinimum);
@@ -373,6 +397,7 @@ describe("fast rollback: green leaves on the service's own 10 s counts, and only
           }),
           { numRuns: 300 },
         );
+        expect(fired).toBeGreaterThan(0);
       }
     });
   });
@@ -620,9 +645,20 @@ describe('what the person on call reads', () => {
     },
   );
 
+  test('a fast rollback alarm says it notifies nobody, names its row and what to check first, and fits CloudWatch', () => {
+    for (const { row, props } of fastRollbackAlarms(builds.prod)) {
+      const description: string = props.AlarmDescription;
+      expect(description.length).toBeLessThanOrEqual(1024);
+      expect(description).toContain(`${row.name}'s`);
+      expect(description).toContain('no notifications');
+      expect(description).toMatch(/First: \S/);
+    }
+  });
+
   test("the rollback alarm's description fits CloudWatch and names every rollback row", () => {
     const description: string = resourcesOfType(builds.prod, 'AWS::CloudWatch::CompositeAlarm')[0][1].Properties.AlarmDescription;
     expect(description.length).toBeLessThanOrEqual(1024);
     for (const row of THRESHOLDS.filter((r) => r.rollsGreenBack)) expect(description).toContain(row.name);
+    for (const { props } of fastRollbackAlarms(builds.prod)) expect(description).toContain(props.AlarmName.replace(/^boop-prod-|-green$/g, ''));
   });
 });
