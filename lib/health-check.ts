@@ -17,7 +17,7 @@ import { HEALTH_CHECK_TIMEOUT_SECONDS } from './guides';
 import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 
 /** Time a run needs beyond its checks' timeout: the grace for a check that ignores its abort, the metrics and the log line. */
-export const HEALTH_CHECK_RUN_MARGIN = Duration.seconds(10);
+const HEALTH_CHECK_RUN_MARGIN = Duration.seconds(10);
 const HEALTH_CHECK_MEMORY_MIB = 256;
 const HEALTH_CHECK_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 const HTTPS_PORT = 443;
@@ -61,7 +61,7 @@ export class HealthCheck extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly schedule: events.Rule;
   /** How long each check may take. */
-  public readonly checkTimeout: Duration;
+  private readonly checkTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: HealthCheckProps) {
     super(scope, id);
@@ -142,7 +142,7 @@ export class HealthCheck extends Construct {
         checkTimeoutMs: String(this.checkTimeout.toMilliseconds()),
         primaryKeyParameter: props.apiKeys.parameterNameOf('primary'),
         secondaryKeyParameter: props.apiKeys.parameterNameOf('secondary'),
-        rotationDateParameter: environmentNames(props.envName).parameters.keyRotationDate,
+        rotationDateParameter: names.parameters.keyRotationDate,
         keyRotationDate: props.keyRotationDate ?? '',
         keyRotationWarningDays: String(props.keyRotationWarningDays),
         cluster: props.greenService.cluster.clusterName,

@@ -1,6 +1,7 @@
 import { firesWhen, judgedOver, THRESHOLDS } from '../lib/monitoring/thresholds';
 
-const SCOPE = { 'slot': 'each slot', 'all': 'all traffic', 'slot-and-all': 'each slot and all traffic', 'stack': 'environment' } as const;
+/** How the README and the runbook name an alarm's scope. */
+export const SCOPE_WORDS = { 'slot': 'each slot', 'all': 'all traffic', 'slot-and-all': 'each slot and all traffic', 'stack': 'environment' } as const;
 
 /** The README's thresholds table, rendered from the one table in lib/monitoring/thresholds.ts. */
 export function thresholdsMarkdown(): string {
@@ -9,7 +10,7 @@ export function thresholdsMarkdown(): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...THRESHOLDS.map(
       (row) =>
-        `| ${row.name} | ${row.measures} | ${firesWhen(row)} | ${judgedOver(row)} | ${SCOPE[row.scope]} | ${row.severity} | ${row.rollsGreenBack ? 'yes' : 'no'} | ${row.missingData} |`,
+        `| ${row.name} | ${row.measures} | ${firesWhen(row)} | ${judgedOver(row)} | ${SCOPE_WORDS[row.scope]} | ${row.severity} | ${row.rollsGreenBack ? 'yes' : 'no'} | ${row.missingData} |`,
     ),
   ].join('\n');
 }

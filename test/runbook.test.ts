@@ -18,7 +18,8 @@ import { recordRollback, SlotImages, TrafficState } from '../common/traffic/stat
 import { keyCheckRefusal } from '../lambda/key-check/check';
 import { imageParameterConstraint } from '../lib/config/formats';
 import { PRODUCTION_ROLLOUT } from '../lib/guides';
-import { fastRollbackOf, firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, ThresholdRow, THRESHOLDS } from '../lib/monitoring/thresholds';
+import { SCOPE_WORDS } from './readme-tables';
+import { fastRollbackOf, firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, THRESHOLDS } from '../lib/monitoring/thresholds';
 import { anchor, headings } from './support/markdown';
 import { releasedAt, serving } from './traffic/positions';
 
@@ -376,14 +377,6 @@ describe('the refusals it quotes are the code’s own words', () => {
 /** The composite alarm that rolls green back, by the name its entry uses. */
 const COMPOSITE = environmentNames('<env>').rollbackAlarm.slice(environmentNames('<env>').alarmPrefix.length);
 
-/** The "for" column, in the README's words. */
-const SCOPE_WORDS: Readonly<Record<ThresholdRow['scope'], string>> = {
-  'slot': 'each slot',
-  'all': 'all traffic',
-  'slot-and-all': 'each slot and all traffic',
-  'stack': 'environment',
-};
-
 /** The rows of a markdown table under a header line that starts with `| <first> |`, as cells. */
 function tableRows(markdown: string, first: string): string[][] {
   const lines = markdown.split('\n');
@@ -406,7 +399,7 @@ describe('every alarm has its entry in the runbook', () => {
   const alarms = section(RUNBOOK, 'Alarms');
   const glance = tableRows(subsection(alarms, 'Every alarm at a glance'), 'alarm');
   const byName = new Map(glance.map((cells) => [/^\[([A-Z0-9_]+)\]/.exec(cells[0])?.[1] ?? cells[0], cells] as const));
-  const fastAlarms = THRESHOLDS.filter((row) => row.rollsGreenBack).flatMap((row) => {
+  const fastAlarms = THRESHOLDS.flatMap((row) => {
     const fast = fastRollbackOf(row);
     return fast ? [[fast.name, row, fast] as const] : [];
   });

@@ -6,7 +6,7 @@ import { CheckOptions, CheckResult } from './check-result';
 import { probe } from './http-probe';
 
 /** BOOP's health endpoint, below the base URL. */
-export const BOOP_HEALTH_PATH = '/health';
+const BOOP_HEALTH_PATH = '/health';
 
 /** The status BOOP answers when it knows it is unhealthy (API reference: "503 when BOOP is unhealthy"). */
 const BOOP_UNHEALTHY_STATUS = 503;

@@ -1,4 +1,5 @@
 /** What one check of a health-check run found: a verdict, a reason in words, and what it measured. */
+import { rootCertificates } from 'tls';
 
 /** Why a check failed, one code per cause, so the log and the tests can tell causes apart (the README lists them). */
 export const FAILURES = [
@@ -44,6 +45,11 @@ export interface CheckOptions {
   readonly signal: AbortSignal;
   /** PEM certificate authorities trusted besides Node's own; tests pass their local CA. @default Node's trusted CAs */
   readonly ca?: string;
+}
+
+/** Node's trusted roots plus `extra`: Node's `ca` option replaces its roots, so a test CA is trusted besides them, not instead. */
+export function trustedCertificateAuthorities(extra: string): string[] {
+  return [...rootCertificates, extra];
 }
 
 /** A check a run left out on purpose: it writes no data point, and the log line says why. */

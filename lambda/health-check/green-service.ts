@@ -6,6 +6,7 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { messageOf, oneLine } from './errors';
 
 /** Which ECS service to read. */
 export interface EcsService {
@@ -14,9 +15,6 @@ export interface EcsService {
   /** The service (its ARN or name). */
   readonly service: string;
 }
-
-/** How much of an error a reason quotes, so the run's log line stays short. */
-const ERROR_MESSAGE_LIMIT = 160;
 
 /** The only status in which a service's desired count is its own (ECS API reference, "Service": ACTIVE, DRAINING, INACTIVE). */
 const ACTIVE_STATUS = 'ACTIVE';
@@ -61,7 +59,7 @@ export async function readGreenService(ecs: ECSClient, green: EcsService, signal
         : `green's service wants ${desiredCount} task${desiredCount === 1 ? '' : 's'}, so green is checked`;
     return { known: true, desiredCount, reason, ms: Date.now() - started };
   } catch (error) {
-    return unknown(signal.aborted ? 'ECS did not answer in time' : oneLine(error));
+    return unknown(signal.aborted ? 'ECS did not answer in time' : sdkErrorLine(error));
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -73,8 +71,7 @@ export function greenRunsNoTasks(reading: GreenServiceReading): boolean {
 }
 
 /** An SDK error as one short line: its name and message; read by shape, as a mock's error may come from another realm. */
-function oneLine(error: unknown): string {
-  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
-  const text = [typeof name === 'string' && name !== 'Error' ? name : '', typeof message === 'string' ? message : String(error)].filter(Boolean).join(': ');
-  return text.replace(/\s+/g, ' ').trim().slice(0, ERROR_MESSAGE_LIMIT);
+function sdkErrorLine(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return oneLine([typeof name === 'string' && name !== 'Error' ? name : '', messageOf(error)].filter(Boolean).join(': '));
 }

@@ -6,17 +6,14 @@
 import http from 'http';
 import https from 'https';
 import { isIP } from 'net';
-import { rootCertificates } from 'tls';
-import { CheckOptions, Failure } from './check-result';
+import { CheckOptions, Failure, trustedCertificateAuthorities } from './check-result';
+import { connectionFailure, errorCode, messageOf, oneLine } from './errors';
 
 /** How much of a body a probe keeps; a health answer is tiny, and a hostile or broken server must not fill the memory. */
 export const PROBE_BODY_LIMIT_BYTES = 64 * 1024;
 
-/** How much of an error message a failure's reason quotes, so a reason stays one short line. */
-const ERROR_MESSAGE_LIMIT = 160;
-
 /** Sent on every probe, so BOOP's and the load balancer's logs can tell the health check apart. */
-export const PROBE_USER_AGENT = 'boop-deploy-health-check';
+const PROBE_USER_AGENT = 'boop-deploy-health-check';
 
 /** What a probe requests. */
 export interface ProbeRequest {
@@ -58,40 +55,6 @@ export interface ProbeFailed {
 }
 
 export type ProbeOutcome = ProbeAnswer | ProbeFailed;
-
-/** Error codes of a name that does not resolve (getaddrinfo's, as Node reports them). */
-const DNS_ERROR_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA']);
-
-/** Node's certificate verification codes (Node.js docs, tls, "X509 certificate error codes"). */
-const CERTIFICATE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_CRL',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'CERT_SIGNATURE_FAILURE',
-  'CRL_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID',
-  'CERT_HAS_EXPIRED',
-  'CRL_NOT_YET_VALID',
-  'CRL_HAS_EXPIRED',
-  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
-  'ERROR_IN_CERT_NOT_AFTER_FIELD',
-  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
-  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'CERT_CHAIN_TOO_LONG',
-  'CERT_REVOKED',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-  'INVALID_PURPOSE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'HOSTNAME_MISMATCH',
-]);
 
 /** GETs `request.url` once and settles when the body is in, the connection fails, or `options.signal` aborts, whichever is first. */
 export function probe(request: ProbeRequest, options: CheckOptions): Promise<ProbeOutcome> {
@@ -141,8 +104,7 @@ export function probe(request: ProbeRequest, options: CheckOptions): Promise<Pro
         ? {
             rejectUnauthorized: true,
             ...(request.hostName !== undefined && isIP(request.hostName) === 0 ? { servername: request.hostName } : {}),
-            // Node's `ca` replaces its trusted roots; a test CA is trusted besides them, not instead.
-            ...(options.ca !== undefined ? { ca: [...rootCertificates, options.ca] } : {}),
+            ...(options.ca !== undefined ? { ca: trustedCertificateAuthorities(options.ca) } : {}),
           }
         : {}),
     };
@@ -173,7 +135,7 @@ export function probe(request: ProbeRequest, options: CheckOptions): Promise<Pro
       });
     } catch (error) {
       // Node refuses some requests before sending anything, e.g. a header value with a line break.
-      settle(failed('internal', `cannot check ${where}: ${oneLine(error)}`));
+      settle(failed('internal', `cannot check ${where}: ${oneLine(messageOf(error))}`));
       return;
     }
     outgoing.on('socket', (socket) => {
@@ -198,26 +160,10 @@ function aborted(where: string): ProbeFailed {
 /** Names the cause of a connection error; `inHandshake` is an https connection that failed after TCP connected and before TLS completed. */
 function classify(error: unknown, where: string, inHandshake: boolean): ProbeFailed {
   const code = errorCode(error);
-  const detail = `(${code ?? 'no error code'}): ${oneLine(error)}`;
-  if (code === 'ECONNREFUSED') return failed('refused', `${where} refused the connection (${code})`);
-  if (code !== undefined && DNS_ERROR_CODES.has(code)) return failed('dns', `cannot resolve ${where} (${code})`);
-  if (isTlsError(code) || inHandshake) return failed('tls', `TLS with ${where} failed ${detail}`);
+  const detail = `(${code ?? 'no error code'}): ${oneLine(messageOf(error))}`;
+  const failure = connectionFailure(error);
+  if (failure === 'refused') return failed('refused', `${where} refused the connection (${code})`);
+  if (failure === 'dns') return failed('dns', `cannot resolve ${where} (${code})`);
+  if (failure === 'tls' || inHandshake) return failed('tls', `TLS with ${where} failed ${detail}`);
   return failed('network', `the connection to ${where} failed ${detail}`);
-}
-
-function isTlsError(code: string | undefined): boolean {
-  if (code === undefined) return false;
-  return CERTIFICATE_ERROR_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code === 'EPROTO';
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code !== '' ? code : undefined;
-}
-
-function oneLine(error: unknown): string {
-  // Duck-typed: an error from another realm (a test runner's sandbox) is no `instanceof Error` here.
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  const text = (typeof message === 'string' ? message : String(error)).replace(/\s+/g, ' ').trim();
-  return text.length > ERROR_MESSAGE_LIMIT ? `${text.slice(0, ERROR_MESSAGE_LIMIT)}…` : text;
 }

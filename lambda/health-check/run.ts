@@ -14,6 +14,7 @@ import { HealthCheckMetricName } from '../../common/contract';
 import { Slot, SLOTS } from '../../common/slots';
 import { BoopApiResult, checkBoopApi } from './boop-api';
 import { CheckOptions, CheckResult, NotChecked, wasChecked } from './check-result';
+import { messageOf } from './errors';
 import { GreenServiceReading, greenRunsNoTasks, readGreenService } from './green-service';
 import { HealthCheckSettings } from './settings';
 import { checkSlot } from './slot';
@@ -195,10 +196,4 @@ async function bounded<T extends CheckResult>(
     signal.removeEventListener('abort', giveUp);
     clearTimeout(timer);
   }
-}
-
-/** An error's message; read by shape, as an error from another realm (an SDK mock, a worker) is no `instanceof Error`. */
-function messageOf(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

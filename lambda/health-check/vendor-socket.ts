@@ -5,12 +5,12 @@
  * in turn, each on a fresh connection, and remembers the one BOOP understood. A rejected key falls
  * back once to the other key (KeyManager.withKey). It never throws: every outcome is a result.
  */
-import { rootCertificates } from 'tls';
 import WebSocket, { RawData } from 'ws';
 import { INVALID_KEY_CODES, KEY_REJECTED_STATUS, KeySlot } from '../../common/keys/api-keys';
 import { KeyManager, KeysRejectedError } from '../../common/keys/key-manager';
 import { REDACTED, redactText } from '../../common/logging';
-import { CheckOptions, CheckResult, Failure } from './check-result';
+import { CheckOptions, CheckResult, Failure, trustedCertificateAuthorities } from './check-result';
+import { connectionFailure, messageOf } from './errors';
 
 /** The ways to authenticate, in the order they are tried: the API reference's frame, another page's frame, upgrade headers. */
 export const DIALECTS = ['authenticate', 'vendor_hello', 'headers'] as const;
@@ -208,7 +208,7 @@ function converse(conversation: Conversation): Promise<TalkEnd> {
         // The credentials go only where the dialect puts them.
         headers: dialect === 'headers' ? { 'X-Vendor-Id': vendorId, 'X-API-Key': key } : undefined,
         // Node's `ca` replaces its trusted authorities; an extra one is trusted besides them.
-        ca: options.ca === undefined ? undefined : [...rootCertificates, options.ca],
+        ca: options.ca === undefined ? undefined : trustedCertificateAuthorities(options.ca),
         maxPayload: MAX_FRAME_BYTES,
         perMessageDeflate: false,
         followRedirects: false,
@@ -299,7 +299,7 @@ function converse(conversation: Conversation): Promise<TalkEnd> {
     });
 
     socket.on('error', (error: Error) => {
-      if (stage === 'connecting') return fail(connectFailure(error), `could not connect to ${endpoint}: ${messageOf(error)}`);
+      if (stage === 'connecting') return fail(connectionFailure(error), `could not connect to ${endpoint}: ${messageOf(error)}`);
       fail('abnormal-close', `the connection failed while ${stage}: ${messageOf(error)}`);
     });
   });
@@ -342,22 +342,7 @@ function isInvalidKeyCode(code: string | undefined): code is string {
   return code !== undefined && (INVALID_KEY_CODES as readonly string[]).includes(code);
 }
 
-/** Why a connection could not be made, from Node's error code. */
-function connectFailure(error: Error): Failure {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  if (code === 'ECONNREFUSED') return 'refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  if (code === 'EPROTO' || /CERT|^ERR_(SSL|TLS)_/.test(code)) return 'tls';
-  return 'network';
-}
-
 /** Text without the keys used: anything shaped like a BOOP key (its prefix kept), then the exact values of keys without one. */
 function scrub(text: string, keys: readonly string[]): string {
   return keys.reduce((clean, key) => clean.split(key).join(REDACTED), redactText(text));
-}
-
-/** An error's message; read by shape, as an error from another realm (a VM context) is no `instanceof Error`. */
-function messageOf(error: unknown): string {
-  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : String(error);
 }

@@ -60,7 +60,7 @@ export class Alarms extends Construct {
       for (const slot of slotsJudged(row)) {
         alarms.push({ row, slot, alarm: this.createAlarm(row, slot, props) });
       }
-      const fastRollback = row.rollsGreenBack ? fastRollbackOf(row) : undefined;
+      const fastRollback = fastRollbackOf(row);
       if (fastRollback) alarms.push({ row, slot: ROLLBACK_SLOT, fastRollback, alarm: this.createFastRollbackAlarm(row, fastRollback, props) });
     }
     this.alarms = alarms;

@@ -398,9 +398,9 @@ export interface FastRollbackJudgement {
   readonly periodsPerRowPeriod: number;
 }
 
-/** The fast rollback alarm of a row that has one: M of N row periods become M·k of N·k periods of 10 s. */
+/** The fast rollback alarm of a rollback row that asks for one: M of N row periods become M·k of N·k periods of 10 s. */
 export function fastRollbackOf(row: ThresholdRow): FastRollbackJudgement | undefined {
-  if (!row.fastRollback) return undefined;
+  if (!row.fastRollback || !row.rollsGreenBack) return undefined;
   const k = (row.periodMinutes * 60) / HIGH_RESOLUTION_PERIOD_SECONDS;
   return {
     name: `${row.name}_${HIGH_RESOLUTION_PERIOD_SECONDS}S`,

@@ -97,7 +97,7 @@ describe.each(['prod', 'dev'] as const)('%s', (which) => {
     const ports = (group.Properties.SecurityGroupEgress as Cfn[]).map((rule) => [rule.IpProtocol, rule.FromPort, rule.ToPort]);
     const expected = new Set([
       443,
-      which === 'prod' ? 443 : 80,
+      built.config.loadBalancer.certificateArn !== undefined ? 443 : 80,
       ...[built.config.boop.baseUrl, built.config.boop.wsEndpoint].map((u) => Number(new URL(u).port) || 443),
     ]);
     expect(ports).toEqual([...expected].sort((a, b) => a - b).map((p) => ['tcp', p, p]));

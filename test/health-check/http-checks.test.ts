@@ -12,6 +12,7 @@ import { CheckOptions } from '../../lambda/health-check/check-result';
 import { probe, PROBE_BODY_LIMIT_BYTES } from '../../lambda/health-check/http-probe';
 import { checkSlot } from '../../lambda/health-check/slot';
 import { SLOT_HEALTH_CHECK_PATH } from '../../lib/guides';
+import { TEST_HOST_NAME } from '../support/boop-world';
 import { testCertificateAuthority } from '../support/test-certificates';
 
 /** Long enough for any answer from 127.0.0.1, short enough to keep the file quick when a server never answers. */
@@ -20,7 +21,6 @@ const TIMEOUT_MS = 300;
 const ABORT_BOUND_MS = 1000;
 
 const BOOP_HOST = 'boop-health.test';
-const SLOT_HOST = 'slot.boop-health.test';
 const LOCAL = '127.0.0.1';
 
 const authority = testCertificateAuthority();
@@ -238,13 +238,13 @@ describe('each slot through the load balancer', () => {
         const slot = req.headers[SLOT_HEADER.toLowerCase()] as Slot | undefined;
         seen.push({ servername, host: req.headers.host, slot });
         // 421 Misdirected Request: what a server answers a request meant for another name.
-        if ((secure && servername !== SLOT_HOST) || req.headers.host !== SLOT_HOST) return void res.writeHead(421).end();
+        if ((secure && servername !== TEST_HOST_NAME) || req.headers.host !== TEST_HOST_NAME) return void res.writeHead(421).end();
         if (req.url !== SLOT_HEALTH_CHECK_PATH || slot === undefined || !(slot in statuses)) return void res.writeHead(404).end();
         res.writeHead(statuses[slot]).end('{"status":"healthy"}');
       },
-      secure ? authority.serverCertificate(SLOT_HOST) : undefined,
+      secure ? authority.serverCertificate(TEST_HOST_NAME) : undefined,
     );
-    return { ...server, statuses, seen, target: { origin: server.origin, hostName: SLOT_HOST } };
+    return { ...server, statuses, seen, target: { origin: server.origin, hostName: TEST_HOST_NAME } };
   }
 
   test('both slots up: each is healthy, asked with its own header, SNI and Host the public name', async () => {
@@ -254,7 +254,7 @@ describe('each slot through the load balancer', () => {
       expect(result).toMatchObject({ healthy: true });
       expect(result.reason).toContain(slot);
     }
-    expect(alb.seen).toEqual(SLOTS.map((slot) => ({ servername: SLOT_HOST, host: SLOT_HOST, slot })));
+    expect(alb.seen).toEqual(SLOTS.map((slot) => ({ servername: TEST_HOST_NAME, host: TEST_HOST_NAME, slot })));
   });
 
   test('green down (503): green is unhealthy with a reason naming it and the status, blue stays healthy', async () => {
@@ -280,12 +280,12 @@ describe('each slot through the load balancer', () => {
     const alb = await loadBalancer(false);
     expect(alb.origin).toMatch(/^http:/);
     for (const slot of SLOTS) expect(await checkSlot(alb.target, slot, options())).toMatchObject({ healthy: true });
-    expect(alb.seen.map((request) => request.host)).toEqual(SLOTS.map(() => SLOT_HOST));
+    expect(alb.seen.map((request) => request.host)).toEqual(SLOTS.map(() => TEST_HOST_NAME));
   });
 
   test('a slot the load balancer does not answer in time is a timeout naming the slot', async () => {
     const server = await serve(() => undefined);
-    const result = await checkSlot({ origin: server.origin, hostName: SLOT_HOST }, 'green', options());
+    const result = await checkSlot({ origin: server.origin, hostName: TEST_HOST_NAME }, 'green', options());
     expect(result).toMatchObject({ healthy: false, failure: 'timeout' });
     expect(result.reason).toContain('green');
   });

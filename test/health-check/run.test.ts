@@ -13,6 +13,7 @@ import { SLOTS } from '../../common/slots';
 import { ABORT_GRACE_MS, HealthReport, MetricPoint, runHealthChecks } from '../../lambda/health-check/run';
 import { runLogLine } from '../../lambda/health-check/run-log';
 import { HealthCheckSettings } from '../../lambda/health-check/settings';
+import { DEFAULT_KEY_ROTATION_WARNING_DAYS } from '../../lib/monitoring/thresholds';
 import { VendorSocketCheck } from '../../lambda/health-check/vendor-socket';
 import { BoopWorld, BoopWorldOptions, startBoopWorld, TEST_BOOP_VERSION, TEST_HOST_NAME } from '../support/boop-world';
 
@@ -46,7 +47,7 @@ function settingsFor(w: BoopWorld, overrides: Partial<HealthCheckSettings> = {})
     slotTarget: w.slotTarget,
     checkTimeoutMs: ROOMY_MS,
     keyParameters: { primary: NAMES.primaryApiKey, secondary: NAMES.secondaryApiKey, rotationDate: NAMES.keyRotationDate },
-    keyRotationWarningDays: 7,
+    keyRotationWarningDays: DEFAULT_KEY_ROTATION_WARNING_DAYS,
     greenService: GREEN_SERVICE,
     ...overrides,
   };
@@ -168,17 +169,21 @@ test('everything hangs at once (BOOP, the WebSocket, both slots, SSM, ECS): the 
 describe('the rotation readiness (KEY_ROTATION_UNREADY)', () => {
   const inDays = (days: number) => new Date(NOW.getTime() + days * DAY_MS).toISOString().slice(0, 10);
 
+  const warningDays = DEFAULT_KEY_ROTATION_WARNING_DAYS;
+  const within = inDays(warningDays - 1);
+  const beyond = inDays(warningDays + 1);
+
   test.each([
-    ['no rotation configured', undefined, { primary: PRIMARY }, 0],
-    ['the date is 3 days away and the secondary is missing', inDays(3), { primary: PRIMARY }, 1],
-    ['the date is 3 days away and the secondary is in place', inDays(3), { primary: PRIMARY, secondary: SECONDARY }, 0],
-    ['the date is 30 days away and the secondary is missing', inDays(30), { primary: PRIMARY }, 0],
-    ['the date has come and the secondary is missing', inDays(-1), { primary: PRIMARY }, 1],
-    ['the date is 3 days away and SSM cannot be read', inDays(3), new Error('AccessDeniedException: not allowed'), 1],
-  ] as const)('%s', async (_case, keyRotationDate, keys, unready) => {
+    ['no rotation configured', undefined, { primary: PRIMARY }, 0, 'no rotation configured'],
+    ['the date is within the warning days and the secondary is missing', within, { primary: PRIMARY }, 1, 'holds no secondary key'],
+    ['the date is within the warning days and the secondary is in place', within, { primary: PRIMARY, secondary: SECONDARY }, 0, 'is in place'],
+    ['the date is beyond the warning days and the secondary is missing', beyond, { primary: PRIMARY }, 0, 'not in place yet'],
+    ['the date has come and the secondary is missing', inDays(-1), { primary: PRIMARY }, 1, 'has come'],
+    ['the date is within the warning days and SSM cannot be read', within, new Error('AccessDeniedException: not allowed'), 1, 'AccessDeniedException'],
+  ] as const)('%s', async (_case, keyRotationDate, keys, unready, says) => {
     const report = await run(await world(), { ssm: ssmWith(keys), settings: { keyRotationDate } });
     expect(points(report).KeyRotationUnready).toBe(unready);
-    expect(report.results.keyRotation.reason.length).toBeGreaterThan(0);
+    expect(report.results.keyRotation.reason).toContain(says);
   });
 });
 

@@ -260,12 +260,10 @@ function alarmNamed(built: Built, name: string): Record<string, Cfn> {
 /** Each fast rollback alarm of a build, with its row's effective numbers. */
 function fastRollbackAlarms(built: Built) {
   const names = environmentNames(built.config.envName);
-  return effectiveThresholds(built.config.alarms.overrides)
-    .filter((row) => row.rollsGreenBack)
-    .flatMap((row) => {
-      const fast = fastRollbackOf(row);
-      return fast ? [{ row, props: alarmNamed(built, names.alarm(fast.name, 'green')) }] : [];
-    });
+  return effectiveThresholds(built.config.alarms.overrides).flatMap((row) => {
+    const fast = fastRollbackOf(row);
+    return fast ? [{ row, props: alarmNamed(built, names.alarm(fast.name, 'green')) }] : [];
+  });
 }
 
 /** High-resolution periods in one of the row's periods, from the row's numbers and the contract's period alone. */

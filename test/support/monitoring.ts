@@ -165,7 +165,7 @@ export function uptimeOf(alarm: Record<string, Cfn>, counts: Record<'passed' | '
 export function expectedAlarmNames(envName: string, thresholds: readonly ThresholdRow[]): string[] {
   const names = environmentNames(envName);
   return thresholds.flatMap((row) => {
-    const fast = row.rollsGreenBack ? fastRollbackOf(row) : undefined;
+    const fast = fastRollbackOf(row);
     return [...slotsJudged(row).map((slot) => names.alarm(row.name, slot)), ...(fast ? [names.alarm(fast.name, 'green')] : [])];
   });
 }
