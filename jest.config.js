@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // test/aws needs moto's server (Python): `npm run test:aws` runs it (jest.aws.config.mjs), so `npm test` needs only Node.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/aws/'],
+  // Fixed property-test seeds (FC_SEED, FC_NUM_RUNS explore) and a quiet run: test/support/jest-setup.ts.
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   transform: {
     '^.+\\.tsx?$': 'ts-jest',
   },

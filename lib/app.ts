@@ -20,12 +20,23 @@ export function readRolloutOverride(value: unknown): string | undefined {
   return reason;
 }
 
+/** How much of `cdk synth` a build runs besides the template itself. */
+export interface CreateAppOptions {
+  /**
+   * Whether synthesis checks the templates: CloudFormation's built-in validation and the
+   * AwsSolutions (cdk-nag) rules. Only tests that read the template alone turn them off.
+   * @default true
+   */
+  readonly checks?: boolean;
+}
+
 /**
  * Builds the CDK app: loads and validates the selected environment's configuration, adds its
  * stack and the AwsSolutions checks. Throws ConfigError (listing every problem) on bad config.
  */
-export function createApp(props: AppProps = {}): { app: App; stack: BoopIntegrationStack } {
-  const app = new App(props);
+export function createApp(props: AppProps = {}, options: CreateAppOptions = {}): { app: App; stack: BoopIntegrationStack } {
+  const checks = options.checks ?? true;
+  const app = new App({ ...props, builtinCloudFormationValidation: checks && (props.builtinCloudFormationValidation ?? true) });
   const config = loadConfig({ context: app.node.getAllContext() });
   const stack = new BoopIntegrationStack(app, environmentNames(config.envName).stack, {
     config,
@@ -34,6 +45,6 @@ export function createApp(props: AppProps = {}): { app: App; stack: BoopIntegrat
     env: config.account && config.region ? { account: config.account, region: config.region } : undefined,
     description: `BOOP integration (${config.envName}): blue/green services, staged rollout, alarms, automatic rollback`,
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (checks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -26,5 +26,7 @@ export const FUNCTION_DEFAULTS = {
     // The runtime provides the AWS SDK v3; bundling it would only grow the cold start.
     externalModules: ['@aws-sdk/*'],
     forceDockerBundling: false,
+    // esbuild's size table on every synth is noise; its warnings and errors still print.
+    logLevel: nodejs.LogLevel.WARNING,
   },
 } satisfies Partial<nodejs.NodejsFunctionProps>;

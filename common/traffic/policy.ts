@@ -168,10 +168,14 @@ export function nextStep(current: number, policy: RolloutPolicy): number | undef
   return policy.steps.find((step) => step > current);
 }
 
-/** Whether an alarm's event belongs to an episode that already rolled back (a duplicate or late event); a manual rollback always runs. */
+/**
+ * Whether an alarm's event belongs to an episode that already rolled back (a duplicate or late
+ * event); a manual rollback always runs. The event's time is compared with the last episode's own
+ * (both CloudWatch's clock), not with when the function recorded it, so no clock skew can hide a new episode.
+ */
 export function alreadyRolledBack(state: TrafficState, trigger: string, triggeredAt: Date): boolean {
   const last = state.lastRollback;
-  return last !== undefined && trigger !== 'manual' && triggeredAt.getTime() <= Date.parse(last.at);
+  return last !== undefined && trigger !== 'manual' && triggeredAt.getTime() <= Date.parse(last.triggeredAt);
 }
 
 /**

@@ -3,7 +3,7 @@
  * Each environment is synthesized once per file; expected values come from the loaded
  * configuration and the constants in lib/, never from copies.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
@@ -18,7 +18,7 @@ import { AlbListener, sharesOf } from '../support/alb-listener';
 import { Json } from '../support/context';
 import { DeployedTemplate } from '../support/deployed-template';
 import { logicalIdOf, resourcesOfType } from '../support/resources';
-import { build, Built } from '../support/synth';
+import { build, Built, templateApp } from '../support/synth';
 
 /** Protocol facts, not configuration. */
 const HTTPS_PORT = 443;
@@ -434,7 +434,7 @@ describe('the load balancer and its listeners', () => {
   // Who reaches which slot with the header, from where: test/blue-green/listener-routing.test.ts.
   test(`with no NAT gateway and no tester CIDRs there is no ${SLOT_HEADER} route at all: the header is ignored`, () => {
     const config = dev.config;
-    const stack = new Stack(new App(), 'NoHeaderSources');
+    const stack = new Stack(templateApp(), 'NoHeaderSources');
     const service = new BlueGreenService(stack, 'BlueGreen', {
       envName: config.envName,
       boopEnvironment: boopEnvironment(config),

@@ -5,6 +5,7 @@
  * problems name the field that is wrong.
  */
 import fc from 'fast-check';
+import { numRuns } from '../support/properties';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -1142,7 +1143,7 @@ describe('a URL field never repeats its user name or password', () => {
           expect(message(context)).not.toContain(secret);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: numRuns(300) },
     );
   });
 
@@ -1175,7 +1176,7 @@ describe('no input gets a stack trace', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: numRuns(300) },
     );
   });
 });

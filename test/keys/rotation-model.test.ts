@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
+import { numRuns } from '../support/properties';
 import { CliError } from '../../cli/errors';
 import { KEY_SLOTS, KeySlot } from '../../common/keys/api-keys';
 import { SLOTS } from '../../common/slots';
@@ -310,7 +311,7 @@ describe('any sequence of operator steps', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      { numRuns: numRuns(200) },
     );
     for (const [what, count] of Object.entries(reached)) expect({ what, reached: count > 0 }).toEqual({ what, reached: true });
   });

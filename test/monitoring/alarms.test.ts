@@ -6,6 +6,7 @@
  * really changes the alarms.
  */
 import fc from 'fast-check';
+import { numRuns } from '../support/properties';
 import { minimumAttemptsFor, slotsJudged } from '../../lib/monitoring/alarms';
 import { SLOTS } from '../../common/slots';
 import { effectiveThresholds, fastRollbackOf, SEVERITY_ROUTING, ThresholdOverride, ThresholdRow, THRESHOLDS } from '../../lib/monitoring/thresholds';
@@ -393,7 +394,7 @@ describe("fast rollback: green leaves on the service's own 10 s counts, and only
               }
             }
           }),
-          { numRuns: 300 },
+          { numRuns: numRuns(300) },
         );
         expect(fired).toBeGreaterThan(0);
       }
@@ -486,7 +487,7 @@ describe('outages the plain ALB counts would miss', () => {
           // The model: uptime is the passed share of the runs that happened; an hour without a run is down.
           expect(breached).toBe(invocations === 0 || breaches(row, (100 * passed) / invocations));
         }),
-        { numRuns: 200 },
+        { numRuns: numRuns(200) },
       );
     });
   });

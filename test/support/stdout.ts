@@ -1,6 +1,6 @@
 /**
- * What code writes to this process's stdout (e.g. Powertools' EMF lines), caught instead of
- * printed. stdout is restored when the code returns or throws.
+ * What code writes to this process's stdout (e.g. Powertools' EMF lines) and stderr (its WARN and
+ * ERROR log lines), caught instead of printed. Both are restored when the code returns or throws.
  */
 
 export interface Captured<T> {
@@ -8,40 +8,42 @@ export interface Captured<T> {
   readonly result: T;
   /** Everything written to stdout meanwhile, as written. */
   readonly output: string;
+  /** Everything written to stderr meanwhile, as written. */
+  readonly errors: string;
 }
 
-/** Runs `run` with stdout caught. */
+/** Runs `run` with stdout and stderr caught. */
 export function captureStdout<T>(run: () => T): Captured<T> {
-  const stop = catchStdout();
+  const stop = [catchWrites(process.stdout), catchWrites(process.stderr)];
   try {
     const result = run();
-    return { result, output: stop() };
+    return { result, output: stop[0](), errors: stop[1]() };
   } finally {
-    stop();
+    stop.forEach((s) => s());
   }
 }
 
-/** Runs `run` with stdout caught until the promise it returns settles. */
+/** Runs `run` with stdout and stderr caught until the promise it returns settles. */
 export async function captureStdoutAsync<T>(run: () => Promise<T>): Promise<Captured<T>> {
-  const stop = catchStdout();
+  const stop = [catchWrites(process.stdout), catchWrites(process.stderr)];
   try {
     const result = await run();
-    return { result, output: stop() };
+    return { result, output: stop[0](), errors: stop[1]() };
   } finally {
-    stop();
+    stop.forEach((s) => s());
   }
 }
 
-/** Replaces stdout's write; the returned function puts it back (again and again, harmlessly) and returns what was caught. */
-function catchStdout(): () => string {
-  const write = process.stdout.write;
+/** Replaces a stream's write; the returned function puts it back (again and again, harmlessly) and returns what was caught. */
+function catchWrites(stream: NodeJS.WriteStream): () => string {
+  const write = stream.write;
   let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  stream.write = ((chunk: string | Uint8Array) => {
     output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
-  }) as typeof process.stdout.write;
+  }) as typeof stream.write;
   return () => {
-    process.stdout.write = write;
+    stream.write = write;
     return output;
   };
 }

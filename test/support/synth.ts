@@ -4,7 +4,7 @@
  * out as a cloud assembly for reading what the CLI deploys (the functions' bundles).
  */
 import { App } from 'aws-cdk-lib';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { ANNOTATIONS_IN_VALIDATION_REPORT, BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp } from '../../lib/app';
 import { BoopIntegrationStack } from '../../lib/boop-integration-stack';
@@ -23,13 +23,24 @@ export interface Built {
 }
 
 /**
+ * The template alone, several times faster: no function is bundled, and annotations stay in the
+ * assembly (where `Annotations.fromStack` reads them) instead of being printed. The checks run in
+ * synth.test.ts and in synthAssembly.
+ */
+const TEMPLATE_ONLY_CONTEXT = { [BUNDLING_STACKS]: [], [ANNOTATIONS_IN_VALIDATION_REPORT]: false };
+
+/** An app for a construct's template alone, without the app's checks (synth.test.ts runs those). */
+export function templateApp(): App {
+  return new App({ builtinCloudFormationValidation: false, stackTraces: false, context: TEMPLATE_ONLY_CONTEXT });
+}
+
+/**
  * The stack of `cdk synth -c env=<env>`, for prod with `-c configFile=examples/prod.json`, plus
  * extra `-c` values (strings, as the CLI passes them).
  */
 export function build(env: 'dev' | 'prod', extra: Json = {}): Built {
   const context = environmentContext(env, extra);
-  // The template alone: no function is bundled (synthAssembly bundles them), which makes a build several times faster.
-  const { app, stack } = createApp({ context: { ...context, [BUNDLING_STACKS]: [] } });
+  const { app, stack } = createApp({ context: { ...context, ...TEMPLATE_ONLY_CONTEXT }, stackTraces: false }, { checks: false });
   const config = loadConfig({ context, cwd: REPO_ROOT });
   const template = Template.fromStack(stack);
   return { app, stack, config, template, resources: template.toJSON().Resources };
@@ -47,11 +58,33 @@ export interface Assembly {
 
 /**
  * The cloud assembly of `cdk synth -c env=<env>` (prod with examples/prod.json), with each
- * function's asset path recorded in its metadata as the CLI records it.
+ * function's asset path recorded in its metadata as the CLI records it. With `checks`, the
+ * assembly also holds what the app's checks write (their validation report), as the CLI's does.
  */
-export function synthAssembly(env: 'dev' | 'prod', extra: Json = {}): Assembly {
-  const { app, stack } = createApp({ context: environmentContext(env, { ...extra, 'aws:cdk:enable-asset-metadata': true }) });
-  const assembly = app.synth();
-  const template = assembly.getStackArtifact(stack.artifactId).template;
-  return { directory: assembly.directory, template, resources: template.Resources };
+export function synthAssembly(env: 'dev' | 'prod', extra: Json = {}, options: { readonly checks?: boolean } = {}): Assembly {
+  const checks = options.checks ?? false;
+  const context = environmentContext(env, { ...extra, 'aws:cdk:enable-asset-metadata': true });
+  const assembly = withoutBundlingProgress(() => {
+    const { app, stack } = createApp(
+      { context: checks ? context : { ...context, [ANNOTATIONS_IN_VALIDATION_REPORT]: false }, stackTraces: checks },
+      { checks },
+    );
+    return { stack, cloudAssembly: app.synth() };
+  });
+  const template = assembly.cloudAssembly.getStackArtifact(assembly.stack.artifactId).template;
+  return { directory: assembly.cloudAssembly.directory, template, resources: template.Resources };
+}
+
+/** Runs `run` without CDK's "Bundling asset …" progress lines on stderr; everything else still prints. */
+function withoutBundlingProgress<T>(run: () => T): T {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === 'string' && chunk.startsWith('Bundling asset ')
+      ? true
+      : (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)) as typeof write;
+  try {
+    return run();
+  } finally {
+    process.stderr.write = write;
+  }
 }

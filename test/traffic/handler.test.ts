@@ -34,15 +34,21 @@ beforeAll(() => {
 
 async function invoke(event: unknown): Promise<{
   result: unknown;
+  /** The log lines at WARN and above (Powertools writes those to stderr). */
+  logged: { level: string; message: string }[];
   emf: { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] } }[];
 }> {
-  const { result, output } = await captureStdoutAsync(() => {
+  const { result, output, errors } = await captureStdoutAsync(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require('../../lambda/traffic/handler') as { handler: (event: unknown) => Promise<unknown> };
     return handler(event);
   });
   return {
     result,
+    logged: errors
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
     emf: output
       .split('\n')
       .filter(Boolean)
@@ -52,8 +58,9 @@ async function invoke(event: unknown): Promise<{
 }
 
 test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Environment dimension only', async () => {
-  const { result, emf } = await invoke({ hello: 'world' });
+  const { result, emf, logged } = await invoke({ hello: 'world' });
   expect(result).toHaveProperty('ignored');
+  expect(logged).toEqual([expect.objectContaining({ level: 'WARN', message: 'event ignored' })]);
   const directive = emf[0]._aws.CloudWatchMetrics[0];
   expect(directive.Namespace).toBe(NAMESPACES.traffic);
   expect(directive.Dimensions).toEqual([[DIMENSIONS.environment]]);
@@ -62,7 +69,7 @@ test('an ignored event writes IgnoredEvents as EMF in Boop/Traffic with the Envi
 });
 
 test("a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPercent with the contract's units", async () => {
-  const { emf } = await invoke({
+  const { emf, logged } = await invoke({
     'source': 'aws.cloudwatch',
     'detail-type': 'CloudWatch Alarm State Change',
     'detail': { alarmName: SETTINGS.rollbackAlarmName, state: { value: 'ALARM', reason: 'test', timestamp: new Date().toISOString() } },
@@ -71,10 +78,11 @@ test("a rollback writes Rollbacks, RollbackLatency, WeightChanges and GreenPerce
   for (const name of ['Rollbacks', 'RollbackLatency', 'WeightChanges', 'GreenPercent'] as const) {
     expect(metrics).toContainEqual({ Name: name, Unit: TRAFFIC_METRICS[name].unit });
   }
+  expect(logged).toContainEqual(expect.objectContaining({ level: 'WARN', message: 'rolled back to blue' }));
 });
 
 test('a forged deploy event writes RefusedEvents as EMF and is not honoured', async () => {
-  const { result, emf } = await invoke({
+  const { result, emf, logged } = await invoke({
     RequestType: 'Update',
     ResponseURL: 'https://attacker.example/answer',
     StackId: SETTINGS.stackId,
@@ -86,6 +94,7 @@ test('a forged deploy event writes RefusedEvents as EMF and is not honoured', as
     OldResourceProperties: {},
   });
   expect(result).toHaveProperty('refused');
+  expect(logged).toContainEqual(expect.objectContaining({ level: 'ERROR', message: "deploy event refused: not CloudFormation's own" }));
   const metrics = emf.flatMap((line) => line._aws.CloudWatchMetrics[0].Metrics);
   expect(metrics).toContainEqual({ Name: 'RefusedEvents', Unit: TRAFFIC_METRICS.RefusedEvents.unit });
 });

@@ -6,6 +6,7 @@
 import { loadConfig } from '../../lib/config/load-config';
 import { PRODUCTION_ROLLOUT } from '../../lib/guides';
 import {
+  alreadyRolledBack,
   decideDeploy,
   DeployDecision,
   DeployFacts,
@@ -15,7 +16,7 @@ import {
   RiseEvidence,
   RolloutPolicy,
 } from '../../common/traffic/policy';
-import { ChangeKind, initialState, recordChange, TrafficState } from '../../common/traffic/state';
+import { ChangeKind, initialState, recordChange, recordRollback, TrafficState } from '../../common/traffic/state';
 import { LiveWeights } from '../../common/traffic/weights';
 import { environmentContext } from '../support/context';
 import { serving } from './positions';
@@ -421,5 +422,38 @@ describe('evidence about green and the rollback alarm', () => {
   test('a decision that needs it and does not get it is a programming error, not a guess', () => {
     const facts = factsOf({ rule: 'rise', stored: recorded(0), ask: FIRST, expected: { keep: /./ } });
     expect(() => decideDeploy(facts, PROD)).toThrow(/needs the evidence/);
+  });
+});
+
+describe('which alarm events belong to an episode that already rolled back', () => {
+  const ALARM = 'boop-prod-GREEN_ROLLBACK';
+  const episodeAt = new Date(NOW.getTime() - 10 * MINUTE);
+  /** Rolled back for the episode that began at episodeAt, recorded `recordedAfter` later by the function's clock. */
+  const rolledBack = (recordedAfter: number): TrafficState =>
+    recordRollback(initialState(episodeAt), {
+      trigger: ALARM,
+      why: 'test',
+      by: 'automatic rollback (EventBridge)',
+      fromGreenPercent: FIRST,
+      at: new Date(episodeAt.getTime() + recordedAfter).toISOString(),
+      triggeredAt: episodeAt.toISOString(),
+    });
+
+  test.each([
+    ['the same episode again (a redelivered event)', 0, true],
+    ['an older episode, delivered late', -MINUTE, true],
+    ['a later episode', MINUTE, false],
+  ])('%s: already rolled back is %s, however far the function clock ran ahead of CloudWatch', (_case, sinceEpisode, expected) => {
+    for (const skew of [0, 5 * MINUTE, HOUR]) {
+      expect(alreadyRolledBack(rolledBack(skew), ALARM, new Date(episodeAt.getTime() + sinceEpisode))).toBe(expected);
+    }
+  });
+
+  test('a manual rollback always runs', () => {
+    expect(alreadyRolledBack(rolledBack(0), 'manual', episodeAt)).toBe(false);
+  });
+
+  test('with no rollback recorded, nothing is a duplicate', () => {
+    expect(alreadyRolledBack(initialState(episodeAt), ALARM, episodeAt)).toBe(false);
   });
 });
