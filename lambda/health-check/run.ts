@@ -66,13 +66,15 @@ export interface RunDependencies {
   readonly now?: () => Date;
   /** PEM certificate authorities trusted besides Node's own; tests pass their local CA. @default Node's trusted CAs */
   readonly ca?: string;
+  /** When the run's checks are cut short; tests abort it themselves. @default AbortSignal.timeout(settings.checkTimeoutMs) */
+  readonly deadline?: AbortSignal;
 }
 
-/** Runs every check at once and returns within the check timeout plus ABORT_GRACE_MS, whatever the other side does. */
+/** Runs every check at once and returns within ABORT_GRACE_MS of the deadline (the check timeout), whatever the other side does. */
 export async function runHealthChecks(settings: HealthCheckSettings, deps: RunDependencies): Promise<HealthReport> {
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
-  const signal = AbortSignal.timeout(settings.checkTimeoutMs);
+  const signal = deps.deadline ?? AbortSignal.timeout(settings.checkTimeoutMs);
   const options: CheckOptions = { signal, ca: deps.ca };
 
   // One key read per run, shared by the WebSocket check and the rotation check, bounded by the same timeout.

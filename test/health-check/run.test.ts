@@ -15,7 +15,17 @@ import { runLogLine } from '../../lambda/health-check/run-log';
 import { HealthCheckSettings } from '../../lambda/health-check/settings';
 import { DEFAULT_KEY_ROTATION_WARNING_DAYS } from '../../lib/monitoring/thresholds';
 import { VendorSocketCheck } from '../../lambda/health-check/vendor-socket';
-import { BoopWorld, BoopWorldOptions, startBoopWorld, TEST_BOOP_VERSION, TEST_HOST_NAME } from '../support/boop-world';
+import {
+  ANSWER_BOUND_MS,
+  BoopWorld,
+  BoopWorldOptions,
+  SETTLE_BOUND_MS,
+  settleAfterAbort,
+  soon,
+  startBoopWorld,
+  TEST_BOOP_VERSION,
+  TEST_HOST_NAME,
+} from '../support/boop-world';
 
 const PRIMARY = 'sk_test_primary_not_real';
 const SECONDARY = 'sk_test_secondary_not_real';
@@ -24,8 +34,6 @@ const NOW = new Date('2026-11-21T12:00:00Z');
 const GREEN_SERVICE = { cluster: 'boop-prod', service: 'arn:aws:ecs:eu-west-1:111122223333:service/boop-prod/boop-prod-green' };
 /** Green's task count when nothing scaled it down. */
 const RUNNING = 2;
-/** Long enough for any local answer; the hanging tests use a short timeout of their own. */
-const ROOMY_MS = 4000;
 
 const worlds: BoopWorld[] = [];
 afterEach(async () => {
@@ -45,7 +53,8 @@ function settingsFor(w: BoopWorld, overrides: Partial<HealthCheckSettings> = {})
     wsEndpoint: w.wsEndpoint,
     vendorId: 'ven_live_health_check_test',
     slotTarget: w.slotTarget,
-    checkTimeoutMs: ROOMY_MS,
+    // Every test that expects answers gets them; the hanging tests end the run with a deadline of their own.
+    checkTimeoutMs: ANSWER_BOUND_MS,
     keyParameters: { primary: NAMES.primaryApiKey, secondary: NAMES.secondaryApiKey, rotationDate: NAMES.keyRotationDate },
     keyRotationWarningDays: DEFAULT_KEY_ROTATION_WARNING_DAYS,
     greenService: GREEN_SERVICE,
@@ -53,11 +62,21 @@ function settingsFor(w: BoopWorld, overrides: Partial<HealthCheckSettings> = {})
   };
 }
 
+/** An AWS call that never answers; `asked` resolves once it has been made. */
+class NeverAnswers {
+  private called = () => {};
+  readonly asked = new Promise<void>((resolve) => (this.called = resolve));
+  readonly answer = (): Promise<never> => {
+    this.called();
+    return new Promise(() => {});
+  };
+}
+
 /** An SSM client answering GetParameters with these keys (absent ones are InvalidParameters), or never. */
-function ssmWith(keys: { primary?: string; secondary?: string } | 'hanging' | Error): SSMClient {
+function ssmWith(keys: { primary?: string; secondary?: string } | NeverAnswers | Error): SSMClient {
   const ssm = new SSMClient({ region: 'eu-west-1' });
   const mock = mockClient(ssm).on(GetParametersCommand);
-  if (keys === 'hanging') mock.callsFake(() => new Promise(() => {}));
+  if (keys instanceof NeverAnswers) mock.callsFake(keys.answer);
   else if (keys instanceof Error) mock.rejects(keys);
   else {
     const parameters: Parameter[] = [];
@@ -69,17 +88,20 @@ function ssmWith(keys: { primary?: string; secondary?: string } | 'hanging' | Er
 }
 
 /** An ECS client answering DescribeServices with green's service wanting this many tasks, or failing, or never answering. */
-function ecsWith(green: number | 'hanging' | 'missing' | Error): ECSClient {
+function ecsWith(green: number | NeverAnswers | 'missing' | Error): ECSClient {
   const ecs = new ECSClient({ region: 'eu-west-1' });
   const mock = mockClient(ecs).on(DescribeServicesCommand);
-  if (green === 'hanging') mock.callsFake(() => new Promise(() => {}));
+  if (green instanceof NeverAnswers) mock.callsFake(green.answer);
   else if (green === 'missing') mock.resolves({ services: [], failures: [{ arn: GREEN_SERVICE.service, reason: 'MISSING' }] });
   else if (green instanceof Error) mock.rejects(green);
   else mock.resolves({ services: [{ serviceArn: GREEN_SERVICE.service, status: 'ACTIVE', desiredCount: green, runningCount: green }] });
   return ecs;
 }
 
-async function run(w: BoopWorld, options: { ssm?: SSMClient; ecs?: ECSClient; settings?: Partial<HealthCheckSettings> } = {}): Promise<HealthReport> {
+async function run(
+  w: BoopWorld,
+  options: { ssm?: SSMClient; ecs?: ECSClient; settings?: Partial<HealthCheckSettings>; deadline?: AbortSignal } = {},
+): Promise<HealthReport> {
   const settings = settingsFor(w, options.settings);
   return runHealthChecks(settings, {
     ssm: options.ssm ?? ssmWith({ primary: PRIMARY, secondary: SECONDARY }),
@@ -87,6 +109,7 @@ async function run(w: BoopWorld, options: { ssm?: SSMClient; ecs?: ECSClient; se
     vendorSocket: new VendorSocketCheck({ endpoint: settings.wsEndpoint, vendorId: settings.vendorId }),
     now: () => NOW,
     ca: w.ca,
+    deadline: options.deadline,
   });
 }
 
@@ -150,13 +173,16 @@ test('BOOP rejects both keys: the WebSocket is unhealthy, the fallback is counte
   for (const key of [PRIMARY, SECONDARY]) expect(line).not.toContain(key);
 });
 
-test('everything hangs at once (BOOP, the WebSocket, both slots, SSM, ECS): the run ends within the timeout + 1 s, and writes every metric as 0', async () => {
-  const checkTimeoutMs = 600;
+test('everything hangs at once (BOOP, the WebSocket, both slots, SSM, ECS): the run ends at its deadline (plus a grace under 1 s), and writes every metric as 0', async () => {
   const w = await world({ boop: 'hanging', socket: 'hanging', slots: { blue: 'hanging', green: 'hanging' } });
-  const started = Date.now();
-  const report = await run(w, { ssm: ssmWith('hanging'), ecs: ecsWith('hanging'), settings: { checkTimeoutMs } });
-  // A bound, with slack for a loaded machine, not a speed claim: the benchmark measures the time.
-  expect(Date.now() - started).toBeLessThan(checkTimeoutMs + 1000);
+  const [ssm, ecs] = [new NeverAnswers(), new NeverAnswers()];
+  const deadline = new AbortController();
+  const running = run(w, { ssm: ssmWith(ssm), ecs: ecsWith(ecs), deadline: deadline.signal });
+  // Not the WebSocket's upgrade: its check waits for the keys from SSM, which never come.
+  await soon(Promise.all([w.hung('boop'), ...SLOTS.map((slot) => w.hung(slot)), ssm.asked, ecs.asked]), 'every part to hold a request');
+  const { result: report, afterAbortMs } = await settleAfterAbort(deadline, running);
+  // A bound, not a speed claim: without its deadline the run would never end; the benchmark measures the time.
+  expect(afterAbortMs).toBeLessThanOrEqual(SETTLE_BOUND_MS);
   expect(ABORT_GRACE_MS).toBeLessThan(1000);
   const values = points(report);
   expect(Object.keys(values).sort()).toEqual(ALWAYS_WRITTEN);
@@ -232,12 +258,15 @@ describe("green scaled to zero after a rollback (its service's desired count is 
     expect(line.message).toMatch(why);
   });
 
-  test('ECS never answers: green is still checked in full (the read does not eat its time), and the run ends within the timeout + 1 s', async () => {
-    const checkTimeoutMs = 600;
+  test('ECS never answers: green is still checked in full (the read does not eat its time), and the run ends at its deadline', async () => {
     const w = await world();
-    const started = Date.now();
-    const report = await run(w, { ecs: ecsWith('hanging'), settings: { checkTimeoutMs } });
-    expect(Date.now() - started).toBeLessThan(checkTimeoutMs + 1000);
+    const ecs = new NeverAnswers();
+    const deadline = new AbortController();
+    const running = run(w, { ecs: ecsWith(ecs), deadline: deadline.signal });
+    // The probe closes its connection only once it has read the whole answer: green's check is complete.
+    await soon(Promise.all([w.slotClosed('green'), ecs.asked]), "green's whole answer and the call to ECS");
+    const { result: report, afterAbortMs } = await settleAfterAbort(deadline, running);
+    expect(afterAbortMs).toBeLessThanOrEqual(SETTLE_BOUND_MS);
     expect(points(report)['SlotHealthy/green']).toBe(1);
     expect(runLogLine(report).message).toMatch(/green's service could not be read \(ECS did not answer in time\)/);
   });

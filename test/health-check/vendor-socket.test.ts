@@ -3,17 +3,12 @@ import { AddressInfo, createServer, Socket } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { KeyManager, KeySet } from '../../common/keys/key-manager';
 import { Dialect, DIALECTS, VendorSocketCheck, VendorSocketResult } from '../../lambda/health-check/vendor-socket';
+import { ANSWER_BOUND_MS, SETTLE_BOUND_MS, settleAfterAbort, soon } from '../support/boop-world';
 
 const PRIMARY = 'sk_test_primary_not_real';
 const SECONDARY = 'sk_test_secondary_not_real';
 const VENDOR_ID = 'ven_test_health_check';
 const BOTH_KEYS: KeySet = { primary: PRIMARY, secondary: SECONDARY };
-/** Enough for any local conversation; only the abort tests wait for their signal. */
-const ROOMY_MS = 5000;
-/** The signal of the tests where BOOP never answers. */
-const ABORT_MS = 300;
-/** How long past the abort a result may take: a bound that catches a check held open by a socket, not a speed claim. */
-const ABORT_SLACK_MS = 1000;
 
 /** What the fake BOOP does; each test sets what it needs. */
 interface Behaviour {
@@ -37,11 +32,16 @@ class FakeBoop {
   readonly upgrades: IncomingHttpHeaders[] = [];
   /** The close code of every connection that ended, as the server saw it. */
   readonly closeCodes: number[] = [];
+  /** Resolves once BOOP holds a frame it leaves unanswered (a silent authentication or ping): a test aborts then. */
+  readonly leftUnanswered: Promise<void>;
+  private leaveUnanswered = () => {};
 
   private constructor(
     readonly behaviour: Behaviour,
     private readonly server: WebSocketServer,
-  ) {}
+  ) {
+    this.leftUnanswered = new Promise((resolve) => (this.leaveUnanswered = resolve));
+  }
 
   static start(behaviour: Behaviour): Promise<FakeBoop> {
     return new Promise((resolve) => {
@@ -84,7 +84,7 @@ class FakeBoop {
           if (dialect === 'authenticate') return send({ type: 'error', code: 'NOT_AUTHENTICATED', message: 'send authenticate first' });
           return socket.close(1003, `expected ${dialect}`);
         }
-        if (auth === 'silent') return;
+        if (auth === 'silent') return this.leaveUnanswered();
         if (auth === 'not-json') return socket.send('welcome, vendor');
         const ok = frame.vendor_id === VENDOR_ID && frame.api_key !== undefined && accepts.includes(frame.api_key);
         authenticated = ok;
@@ -95,6 +95,7 @@ class FakeBoop {
       }
       if (frame.type !== 'ping') return socket.close(1008, 'credentials go in the upgrade');
       if (ping === 'pong') send({ type: 'pong' });
+      else if (ping === 'silent') this.leaveUnanswered();
       else if (ping === 'close-1011') socket.close(1011, `internal error for ${PRIMARY}`);
       else if (ping === 'unknown-frame') send({ type: 'surprise' });
     });
@@ -114,7 +115,8 @@ function keyManager(keys: KeySet = BOTH_KEYS, fail?: Error): KeyManager {
   });
 }
 
-async function check(subject: VendorSocketCheck, keys: KeyManager = keyManager(), signal = AbortSignal.timeout(ROOMY_MS)): Promise<VendorSocketResult> {
+/** One run; the tests where BOOP never answers pass a signal they abort themselves. */
+async function check(subject: VendorSocketCheck, keys: KeyManager = keyManager(), signal = AbortSignal.timeout(ANSWER_BOUND_MS)): Promise<VendorSocketResult> {
   const result = await subject.run(keys, { signal });
   results.push(result);
   return result;
@@ -195,8 +197,12 @@ describe('VendorSocketCheck', () => {
   });
 
   it('fails no-pong when the pong never comes', async () => {
-    const { subject } = await serve({ dialect: 'authenticate', accepts: [PRIMARY], ping: 'silent' });
-    const result = await check(subject, keyManager(), AbortSignal.timeout(ABORT_MS));
+    const { boop, subject } = await serve({ dialect: 'authenticate', accepts: [PRIMARY], ping: 'silent' });
+    const deadline = new AbortController();
+    const checking = check(subject, keyManager(), deadline.signal);
+    await soon(boop.leftUnanswered, 'BOOP to hold the ping');
+    const { result, afterAbortMs } = await settleAfterAbort(deadline, checking);
+    expect(afterAbortMs).toBeLessThanOrEqual(SETTLE_BOUND_MS);
     expect(result).toMatchObject({ healthy: false, failure: 'no-pong', dialect: 'authenticate' });
   });
 
@@ -218,8 +224,12 @@ describe('VendorSocketCheck', () => {
   });
 
   it('fails timeout naming the stage when BOOP never answers the authentication', async () => {
-    const { subject } = await serve({ dialect: 'authenticate', accepts: [PRIMARY], auth: 'silent' });
-    const result = await check(subject, keyManager(), AbortSignal.timeout(ABORT_MS));
+    const { boop, subject } = await serve({ dialect: 'authenticate', accepts: [PRIMARY], auth: 'silent' });
+    const deadline = new AbortController();
+    const checking = check(subject, keyManager(), deadline.signal);
+    await soon(boop.leftUnanswered, 'BOOP to hold the authentication');
+    const { result, afterAbortMs } = await settleAfterAbort(deadline, checking);
+    expect(afterAbortMs).toBeLessThanOrEqual(SETTLE_BOUND_MS);
     expect(result).toMatchObject({ healthy: false, failure: 'timeout' });
     expect(result.reason).toContain('authenticating');
   });
@@ -253,7 +263,13 @@ describe('VendorSocketCheck', () => {
 
 describe('VendorSocketCheck when BOOP cannot be reached', () => {
   const sockets = new Set<Socket>();
-  const hanging = createServer((socket) => sockets.add(socket));
+  let hold = () => {};
+  /** Resolves once the hanging server holds an upgrade request, which it never answers. */
+  const upgradeHeld = new Promise<void>((resolve) => (hold = resolve));
+  const hanging = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('data', () => hold());
+  });
   beforeAll(() => new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve)));
   afterAll(() => {
     for (const socket of sockets) socket.destroy();
@@ -261,10 +277,13 @@ describe('VendorSocketCheck when BOOP cannot be reached', () => {
   });
   const at = (endpoint: string) => new VendorSocketCheck({ endpoint, vendorId: VENDOR_ID });
 
-  it('ends within the abort when the server never answers the upgrade', async () => {
-    const started = Date.now();
-    const result = await check(at(`ws://127.0.0.1:${(hanging.address() as AddressInfo).port}/ws/vendor`), keyManager(), AbortSignal.timeout(ABORT_MS));
-    expect(Date.now() - started).toBeLessThan(ABORT_MS + ABORT_SLACK_MS);
+  it('ends at the abort when the server never answers the upgrade', async () => {
+    const deadline = new AbortController();
+    const checking = check(at(`ws://127.0.0.1:${(hanging.address() as AddressInfo).port}/ws/vendor`), keyManager(), deadline.signal);
+    await soon(upgradeHeld, 'the server to hold the upgrade');
+    const { result, afterAbortMs } = await settleAfterAbort(deadline, checking);
+    // A bound that catches a check held open by a socket, not a speed claim.
+    expect(afterAbortMs).toBeLessThanOrEqual(SETTLE_BOUND_MS);
     expect(result).toMatchObject({ healthy: false, failure: 'timeout', keyFallback: false });
     expect(result.reason).toContain('connecting');
   });
