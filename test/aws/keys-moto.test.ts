@@ -19,7 +19,7 @@ import { MotoServer, startMoto } from './moto';
 const REGION = 'eu-west-1';
 const ENV = 'prod';
 const names = environmentNames(ENV);
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let moto: MotoServer;
 let clients: KeysClients;

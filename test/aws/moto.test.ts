@@ -28,7 +28,7 @@ import { MotoServer, startMoto } from './moto';
 
 const REGION = 'eu-west-1';
 const names = environmentNames('dev');
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 let moto: MotoServer;
 

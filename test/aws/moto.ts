@@ -15,8 +15,8 @@ const DEFAULT_PYTHON = 'python3';
 export const MOTO_INSTALL_COMMAND = 'pip install "moto[server]"';
 /** How long `-m moto.server --help` may take: it imports moto and its web server, about 2 s here. */
 const CHECK_TIMEOUT_MS = 60_000;
-/** How long a started server may take to answer. */
-const START_TIMEOUT_MS = 30_000;
+/** How long a started server may take to answer: a few seconds idle, so this is a server that will not start, not a slow one. */
+const START_TIMEOUT_MS = 60_000;
 /** How often a starting server is asked whether it answers. */
 const START_POLL_MS = 200;
 /** The credentials every client signs with: moto takes any. */

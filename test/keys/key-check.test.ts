@@ -363,7 +363,8 @@ describe('an SSM that never answers still gets CloudFormation an answer', () => 
 
   test("the SDK's own request timeouts end each try, and the answer is FAILED", async () => {
     const hanging = await hangingEndpoint();
-    const limits = { connectionTimeoutMs: 200, requestTimeoutMs: 300, maxAttempts: 2 };
+    // Each try's timeout an order of magnitude above the 0.1 to 0.2 s a request takes to reach the endpoint, so every try is on the wire when it ends.
+    const limits = { connectionTimeoutMs: 10_000, requestTimeoutMs: 2_000, maxAttempts: 2 };
     const ssmClient = new SSMClient({ ...boundedClientConfig(limits), region: REGION, endpoint: hanging.endpoint, credentials });
     try {
       const started = Date.now();
