@@ -21,20 +21,10 @@ const PLANTED = [LIVE_KEY, DEV_KEY, TEST_KEY];
 /** What a fresh logger writes on stdout and stderr (Powertools writes warnings and errors to stderr), each line parsed. */
 function logged(write: (logger: ReturnType<typeof createLogger>) => void): { text: string; lines: Record<string, unknown>[] } {
   const logger = createLogger('redaction-test');
-  let errors = '';
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    errors += String(chunk);
-    return true;
-  });
-  let output: string;
-  try {
-    output = captureStdout(() => write(logger)).output + errors;
-  } finally {
-    stderr.mockRestore();
-  }
+  const { output, errors } = captureStdout(() => write(logger));
   return {
-    text: output,
-    lines: output
+    text: output + errors,
+    lines: (output + errors)
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>),
