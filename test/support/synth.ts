@@ -58,17 +58,13 @@ export interface Assembly {
 
 /**
  * The cloud assembly of `cdk synth -c env=<env>` (prod with examples/prod.json), with each
- * function's asset path recorded in its metadata as the CLI records it. With `checks`, the
- * assembly also holds what the app's checks write (their validation report), as the CLI's does.
+ * function's asset path recorded in its metadata as the CLI records it; without the app's checks
+ * (synth.test.ts runs those on the real CLI's assembly).
  */
-export function synthAssembly(env: 'dev' | 'prod', extra: Json = {}, options: { readonly checks?: boolean } = {}): Assembly {
-  const checks = options.checks ?? false;
-  const context = environmentContext(env, { ...extra, 'aws:cdk:enable-asset-metadata': true });
+export function synthAssembly(env: 'dev' | 'prod', extra: Json = {}): Assembly {
+  const context = { ...environmentContext(env, { ...extra, 'aws:cdk:enable-asset-metadata': true }), [ANNOTATIONS_IN_VALIDATION_REPORT]: false };
   const assembly = withoutBundlingProgress(() => {
-    const { app, stack } = createApp(
-      { context: checks ? context : { ...context, [ANNOTATIONS_IN_VALIDATION_REPORT]: false }, stackTraces: checks },
-      { checks },
-    );
+    const { app, stack } = createApp({ context, stackTraces: false }, { checks: false });
     return { stack, cloudAssembly: app.synth() };
   });
   const template = assembly.cloudAssembly.getStackArtifact(assembly.stack.artifactId).template;
