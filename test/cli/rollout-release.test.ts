@@ -395,4 +395,5 @@ const STATUS = [
   `  past releases    ${V1}: up to 100 %, promoted 2026-11-01T12:00:00.000Z`,
   '  alarms in ALARM  none',
   '  last rollback    none',
+  '  keys go to       app.boop.it',
 ];

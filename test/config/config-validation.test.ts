@@ -545,7 +545,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       set: { 'service.images.green': 'public.ecr.aws/your-registry/boop-integration' },
-      expected: /^service\.images\.green: "public\.ecr\.aws\/your-registry\/boop-integration" has no tag or digest/,
+      expected: /^service\.images\.green: needs a tag or digest: pin one .*, got "public\.ecr\.aws\/your-registry\/boop-integration"$/,
     },
   ],
   [
