@@ -154,7 +154,7 @@ function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeplo
     if (value === undefined) return undefined;
     // The rule of the image parameters (common/images.ts); the repository is judged with the stack's outputs (cli/rollout.ts).
     const problem = imageProblem(value, { production: env === 'prod' });
-    if (problem) throw new CliError(`--${slot}-image ${show(value)}: ${problem}`);
+    if (problem) throw new CliError(`--${slot}-image ${show(value)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
     return value;
   };
   const overrideReason = values.override?.trim();

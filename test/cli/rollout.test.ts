@@ -144,7 +144,7 @@ describe('arguments', () => {
     ],
     [
       ['plan', '--env', 'prod', '--green-percent', '0', '--green-image', 'Boop Integration:3'],
-      /^--green-image "Boop Integration:3": must be a container image reference \(registry\/repository:tag or @sha256:digest\)$/,
+      /^--green-image "Boop Integration:3": must be a container image reference \(registry\/repository:tag or @sha256:digest\); CloudFormation would refuse it as GreenImage$/,
     ],
     [
       ['plan', '--env', 'prod', '--green-percent', '0', '--blue-image', 'registry.example/boop-integration'],
