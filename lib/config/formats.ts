@@ -96,7 +96,7 @@ export function fargateMemoryText(cpu: number): string {
   return stepped ? `${allowed[0]}..${allowed[allowed.length - 1]} MiB in steps of ${step}` : `${allowed.join(', ')} MiB`;
 }
 
-export { ECR_IMAGE, IMAGE_REFERENCE } from '../../common/images';
+export { ECR_IMAGE } from '../../common/images';
 
 /** An ACM certificate ARN; group 1 is its region, group 2 its account. */
 export const CERTIFICATE_ARN =
@@ -284,7 +284,9 @@ export function boopUrl() {
 /** Why a trusted host may receive the keys: one line of printable text. */
 export function trustedHostReason() {
   return z
-    .string({ error: (issue) => (issue.input === undefined ? 'missing; say why this host may receive the API keys' : `must be text, got ${show(issue.input)}`) })
+    .string({
+      error: (issue) => (issue.input === undefined ? 'missing; say why this host may receive the API keys' : `must be text, got ${show(issue.input)}`),
+    })
     .refine((reason) => reason.trim() !== '', { error: 'missing; say why this host may receive the API keys' })
     .refine((reason) => reason.length <= MAX_TRUSTED_HOST_REASON_CHARACTERS, {
       error: `must be at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters; say why in one line`,

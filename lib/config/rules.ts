@@ -99,7 +99,10 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
 
   // BOOP (Environment Configuration guide, "Configuration Validation").
   const trusted = read('boop', 'trustedHost');
-  const trustedHost = typeof valueAt(trusted, ['host']) === 'string' && TRUSTED_HOST.test(valueAt(trusted, ['host']) as string) ? (valueAt(trusted, ['host']) as string) : undefined;
+  const trustedHost =
+    typeof valueAt(trusted, ['host']) === 'string' && TRUSTED_HOST.test(valueAt(trusted, ['host']) as string)
+      ? (valueAt(trusted, ['host']) as string)
+      : undefined;
   const enforceHttps = read('boop', 'enforceHttps') !== false;
   for (const [field, secure, plain] of [
     ['baseUrl', 'https:', 'http:'],

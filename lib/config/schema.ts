@@ -110,21 +110,27 @@ export const settingsSchema = group({
     baseUrl: setting(boopUrl(), {
       dev: BOOP_ENDPOINTS.development.baseUrl,
       prod: BOOP_ENDPOINTS.production.baseUrl,
-      description: "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password; in prod exactly https://app.boop.it (or the trusted host) with an optional path",
+      description:
+        "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password; in prod exactly https://app.boop.it (or the trusted host) with an optional path",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
     wsEndpoint: setting(boopUrl(), {
       dev: BOOP_ENDPOINTS.development.wsEndpoint,
       prod: BOOP_ENDPOINTS.production.wsEndpoint,
-      description: "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), no user or password; in prod on app.boop.it (or the trusted host) exactly as written here",
+      description:
+        "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), no user or password; in prod on app.boop.it (or the trusted host) exactly as written here",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
     trustedHost: group({
-      host: setting(text(TRUSTED_HOST, 'a host name in lowercase with an optional port, such as boop-egress.example.com:8443 (no scheme, path or IP address)'), {
-        description:
-          "a host of your own that may receive the vendor id and API keys in production besides BOOP's (your egress proxy to BOOP); boop.baseUrl and boop.wsEndpoint may then name it. Shown by npm run rollout -- status",
-        source: "this project: in production keys go only to BOOP's hosts (Environment Configuration guide, \"Environment Comparison\") unless you name another",
-      }),
+      host: setting(
+        text(TRUSTED_HOST, 'a host name in lowercase with an optional port, such as boop-egress.example.com:8443 (no scheme, path or IP address)'),
+        {
+          description:
+            "a host of your own that may receive the vendor id and API keys in production besides BOOP's (your egress proxy to BOOP); boop.baseUrl and boop.wsEndpoint may then name it. Shown by npm run rollout -- status",
+          source:
+            'this project: in production keys go only to BOOP\'s hosts (Environment Configuration guide, "Environment Comparison") unless you name another',
+        },
+      ),
       reason: setting(trustedHostReason(), {
         description: `why that host may receive the keys, e.g. "our egress proxy to BOOP, change 1234"; required, at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters, one line`,
         source: 'this project: a trusted host is an explicit, explained choice',
