@@ -4,10 +4,15 @@
  * points at the help; `--help` (or `-h`) after any command prints that command's usage.
  */
 import { EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { imageProblem } from '../common/images';
 import { Slot, SLOTS } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
 import { CommandSpec, defineCommandLine } from './command-line';
 import { CliError } from './errors';
+
+/** A value as a refusal shows it: quoted, cut after this many characters so a huge argument cannot flood the line. */
+const SHOWN_CHARACTERS = 120;
+const show = (value: string) => JSON.stringify(value.length > SHOWN_CHARACTERS ? `${value.slice(0, SHOWN_CHARACTERS)}…` : value);
 
 /** How the operator runs the CLI; every usage line and hint starts with it. */
 const RUN = 'npm run rollout --';
@@ -25,15 +30,6 @@ export function drillAlarmName(env: string): string {
 export const ROLLOUT_OVERRIDE_CONTEXT = 'rolloutOverride';
 /** The longest override reason the app takes (lib/app.ts). */
 const MAX_OVERRIDE_REASON_CHARACTERS = 200;
-/** The longest image reference taken, as the traffic controller takes it (lambda/traffic/custom-resource.ts). */
-const MAX_IMAGE_CHARACTERS = 512;
-/**
- * A container image reference with a tag or digest: [registry[:port]/]repository[:tag][@sha256:digest].
- * A small check of its own (the configuration's, in lib/config/formats.ts, loads the CDK); the release guard takes any non-empty text.
- */
-const IMAGE_REFERENCE =
-  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
-
 const COMMAND_SPECS = {
   status: {
     synopsis: '',
@@ -142,12 +138,12 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
   if (command === 'drill' && env === 'prod' && !productionDrill) {
     throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
   }
-  const deploy = command === 'plan' ? plannedDeploy(values) : undefined;
+  const deploy = command === 'plan' ? plannedDeploy(values, env) : undefined;
   return { command, env, reason, productionDrill, deploy, yes: values.yes === true };
 }
 
 /** The plan's deploy, each value checked; refused in one line naming the option and how to write it. */
-function plannedDeploy(values: OptionValues): PlannedDeploy {
+function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeploy {
   const percent = values['green-percent'];
   if (percent === undefined) throw new CliError(`plan needs --green-percent <0..100>: the ${GREEN_PERCENT_PARAMETER} the deploy would ask for`);
   if (!/^\d{1,3}$/.test(percent.trim()) || Number(percent) > 100) {
@@ -156,16 +152,9 @@ function plannedDeploy(values: OptionValues): PlannedDeploy {
   const image = (slot: Slot): string | undefined => {
     const value = values[`${slot}-image`]?.trim();
     if (value === undefined) return undefined;
-    if (value.length > MAX_IMAGE_CHARACTERS || !IMAGE_REFERENCE.test(value)) {
-      throw new CliError(
-        `--${slot}-image ${JSON.stringify(value.slice(0, 120))} is not a container image reference; write it as registry/repository:tag or registry/repository@sha256:<digest>`,
-      );
-    }
-    const match = IMAGE_REFERENCE.exec(value)!;
-    if (!match[1] && !match[2])
-      throw new CliError(
-        `--${slot}-image ${JSON.stringify(value)} has no tag or digest; pin one (:<tag> or @sha256:<digest>) so the slot runs what you planned`,
-      );
+    // The rule of the image parameters (common/images.ts); the repository is judged with the stack's outputs (cli/rollout.ts).
+    const problem = imageProblem(value, { production: env === 'prod' });
+    if (problem) throw new CliError(`--${slot}-image ${show(value)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
     return value;
   };
   const overrideReason = values.override?.trim();

@@ -13,6 +13,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
+import { imageProblem } from '../common/images';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
 import { Slot, SLOTS } from '../common/slots';
@@ -215,6 +216,8 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ['alarms in ALARM', inAlarm.length ? inAlarm.join(', ') : 'none'],
     ['last rollback', rollbackLine(state)],
     ...(state.lastRollback?.greenScaledToZeroAt ? [['green emptied', emptiedLine(state)] as const] : []),
+    // Where the vendor id and API keys go (boop.baseUrl, boop.wsEndpoint), and a trusted host that is not BOOP's, with its reason.
+    ['keys go to', outputs.boopHosts],
   ];
   if (live.blueAlone && state.greenPercent > 0) {
     rows.push([
@@ -377,6 +380,12 @@ function weightsLine(live: LiveWeights): string {
 }
 
 async function plan(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, deploy: PlannedDeploy): Promise<void> {
+  for (const slot of SLOTS) {
+    const image = deploy.images[slot];
+    // The deployed parameter's own rule (common/images.ts): a plan never accepts an image CloudFormation would refuse.
+    const problem = image === undefined ? undefined : imageProblem(image, stack.imageRules?.[slot] ?? { production: env === 'prod' });
+    if (problem) throw new CliError(`--${slot}-image ${JSON.stringify(image)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
+  }
   const now = io.now();
   const position = await readPosition(clients, env, stack, now);
   const images = { blue: deploy.images.blue ?? position.images.blue, green: deploy.images.green ?? position.images.green };

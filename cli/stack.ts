@@ -2,6 +2,7 @@
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { ImageRule, parseImageRules } from '../common/images';
 import type { Slot } from '../common/slots';
 import { CliError } from './errors';
 
@@ -9,6 +10,9 @@ import { CliError } from './errors';
 const OPTIONAL_OUTPUTS: Partial<Record<StackOutputKey, string>> = {
   // Judged as the guarded side: a plan never promises what the controller may refuse.
   releaseGuard: 'true',
+  // Without it a plan judges images by the environment alone (rollout.ts says so).
+  imageRules: 'unknown',
+  boopHosts: 'unknown: the stack predates this output; deploy this version of boop-deploy to see it',
 };
 
 export interface DeployedStack {
@@ -18,6 +22,8 @@ export interface DeployedStack {
   readonly images: Readonly<Partial<Record<Slot, string>>>;
   /** rollout.releaseGuard, from the ReleaseGuard output; true when the stack lacks it. */
   readonly releaseGuard: boolean;
+  /** Each slot's image rule, from the ImageRules output; absent on a stack of an earlier version. */
+  readonly imageRules?: Readonly<Record<Slot, ImageRule>>;
 }
 
 /** The environment's stack, or undefined when it is not deployed in this account and region. */
@@ -43,6 +49,7 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     greenPercentIntent: parameter(GREEN_PERCENT_PARAMETER),
     images: { blue: parameter(IMAGE_PARAMETERS.blue), green: parameter(IMAGE_PARAMETERS.green) },
     releaseGuard: outputs.releaseGuard !== 'false',
+    imageRules: parseImageRules(outputs.imageRules),
   };
 }
 

@@ -77,6 +77,8 @@ export const STACK_OUTPUTS = {
   greenServiceName: 'GreenServiceName',
   apiKeyEncryptionKey: 'ApiKeyEncryptionKey',
   releaseGuard: 'ReleaseGuard',
+  imageRules: 'ImageRules',
+  boopHosts: 'BoopHosts',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

@@ -83,7 +83,7 @@ export class ApiKeys extends Construct {
       });
     }
     this.container = {
-      secrets: Object.fromEntries(this.slotsInUse.map((slot) => [KEY_VARIABLES[slot], ecs.Secret.fromSsmParameter(this.keyParameters[slot])])),
+      secrets: Object.fromEntries(this.slotsInUse.map((slot) => [KEY_VARIABLES[slot], new KeySecret(this.keyParameters[slot], props.encryptionKeyArn)])),
       environment: props.rotationDate !== undefined ? { [KEY_VARIABLES.rotationDate]: props.rotationDate } : {},
     };
     this.checkFunction = this.createCheckFunction(props);
@@ -180,5 +180,31 @@ export class ApiKeys extends Construct {
       role,
       logGroup,
     });
+  }
+}
+
+/**
+ * A key parameter as an ECS secret whose grant is exactly what ECS uses to read it at task start:
+ * ssm:GetParameters on that parameter, and kms:Decrypt with the customer key when there is one
+ * (Amazon ECS Developer Guide, "Pass Systems Manager parameters as environment variables").
+ * ecs.Secret.fromSsmParameter would grant the parameter's whole read set, ssm:GetParameterHistory
+ * (every past key) and ssm:GetParameter included.
+ */
+class KeySecret extends ecs.Secret {
+  public readonly arn: string;
+  public readonly hasField = false;
+
+  constructor(
+    parameter: ssm.IStringParameter,
+    private readonly encryptionKeyArn: string | undefined,
+  ) {
+    super();
+    this.arn = parameter.parameterArn;
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: [this.arn] });
+    if (this.encryptionKeyArn) iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [this.encryptionKeyArn] });
+    return grant;
   }
 }

@@ -7,11 +7,12 @@ import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
 import { bySlot } from './blue-green/slot';
 import { BoopMetrics } from './monitoring/boop-metrics';
-import { boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
+import { BoopConnectionConfig, boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
 import { SLOTS } from '../common/slots';
 import { Dashboards } from './monitoring/dashboards';
 import { HealthCheck } from './health-check';
 import { imageParameters } from './image-parameters';
+import { imageRules, imageRulesOutput } from '../common/images';
 import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
@@ -138,6 +139,9 @@ export class BoopIntegrationStack extends Stack {
       apiKeyEncryptionKey: config.boop.apiKeyKmsKeyArn ?? AWS_MANAGED_SSM_KEY,
       // What the deployed controller judges by, whatever the local config says: `rollout plan` answers as it would.
       releaseGuard: String(config.rollout.releaseGuard),
+      // What CloudFormation enforces on each image parameter: `rollout plan` judges an image by the same rule.
+      imageRules: imageRulesOutput(imageRules(config.service.images, isProduction(config))),
+      boopHosts: boopHostsLine(config.boop),
     } satisfies StackOutputs;
     for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
       new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });
@@ -201,4 +205,11 @@ function requireProductionConfirmation(stack: Stack): void {
       },
     ],
   });
+}
+
+/** Where the vendor id and API keys go, for `rollout status`: the hosts of boop.baseUrl and boop.wsEndpoint, and a trusted host with its reason. */
+function boopHostsLine(boop: BoopConnectionConfig): string {
+  const hosts = [...new Set([boop.baseUrl, boop.wsEndpoint].map((url) => new URL(url).host))];
+  const trusted = boop.trustedHost ? `; ${boop.trustedHost.host} is a trusted host, not BOOP's: ${boop.trustedHost.reason.trim()}` : '';
+  return `${hosts.join(', ')}${trusted}`;
 }

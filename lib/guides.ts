@@ -8,14 +8,28 @@
  * The alarm thresholds have their own table in ./thresholds.ts.
  */
 
-/** BOOP endpoints per BOOP environment. ENV "Environment Comparison"; MIG "2. Update Configuration". */
+/**
+ * BOOP's hosts, one per BOOP environment: the only hosts the vendor id and the API keys are sent to
+ * (unless the configuration names a trusted host of the vendor's own, boop.trustedHost).
+ */
+export const BOOP_HOSTS = {
+  /** ENV "Environment Comparison" (Development: https://dev.app.boop.it, wss://dev.app.boop.it/ws/vendor); MIG "2. Update Configuration" (development). */
+  development: 'dev.app.boop.it',
+  /** ENV "Environment Comparison" (Production: https://app.boop.it, wss://app.boop.it/ws/vendor); MIG "2. Update Configuration" (production). */
+  production: 'app.boop.it',
+} as const;
+
+/** The vendor WebSocket's path on BOOP's host. ENV "Environment Comparison"; API "Vendor WebSocket" (wss://app.boop.it/ws/vendor). */
+const VENDOR_WEBSOCKET_PATH = '/ws/vendor';
+
+/** BOOP endpoints per BOOP environment, on BOOP_HOSTS. ENV "Environment Comparison"; MIG "2. Update Configuration". */
 export const BOOP_ENDPOINTS = {
-  development: { baseUrl: 'https://dev.app.boop.it', wsEndpoint: 'wss://dev.app.boop.it/ws/vendor' },
-  production: { baseUrl: 'https://app.boop.it', wsEndpoint: 'wss://app.boop.it/ws/vendor' },
+  development: { baseUrl: `https://${BOOP_HOSTS.development}`, wsEndpoint: `wss://${BOOP_HOSTS.development}${VENDOR_WEBSOCKET_PATH}` },
+  production: { baseUrl: `https://${BOOP_HOSTS.production}`, wsEndpoint: `wss://${BOOP_HOSTS.production}${VENDOR_WEBSOCKET_PATH}` },
 } as const;
 
 /** The host that marks a development URL. ENV ConfigValidator: "Development URL detected in production". */
-export const BOOP_DEV_HOST = 'dev.app.boop.it';
+export const BOOP_DEV_HOST = BOOP_HOSTS.development;
 
 /** Vendor id prefixes. ENV ConfigValidator and MIG "1. Obtain Production Credentials". */
 export const VENDOR_ID_PREFIX = { development: 'ven_dev_', production: 'ven_live_' } as const;

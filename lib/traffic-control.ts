@@ -89,12 +89,6 @@ export class TrafficControl extends Construct {
       // Failed rollbacks are audit data, kept like the logs.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the traffic controller (failed rollbacks); a dead-letter queue of a dead-letter queue would hide them one level further from the ROLLBACK_FAILED alarm.',
-    });
-
     const logGroup = new logs.LogGroup(this, 'ControllerLogs', {
       retention: CONTROLLER_LOG_RETENTION,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
@@ -246,7 +240,7 @@ export class TrafficControl extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
+        'Only reads are on "*": elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). Every write names its own resource (this listener, the state parameter, the critical topic, the dead-letter queue, green\'s service).',
     });
   }
 }

@@ -10,19 +10,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KEYS_COMMANDS, keysCommandUsage, parseKeysArgs } from '../cli/keys-args';
 import { commandUsage, COMMANDS, parseRolloutArgs, ROLLOUT_OVERRIDE_CONTEXT } from '../cli/rollout-args';
+import { imageParameterConstraint, imageRules } from '../common/images';
 import { keyParameterProblems } from '../common/keys/parameter-check';
 import { CONFIRM_PRODUCTION_PARAMETER, ENVIRONMENT_NAMES, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { planDeploy } from '../common/traffic/plan';
 import { RiseEvidence } from '../common/traffic/policy';
 import { recordRollback, SlotImages, TrafficState } from '../common/traffic/state';
 import { keyCheckRefusal } from '../lambda/key-check/check';
-import { imageParameterConstraint } from '../lib/config/formats';
 import { PRODUCTION_ROLLOUT } from '../lib/guides';
 import { SCOPE_WORDS } from './readme-tables';
 import { fastRollbackOf, firesWhen, judgedOver, SEVERITIES, SEVERITY_ROUTING, THRESHOLDS } from '../lib/monitoring/thresholds';
 import { anchor, headings } from './support/markdown';
 import { releasedAt, serving } from './traffic/positions';
 
+const ECR_EXAMPLE_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:3.0.0';
 const ROOT = path.join(__dirname, '..');
 const RUNBOOK_FILE = 'docs/runbook.md';
 const RUNBOOK = fs.readFileSync(path.join(ROOT, RUNBOOK_FILE), 'utf8');
@@ -335,7 +336,7 @@ const REFUSALS: readonly (readonly [string, () => string])[] = [
   ],
   [
     'an image parameter that breaks the rules',
-    () => imageParameterConstraint('111122223333.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:3.0.0', true).constraintDescription,
+    () => imageParameterConstraint(imageRules({ blue: ECR_EXAMPLE_IMAGE, green: ECR_EXAMPLE_IMAGE }, true).green).constraintDescription,
   ],
 ];
 

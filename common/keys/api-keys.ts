@@ -39,23 +39,40 @@ export const AWS_MANAGED_SSM_KEY = 'alias/aws/ssm';
 /** SSM's limit for a standard-tier parameter value, in bytes. */
 const MAX_KEY_BYTES = 4096;
 
+/** What a BOOP key consists of: printable ASCII without the space (ENV "Environment Variables": BOOP_API_KEY = sk_live_your_secret_key). */
+const KEY_CHARACTER = /^[\x21-\x7e]$/;
+
+/** What a character that cannot be in a key is, in words that never show the key itself. */
+function describeCharacter(character: string): string {
+  const codePoint = character.codePointAt(0)!;
+  const code = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (character === '\ufffd') return `${code}, bytes that are not UTF-8 (or a replacement character)`;
+  if (/\s/.test(character)) return `whitespace (${code}; was a second line or a space pasted with it?)`;
+  if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${code})`;
+  return `${code}, which is not ASCII (a look-alike letter or an invisible character pasted with the key?)`;
+}
+
 /**
  * Why a value cannot be stored as this environment's API key, or undefined when it can. Never
- * quotes the value: the message may reach a terminal or a log.
+ * quotes the value: the message may reach a terminal or a log. A character that cannot be in a key
+ * is named by its position and code point.
  */
 export function apiKeyProblem(value: string, boopEnvironment: BoopEnvironment): string | undefined {
   const prefix = API_KEY_PREFIX[boopEnvironment];
   if (value.trim() === '') return 'the key is empty; pipe or type the key BOOP gave you';
-  if (/\s/.test(value)) return 'the key contains whitespace; BOOP keys have none (was a second line or a space pasted with it?)';
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(value)) return 'the key contains control characters; paste the key alone';
+  if (Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) return `the key is longer than SSM's ${MAX_KEY_BYTES} bytes; paste the key alone`;
+  // By code point, so the position is the one a reader counts (every character before it is one ASCII byte).
+  const characters = Array.from(value);
+  const bad = characters.findIndex((character) => !KEY_CHARACTER.test(character));
+  if (bad >= 0) {
+    return `character ${bad + 1} of the key is ${describeCharacter(characters[bad])}; a BOOP key is printable ASCII without spaces: paste the key alone`;
+  }
   if (!value.startsWith(prefix)) {
     const other = Object.values(API_KEY_PREFIX).find((p) => value.startsWith(p));
     const seen = other ? `a ${other}… key` : `a key that does not start with ${prefix}`;
     return `${boopEnvironment} BOOP takes ${prefix}… keys, this is ${seen}; use the ${boopEnvironment} key from BOOP`;
   }
   if (value.length === prefix.length) return `the key is only its prefix ${prefix}; paste the whole key`;
-  if (Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) return `the key is longer than SSM's ${MAX_KEY_BYTES} bytes; paste the key alone`;
   return undefined;
 }
 

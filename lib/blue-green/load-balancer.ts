@@ -37,8 +37,12 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, config: Load
   enableAccessLogs(alb, accessLogs, ACCESS_LOG_PREFIX);
   Validations.of(alb).acknowledge({
     id: 'AwsSolutions-EC23',
-    reason:
-      "Internet-facing entry point for the vendor's clients, who connect from anywhere; it opens only the listener ports (HTTPS, and HTTP that redirects to HTTPS), drops invalid headers and sits behind the WAF web ACL.",
+    // Said per configuration: dev may run without a certificate (plain HTTP) and any environment without the WAF.
+    reason: `Internet-facing entry point for the vendor's clients, who connect from anywhere; it opens only the listener ports (${
+      config.certificateArn
+        ? 'HTTPS, and HTTP that redirects to HTTPS'
+        : 'plain HTTP: no certificate is configured, which only dev allows, with a synth warning'
+    }) and drops invalid headers; ${config.wafEnabled ? 'it sits behind the WAF web ACL' : 'loadBalancer.wafEnabled is false, so no WAF web ACL guards it'}.`,
   });
   return alb;
 }

@@ -7,6 +7,7 @@
 import { isIPv4, isIPv6 } from 'net';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { imageParameterConstraint, imageProblem } from '../../common/images';
 import { VENDOR_ID_PREFIX } from '../guides';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,40 +96,7 @@ export function fargateMemoryText(cpu: number): string {
   return stepped ? `${allowed[0]}..${allowed[allowed.length - 1]} MiB in steps of ${step}` : `${allowed.join(', ')} MiB`;
 }
 
-/** A container image reference: [registry[:port]/]repository[:tag][@sha256:digest]; group 1 is the tag, group 2 the digest. */
-export const IMAGE_REFERENCE =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
-
-/** A private ECR image, account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest]; groups: account, region, repository, tag, digest. */
-export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
-
-/** What CloudFormation checks an image parameter's value against, and what it says when the value fails. */
-export interface ImageParameterConstraint {
-  /** A Java regular expression (CloudFormation's), matched against the whole value. */
-  readonly allowedPattern: string;
-  readonly constraintDescription: string;
-}
-
-/**
- * The configuration's image rules for a slot's image parameter: IMAGE_REFERENCE with a tag or digest;
- * in production not `:latest` without a digest; and when the configured image is a private ECR one,
- * that same repository, the only one the task execution role may pull from.
- */
-export function imageParameterConstraint(configImage: string, production: boolean): ImageParameterConstraint {
-  const ecrRepository = ECR_IMAGE.test(configImage) ? /^[^:@]+/.exec(configImage)![0] : undefined;
-  const lookaheads = [
-    // A colon after the last slash: the tag's, or the digest's "sha256:" (a registry port is always followed by a slash).
-    '(?=.*:[^/]*$)',
-    ...(production ? ['(?!.*:latest$)'] : []),
-    ...(ecrRepository ? [`(?=${ecrRepository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:@])`] : []),
-  ];
-  const rules = [
-    'must be a container image reference with a tag or digest (registry/repository:tag or @sha256:digest)',
-    ...(production ? ['not :latest without a digest in production ("latest" moves under you; pin a version)'] : []),
-    ...(ecrRepository ? [`from ${ecrRepository} only, the one repository the task execution role may pull from`] : []),
-  ];
-  return { allowedPattern: `^${lookaheads.join('')}${IMAGE_REFERENCE.source.slice(1)}`, constraintDescription: rules.join('; ') };
-}
+export { ECR_IMAGE } from '../../common/images';
 
 /** An ACM certificate ARN; group 1 is its region, group 2 its account. */
 export const CERTIFICATE_ARN =
@@ -136,6 +104,10 @@ export const CERTIFICATE_ARN =
 export { KMS_KEY_ARN } from '../../common/keys/api-keys';
 /** A DNS host name as a certificate names it: lowercase labels of letters, digits and inner hyphens, at least two, no wildcard. */
 export const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A trusted host: a host name as HOST_NAME, then an optional port; group 1 is the name, group 2 the port. */
+export const TRUSTED_HOST = new RegExp(`^(${HOST_NAME.source.slice(1, -1)})(?::([1-9][0-9]{0,4}))?$`);
+/** The longest reason for a trusted host: one line of a status table. */
+export const MAX_TRUSTED_HOST_REASON_CHARACTERS = 200;
 /** A vendor id of either environment: its prefix, then letters, digits or _. */
 export const VENDOR_ID = new RegExp(`^(?:${Object.values(VENDOR_ID_PREFIX).join('|')})[A-Za-z0-9_]+$`);
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -309,6 +281,19 @@ export function boopUrl() {
     });
 }
 
+/** Why a trusted host may receive the keys: one line of printable text. */
+export function trustedHostReason() {
+  return z
+    .string({
+      error: (issue) => (issue.input === undefined ? 'missing; say why this host may receive the API keys' : `must be text, got ${show(issue.input)}`),
+    })
+    .refine((reason) => reason.trim() !== '', { error: 'missing; say why this host may receive the API keys' })
+    .refine((reason) => reason.length <= MAX_TRUSTED_HOST_REASON_CHARACTERS, {
+      error: `must be at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters; say why in one line`,
+    })
+    .refine((reason) => /^[^\p{Cc}]*$/u.test(reason), { error: 'must be one line without control characters' });
+}
+
 /** An AWS region this aws-cdk-lib knows (the stack's mappings are keyed by them; any other would fail synth with a stack trace). */
 export function awsRegion() {
   return text(REGION_NAME, 'an AWS region such as eu-west-1').refine((region) => !REGION_NAME.test(region) || KNOWN_REGIONS.has(region), {
@@ -318,15 +303,13 @@ export function awsRegion() {
 
 const KNOWN_REGIONS = new Set(RegionInfo.regions.map((region) => region.name));
 
-/** A container image with a tag or digest. */
+/** A container image with a tag or digest, within ECS's length (common/images.ts); the environment's own rules are in rules.ts. */
 export function image() {
-  return text(IMAGE_REFERENCE, 'a container image reference (registry/repository:tag or @sha256:digest)').refine(
-    (reference) => {
-      const match = IMAGE_REFERENCE.exec(reference);
-      return !match || Boolean(match[1] || match[2]);
-    },
-    { error: (issue) => `${show(issue.input)} has no tag or digest; pin one so blue and green stay what you deployed` },
-  );
+  // The pattern is what the JSON Schema shows editors; the message names the part of the rule the value breaks.
+  const anyEnvironment = { production: false };
+  return text().regex(new RegExp(imageParameterConstraint(anyEnvironment).allowedPattern), {
+    error: (issue) => `${imageProblem(String(issue.input), anyEnvironment)}, got ${show(issue.input)}`,
+  });
 }
 
 /** One tester network: canonical, and never wide enough to give the internet a path to green past the weights. */

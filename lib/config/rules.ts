@@ -4,8 +4,9 @@
  * given without trusting its type.
  */
 import { z } from 'zod';
-import { SLOTS } from '../../common/slots';
-import { BOOP_DEV_HOST, BOOP_ENDPOINTS, VENDOR_ID_PREFIX } from '../guides';
+import { imageProblem, imageRules } from '../../common/images';
+import { Slot, SLOTS } from '../../common/slots';
+import { BOOP_DEV_HOST, BOOP_ENDPOINTS, BOOP_HOSTS, VENDOR_ID_PREFIX } from '../guides';
 import { ThresholdRow } from '../monitoring/thresholds';
 import { boopEnvironment, EnvironmentName, environmentInWords } from './environment-config';
 import { DeclaredField, isPlainObject, valueAt } from './fields';
@@ -16,10 +17,10 @@ import {
   FARGATE_MEMORY_BY_CPU,
   fargateMemoryText,
   formatCidr,
-  IMAGE_REFERENCE,
   parseCidr,
   show,
   showUrl,
+  TRUSTED_HOST,
   VENDOR_ID,
 } from './formats';
 
@@ -97,6 +98,11 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
   }
 
   // BOOP (Environment Configuration guide, "Configuration Validation").
+  const trusted = read('boop', 'trustedHost');
+  const trustedHost =
+    typeof valueAt(trusted, ['host']) === 'string' && TRUSTED_HOST.test(valueAt(trusted, ['host']) as string)
+      ? (valueAt(trusted, ['host']) as string)
+      : undefined;
   const enforceHttps = read('boop', 'enforceHttps') !== false;
   for (const [field, secure, plain] of [
     ['baseUrl', 'https:', 'http:'],
@@ -109,12 +115,11 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     if (!allowed.includes(url.protocol)) {
       problem(ctx, ['boop', field], `must use ${allowed.map((p) => p.slice(0, -1)).join(' or ')}${prod ? ' in production' : ''}, got ${showUrl(value)}`);
     }
-    // A fully qualified name (trailing dot) is the same host.
-    const host = url.hostname.replace(/\.+$/, '');
-    if (prod && (host === BOOP_DEV_HOST || host.endsWith(`.${BOOP_DEV_HOST}`))) {
-      problem(ctx, ['boop', field], `Development URL detected in production configuration (${showUrl(value)}); use ${BOOP_ENDPOINTS.production[field]}`);
-    }
-    if (!prod && host === new URL(BOOP_ENDPOINTS.production[field]).hostname) {
+    if (prod) {
+      const refusal = productionHostProblem(value, field, trustedHost);
+      if (refusal) problem(ctx, ['boop', field], refusal);
+    } else if (url.hostname.replace(/\.+$/, '') === BOOP_HOSTS.production) {
+      // A fully qualified name (trailing dot) is the same host.
       problem(ctx, ['boop', field], `the dev environment points at production BOOP (${showUrl(value)}); use ${BOOP_ENDPOINTS.development[field]}`);
     }
   }
@@ -126,12 +131,16 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     problem(ctx, ['boop', 'enforceHttps'], 'must be true in production (Environment Configuration guide: "HTTPS required for production")');
   }
 
+  // Each slot's image under the rule its image parameter enforces (common/images.ts); the form is the field's own check.
+  const images = Object.fromEntries(SLOTS.map((slot) => [slot, textAt('service', 'images', slot)]));
+  const wellFormed = (slot: Slot) => images[slot] !== undefined && imageProblem(images[slot], { production: false }) === undefined;
+  const rules = SLOTS.every(wellFormed) ? imageRules(images as Record<Slot, string>, prod) : undefined;
+  for (const slot of SLOTS.filter(wellFormed)) {
+    const refusal = imageProblem(images[slot]!, rules?.[slot] ?? { production: prod });
+    if (refusal) problem(ctx, ['service', 'images', slot], `${refusal}, got ${show(images[slot])}`);
+  }
+
   if (prod) {
-    for (const slot of SLOTS) {
-      const image = IMAGE_REFERENCE.exec(textAt('service', 'images', slot) ?? '');
-      if (image && image[1] === 'latest' && !image[2])
-        problem(ctx, ['service', 'images', slot], '"latest" moves under you; pin a version tag or digest in production');
-    }
     const criticalEmails = read('alerts', 'emails', 'critical');
     if (!read('alerts', 'pagerDutyIntegrationUrlParameter') && !read('alerts', 'slack') && !(Array.isArray(criticalEmails) && criticalEmails.length > 0)) {
       problem(
@@ -141,6 +150,27 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
       );
     }
   }
+}
+
+/**
+ * Why a production BOOP URL may not carry the keys, or undefined when it may: its host must be
+ * BOOP's production host, or the configured trusted host, written exactly so (lowercase, no
+ * trailing dot, user, password or port beyond the trusted host's own), and nothing but a path may
+ * follow it. Compared as written, so no look-alike, encoded or differently spelled host passes.
+ */
+export function productionHostProblem(value: string, field: 'baseUrl' | 'wsEndpoint', trustedHost: string | undefined): string | undefined {
+  const scheme = field === 'baseUrl' ? 'https://' : 'wss://';
+  const hosts = [BOOP_HOSTS.production, ...(trustedHost === undefined ? [] : [trustedHost])];
+  // The authority is everything up to the first character that may end it in any URL parser (WHATWG also ends it at a backslash).
+  const authority = value.startsWith(scheme) ? /^[^/?#\\]*/.exec(value.slice(scheme.length))![0] : undefined;
+  const rest = authority === undefined ? '' : value.slice(scheme.length + authority.length);
+  if (authority !== undefined && hosts.includes(authority) && /^(?:\/[^?#\\]*)?$/.test(rest)) return undefined;
+  const host = URL.canParse(value) ? new URL(value).hostname.replace(/\.+$/, '') : '';
+  const why =
+    host === BOOP_DEV_HOST || host.endsWith(`.${BOOP_DEV_HOST}`)
+      ? 'Development URL detected in production configuration'
+      : `in production the vendor id and API keys go only to BOOP's production host ${BOOP_HOSTS.production}${trustedHost ? ` or the trusted host ${trustedHost}` : ''}, written exactly so, with nothing but a path after it`;
+  return `${why}; got ${showUrl(value)}; use ${BOOP_ENDPOINTS.production[field]}${trustedHost ? '' : ', or name your own egress proxy in boop.trustedHost with a reason'}`;
 }
 
 /** Fargate allows only some memory sizes per CPU size. */

@@ -28,6 +28,7 @@ import {
   listOf,
   LOG_RETENTION_DAYS,
   MAX_TESTER_CIDRS,
+  MAX_TRUSTED_HOST_REASON_CHARACTERS,
   oneOf,
   show,
   SLACK_CHANNEL_ID,
@@ -36,6 +37,8 @@ import {
   TESTER_EXAMPLE,
   testerCidr,
   text,
+  TRUSTED_HOST,
+  trustedHostReason,
   VENDOR_ID,
   WAF_SEARCH_STRING_MAX_BYTES,
   wafPath,
@@ -81,7 +84,7 @@ function thresholdOverride(row: ThresholdRow) {
 
 const slotImage = (slot: Slot) =>
   setting(image(), {
-    description: `the ${slot} slot's integration image on the first deploy, with a tag or digest (\`latest\` is refused in prod): the default of the ${IMAGE_PARAMETERS[slot]} parameter, whose value later deploys keep; change it with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`,
+    description: `the ${slot} slot's integration image on the first deploy, with a tag or digest (\`latest\` is refused in prod, where both slots come from one repository): the default of the ${IMAGE_PARAMETERS[slot]} parameter, whose value later deploys keep; change it with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`,
     source: 'your build of the integration service',
     whatToSet: 'the container image for this slot, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:1.4.2',
   });
@@ -107,15 +110,32 @@ export const settingsSchema = group({
     baseUrl: setting(boopUrl(), {
       dev: BOOP_ENDPOINTS.development.baseUrl,
       prod: BOOP_ENDPOINTS.production.baseUrl,
-      description: "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password, and in prod not the dev host",
+      description:
+        "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password; in prod exactly https://app.boop.it (or the trusted host) with an optional path",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
     wsEndpoint: setting(boopUrl(), {
       dev: BOOP_ENDPOINTS.development.wsEndpoint,
       prod: BOOP_ENDPOINTS.production.wsEndpoint,
-      description: "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), and in prod not the dev host",
+      description:
+        "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), no user or password; in prod on app.boop.it (or the trusted host) exactly as written here",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
+    trustedHost: group({
+      host: setting(
+        text(TRUSTED_HOST, 'a host name in lowercase with an optional port, such as boop-egress.example.com:8443 (no scheme, path or IP address)'),
+        {
+          description:
+            "a host of your own that may receive the vendor id and API keys in production besides BOOP's (your egress proxy to BOOP); boop.baseUrl and boop.wsEndpoint may then name it. Shown by npm run rollout -- status",
+          source:
+            'this project: in production keys go only to BOOP\'s hosts (Environment Configuration guide, "Environment Comparison") unless you name another',
+        },
+      ),
+      reason: setting(trustedHostReason(), {
+        description: `why that host may receive the keys, e.g. "our egress proxy to BOOP, change 1234"; required, at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters, one line`,
+        source: 'this project: a trusted host is an explicit, explained choice',
+      }),
+    }).optional(),
     vendorId: setting(text(VENDOR_ID, `${VENDOR_ID_PREFIX.development}... or ${VENDOR_ID_PREFIX.production}... followed by letters, digits or _`), {
       description: `your vendor id from BOOP (BOOP_VENDOR_ID): ${VENDOR_ID_PREFIX.development}... in dev, ${VENDOR_ID_PREFIX.production}... in prod`,
       source: guide(MIGRATION_GUIDE, '1. Obtain Production Credentials'),

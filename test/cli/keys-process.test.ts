@@ -20,7 +20,7 @@ const ENV = 'dev';
 const names = environmentNames(ENV);
 
 /** `npm run keys -- <args>` with `stdin` piped in (and then closed). */
-function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<ProcessRun> {
+function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin: string | Buffer = ''): Promise<ProcessRun> {
   return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS, stdin });
 }
 
@@ -70,13 +70,18 @@ describe('put, with the key piped in', () => {
   test.concurrent.each([
     ['nothing', '', /^keys: the key is empty; .*nothing was written$/m],
     ['whitespace only', '  \n', /^keys: the key is empty; .*nothing was written$/m],
-    ['two lines', `${fakeKey(ENV, 'p')}\n${fakeKey(ENV, 'q')}\n`, /^keys: the key contains whitespace; .*nothing was written$/m],
+    ['two lines', `${fakeKey(ENV, 'p')}\n${fakeKey(ENV, 'q')}\n`, /^keys: character \d+ of the key is whitespace .*nothing was written$/m],
+    [
+      'bytes that are not UTF-8',
+      Buffer.concat([Buffer.from(fakeKey(ENV, 'p')), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]),
+      new RegExp(`^keys: character ${fakeKey(ENV, 'p').length + 1} of the key is U\\+FFFD, bytes that are not UTF-8 .*nothing was written$`, 'm'),
+    ],
     ["production's key in dev", `${fakeKey('prod', 'p')}\n`, /^keys: development BOOP takes .*nothing was written$/m],
   ])('%s: refused in one line, and nothing is sent', async (_case, stdin, hint) => {
     const aws = await notDeployedAws();
     try {
       const run = await keys(['put', '--env', ENV, '--slot', 'secondary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), stdin);
-      expectOneLine(run, 'keys', hint, ...stdin.split(/\s+/).filter(Boolean).map(secretPart));
+      expectOneLine(run, 'keys', hint, ...stdin.toString('latin1').split(/\s+/).filter(Boolean).map(secretPart));
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();

@@ -131,8 +131,8 @@ describe('put refuses, and writes nothing', () => {
   test.each([
     ['empty', '', /the key is empty/],
     ['whitespace only', ' \t ', /the key is empty/],
-    ['a key with a space inside', `${fakeKey('prod', 'x')} ${'y'.repeat(4)}`, /contains whitespace/],
-    ['two lines', `${fakeKey('prod', 'x')}\n${fakeKey('prod', 'y')}`, /contains whitespace/],
+    ['a key with a space inside', `${fakeKey('prod', 'x')} ${'y'.repeat(4)}`, /^character 33 of the key is whitespace/],
+    ['two lines', `${fakeKey('prod', 'x')}\n${fakeKey('prod', 'y')}`, /^character 33 of the key is whitespace/],
     ["the other environment's key", fakeKey('dev', 'x'), /production BOOP takes .* keys/],
     ['no BOOP prefix at all', 'x'.repeat(32), /does not start with/],
     ['only the prefix', API_KEY_PREFIX.production, /only its prefix/],

@@ -11,6 +11,7 @@ import { CommandRunner, failureLine, runOnTerminal, runRolloutCli } from '../../
 import { ROLLOUT_OVERRIDE_CONTEXT } from '../../cli/rollout-args';
 import { readRolloutOverride, ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
 import { IMAGE_PARAMETERS } from '../../common/names';
+import { STACK_OUTPUTS } from '../../common/payloads';
 import { TrafficState } from '../../common/traffic/state';
 import { SETTINGS } from '../traffic/fake-aws';
 import { callNames, describedStack, NOW, outputs, service, setup, Setup, Stand, standAt } from './rollout-setup';
@@ -103,6 +104,23 @@ describe('plan', () => {
     expect(error).toBeInstanceOf(CliError);
     expect(failureLine(error)).toBe('rollout: plan: the deploy would be refused; the plan on stdout says why and what to do instead');
     expectOnlyReads(world);
+  });
+
+  test.each([
+    [
+      'from another repository',
+      'public.ecr.aws/acme/boop-integration:3.2.0',
+      /must come from 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/boop-integration/,
+    ],
+    ['latest', `${REGISTRY}:latest`, /"latest" moves under you/],
+  ])("an image %s is refused as the stack's GreenImage parameter would refuse it, before any plan", async (_what, image, why) => {
+    const world = at({ share: 0, state: releasing(0) });
+    const { lines, error } = await run(world, ['plan', '--env', 'prod', '--green-percent', '0', '--green-image', image]);
+    expect(failureLine(error)).toMatch(new RegExp(`^rollout: --green-image "${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": `));
+    expect(failureLine(error)).toMatch(why);
+    expect(failureLine(error)).toMatch(/; CloudFormation would refuse it as GreenImage$/);
+    expect(lines).toEqual([]);
+    for (const name of callNames(world)) expect(name).toMatch(/^(Describe|Get|List)\w+Command$/);
   });
 
   test('the same image with GreenPercent=0 is accepted: green drops to 0 % first, then ECS replaces its tasks', async () => {
@@ -291,6 +309,22 @@ describe('status', () => {
     expect(lines).toEqual(STATUS);
   });
 
+  test.each([
+    ['a trusted host with its reason', "proxy.acme.example:8443, app.boop.it; proxy.acme.example:8443 is a trusted host, not BOOP's: our egress proxy"],
+    ['a stack without the output', undefined],
+  ])('says where the keys go: %s', async (_what, hosts) => {
+    const world = at({ share: 25, state: releasing(25, 3 * HOUR), greenHealthy: 1 });
+    const parameters = { GreenPercent: '25', [IMAGE_PARAMETERS.blue]: V1, [IMAGE_PARAMETERS.green]: V2 };
+    const stack = describedStack(parameters, hosts === undefined ? {} : { [STACK_OUTPUTS.boopHosts]: hosts });
+    if (hosts === undefined) stack.Stacks[0].Outputs = stack.Stacks[0].Outputs.filter((o) => o.OutputKey !== STACK_OUTPUTS.boopHosts);
+    world.mocks.cloudformation.on(DescribeStacksCommand).resolves(stack);
+    const { lines, error } = await run(world, ['status', '--env', 'prod']);
+    expect(error).toBeUndefined();
+    expect(lines[lines.length - 1]).toBe(
+      `  keys go to       ${hosts ?? 'unknown: the stack predates this output; deploy this version of boop-deploy to see it'}`,
+    );
+  });
+
   test('after a rollback that emptied green: its tasks at 0, the release rolled back, when green was scaled to zero', async () => {
     const base = releasing(25);
     const rolledBackAt = ago(2 * HOUR);
@@ -395,4 +429,5 @@ const STATUS = [
   `  past releases    ${V1}: up to 100 %, promoted 2026-11-01T12:00:00.000Z`,
   '  alarms in ALARM  none',
   '  last rollback    none',
+  '  keys go to       app.boop.it',
 ];

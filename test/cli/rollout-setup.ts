@@ -12,7 +12,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CliClients } from '../../cli/rollout';
+import { imageRules, imageRulesOutput } from '../../common/images';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
+import { BOOP_HOSTS } from '../../lib/guides';
 import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
 import { STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
 import { Slot, SLOTS } from '../../common/slots';
@@ -24,6 +26,9 @@ export const NOW = new Date('2026-11-21T12:00:00.000Z');
 export const prod = environmentNames('prod');
 export const dev = environmentNames('dev');
 export const CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/alice';
+
+/** An image of the stack's one production repository, whose rules the ImageRules output carries. */
+export const PROD_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:3.0.0';
 
 export const outputs = {
   listenerArn: SETTINGS.listenerArn,
@@ -38,6 +43,8 @@ export const outputs = {
   blueServiceName: 'boop-prod-blue',
   greenServiceName: 'boop-prod-green',
   apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
+  imageRules: imageRulesOutput(imageRules({ blue: PROD_IMAGE, green: PROD_IMAGE }, true)),
+  boopHosts: BOOP_HOSTS.production,
 } satisfies Omit<StackOutputs, 'releaseGuard'>;
 
 export const listenerAt = (greenPercent: number) => ({

@@ -144,11 +144,11 @@ describe('arguments', () => {
     ],
     [
       ['plan', '--env', 'prod', '--green-percent', '0', '--green-image', 'Boop Integration:3'],
-      /^--green-image "Boop Integration:3" is not a container image reference; write it as registry\/repository:tag or registry\/repository@sha256:<digest>$/,
+      /^--green-image "Boop Integration:3": must be a container image reference \(registry\/repository:tag or @sha256:digest\); CloudFormation would refuse it as GreenImage$/,
     ],
     [
       ['plan', '--env', 'prod', '--green-percent', '0', '--blue-image', 'registry.example/boop-integration'],
-      /^--blue-image "registry.example\/boop-integration" has no tag or digest; pin one \(:<tag> or @sha256:<digest>\)/,
+      /^--blue-image "registry.example\/boop-integration": needs a tag or digest: pin one \(:<tag> or @sha256:<digest>\)/,
     ],
     [
       ['plan', '--env', 'prod', '--green-percent', '0', '--override', ' '],

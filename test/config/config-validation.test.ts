@@ -546,12 +546,28 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       set: { 'service.images.green': 'public.ecr.aws/your-registry/boop-integration' },
-      expected: /^service\.images\.green: "public\.ecr\.aws\/your-registry\/boop-integration" has no tag or digest/,
+      expected: /^service\.images\.green: needs a tag or digest: pin one .*, got "public\.ecr\.aws\/your-registry\/boop-integration"$/,
     },
   ],
   [
     'prod: image :latest',
     { env: 'prod', set: { 'service.images.green': `${IMAGE_REPOSITORY}:latest` }, expected: /^service\.images\.green: "latest" moves under you/ },
+  ],
+  [
+    'prod: blue and green from two repositories',
+    {
+      env: 'prod',
+      set: { 'service.images.green': 'public.ecr.aws/acme/boop-integration:3.0.0' },
+      expected: new RegExp(`^service\\.images\\.green: must come from ${escape(IMAGE_REPOSITORY)}, the one repository of both slots in production`),
+    },
+  ],
+  [
+    "dev: an image name past ECS's 255 characters",
+    {
+      env: 'dev',
+      set: { 'service.images.blue': `registry.example/${'a'.repeat(250)}:1` },
+      expected: /^service\.images\.blue: must be at most 255 characters before any @digest/,
+    },
   ],
   ['prod: green image missing', { env: 'prod', unset: ['service.images.green'], expected: /^service\.images\.green: missing/ }],
   // An image given with -c lasted one deploy; the next deploy without the flag put the configured image back on a live slot.

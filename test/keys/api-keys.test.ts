@@ -28,6 +28,9 @@ const DEFAULT_KEY_POLICY = {
   ],
 };
 
+/** Every SSM call that returns a parameter's value (GetParameterHistory returns every past one). */
+const VALUE_READS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:GetParametersByPath'] as const;
+
 const parameterArn = (name: string) => `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
 const keyParameterName = (env: string, slot: KeySlot) => keyParameterNames(env)[slot];
 
@@ -134,7 +137,11 @@ describe.each(VARIANTS)('$title', (variant) => {
       const role = executionRoles(b)[slot];
       for (const key of KEY_SLOTS) {
         const own = parameterArn(keyParameterName(variant.env, key));
-        expect([key, await request(t, role, 'ssm:GetParameters', own)]).toEqual([key, inUse.includes(key) ? 'Allowed' : 'ImplicitlyDenied']);
+        // ECS reads a secret with GetParameters at task start; no other read, history above all (every past key), is granted.
+        for (const action of VALUE_READS) {
+          const allowed = action === 'ssm:GetParameters' && inUse.includes(key);
+          expect([key, action, await request(t, role, action, own)]).toEqual([key, action, allowed ? 'Allowed' : 'ImplicitlyDenied']);
+        }
         expect(await request(t, role, 'ssm:GetParameters', parameterArn(keyParameterName(other, key)))).not.toBe('Allowed');
         expect(await request(t, role, 'ssm:PutParameter', own)).not.toBe('Allowed');
       }
@@ -150,12 +157,31 @@ describe.each(VARIANTS)('$title', (variant) => {
       const role = healthCheckRole(b);
       const names = environmentNames(variant.env).parameters;
       for (const name of [...KEY_SLOTS.map((key) => keyParameterName(variant.env, key)), names.keyRotationDate]) {
-        expect([name, await request(t, role, 'ssm:GetParameters', parameterArn(name))]).toEqual([name, 'Allowed']);
+        for (const action of VALUE_READS) {
+          expect([name, action, await request(t, role, action, parameterArn(name))]).toEqual([
+            name,
+            action,
+            action === 'ssm:GetParameters' ? 'Allowed' : 'ImplicitlyDenied',
+          ]);
+        }
         expect(await request(t, role, 'ssm:PutParameter', parameterArn(name))).not.toBe('Allowed');
       }
       for (const key of KEY_SLOTS) expect(await request(t, role, 'ssm:GetParameters', parameterArn(keyParameterName(other, key)))).not.toBe('Allowed');
       expect(await request(t, role, 'kms:Decrypt', CUSTOMER_KEY)).toBe(variant.encryptionKeyArn ? 'Allowed' : 'ImplicitlyDenied');
       expect(await request(t, role, 'kms:Decrypt', OTHER_KEY)).not.toBe('Allowed');
+    });
+
+    test("the key check's role reads parameter metadata only: DescribeParameters, never a value", async () => {
+      const b = built(variant);
+      const t = new DeployedTemplate(b.template.toJSON());
+      const role = logicalIdOf(b.stack, b.stack.apiKeys.checkFunction.role!);
+      for (const key of KEY_SLOTS) {
+        const own = parameterArn(keyParameterName(variant.env, key));
+        for (const action of VALUE_READS) expect([key, action, await request(t, role, action, own)]).toEqual([key, action, 'ImplicitlyDenied']);
+      }
+      // DescribeParameters has no resource-level permissions: it is evaluated on "*".
+      expect(await request(t, role, 'ssm:DescribeParameters', '*')).toBe('Allowed');
+      expect(await request(t, role, 'kms:Decrypt', CUSTOMER_KEY)).toBe('ImplicitlyDenied');
     });
 
     test('no other role may read a key parameter', async () => {
@@ -168,7 +194,7 @@ describe.each(VARIANTS)('$title', (variant) => {
       expect(others.length).toBeGreaterThan(2);
       for (const roleId of others) {
         for (const key of KEY_SLOTS) {
-          for (const action of ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:GetParametersByPath']) {
+          for (const action of VALUE_READS) {
             expect([roleId, action, await request(t, roleId, action, parameterArn(keyParameterName(variant.env, key)))]).toEqual([
               roleId,
               action,

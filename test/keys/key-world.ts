@@ -166,6 +166,8 @@ export class KeyWorld {
       greenServiceName: `${this.names.prefix}-green`,
       apiKeyEncryptionKey: AWS_MANAGED_SSM_KEY,
       releaseGuard: String(true),
+      imageRules: 'unused',
+      boopHosts: 'unused',
     };
     this.services = {
       blue: { name: this.outputs.blueServiceName, taskDefinitionArn: '', deployments: [], tasks: [] },

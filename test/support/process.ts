@@ -20,7 +20,7 @@ export interface ProcessOptions {
   /** After this long the process is killed (SIGKILL): a stuck run fails instead of hanging the suite. */
   readonly timeoutMs: number;
   /** Piped to the child's stdin, which is then closed. @default stdin is left open and empty */
-  readonly stdin?: string;
+  readonly stdin?: string | Buffer;
 }
 
 /** Runs `command args` to its end. */
