@@ -5,13 +5,13 @@
  * verdict comes from how each was built (property tests with a fixed seed), not from the rule.
  */
 import fc from 'fast-check';
+import { numRuns } from '../support/properties';
 import { ConfigError, loadConfig } from '../../lib/config/load-config';
 import { BOOP_ENDPOINTS, BOOP_HOSTS } from '../../lib/guides';
 import { appContext, Json, prodExampleContext, REPO_ROOT } from '../support/context';
 import { build } from '../support/synth';
 import { STACK_OUTPUTS } from '../../common/payloads';
 
-const SEED = 21;
 const FIELDS = { baseUrl: 'https://', wsEndpoint: 'wss://' } as const;
 type Field = keyof typeof FIELDS;
 const TRUSTED = { host: 'boop-egress.acme.example:8443', reason: 'our egress proxy to BOOP, change 1234' };
@@ -70,7 +70,7 @@ describe("in production, each BOOP URL is accepted exactly on BOOP's production 
         const url = `${FIELDS[name]}${host}${path}`;
         expect(problems(prodExampleContext({ [`boop.${name}`]: url, ...(withTrusted ? trustedFlags : {}) }))).toEqual([]);
       }),
-      { seed: SEED, numRuns: 60 },
+      { numRuns: numRuns(60) },
     );
   });
 
@@ -95,7 +95,7 @@ describe("in production, each BOOP URL is accepted exactly on BOOP's production 
           expect(found.some((problem) => problem.startsWith(`boop.${name}: `))).toBe(true);
         },
       ),
-      { seed: SEED, numRuns: 300 },
+      { numRuns: numRuns(300) },
     );
   });
 
