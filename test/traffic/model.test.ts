@@ -20,7 +20,7 @@ import { nextStep } from '../../common/traffic/policy';
 import type { SlotImages } from '../../common/traffic/state';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';
-import { FakeAws, GREEN_SERVICE, GREEN_SERVICE_PROPERTIES, rollbackAlarmEvent, SETTINGS } from './fake-aws';
+import { FakeAws, GREEN_SERVICE, rollbackAlarmEvent, SETTINGS } from './fake-aws';
 import { SimulatedStack, StackParameters } from './stack-deploy';
 
 const HOUR = 3_600_000;
@@ -272,15 +272,12 @@ async function runSequence(actions: Action[]): Promise<void> {
           expected = 'FAILED';
           model.restoreImages(before.images);
         } else {
-          // ECS replaces green's tasks with the template's task count.
-          if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
+          // ECS replaces green's tasks and keeps its count: green's service has no DesiredCount in the template.
           if (a.listenerChange) model.resetListener();
           if (weightsRun) expected = model.deploy(next.greenPercent, a.override);
           if (expected === 'FAILED' || a.otherResourceFails) {
             if (weightsRun) model.restore(old.greenPercent);
             if (a.listenerChange) model.resetListener();
-            // CloudFormation puts green's previous service back, with the template's task count.
-            if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
             model.restoreImages(old.images);
             expected = 'FAILED';
           }
@@ -337,7 +334,7 @@ async function runSequence(actions: Action[]): Promise<void> {
         const releaseEvent = a.how === 'other-image';
         const forgedProperties: Record<string, string> = releaseEvent
           ? { BlueImage: forgedImages.blue, GreenImage: forgedImages.green, GreenPercent: String(a.intent), RolloutOverride: 'forged' }
-          : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged', ...GREEN_SERVICE_PROPERTIES };
+          : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged' };
         const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: RELEASE_RESOURCE_TYPE } : {}) };
         aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(a.intent), rolloutOverride: 'forged', images: current.images };
         if (a.how === 'foreign-url') event.ResponseURL = 'https://attacker.example/answer';
