@@ -160,6 +160,9 @@ export class TrafficController {
     const decision = decideDeploy(facts, this.settings.policy, evidence);
 
     if (decision.foundRollback) this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why: decision.foundRollback });
+    // Whatever else this deploy changed, a rollback it leaves unacknowledged (known, found, or just recorded) leaves green empty.
+    if (this.settings.scaleGreenToZero && rollbackUnacknowledged(decision.record ?? stored))
+      await this.bestEffort("scale green's service to zero again", () => this.scaleGreen(0));
     switch (decision.outcome) {
       case 'refuse':
         if (decision.putBlueAlone) await this.writeAndVerify(0);
@@ -219,9 +222,11 @@ export class TrafficController {
    * to zero), before the acknowledgement is saved: if this fails, the next GreenPercent=0 tries again.
    */
   private async restoreGreen(stored: TrafficState, record: TrafficState): Promise<void> {
-    const acknowledges = rollbackUnacknowledged(stored) && !rollbackUnacknowledged(record);
+    // This deploy acknowledges a rollback: one the record knew, or one it found (its record lost) and acknowledges at once.
+    const acknowledged = record.lastRollback?.acknowledgedAt;
+    const acknowledges = acknowledged !== undefined && acknowledged !== stored.lastRollback?.acknowledgedAt;
     // Also when the rollback's record was lost (found by a deploy): setting the configured count again changes nothing else.
-    const mayBeEmpty = this.settings.scaleGreenToZero || stored.lastRollback?.greenScaledToZeroAt !== undefined;
+    const mayBeEmpty = this.settings.scaleGreenToZero || record.lastRollback?.greenScaledToZeroAt !== undefined;
     if (!acknowledges || !mayBeEmpty) return;
     const { desiredCount } = this.settings.green;
     await this.scaleGreen(desiredCount);

@@ -171,7 +171,10 @@ export class FakeAws {
   };
   /** Scalable targets by resource id: green's, as the stack registers it (tagged, pinned to its configured count). */
   readonly scalableTargets = new Map<string, FakeScalableTarget>([
-    [scalableTargetId(GREEN_SERVICE), { min: GREEN_SERVICE.desiredCount, max: GREEN_SERVICE.desiredCount, tags: { [GREEN_CAPACITY_TAG]: GREEN_SERVICE.service } }],
+    [
+      scalableTargetId(GREEN_SERVICE),
+      { min: GREEN_SERVICE.desiredCount, max: GREEN_SERVICE.desiredCount, tags: { [GREEN_CAPACITY_TAG]: GREEN_SERVICE.service } },
+    ],
   ]);
   /** Every RegisterScalableTarget the controller sent, and whether IAM let it through. */
   readonly registrations: { resourceId: string; min?: number; max?: number; allowed: boolean }[] = [];

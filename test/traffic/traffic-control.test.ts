@@ -127,7 +127,13 @@ test("green's identity and configured count are the controller's settings; no de
   // The name green's service is given, so the controller never waits for the service that waits for it.
   expect(variables[SETTINGS_VARIABLES.greenService]).toBe(prod.resources[logicalIdOf(prod.stack, prod.stack.service.services.green)].Properties.ServiceName);
   expect(variables[SETTINGS_VARIABLES.greenDesiredCount]).toBe(String(prod.config.service.desiredCount));
-  expect(Object.keys(weightsResource(prod).Properties).sort()).toEqual(['GreenPercent', 'ListenerFingerprint', 'RolloutOverride', 'ServiceTimeout', 'ServiceToken']);
+  expect(Object.keys(weightsResource(prod).Properties).sort()).toEqual([
+    'GreenPercent',
+    'ListenerFingerprint',
+    'RolloutOverride',
+    'ServiceTimeout',
+    'ServiceToken',
+  ]);
 });
 
 test('the controller: concurrency 1, a dead-letter queue, the current Node runtime, settings from the stack', () => {
