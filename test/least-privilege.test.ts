@@ -324,7 +324,7 @@ describe("the traffic controller can change green's task count and nothing else"
   const env = () => t.resolve(controller().fn.Properties.Environment.Variables);
   const otherEnvironmentService = `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/BoopIntegration-dev-Cluster-x1/${environmentNames('dev').greenService}`;
   const withTag = (value: string) => ({ ...GREEN_CAPACITY.context, [`aws:ResourceTag/${GREEN_CAPACITY_TAG}`]: value });
-  const { [`aws:ResourceTag/${GREEN_CAPACITY_TAG}`]: _tag, ...untagged } = GREEN_CAPACITY.context;
+  const untagged = Object.fromEntries(Object.entries(GREEN_CAPACITY.context).filter(([key]) => !key.startsWith('aws:ResourceTag/')));
 
   test("its settings name green's service, in green's cluster", () => {
     expect(serviceArnOf('green')).toBe(`arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${env().GREEN_CLUSTER}/${env().GREEN_SERVICE_NAME}`);

@@ -73,7 +73,7 @@ export interface ControllerClients {
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
   readonly cloudformation: CloudFormationClient;
-  /** Green's task count moves only through its scalable target (docs/design.md "Rollback"). */
+  /** Green's task count moves only through its scalable target (docs/design.md "Green's task count"). */
   readonly autoScaling: ApplicationAutoScalingClient;
 }
 

@@ -116,7 +116,11 @@ test("a rise refused without a readable rollback alarm, a rollback that pins gre
   const greenService = { cluster, service: names.greenService, desiredCount: 2 };
   await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: greenService.service, taskDefinition }));
   // Green's capacity, as the stack registers it: tagged as green's, pinned to the configured count.
-  const capacity = { ServiceNamespace: ECS_TASK_COUNT.namespace, ScalableDimension: ECS_TASK_COUNT.dimension, ResourceId: scalableTargetId(greenService) } as const;
+  const capacity = {
+    ServiceNamespace: ECS_TASK_COUNT.namespace,
+    ScalableDimension: ECS_TASK_COUNT.dimension,
+    ResourceId: scalableTargetId(greenService),
+  } as const;
   await clients.autoScaling.send(
     new RegisterScalableTargetCommand({ ...capacity, MinCapacity: 2, MaxCapacity: 2, Tags: { [GREEN_CAPACITY_TAG]: greenService.service } }),
   );

@@ -172,3 +172,29 @@ test("an acknowledgement whose restore fails is refused and not recorded, so the
   expect(await stack.deploy({ greenPercent: 0 })).toMatchObject({ status: 'SUCCESS' });
   expect(aws.services.green.desiredCount).toBe(GREEN_SERVICE.desiredCount);
 });
+
+test('a rollback empties green even when the record is not JSON, then fails so Lambda retries it and the dead-letter queue pages', async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  aws.parameters.set(SETTINGS.stateParameterName, 'not JSON {');
+  await expect(alarm()).rejects.toThrow(/could not record it/);
+  expect(aws.live()).toMatchObject({ green: 0, blueAlone: true });
+  expect(aws.services.green.desiredCount).toBe(0);
+  expect(aws.services.blue.desiredCount).toBe(GREEN_SERVICE.desiredCount);
+});
+
+test('a key rotation step, new boop.* settings or cpu during an unacknowledged rollback go through and leave green at 0 tasks on the new task definition', async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  await alarm();
+  expect(await stack.deploy({ taskRevision: 2 })).toMatchObject({ status: 'SUCCESS' });
+  expect(aws.services.green).toMatchObject({ desiredCount: 0, revision: 2 });
+  expect(aws.services.blue).toMatchObject({ desiredCount: GREEN_SERVICE.desiredCount, revision: 2 });
+  // A new count waits for the acknowledgement, like a new image or a rise.
+  expect(await stack.deploy({ taskCount: 3 })).toMatchObject({ status: 'FAILED' });
+  expect(aws.services.green.desiredCount).toBe(0);
+  expect(await stack.deploy({ greenPercent: 0, taskCount: 3 })).toMatchObject({ status: 'SUCCESS' });
+  expect(aws.services.green).toMatchObject({ desiredCount: 3, revision: 2 });
+});
