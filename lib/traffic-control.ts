@@ -219,6 +219,7 @@ export class TrafficControl extends Construct {
   /** Exactly the calls the controller makes, on exactly its resources. */
   private grantControllerAccess(role: iam.Role, props: TrafficControlProps, greenServiceName: string): void {
     const stack = Stack.of(this);
+    const greenCapacityArns = stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' });
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteWeightsOfThisListenerOnly',
@@ -264,7 +265,7 @@ export class TrafficControl extends Construct {
         // ecs:UpdateService cannot be narrowed to the count; Application Auto Scaling's service-linked role sets it.
         actions: ['application-autoscaling:RegisterScalableTarget'],
         // A target's ARN is AWS's own id, unknown to the template: green's is told by its tag.
-        resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
+        resources: [greenCapacityArns],
         conditions: {
           // A new target (blue's, anyone's) has no tags yet, and the request may add none.
           StringEquals: {
@@ -282,7 +283,7 @@ export class TrafficControl extends Construct {
       reason: 'Publishing to the KMS-encrypted critical topic needs the GenerateDataKey family on its key; the grant names that one key only.',
     });
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:<AWS::Region>:<AWS::AccountId>:scalable-target/*]',
+      id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack, greenCapacityArns)}]`,
       reason:
         "A scalable target's ARN ends in an id Application Auto Scaling assigns at registration, which the template cannot name; the grant admits only the existing target tagged as green's (aws:ResourceTag), for ECS task counts, with no tags in the request.",
     });
@@ -292,6 +293,14 @@ export class TrafficControl extends Construct {
         'Read-only calls only: elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). The one write, ModifyListener, is scoped to this listener.',
     });
   }
+}
+
+/** A resource as cdk-nag names it in a finding: literal, or with `<AWS::Region>` for each pseudo parameter of an environment-agnostic stack. */
+function nagResourceName(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
 }
 
 /**
