@@ -52,7 +52,7 @@ export interface EnvironmentNames {
   logQuery(shortName: string): string;
   /** The traffic controller function. */
   readonly trafficController: string;
-  /** Green's ECS service: named, so the controller's settings can name it without waiting for it (docs/design.md "Rollback"). */
+  /** Green's ECS service: named, so the controller's settings can name it without waiting for it (docs/design.md "Green's task count"). */
   readonly greenService: string;
   /** The function behind the deploy-time API-key presence check. */
   readonly keyCheck: string;

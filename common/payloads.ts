@@ -20,7 +20,7 @@ export interface TrafficResourceProperties {
   readonly RolloutOverride: string;
 }
 
-/** The properties the stack gives the release guard; every one but the override mirrors a stack parameter. */
+/** The properties the stack gives the release guard; every one but the override and green's capacity mirrors a stack parameter. */
 export interface ReleaseResourceProperties {
   /** The BlueImage parameter. */
   readonly BlueImage: string;

@@ -1,6 +1,6 @@
 /**
  * Green's capacity: the Application Auto Scaling scalable target through which green's task count moves
- * (docs/design.md "Rollback", "Green's task count"). The stack registers it, pinned to green's configured
+ * (docs/design.md "Green's task count"). The stack registers it, pinned to green's configured
  * count; the traffic controller pins it to 0 on a rollback and back on the acknowledgement.
  */
 

@@ -89,7 +89,7 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
     cluster: props.cluster,
     taskDefinition,
     // Green's count is the traffic controller's alone (its capacity in TrafficControl): without DesiredCount, CloudFormation
-    // keeps the live count on every update, so no deploy restarts a green a rollback emptied (docs/design.md "Rollback").
+    // keeps the live count on every update, so no deploy restarts a green a rollback emptied (docs/design.md "Green's task count").
     ...(slot === 'green' ? { serviceName: environmentNames(props.envName).greenService } : { desiredCount: service.desiredCount }),
     // Keep full capacity during a deployment and roll back a deployment whose tasks never get healthy.
     minHealthyPercent: 100,
