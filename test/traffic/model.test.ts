@@ -29,6 +29,8 @@ const { steps, bakeTimeHours } = SETTINGS.policy;
 const REGRESSION_RUNS: { seed: number; path: string }[] = [
   // A promotion with an override after the bake at 100 %: the guard asked for alarm evidence nobody had read.
   { seed: -1956304684, path: '15:2:2:3:5:9:9:6:6' },
+  // A rollback whose record was lost, acknowledged by the deploy that found it: green gets its tasks back.
+  { seed: -2060630059, path: '7:1:1:3:6:5' },
 ];
 const image = (n: number) => `registry.example/boop-integration:${n}.0.0`;
 
@@ -137,7 +139,9 @@ class Model {
   /** The release guard, before ECS: accepted or not, and what it does first. */
   release(next: StackParameters): boolean {
     const intent = next.greenPercent;
-    if (this.mustStayAtZero && this.rollbackRecorded && intent > 0) return false;
+    // Blue alone while the record gives green traffic: the guard, like the weights, finds a rollback whose record was lost.
+    const found = this.blueAlone && this.recorded > 0 && !(this.mustStayAtZero && this.rollbackRecorded);
+    if (((this.mustStayAtZero && this.rollbackRecorded) || found) && intent > 0) return false;
     const greenChanges = next.images.green !== this.images.green;
     const blueChanges = next.images.blue !== this.images.blue;
     const override = next.override !== '';
@@ -154,6 +158,7 @@ class Model {
         this.alarmSince(this.stepStartedAt);
     }
     if (refused && !override) return false;
+    if (found) this.lock();
     if (greenChanges && this.live > 0 && intent === 0) this.set(0);
     if (greenChanges && this.live > 0 && intent > 0) this.stepStartedAt = this.now();
     this.images = next.images;
@@ -162,7 +167,7 @@ class Model {
 
   /** The weights, after ECS: a user's deploy as the controller must judge it, the listener as CloudFormation left it. */
   deploy(intent: number, override: boolean): 'SUCCESS' | 'FAILED' {
-    if (this.blueAlone && this.recorded > 0 && !this.mustStayAtZero) this.lock(); // a rollback nobody recorded
+    if (this.blueAlone && this.recorded > 0 && !(this.mustStayAtZero && this.rollbackRecorded)) this.lock(); // a rollback nobody recorded
     if (this.mustStayAtZero && this.rollbackRecorded) {
       if (intent > 0) return 'FAILED';
       this.mustStayAtZero = false;
