@@ -37,6 +37,7 @@ async function installMocks(): Promise<() => Promise<void>> {
   const elbv2 = require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2');
   const ssm = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
   const sns = require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns');
+  const autoScaling = require('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { listenerArn, blue, green } = job.world;
   const atStep = () => [forwardAction({ blue, green }, GREEN_BEFORE_ROLLBACK, job.stickinessSeconds)];
@@ -60,6 +61,8 @@ async function installMocks(): Promise<() => Promise<void>> {
     .on(ssm.PutParameterCommand)
     .resolves({});
   mockClient(sns.SNSClient).on(sns.PublishCommand).resolves({ MessageId: 'bench' });
+  // Emptying green comes after blue alone is verified, outside the measured span.
+  mockClient(autoScaling.ApplicationAutoScalingClient).on(autoScaling.RegisterScalableTargetCommand).resolves({});
   return async () => {
     live = atStep();
   };

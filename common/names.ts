@@ -52,6 +52,8 @@ export interface EnvironmentNames {
   logQuery(shortName: string): string;
   /** The traffic controller function. */
   readonly trafficController: string;
+  /** Green's ECS service: named, so the controller's settings can name it without waiting for it (docs/design.md "Green's task count"). */
+  readonly greenService: string;
   /** The function behind the deploy-time API-key presence check. */
   readonly keyCheck: string;
   /** The every-minute health-check function. */
@@ -81,6 +83,7 @@ export function environmentNames(envName: string): EnvironmentNames {
     dashboard: (kind) => `${prefix}-${kind}`,
     logQuery: (shortName) => `${prefix}/${shortName}`,
     trafficController: `${prefix}-traffic-controller`,
+    greenService: `${prefix}-green`,
     keyCheck: `${prefix}-key-check`,
     healthCheck: `${prefix}-health-check`,
     parameters: {

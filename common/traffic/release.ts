@@ -6,7 +6,7 @@
  */
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../names';
 import { Slot, SLOTS } from '../slots';
-import { bakeEndsAt, DeployOrigin, EvidenceQuery, forThisListener, RiseEvidence, RolloutPolicy, unacknowledgedRollbackRefusal } from './policy';
+import { bakeEndsAt, DeployOrigin, EvidenceQuery, RiseEvidence, RolloutPolicy, startingPoint, unacknowledgedRollbackRefusal } from './policy';
 import { addRelease, recordChange, Release, rollbackUnacknowledged, SlotImages, TrafficState, updateCurrentRelease, WeightChange } from './state';
 import { LiveWeights } from './weights';
 
@@ -118,9 +118,13 @@ export function greenShare(state: TrafficState, live: LiveWeights): number {
   return Math.max(live.greenPercent, state.greenPercent);
 }
 
-/** The record the guard judges against: a record of another listener (a deleted stack) keeps only its history. */
+/**
+ * The record the guard judges against, as the weights would: a record of another listener (a deleted stack) keeps
+ * only its history, and blue alone while the record gives green traffic is a rollback whose record was lost, so a
+ * deploy that would give green tasks again (a new count, a new image) is refused like any during an unacknowledged one.
+ */
 function startingState(facts: ReleaseFacts): TrafficState {
-  return forThisListener(facts.stored, facts.listenerArn, facts.created === true, facts.now);
+  return startingPoint(facts).state;
 }
 
 /** The first guard rule the change breaks, as the start of a refusal; undefined when it breaks none. */

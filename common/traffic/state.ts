@@ -73,15 +73,6 @@ export interface Release {
   readonly override?: string;
 }
 
-/** Green's ECS service, as the last deploy named it: what a rollback scales to zero and the acknowledgement restores. */
-export interface GreenService {
-  readonly cluster: string;
-  /** The service's ARN. */
-  readonly service: string;
-  /** The configured task count (service.desiredCount). */
-  readonly desiredCount: number;
-}
-
 /** The record: the last deploy's intent, green's verified share, its bake clock and history. */
 export interface TrafficState {
   /** The record's format. */
@@ -102,8 +93,6 @@ export interface TrafficState {
   readonly images?: SlotImages;
   /** The last RELEASE_HISTORY_LENGTH images green ran, newest first. */
   readonly releases?: readonly Release[];
-  /** Green's service; absent until a deploy names it. */
-  readonly greenService?: GreenService;
 }
 
 /** The state before the controller ever ran: all traffic on blue, as the template has it. */
@@ -130,9 +119,10 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
     (value.images === undefined || (typeof value.images?.blue === 'string' && typeof value.images?.green === 'string')) &&
     (value.releases === undefined || Array.isArray(value.releases));
   if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
-  // Earlier versions kept the last deploy's properties here; nothing reads them any more.
-  const state = { ...value } as TrafficState & { lastDeploy?: unknown };
+  // Earlier versions kept the last deploy's properties and green's service (as a deploy event named it) here; nothing reads them any more.
+  const state = { ...value } as TrafficState & { lastDeploy?: unknown; greenService?: unknown };
   delete state.lastDeploy;
+  delete state.greenService;
   return state;
 }
 

@@ -1,6 +1,6 @@
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -9,6 +9,7 @@ import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { overrideOf, resourceProperties } from './custom-resource';
 import { readRiseEvidence } from '../../common/traffic/evidence';
+import { ECS_TASK_COUNT, scalableTargetId } from '../../common/traffic/green-capacity';
 import { decideRelease, ReleaseFacts, releaseEvidenceNeeded, ReleaseRequest } from '../../common/traffic/release';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
 import {
@@ -23,7 +24,7 @@ import {
   RiseEvidence,
   RolloutPolicy,
 } from '../../common/traffic/policy';
-import { GreenService, initialState, parseState, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from '../../common/traffic/state';
+import { initialState, parseState, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from '../../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGroups } from '../../common/traffic/weights';
 
 /**
@@ -52,6 +53,18 @@ export interface ControllerSettings {
   readonly releaseGuard: boolean;
   /** rollout.scaleGreenToZeroOnRollback: a rollback scales green's service to zero. */
   readonly scaleGreenToZero: boolean;
+  /** Green's service and its configured count: the stack's, never an event's. */
+  readonly green: GreenService;
+}
+
+/** Green's ECS service as the stack names it: the one service whose task count the controller moves. */
+export interface GreenService {
+  /** The cluster's name. */
+  readonly cluster: string;
+  /** The service's name. */
+  readonly service: string;
+  /** The configured task count (service.desiredCount), which the acknowledgement of a rollback gives back. */
+  readonly desiredCount: number;
 }
 
 export interface ControllerClients {
@@ -60,7 +73,8 @@ export interface ControllerClients {
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
   readonly cloudformation: CloudFormationClient;
-  readonly ecs: ECSClient;
+  /** Green's task count moves only through its scalable target (docs/design.md "Green's task count"). */
+  readonly autoScaling: ApplicationAutoScalingClient;
 }
 
 export interface Log {
@@ -93,8 +107,6 @@ export interface DeployContext {
   readonly origin: DeployOrigin;
   /** A Create: a new custom resource, perhaps a new stack. */
   readonly created?: boolean;
-  /** Green's service as the deploy names it; recorded for the next rollback. @default the recorded one */
-  readonly greenService?: GreenService;
 }
 
 export interface Outcome {
@@ -148,20 +160,22 @@ export class TrafficController {
     const decision = decideDeploy(facts, this.settings.policy, evidence);
 
     if (decision.foundRollback) this.hooks.log.warn('found a rollback that was not recorded; blue alone stays', { why: decision.foundRollback });
-    const named = (record: TrafficState | undefined) => withGreenService(record, context.greenService);
+    // Whatever else this deploy changed, a rollback it leaves unacknowledged (known, found, or just recorded) leaves green empty.
+    if (this.settings.scaleGreenToZero && rollbackUnacknowledged(decision.record ?? stored))
+      await this.bestEffort("scale green's service to zero again", () => this.scaleGreen(0));
     switch (decision.outcome) {
       case 'refuse':
         if (decision.putBlueAlone) await this.writeAndVerify(0);
         if (decision.record) await this.saveState(decision.record);
         throw new RefusedError(decision.message);
       case 'change': {
-        const record = named(decision.record)!;
+        const record = decision.record;
         return this.change(decision.change, record, () => this.restoreGreen(stored, record));
       }
       case 'keep': {
-        const record = named(decision.record ?? stored);
+        const record = decision.record ?? stored;
         await this.restoreGreen(stored, record);
-        if (record !== stored) await this.saveState(record!);
+        if (record !== stored) await this.saveState(record);
         return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
       }
     }
@@ -196,7 +210,7 @@ export class TrafficController {
       this.hooks.metric('WeightChanges', 1);
       this.hooks.metric('GreenPercent', 0);
     }
-    if (decision.scaleGreenToZero) await this.bestEffort("scale green's service to zero again", () => this.scaleGreen(decision.record ?? stored, 0));
+    if (decision.scaleGreenToZero) await this.bestEffort("scale green's service to zero again", () => this.scaleGreen(0));
     if (decision.record) await this.saveState(decision.record);
     this.hooks.log.info('release accepted', { steps: decision.steps, by: requestedBy });
     const greenPercent = decision.lowerGreenFirst ? 0 : live.greenPercent;
@@ -207,21 +221,38 @@ export class TrafficController {
    * The acknowledgement of a rollback gives green back its configured task count (a rollback scaled it
    * to zero), before the acknowledgement is saved: if this fails, the next GreenPercent=0 tries again.
    */
-  private async restoreGreen(stored: TrafficState, record: TrafficState | undefined): Promise<void> {
-    const acknowledges = record !== undefined && rollbackUnacknowledged(stored) && !rollbackUnacknowledged(record);
+  private async restoreGreen(stored: TrafficState, record: TrafficState): Promise<void> {
+    // This deploy acknowledges a rollback: one the record knew, or one it found (its record lost) and acknowledges at once.
+    const acknowledged = record.lastRollback?.acknowledgedAt;
+    const acknowledges = acknowledged !== undefined && acknowledged !== stored.lastRollback?.acknowledgedAt;
     // Also when the rollback's record was lost (found by a deploy): setting the configured count again changes nothing else.
-    const mayBeEmpty = this.settings.scaleGreenToZero || stored.lastRollback?.greenScaledToZeroAt !== undefined;
-    if (!acknowledges || !mayBeEmpty || !record.greenService) return;
-    const service = record.greenService;
-    await this.scaleGreen(record, service.desiredCount);
-    this.hooks.log.info("green's service restored after the acknowledged rollback", { desiredCount: service.desiredCount });
+    const mayBeEmpty = this.settings.scaleGreenToZero || record.lastRollback?.greenScaledToZeroAt !== undefined;
+    if (!acknowledges || !mayBeEmpty) return;
+    const { desiredCount } = this.settings.green;
+    await this.scaleGreen(desiredCount);
+    this.hooks.log.info("green's service restored after the acknowledged rollback", { desiredCount });
   }
 
-  /** Sets green's desired task count: the controller's one ECS write (IAM allows it on green's service alone). */
-  private async scaleGreen(state: TrafficState, desiredCount: number): Promise<void> {
-    const service = state.greenService;
-    if (!service) throw new Error("the traffic state does not name green's service yet; a deploy records it");
-    await this.aws((options) => this.clients.ecs.send(new UpdateServiceCommand({ cluster: service.cluster, service: service.service, desiredCount }), options));
+  /**
+   * Pins green's task count to 0 or its configured count: minimum and maximum of green's scalable target, which
+   * Application Auto Scaling applies to the service. The controller's one write outside the listener and the record;
+   * IAM allows it on green's scalable target alone, and the controller has no ECS write at all.
+   */
+  private async scaleGreen(desiredCount: number): Promise<void> {
+    const { green } = this.settings;
+    if (desiredCount !== 0 && desiredCount !== green.desiredCount) throw new Error(`green runs 0 or ${green.desiredCount} tasks, never ${desiredCount}`);
+    await this.aws((options) =>
+      this.clients.autoScaling.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: ECS_TASK_COUNT.namespace,
+          ScalableDimension: ECS_TASK_COUNT.dimension,
+          ResourceId: scalableTargetId(green),
+          MinCapacity: desiredCount,
+          MaxCapacity: desiredCount,
+        }),
+        options,
+      ),
+    );
   }
 
   /** Writes, verifies and records a new green share; `beforeSave` runs between the verified write and the record. */
@@ -273,9 +304,8 @@ export class TrafficController {
     this.hooks.metric('GreenPercent', 0);
     this.hooks.log.warn('rolled back to blue', { trigger: trigger.trigger, why: trigger.why, by: trigger.by, from, latencyMs });
 
-    // Only after blue alone is verified: ECS drains green's targets for the deregistration delay, then stops its tasks.
-    const scaledToZero =
-      this.settings.scaleGreenToZero && state?.greenService ? await this.bestEffort("scale green's service to zero", () => this.scaleGreen(state, 0)) : false;
+    // Only after blue alone is verified, and even when the record is unreadable: ECS drains green's targets for the deregistration delay, then stops its tasks.
+    const scaledToZero = this.settings.scaleGreenToZero ? await this.bestEffort("scale green's service to zero", () => this.scaleGreen(0)) : false;
     let recordFailure: unknown = state ? undefined : new Error('the traffic state could not be read');
     if (state) {
       const next = recordRollback(state, {
@@ -436,10 +466,4 @@ export class TrafficController {
   private aws<T>(call: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
     return call({ abortSignal: this.hooks.deadline });
   }
-}
-
-/** The record naming green's service as the deploy does; unchanged when the deploy names none or the same. */
-function withGreenService(record: TrafficState | undefined, service: GreenService | undefined): TrafficState | undefined {
-  if (!record || !service || JSON.stringify(record.greenService) === JSON.stringify(service)) return record;
-  return { ...record, greenService: service };
 }

@@ -3,7 +3,6 @@ import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE } from
 import type { ReleaseResourceProperties, TrafficResourceProperties, Unchecked } from '../../common/payloads';
 import { DeployRequest, RefusedError } from '../../common/traffic/policy';
 import type { ReleaseRequest } from '../../common/traffic/release';
-import type { GreenService } from '../../common/traffic/state';
 import type { Slot } from '../../common/slots';
 
 /** One physical id per resource for the life of the stack: never replaced, so never deleted mid-update. */
@@ -34,14 +33,6 @@ export function releaseRequest(event: CloudFormationCustomResourceEvent): Releas
   };
   const { intent, overrideReason } = deployRequest(event);
   return { images: { blue: image('blue'), green: image('green') }, intent, overrideReason };
-}
-
-/** Green's service as the weights' properties name it, or undefined when they do not (an older template). */
-export function greenServiceOf(event: CloudFormationCustomResourceEvent): GreenService | undefined {
-  const properties = resourceProperties(event);
-  const count = Number(properties.GreenDesiredCount);
-  if (typeof properties.GreenService !== 'string' || typeof properties.Cluster !== 'string' || !Number.isInteger(count) || count < 1) return undefined;
-  return { cluster: properties.Cluster, service: properties.GreenService, desiredCount: count };
 }
 
 /** Reads the deploy's request from the resource properties; a bad GreenPercent is a refusal naming it. */

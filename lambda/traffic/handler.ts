@@ -1,6 +1,6 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -34,7 +34,7 @@ const clients = {
   cloudwatch: new CloudWatchClient(clientConfig),
   sns: new SNSClient(clientConfig),
   cloudformation: new CloudFormationClient(clientConfig),
-  ecs: new ECSClient(clientConfig),
+  autoScaling: new ApplicationAutoScalingClient(clientConfig),
 };
 
 export async function handler(event: unknown): Promise<unknown> {

@@ -3,7 +3,7 @@ import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { Log, Outcome, TrafficController } from './controller';
 import { CustomResourceResult, isCloudFormationResponseUrl, respond } from '../support/cloudformation-response';
-import { deployRequest, greenServiceOf, isReleaseEvent, physicalResourceId, releaseRequest } from './custom-resource';
+import { deployRequest, isReleaseEvent, physicalResourceId, releaseRequest } from './custom-resource';
 import { classify } from './events';
 import { DeployOrigin, RefusedError } from '../../common/traffic/policy';
 
@@ -101,7 +101,7 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
       return { status: 'SUCCESS', reason: outcome.message.slice(0, 500), data: { GreenPercent: String(outcome.greenPercent), Result: outcome.result } };
     }
     const request = deployRequest(event);
-    const outcome = await deps.controller.applyDeploy(request, by, { origin, created, greenService: greenServiceOf(event) });
+    const outcome = await deps.controller.applyDeploy(request, by, { origin, created });
     if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
       return {
         status: 'FAILED',

@@ -32,6 +32,9 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     if (value !== 'true' && value !== 'false') throw new Error(`environment variable ${SETTINGS_VARIABLES[key]} must be "true" or "false"`);
     return value === 'true';
   };
+  const greenDesiredCount = number('greenDesiredCount');
+  if (!Number.isInteger(greenDesiredCount) || greenDesiredCount < 1)
+    throw new Error(`environment variable ${SETTINGS_VARIABLES.greenDesiredCount} must be a whole number of tasks, at least 1`);
   const steps = JSON.parse(read('rolloutSteps')) as unknown;
   if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s)))
     throw new Error(`${SETTINGS_VARIABLES.rolloutSteps} must be a JSON list of whole numbers`);
@@ -50,5 +53,6 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     stickinessSeconds: number('stickinessSeconds'),
     releaseGuard: flag('releaseGuard'),
     scaleGreenToZero: flag('scaleGreenToZero'),
+    green: { cluster: read('greenCluster'), service: read('greenService'), desiredCount: greenDesiredCount },
   };
 }

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { ContainerKeys } from '../api-keys';
 import { BoopConnectionConfig, ServiceConfig } from '../config/environment-config';
 import { ECR_IMAGE } from '../config/formats';
+import { environmentNames } from '../../common/names';
 import { Slot, SLOTS } from '../../common/slots';
 import { SLOT_HEALTH_CHECK_PATH } from '../guides';
 
@@ -15,6 +16,8 @@ const HEALTH_CHECK_INTERVAL = Duration.seconds(15);
 
 /** What one slot runs on and how its containers reach BOOP. */
 export interface SlotProps {
+  /** The environment's name: green's service is named after it. */
+  readonly envName: string;
   readonly vpc: ec2.IVpc;
   /** The cluster both slots run in. */
   readonly cluster: ecs.ICluster;
@@ -85,7 +88,9 @@ function createService(scope: Construct, slot: Slot, props: SlotProps, logGroup:
   return new ecs.FargateService(scope, `${slotTitle(slot)}Service`, {
     cluster: props.cluster,
     taskDefinition,
-    desiredCount: service.desiredCount,
+    // Green's count is the traffic controller's alone (its capacity in TrafficControl): without DesiredCount, CloudFormation
+    // keeps the live count on every update, so no deploy restarts a green a rollback emptied (docs/design.md "Green's task count").
+    ...(slot === 'green' ? { serviceName: environmentNames(props.envName).greenService } : { desiredCount: service.desiredCount }),
     // Keep full capacity during a deployment and roll back a deployment whose tasks never get healthy.
     minHealthyPercent: 100,
     maxHealthyPercent: 200,

@@ -4,9 +4,10 @@
  * CloudFormation and ECS, and the real SDK clients reach it through their endpoint. What the mocks assume
  * about request and answer shapes is checked here against an implementation of the APIs.
  */
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateClusterCommand, CreateServiceCommand, DescribeServicesCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -24,6 +25,7 @@ import { route } from '../../lambda/traffic/route';
 import { forwardAction, readLiveWeights } from '../../common/traffic/weights';
 import { environmentNames, GREEN_PERCENT_PARAMETER, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import { TrafficResourceProperties } from '../../common/payloads';
+import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG, scalableTargetId } from '../../common/traffic/green-capacity';
 import { MotoServer, startMoto } from './moto';
 
 const REGION = 'eu-west-1';
@@ -50,7 +52,7 @@ async function defaultNetwork(): Promise<{ vpcId: string; subnets: string[] }> {
   return { vpcId, subnets: subnets.slice(0, 2) };
 }
 
-test("a rise refused without a readable rollback alarm, a rollback that scales green's service to zero, the resume procedure that restores it, and a forged deploy event refused, against the APIs", async () => {
+test("a rise refused without a readable rollback alarm, a rollback that pins green's capacity to zero, the resume procedure that restores it, and a forged deploy event refused, against the APIs", async () => {
   const config = moto.clientConfig(REGION);
   const clients = {
     elb: new ElasticLoadBalancingV2Client(config),
@@ -59,6 +61,7 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
     sns: new SNSClient(config),
     cloudformation: new CloudFormationClient(config),
     ecs: new ECSClient(config),
+    autoScaling: new ApplicationAutoScalingClient(config),
   };
 
   const { vpcId, subnets } = await defaultNetwork();
@@ -110,12 +113,24 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
       }),
     )
   ).taskDefinition!.taskDefinitionArn!;
-  const greenService = {
-    cluster,
-    service: (await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: 'boop-green', taskDefinition, desiredCount: 2 }))).service!.serviceArn!,
-    desiredCount: 2,
+  const greenService = { cluster, service: names.greenService, desiredCount: 2 };
+  await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: greenService.service, taskDefinition }));
+  // Green's capacity, as the stack registers it: tagged as green's, pinned to the configured count.
+  const capacity = {
+    ServiceNamespace: ECS_TASK_COUNT.namespace,
+    ScalableDimension: ECS_TASK_COUNT.dimension,
+    ResourceId: scalableTargetId(greenService),
+  } as const;
+  await clients.autoScaling.send(
+    new RegisterScalableTargetCommand({ ...capacity, MinCapacity: 2, MaxCapacity: 2, Tags: { [GREEN_CAPACITY_TAG]: greenService.service } }),
+  );
+  // moto keeps the range but does not move the service's count (Application Auto Scaling's service-linked role does that in AWS).
+  const greenTasks = async () => {
+    const target = (await clients.autoScaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [capacity.ResourceId] })))
+      .ScalableTargets![0];
+    expect(target.MinCapacity).toBe(target.MaxCapacity);
+    return target.MinCapacity;
   };
-  const greenTasks = async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [greenService.service] }))).services![0].desiredCount;
 
   const settings: ControllerSettings = {
     envName: 'dev',
@@ -130,6 +145,7 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
     stickinessSeconds: 3600,
     releaseGuard: true,
     scaleGreenToZero: true,
+    green: greenService,
   };
   const metrics: string[] = [];
   const controller = new TrafficController(settings, clients, {
@@ -159,7 +175,6 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
         greenPercent: 5,
         stepStartedAt: new Date().toISOString(),
         listenerArn,
-        greenService,
         changes: [{ at: new Date().toISOString(), by: 'test', why: 'seed', from: 0, to: 5, kind: 'deploy' }],
       }),
     }),
@@ -178,7 +193,7 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
   // The README's resume procedure over the wire: GreenPercent=0 acknowledges, then the first step serves its share.
   await expect(controller.applyDeploy({ intent: 5 }, 'test')).rejects.toThrow(/deploy once with --parameters GreenPercent=0/);
   expect(await greenTasks()).toBe(0);
-  await controller.applyDeploy({ intent: 0 }, 'test', { origin: 'user-deploy', greenService });
+  await controller.applyDeploy({ intent: 0 }, 'test');
   const acknowledged = JSON.parse((await clients.ssm.send(new GetParameterCommand({ Name: settings.stateParameterName }))).Parameter!.Value!);
   expect(acknowledged.lastRollback.acknowledgedAt).toBeDefined();
   expect(await greenTasks()).toBe(greenService.desiredCount);
@@ -236,9 +251,6 @@ test("a rise refused without a readable rollback alarm, a rollback that scales g
         GreenPercent: '100',
         ListenerFingerprint: 'f',
         RolloutOverride: 'forged',
-        GreenService: greenService.service,
-        Cluster: cluster,
-        GreenDesiredCount: '2',
       } satisfies TrafficResourceProperties),
     },
     OldResourceProperties: { ServiceToken: 'x', GreenPercent: '5', ListenerFingerprint: 'f', RolloutOverride: '' },

@@ -9,7 +9,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
 import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
 import { SLOT_HEADER } from '../../common/slots';
-import { CONFIRM_PRODUCTION_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, IMAGE_PARAMETERS } from '../../common/names';
 import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
 import { environmentConfigSchema } from '../../lib/config/schema';
 import { Slot, SLOTS } from '../../common/slots';
@@ -171,9 +171,11 @@ describe('the two slot services', () => {
     const services = resourcesOfType(built, 'AWS::ECS::Service');
     expect(services).toHaveLength(SLOTS.length);
     for (const [, service] of services) {
+      // Green's count is its capacity's alone (test/traffic/traffic-control.test.ts), so the template sets blue's only.
+      const green = service.Properties.ServiceName === environmentNames(built.config.envName).greenService;
+      expect(service.Properties.DesiredCount).toBe(green ? undefined : built.config.service.desiredCount);
       expect(service.Properties).toMatchObject({
         LaunchType: 'FARGATE',
-        DesiredCount: built.config.service.desiredCount,
         DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100 },
         NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
       });

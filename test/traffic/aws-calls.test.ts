@@ -2,9 +2,9 @@
  * Nothing waits forever, nothing retries twice: the controller's real SDK clients, configured as the
  * handler configures them, against local servers on 127.0.0.1 that throttle or never answer.
  */
-import { ECSClient } from '@aws-sdk/client-ecs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -101,7 +101,7 @@ test("a rollback whose AWS never answers ends at the invocation's deadline and f
       cloudwatch: new CloudWatchClient(config),
       sns: new SNSClient(config),
       cloudformation: new CloudFormationClient(config),
-      ecs: new ECSClient(config),
+      autoScaling: new ApplicationAutoScalingClient(config),
     },
     {
       now: () => new Date(),

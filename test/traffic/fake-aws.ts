@@ -4,9 +4,9 @@
  * are real; aws-sdk-client-mock answers their calls from this state, so the controller's logic
  * meets the same shapes the services return. Faults can be injected per command.
  */
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   Action,
   DescribeListenersCommand,
@@ -23,6 +23,7 @@ import type { TrafficMetricName } from '../../common/contract';
 import { controllerEnvironment as controllerVariables } from '../../common/payloads';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import type { Slot } from '../../common/slots';
+import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG, scalableTargetId } from '../../common/traffic/green-capacity';
 import type { SlotImages } from '../../common/traffic/state';
 import { ENVIRONMENT_DEFAULTS } from '../../lib/config/load-config';
 import { ACCOUNT, REGION } from '../support/deployed-template';
@@ -50,21 +51,13 @@ export const SETTINGS: ControllerSettings = {
   stickinessSeconds: PROD_ROLLOUT.stickinessSeconds,
   releaseGuard: ENVIRONMENT_DEFAULTS.prod.rollout.releaseGuard,
   scaleGreenToZero: ENVIRONMENT_DEFAULTS.prod.rollout.scaleGreenToZeroOnRollback,
+  green: { cluster: 'BoopIntegration-prod-ClusterEB0386A7-x1', service: NAMES.greenService, desiredCount: ENVIRONMENT_DEFAULTS.prod.service.desiredCount },
 };
 
-/** Green's ECS service as the stack names it to the controller. */
-export const GREEN_SERVICE = {
-  cluster: 'boop-prod-cluster',
-  service: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/boop-prod-cluster/BoopIntegration-prod-GreenService-x1`,
-  desiredCount: ENVIRONMENT_DEFAULTS.prod.service.desiredCount,
-};
-
-/** The weights' properties that name green's service, as the stack sets them. */
-export const GREEN_SERVICE_PROPERTIES = {
-  GreenService: GREEN_SERVICE.service,
-  Cluster: GREEN_SERVICE.cluster,
-  GreenDesiredCount: String(GREEN_SERVICE.desiredCount),
-};
+/** Green's ECS service as the stack names it in the controller's settings. */
+export const GREEN_SERVICE = SETTINGS.green;
+/** Blue's ECS service: the controller may never move its count. */
+export const BLUE_SERVICE = { cluster: SETTINGS.green.cluster, service: 'BoopIntegration-prod-BlueService-x2' };
 
 /** The environment the stack gives the controller function, for SETTINGS: what the deployed handler reads. */
 export function controllerEnvironment(metricEnvironment: string): Record<string, string> {
@@ -83,6 +76,9 @@ export function controllerEnvironment(metricEnvironment: string): Record<string,
     stickinessSeconds: String(SETTINGS.stickinessSeconds),
     releaseGuard: String(SETTINGS.releaseGuard),
     scaleGreenToZero: String(SETTINGS.scaleGreenToZero),
+    greenCluster: SETTINGS.green.cluster,
+    greenService: SETTINGS.green.service,
+    greenDesiredCount: String(SETTINGS.green.desiredCount),
   });
   return { ...variables, AWS_REGION: SETTINGS.region };
 }
@@ -123,7 +119,7 @@ type CommandName =
   | 'Publish'
   | 'DescribeStacks'
   | 'GetTemplate'
-  | 'UpdateService';
+  | 'RegisterScalableTarget';
 
 /** What CloudFormation reports about the controller's stack: its status, parameters and the custom resources' override in the template. */
 export interface FakeStack {
@@ -134,10 +130,19 @@ export interface FakeStack {
   images?: SlotImages;
 }
 
-/** One slot's ECS service: the image its tasks run and how many it is asked to run. */
+/** One slot's ECS service: the image its tasks run, its task definition's other settings, and how many tasks it is asked to run. */
 export interface FakeService {
   image: string;
   desiredCount: number;
+  /** Everything else a task definition holds (boop.* settings, cpu, memory, the key rotation): a new revision on any change. @default 1 */
+  revision?: number;
+}
+
+/** An Application Auto Scaling scalable target of an ECS service's task count: its pinned range and tags. */
+export interface FakeScalableTarget {
+  min: number;
+  max: number;
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export class FakeAws {
@@ -164,6 +169,17 @@ export class FakeAws {
     blue: { image: 'registry.example/boop-integration:1.0.0', desiredCount: GREEN_SERVICE.desiredCount },
     green: { image: 'registry.example/boop-integration:1.0.0', desiredCount: GREEN_SERVICE.desiredCount },
   };
+  /** Scalable targets by resource id: green's, as the stack registers it (tagged, pinned to its configured count). */
+  readonly scalableTargets = new Map<string, FakeScalableTarget>([
+    [
+      scalableTargetId(GREEN_SERVICE),
+      { min: GREEN_SERVICE.desiredCount, max: GREEN_SERVICE.desiredCount, tags: { [GREEN_CAPACITY_TAG]: GREEN_SERVICE.service } },
+    ],
+  ]);
+  /** Every RegisterScalableTarget the controller sent, and whether IAM let it through. */
+  readonly registrations: { resourceId: string; min?: number; max?: number; allowed: boolean }[] = [];
+  /** Every desired count each service was given, in order. */
+  readonly desiredCounts: Record<Slot, number[]> = { blue: [], green: [] };
   /** Runs after each ModifyListener: another writer can change the action here. */
   afterModify?: (written: Action[]) => void;
   /** Reached at each call: the test's clock can advance (a slow call) or assert an order. */
@@ -179,18 +195,26 @@ export class FakeAws {
     const cloudwatch = new CloudWatchClient({ region: REGION });
     const sns = new SNSClient({ region: REGION });
     const cloudformation = new CloudFormationClient({ region: REGION });
-    const ecs = new ECSClient({ region: REGION });
-    this.clients = { elb, ssm, cloudwatch, sns, cloudformation, ecs };
+    const autoScaling = new ApplicationAutoScalingClient({ region: REGION });
+    this.clients = { elb, ssm, cloudwatch, sns, cloudformation, autoScaling };
 
-    mockClient(target(ecs, ECSClient))
-      .on(UpdateServiceCommand)
+    mockClient(target(autoScaling, ApplicationAutoScalingClient))
+      .on(RegisterScalableTargetCommand)
       .callsFake((input) =>
-        this.call('UpdateService', () => {
-          // As the controller's IAM policy does: green's service, its desired count, nothing else.
-          if (input.service !== GREEN_SERVICE.service || input.cluster !== GREEN_SERVICE.cluster || input.taskDefinition !== undefined)
-            throw Object.assign(new Error('not authorized to perform ecs:UpdateService'), { name: 'AccessDeniedException' });
-          if (input.desiredCount !== undefined) this.services.green.desiredCount = input.desiredCount;
-          return { service: { serviceArn: input.service, desiredCount: this.services.green.desiredCount } };
+        this.call('RegisterScalableTarget', () => {
+          const existing = this.scalableTargets.get(input.ResourceId ?? '');
+          // As the controller's IAM policy does: only an existing target tagged as green's, for ECS task counts, adding no tags.
+          const allowed =
+            existing?.tags[GREEN_CAPACITY_TAG] === GREEN_SERVICE.service &&
+            input.ServiceNamespace === ECS_TASK_COUNT.namespace &&
+            input.ScalableDimension === ECS_TASK_COUNT.dimension &&
+            input.Tags === undefined &&
+            input.RoleARN === undefined;
+          this.registrations.push({ resourceId: String(input.ResourceId), min: input.MinCapacity, max: input.MaxCapacity, allowed });
+          if (!allowed || !existing)
+            throw Object.assign(new Error('not authorized to perform application-autoscaling:RegisterScalableTarget'), { name: 'AccessDeniedException' });
+          this.registerCapacity(input.ResourceId!, input.MinCapacity ?? existing.min, input.MaxCapacity ?? existing.max);
+          return { ScalableTargetARN: `arn:aws:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/0123456789abcdef` };
         }),
       );
 
@@ -311,6 +335,25 @@ export class FakeAws {
       );
   }
 
+  /**
+   * A scalable target's new range, as Application Auto Scaling applies it: the service's desired count is moved into
+   * the range (its service-linked role calls ecs:UpdateService with a desired count and nothing else).
+   */
+  registerCapacity(resourceId: string, min: number, max: number, tags?: Record<string, string>): void {
+    const existing = this.scalableTargets.get(resourceId);
+    this.scalableTargets.set(resourceId, { min, max, tags: tags ?? existing?.tags ?? {} });
+    const slot = resourceId === scalableTargetId(GREEN_SERVICE) ? 'green' : resourceId === scalableTargetId(BLUE_SERVICE) ? 'blue' : undefined;
+    if (!slot) return;
+    const count = this.services[slot].desiredCount;
+    this.setDesiredCount(slot, Math.min(max, Math.max(min, count)));
+  }
+
+  /** ECS's desired count of a slot changes (CloudFormation creating a service, Application Auto Scaling). */
+  setDesiredCount(slot: Slot, count: number): void {
+    this.services[slot].desiredCount = count;
+    this.desiredCounts[slot].push(count);
+  }
+
   /** The rollback alarm changes state at `at`. */
   setAlarm(to: 'OK' | 'ALARM', at: Date): void {
     this.alarmState = to;
@@ -328,8 +371,8 @@ export class FakeAws {
   };
 
   /** A traffic controller over this AWS, on the given clock. */
-  controller(now: () => Date = () => new Date()): TrafficController {
-    return new TrafficController(SETTINGS, this.clients, { now, metric: this.metric, log: this.log });
+  controller(now: () => Date = () => new Date(), settings: ControllerSettings = SETTINGS): TrafficController {
+    return new TrafficController(settings, this.clients, { now, metric: this.metric, log: this.log });
   }
 
   /** What route needs, wired to this AWS, answering CloudFormation through respond. */

@@ -3,6 +3,7 @@
  * Powertools logger and metrics, AWS clients mocked at the class level. Its metrics must be EMF in
  * Boop/Traffic with exactly the contract's dimensions, or the alarms would not see them.
  */
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -30,6 +31,7 @@ beforeAll(() => {
     .resolves({ Listeners: [{ DefaultActions: [forwardAction(SETTINGS.targetGroups, 0, SETTINGS.stickinessSeconds)] }] });
   mockClient(SNSClient).on(PublishCommand).resolves({});
   mockClient(CloudWatchClient);
+  mockClient(ApplicationAutoScalingClient).on(RegisterScalableTargetCommand).resolves({});
 });
 
 async function invoke(event: unknown): Promise<{

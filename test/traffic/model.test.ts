@@ -21,7 +21,7 @@ import { nextStep } from '../../common/traffic/policy';
 import type { SlotImages } from '../../common/traffic/state';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';
-import { FakeAws, GREEN_SERVICE, GREEN_SERVICE_PROPERTIES, rollbackAlarmEvent, SETTINGS } from './fake-aws';
+import { FakeAws, GREEN_SERVICE, rollbackAlarmEvent, SETTINGS } from './fake-aws';
 import { SimulatedStack, StackParameters } from './stack-deploy';
 
 const HOUR = 3_600_000;
@@ -123,6 +123,7 @@ class Model {
 
   private lock(): void {
     this.mustStayAtZero = true;
+    this.greenDesired = 0;
     this.rollbackRecorded = true;
     this.scaledToZeroRecorded = false;
     if (this.recorded !== 0) this.stepStartedAt = this.now();
@@ -134,7 +135,9 @@ class Model {
   /** The release guard, before ECS: accepted or not, and what it does first. */
   release(next: StackParameters): boolean {
     const intent = next.greenPercent;
-    if (this.mustStayAtZero && this.rollbackRecorded && intent > 0) return false;
+    // Blue alone while the record gives green traffic: the guard, like the weights, finds a rollback whose record was lost.
+    const found = this.blueAlone && this.recorded > 0 && !(this.mustStayAtZero && this.rollbackRecorded);
+    if (((this.mustStayAtZero && this.rollbackRecorded) || found) && intent > 0) return false;
     const greenChanges = next.images.green !== this.images.green;
     const blueChanges = next.images.blue !== this.images.blue;
     const override = next.override !== '';
@@ -151,6 +154,7 @@ class Model {
         this.alarmSince(this.stepStartedAt);
     }
     if (refused && !override) return false;
+    if (found) this.lock();
     if (greenChanges && this.live > 0 && intent === 0) this.set(0);
     if (greenChanges && this.live > 0 && intent > 0) this.stepStartedAt = this.now();
     this.images = next.images;
@@ -159,7 +163,7 @@ class Model {
 
   /** The weights, after ECS: a user's deploy as the controller must judge it, the listener as CloudFormation left it. */
   deploy(intent: number, override: boolean): 'SUCCESS' | 'FAILED' {
-    if (this.blueAlone && this.recorded > 0 && !this.mustStayAtZero) this.lock(); // a rollback nobody recorded
+    if (this.blueAlone && this.recorded > 0 && !(this.mustStayAtZero && this.rollbackRecorded)) this.lock(); // a rollback nobody recorded
     if (this.mustStayAtZero && this.rollbackRecorded) {
       if (intent > 0) return 'FAILED';
       this.mustStayAtZero = false;
@@ -272,15 +276,12 @@ async function runSequence(actions: Action[]): Promise<void> {
           expected = 'FAILED';
           model.restoreImages(before.images);
         } else {
-          // ECS replaces green's tasks with the template's task count.
-          if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
+          // ECS replaces green's tasks and keeps its count: green's service has no DesiredCount in the template.
           if (a.listenerChange) model.resetListener();
           if (weightsRun) expected = model.deploy(next.greenPercent, a.override);
           if (expected === 'FAILED' || a.otherResourceFails) {
             if (weightsRun) model.restore(old.greenPercent);
             if (a.listenerChange) model.resetListener();
-            // CloudFormation puts green's previous service back, with the template's task count.
-            if (next.images.green !== old.images.green) model.greenDesired = GREEN_SERVICE.desiredCount;
             model.restoreImages(old.images);
             expected = 'FAILED';
           }
@@ -337,7 +338,7 @@ async function runSequence(actions: Action[]): Promise<void> {
         const releaseEvent = a.how === 'other-image';
         const forgedProperties: Record<string, string> = releaseEvent
           ? { BlueImage: forgedImages.blue, GreenImage: forgedImages.green, GreenPercent: String(a.intent), RolloutOverride: 'forged' }
-          : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged', ...GREEN_SERVICE_PROPERTIES };
+          : { GreenPercent: String(a.intent), ListenerFingerprint: 'forged', RolloutOverride: 'forged' };
         const event = { ...customResourceEvent('Update', forgedProperties, {}), ...(releaseEvent ? { ResourceType: RELEASE_RESOURCE_TYPE } : {}) };
         aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: String(a.intent), rolloutOverride: 'forged', images: current.images };
         if (a.how === 'foreign-url') event.ResponseURL = 'https://attacker.example/answer';
@@ -380,6 +381,16 @@ const REGRESSIONS: { name: string; actions: Action[] }[] = [
       { kind: 'manual-rollback' },
     ],
   },
+  {
+    // Seed -2060630059, path 7:1:1:3:6:5.
+    name: 'a rollback whose record was lost, acknowledged by the deploy that found it: green gets its tasks back',
+    actions: [
+      { kind: 'deploy', intent: 100, images: 'none', override: true, listenerChange: false, otherResourceFails: false },
+      { kind: 'alarm', duplicate: false, recordLost: true },
+      { kind: 'deploy', intent: 0, images: 'none', override: false, listenerChange: false, otherResourceFails: false },
+      { kind: 'clear' },
+    ],
+  },
 ];
 
 test.each(REGRESSIONS)('regression: $name', async ({ actions }) => {
@@ -388,4 +399,184 @@ test.each(REGRESSIONS)('regression: $name', async ({ actions }) => {
 
 test('the controller keeps the policy and the release guard over generated sequences of deploys, images, alarms, rollbacks, time and forged events', async () => {
   await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), runSequence), { numRuns: numRuns(500) });
+});
+
+/**
+ * Issue 21: green stays empty after a rollback, whatever a deploy changes, and nothing moves any service but green's,
+ * or green's count to anything but 0 or its configured count. Deploys change what CloudFormation updates green's
+ * service for besides an image (a task definition: boop.* settings, cpu, memory, a key rotation step; the configured
+ * count); rollbacks find their record saved, lost or unreadable; forged events name blue's service and 50 tasks,
+ * refused or arriving during a real update. After every step:
+ * - while the record says a rollback is unacknowledged, green's desired count is 0 (the deploy has ended);
+ * - right after a rollback that took traffic from green, green's desired count is 0, even when the record was unreadable;
+ * - every count the controller asked for was on green's capacity, and was 0 or the configured count;
+ * - green's count is 0 or the configured count; blue's only ever the configured count.
+ */
+type EmptyGreenAction =
+  | {
+      kind: 'deploy';
+      intent: number | null;
+      newGreenImage: boolean;
+      taskChange: boolean;
+      count: number | null;
+      listenerChange: boolean;
+      otherResourceFails: boolean;
+    }
+  | { kind: 'wait'; minutes: number }
+  | { kind: 'alarm'; record: 'saved' | 'lost' | 'unreadable' }
+  | { kind: 'clear' }
+  | { kind: 'manual-rollback' }
+  | { kind: 'forged'; resource: 'weights' | 'release'; duringUpdate: boolean };
+
+const emptyGreenAction: fc.Arbitrary<EmptyGreenAction> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('deploy' as const),
+      intent: fc.oneof(fc.constantFrom(0, ...steps), fc.constant(null)),
+      newGreenImage: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      taskChange: fc.boolean(),
+      count: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+      listenerChange: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      otherResourceFails: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('wait' as const), minutes: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.constant(bakeTimeHours * 60 + 1)) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('alarm' as const),
+      record: fc.constantFrom<'saved' | 'lost' | 'unreadable'>('saved', 'saved', 'lost', 'unreadable'),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('clear' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('manual-rollback' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forged' as const),
+      resource: fc.constantFrom<'weights' | 'release'>('weights', 'release'),
+      duringUpdate: fc.boolean(),
+    }),
+  },
+);
+
+async function runEmptyGreenSequence(actions: EmptyGreenAction[]): Promise<void> {
+  const aws = new FakeAws();
+  let now = Date.parse('2026-12-07T09:00:00.000Z');
+  let released = 1;
+  const stack = new SimulatedStack(aws, () => new Date(now), { greenPercent: 0, images: { blue: image(1), green: image(1) }, override: '' });
+  const configured = () => stack.parameters.taskCount ?? GREEN_SERVICE.desiredCount;
+  const everConfigured = new Set([configured()]);
+  const stateText = () => aws.parameters.get(SETTINGS.stateParameterName);
+  const unacknowledged = () => {
+    try {
+      const state = JSON.parse(stateText() ?? '{}') as { lastRollback?: { acknowledgedAt?: string } };
+      return state.lastRollback !== undefined && state.lastRollback.acknowledgedAt === undefined;
+    } catch {
+      return false;
+    }
+  };
+
+  await stack.create();
+  expect(aws.services.green.desiredCount).toBe(configured());
+
+  for (const [i, a] of actions.entries()) {
+    const step = `${i}: ${JSON.stringify(a)}`;
+    now += ACTION_MS;
+    const countsBefore = configured();
+    const registrationsBefore = aws.registrations.length;
+    let emptied = false;
+    switch (a.kind) {
+      case 'deploy': {
+        const old = stack.parameters;
+        const changes: Partial<StackParameters> = {
+          greenPercent: a.intent ?? old.greenPercent,
+          images: a.newGreenImage ? { ...old.images, green: image(++released) } : old.images,
+          override: '',
+          ...(a.taskChange ? { taskRevision: (old.taskRevision ?? 1) + 1 } : {}),
+          ...(a.count !== null ? { taskCount: a.count } : {}),
+        };
+        // The count this deploy's template configures, even if CloudFormation then rolls it back.
+        if (a.count !== null) everConfigured.add(a.count);
+        await stack.deploy(changes, { listenerChange: a.listenerChange, otherResourceFails: a.otherResourceFails });
+        break;
+      }
+      case 'wait':
+        now += a.minutes * 60_000;
+        break;
+      case 'alarm': {
+        if (aws.alarmState === 'ALARM') break;
+        aws.setAlarm('ALARM', new Date(now));
+        const hadTraffic = aws.live().green > 0;
+        const saved = stateText();
+        if (a.record === 'lost') aws.failures.set('PutParameter', Object.assign(new Error('SSM down'), { name: 'InternalServerError' }));
+        if (a.record === 'unreadable') aws.parameters.set(SETTINGS.stateParameterName, 'not JSON {');
+        await route(rollbackAlarmEvent(new Date(now), 'model'), stack.deps).catch(() => undefined);
+        aws.failures.delete('PutParameter');
+        emptied = hadTraffic;
+        // The operator puts the record back from its parameter history: it does not know of this rollback.
+        if (a.record === 'unreadable') {
+          if (saved === undefined) aws.parameters.delete(SETTINGS.stateParameterName);
+          else aws.parameters.set(SETTINGS.stateParameterName, saved);
+        }
+        break;
+      }
+      case 'clear':
+        if (aws.alarmState === 'ALARM') aws.setAlarm('OK', new Date(now));
+        break;
+      case 'manual-rollback': {
+        const hadTraffic = aws.live().green > 0;
+        await route({ action: 'rollback', reason: 'model', requestedBy: 'arn:aws:iam::111122223333:user/ops' }, stack.deps);
+        emptied = hadTraffic;
+        break;
+      }
+      case 'forged': {
+        // An event naming blue's service and 50 tasks: refused when the stack is not mid-update, honoured as a deploy of
+        // the stack's own GreenPercent when it arrives during a real update; either way it chooses no service and no count.
+        const current = stack.parameters;
+        const naming = { GreenService: `arn:aws:ecs:${SETTINGS.region}:111122223333:service/${GREEN_SERVICE.cluster}/blue`, Cluster: GREEN_SERVICE.cluster };
+        const properties: Record<string, string> =
+          a.resource === 'release'
+            ? {
+                BlueImage: current.images.blue,
+                GreenImage: current.images.green,
+                GreenPercent: String(current.greenPercent),
+                RolloutOverride: '',
+                GreenCapacity: '50',
+                ...naming,
+              }
+            : { GreenPercent: String(current.greenPercent), ListenerFingerprint: 'forged', RolloutOverride: '', GreenDesiredCount: '50', ...naming };
+        const event = {
+          ...customResourceEvent('Update', properties, {}),
+          ...(a.resource === 'release' ? { ResourceType: RELEASE_RESOURCE_TYPE, LogicalResourceId: 'TrafficControlRelease' } : {}),
+        };
+        const reported = aws.stack;
+        aws.stack = { ...reported, status: a.duringUpdate ? 'UPDATE_IN_PROGRESS' : 'UPDATE_COMPLETE' };
+        await route(event, stack.deps);
+        aws.stack = reported;
+        break;
+      }
+    }
+    if (unacknowledged()) expect({ step, greenTasks: aws.services.green.desiredCount }).toEqual({ step, greenTasks: 0 });
+    if (emptied) expect({ step, greenTasksAfterRollback: aws.services.green.desiredCount }).toEqual({ step, greenTasksAfterRollback: 0 });
+    for (const r of aws.registrations.slice(registrationsBefore)) {
+      expect({ step, ...r, pinned: r.min === r.max, zeroOrConfigured: [0, countsBefore, configured()].includes(r.min ?? -1) }).toEqual({
+        step,
+        ...r,
+        allowed: true,
+        pinned: true,
+        zeroOrConfigured: true,
+      });
+    }
+    expect({ step, green: [0, configured()].includes(aws.services.green.desiredCount) }).toEqual({ step, green: true });
+    expect({ step, blue: aws.desiredCounts.blue.filter((n) => !everConfigured.has(n)) }).toEqual({ step, blue: [] });
+  }
+}
+
+test('while a rollback is unacknowledged, green runs no task after any deploy, and no event moves any service but green, or green to anything but 0 or its configured count', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(emptyGreenAction, { minLength: 1, maxLength: 25 }), runEmptyGreenSequence), { numRuns: numRuns(300) });
 });

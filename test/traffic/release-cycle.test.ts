@@ -79,7 +79,7 @@ test('release v2 through the steps, promote it, release v3, roll back onto v2, a
 
   // The acknowledgement restores green's task count; a rise again needs healthy green targets.
   expect(await stack.deploy({ greenPercent: 0 })).toMatchObject({ status: 'SUCCESS' });
-  expect(aws.services.green).toEqual({ image: V3, desiredCount: GREEN_SERVICE.desiredCount });
+  expect(aws.services.green).toMatchObject({ image: V3, desiredCount: GREEN_SERVICE.desiredCount });
   aws.setAlarm('OK', new Date());
   aws.greenTargets = ['unhealthy'];
   expect(await stack.deploy({ greenPercent: steps[0] })).toMatchObject({ status: 'FAILED' });
@@ -150,7 +150,7 @@ test("a rollback whose scale-to-zero fails still puts blue alone, pages, counts 
   const { aws, stack, alarm } = setUp();
   await stack.create();
   await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
-  aws.failures.set('UpdateService', Object.assign(new Error('ECS unavailable'), { name: 'ServerException' }));
+  aws.failures.set('RegisterScalableTarget', Object.assign(new Error('Application Auto Scaling unavailable'), { name: 'InternalServiceException' }));
   await alarm();
   expect(aws.live()).toMatchObject({ green: 0, blueAlone: true });
   expect(aws.metrics).toContainEqual({ name: 'ControllerErrors', value: 1 });
@@ -163,12 +163,38 @@ test("an acknowledgement whose restore fails is refused and not recorded, so the
   await stack.create();
   await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
   await alarm();
-  aws.failures.set('UpdateService', Object.assign(new Error('ECS unavailable'), { name: 'ServerException' }));
+  aws.failures.set('RegisterScalableTarget', Object.assign(new Error('Application Auto Scaling unavailable'), { name: 'InternalServiceException' }));
   const failed = await stack.deploy({ greenPercent: 0 });
   expect(failed.status).toBe('FAILED');
   expect((aws.state() as { lastRollback: { acknowledgedAt?: string } }).lastRollback.acknowledgedAt).toBeUndefined();
   expect(aws.services.green.desiredCount).toBe(0);
-  aws.failures.delete('UpdateService');
+  aws.failures.delete('RegisterScalableTarget');
   expect(await stack.deploy({ greenPercent: 0 })).toMatchObject({ status: 'SUCCESS' });
   expect(aws.services.green.desiredCount).toBe(GREEN_SERVICE.desiredCount);
+});
+
+test('a rollback empties green even when the record is not JSON, then fails so Lambda retries it and the dead-letter queue pages', async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  aws.parameters.set(SETTINGS.stateParameterName, 'not JSON {');
+  await expect(alarm()).rejects.toThrow(/could not record it/);
+  expect(aws.live()).toMatchObject({ green: 0, blueAlone: true });
+  expect(aws.services.green.desiredCount).toBe(0);
+  expect(aws.services.blue.desiredCount).toBe(GREEN_SERVICE.desiredCount);
+});
+
+test('a key rotation step, new boop.* settings or cpu during an unacknowledged rollback go through and leave green at 0 tasks on the new task definition', async () => {
+  const { aws, stack, alarm } = setUp();
+  await stack.create();
+  await stack.deploy({ images: { blue: V1, green: V2 }, greenPercent: steps[0] });
+  await alarm();
+  expect(await stack.deploy({ taskRevision: 2 })).toMatchObject({ status: 'SUCCESS' });
+  expect(aws.services.green).toMatchObject({ desiredCount: 0, revision: 2 });
+  expect(aws.services.blue).toMatchObject({ desiredCount: GREEN_SERVICE.desiredCount, revision: 2 });
+  // A new count waits for the acknowledgement, like a new image or a rise.
+  expect(await stack.deploy({ taskCount: 3 })).toMatchObject({ status: 'FAILED' });
+  expect(aws.services.green.desiredCount).toBe(0);
+  expect(await stack.deploy({ greenPercent: 0, taskCount: 3 })).toMatchObject({ status: 'SUCCESS' });
+  expect(aws.services.green).toMatchObject({ desiredCount: 3, revision: 2 });
 });

@@ -77,8 +77,15 @@ describe("green's image changes only while green serves 0 %", () => {
   });
 
   test('the listener lost the share (CloudFormation reset it) but the record still gives green traffic: still refused', () => {
-    const message = refusal(decide(position(25, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }, { live: serving(0) }));
+    const reset = { greenPercent: 0, blueAlone: false, stickinessEnabled: false };
+    const message = refusal(decide(position(25, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }, { live: reset }));
     expect(message).toContain('green serves 25 %');
+  });
+
+  test('blue alone while the record gives green traffic is a rollback whose record was lost: refused like an unacknowledged one', () => {
+    const message = refusal(decide(position(25, { blue: V1, green: V2 }), { images: { blue: V1, green: V3 } }, { live: serving(0) }));
+    expect(message).toContain('a rollback that was not recorded');
+    expect(message).toContain('deploy once with --parameters GreenPercent=0');
   });
 });
 

@@ -1,26 +1,41 @@
 /**
  * CloudFormation's side of a deploy, for the traffic tests: `cdk deploy --parameters ...` keeps every
- * parameter a deploy does not name, runs the release guard (only when its properties change), then
- * ECS updates the slots whose image changed, then the weights (only when their properties change);
- * a FAILED answer, or another resource failing, rolls the update back in reverse order. Every
- * custom resource event enters through the controller's entry point (`route`), as Lambda delivers it.
+ * parameter a deploy does not name; the controller's settings change first (its function), then the
+ * release guard runs (only when its properties change), then ECS updates the slots whose task definition
+ * changed (an image, or anything else a task definition holds: boop.* settings, cpu, memory, a key
+ * rotation step) and green's capacity takes a new configured count, then the weights run (only when their
+ * properties change); a FAILED answer, or another resource failing, rolls the update back in reverse
+ * order. Blue's service carries its DesiredCount, so every update of it sets the configured count; green's
+ * has none, so CloudFormation keeps its live count (docs/design.md "Green's task count"). Every custom
+ * resource event enters through the controller's entry point (`route`), as Lambda delivers it.
  */
 import { RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import type { ReleaseResourceProperties, TrafficResourceProperties } from '../../common/payloads';
 import { Slot, SLOTS } from '../../common/slots';
+import { GREEN_CAPACITY_TAG, scalableTargetId } from '../../common/traffic/green-capacity';
 import type { SlotImages } from '../../common/traffic/state';
 import type { CustomResourceResult } from '../../lambda/support/cloudformation-response';
 import { route, RouteDeps } from '../../lambda/traffic/route';
 import { customResourceEvent } from './cloudformation';
-import { FakeAws, GREEN_SERVICE, GREEN_SERVICE_PROPERTIES, templateAction } from './fake-aws';
+import { FakeAws, GREEN_SERVICE, SETTINGS, templateAction } from './fake-aws';
 
-/** The stack's parameters, and `-c rolloutOverride`. */
+/** The stack's parameters, `-c rolloutOverride`, and the configuration a deploy may change besides them. */
 export interface StackParameters {
   readonly greenPercent: number;
   readonly images: SlotImages;
   /** Empty for none. */
   readonly override: string;
+  /** service.desiredCount: both slots' configured task count. @default green's configured count in SETTINGS */
+  readonly taskCount?: number;
+  /** Everything else the task definitions hold (boop.* settings, cpu, memory, a key rotation step): a change is a new revision. @default 1 */
+  readonly taskRevision?: number;
 }
+
+const GREEN_CAPACITY = scalableTargetId(GREEN_SERVICE);
+/** CloudFormation's count for a new service that has no DesiredCount (AWS::ECS::Service DesiredCount). */
+const NEW_SERVICE_DEFAULT_COUNT = 1;
+const countOf = (p: StackParameters) => p.taskCount ?? GREEN_SERVICE.desiredCount;
+const revisionOf = (p: StackParameters) => p.taskRevision ?? 1;
 
 /** What one deploy changes besides its parameters. */
 export interface DeployOptions {
@@ -43,26 +58,30 @@ export class SimulatedStack {
   parameters: StackParameters;
   private fingerprint = 0;
   private readonly answers: CustomResourceResult[] = [];
-  readonly deps: RouteDeps;
+  deps: RouteDeps;
   /** Called as ECS starts replacing a slot's tasks: the moment new code could meet users. */
   onServiceReplaced?: (slot: Slot) => void;
 
   constructor(
     readonly aws: FakeAws,
-    now: () => Date,
+    private readonly now: () => Date,
     initial: StackParameters,
   ) {
     this.parameters = initial;
-    this.deps = aws.routeDeps(aws.controller(now), async (_event, result) => {
-      this.answers.push(result);
-    });
-    for (const slot of SLOTS) aws.services[slot] = { image: initial.images[slot], desiredCount: GREEN_SERVICE.desiredCount };
+    this.deps = this.depsFor(initial);
+    // Nothing exists before the first deploy creates it.
+    aws.scalableTargets.delete(GREEN_CAPACITY);
+    for (const slot of SLOTS) aws.services[slot] = { image: initial.images[slot], desiredCount: 0, revision: revisionOf(initial) };
   }
 
   /** The stack's first deploy: every resource is created, in the same order. */
   async create(): Promise<DeployResult> {
     this.report('CREATE_IN_PROGRESS', this.parameters);
     const release = await this.send('Create', this.releaseProperties(this.parameters));
+    // Blue with its DesiredCount; green without one, so CloudFormation's default, until its capacity is registered.
+    this.aws.setDesiredCount('blue', countOf(this.parameters));
+    this.aws.setDesiredCount('green', NEW_SERVICE_DEFAULT_COUNT);
+    this.aws.registerCapacity(GREEN_CAPACITY, countOf(this.parameters), countOf(this.parameters), { [GREEN_CAPACITY_TAG]: GREEN_SERVICE.service });
     const weights = await this.send('Create', this.weightsProperties(this.parameters));
     this.report('CREATE_COMPLETE', this.parameters);
     return { status: release.status === 'SUCCESS' && weights.status === 'SUCCESS' ? 'SUCCESS' : 'FAILED', release, weights };
@@ -77,6 +96,8 @@ export class SimulatedStack {
     const [oldRelease, newRelease] = [this.releaseProperties(old), this.releaseProperties(next)];
     const [oldWeights, newWeights] = [this.weightsProperties(old, oldFingerprint), this.weightsProperties(next)];
     this.report('UPDATE_IN_PROGRESS', next);
+    // The function's settings (green's configured count) change before any custom resource it serves runs.
+    this.deps = this.depsFor(next);
 
     const releaseRuns = !same(oldRelease, newRelease);
     const release = releaseRuns ? await this.send('Update', newRelease, oldRelease) : undefined;
@@ -85,10 +106,9 @@ export class SimulatedStack {
       return { status: 'FAILED', release, reason: release.reason };
     }
     const replaced = SLOTS.filter((slot) => next.images[slot] !== old.images[slot]);
-    for (const slot of replaced) {
-      this.onServiceReplaced?.(slot);
-      this.aws.services[slot] = { image: next.images[slot], desiredCount: GREEN_SERVICE.desiredCount };
-    }
+    for (const slot of replaced) this.onServiceReplaced?.(slot);
+    this.updateServices(old, next);
+    if (countOf(next) !== countOf(old)) this.aws.registerCapacity(GREEN_CAPACITY, countOf(next), countOf(next));
     if (options.listenerChange) this.aws.defaultActions = [templateAction()];
 
     const weightsRun = !same(oldWeights, newWeights);
@@ -97,7 +117,7 @@ export class SimulatedStack {
       await this.rollBack(old, {
         weights: weightsRun ? oldWeights : undefined,
         weightsFailed: newWeights,
-        replaced,
+        from: next,
         listenerChange: options.listenerChange,
         release: releaseRuns ? oldRelease : undefined,
         releaseFailed: newRelease,
@@ -110,13 +130,17 @@ export class SimulatedStack {
     return { status: 'SUCCESS', release, weights };
   }
 
-  /** CloudFormation's rollback: the weights, then the services and listener, then the release guard, each back to its old properties. */
+  /**
+   * CloudFormation's rollback: the weights, then green's capacity, the services and listener, then the release guard,
+   * each back to its old properties, and last the function's settings.
+   */
   private async rollBack(
     old: StackParameters,
     undo: {
       weights?: TrafficResourceProperties;
       weightsFailed?: TrafficResourceProperties;
-      replaced?: readonly Slot[];
+      /** The parameters the failed update had already applied to the capacity and services. */
+      from?: StackParameters;
       listenerChange?: boolean;
       release?: ReleaseResourceProperties;
       releaseFailed?: ReleaseResourceProperties;
@@ -124,10 +148,34 @@ export class SimulatedStack {
   ): Promise<void> {
     this.report('UPDATE_ROLLBACK_IN_PROGRESS', old);
     if (undo.weights) expectSuccess(await this.send('Update', undo.weights, undo.weightsFailed));
-    for (const slot of undo.replaced ?? []) this.aws.services[slot] = { image: old.images[slot], desiredCount: GREEN_SERVICE.desiredCount };
+    if (undo.from && countOf(undo.from) !== countOf(old)) this.aws.registerCapacity(GREEN_CAPACITY, countOf(old), countOf(old));
+    if (undo.from) this.updateServices(undo.from, old);
     if (undo.listenerChange) this.aws.defaultActions = [templateAction()];
     if (undo.release) expectSuccess(await this.send('Update', undo.release, undo.releaseFailed));
+    this.deps = this.depsFor(old);
     this.report('UPDATE_ROLLBACK_COMPLETE', old);
+  }
+
+  /**
+   * ECS takes each slot's new task definition (an image or any other setting): blue with the template's
+   * DesiredCount, green keeping its live count, as CloudFormation omits a DesiredCount the template does not have.
+   */
+  private updateServices(from: StackParameters, to: StackParameters): void {
+    for (const slot of SLOTS) {
+      const service = this.aws.services[slot];
+      const changed = to.images[slot] !== from.images[slot] || revisionOf(to) !== revisionOf(from) || (slot === 'blue' && countOf(to) !== countOf(from));
+      if (!changed) continue;
+      this.aws.services[slot] = { ...service, image: to.images[slot], revision: revisionOf(to) };
+      if (slot === 'blue' && countOf(to) !== service.desiredCount) this.aws.setDesiredCount('blue', countOf(to));
+    }
+  }
+
+  /** What the controller runs with: its settings as this deploy's template sets them. */
+  private depsFor(p: StackParameters): RouteDeps {
+    const settings = { ...SETTINGS, green: { ...SETTINGS.green, desiredCount: countOf(p) } };
+    return this.aws.routeDeps(this.aws.controller(this.now, settings), async (_event, result) => {
+      this.answers.push(result);
+    });
   }
 
   private report(status: string, parameters: StackParameters): void {
@@ -146,11 +194,17 @@ export class SimulatedStack {
   }
 
   private releaseProperties(p: StackParameters): ReleaseResourceProperties {
-    return { BlueImage: p.images.blue, GreenImage: p.images.green, GreenPercent: String(p.greenPercent), RolloutOverride: p.override };
+    return {
+      BlueImage: p.images.blue,
+      GreenImage: p.images.green,
+      GreenPercent: String(p.greenPercent),
+      RolloutOverride: p.override,
+      GreenCapacity: String(countOf(p)),
+    };
   }
 
   private weightsProperties(p: StackParameters, fingerprint = `listener-${this.fingerprint}`): TrafficResourceProperties {
-    return { GreenPercent: String(p.greenPercent), ListenerFingerprint: fingerprint, RolloutOverride: p.override, ...GREEN_SERVICE_PROPERTIES };
+    return { GreenPercent: String(p.greenPercent), ListenerFingerprint: fingerprint, RolloutOverride: p.override };
   }
 }
 

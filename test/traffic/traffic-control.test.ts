@@ -1,8 +1,8 @@
 /**
  * The traffic control resources in the template: the GreenPercent parameter, the custom resource
  * that carries it with the listener's fingerprint, the release guard's custom resource that the
- * services wait for, the rollback rule, the dead-letter queue and its alarm, and the one-writer
- * function with the one ECS write it may make.
+ * services wait for, the rollback rule, the dead-letter queue and its alarm, the one-writer
+ * function, and green's capacity: the one lever on green's task count, named by the controller's settings.
  */
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
@@ -11,6 +11,7 @@ import { ConfigError } from '../../lib/config/load-config';
 import { INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
 import { AWS_CALL_LIMITS } from '../../lambda/support/aws-clients';
 import { SETTINGS_VARIABLES } from '../../common/payloads';
+import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG } from '../../common/traffic/green-capacity';
 import { Cfn, logicalIdOf, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 
@@ -57,8 +58,6 @@ test('the fingerprint changes with any change of the listener and with nothing e
   expect(fingerprint(build('prod'))).toBe(fingerprint(prod));
   const moreTasks = build('prod', { 'service.desiredCount': '3' });
   expect(fingerprint(moreTasks)).toBe(fingerprint(prod));
-  // The acknowledgement of a rollback restores green's configured count, whatever it is now.
-  expect(weightsResource(moreTasks).Properties.GreenDesiredCount).toBe('3');
   const otherCertificate = 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-1111-4111-8111-111111111111';
   expect(fingerprint(build('prod', { 'loadBalancer.certificateArn': otherCertificate }))).not.toBe(fingerprint(prod));
 });
@@ -79,6 +78,7 @@ test("the release guard's resource carries both image parameters and GreenPercen
     GreenImage: { Ref: IMAGE_PARAMETERS.green },
     GreenPercent: { Ref: GREEN_PERCENT_PARAMETER },
     RolloutOverride: '',
+    GreenCapacity: String(prod.config.service.desiredCount),
   });
   expect(release.Properties.ServiceToken).toEqual(weightsResource(prod).Properties.ServiceToken);
 });
@@ -90,18 +90,50 @@ test.each(SLOTS)('ECS touches the %s service only after the release guard accept
   expect(service.DependsOn).toContain(releaseId);
 });
 
-test("the weights name green's service, its cluster and its configured task count, and wait for the controller's right to scale it", () => {
-  const resource = weightsResource(prod);
-  const green = prod.stack.service.services.green;
-  expect(resource.Properties).toMatchObject({
-    GreenService: { Ref: logicalIdOf(prod.stack, green) },
-    Cluster: { Ref: logicalIdOf(prod.stack, prod.stack.service.cluster) },
-    GreenDesiredCount: String(prod.config.service.desiredCount),
+const greenCapacity = (built: Built): [string, Cfn] => {
+  const targets = resourcesOfType(built, 'AWS::ApplicationAutoScaling::ScalableTarget');
+  expect(targets).toHaveLength(1);
+  return targets[0];
+};
+
+test("green's service has no DesiredCount, so CloudFormation keeps its live count on every update; blue's keeps the configured one", () => {
+  const service = (slot: 'blue' | 'green') => prod.resources[logicalIdOf(prod.stack, prod.stack.service.services[slot])].Properties;
+  expect(service('green')).not.toHaveProperty('DesiredCount');
+  expect(service('green').ServiceName).toBe(environmentNames('prod').greenService);
+  expect(service('blue').DesiredCount).toBe(prod.config.service.desiredCount);
+});
+
+test("green's capacity is a scalable target of green's service, pinned to its configured count, tagged as green's, registered after the service and the release guard", () => {
+  const [id, target] = greenCapacity(prod);
+  const count = prod.config.service.desiredCount;
+  const greenId = logicalIdOf(prod.stack, prod.stack.service.services.green);
+  expect(target.Properties).toEqual({
+    ServiceNamespace: ECS_TASK_COUNT.namespace,
+    ScalableDimension: ECS_TASK_COUNT.dimension,
+    ResourceId: { 'Fn::Join': ['', ['service/', { Ref: logicalIdOf(prod.stack, prod.stack.service.cluster) }, '/', { 'Fn::GetAtt': [greenId, 'Name'] }]] },
+    MinCapacity: count,
+    MaxCapacity: count,
+    Tags: expect.arrayContaining([{ Key: GREEN_CAPACITY_TAG, Value: environmentNames('prod').greenService }]),
   });
-  const [scalePolicyId] = resourcesOfType(prod, 'AWS::IAM::Policy').find(([, policy]) =>
-    policy.Properties.PolicyDocument.Statement.some((statement: Cfn) => statement.Action === 'ecs:UpdateService'),
-  )!;
-  expect(resource.DependsOn).toContain(scalePolicyId);
+  // A new count is judged by the guard before it reaches green; the acknowledgement (the weights) re-pins an existing target.
+  expect(target.DependsOn).toContain(releaseResource(prod)[0]);
+  expect(weightsResource(prod).DependsOn).toContain(id);
+  expect(greenCapacity(build('prod', { 'service.desiredCount': '3' }))[1].Properties).toMatchObject({ MinCapacity: 3, MaxCapacity: 3 });
+});
+
+test("green's identity and configured count are the controller's settings; no deploy event property names a service or a count", () => {
+  const variables = controller(prod).Properties.Environment.Variables;
+  expect(variables[SETTINGS_VARIABLES.greenCluster]).toEqual({ Ref: logicalIdOf(prod.stack, prod.stack.service.cluster) });
+  // The name green's service is given, so the controller never waits for the service that waits for it.
+  expect(variables[SETTINGS_VARIABLES.greenService]).toBe(prod.resources[logicalIdOf(prod.stack, prod.stack.service.services.green)].Properties.ServiceName);
+  expect(variables[SETTINGS_VARIABLES.greenDesiredCount]).toBe(String(prod.config.service.desiredCount));
+  expect(Object.keys(weightsResource(prod).Properties).sort()).toEqual([
+    'GreenPercent',
+    'ListenerFingerprint',
+    'RolloutOverride',
+    'ServiceTimeout',
+    'ServiceToken',
+  ]);
 });
 
 test('the controller: concurrency 1, a dead-letter queue, the current Node runtime, settings from the stack', () => {
