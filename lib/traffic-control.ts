@@ -284,7 +284,7 @@ export class TrafficControl extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only reads are on "*": elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). Every write names its own resource (this listener, the state parameter, the critical topic, the dead-letter queue, green\'s service).',
+        'Only reads are on "*": elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). Every write names its own resource (this listener, the state parameter, the critical topic, the dead-letter queue, green\'s capacity by its tag).',
     });
   }
 }
