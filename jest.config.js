@@ -8,7 +8,7 @@ module.exports = {
   // Fixed property-test seeds (FC_SEED, FC_NUM_RUNS explore) and a quiet run: test/support/jest-setup.ts.
   setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   transform: {
-    '^.+\\.tsx?$': 'ts-jest',
+    '^.+\\.tsx?$': '<rootDir>/test/support/esbuild-transform.js',
   },
   // Synthesizing full stacks is CPU-bound; two workers match this machine's two cores.
   maxWorkers: 2,
