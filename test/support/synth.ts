@@ -24,8 +24,8 @@ export interface Built {
 
 /**
  * The template alone, several times faster: no function is bundled, and annotations stay in the
- * assembly (where `Annotations.fromStack` reads them) instead of being printed. The checks run in
- * synth.test.ts and in synthAssembly.
+ * assembly (where `Annotations.fromStack` reads them) instead of being printed. The app's checks
+ * run in synth.test.ts, on the real CLI's synth of each environment.
  */
 const TEMPLATE_ONLY_CONTEXT = { [BUNDLING_STACKS]: [], [ANNOTATIONS_IN_VALIDATION_REPORT]: false };
 
