@@ -10,6 +10,8 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': '<rootDir>/test/support/esbuild-transform.js',
   },
+  // A fresh clone knows no durations: the longest files start first (test/support/slow-first-sequencer.js).
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.js',
   // Synthesizing full stacks is CPU-bound; two workers match this machine's two cores.
   maxWorkers: 2,
   testTimeout: 120000,
