@@ -14,36 +14,39 @@ export interface Captured<T> {
 
 /** Runs `run` with stdout and stderr caught. */
 export function captureStdout<T>(run: () => T): Captured<T> {
-  const stop = [catchWrites(process.stdout), catchWrites(process.stderr)];
+  const stop = catchOutput();
   try {
-    const result = run();
-    return { result, output: stop[0](), errors: stop[1]() };
+    return { result: run(), ...stop() };
   } finally {
-    stop.forEach((s) => s());
+    stop();
   }
 }
 
 /** Runs `run` with stdout and stderr caught until the promise it returns settles. */
 export async function captureStdoutAsync<T>(run: () => Promise<T>): Promise<Captured<T>> {
-  const stop = [catchWrites(process.stdout), catchWrites(process.stderr)];
+  const stop = catchOutput();
   try {
-    const result = await run();
-    return { result, output: stop[0](), errors: stop[1]() };
+    return { result: await run(), ...stop() };
   } finally {
-    stop.forEach((s) => s());
+    stop();
   }
 }
 
-/** Replaces a stream's write; the returned function puts it back (again and again, harmlessly) and returns what was caught. */
+/** Replaces both streams' writes; the returned function puts them back (again and again, harmlessly) and returns what was caught. */
+function catchOutput(): () => { output: string; errors: string } {
+  const [stdout, stderr] = [catchWrites(process.stdout), catchWrites(process.stderr)];
+  return () => ({ output: stdout(), errors: stderr() });
+}
+
 function catchWrites(stream: NodeJS.WriteStream): () => string {
   const write = stream.write;
-  let output = '';
+  let caught = '';
   stream.write = ((chunk: string | Uint8Array) => {
-    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    caught += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
   }) as typeof stream.write;
   return () => {
     stream.write = write;
-    return output;
+    return caught;
   };
 }

@@ -12,6 +12,7 @@ import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { loadConfig } from '../../lib/config/load-config';
 import { environmentContext, Json, REPO_ROOT } from './context';
 import { Cfn, CfnResource } from './resources';
+import { captureStdout } from './stdout';
 
 export interface Built {
   readonly app: App;
@@ -63,24 +64,17 @@ export interface Assembly {
  */
 export function synthAssembly(env: 'dev' | 'prod', extra: Json = {}): Assembly {
   const context = { ...environmentContext(env, { ...extra, 'aws:cdk:enable-asset-metadata': true }), [ANNOTATIONS_IN_VALIDATION_REPORT]: false };
-  const assembly = withoutBundlingProgress(() => {
+  const {
+    result: assembly,
+    output,
+    errors,
+  } = captureStdout(() => {
     const { app, stack } = createApp({ context, stackTraces: false }, { checks: false });
     return { stack, cloudAssembly: app.synth() };
   });
+  // CDK's "Bundling asset …" progress lines are noise; anything else the synth wrote still prints.
+  process.stdout.write(output);
+  process.stderr.write(errors.replace(/^Bundling asset .*\n/gm, ''));
   const template = assembly.cloudAssembly.getStackArtifact(assembly.stack.artifactId).template;
   return { directory: assembly.cloudAssembly.directory, template, resources: template.Resources };
-}
-
-/** Runs `run` without CDK's "Bundling asset …" progress lines on stderr; everything else still prints. */
-function withoutBundlingProgress<T>(run: () => T): T {
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    typeof chunk === 'string' && chunk.startsWith('Bundling asset ')
-      ? true
-      : (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest)) as typeof write;
-  try {
-    return run();
-  } finally {
-    process.stderr.write = write;
-  }
 }
