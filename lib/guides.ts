@@ -28,9 +28,6 @@ export const BOOP_ENDPOINTS = {
   production: { baseUrl: `https://${BOOP_HOSTS.production}`, wsEndpoint: `wss://${BOOP_HOSTS.production}${VENDOR_WEBSOCKET_PATH}` },
 } as const;
 
-/** The host that marks a development URL. ENV ConfigValidator: "Development URL detected in production". */
-export const BOOP_DEV_HOST = BOOP_HOSTS.development;
-
 /** Vendor id prefixes. ENV ConfigValidator and MIG "1. Obtain Production Credentials". */
 export const VENDOR_ID_PREFIX = { development: 'ven_dev_', production: 'ven_live_' } as const;
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { imageProblem, imageRules } from '../../common/images';
 import { Slot, SLOTS } from '../../common/slots';
-import { BOOP_DEV_HOST, BOOP_ENDPOINTS, BOOP_HOSTS, VENDOR_ID_PREFIX } from '../guides';
+import { BOOP_ENDPOINTS, BOOP_HOSTS, VENDOR_ID_PREFIX } from '../guides';
 import { ThresholdRow } from '../monitoring/thresholds';
 import { boopEnvironment, EnvironmentName, environmentInWords } from './environment-config';
 import { DeclaredField, isPlainObject, valueAt } from './fields';
@@ -98,11 +98,12 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
   }
 
   // BOOP (Environment Configuration guide, "Configuration Validation").
-  const trusted = read('boop', 'trustedHost');
-  const trustedHost =
-    typeof valueAt(trusted, ['host']) === 'string' && TRUSTED_HOST.test(valueAt(trusted, ['host']) as string)
-      ? (valueAt(trusted, ['host']) as string)
-      : undefined;
+  const named = textAt('boop', 'trustedHost', 'host');
+  const namesDevelopmentBoop = named !== undefined && isDevelopmentBoop(named.replace(/:\d+$/, ''));
+  // Production keys never go to development BOOP, not even as the trusted host.
+  if (prod && namesDevelopmentBoop)
+    problem(ctx, ['boop', 'trustedHost', 'host'], `is BOOP's development host; production keys go only to ${BOOP_HOSTS.production} or your own egress proxy`);
+  const trustedHost = named !== undefined && TRUSTED_HOST.test(named) && !namesDevelopmentBoop ? named : undefined;
   const enforceHttps = read('boop', 'enforceHttps') !== false;
   for (const [field, secure, plain] of [
     ['baseUrl', 'https:', 'http:'],
@@ -158,7 +159,7 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
  * trailing dot, user, password or port beyond the trusted host's own), and nothing but a path may
  * follow it. Compared as written, so no look-alike, encoded or differently spelled host passes.
  */
-export function productionHostProblem(value: string, field: 'baseUrl' | 'wsEndpoint', trustedHost: string | undefined): string | undefined {
+function productionHostProblem(value: string, field: 'baseUrl' | 'wsEndpoint', trustedHost: string | undefined): string | undefined {
   const scheme = field === 'baseUrl' ? 'https://' : 'wss://';
   const hosts = [BOOP_HOSTS.production, ...(trustedHost === undefined ? [] : [trustedHost])];
   // The authority is everything up to the first character that may end it in any URL parser (WHATWG also ends it at a backslash).
@@ -166,11 +167,15 @@ export function productionHostProblem(value: string, field: 'baseUrl' | 'wsEndpo
   const rest = authority === undefined ? '' : value.slice(scheme.length + authority.length);
   if (authority !== undefined && hosts.includes(authority) && /^(?:\/[^?#\\]*)?$/.test(rest)) return undefined;
   const host = URL.canParse(value) ? new URL(value).hostname.replace(/\.+$/, '') : '';
-  const why =
-    host === BOOP_DEV_HOST || host.endsWith(`.${BOOP_DEV_HOST}`)
-      ? 'Development URL detected in production configuration'
-      : `in production the vendor id and API keys go only to BOOP's production host ${BOOP_HOSTS.production}${trustedHost ? ` or the trusted host ${trustedHost}` : ''}, written exactly so, with nothing but a path after it`;
+  const why = isDevelopmentBoop(host)
+    ? 'Development URL detected in production configuration'
+    : `in production the vendor id and API keys go only to BOOP's production host ${BOOP_HOSTS.production}${trustedHost ? ` or the trusted host ${trustedHost}` : ''}, written exactly so, with nothing but a path after it`;
   return `${why}; got ${showUrl(value)}; use ${BOOP_ENDPOINTS.production[field]}${trustedHost ? '' : ', or name your own egress proxy in boop.trustedHost with a reason'}`;
+}
+
+/** Whether a host name is BOOP's development host or one under it. */
+function isDevelopmentBoop(host: string): boolean {
+  return host === BOOP_HOSTS.development || host.endsWith(`.${BOOP_HOSTS.development}`);
 }
 
 /** Fargate allows only some memory sizes per CPU size. */

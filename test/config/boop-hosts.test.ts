@@ -87,8 +87,6 @@ describe("in production, each BOOP URL is accepted exactly on BOOP's production 
         ),
         fc.constantFrom('', 'HTTPS://', 'https:/', 'http://', 'ws://'),
         (name, withTrusted, [authority, rest], otherScheme) => {
-          // The trusted host is allowed only when configured; a trusted-host URL without it is foreign too.
-          fc.pre(!(authority === TRUSTED.host && withTrusted && PATHS.includes(rest)));
           const url = `${otherScheme || FIELDS[name]}${authority}${rest}`;
           const found = problems(prodExampleContext({ [`boop.${name}`]: url, ...(withTrusted ? trustedFlags : {}) }));
           expect(found.length).toBeGreaterThan(0);
@@ -127,6 +125,26 @@ describe('boop.trustedHost', () => {
     ['with user info', { ...trustedFlags, 'boop.trustedHost.host': `user@${TRUSTED.host}` }, /^boop\.trustedHost\.host: must be a host name/],
   ])('%s is refused, naming the field', (_what, flags, expected) => {
     expect(problems(prodExampleContext(flags))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  test.each([BOOP_HOSTS.development, `${BOOP_HOSTS.development}:443`, `eu.${BOOP_HOSTS.development}`])(
+    "as BOOP's development host (%s) is refused, naming the field",
+    (host) => {
+      expect(problems(prodExampleContext({ ...trustedFlags, 'boop.trustedHost.host': host }))).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^boop\.trustedHost\.host: is BOOP's development host/)]),
+      );
+    },
+  );
+
+  test("naming BOOP's development host as trusted does not let production send its keys there", () => {
+    const flags = {
+      ...trustedFlags,
+      'boop.trustedHost.host': BOOP_HOSTS.development,
+      ...Object.fromEntries(Object.entries(BOOP_ENDPOINTS.development).map(([field, url]) => [`boop.${field}`, url])),
+    };
+    const found = problems(prodExampleContext(flags));
+    for (const field of Object.keys(FIELDS))
+      expect(found).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^boop\\.${field}: Development URL detected`))]));
   });
 
   test('a dev environment still never points at production BOOP', () => {
