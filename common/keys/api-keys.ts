@@ -47,7 +47,8 @@ function describeCharacter(character: string): string {
   const codePoint = character.codePointAt(0)!;
   const code = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
   if (character === '\ufffd') return `${code}, bytes that are not UTF-8 (or a replacement character)`;
-  if (/\s/.test(character)) return `whitespace (${code}; was a second line or a space pasted with it?)`;
+  // ASCII whitespace only: JavaScript's \s also matches U+FEFF and U+00A0, which are pasted invisibles, not a second line.
+  if (/[\t\n\v\f\r ]/.test(character)) return `whitespace (${code}; was a second line or a space pasted with it?)`;
   if (codePoint < 0x20 || codePoint === 0x7f) return `a control character (${code})`;
   return `${code}, which is not ASCII (a look-alike letter or an invisible character pasted with the key?)`;
 }

@@ -10,8 +10,6 @@ import { readPiped } from '../../cli/secret-input';
 import { API_KEY_PREFIX, apiKeyProblem, BoopEnvironment } from '../../common/keys/api-keys';
 import { fakeKey, KeyWorld } from './key-world';
 
-/** The seed of every property here: a failure replays the same cases. */
-
 /** A key's secret part: what BOOP keys are made of. */
 const keyBody = fc.array(fc.integer({ min: 0x21, max: 0x7e }), { minLength: 1, maxLength: 64 }).map((codes) => String.fromCharCode(...codes));
 /** Any character a BOOP key never holds: controls, the space, DEL, and every code point beyond ASCII (lone surrogates included). */
@@ -66,6 +64,12 @@ test.each(EXAMPLES)('%s inside a key is refused, named by its position and code 
   const key = `${API_KEY_PREFIX.production}abc${character}def`;
   const code = `U\\+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   expect(apiKeyProblem(key, 'production')).toMatch(new RegExp(`^character ${API_KEY_PREFIX.production.length + 4} of the key is .*${code}`));
+});
+
+test.each(['\ufeff', '\u00a0', '\u200b'])('an invisible character pasted with the key (%j) is named as not ASCII, not as a second line', (character) => {
+  expect(apiKeyProblem(`${API_KEY_PREFIX.production}abc${character}def`, 'production')).toMatch(
+    /which is not ASCII \(a look-alike letter or an invisible character/,
+  );
 });
 
 test('bytes that are not UTF-8, piped in, are refused at the byte where they start', async () => {
