@@ -11,7 +11,7 @@ import { CommandSpec, defineCommandLine } from './command-line';
 import { CliError } from './errors';
 
 /** A value as a refusal shows it: quoted, cut after this many characters so a huge argument cannot flood the line. */
-const SHOWN_CHARACTERS = 120;
+export const SHOWN_CHARACTERS = 120;
 const show = (value: string) => JSON.stringify(value.length > SHOWN_CHARACTERS ? `${value.slice(0, SHOWN_CHARACTERS)}…` : value);
 
 /** How the operator runs the CLI; every usage line and hint starts with it. */
