@@ -14,10 +14,12 @@ import type { Slot } from './slots';
  * character limit applies only to the repository URL and image name").
  */
 export const IMAGE_NAME_MAX_LENGTH = 255;
-/** A digest as ECS takes one: sha256 and exactly 64 hex digits (same reference). */
-const DIGEST = 'sha256:[a-f0-9]{64}';
-/** The longest image the rule admits: a name of the longest length, then `@sha256:` and 64 hex digits. The parameters' MaxLength. */
-export const IMAGE_MAX_LENGTH = IMAGE_NAME_MAX_LENGTH + '@sha256:'.length + 64;
+/** A digest's hex digits, as ECS takes one (same reference). */
+const DIGEST_HEX_DIGITS = 64;
+/** A digest as ECS takes one: sha256 and exactly DIGEST_HEX_DIGITS hex digits. */
+const DIGEST = `sha256:[a-f0-9]{${DIGEST_HEX_DIGITS}}`;
+/** The longest image the rule admits: a name of the longest length, then `@sha256:` and the digest. The parameters' MaxLength. */
+export const IMAGE_MAX_LENGTH = IMAGE_NAME_MAX_LENGTH + '@sha256:'.length + DIGEST_HEX_DIGITS;
 
 /** A registry host: DNS labels of letters, digits and inner hyphens, with an optional port. */
 const REGISTRY = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?';
@@ -29,7 +31,7 @@ const TAG = '[\\w][\\w.-]{0,127}';
  * A container image reference, [registry[:port]/]repository[:tag][@sha256:digest]; group 1 is the
  * repository (registry included), group 2 the tag, group 3 the digest.
  */
-export const IMAGE_REFERENCE = new RegExp(`^((?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const IMAGE_REFERENCE = new RegExp(`^((?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 
 /** A private ECR image, account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest]; groups: account, region, repository, tag, digest. */
 export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
@@ -126,7 +128,7 @@ export function imageParameterConstraint(rule: ImageRule): ImageParameterConstra
 }
 
 /** An image's repository (registry included): everything before its tag or digest; undefined when it is not an image reference. */
-export function imageRepository(image: string): string | undefined {
+function imageRepository(image: string): string | undefined {
   return IMAGE_REFERENCE.exec(image)?.[1];
 }
 

@@ -126,15 +126,7 @@ export class ApiKeys extends Construct {
     const stack = Stack.of(this);
     const names = environmentNames(this.props.envName).parameters;
     const parameterArn = (name: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameters'],
-        resources: [...KEY_SLOTS.map((slot) => this.parameterNames[slot]), names.keyRotationDate].map(parameterArn),
-      }),
-    );
-    if (this.props.encryptionKeyArn) {
-      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.props.encryptionKeyArn] }));
-    }
+    grantGetParameters(grantee, [...KEY_SLOTS.map((slot) => this.parameterNames[slot]), names.keyRotationDate].map(parameterArn), this.props.encryptionKeyArn);
   }
 
   /** The function answers the check; it may read parameter metadata (never a value) and this stack's status. */
@@ -203,8 +195,13 @@ class KeySecret extends ecs.Secret {
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: [this.arn] });
-    if (this.encryptionKeyArn) iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [this.encryptionKeyArn] });
-    return grant;
+    return grantGetParameters(grantee, [this.arn], this.encryptionKeyArn);
   }
+}
+
+/** The one read a key's reader makes: ssm:GetParameters on these parameters, and kms:Decrypt on the customer key when there is one. */
+function grantGetParameters(grantee: iam.IGrantable, parameterArns: string[], encryptionKeyArn: string | undefined): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: parameterArns });
+  if (encryptionKeyArn) iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt'], resourceArns: [encryptionKeyArn] });
+  return grant;
 }

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ContainerKeys } from '../api-keys';
 import { BoopConnectionConfig, ServiceConfig } from '../config/environment-config';
-import { ECR_IMAGE } from '../config/formats';
+import { ECR_IMAGE } from '../../common/images';
 import { environmentNames } from '../../common/names';
 import { Slot, SLOTS } from '../../common/slots';
 import { SLOT_HEALTH_CHECK_PATH } from '../guides';

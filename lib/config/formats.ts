@@ -96,8 +96,6 @@ export function fargateMemoryText(cpu: number): string {
   return stepped ? `${allowed[0]}..${allowed[allowed.length - 1]} MiB in steps of ${step}` : `${allowed.join(', ')} MiB`;
 }
 
-export { ECR_IMAGE } from '../../common/images';
-
 /** An ACM certificate ARN; group 1 is its region, group 2 its account. */
 export const CERTIFICATE_ARN =
   /^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
