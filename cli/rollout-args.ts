@@ -4,7 +4,7 @@
  * points at the help; `--help` (or `-h`) after any command prints that command's usage.
  */
 import { EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
-import { imageProblem } from '../common/images';
+import { imageProblem, ImageRule } from '../common/images';
 import { Slot, SLOTS } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
 import { CommandSpec, defineCommandLine } from './command-line';
@@ -153,8 +153,7 @@ function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeplo
     const value = values[`${slot}-image`]?.trim();
     if (value === undefined) return undefined;
     // The rule of the image parameters (common/images.ts); the repository is judged with the stack's outputs (cli/rollout.ts).
-    const problem = imageProblem(value, { production: env === 'prod' });
-    if (problem) throw new CliError(`--${slot}-image ${show(value)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
+    refuseImage(slot, value, { production: env === 'prod' });
     return value;
   };
   const overrideReason = values.override?.trim();
@@ -165,4 +164,10 @@ function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeplo
   }
   const images = Object.fromEntries(SLOTS.flatMap((slot) => [[slot, image(slot)] as const].filter(([, value]) => value !== undefined)));
   return { greenPercent: Number(percent), images, overrideReason };
+}
+
+/** Refuses an image for a slot, as CloudFormation's parameter would, naming the option and the rule's first broken part. */
+export function refuseImage(slot: Slot, image: string, rule: ImageRule): void {
+  const problem = imageProblem(image, rule);
+  if (problem) throw new CliError(`--${slot}-image ${show(image)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
 }

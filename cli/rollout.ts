@@ -13,7 +13,6 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
-import { imageProblem } from '../common/images';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
 import { Slot, SLOTS } from '../common/slots';
@@ -25,7 +24,7 @@ import { currentRelease, parseState, Release, rollbackUnacknowledged, SlotImages
 import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
-import { drillAlarmName, parseRolloutArgs, PlannedDeploy, ROLLOUT_OVERRIDE_CONTEXT } from './rollout-args';
+import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage, ROLLOUT_OVERRIDE_CONTEXT } from './rollout-args';
 import { Terminal } from './main';
 import { DeployedStack, describeStack } from './stack';
 
@@ -383,8 +382,7 @@ async function plan(clients: CliClients, io: CliIo, env: string, stack: Deployed
   for (const slot of SLOTS) {
     const image = deploy.images[slot];
     // The deployed parameter's own rule (common/images.ts): a plan never accepts an image CloudFormation would refuse.
-    const problem = image === undefined ? undefined : imageProblem(image, stack.imageRules?.[slot] ?? { production: env === 'prod' });
-    if (problem) throw new CliError(`--${slot}-image ${JSON.stringify(image)}: ${problem}; CloudFormation would refuse it as ${IMAGE_PARAMETERS[slot]}`);
+    if (image !== undefined) refuseImage(slot, image, stack.imageRules?.[slot] ?? { production: env === 'prod' });
   }
   const now = io.now();
   const position = await readPosition(clients, env, stack, now);
