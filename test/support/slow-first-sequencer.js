@@ -2,8 +2,8 @@
 // file size, and a long file that starts last keeps one worker busy while the other idles. These start first.
 const Sequencer = require('@jest/test-sequencer').default;
 
-/** The longest files, longest first: whole `cdk synth` and CLI processes, and the model-based test. */
-const SLOWEST = ['test/synth.test.ts', 'test/cli/rollout-process.test.ts', 'test/cli/keys-process.test.ts', 'test/traffic/model.test.ts'];
+/** The longest files: the synth's processes first, beside the model-based test (one process), then the CLIs' processes, so the child processes do not all start at once. */
+const SLOWEST = ['test/synth.test.ts', 'test/traffic/model.test.ts', 'test/cli/rollout-process.test.ts', 'test/cli/keys-process.test.ts'];
 
 class SlowestFirst extends Sequencer {
   sort(tests) {
