@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './monitoring/alarms';
 import { ApiKeys } from './api-keys';
@@ -19,6 +19,8 @@ import { effectiveThresholds } from './monitoring/thresholds';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
 import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { TrafficControl } from './traffic-control';
+import { tagEnvironment } from './environment-tag';
+import { refusePlaceholders } from './placeholders';
 
 export interface BoopIntegrationStackProps extends StackProps {
   /** The validated configuration of the environment this stack runs. */
@@ -45,9 +47,10 @@ export class BoopIntegrationStack extends Stack {
     const names = environmentNames(config.envName);
     this.configuredZones = config.network.availabilityZones;
     const removalPolicy = isProduction(config) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    Tags.of(this).add('boop:environment', config.envName);
+    tagEnvironment(this, config.envName);
 
     if (isProduction(config)) requireProductionConfirmation(this);
+    refusePlaceholders(this, { envName: config.envName, vendorId: config.boop.vendorId, images: config.service.images });
 
     this.apiKeys = new ApiKeys(this, 'ApiKeys', {
       envName: config.envName,
