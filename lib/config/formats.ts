@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'net';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { SUPPORTED_REGIONS } from '../regions';
 import { z } from 'zod';
 import { imageParameterConstraint, imageProblem } from '../../common/images';
 import { VENDOR_ID_PREFIX } from '../guides';
@@ -292,11 +293,20 @@ export function trustedHostReason() {
     .refine((reason) => /^[^\p{Cc}]*$/u.test(reason), { error: 'must be one line without control characters' });
 }
 
-/** An AWS region this aws-cdk-lib knows (the stack's mappings are keyed by them; any other would fail synth with a stack trace). */
+/**
+ * An AWS region this aws-cdk-lib knows (the stack's mappings are keyed by them; any other would fail
+ * synth with a stack trace), and one of SUPPORTED_REGIONS (elsewhere CloudFormation lacks a type the stack uses).
+ */
 export function awsRegion() {
-  return text(REGION_NAME, 'an AWS region such as eu-west-1').refine((region) => !REGION_NAME.test(region) || KNOWN_REGIONS.has(region), {
-    error: (issue) => `${show(issue.input)} is not an AWS region this aws-cdk-lib version knows; check the spelling`,
-  });
+  return text(REGION_NAME, 'an AWS region such as eu-west-1')
+    .refine((region) => !REGION_NAME.test(region) || KNOWN_REGIONS.has(region), {
+      error: (issue) => `${show(issue.input)} is not an AWS region this aws-cdk-lib version knows; check the spelling`,
+      abort: true,
+    })
+    .refine((region) => !KNOWN_REGIONS.has(region) || (SUPPORTED_REGIONS as readonly string[]).includes(region), {
+      error: (issue) =>
+        `${show(issue.input)} is not a region boop-deploy supports (a commercial region where CloudFormation has every resource type the stack uses; China, GovCloud and isolated regions are not): choose one of ${SUPPORTED_REGIONS.join(', ')}`,
+    });
 }
 
 const KNOWN_REGIONS = new Set(RegionInfo.regions.map((region) => region.name));

@@ -859,6 +859,14 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
   [
+    'prod: a region boop-deploy does not support (GovCloud)',
+    {
+      env: 'prod',
+      set: { 'account': CERTIFICATE_ACCOUNT, 'region': 'us-gov-west-1', 'network.availabilityZones': ['us-gov-west-1a', 'us-gov-west-1b'] },
+      expected: /^region: "us-gov-west-1" is not a region boop-deploy supports .*: choose one of af-south-1, .*eu-west-1, /,
+    },
+  ],
+  [
     'prod: an availability zone outside the region',
     {
       env: 'prod',
