@@ -93,6 +93,8 @@ export class Alarms extends Construct {
       alarm.addAlarmAction(topic);
       // The person who was paged or pinged also hears when it is over.
       if (SEVERITY_ROUTING[row.severity].notifyOnRecovery) alarm.addOkAction(topic);
+      // Silence after data is this row's outage; a new alarm starts in INSUFFICIENT_DATA without notifying.
+      if (row.missingData === 'missing') alarm.addInsufficientDataAction(topic);
     }
     return alarm;
   }
@@ -155,7 +157,7 @@ const COMPARISON: Record<ThresholdRow['comparison'], cloudwatch.ComparisonOperat
 
 const MISSING_DATA: Record<ThresholdRow['missingData'], cloudwatch.TreatMissingData> = {
   'not-breaching': cloudwatch.TreatMissingData.NOT_BREACHING,
-  'breaching': cloudwatch.TreatMissingData.BREACHING,
+  'missing': cloudwatch.TreatMissingData.MISSING,
   'ignore': cloudwatch.TreatMissingData.IGNORE,
 };
 

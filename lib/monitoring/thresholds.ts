@@ -41,8 +41,13 @@ export type AlarmScope = 'slot' | 'all' | 'slot-and-all' | 'stack';
 /** How a row compares its metric with the threshold. */
 export type ThresholdComparison = 'above' | 'at-or-above' | 'below';
 
-/** What a period with no data means for a row. */
-export type MissingData = 'not-breaching' | 'breaching' | 'ignore';
+/**
+ * What a period with no data means for a row. 'missing': with no data in the whole window the alarm
+ * is INSUFFICIENT_DATA, which notifies like ALARM; a new alarm starts there without notifying, so
+ * silence alerts only once the alarm has seen data. No row is 'breaching': a fresh stack has no data
+ * yet, and would alert on creation (docs/design.md "Alarms on a fresh stack").
+ */
+export type MissingData = 'not-breaching' | 'missing' | 'ignore';
 
 export interface ThresholdRow {
   /** The alert's name in the monitoring guide's words; also the stable part of the alarm name. */
@@ -291,8 +296,9 @@ const ROWS = [
     severity: 'high',
     rollsGreenBack: false,
     scope: 'stack',
-    missingData: 'breaching',
-    missingDataWhy: 'the health check runs every minute; silence means it or BOOP is down',
+    missingData: 'missing',
+    missingDataWhy:
+      'the health check runs every minute, so an hour of silence means it is down: the alarm goes to INSUFFICIENT_DATA, which notifies the same topic; a fresh stack, before its first run, notifies no one',
     source: 'MIG alertThresholds.infrastructure.uptime = 99.0',
   },
   {

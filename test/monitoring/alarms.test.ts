@@ -33,7 +33,7 @@ const COMPARISON_OPERATOR: Record<ThresholdRow['comparison'], string> = {
 
 const TREAT_MISSING_DATA: Record<ThresholdRow['missingData'], string> = {
   'not-breaching': 'notBreaching',
-  'breaching': 'breaching',
+  'missing': 'missing',
   'ignore': 'ignore',
 };
 
@@ -42,7 +42,7 @@ const GUARD = /^IF\(attempts >= (\d+), (.+), (-?[\d.]+)\)$/;
 
 /** A rate or percentile judged on traffic: it reads as healthy below the minimum number of attempts. */
 function isGuarded(row: ThresholdRow): boolean {
-  return (row.unit === 'percent' || row.unit === 'milliseconds') && row.missingData !== 'breaching';
+  return (row.unit === 'percent' || row.unit === 'milliseconds') && row.missingData !== 'missing';
 }
 
 function breaches(row: ThresholdRow, value: number): boolean {
@@ -165,7 +165,7 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
   });
 
   test.each(THRESHOLDS.map((row) => [row.name, row] as const))(
-    "%s: notifies its severity's topic, and on recovery where the severity asks for it",
+    "%s: notifies its severity's topic, on recovery where the severity asks for it, and on silence where silence is the outage",
     (_name, row) => {
       const env = built().config.envName;
       const topic = environmentNames(env).alertTopic(row.severity);
@@ -175,9 +175,11 @@ describe.each(['prod', 'dev'] as const)('%s: the thresholds table as alarms', (w
         expect({
           alarm: (props.AlarmActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
           ok: (props.OKActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
+          silence: (props.InsufficientDataActions ?? []).map((a: unknown) => topicNameOf(built(), a)),
         }).toEqual({
           alarm: notifies ? [topic] : [],
           ok: notifies && SEVERITY_ROUTING[row.severity].notifyOnRecovery ? [topic] : [],
+          silence: notifies && row.missingData === 'missing' ? [topic] : [],
         });
       }
     },
@@ -464,14 +466,14 @@ describe('outages the plain ALB counts would miss', () => {
       ['one failed check in the hour', checksAnHour - 1, checksAnHour, checksAnHour, true],
       ['a run that crashed before reporting', checksAnHour - 1, checksAnHour - 1, checksAnHour, true],
       ['an hour without a single run (the checker is down)', undefined, undefined, undefined, true],
-    ])('%s: breaches %s', (_case, passed, reported, invocations, breach) => {
+    ])('%s: alerts %s', (_case, passed, reported, invocations, breach) => {
       const value = uptimeOf(alarmOf(builds.prod, row, undefined), { passed, reported, invocations });
-      // No data point at all is missing data, which this row treats as breaching.
-      const breached = value === undefined ? row.missingData === 'breaching' : breaches(row, value);
+      // No data point at all, after the alarm has seen data, is INSUFFICIENT_DATA, which notifies like ALARM (test/monitoring/fresh-stack.test.ts).
+      const breached = value === undefined ? row.missingData === 'missing' : breaches(row, value);
       expect(breached).toBe(breach);
     });
 
-    test('over any hour of runs (passed, failed, crashed before reporting, or none), it breaches exactly when the passed share of runs is below the row', () => {
+    test('over any hour of runs (passed, failed, crashed before reporting, or none), it alerts exactly when the passed share of runs is below the row', () => {
       const minute = fc.constantFrom('passed', 'failed', 'crashed', 'no run');
       fc.assert(
         fc.property(fc.array(minute, { minLength: checksAnHour, maxLength: checksAnHour }), (hour) => {
@@ -483,7 +485,7 @@ describe('outages the plain ALB counts would miss', () => {
             reported: reported > 0 ? reported : undefined,
             invocations: invocations > 0 ? invocations : undefined,
           });
-          const breached = value === undefined ? row.missingData === 'breaching' : breaches(row, value);
+          const breached = value === undefined ? row.missingData === 'missing' : breaches(row, value);
           // The model: uptime is the passed share of the runs that happened; an hour without a run is down.
           expect(breached).toBe(invocations === 0 || breaches(row, (100 * passed) / invocations));
         }),
@@ -558,7 +560,7 @@ describe('rates and percentiles are judged only with enough traffic', () => {
   });
 
   test('rows where silence means down are not guarded (a guard would read an outage as healthy)', () => {
-    const rows = THRESHOLDS.filter((row) => (row.unit === 'percent' || row.unit === 'milliseconds') && row.missingData === 'breaching');
+    const rows = THRESHOLDS.filter((row) => (row.unit === 'percent' || row.unit === 'milliseconds') && row.missingData === 'missing');
     for (const row of rows) {
       for (const slot of slotsJudged(row)) expect(guardOf(alarmOf(builds.prod, row, slot))).toBeUndefined();
     }
