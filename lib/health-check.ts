@@ -129,8 +129,9 @@ export class HealthCheck extends Construct {
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
-      // One run at a time; a run that could not start in its minute is dropped, not run late or twice.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency: two runs at once only add a datapoint to a minute, which no alarm misreads
+      // (docs/design.md "Health check"), while a reservation fails the first deploy in an account with a low quota.
+      // A run that could not start in its minute is dropped, not retried.
       retryAttempts: 0,
       maxEventAge: Duration.minutes(HEALTH_CHECK_INTERVAL_MINUTES),
       environment: healthCheckEnvironment({

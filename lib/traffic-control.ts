@@ -20,6 +20,8 @@ import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 
 const CONTROLLER_TIMEOUT = Duration.seconds(60);
 const CONTROLLER_MEMORY_MIB = 256;
+/** The controller's reserved concurrency: one invocation at a time, the one writer of the weights. */
+export const CONTROLLER_CONCURRENCY = 1;
 const CONTROLLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 /** Lambda retries a failed asynchronous rollback this often before it goes to the dead-letter queue. */
 const ASYNC_RETRIES = 2;
@@ -123,8 +125,10 @@ export class TrafficControl extends Construct {
       entry: handlerEntry('traffic'),
       memorySize: CONTROLLER_MEMORY_MIB,
       timeout: CONTROLLER_TIMEOUT,
-      // One writer at a time: deploys, rollbacks and the CLI queue up rather than race.
-      reservedConcurrentExecutions: 1,
+      // One writer at a time: deploys, rollbacks and the CLI queue up rather than race. Lambda grants a reservation only
+      // while the account keeps its unreserved minimum (100 by default), so an account whose concurrency quota is 10 or 50
+      // must raise it first (README "Before the first deploy"; docs/design.md "Weights: one writer").
+      reservedConcurrentExecutions: CONTROLLER_CONCURRENCY,
       retryAttempts: ASYNC_RETRIES,
       deadLetterQueue: this.deadLetterQueue,
       role,
