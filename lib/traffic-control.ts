@@ -21,7 +21,7 @@ import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 const CONTROLLER_TIMEOUT = Duration.seconds(60);
 const CONTROLLER_MEMORY_MIB = 256;
 /** The controller's reserved concurrency: one invocation at a time, the one writer of the weights. */
-export const CONTROLLER_CONCURRENCY = 1;
+const CONTROLLER_CONCURRENCY = 1;
 const CONTROLLER_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 /** Lambda retries a failed asynchronous rollback this often before it goes to the dead-letter queue. */
 const ASYNC_RETRIES = 2;
