@@ -5,11 +5,12 @@
 import { IMAGE_PARAMETERS } from '../common/names';
 import { SLOTS } from '../common/slots';
 import { GREEN_CAPACITY_TAG } from '../common/traffic/green-capacity';
+import { LOAD_BALANCER_DNS_OUTPUT } from '../lib/blue-green/host-name';
 import { ENVIRONMENT_TAG, UNTAGGABLE_RESOURCE_TYPES } from '../lib/environment-tag';
 import { PLACEHOLDERS } from '../lib/placeholders';
 import { refusals } from './support/cfn-rules';
 import { cdkJsonContext } from './support/context';
-import { Cfn } from './support/resources';
+import { Cfn, logicalIdOf, resourcesOfType } from './support/resources';
 import { build, Built } from './support/synth';
 
 const REAL_DEV = {
@@ -20,10 +21,13 @@ const REAL_DEV = {
 let dev: Built;
 let prod: Built;
 let realDev: Built;
+let zoned: Built;
+const ZONE = { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com' };
 beforeAll(() => {
   dev = build('dev');
   prod = build('prod');
   realDev = build('dev', { 'boop:environments': { dev: REAL_DEV, prod: {} } });
+  zoned = build('prod', { 'loadBalancer.hostedZone': JSON.stringify(ZONE) });
 });
 
 const shipped = () => (cdkJsonContext()['boop:environments'] as Cfn).dev;
@@ -92,5 +96,28 @@ describe('tags: only where every supported region accepts them', () => {
   test('the list is minimal: each excluded type is one the stack creates', () => {
     const types = new Set([...Object.values(dev.resources), ...Object.values(prod.resources)].map((r) => r.Type));
     for (const type of UNTAGGABLE_RESOURCE_TYPES) expect({ type, used: types.has(type) }).toEqual({ type, used: true });
+  });
+});
+
+describe('loadBalancer.hostName leads to the load balancer', () => {
+  const dnsName = (built: Built) => ({ 'Fn::GetAtt': [logicalIdOf(built.stack, built.stack.service.loadBalancer), 'DNSName'] });
+
+  test.each(['dev', 'prod'] as const)("%s: the load balancer's DNS name is an output; without a hosted zone the stack makes no record", (env) => {
+    const built = env === 'dev' ? dev : prod;
+    expect(built.template.toJSON().Outputs[LOAD_BALANCER_DNS_OUTPUT].Value).toEqual(dnsName(built));
+    expect(resourcesOfType(built, 'AWS::Route53::RecordSet')).toEqual([]);
+  });
+
+  test('with loadBalancer.hostedZone, one alias A record for hostName in that zone, to the load balancer', () => {
+    const records = resourcesOfType(zoned, 'AWS::Route53::RecordSet').map(([, r]) => r.Properties);
+    expect(records).toEqual([
+      expect.objectContaining({
+        Name: `${zoned.config.loadBalancer.hostName}.`,
+        Type: 'A',
+        HostedZoneId: ZONE.id,
+        AliasTarget: expect.objectContaining({ DNSName: { 'Fn::Join': ['', ['dualstack.', dnsName(zoned)]] } }),
+      }),
+    ]);
+    expect(zoned.template.toJSON().Outputs[LOAD_BALANCER_DNS_OUTPUT].Description).toContain(`alias record for it in ${ZONE.name}`);
   });
 });

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ContainerKeys } from '../api-keys';
@@ -14,6 +15,7 @@ import { createNetwork, natAddresses } from './network';
 import { bySlot, createSlot } from './slot';
 import { addSlotHeaderRoutes } from './slot-header-routes';
 import { createWebAcl } from './web-acl';
+import { pointHostName } from './host-name';
 
 export interface BlueGreenServiceProps {
   /** The environment's name; tags log groups and becomes part of names. */
@@ -46,6 +48,8 @@ export class BlueGreenService extends Construct {
   public readonly vpc: ec2.Vpc;
   public readonly cluster: ecs.Cluster;
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** loadBalancer.hostName's alias record, when loadBalancer.hostedZone is set. */
+  public readonly hostNameRecord?: route53.ARecord;
   /** The listener whose default action carries the blue/green weights. */
   public readonly listener: elbv2.ApplicationListener;
   public readonly services: Readonly<Record<Slot, ecs.FargateService>>;
@@ -61,6 +65,7 @@ export class BlueGreenService extends Construct {
     this.vpc = createNetwork(this, props.network, removalPolicy);
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.loadBalancer = createLoadBalancer(this, this.vpc, props.loadBalancer);
+    this.hostNameRecord = pointHostName(this, this.loadBalancer, props.loadBalancer);
 
     const slots = bySlot((slot) => createSlot(this, slot, { ...props, vpc: this.vpc, cluster: this.cluster, removalPolicy }));
     this.services = bySlot((slot) => slots[slot].service);

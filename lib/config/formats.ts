@@ -103,6 +103,8 @@ export const CERTIFICATE_ARN =
 export { KMS_KEY_ARN } from '../../common/keys/api-keys';
 /** A DNS host name as a certificate names it: lowercase labels of letters, digits and inner hyphens, at least two, no wildcard. */
 export const HOST_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A Route 53 hosted zone id, as Route 53 gives it (without /hostedzone/). */
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 /** A trusted host: a host name as HOST_NAME, then an optional port; group 1 is the name, group 2 the port. */
 export const TRUSTED_HOST = new RegExp(`^(${HOST_NAME.source.slice(1, -1)})(?::([1-9][0-9]{0,4}))?$`);
 /** The longest reason for a trusted host: one line of a status table. */

@@ -78,6 +78,19 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     );
   }
 
+  // The stack creates the record for hostName in the zone, so the name must be inside it.
+  const zoneName = textAt('loadBalancer', 'hostedZone', 'name');
+  const hostName = textAt('loadBalancer', 'hostName');
+  if (read('loadBalancer', 'hostedZone') !== undefined && hostName === undefined) {
+    problem(ctx, ['loadBalancer', 'hostedZone'], 'only used with loadBalancer.hostName, the name the stack creates the record for; set it or remove the zone');
+  } else if (zoneName !== undefined && hostName !== undefined && hostName !== zoneName && !hostName.endsWith(`.${zoneName}`)) {
+    problem(
+      ctx,
+      ['loadBalancer', 'hostedZone', 'name'],
+      `loadBalancer.hostName ${hostName} is not inside the zone ${zoneName}; name the zone that holds it (such as ${hostName.split('.').slice(1).join('.') || hostName})`,
+    );
+  }
+
   const keyArn = KMS_KEY_ARN.exec(textAt('boop', 'apiKeyKmsKeyArn') ?? '');
   if (keyArn && typeof region === 'string' && keyArn[1] !== region) {
     problem(

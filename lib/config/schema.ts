@@ -23,6 +23,7 @@ import {
   flag,
   group,
   HOST_NAME,
+  HOSTED_ZONE_ID,
   image,
   KMS_KEY_ARN,
   listOf,
@@ -102,7 +103,7 @@ export const settingsSchema = group({
     source: 'AWS CDK: a stack without account and region synthesizes for any',
   }),
   region: setting(awsRegion().optional(), {
-    description: 'AWS region such as eu-west-1; with account, pins the stack',
+    description: 'AWS region such as eu-west-1, one boop-deploy supports (lib/regions.ts: the commercial regions); with account, pins the stack',
     source: 'AWS CDK: a stack without account and region synthesizes for any',
   }),
 
@@ -284,6 +285,16 @@ export const settingsSchema = group({
       emptyMeansNone: true,
       whatToSet: 'the DNS name your certificate is for, e.g. boop.example.com',
     }),
+    hostedZone: group({
+      id: setting(text(HOSTED_ZONE_ID, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'), {
+        description: 'the id of the public Route 53 hosted zone that holds loadBalancer.hostName',
+        source: 'this project: the stack creates the DNS record for loadBalancer.hostName when it may',
+      }),
+      name: setting(text(HOST_NAME, "the zone's DNS name in lowercase such as example.com"), {
+        description: "that zone's name, such as example.com; loadBalancer.hostName must be inside it",
+        source: 'this project: no lookups at synth, so the zone is named, not found',
+      }),
+    }).optional(),
     accessLogRetentionDays: setting(wholeNumber(1, 3650), {
       dev: 30,
       prod: 365,

@@ -859,6 +859,31 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     },
   ],
   [
+    'prod: a hosted zone that does not hold loadBalancer.hostName',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.hostedZone': { id: 'Z0123456789ABCDEFGHIJ', name: 'example.org' } },
+      expected:
+        /^loadBalancer\.hostedZone\.name: loadBalancer\.hostName boop\.example\.com is not inside the zone example\.org; name the zone that holds it \(such as example\.com\)$/,
+    },
+  ],
+  [
+    'dev: a hosted zone without loadBalancer.hostName',
+    {
+      env: 'dev',
+      set: { 'loadBalancer.hostedZone': { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com' } },
+      expected: /^loadBalancer\.hostedZone: only used with loadBalancer\.hostName/,
+    },
+  ],
+  [
+    'prod: a hosted zone id with the /hostedzone/ prefix',
+    {
+      env: 'prod',
+      set: { 'loadBalancer.hostedZone': { id: '/hostedzone/Z0123456789ABCDEFGHIJ', name: 'example.com' } },
+      expected: /^loadBalancer\.hostedZone\.id: must be a Route 53 hosted zone id/,
+    },
+  ],
+  [
     'prod: a region boop-deploy does not support (GovCloud)',
     {
       env: 'prod',
