@@ -103,7 +103,7 @@ export const settingsSchema = group({
     source: 'AWS CDK: a stack without account and region synthesizes for any',
   }),
   region: setting(awsRegion().optional(), {
-    description: 'AWS region such as eu-west-1, one boop-deploy supports (lib/regions.ts: the commercial regions); with account, pins the stack',
+    description: 'AWS region such as eu-west-1, one of the supported regions (the commercial ones; README "Supported regions"); with account, pins the stack',
     source: 'AWS CDK: a stack without account and region synthesizes for any',
   }),
 

@@ -40,6 +40,21 @@ export function whyMotoCannotRun(): string | undefined {
   return `${python} -m moto.server does not run: ${lastLine}`;
 }
 
+/** cfn-lint's entry point, run with moto's Python (moto[server] installs cfn-lint). */
+export const CFN_LINT_ARGS = ['-c', "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"];
+/** The oldest cfn-lint whose region schemas and JSON output test/aws/cfn-lint.test.ts reads. */
+const CFN_LINT_MAJOR = 1;
+
+/** Why cfn-lint cannot run with moto's Python, in a few words, or undefined when it can. */
+export function whyCfnLintCannotRun(): string | undefined {
+  const python = motoPython();
+  const check = spawnSync(python, [...CFN_LINT_ARGS, '--version'], { encoding: 'utf8', timeout: CHECK_TIMEOUT_MS });
+  const version = /cfn-lint (\d+)\./.exec(check.stdout ?? '');
+  if (check.status !== 0 || !version) return `cfn-lint does not run with ${python}: ${(check.stderr ?? '').trim().split('\n').pop() || 'no version'}`;
+  if (Number(version[1]) < CFN_LINT_MAJOR) return `cfn-lint ${version[0]} is older than ${CFN_LINT_MAJOR}.0 (upgrade it)`;
+  return undefined;
+}
+
 /** The one line that says moto is missing and how to install it. */
 export function motoMissingLine(why: string): string {
   return `test:aws needs moto's server, and ${why}; install it with: ${MOTO_INSTALL_COMMAND} (or set ${MOTO_PYTHON_VARIABLE} to a Python that has it)`;
