@@ -22,16 +22,16 @@ export function refusePlaceholders(
   stack: Stack,
   values: { readonly envName: string; readonly vendorId: string; readonly images: Readonly<Record<string, string>> },
 ): void {
-  const configured = (field: string) => `cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${values.envName}.${field} (or -c ${field}=...)`;
+  const where = `cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${values.envName} (or your configFile)`;
   const assertions = SLOTS.map((slot) => ({
     assert: Fn.conditionNot(Fn.conditionContains([...PLACEHOLDERS.images], Fn.ref(IMAGE_PARAMETERS[slot]))),
     assertDescription:
-      `${IMAGE_PARAMETERS[slot]} is cdk.json's placeholder image: set service.images.${slot} in ${configured(`service.images.${slot}`)} ` +
-      `before the first deploy, or deploy with --parameters ${IMAGE_PARAMETERS[slot]}=<your image>`,
+      `${IMAGE_PARAMETERS[slot]} is cdk.json's placeholder image: set service.images.${slot} in ${where} before the first deploy, ` +
+      `or deploy with --parameters ${IMAGE_PARAMETERS[slot]}=<your image>`,
   }));
   assertions.push({
     assert: Fn.conditionNot(Fn.conditionContains([PLACEHOLDERS.vendorId], values.vendorId)),
-    assertDescription: `boop.vendorId is cdk.json's placeholder (${PLACEHOLDERS.vendorId}): set your vendor id from BOOP in ${configured('boop.vendorId')}, then deploy`,
+    assertDescription: `boop.vendorId is cdk.json's placeholder (${PLACEHOLDERS.vendorId}): set your vendor id from BOOP as boop.vendorId in ${where}, then deploy`,
   });
   new CfnRule(stack, 'PlaceholdersReplaced', { assertions });
 

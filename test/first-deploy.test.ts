@@ -45,7 +45,7 @@ describe("cdk.json's placeholders synthesize, and CloudFormation refuses them be
     for (const slot of SLOTS)
       expect(said).toContainEqual(expect.stringMatching(new RegExp(`set service\\.images\\.${slot} .*--parameters ${IMAGE_PARAMETERS[slot]}=`)));
     expect(said).toContainEqual(
-      expect.stringMatching(/^PlaceholdersReplaced: boop\.vendorId is cdk\.json's placeholder .*boop:environments\.dev\.boop\.vendorId/),
+      expect.stringMatching(/^PlaceholdersReplaced: boop\.vendorId is cdk\.json's placeholder .*as boop\.vendorId in cdk\.json's boop:environments\.dev /),
     );
   });
 
