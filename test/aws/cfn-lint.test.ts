@@ -39,7 +39,7 @@ const ACCEPTED: Readonly<Record<string, Accepted>> = {
     rule: 'E3002',
     resources: /^TrafficControlGreenCapacity/,
     reason:
-      "green's scalable target carries boop:capacity, the tag IAM tells green's target by (docs/design.md \"Green's task count\"). aws-cdk-lib's CloudFormation spec has ScalableTarget Tags; cfn-lint's schemas do not. Open: docs/design.md \"Regions\"",
+      "green's scalable target carries boop:capacity, the tag IAM tells green's target by (docs/design.md \"Green's task count\"). aws-cdk-lib 2.276's CloudFormation spec (Nov 2026) has ScalableTarget Tags; cfn-lint 1.51's schemas (May 2026) do not yet. Open: docs/design.md \"Regions\"",
   },
 };
 
