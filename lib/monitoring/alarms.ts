@@ -351,7 +351,8 @@ const FIRST_CHECKS: Record<ThresholdName, string> = {
   CONNECTION_FAILURES: 'The vendor WebSocket keeps failing. Check BOOP /health, the heartbeat (ping every 30 s), and network egress (NAT).',
   WEBSOCKET_ABNORMAL_CLOSURE: 'A WebSocket closed with a code other than 1000. Check the close codes in the logs and BOOP status.',
   BOOP_RATE_LIMITED: "BOOP answered 429. Compare usage with BOOP's limits on the operations dashboard; back off and batch requests.",
-  UPTIME_LOW: 'BOOP /health failed too often in the last hour, or the health check is not running. Check BOOP status, then the health-check function.',
+  UPTIME_LOW:
+    'BOOP /health failed too often in the last hour; in INSUFFICIENT_DATA, the health check has reported nothing for an hour (it is not running). Check BOOP status, then the health-check function.',
   SLOT_UNHEALTHY: "The slot's /health/boop has failed through the ALB for 3 minutes. Check its target health, tasks and logs.",
   PRIMARY_KEY_REJECTED: 'BOOP rejected the current API key and the other one worked. Rotate: put a new key with `npm run keys`, then check the rotation date.',
   KEY_ROTATION_UNREADY: 'The key rotation date is near and no secondary key is stored. Put it with `npm run keys -- put --slot secondary`.',
