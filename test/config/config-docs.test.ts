@@ -6,7 +6,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { cdkJsonSchemaText, CONFIG_JSON_SCHEMA_FILE, CONFIG_TABLE_FILE, CONFIG_TABLE_MARKER, configTableMarkdown, withConfigTable } from '../../lib/config/config-docs';
+import {
+  cdkJsonSchemaText,
+  CONFIG_JSON_SCHEMA_FILE,
+  CONFIG_TABLE_FILE,
+  CONFIG_TABLE_MARKER,
+  configTableMarkdown,
+  withConfigTable,
+} from '../../lib/config/config-docs';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { declaredFields, defaultIn, formatPath, valueAt } from '../../lib/config/fields';
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
