@@ -1,6 +1,6 @@
 /**
  * The rows of `npm run bench`'s table, by name and in order: the bench prints exactly these, and
- * test/bench-table.test.ts checks that the README's table has exactly these. Plain data (no CDK,
+ * test/bench-table.test.ts checks that docs/figures.md's table has exactly these. Plain data (no CDK,
  * no synth), so the test stays fast.
  */
 import { fastRollbackOf, THRESHOLDS } from '../lib/monitoring/thresholds';

@@ -122,7 +122,7 @@ async function resolveKeySettings(clients: KeysClients, io: KeysIo, env: string,
   if (writes && configured && configuredKey !== deployedKey) {
     // Writing with either key would leave some tasks unable to decrypt: the deployed roles may use the deployed key alone.
     throw new CliError(
-      `boop.apiKeyKmsKeyArn says ${configuredKey} but the deployed ${env} stack's tasks may decrypt only with ${deployedKey}; changing the key of a deployed environment is not supported yet (README "API keys"), so set boop.apiKeyKmsKeyArn back to ${deployedKey === AWS_MANAGED_SSM_KEY ? 'nothing' : deployedKey}; nothing was written`,
+      `boop.apiKeyKmsKeyArn says ${configuredKey} but the deployed ${env} stack's tasks may decrypt only with ${deployedKey}; changing the key of a deployed environment is not supported yet (docs/api-keys.md), so set boop.apiKeyKmsKeyArn back to ${deployedKey === AWS_MANAGED_SSM_KEY ? 'nothing' : deployedKey}; nothing was written`,
     );
   }
   return {
@@ -437,7 +437,7 @@ function afterPut(env: string, slot: KeySlot, settings: KeySettings, deployedDat
   return [`next: running tasks read keys only when they start; ${restartSequence(env)}`];
 }
 
-/** The README's order: green first, checked, then blue. */
+/** The runbook's order: green first, checked, then blue. */
 function restartSequence(env: string): string {
   return `restart green, check it, then restart blue: ${RUN} restart --env ${env} --slot green; ${RUN} check --env ${env}; ${RUN} restart --env ${env} --slot blue`;
 }

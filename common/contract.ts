@@ -1,7 +1,7 @@
 /**
  * The names everyone agrees on (docs/design.md "Metric contract"): CloudWatch namespaces, metric names, their
  * dimensions and units (the SSM parameter names are in names.ts). The constructs, the functions and the
- * integration service's authors (README "Metric contract") all use these; nothing restates them.
+ * integration service's authors (docs/metric-contract.md) all use these; nothing restates them.
  * Plain TypeScript with no imports, so a function bundle can include it.
  */
 
@@ -28,7 +28,7 @@ export interface ContractMetric {
   readonly unit: ContractUnit;
   /** Which dimensions every data point carries, in addition to nothing else. */
   readonly dimensions: readonly (typeof DIMENSIONS)[keyof typeof DIMENSIONS][];
-  /** What one data point means, for the README. */
+  /** What one data point means, for docs/metric-contract.md. */
   readonly meaning: string;
   /** 1 for a high-resolution metric (EMF `StorageResolution: 1`), which the rollback reads in 10 s periods. @default 60 */
   readonly storageResolutionSeconds?: 1 | 60;

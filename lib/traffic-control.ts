@@ -127,7 +127,7 @@ export class TrafficControl extends Construct {
       timeout: CONTROLLER_TIMEOUT,
       // One writer at a time: deploys, rollbacks and the CLI queue up rather than race. Lambda grants a reservation only
       // while the account keeps its unreserved minimum (100 by default), so an account whose concurrency quota is 10 or 50
-      // must raise it first (README "Before the first deploy"; docs/design.md "Weights: one writer").
+      // must raise it first (README "First deploy", step 4; docs/design.md "Weights: one writer").
       reservedConcurrentExecutions: CONTROLLER_CONCURRENCY,
       retryAttempts: ASYNC_RETRIES,
       deadLetterQueue: this.deadLetterQueue,

@@ -1,25 +1,25 @@
 /**
- * The README shows the latest `npm run bench` table: its rows must be the rows the bench prints
+ * docs/figures.md shows the latest `npm run bench` table: its rows must be the rows the bench prints
  * now (benchmark/rows.ts), by name; the numbers are the machine's and are not checked.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { BENCH_ROWS } from '../benchmark/rows';
 
-const README = path.join(__dirname, '..', 'README.md');
-/** Where the pasted bench output starts and ends in the README. */
+const FIGURES_DOC = 'docs/figures.md';
+/** Where the pasted bench output starts and ends in that page. */
 const BENCH_TABLE_MARKERS = { start: '<!-- bench-table:start -->', end: '<!-- bench-table:end -->' } as const;
 
 /** The first cell of each body row of the one markdown table between the markers. */
-function readmeBenchRows(readme: string): string[] {
-  const start = readme.indexOf(BENCH_TABLE_MARKERS.start);
-  const end = readme.indexOf(BENCH_TABLE_MARKERS.end);
+function pageBenchRows(page: string): string[] {
+  const start = page.indexOf(BENCH_TABLE_MARKERS.start);
+  const end = page.indexOf(BENCH_TABLE_MARKERS.end);
   if (start === -1 || end === -1 || end < start) {
     throw new Error(
-      `README.md needs the bench table between ${BENCH_TABLE_MARKERS.start} and ${BENCH_TABLE_MARKERS.end}: run npm run bench and paste its output between them`,
+      `${FIGURES_DOC} needs the bench table between ${BENCH_TABLE_MARKERS.start} and ${BENCH_TABLE_MARKERS.end}: run npm run bench and paste its output between them`,
     );
   }
-  const tableLines = readme
+  const tableLines = page
     .slice(start + BENCH_TABLE_MARKERS.start.length, end)
     .split('\n')
     .filter((line) => line.trimStart().startsWith('|'));
@@ -33,6 +33,6 @@ function readmeBenchRows(readme: string): string[] {
   );
 }
 
-test("the README's bench table has exactly the rows npm run bench prints, in order", () => {
-  expect(readmeBenchRows(fs.readFileSync(README, 'utf8'))).toEqual([...BENCH_ROWS]);
+test(`the bench table of ${FIGURES_DOC} has exactly the rows npm run bench prints, in order`, () => {
+  expect(pageBenchRows(fs.readFileSync(path.join(__dirname, '..', FIGURES_DOC), 'utf8'))).toEqual([...BENCH_ROWS]);
 });

@@ -1,7 +1,7 @@
 /** What one check of a health-check run found: a verdict, a reason in words, and what it measured. */
 import { rootCertificates } from 'tls';
 
-/** Why a check failed, one code per cause, so the log and the tests can tell causes apart (the README lists them). */
+/** Why a check failed, one code per cause, so the log and the tests can tell causes apart (docs/health-check.md lists them). */
 export const FAILURES = [
   // Reaching the other side.
   'timeout',

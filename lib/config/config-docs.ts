@@ -1,7 +1,7 @@
 /**
  * What is written from the configuration schema: the JSON Schema editors use to complete and check
- * cdk.json (committed as schema/boop-environments.schema.json) and the README's configuration
- * table. Tests keep both equal to what this renders; `npm run docs:config` runs this file to rewrite them.
+ * cdk.json (committed as schema/boop-environments.schema.json) and the configuration reference's
+ * table (docs/configuration.md). Tests keep both equal to what this renders; `npm run docs:config` runs this file to rewrite them.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,7 +14,9 @@ import { settingsSchema } from './schema';
 
 /** Where the schema is committed, relative to the repository root. */
 export const CONFIG_JSON_SCHEMA_FILE = 'schema/boop-environments.schema.json';
-/** The README block the table lives in: between `<!-- config-table:start -->` and `<!-- config-table:end -->`. */
+/** The page the table lives in, relative to the repository root. */
+export const CONFIG_TABLE_FILE = 'docs/configuration.md';
+/** The block of that page the table lives in: between `<!-- config-table:start -->` and `<!-- config-table:end -->`. */
 export const CONFIG_TABLE_MARKER = 'config-table';
 
 type JsonSchema = Record<string, unknown>;
@@ -90,7 +92,7 @@ function sameDefault(field: DeclaredField): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The README table: one row per field with its dev and prod defaults, the values it allows (read
+// The reference table: one row per field with its dev and prod defaults, the values it allows (read
 // from the JSON Schema the field emits), what it sets and where it comes from.
 
 /** The table, in Markdown. */
@@ -106,10 +108,10 @@ export function configTableMarkdown(): string {
   ].join('\n');
 }
 
-/** The README with its configuration block replaced by the current table; undefined when the markers are missing. */
-export function withConfigTable(readme: string): string | undefined {
+/** The page with its configuration block replaced by the current table; undefined when the markers are missing. */
+export function withConfigTable(page: string): string | undefined {
   const block = new RegExp(`(<!-- ${CONFIG_TABLE_MARKER}:start -->\\n)[\\s\\S]*?(<!-- ${CONFIG_TABLE_MARKER}:end -->)`);
-  return block.test(readme) ? readme.replace(block, (_, start: string, end: string) => `${start}${configTableMarkdown()}\n${end}`) : undefined;
+  return block.test(page) ? page.replace(block, (_, start: string, end: string) => `${start}${configTableMarkdown()}\n${end}`) : undefined;
 }
 
 function defaultCell(field: DeclaredField, envName: EnvironmentName): string {
@@ -160,22 +162,22 @@ function cell(text: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Rewrites the committed JSON Schema and the README's table; false when the README has no block for the table. */
+/** Rewrites the committed JSON Schema and the reference's table; false when the page has no block for the table. */
 export function writeConfigDocs(repoRoot: string): boolean {
-  const readmeFile = path.join(repoRoot, 'README.md');
-  const readme = withConfigTable(fs.readFileSync(readmeFile, 'utf8'));
-  if (readme === undefined) return false;
+  const pageFile = path.join(repoRoot, CONFIG_TABLE_FILE);
+  const page = withConfigTable(fs.readFileSync(pageFile, 'utf8'));
+  if (page === undefined) return false;
   fs.mkdirSync(path.dirname(path.join(repoRoot, CONFIG_JSON_SCHEMA_FILE)), { recursive: true });
   fs.writeFileSync(path.join(repoRoot, CONFIG_JSON_SCHEMA_FILE), cdkJsonSchemaText());
-  fs.writeFileSync(readmeFile, readme);
+  fs.writeFileSync(pageFile, page);
   return true;
 }
 
 // `npm run docs:config`
 if (require.main === module) {
-  if (writeConfigDocs(path.resolve(__dirname, '..', '..'))) console.log(`wrote ${CONFIG_JSON_SCHEMA_FILE} and the configuration table in README.md`);
+  if (writeConfigDocs(path.resolve(__dirname, '..', '..'))) console.log(`wrote ${CONFIG_JSON_SCHEMA_FILE} and the configuration table in ${CONFIG_TABLE_FILE}`);
   else {
-    console.error(`README.md has no <!-- ${CONFIG_TABLE_MARKER}:start --> ... <!-- ${CONFIG_TABLE_MARKER}:end --> block to write the table into`);
+    console.error(`${CONFIG_TABLE_FILE} has no <!-- ${CONFIG_TABLE_MARKER}:start --> ... <!-- ${CONFIG_TABLE_MARKER}:end --> block to write the table into`);
     process.exitCode = 1;
   }
 }

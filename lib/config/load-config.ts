@@ -25,7 +25,7 @@ export const ENV_CONTEXT_KEY = 'env';
 /** Fields that existed once: what to do instead (their values are never shown; one carried a key). */
 const RETIRED_FIELDS: Readonly<Record<string, string>> = {
   'alerts.pagerDutyIntegrationUrl':
-    'the integration URL carries its key, so it stays out of configuration: store it in an SSM String parameter and give that name as alerts.pagerDutyIntegrationUrlParameter (README "Configuration" says how to switch without losing the subscription)',
+    'the integration URL carries its key, so it stays out of configuration: store it in an SSM String parameter and give that name as alerts.pagerDutyIntegrationUrlParameter (docs/configuration.md "Switching from alerts.pagerDutyIntegrationUrl" says how to switch without losing the subscription)',
 };
 
 /** A typo at most this many edits from a field's name gets "did you mean". */
@@ -163,7 +163,7 @@ function unknownField(origin: string, at: FieldPath, parent: z.ZodType): string 
   if (Object.hasOwn(RETIRED_FIELDS, field)) return `${origin}: ${field} is no longer a field; ${RETIRED_FIELDS[field]}`;
   // A field name that would carry a secret (the guide's sensitive names) is refused with where secrets go instead.
   if (sensitiveKeyName(at[at.length - 1])) {
-    return `${origin}: ${field} looks like a secret, and secrets never go in configuration (it ends up in the template); BOOP API keys live in SSM: ${putKeyCommand('<env>', 'primary')} (README "API keys")`;
+    return `${origin}: ${field} looks like a secret, and secrets never go in configuration (it ends up in the template); BOOP API keys live in SSM: ${putKeyCommand('<env>', 'primary')} (docs/api-keys.md)`;
   }
   const siblings = Object.keys(groupFields(parent) ?? {});
   if (siblings.length === 0) return `${origin}: unknown field "${field}"; ${formatPath(at.slice(0, -1))} has no fields`;

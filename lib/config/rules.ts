@@ -69,7 +69,7 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     problem(ctx, ['loadBalancer', 'certificateArn'], `the certificate belongs to account ${certificate[2]} but the stack is in ${account}`);
   }
 
-  // The health check verifies each slot's TLS against this name (README "Health check").
+  // The health check verifies each slot's TLS against this name (docs/health-check.md).
   if (!prod && read('loadBalancer', 'certificateArn') !== undefined && read('loadBalancer', 'hostName') === undefined) {
     problem(
       ctx,

@@ -179,7 +179,7 @@ export const settingsSchema = group({
     }),
     keyRotationDate: setting(z.iso.date({ error: (issue) => `must be a calendar date written YYYY-MM-DD, got ${show(issue.input)}` }).optional(), {
       description:
-        'from this date (00:00 UTC) the services use the secondary API key (BOOP_KEY_ROTATION_DATE); set it only once the secondary key is put, remove it once the rotation is promoted (README "API keys")',
+        'from this date (00:00 UTC) the services use the secondary API key (BOOP_KEY_ROTATION_DATE); set it only once the secondary key is put, remove it once the rotation is promoted (docs/runbook.md "Key rotation")',
       source: guide(ENVIRONMENT_GUIDE, 'API Key Management'),
       emptyMeansNone: true,
     }),

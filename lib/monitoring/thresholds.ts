@@ -1,5 +1,5 @@
 /**
- * The one table of alarm thresholds (docs/design.md "Thresholds"). Alarms, validation, tests and the README
+ * The one table of alarm thresholds (docs/design.md "Thresholds"). Alarms, validation, tests and docs/alarms.md
  * are all made from it; nothing else in the code repeats these numbers.
  *
  * Where the migration guide's `alertThresholds` and the monitoring guide disagree, both are kept:

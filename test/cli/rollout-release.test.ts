@@ -2,7 +2,7 @@
  * The rollout CLI's release commands against mocked AWS clients: `plan` (a deploy judged on what is
  * live, changing nothing), `promote` from every position (printed, or run with --yes through a fake
  * runner), and what `status` shows of images, tasks, targets and releases. Steps and bake come from
- * the configured production rollout; only the three outputs the README quotes are written out whole.
+ * the configured production rollout; only three outputs are written out whole.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -387,7 +387,7 @@ describe('the runner on the terminal', () => {
   });
 });
 
-/** `plan --green-percent 25 --green-image <3.2.0>` with green at 25 % (the README quotes it). */
+/** `plan --green-percent 25 --green-image <3.2.0>` with green at 25 %. */
 const REFUSED_PLAN = [
   "BOOP prod (BoopIntegration-prod): plan, judged by the traffic controller's policy on what is live now; nothing changes",
   '  live weights     blue 75 % · green 25 %',
@@ -399,7 +399,7 @@ const REFUSED_PLAN = [
   `  command          npx cdk deploy -c env=prod --parameters GreenImage=${V3} --parameters GreenPercent=25`,
 ];
 
-/** `plan --green-percent 0 --green-image <3.2.0>` with green at 25 % (the README quotes it). */
+/** `plan --green-percent 0 --green-image <3.2.0>` with green at 25 %. */
 const ACCEPTED_PLAN = [
   "BOOP prod (BoopIntegration-prod): plan, judged by the traffic controller's policy on what is live now; nothing changes",
   '  live weights     blue 75 % · green 25 %',
@@ -412,7 +412,7 @@ const ACCEPTED_PLAN = [
   `  command          npx cdk deploy -c env=prod --parameters GreenImage=${V3} --parameters GreenPercent=0`,
 ];
 
-/** `status` with green at 25 % for 3 h, one of its two targets healthy (the README quotes it). */
+/** `status` with green at 25 % for 3 h, one of its two targets healthy. */
 const STATUS = [
   'BOOP prod (BoopIntegration-prod)',
   '  live weights     blue 75 % · green 25 %, stickiness on',

@@ -1,12 +1,19 @@
 /**
  * What is generated from the configuration schema stays in step with it: the committed JSON
- * Schema that editors check cdk.json with, and the README's configuration table. Both are
+ * Schema that editors check cdk.json with, and the configuration reference's table. Both are
  * regenerated with `npm run docs:config`.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { cdkJsonSchemaText, CONFIG_JSON_SCHEMA_FILE, CONFIG_TABLE_MARKER, configTableMarkdown, withConfigTable } from '../../lib/config/config-docs';
+import {
+  cdkJsonSchemaText,
+  CONFIG_JSON_SCHEMA_FILE,
+  CONFIG_TABLE_FILE,
+  CONFIG_TABLE_MARKER,
+  configTableMarkdown,
+  withConfigTable,
+} from '../../lib/config/config-docs';
 import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { declaredFields, defaultIn, formatPath, valueAt } from '../../lib/config/fields';
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
@@ -104,11 +111,11 @@ describe('the JSON Schema editors check cdk.json with', () => {
   });
 });
 
-describe('the README configuration table', () => {
+describe(`the configuration table of ${CONFIG_TABLE_FILE}`, () => {
   test(`is the one rendered from the schema (${REGENERATE})`, () => {
-    const readme = read('README.md');
-    expect(readme).toContain(`<!-- ${CONFIG_TABLE_MARKER}:start -->`);
-    expect(withConfigTable(readme)).toBe(readme);
+    const page = read(CONFIG_TABLE_FILE);
+    expect(page).toContain(`<!-- ${CONFIG_TABLE_MARKER}:start -->`);
+    expect(withConfigTable(page)).toBe(page);
   });
 
   test('has a row for every declared field', () => {

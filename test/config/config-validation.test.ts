@@ -978,7 +978,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
       env: 'prod',
       set: { 'alerts.pagerDutyIntegrationUrl': PAGERDUTY_URL_WITH_KEY },
       expected:
-        /^config file .*: alerts\.pagerDutyIntegrationUrl is no longer a field; .*SSM String parameter .*alerts\.pagerDutyIntegrationUrlParameter \(README "Configuration" says how to switch without losing the subscription\)$/,
+        /^config file .*: alerts\.pagerDutyIntegrationUrl is no longer a field; .*SSM String parameter .*alerts\.pagerDutyIntegrationUrlParameter \(docs\/configuration\.md "Switching from alerts\.pagerDutyIntegrationUrl" says how to switch without losing the subscription\)$/,
       neverShown: PAGERDUTY_URL_WITH_KEY,
     },
   ],

@@ -1,5 +1,5 @@
 /**
- * The README's key rotation, walked step by step through the keys CLI against an in-memory SSM,
+ * The runbook's key rotation, walked step by step through the keys CLI against an in-memory SSM,
  * stack and ECS (key-world.ts), where a deploy is refused by the presence check's rules and ECS
  * starts a task only when it can read every secret: at every step both slots can start tasks and
  * every running task reaches BOOP. Then a property over generated sequences of operator steps: no
@@ -7,7 +7,7 @@
  * tasks, unless a parameter was deleted behind the CLI's back, and `keys check` then says so.
  *
  * The walkthrough's commands and what `keys check` printed after each step are docs/key-rotation.md,
- * which the README's rotation links to: the test fails when they differ, and
+ * which the runbook's rotation links to: the test fails when they differ, and
  * UPDATE_KEY_ROTATION_DOC=1 writes them there.
  */
 import * as fs from 'fs';
@@ -55,13 +55,13 @@ function expectSucceeded(run: CliRun): void {
   expect(run.error?.message).toBeUndefined();
 }
 
-describe('the README rotation, step by step', () => {
+describe('the runbook rotation, step by step', () => {
   test('both slots can start tasks and every running task reaches BOOP at every step', async () => {
     const world = new KeyWorld({ env: ENV, now: new Date('2026-11-02T09:00:00Z') });
     const oldKey = fakeKey(ENV, 'a');
     const newKey = fakeKey(ENV, 'b');
     const transcript: string[] = [];
-    /** One README step: its commands (shown as the operator types them), then `keys check` afterwards. */
+    /** One runbook step: its commands (shown as the operator types them), then `keys check` afterwards. */
     const step = async (title: string, at: string, act: () => Promise<void> | void) => {
       world.advance(Date.parse(at) - world.now.getTime());
       transcript.push(`### ${title}`, '');

@@ -2,7 +2,7 @@ import { MetricResolution, Metrics } from '@aws-lambda-powertools/metrics';
 import { ContractMetric, DIMENSIONS, INTEGRATION_METRIC_FAMILIES, INTEGRATION_METRICS, NAMESPACES } from '../../common/contract';
 import { captureStdout } from '../support/stdout';
 
-/** A fixed moment so the sample lines are stable and the README can quote them. */
+/** A fixed moment so the sample lines are stable and docs/metric-contract.md can quote them. */
 export const SAMPLE_TIME = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 /** Example values per metric, as a service would emit them in one minute. */

@@ -1,9 +1,9 @@
 import { firesWhen, judgedOver, THRESHOLDS } from '../lib/monitoring/thresholds';
 
-/** How the README and the runbook name an alarm's scope. */
+/** How docs/alarms.md and the runbook name an alarm's scope. */
 export const SCOPE_WORDS = { 'slot': 'each slot', 'all': 'all traffic', 'slot-and-all': 'each slot and all traffic', 'stack': 'environment' } as const;
 
-/** The README's thresholds table, rendered from the one table in lib/monitoring/thresholds.ts. */
+/** The thresholds table of docs/alarms.md, rendered from the one table in lib/monitoring/thresholds.ts. */
 export function thresholdsMarkdown(): string {
   return [
     '| alarm | measures | fires when | judged over | for | severity | rolls green back | no data means |',
