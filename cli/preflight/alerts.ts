@@ -1,0 +1,75 @@
+/**
+ * Whether each configured alert target can work: the PagerDuty parameter exists (its value, which
+ * carries the integration key, is never read); the Slack workspace and channel (what preflight cannot
+ * ask, said as such); e-mail subscriptions confirmed, once the stack has made them.
+ */
+import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { blocker, CheckResult, passed, PreflightCheck, unchecked, warning } from './check';
+
+/** SNS's SubscriptionArn of an e-mail subscription whose address has not clicked the link yet. */
+const PENDING = 'PendingConfirmation';
+
+export const pagerDutyCheck: PreflightCheck = {
+  name: 'PagerDuty',
+  service: 'SSM',
+  permissions: ['ssm:DescribeParameters'],
+  run: async ({ region, facts, clients }, signal) => {
+    const name = facts.config.alerts.pagerDutyIntegrationUrlParameter;
+    if (!name) return passed('not configured');
+    const answer = await clients.ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }), {
+      abortSignal: signal,
+    });
+    const parameter = answer.Parameters?.find((p) => p.Name === name);
+    // The stack reads it with an {{resolve:ssm:...}} reference, which takes String parameters only.
+    const put = `aws ssm put-parameter --name ${name} --type String --value file://pagerduty-url.txt --region ${region} (a file holding the integration URL, so it stays out of your shell history)`;
+    if (!parameter) return blocker(`${name} does not exist in ${region}: the deploy cannot resolve it`, put);
+    if (parameter.Type !== 'String')
+      return blocker(`${name} is a ${parameter.Type}, not a String: CloudFormation's {{resolve:ssm:...}} cannot read it`, `delete it and ${put}`);
+    return passed(`${name} exists (String)`);
+  },
+};
+
+export const slackCheck: PreflightCheck = {
+  name: 'Slack',
+  service: 'none',
+  permissions: [],
+  run: async ({ facts }) => {
+    const slack = facts.config.alerts.slack;
+    if (!slack) return passed('not configured');
+    return unchecked(
+      `workspace ${slack.workspaceId}, channel ${slack.channelId}: preflight cannot ask AWS Chatbot (this project has no Chatbot client); the deploy fails if the workspace is not authorized`,
+      `AWS Chatbot console > Configured clients must list Slack workspace ${slack.workspaceId} (else Configure new client > Slack); in a private channel, type /invite @aws`,
+    );
+  },
+};
+
+export const emailCheck: PreflightCheck = {
+  name: 'e-mail',
+  service: 'SNS',
+  permissions: ['sns:ListSubscriptionsByTopic', 'cloudformation:DescribeStacks'],
+  run: async ({ region, caller, facts, clients, stack }, signal): Promise<CheckResult> => {
+    const configured = Object.values(facts.config.alerts.emails).flat();
+    if (configured.length === 0) return passed('not configured');
+    if (!(await stack()))
+      return unchecked(
+        'not deployed yet: after the first deploy each address gets a mail from AWS Notifications whose link it must click; run preflight again then',
+      );
+    const partition = caller.arn.split(':')[1];
+    const pending: string[] = [];
+    for (const topic of facts.topicNames) {
+      const topicArn = `arn:${partition}:sns:${region}:${caller.account}:${topic}`;
+      let nextToken: string | undefined;
+      do {
+        const page = await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: nextToken }), { abortSignal: signal });
+        for (const s of page.Subscriptions ?? []) if (s.Protocol === 'email' && s.SubscriptionArn === PENDING) pending.push(`${s.Endpoint} (${topic})`);
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    if (pending.length === 0) return passed(`every e-mail subscription of ${facts.topicNames.length} alert topics is confirmed`);
+    return warning(
+      `${pending.length} subscription${pending.length === 1 ? '' : 's'} wait for confirmation and get no alert until then: ${pending.join(', ')}`,
+      `each address clicks "Confirm subscription" in the mail from AWS Notifications; a lost mail: remove the address, deploy, add it back, deploy`,
+    );
+  },
+};
