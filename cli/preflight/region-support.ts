@@ -60,7 +60,9 @@ export const tlsPolicyCheck: PreflightCheck = {
     const unknown: string[] = [];
     for (const name of facts.sslPolicies) {
       try {
-        await clients.elbv2.send(new DescribeSSLPoliciesCommand({ Names: [name] }), { abortSignal: signal });
+        const answer = await clients.elbv2.send(new DescribeSSLPoliciesCommand({ Names: [name] }), { abortSignal: signal });
+        // Only the policy itself counts: an answer that lists others (as moto's does) does not offer it.
+        if (!answer.SslPolicies?.some((policy) => policy.Name === name)) unknown.push(name);
       } catch (error) {
         if (errorName(error) !== 'SSLPolicyNotFoundException' && errorName(error) !== 'SSLPolicyNotFound') throw error;
         unknown.push(name);
