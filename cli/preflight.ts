@@ -139,15 +139,22 @@ export async function runPreflightCli(argv: readonly string[], deps: PreflightDe
   const { env, configFile } = args;
   try {
     const sdkRegion = await deps.sdkRegion();
-    // Who is calling comes first: without credentials nothing else can be asked, and that is the one thing to say.
+    let facts: TemplateFacts | undefined;
+    let configProblem: unknown;
+    try {
+      facts = deps.facts(env, configFile);
+    } catch (error) {
+      configProblem = error;
+    }
+    // Who is calling is said first: without credentials nothing else can be asked, and that is the one thing to say.
     const identity = await deps
-      .clients(sdkRegion ?? IDENTITY_REGION)
+      .clients(facts?.config.region ?? sdkRegion ?? IDENTITY_REGION)
       .sts.send(new GetCallerIdentityCommand({}))
       .catch((error: unknown) => {
         throw credentialProblem(error);
       });
+    if (!facts) throw configProblem;
     const caller: Caller = { account: identity.Account ?? '?', arn: identity.Arn ?? '?' };
-    const facts = deps.facts(env, configFile);
     const region = facts.config.region ?? sdkRegion;
     if (!region) throw new CliError(`no AWS region: set region (with account) in ${facts.configSource}, or AWS_REGION, or a profile with a region`);
     const regionSource = facts.config.region ? 'pinned by the configuration' : 'from AWS_REGION or your profile';

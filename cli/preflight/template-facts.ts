@@ -5,6 +5,9 @@
  * version, the API-key parameters the deploy-time check requires, the alert topics. Reading the
  * template, not restating the constructs, keeps preflight right as the stack changes.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ANNOTATIONS_IN_VALIDATION_REPORT, BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { KeySlot } from '../../common/keys/api-keys';
 import { KeyRequirements } from '../../common/keys/parameter-check';
@@ -70,20 +73,26 @@ export function synthesizeFacts(env: EnvironmentName, configFile: string | undef
       `the configuration of ${env} has ${count}, so no deploy of it can work: ${error.problems.join('; ')} (fix ${configSource}, or pass --config-file <path>)`,
     );
   }
-  const { app, stack } = createApp(
-    { context: { ...context, [BUNDLING_STACKS]: [], [ANNOTATIONS_IN_VALIDATION_REPORT]: false }, stackTraces: false },
-    // CloudFormation's validation and cdk-nag are the deploy's own checks; preflight needs the template alone.
-    { checks: false },
-  );
-  const artifact = app.synth().getStackArtifact(stack.artifactId);
-  return {
-    config,
-    configSource,
-    stackName: environmentNames(env).stack,
-    ...factsOf(artifact.template.Resources ?? {}),
-    requiredBootstrapVersion: artifact.requiresBootstrapStackVersion,
-    bootstrapVersionParameter: artifact.bootstrapStackVersionSsmParameter,
-  };
+  // The assembly goes to a folder of its own, removed after: preflight leaves nothing behind.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'boop-preflight-'));
+  try {
+    const { app, stack } = createApp(
+      { context: { ...context, [BUNDLING_STACKS]: [], [ANNOTATIONS_IN_VALIDATION_REPORT]: false }, stackTraces: false, outdir },
+      // CloudFormation's validation and cdk-nag are the deploy's own checks; preflight needs the template alone.
+      { checks: false },
+    );
+    const artifact = app.synth().getStackArtifact(stack.artifactId);
+    return {
+      config,
+      configSource,
+      stackName: environmentNames(env).stack,
+      ...factsOf(artifact.template.Resources ?? {}),
+      requiredBootstrapVersion: artifact.requiresBootstrapStackVersion,
+      bootstrapVersionParameter: artifact.bootstrapStackVersionSsmParameter,
+    };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** What a template's resources use. */

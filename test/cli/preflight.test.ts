@@ -208,6 +208,18 @@ describe('resource types and properties in the region', () => {
     },
   );
 
+  test('a template that leaves the property out is not blocked by a region that lacks it: the check reads the template', async () => {
+    const listener = 'AWS::ElasticLoadBalancingV2::Listener';
+    const facts = prodFacts();
+    const withoutTags = new Map(facts.resourceProperties);
+    withoutTags.set(
+      listener,
+      facts.resourceProperties.get(listener)!.filter((p) => p !== 'Tags'),
+    );
+    const run = await worldWith((s) => (s.schemaGaps[listener] = ['Tags'])).run(undefined, { facts: () => ({ ...facts, resourceProperties: withoutTags }) });
+    expect(lineOf(run.out, 'resource types')).toMatch(STATUS.passed);
+  });
+
   test('a type the region lacks blocks', async () => {
     const run = await worldWith((s) => (s.schemaGaps['AWS::Chatbot::SlackChannelConfiguration'] = 'missing')).run();
     expect(lineOf(run.out, 'resource types')).toMatch(/BLOCKER.*AWS::Chatbot::SlackChannelConfiguration \(not in this region\)/);
