@@ -181,7 +181,7 @@ export async function runPreflightCli(argv: readonly string[], deps: PreflightDe
     io.out(
       blockers > 0
         ? `result: ${blockers} blocker${blockers === 1 ? '' : 's'} (${others}): the deploy would fail; fix ${blockers === 1 ? 'it' : 'them'}, then run ${RUN} --env ${env}${configFile ? ` --config-file ${configFile}` : ''} again`
-        : `result: nothing blocks the deploy (${others})`,
+        : `result: no blocker found (${others})${count('unchecked') > 0 ? '; what could not be checked may still block' : ''}`,
     );
     return blockers > 0 ? 1 : 0;
   } catch (error) {
