@@ -6,7 +6,7 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { ECR_IMAGE } from '../../common/images';
 import { Slot, SLOTS } from '../../common/slots';
-import { blocker, CheckResult, errorName, passed, PreflightCheck, unchecked, warning } from './check';
+import { blocker, CheckResult, errorName, passed, PreflightCheck, PreflightContext, unchecked, warning } from './check';
 
 /** cdk.json's sample values for dev (a registry and a vendor id that do not exist): never deployable. */
 export const PLACEHOLDERS = { imageRegistry: 'public.ecr.aws/your-registry/', vendorId: 'ven_dev_your_vendor_id' } as const;
@@ -38,7 +38,7 @@ export const imagesCheck: PreflightCheck = {
   },
 };
 
-async function imageResult(context: Parameters<PreflightCheck['run']>[0], signal: AbortSignal, slot: Slot, image: string, where: string): Promise<CheckResult> {
+async function imageResult(context: PreflightContext, signal: AbortSignal, slot: Slot, image: string, where: string): Promise<CheckResult> {
   const field = `service.images.${slot}`;
   const label = `${slot} ${image} (${where})`;
   if (image.startsWith(PLACEHOLDERS.imageRegistry)) {
