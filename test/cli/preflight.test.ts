@@ -24,7 +24,7 @@ import { CONCURRENCY_QUOTA_CODE, lambdaConcurrencyCheck, UNRESERVED_MINIMUM } fr
 import { runCheck } from '../../cli/preflight/runner';
 import { TemplateFacts } from '../../cli/preflight/template-facts';
 import { putKeyCommand } from '../../common/keys/api-keys';
-import { ACCOUNT, ALB_DNS, awsError, healthyState, NOW, PreflightWorld, prodFacts, REGION, WorldState } from '../support/preflight-world';
+import { ACCOUNT, ALB_DNS, awsError, healthyState, NOW, preflightSample, PreflightWorld, prodFacts, REGION, WorldState } from '../support/preflight-world';
 
 let world: PreflightWorld;
 afterEach(() => world?.restore());
@@ -138,6 +138,14 @@ describe('a healthy environment', () => {
       expect(lineOf(run.out, check)).toMatch(deployed ? /^ {2}(ok|warning) / : /^ {2}unchecked +[^:]+: not deployed yet/);
     }
   });
+});
+
+test("the README's sample is a whole run: the header, one line per finding, the result; a warning with its fix, no blocker", async () => {
+  const lines = (await preflightSample()).split('\n');
+  expect(lines[0]).toMatch(/^preflight prod: /);
+  expect(lines.at(-1)).toMatch(/^result: no blocker found/);
+  expect(lines.slice(1, -1).every((line) => Object.values(STATUS).some((status) => status.test(line)))).toBe(true);
+  expect(lines.filter((line) => STATUS.warning.test(line))).toEqual([expect.stringContaining('; fix: ')]);
 });
 
 describe('account and region', () => {
