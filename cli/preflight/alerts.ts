@@ -1,8 +1,9 @@
 /**
  * Whether each configured alert target can work: the PagerDuty parameter exists (its value, which
- * carries the integration key, is never read); the Slack workspace and channel (what preflight cannot
- * ask, said as such); e-mail subscriptions confirmed, once the stack has made them.
+ * carries the integration key, is never read); the Slack workspace and channel (accepted by AWS Chatbot
+ * in the deployed stack, else the console steps); e-mail subscriptions confirmed, once the stack has made them.
  */
+import { DescribeStackResourceCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { blocker, CheckResult, errorName, passed, PreflightCheck, unchecked, warning } from './check';
@@ -30,15 +31,49 @@ export const pagerDutyCheck: PreflightCheck = {
   },
 };
 
+/** The CloudFormation type of the Slack target's channel configuration. */
+const SLACK_CHANNEL_TYPE = 'AWS::Chatbot::SlackChannelConfiguration';
+
+/** A resource of a deployed template, as GetTemplate returns it. */
+interface DeployedResource {
+  readonly Type?: string;
+  readonly Properties?: { readonly SlackWorkspaceId?: unknown; readonly SlackChannelId?: unknown };
+}
+
 export const slackCheck: PreflightCheck = {
   name: 'Slack',
-  service: 'none',
-  permissions: [],
-  run: async ({ facts }) => {
+  service: 'CloudFormation',
+  permissions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:DescribeStackResource'],
+  run: async ({ facts, clients, stack }, signal) => {
     const slack = facts.config.alerts.slack;
     if (!slack) return passed('not configured');
+    const target = `workspace ${slack.workspaceId}, channel ${slack.channelId}`;
+    // AWS Chatbot itself is not asked (docs/design.md "Preflight"); a deployed channel configuration is AWS Chatbot's own yes.
+    if (await stack()) {
+      const body = (await clients.cloudformation.send(new GetTemplateCommand({ StackName: facts.stackName }), { abortSignal: signal })).TemplateBody ?? '{}';
+      let resources: Record<string, DeployedResource> = {};
+      try {
+        resources = (JSON.parse(body) as { Resources?: Record<string, DeployedResource> }).Resources ?? {};
+      } catch {
+        // Not JSON: not a template this app deployed; judged as no channel configuration.
+      }
+      const deployed = Object.entries(resources).find(
+        ([, r]) => r.Type === SLACK_CHANNEL_TYPE && r.Properties?.SlackWorkspaceId === slack.workspaceId && r.Properties?.SlackChannelId === slack.channelId,
+      );
+      if (deployed) {
+        const detail = await clients.cloudformation.send(new DescribeStackResourceCommand({ StackName: facts.stackName, LogicalResourceId: deployed[0] }), {
+          abortSignal: signal,
+        });
+        const status = detail.StackResourceDetail?.ResourceStatus ?? '';
+        if (status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE') {
+          return passed(
+            `${target}: AWS Chatbot accepted the stack's channel configuration (${status}); if alerts stop arriving, check that @aws is still in the channel`,
+          );
+        }
+      }
+    }
     return unchecked(
-      `workspace ${slack.workspaceId}, channel ${slack.channelId}: preflight cannot ask AWS Chatbot (this project has no Chatbot client); the deploy fails if the workspace is not authorized`,
+      `${target}: preflight cannot ask AWS Chatbot before it has accepted the stack's channel configuration; a deploy fails there if the workspace is not authorized`,
       `AWS Chatbot console > Configured clients must list Slack workspace ${slack.workspaceId} (else Configure new client > Slack); in a private channel, type /invite @aws`,
     );
   },

@@ -6,7 +6,13 @@
  */
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
-import { CloudFormationClient, DescribeStacksCommand, DescribeTypeCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackResourceCommand,
+  DescribeStacksCommand,
+  DescribeTypeCommand,
+  GetTemplateCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
@@ -62,6 +68,8 @@ export interface WorldState {
   /** SSM parameters by name: their type and key. */
   parameters: Map<string, { Type: string; KeyId?: string }>;
   pendingEmails: string[];
+  /** The deployed stack's Slack channel configuration and its resource status. */
+  slackChannel: { workspaceId: string; channelId: string; status: string };
   hostAddresses: string[];
   hostCname?: string;
   /** Minutes ago the health check last reported, or undefined for never. */
@@ -90,6 +98,7 @@ export function healthyState(deployed: boolean): WorldState {
       [facts.config.alerts.pagerDutyIntegrationUrlParameter!, { Type: 'String' }],
     ]),
     pendingEmails: [],
+    slackChannel: { ...facts.config.alerts.slack!, status: 'CREATE_COMPLETE' },
     hostAddresses: ALB_ADDRESSES,
     lastReportMinutesAgo: deployed ? 1 : undefined,
   };
@@ -155,6 +164,19 @@ export class PreflightWorld {
         ],
       };
     });
+    m.cloudformation.on(GetTemplateCommand).callsFake(async () => {
+      const { workspaceId, channelId } = this.state.slackChannel;
+      const channel = { Type: 'AWS::Chatbot::SlackChannelConfiguration', Properties: { SlackWorkspaceId: workspaceId, SlackChannelId: channelId } };
+      return { TemplateBody: JSON.stringify({ Resources: { AlertsSlackChannel0A1B2C3D: channel } }) };
+    });
+    m.cloudformation.on(DescribeStackResourceCommand).callsFake(async ({ LogicalResourceId }) => ({
+      StackResourceDetail: {
+        LogicalResourceId,
+        ResourceType: 'AWS::Chatbot::SlackChannelConfiguration',
+        ResourceStatus: this.state.slackChannel.status,
+        LastUpdatedTimestamp: NOW,
+      },
+    }));
     m.elbv2.on(DescribeSSLPoliciesCommand).callsFake(async ({ Names }) => {
       const name = Names?.[0] ?? '';
       if (!this.state.sslPolicies.includes(name)) throw awsError('SSLPolicyNotFoundException', `The specified SSL policy '${name}' does not exist`);
