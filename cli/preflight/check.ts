@@ -92,6 +92,3 @@ export const unchecked = (line: string, fix?: string): CheckResult => ({ status:
 export function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
 }
-
-/** `aws cloudformation ...`-style region flag for a fix command. */
-export const regionFlag = (region: string) => `--region ${region}`;

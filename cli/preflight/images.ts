@@ -5,6 +5,7 @@
  */
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { ECR_IMAGE } from '../../common/images';
+import { ACCESS_DENIED_NAMES } from '../errors';
 import { Slot, SLOTS } from '../../common/slots';
 import { blocker, CheckResult, errorName, passed, PreflightCheck, PreflightContext, unchecked, warning } from './check';
 
@@ -63,7 +64,7 @@ async function imageResult(context: PreflightContext, signal: AbortSignal, slot:
         `create it (aws ecr create-repository --repository-name ${repositoryName} --region ${region}), then ${push}`,
       );
     if (name === 'ImageNotFoundException') return blocker(`${label} is not in repository ${repositoryName}`, push);
-    if (registryId !== context.caller.account && (name === 'AccessDeniedException' || name === 'AccessDenied')) {
+    if (registryId !== context.caller.account && ACCESS_DENIED_NAMES.includes(name ?? '')) {
       return unchecked(
         `${label}: the registry is account ${registryId}'s, which does not let ${context.caller.account} read it (the tasks' execution role may still pull it)`,
       );

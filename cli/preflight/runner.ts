@@ -4,7 +4,7 @@
  * did not answer. Never a pass, and never a blocker the operator cannot act on.
  */
 import { isThrottlingError } from '@smithy/core/retry';
-import { CliError, explain } from '../errors';
+import { ACCESS_DENIED_NAMES, CliError, explain } from '../errors';
 import { CheckResult, CheckStatus, errorName, PreflightCheck, PreflightContext, unchecked } from './check';
 
 /** How long one check may take: each of its calls is bounded (cli/clients.ts), this bounds the check. */
@@ -15,12 +15,10 @@ export interface Finding extends CheckResult {
   readonly check: string;
 }
 
-const ACCESS_DENIED = ['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException'];
-
 /** What a failed check's line says. */
 function couldNotCheck(check: PreflightCheck, error: unknown): CheckResult {
   const name = errorName(error);
-  if (name && ACCESS_DENIED.includes(name)) {
+  if (name && ACCESS_DENIED_NAMES.includes(name)) {
     const action = /perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(String((error as Error).message))?.[1];
     const missing = action ?? check.permissions.join(', ');
     return unchecked(

@@ -347,6 +347,14 @@ describe('images and the vendor id', () => {
     expect(world.mocks.ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input.imageIds)).toContainEqual([{ imageDigest: digest }]);
   });
 
+  test("an image in another account's registry that refuses the caller cannot be checked: the tasks' role may still pull it", async () => {
+    const image = '444455556666.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:3.0.0';
+    worldWith(undefined, false).mocks.ecr.on(DescribeImagesCommand, { registryId: '444455556666' }).rejects(awsError('AccessDeniedException', 'denied'));
+    const run = await world.run(undefined, { facts: factsWith((c) => (c.service.images.green = image)) });
+    expect(lineOf(run.out, 'image', /green/)).toMatch(/unchecked.*the registry is account 444455556666's, which does not let 111122223333 read it/);
+    expect(run.code).toBe(0);
+  });
+
   test('an image of another registry is a warning saying it was not checked', async () => {
     const run = await worldWith(undefined, false).run(undefined, {
       facts: factsWith((c) => (c.service.images.green = 'ghcr.io/example/boop-integration:3.0.0')),
