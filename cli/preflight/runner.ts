@@ -43,19 +43,14 @@ export async function runCheck(check: PreflightCheck, context: PreflightContext,
       resolve('late');
     }, deadlineMs);
   });
+  const silent = unchecked(`could not check: ${check.service} did not answer within ${deadlineMs / 1000} s`, 'check your network, then run preflight again');
   let results: readonly CheckResult[];
   try {
     const answer = await Promise.race([check.run(context, controller.signal), late]);
-    results =
-      answer === 'late'
-        ? [unchecked(`could not check: ${check.service} did not answer within ${deadlineMs / 1000} s`, 'check your network, then run preflight again')]
-        : Array.isArray(answer)
-          ? answer
-          : [answer as CheckResult];
+    results = answer === 'late' ? [silent] : Array.isArray(answer) ? answer : [answer as CheckResult];
   } catch (error) {
-    results = [
-      controller.signal.aborted ? unchecked(`could not check: ${check.service} did not answer within ${deadlineMs / 1000} s`) : couldNotCheck(check, error),
-    ];
+    // A call the deadline aborted rejects with an AbortError: the check did not answer in time.
+    results = [controller.signal.aborted ? silent : couldNotCheck(check, error)];
   } finally {
     clearTimeout(timer);
   }
