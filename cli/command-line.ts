@@ -56,6 +56,11 @@ export interface CommandLineDefinition<C extends string> {
    * @default nothing more is refused
    */
   readonly refuseOptions?: (command: C, tokens: readonly Token[], known: (name: string) => boolean) => void;
+  /**
+   * How the operator writes a command, before its options, in its usage line and help hint.
+   * @default `<run> <command>`
+   */
+  readonly invocation?: (command: C) => string;
 }
 
 /** What the command line asks for: a usage text to print. */
@@ -84,6 +89,8 @@ export interface CommandLine<C extends string> {
    * options' values, typed `V` by the caller; refuses, in one line naming the argument, anything else.
    */
   readonly read: <V>(argv: readonly string[]) => HelpRequest | CommandRequest<C, V>;
+  /** Reads the words after a command as `read` does: for a CLI of one command, run without the command's name. */
+  readonly readCommand: <V>(command: C, args: readonly string[]) => HelpRequest | CommandRequest<C, V>;
 }
 
 const ENV_VALUE = `<${ENVIRONMENT_NAMES.join('|')}>`;
@@ -107,9 +114,10 @@ function columns(rows: readonly (readonly [string, readonly string[]])[]): strin
 /** The usage texts of an operator CLI, and the reading of its command line. */
 export function defineCommandLine<C extends string>(definition: CommandLineDefinition<C>): CommandLine<C> {
   const { run, commands, footer, shown = quoted, notRepeated, refuseOptions } = definition;
+  const invocation = definition.invocation ?? ((command: C) => `${run} ${command}`);
   const names = Object.keys(commands) as C[];
   const isCommand = (word: string | undefined): word is C => word !== undefined && hasOwn(commands, word);
-  const helpHint = (command?: C) => `${run} ${command ? `${command} ` : ''}--help`;
+  const helpHint = (command?: C) => `${command ? invocation(command) : run} --help`;
   const commandList = `the commands are ${names.join(', ')}`;
 
   const usage = `usage: ${run} <command> --env ${ENV_VALUE} [options]
@@ -125,7 +133,7 @@ ${footer}`;
   const commandUsage = (command: C): string => {
     const spec: CommandSpec = commands[command];
     const option = (name: string, { value }: OptionSpec) => `--${name}${value ? ` ${value}` : ''}`;
-    return `usage: ${run} ${command} --env ${ENV_VALUE}${spec.synopsis ? ` ${spec.synopsis}` : ''}
+    return `usage: ${invocation(command)} --env ${ENV_VALUE}${spec.synopsis ? ` ${spec.synopsis}` : ''}
 
 ${spec.summary.join('\n')}
 
@@ -195,18 +203,22 @@ ${footer}`;
     if (first === undefined) throw new CliError(`no command given; ${commandList} (${helpHint()})`);
     if (first.startsWith('-')) throw new CliError(`the command comes first, before ${shown(first)}; ${commandList} (${helpHint()})`);
     if (!isCommand(first)) throw new CliError(`unknown command ${shown(first)}; ${commandList} (${helpHint()})`);
-    const values = readOptions(first, rest);
-    if (values === 'help') return { command: 'help', usage: commandUsage(first) };
+    return readCommand(first, rest);
+  };
+
+  const readCommand = <V>(command: C, args: readonly string[]): HelpRequest | CommandRequest<C, V> => {
+    const values = readOptions(command, args);
+    if (values === 'help') return { command: 'help', usage: commandUsage(command) };
 
     const env = values.env as string | undefined;
     if (env === undefined) throw new CliError(`--env is required; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
     if (!(ENVIRONMENT_NAMES as readonly string[]).includes(env)) {
       throw new CliError(`unknown environment ${shown(env)}; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
     }
-    return { command: first, env: env as EnvironmentName, values: values as V };
+    return { command, env: env as EnvironmentName, values: values as V };
   };
 
-  return { usage, commandUsage, helpHint, read };
+  return { usage, commandUsage, helpHint, read, readCommand };
 }
 
 /** For a string option whose value is missing: how to write a value that starts with "-", when the next word looks like one. */

@@ -9,6 +9,15 @@ import { redactText } from '../common/logging';
 /** A problem the operator can fix; printed as one line without a stack trace. */
 export class CliError extends Error {}
 
+/** The names AWS services give a refused permission. */
+export const ACCESS_DENIED_NAMES: readonly string[] = [
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationError',
+  'UnauthorizedException',
+];
+
 interface SdkLikeError {
   readonly name?: string;
   readonly message?: string;
@@ -86,7 +95,7 @@ export function explain(error: unknown): CliError {
       `AWS rejected the request signature (${name}); the secret access key does not belong to the access key id: check AWS_SECRET_ACCESS_KEY or your profile, or log in again`,
     );
   }
-  if (['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException'].includes(name)) {
+  if (ACCESS_DENIED_NAMES.includes(name)) {
     return new CliError(`AWS refused (${name}): ${message}; use credentials of a role that may do this`);
   }
 

@@ -20,7 +20,8 @@ export const DEFAULT_RESTART_TIMEOUT_MINUTES = 20;
 /** The longest wait `--timeout-minutes` may ask for. */
 const MAX_RESTART_TIMEOUT_MINUTES = 180;
 
-const CONFIG_FILE_OPTION: OptionSpec = {
+/** --config-file, as every command that reads the configuration takes it. */
+export const CONFIG_FILE_OPTION: OptionSpec = {
   type: 'string',
   value: '<path>',
   description: "a JSON file of the environment's configuration, as cdk deploy -c configFile=<path> reads it",

@@ -4,8 +4,6 @@
  * cli/keys-args.ts reads the command line. No command prints, logs or passes on a key's value: it
  * goes from stdin (or from the secondary parameter, for promote) to SSM and nowhere else.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   DescribeServicesCommand,
@@ -37,6 +35,7 @@ import { environmentNames } from '../common/names';
 import { StackOutputs } from '../common/payloads';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
 import { Slot, SLOTS } from '../common/slots';
+import { readCdkJsonContext } from './cdk-context';
 import { CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
 import { KeysArgs, parseKeysArgs, RUN } from './keys-args';
@@ -162,18 +161,7 @@ export function failureLine(error: unknown): string {
  * `cwd`, with `--config-file` as `-c configFile=`. A configuration with problems is one CliError.
  */
 export function keySettingsFromConfig(env: string, configFile: string | undefined, cwd: string = process.cwd()): KeySettings {
-  const cdkJson = path.join(cwd, 'cdk.json');
-  let context: Record<string, unknown>;
-  try {
-    context = (JSON.parse(fs.readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new CliError(
-      missing
-        ? `no cdk.json in ${cwd}; run npm run keys in the boop-deploy folder, where the environments' configuration is`
-        : `cdk.json in ${cwd} cannot be read as JSON (${(error as Error).message}); fix it, then run the command again`,
-    );
-  }
+  const context = readCdkJsonContext(cwd, 'npm run keys');
   try {
     const config = loadConfig({ context: { ...context, env, ...(configFile === undefined ? {} : { configFile }) }, cwd });
     return { rotationDate: config.boop.keyRotationDate, encryptionKeyArn: config.boop.apiKeyKmsKeyArn };
