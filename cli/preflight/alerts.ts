@@ -67,14 +67,14 @@ export const slackCheck: PreflightCheck = {
         const status = detail.StackResourceDetail?.ResourceStatus ?? '';
         if (status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE') {
           return passed(
-            `${target}: AWS Chatbot accepted the stack's channel configuration (${status}); if alerts stop arriving, check that @aws is still in the channel`,
+            `${target}: AWS Chatbot accepted the stack's channel configuration (${status}); if alerts stop arriving, check that the app (@Amazon Q, formerly @aws) is still in the channel`,
           );
         }
       }
     }
     return unchecked(
       `${target}: preflight cannot ask AWS Chatbot before it has accepted the stack's channel configuration; a deploy fails there if the workspace is not authorized`,
-      `AWS Chatbot console > Configured clients must list Slack workspace ${slack.workspaceId} (else Configure new client > Slack); in a private channel, type /invite @aws`,
+      `AWS Chatbot console > Configured clients must list Slack workspace ${slack.workspaceId} (else Configure new client > Slack); in a private channel, type /invite @Amazon Q (formerly @aws)`,
     );
   },
 };

@@ -436,7 +436,7 @@ describe('alert targets', () => {
     ['when the channel configuration failed', (s) => (s.slackChannel.status = 'UPDATE_FAILED'), true],
   ])('Slack %s: cannot check, says so with the console steps', async (_, change, deployed) => {
     const run = await worldWith(change, deployed).run();
-    expect(lineOf(run.out, 'Slack')).toMatch(/unchecked.*T00000000.*fix: AWS Chatbot console.*\/invite @aws/);
+    expect(lineOf(run.out, 'Slack')).toMatch(/unchecked.*T00000000.*fix: AWS Chatbot console.*\/invite @Amazon Q/);
   });
 
   test('an unconfirmed e-mail subscription is a warning naming the address and what to do', async () => {
