@@ -31,7 +31,7 @@ export const dnsCheck: PreflightCheck = {
     const host = facts.config.loadBalancer.hostName;
     if (!host) return passed('no loadBalancer.hostName configured');
     const deployed = await stack();
-    if (!deployed) return unchecked(NOT_DEPLOYED);
+    if (!deployed) return beforeTheRecord(host, facts.config.loadBalancer.hostedZone?.name, resolver);
     const listener = (await clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [deployed.outputs.listenerArn] }), { abortSignal: signal }))
       .Listeners?.[0];
     const balancer = (
@@ -48,6 +48,21 @@ export const dnsCheck: PreflightCheck = {
     return blocker(`${host} resolves to ${[...hostAddresses].join(', ')}, none of which is the load balancer ${target}'s`, fix);
   },
 };
+
+/**
+ * Before the first deploy: with loadBalancer.hostedZone the stack creates hostName's alias record, and
+ * CloudFormation fails the deploy (rolling it all back) if the name already has an A or CNAME record.
+ */
+async function beforeTheRecord(host: string, zone: string | undefined, resolver: Resolver) {
+  if (zone === undefined) return unchecked(NOT_DEPLOYED);
+  const cnames = await resolver.resolveCname(host).catch(() => [] as string[]);
+  const found = [...cnames, ...(await resolver.resolve4(host).catch(() => [] as string[]))];
+  if (found.length === 0) return passed(`${host} has no record yet: the stack creates its alias in ${zone}`);
+  return blocker(
+    `${host} already resolves (${found.join(', ')}): the stack's alias record for it in ${zone} cannot be created, and the deploy would roll back`,
+    `leave loadBalancer.hostedZone out and move ${host} to the LoadBalancerDnsName output yourself after the deploy, when you are ready to switch; or delete the record in ${zone} first`,
+  );
+}
 
 export const healthCheckReportCheck: PreflightCheck = {
   name: 'health check',

@@ -446,6 +446,28 @@ describe('alert targets', () => {
   });
 });
 
+describe('DNS before the first deploy', () => {
+  const withZone = factsWith((c) => Object.assign(c.loadBalancer, { hostedZone: { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com' } }));
+
+  test('with a hosted zone, a name that already resolves blocks: the alias record could not be created', async () => {
+    const run = await worldWith((s) => (s.hostAddresses = ['198.51.100.1']), false).run(undefined, { facts: withZone });
+    expect(lineOf(run.out, 'DNS')).toMatch(
+      /BLOCKER.*boop\.example\.com already resolves \(198\.51\.100\.1\).*in example\.com cannot be created.*; fix: leave loadBalancer\.hostedZone out /,
+    );
+    expect(run.code).toBe(1);
+  });
+
+  test('with a hosted zone, a name with no record yet passes', async () => {
+    const run = await worldWith((s) => (s.hostAddresses = []), false).run(undefined, { facts: withZone });
+    expect(lineOf(run.out, 'DNS')).toMatch(/ok.*has no record yet: the stack creates its alias in example\.com/);
+  });
+
+  test('without a hosted zone, the name is yours to point after the deploy: not checked before it', async () => {
+    const run = await worldWith((s) => (s.hostAddresses = ['198.51.100.1']), false).run();
+    expect(lineOf(run.out, 'DNS')).toMatch(/unchecked.*not deployed yet/);
+  });
+});
+
 describe('after a deploy', () => {
   test.each<[string, (s: WorldState) => void, RegExp]>([
     [
