@@ -3,7 +3,7 @@
  * URL, each try bounded, a few tries in all. Every custom resource function of the stack answers through it.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { assumptionPointer } from '../../common/traffic/assumptions';
+import { assumptionPointer } from '../../common/assumptions';
 
 /** CloudFormation rejects a response body over 4096 bytes; the reason gets what is left. */
 export const MAX_REASON_LENGTH = 3000;

@@ -8,7 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { overrideOf, resourceProperties } from './custom-resource';
-import { assumptionPointer } from '../../common/traffic/assumptions';
+import { assumptionPointer } from '../../common/assumptions';
 import { readRiseEvidence } from '../../common/traffic/evidence';
 import { ECS_TASK_COUNT, scalableTargetId } from '../../common/traffic/green-capacity';
 import { decideRelease, ReleaseFacts, releaseEvidenceNeeded, ReleaseRequest } from '../../common/traffic/release';
@@ -33,7 +33,7 @@ import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGr
  * (8 KB) when the release history needs it; past that it keeps fewer changes rather than fail to save.
  */
 const STATE_MAX_BYTES = 8192;
-/** Application Auto Scaling's answers when the green-capacity-registration assumption does not hold. */
+/** Application Auto Scaling's answers when the green-capacity-tag-condition assumption does not hold. */
 const CAPACITY_ACCESS_ERRORS = new Set(['AccessDeniedException', 'FailedResourceAccessException']);
 /** Writes of the weights before the controller gives up on another writer undoing them. */
 const WRITE_ATTEMPTS = 3;
@@ -265,7 +265,7 @@ export class TrafficController {
       // Denied by IAM (the tag condition), or the service-linked role could not reach the service; anything else is the call's own.
       if (!CAPACITY_ACCESS_ERRORS.has(String((error as { name?: string }).name))) throw error;
       throw new Error(
-        `could not set green's task count to ${desiredCount}: ${String((error as Error).message).slice(0, 300)}; ${assumptionPointer('green-capacity-registration')}`,
+        `could not set green's task count to ${desiredCount}: ${String((error as Error).message).slice(0, 300)}; ${assumptionPointer('green-capacity-tag-condition')}`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { isCloudFormationResponseUrl, NOT_CLOUDFORMATION_URL } from '../support/cloudformation-response';
-import { assumptionPointer } from '../../common/traffic/assumptions';
+import { assumptionPointer } from '../../common/assumptions';
 import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */

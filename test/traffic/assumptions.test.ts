@@ -9,7 +9,7 @@ import * as path from 'path';
 import fc from 'fast-check';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE } from '../../common/names';
-import { ASSUMPTIONS, AssumptionId, assumptionPointer } from '../../common/traffic/assumptions';
+import { ASSUMPTION_IDS, ASSUMPTIONS, AssumptionId, assumptionPointer } from '../../common/assumptions';
 import { judgeAgainstStack } from '../../lambda/traffic/deploy-event';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent, ResponseServer } from './cloudformation';
@@ -18,29 +18,30 @@ import { scalableTargetId } from '../../common/traffic/green-capacity';
 import { headings } from '../support/markdown';
 
 const DESIGN_DOC_TEXT = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'design.md'), 'utf8');
-const IDS = Object.keys(ASSUMPTIONS) as AssumptionId[];
 const FIRST_STEP = String(SETTINGS.policy.steps[0]);
 const V1 = 'registry.example/boop-integration:1.0.0';
 const V2 = 'registry.example/boop-integration:2.0.0';
+
+const sectionOf = (id: AssumptionId): string => ASSUMPTIONS.find((a) => a.id === id)!.section;
 
 /** What a refusal caused by a failing assumption must say, on one line. */
 function namesAssumption(id: AssumptionId): RegExp {
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(
-    `^[^\\n]*assumption ${id} does not hold[^\\n]*docs/design\\.md "${escaped(ASSUMPTIONS[id].section)}"[^\\n]*npm run rollout -- rehearse --env <a non-production env>[^\\n]*$`,
+    `^[^\\n]*assumption ${id} does not hold[^\\n]*docs/design\\.md "${escaped(sectionOf(id))}"[^\\n]*npm run rollout -- rehearse --env <a non-production env>[^\\n]*$`,
   );
 }
 
 describe('the assumptions, defined once', () => {
-  test.each(IDS)('%s points at a section of docs/design.md whose table names it', (id) => {
-    const { section } = ASSUMPTIONS[id];
+  test.each([...ASSUMPTION_IDS])('%s points at a section of docs/design.md whose table names it', (id) => {
+    const section = sectionOf(id);
     expect(headings(DESIGN_DOC_TEXT).map((heading) => heading.text)).toContain(section);
     const start = DESIGN_DOC_TEXT.indexOf(`\n## ${section}\n`);
     const end = DESIGN_DOC_TEXT.indexOf('\n## ', start + 1);
     expect(DESIGN_DOC_TEXT.slice(start, end)).toMatch(new RegExp(`^\\|[^\\n]*\`${id}\``, 'm'));
   });
 
-  test.each(IDS)('the pointer for %s is one line naming it, its section and the rehearsal', (id) => {
+  test.each([...ASSUMPTION_IDS])('the pointer for %s is one line naming it, its section and the rehearsal', (id) => {
     expect(assumptionPointer(id)).toMatch(namesAssumption(id));
   });
 });
@@ -129,7 +130,7 @@ describe("response-url-host: CloudFormation's answer URL has a host form the con
   });
 });
 
-describe("green-capacity-registration: IAM does not let the controller re-pin green's capacity", () => {
+describe("green-capacity-tag-condition: IAM does not let the controller re-pin green's capacity", () => {
   /** IAM not seeing green's tag: every re-pin is denied. */
   function denyCapacity(): void {
     const id = scalableTargetId(GREEN_SERVICE);
@@ -146,12 +147,12 @@ describe("green-capacity-registration: IAM does not let the controller re-pin gr
     await rolledBackAtFirstStep();
     expect(aws.live()).toEqual({ green: 0, blueAlone: true, sticky: false });
     expect(aws.logs).toContainEqual(
-      expect.objectContaining({ level: 'error', extra: { error: expect.stringMatching(namesAssumption('green-capacity-registration')) } }),
+      expect.objectContaining({ level: 'error', extra: { error: expect.stringMatching(namesAssumption('green-capacity-tag-condition')) } }),
     );
 
     server.received.length = 0;
     await route(weightsEvent(weights('0'), weights(FIRST_STEP)), deps);
-    expect(server.last()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(namesAssumption('green-capacity-registration')) });
+    expect(server.last()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(namesAssumption('green-capacity-tag-condition')) });
   });
 
   test('with rollout.scaleGreenToZeroOnRollback off, the trade it documents, the acknowledgement goes through', async () => {
@@ -164,12 +165,12 @@ describe("green-capacity-registration: IAM does not let the controller re-pin gr
   });
 });
 
-describe("rollback-update-old-properties: CloudFormation's rollback sends properties that are not the previous deploy's", () => {
+describe("rollback-update-events: CloudFormation's rollback sends properties that are not the previous deploy's", () => {
   test('the rollback is answered FAILED naming it; the same properties in a deploy of the user are refused without it', async () => {
     const unreadable = { ListenerFingerprint: 'f1', RolloutOverride: '' };
     aws.stack = { status: 'UPDATE_ROLLBACK_IN_PROGRESS', greenPercent: FIRST_STEP, rolloutOverride: '' };
     await route(customResourceEvent('Update', unreadable, weights(FIRST_STEP)), deps);
-    expect(server.last()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(namesAssumption('rollback-update-old-properties')) });
+    expect(server.last()).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(namesAssumption('rollback-update-events')) });
 
     aws.stack = { status: 'UPDATE_IN_PROGRESS', greenPercent: 'undefined', rolloutOverride: '' };
     await route(customResourceEvent('Update', unreadable, weights('0')), deps);
