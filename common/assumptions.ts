@@ -83,7 +83,7 @@ const DESIGN_FILE = 'docs/design.md';
 export function assumptionPointer(id: AssumptionId): string {
   const { what, section } = ASSUMPTIONS.find((a) => a.id === id)!;
   return (
-    `if this was a real deploy, assumption ${id} does not hold here (${what}): see ${DESIGN_FILE} "${section}", ` +
+    `assumption ${id} may not hold here (${what}): see ${DESIGN_FILE} "${section}", ` +
     'and run npm run rollout -- rehearse --env <a non-production env> to see which assumption does not hold in your account'
   );
 }
