@@ -106,15 +106,13 @@ describe('describe-stacks-mid-update: DescribeStacks answers the previous values
 });
 
 describe('get-template-mid-update: GetTemplate answers the previous template during the update', () => {
-  test("an override deploy is refused, naming it, when the template read has the previous deploy's override or none", async () => {
-    for (const previous of ['', 'INC-7 an older override']) {
-      aws = new FakeAws();
-      server.received.length = 0;
-      deps = aws.routeDeps(aws.controller(), server.respond);
+  test.each(['', 'INC-7 an older override'])(
+    "an override deploy is refused, naming it, when the template read has the previous deploy's override (%j)",
+    async (previous) => {
       await route(weightsEvent(weights('50', 'INC-9 hotfix'), weights('0'), weights('50', previous)), deps);
       expectRefusedNaming('get-template-mid-update', true);
-    }
-  });
+    },
+  );
 });
 
 describe("response-url-host: CloudFormation's answer URL has a host form the controller does not know", () => {
