@@ -75,7 +75,7 @@ export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
 /** The allowances behind the time-to-blue rows, one line each with its source. */
 export function assumptionLines(): string[] {
   return [
-    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES), none measured on an account; `npm run rollout -- rehearse --env <a non-production env>` measures them on yours (its line `time-to-blue`, docs/design.md "Rollback"):',
+    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES), none measured on an account; `npm run rollout -- rehearse --env <a non-production env>` measures them on yours (its lines `time-to-blue-alone` and `high-resolution-probe`, docs/design.md "Rollback"):',
     ...Object.values(ALLOWANCES).map((a) => {
       const highResolution = 'highResolutionSeconds' in a ? ` (${a.highResolutionSeconds} s for a high-resolution alarm)` : '';
       return `- ${a.what}: ${a.seconds} s${highResolution}. ${a.why}.`;
