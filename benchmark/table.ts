@@ -33,7 +33,7 @@ export function computedBasis(): string {
   return (
     `computed from assumed allowances: ${metricIngestion.seconds} s ${metricIngestion.what}, ` +
     `${alarmEvaluation.seconds} s (${alarmEvaluation.highResolutionSeconds} s high-resolution) ${alarmEvaluation.what}, ` +
-    `${eventDelivery.seconds} s ${eventDelivery.what}; measured on an account by npm run rollout -- rehearse`
+    `${eventDelivery.seconds} s ${eventDelivery.what}; npm run rollout -- rehearse measures the composite's evaluation and the delivery on an account, the rest only with --high-resolution-probe`
   );
 }
 
