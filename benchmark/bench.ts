@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import { performance } from 'perf_hooks';
 import { ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '../lib/guides';
-import { kilobytes, machineLine, milliseconds, minutesSeconds, renderTable, RowCells, seconds, assumptionLines } from './table';
+import { assumptionLines, computedBasis, kilobytes, machineLine, milliseconds, minutesSeconds, renderTable, RowCells, seconds } from './table';
 import { measureBundles, readAssembly } from './bundles';
 import { CHECK_TIMEOUT_MS, measureHealthCheck } from './health-check';
 import { measureRollback, RollbackMedians } from './rollback';
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
       const periods = `${a.datapointsToAlarm}${a.datapointsToAlarm === a.evaluationPeriods ? '' : ` of ${a.evaluationPeriods}`} × ${a.periodSeconds} s`;
       cells.set(rowName.timeToBlue(a.row), {
         value: minutesSeconds(t.totalSeconds),
+        basis: computedBasis(),
         runs: String(handler.figures.coldRuns),
         how: `${periods} + ${cloudWatchAllowanceSeconds(a.periodSeconds)} s CloudWatch + ${ALLOWANCES.eventDelivery.seconds} s EventBridge + ${handlerSeconds.toFixed(2)} s handler (${handler.label}, cold, → verified); ${a.alarmName}`,
         detection: `${t.meetsDetection ? 'yes' : 'no'}: ALARM at worst ${minutesSeconds(t.detectSeconds)} after the first bad minute began`,

@@ -16,15 +16,31 @@ export interface RowCells {
   readonly runs: string;
   /** What was timed, or what the figure is made of. */
   readonly how: string;
+  /** Measured here, or computed from what AWS is assumed to add. @default MEASURED_HERE */
+  readonly basis?: string;
   /** Against the monitoring guide's detection target; time-to-blue rows only. */
   readonly detection?: string;
   /** Against the migration guide's consecutive failures; time-to-blue rows only. */
   readonly consecutiveFailures?: string;
 }
 
+/** The basis of a figure timed or sized on the machine in the line above the table. */
+export const MEASURED_HERE = 'measured on this machine';
+
+/** The basis of the time-to-blue rows: AWS's share is assumed, and only an account can measure it. */
+export function computedBasis(): string {
+  const { metricIngestion, alarmEvaluation, eventDelivery } = ALLOWANCES;
+  return (
+    `computed from assumed allowances: ${metricIngestion.seconds} s ${metricIngestion.what}, ` +
+    `${alarmEvaluation.seconds} s (${alarmEvaluation.highResolutionSeconds} s high-resolution) ${alarmEvaluation.what}, ` +
+    `${eventDelivery.seconds} s ${eventDelivery.what}; npm run rollout -- rehearse measures the composite's evaluation and the delivery on an account, the rest only with --high-resolution-probe`
+  );
+}
+
 const HEADER = [
   'figure',
   'median',
+  'measured or computed',
   'runs',
   'what is timed, or what it is made of',
   `guide: detected within ${DETECTION_TARGET_MINUTES} min (Monitoring Overview, "Success Metrics", MTTD)`,
@@ -51,7 +67,7 @@ export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
     line(HEADER.map(() => '---')),
     ...BENCH_ROWS.map((name) => {
       const c = cells.get(name)!;
-      return line([name, c.value, c.runs, c.how, c.detection ?? '', c.consecutiveFailures ?? '']);
+      return line([name, c.value, c.basis ?? MEASURED_HERE, c.runs, c.how, c.detection ?? '', c.consecutiveFailures ?? '']);
     }),
   ].join('\n');
 }
@@ -59,7 +75,7 @@ export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
 /** The allowances behind the time-to-blue rows, one line each with its source. */
 export function assumptionLines(): string[] {
   return [
-    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES):',
+    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES), none measured on an account; `npm run rollout -- rehearse --env <a non-production env>` measures them on yours (its lines `time-to-blue-alone` and `high-resolution-probe`, docs/design.md "Rollback"):',
     ...Object.values(ALLOWANCES).map((a) => {
       const highResolution = 'highResolutionSeconds' in a ? ` (${a.highResolutionSeconds} s for a high-resolution alarm)` : '';
       return `- ${a.what}: ${a.seconds} s${highResolution}. ${a.why}.`;

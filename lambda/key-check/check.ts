@@ -12,7 +12,14 @@ import { describeParameters } from '../../common/keys/describe-parameters';
 import { KeyRequirements, keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
 import { ENVIRONMENT_NAMES } from '../../common/names';
 import type { KeyCheckProperties, Unchecked } from '../../common/payloads';
-import { CustomResourceResult, isCloudFormationResponseUrl, respond, RespondOptions, RESPONSE_LIMITS } from '../support/cloudformation-response';
+import {
+  CustomResourceResult,
+  isCloudFormationResponseUrl,
+  NOT_CLOUDFORMATION_URL,
+  respond,
+  RespondOptions,
+  RESPONSE_LIMITS,
+} from '../support/cloudformation-response';
 
 /**
  * Every AWS call of the check: a connection within connectionTimeoutMs, an answer within
@@ -74,7 +81,7 @@ export type KeyCheckOutcome = CustomResourceResult | { readonly refused: string 
 export async function checkKeys(input: unknown, deps: KeyCheckDeps): Promise<KeyCheckOutcome> {
   const event = asCustomResourceEvent(input);
   if (typeof event === 'string') return refuse(deps, event);
-  if (!isCloudFormationResponseUrl(event.ResponseURL, deps.region)) return refuse(deps, "the response URL is not CloudFormation's", event);
+  if (!isCloudFormationResponseUrl(event.ResponseURL, deps.region)) return refuse(deps, NOT_CLOUDFORMATION_URL, event);
 
   const judged = await judge(event, deps);
   const fields = {

@@ -3,6 +3,7 @@
  * URL, each try bounded, a few tries in all. Every custom resource function of the stack answers through it.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { assumptionPointer } from '../../common/assumptions';
 
 /** CloudFormation rejects a response body over 4096 bytes; the reason gets what is left. */
 export const MAX_REASON_LENGTH = 3000;
@@ -28,6 +29,9 @@ export function isCloudFormationResponseUrl(url: string, region: string): boolea
   const s3Hosts = [`s3.${domain}`, `s3.${region}.${domain}`, `s3-${region}.${domain}`];
   return s3Hosts.some((host) => parsed.hostname === `${bucket}.${host}` || (parsed.hostname === host && parsed.pathname.startsWith(`/${bucket}/`)));
 }
+
+/** Why an event whose answer URL fails isCloudFormationResponseUrl is refused: a forgery, or a host form AWS uses that we do not know. */
+export const NOT_CLOUDFORMATION_URL = `the response URL is not CloudFormation's; ${assumptionPointer('response-url-host')}`;
 
 export interface CustomResourceResult {
   readonly status: 'SUCCESS' | 'FAILED';

@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { overrideOf, resourceProperties } from './custom-resource';
+import { assumptionPointer } from '../../common/assumptions';
 import { readRiseEvidence } from '../../common/traffic/evidence';
 import { ECS_TASK_COUNT, scalableTargetId } from '../../common/traffic/green-capacity';
 import { decideRelease, ReleaseFacts, releaseEvidenceNeeded, ReleaseRequest } from '../../common/traffic/release';
@@ -32,6 +33,8 @@ import { forwardAction, LiveWeights, matchesShare, readLiveWeights, SlotTargetGr
  * (8 KB) when the release history needs it; past that it keeps fewer changes rather than fail to save.
  */
 const STATE_MAX_BYTES = 8192;
+/** Application Auto Scaling's answers when the green-capacity-tag-condition assumption does not hold. */
+const CAPACITY_ACCESS_ERRORS = new Set(['AccessDeniedException', 'FailedResourceAccessException']);
 /** Writes of the weights before the controller gives up on another writer undoing them. */
 const WRITE_ATTEMPTS = 3;
 
@@ -142,7 +145,11 @@ export class TrafficController {
     const template = await this.aws((options) => this.clients.cloudformation.send(new GetTemplateCommand({ StackName: this.settings.stackId }), options));
     return overrideInTemplate(template.TemplateBody, event.LogicalResourceId) === override
       ? verdict
-      : { honoured: false, why: "the event carries a rollout override that the stack's template does not", answerable: true };
+      : {
+          honoured: false,
+          why: `the event carries a rollout override that the stack's template does not; ${assumptionPointer('get-template-mid-update')}`,
+          answerable: true,
+        };
   }
 
   /**
@@ -241,18 +248,26 @@ export class TrafficController {
   private async scaleGreen(desiredCount: number): Promise<void> {
     const { green } = this.settings;
     if (desiredCount !== 0 && desiredCount !== green.desiredCount) throw new Error(`green runs 0 or ${green.desiredCount} tasks, never ${desiredCount}`);
-    await this.aws((options) =>
-      this.clients.autoScaling.send(
-        new RegisterScalableTargetCommand({
-          ServiceNamespace: ECS_TASK_COUNT.namespace,
-          ScalableDimension: ECS_TASK_COUNT.dimension,
-          ResourceId: scalableTargetId(green),
-          MinCapacity: desiredCount,
-          MaxCapacity: desiredCount,
-        }),
-        options,
-      ),
-    );
+    try {
+      await this.aws((options) =>
+        this.clients.autoScaling.send(
+          new RegisterScalableTargetCommand({
+            ServiceNamespace: ECS_TASK_COUNT.namespace,
+            ScalableDimension: ECS_TASK_COUNT.dimension,
+            ResourceId: scalableTargetId(green),
+            MinCapacity: desiredCount,
+            MaxCapacity: desiredCount,
+          }),
+          options,
+        ),
+      );
+    } catch (error) {
+      // Denied by IAM (the tag condition), or the service-linked role could not reach the service; anything else is the call's own.
+      if (!CAPACITY_ACCESS_ERRORS.has(String((error as { name?: string }).name))) throw error;
+      throw new Error(
+        `could not set green's task count to ${desiredCount}: ${String((error as Error).message).slice(0, 300)}; ${assumptionPointer('green-capacity-tag-condition')}`,
+      );
+    }
   }
 
   /** Writes, verifies and records a new green share; `beforeSave` runs between the verified write and the record. */

@@ -1,6 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
-import { isCloudFormationResponseUrl } from '../support/cloudformation-response';
+import { isCloudFormationResponseUrl, NOT_CLOUDFORMATION_URL } from '../support/cloudformation-response';
+import { assumptionPointer } from '../../common/assumptions';
 import type { DeployOrigin } from '../../common/traffic/policy';
 
 /** Whether a deploy event is honoured, and as what; a refused one says why, and whether CloudFormation may be told. */
@@ -29,7 +30,7 @@ const CLOUDFORMATION_ROLLBACK_STATUSES = new Set(['UPDATE_ROLLBACK_IN_PROGRESS',
 /** The checks that need no AWS call: the answer goes to CloudFormation, and the event names this function's own stack. */
 export function checkEventSource(event: CloudFormationCustomResourceEvent, expected: EventSourceExpectation): DeployVerdict | undefined {
   if (!isCloudFormationResponseUrl(event.ResponseURL, expected.region)) {
-    return { honoured: false, why: "the response URL is not CloudFormation's", answerable: false };
+    return { honoured: false, why: NOT_CLOUDFORMATION_URL, answerable: false };
   }
   if (event.StackId !== expected.stackId) {
     return { honoured: false, why: `the event names stack ${event.StackId}, not this function's own stack`, answerable: true };
@@ -56,7 +57,8 @@ export function judgeAgainstStack(event: CloudFormationCustomResourceEvent, stac
     if (reported === undefined || asked !== reported) {
       return {
         honoured: false,
-        why: `the event asks for ${name}=${asked} but CloudFormation reports ${name}=${reported ?? 'none'} for this update`,
+        // A forged event and a DescribeStacks that still reports the old values look the same from here.
+        why: `the event asks for ${name}=${asked} but CloudFormation reports ${name}=${reported ?? 'none'} for this update; ${assumptionPointer('describe-stacks-mid-update')}`,
         answerable: true,
       };
     }

@@ -5,6 +5,7 @@ import { Log, Outcome, TrafficController } from './controller';
 import { CustomResourceResult, isCloudFormationResponseUrl, respond } from '../support/cloudformation-response';
 import { deployRequest, isReleaseEvent, physicalResourceId, releaseRequest } from './custom-resource';
 import { classify } from './events';
+import { assumptionPointer } from '../../common/assumptions';
 import { DeployOrigin, RefusedError } from '../../common/traffic/policy';
 
 export interface RouteDeps {
@@ -113,8 +114,11 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
     if (!(error instanceof RefusedError)) {
       deps.metric('ControllerErrors', 1);
       deps.log.error('deploy could not set the weights', { error: String(error) });
+      return { status: 'FAILED', reason: (error as Error).message };
     }
-    return { status: 'FAILED', reason: (error as Error).message };
+    // CloudFormation's rollback is never refused by the policy; only properties that are not the previous deploy's can be.
+    const reason = origin === 'cloudformation-rollback' ? `${error.message}; ${assumptionPointer('rollback-update-events')}` : error.message;
+    return { status: 'FAILED', reason };
   }
 }
 

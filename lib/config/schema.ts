@@ -262,8 +262,7 @@ export const settingsSchema = group({
     }),
     scaleGreenToZeroOnRollback: setting(flag(), {
       ...both(true),
-      description:
-        "after a rollback, once the listener shows blue alone, green's service is scaled to zero (ECS drains its targets for service.deregistrationDelaySeconds first), so its connections close and it stops consuming; the acknowledgement (GreenPercent=0) restores service.desiredCount",
+      description: `after a rollback, once the listener shows blue alone, green's service is scaled to zero (ECS drains its targets for service.deregistrationDelaySeconds first), so its connections close and it stops consuming; the acknowledgement (GreenPercent=0) restores service.desiredCount. false only where the rehearsal finds green-capacity-tag-condition does not hold: green then keeps its tasks after a rollback, and acknowledgements work (docs/design.md "Green's task count")`,
       source: guide(MIGRATION_GUIDE, '6. Rollback Plan') + ' ("Stop New Traffic", "Complete In-Flight")',
     }),
   }),
