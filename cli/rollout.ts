@@ -1,7 +1,7 @@
 /**
- * The rollout CLI's commands (status, plan, promote, rollback, drill) against the deployed stack,
+ * The rollout CLI's commands (status, plan, promote, rollback, drill, rehearse) against the deployed stack,
  * found by its outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the
- * command line. Only rollback, drill and `promote --yes` change anything.
+ * command line. Only rollback, drill, rehearse and `promote --yes` change anything.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
@@ -10,6 +10,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
@@ -26,6 +27,7 @@ import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage } from './
 import { Terminal } from './main';
 import { DeployedStack, describeStack } from './stack';
 import { liveWeights, readState } from './live';
+import { rehearse, RehearsalFiles } from './rehearse/rehearse';
 import { CommandRunner, DeployCommand, deployArgv, runOnTerminal, shown } from './deploy-command';
 
 export { runOnTerminal } from './deploy-command';
@@ -95,11 +97,58 @@ export function createCliClients(overrides: CliClientOverrides = {}): CliClients
 /** What a rollout command prints to and waits with. */
 export type CliIo = Terminal;
 
-/** Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s commands. */
-export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo, runner: CommandRunner = runOnTerminal): Promise<void> {
+/** The files a rehearsal writes, in the working directory. */
+const workingDirectoryFiles: RehearsalFiles = {
+  read: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+  write: (path, text) => writeFileSync(path, text),
+  remove: (path) => rmSync(path, { force: true }),
+};
+
+/** The first Ctrl-C asks the rehearsal to stop once it has put the environment back; a second one ends the command at once. */
+function watchCtrlC(io: CliIo): { interrupted: () => boolean; dispose: () => void } {
+  let asked = false;
+  const second = () => process.exit(130);
+  const first = () => {
+    asked = true;
+    io.out('rehearse: stopping after putting the environment back (Ctrl-C again to quit at once, leaving it as it is)');
+    process.once('SIGINT', second);
+  };
+  process.once('SIGINT', first);
+  return {
+    interrupted: () => asked,
+    dispose: () => {
+      process.removeListener('SIGINT', first);
+      process.removeListener('SIGINT', second);
+    },
+  };
+}
+
+/**
+ * Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s
+ * and the rehearsal's deploys; `files` and `interrupted` are the rehearsal's (tests replace them).
+ */
+export async function runRolloutCli(
+  argv: readonly string[],
+  clients: CliClients,
+  io: CliIo,
+  runner: CommandRunner = runOnTerminal,
+  rehearsal: { readonly files?: RehearsalFiles; readonly interrupted?: () => boolean } = {},
+): Promise<void> {
   const args = parseRolloutArgs(argv);
   if (args.command === 'help') {
     io.out(args.usage);
+    return;
+  }
+  if (args.command === 'rehearse') {
+    const ctrlC = rehearsal.interrupted ? undefined : watchCtrlC(io);
+    try {
+      const deps = { clients, io, deploy: runner, files: rehearsal.files ?? workingDirectoryFiles, interrupted: rehearsal.interrupted ?? ctrlC!.interrupted };
+      await rehearse(deps, args.env, { reportPath: args.reportPath, highResolutionProbe: args.highResolutionProbe });
+    } catch (error) {
+      throw explain(error);
+    } finally {
+      ctrlC?.dispose();
+    }
     return;
   }
   try {

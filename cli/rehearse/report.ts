@@ -36,6 +36,8 @@ export interface RehearsalReport {
   readonly endedAsBegan: boolean;
   /** What the rehearsal could not put back, each with what to do. */
   readonly left: readonly string[];
+  /** Why the rehearsal stopped before its last step, when it did. */
+  readonly stopped?: string;
 }
 
 /** A later verdict on the same assumption replaces an earlier one only when it says more: did not hold, then held, then could not be tried. */
@@ -93,6 +95,7 @@ export function reportLines(report: RehearsalReport, savedTo: string): string[] 
   return [
     `rehearsal of ${report.env} (${report.stack}), ${report.startedAt} to ${report.finishedAt}`,
     ...report.assumptions.map((v) => `  ${v.outcome.padEnd(OUTCOME_WIDTH)}  ${v.id.padEnd(ID_WIDTH)}  ${v.detail}`),
+    ...(report.stopped ? [`stopped early: ${report.stopped}`] : []),
     'time to blue alone, measured on this account:',
     ...report.times.map(time),
     report.endedAsBegan
