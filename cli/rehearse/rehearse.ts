@@ -90,6 +90,7 @@ export function blame(reason: string): AssumptionId | undefined {
   if (/did not receive a response from your Custom Resource/i.test(reason)) return 'response-url-host';
   if (/but CloudFormation reports \w+=/.test(reason)) return 'describe-stacks-mid-update';
   if (/rollout override that the stack's template does not/.test(reason)) return 'get-template-mid-update';
+  if (/not authorized to perform:? application-autoscaling:RegisterScalableTarget/.test(reason)) return 'green-capacity-tag-condition';
   return undefined;
 }
 
@@ -360,7 +361,7 @@ class Rehearsal {
   /** The acknowledgement (GreenPercent=0): recorded, and green given its tasks back. */
   private async acknowledgement(found: Found): Promise<void> {
     const outcome = await this.deploy(0);
-    if (outcome.code !== 0) this.failed(outcome, 'the acknowledgement');
+    if (outcome.code !== 0) throw new Stop(`the acknowledgement was refused because ${this.failed(outcome, 'the acknowledgement')} did not hold`);
     await this.greenRestored(found);
   }
 
@@ -387,8 +388,12 @@ class Rehearsal {
     }
     if (await this.differs(found)) {
       const outcome = await this.deploy(found.greenPercent);
-      if (outcome.code !== 0)
-        return [`the deploy back to ${GREEN_PERCENT_PARAMETER}=${found.greenPercent} failed (exit code ${outcome.code}); run it again: ${deployFound}`];
+      if (outcome.code !== 0) {
+        const reason = this.failureReason(outcome);
+        const fix =
+          blame(reason) === 'green-capacity-tag-condition' ? "once the grant on green's capacity lets the controller re-pin it" : 'once that is fixed';
+        return [`the deploy back to ${GREEN_PERCENT_PARAMETER}=${found.greenPercent} was refused (${reason}); ${fix}: ${deployFound}`];
+      }
       await this.greenRestored(found);
     }
     const { clients, io } = this.deps;
@@ -432,6 +437,9 @@ class Rehearsal {
     const code = await this.deps.deploy(argv);
     await this.settled();
     const [live, events] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents()]);
+    const answered = events.find((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? '') && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
+    if (answered)
+      this.findings.held('response-url-host', `the controller's answers reached CloudFormation (${answered.LogicalResourceId} ${answered.ResourceStatus})`);
     return { code, stack: this.stack, live, events };
   }
 
@@ -439,19 +447,20 @@ class Rehearsal {
     return outcome.code === 0 && matchesShare(outcome.live, greenPercent);
   }
 
-  /**
-   * A deploy that should have been accepted was not: the assumption its failure names did not hold, and the
-   * controller's answer reaching CloudFormation shows the response URL's host held. Anything else stops the rehearsal.
-   */
+  /** A deploy that should have been accepted was not: the assumption its failure names did not hold; anything else stops the rehearsal. */
   private failed(outcome: DeployOutcome, what: string): AssumptionId {
-    const failure = outcome.events.find((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? '') && /_FAILED$/.test(e.ResourceStatus ?? ''));
-    const reason = failure?.ResourceStatusReason ?? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`;
+    const reason = this.failureReason(outcome);
     const id = blame(reason);
-    if (id !== 'response-url-host' && failure) this.findings.held('response-url-host', "the controller's answer reached CloudFormation");
+    if (id) this.findings.didNotHold(id, `${what} was refused: ${reason}`);
     this.stopIfStuck(outcome);
     if (!id) throw new Stop(`${what} failed for a reason no assumption explains: ${reason}`);
-    this.findings.didNotHold(id, `${what} was refused: ${reason}`);
     return id;
+  }
+
+  /** Why a deploy failed: the first custom resource's failure, as CloudFormation's events give it. */
+  private failureReason(outcome: DeployOutcome): string {
+    const failure = outcome.events.find((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? '') && /_FAILED$/.test(e.ResourceStatus ?? ''));
+    return failure?.ResourceStatusReason ?? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`;
   }
 
   private stopIfStuck(outcome: DeployOutcome): void {
