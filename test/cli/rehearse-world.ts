@@ -20,7 +20,8 @@ import { scalableTargetId } from '../../common/traffic/green-capacity';
 import { route } from '../../lambda/traffic/route';
 import type { CliClients } from '../../cli/rollout';
 import { ROLLOUT_OVERRIDE_CONTEXT, drillAlarmName } from '../../cli/rollout-args';
-import type { RehearsalFiles } from '../../cli/rehearse/rehearse';
+import { RehearsalFiles, rehearse } from '../../cli/rehearse/rehearse';
+import type { RehearsalReport } from '../../cli/rehearse/report';
 import { FakeAws, GREEN_SERVICE, rollbackAlarmEvent, SETTINGS } from '../traffic/fake-aws';
 import { SimulatedStack, StackBreak } from '../traffic/stack-deploy';
 import { NOW, outputs } from './rollout-setup';
@@ -273,3 +274,15 @@ export const BREAKABLE: readonly AssumptionId[] = [
   'cloudwatch-publishes-to-kms-topic',
   'time-to-blue-alone',
 ];
+
+/** The report file of the sample rehearsal. */
+export const SAMPLE_REPORT_PATH = 'rehearsal-dev.json';
+
+/** A whole rehearsal of an environment where every assumption holds, and what the terminal showed: the sample the README and runbook may quote. */
+export async function sampleRehearsal(): Promise<{ world: RehearsalWorld; before: ReturnType<RehearsalWorld['standing']>; report: RehearsalReport }> {
+  const world = await RehearsalWorld.create();
+  const before = world.standing();
+  const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => false };
+  const report = await rehearse(deps, ENV, { reportPath: SAMPLE_REPORT_PATH, highResolutionProbe: false });
+  return { world, before, report };
+}

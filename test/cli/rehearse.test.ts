@@ -10,7 +10,7 @@ import { progressPath, rehearse } from '../../cli/rehearse/rehearse';
 import { boundMinutes, typicalMinutes } from '../../cli/rehearse/bounds';
 import type { RehearsalReport } from '../../cli/rehearse/report';
 import { SETTINGS } from '../traffic/fake-aws';
-import { BREAKABLE, ENV, Killed, RehearsalWorld, WorldOptions } from './rehearse-world';
+import { BREAKABLE, ENV, Killed, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, WorldOptions } from './rehearse-world';
 import { setup } from './rollout-setup';
 
 const REPORT = 'report.json';
@@ -42,19 +42,18 @@ const deployOf = (greenPercent: number, override?: string) => [
 
 describe('rehearse on an account where every assumption holds', () => {
   test('every line says held but the probe, which was not asked for; it ends where it began and saves what it printed', async () => {
-    const { world, before } = await freshWorld();
-    const report = await rehearsed(world);
+    const { world, before, report } = await sampleRehearsal();
     expect(outcomes(report)).toEqual({
       ...Object.fromEntries(ASSUMPTION_IDS.map((id) => [id, 'held'])),
       'high-resolution-probe': 'could not be tried',
     });
     expect(world.standing()).toEqual(before);
     expect(report.endedAsBegan).toBe(true);
-    expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
+    expect(JSON.parse(world.fileSystem.get(SAMPLE_REPORT_PATH)!)).toEqual(report);
     expect(world.fileSystem.has(progressPath(ENV))).toBe(false);
     // Every stage measured but the one SetAlarmState skips.
     expect(report.times.map((t) => t.seconds === undefined)).toEqual([false, false, true]);
-    expect(world.lines).toContain(`saved: ${REPORT}`);
+    expect(world.lines).toContain(`saved: ${SAMPLE_REPORT_PATH}`);
   });
 
   test('the deploys are the cdk command lines it would run: rise, refused rise, override, acknowledgement, resume, back', async () => {
