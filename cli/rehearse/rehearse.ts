@@ -6,7 +6,7 @@
  * terminal's clock and sleep, the files, and whether the operator asked to stop.
  */
 import { DescribeStackEventsCommand, StackEvent } from '@aws-sdk/client-cloudformation';
-import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ASSUMPTION_IDS, AssumptionId } from '../../common/assumptions';
@@ -28,7 +28,7 @@ import {
   POLL_MS,
   SETTLE_TIMEOUT_MS,
 } from './bounds';
-import { ASSUMED, Findings, MeasuredTime, RehearsalReport, reportLines, TIME_TO_BLUE_BOUND_SECONDS } from './report';
+import { ASSUMED, Findings, MeasuredTime, PageDelivery, RehearsalReport, reportLines, TIME_TO_BLUE_BOUND_SECONDS } from './report';
 
 /** Where the rehearsal keeps its progress and its report: the working directory in the command, memory in tests. */
 export interface RehearsalFiles {
@@ -103,6 +103,9 @@ interface DeployOutcome {
   readonly events: readonly StackEvent[];
 }
 
+/** The SNS metrics of the page's topic, in PageDelivery's order: published, delivered, failed. */
+const SNS_DELIVERY_METRICS = ['NumberOfMessagesPublished', 'NumberOfNotificationsDelivered', 'NumberOfNotificationsFailed'] as const;
+
 /** A step could not go on; the rehearsal puts the environment back and reports. */
 class Stop extends Error {}
 
@@ -116,6 +119,8 @@ class Rehearsal {
   private readonly times: MeasuredTime[] = [];
   private readonly name: string;
   private stack!: DeployedStack;
+  /** The topic the forced alarm's action published to, from the alarm's history, and when. */
+  private paged?: { readonly topicArn: string; readonly since: Date };
 
   constructor(
     private readonly deps: RehearsalDeps,
@@ -159,6 +164,7 @@ class Rehearsal {
     } else {
       this.findings.couldNotTry('high-resolution-probe', 'not asked for (--high-resolution-probe)');
     }
+    const page = await this.pageDelivery();
     const left = await this.restore(found);
     if (left.length === 0) files.remove(progressPath(this.env));
     const report: RehearsalReport = {
@@ -168,6 +174,7 @@ class Rehearsal {
       finishedAt: io.now().toISOString(),
       assumptions: this.findings.all(),
       times: this.times,
+      ...(page ? { page } : {}),
       endedAsBegan: left.length === 0,
       left,
       ...(stopped ? { stopped } : {}),
@@ -356,6 +363,31 @@ class Rehearsal {
       this.findings.couldNotTry('cloudwatch-publishes-to-kms-topic', `${member} recorded no action within ${ALARM_ACTION_TIMEOUT_MS / 1000} s`);
     else if (/^Successfully executed action/i.test(summary)) this.findings.held('cloudwatch-publishes-to-kms-topic', `CloudWatch: ${summary}`);
     else this.findings.didNotHold('cloudwatch-publishes-to-kms-topic', `CloudWatch: ${summary}`);
+    const topicArn = summary && /arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+/.exec(summary)?.[0];
+    if (topicArn) this.paged = { topicArn, since };
+  }
+
+  /** Who the page reached: the topic's SNS metrics since the forced alarm, read last, as SNS publishes them minutes late. */
+  private async pageDelivery(): Promise<PageDelivery | undefined> {
+    if (!this.paged) return undefined;
+    const { topicArn, since } = this.paged;
+    const { clients, io } = this.deps;
+    const sum = async (metric: string) => {
+      const answer = await clients.cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/SNS',
+          MetricName: metric,
+          Dimensions: [{ Name: 'TopicName', Value: topicArn.split(':').pop()! }],
+          StartTime: since,
+          EndTime: io.now(),
+          Period: 60,
+          Statistics: ['Sum'],
+        }),
+      );
+      return (answer.Datapoints ?? []).reduce((total, d) => total + (d.Sum ?? 0), 0);
+    };
+    const [published, delivered, failed] = await Promise.all(SNS_DELIVERY_METRICS.map(sum));
+    return { topicArn, published, delivered, failed };
   }
 
   /** The acknowledgement (GreenPercent=0): recorded, and green given its tasks back. */

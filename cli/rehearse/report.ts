@@ -24,6 +24,14 @@ export interface MeasuredTime {
   readonly assumed: string;
 }
 
+/** Who the forced alarm's page reached: its topic's SNS metrics since the alarm (they arrive minutes late, so a count may be short). */
+export interface PageDelivery {
+  readonly topicArn: string;
+  readonly published: number;
+  readonly delivered: number;
+  readonly failed: number;
+}
+
 export interface RehearsalReport {
   readonly env: string;
   readonly stack: string;
@@ -32,6 +40,8 @@ export interface RehearsalReport {
   /** One per assumption, in the table's order. */
   readonly assumptions: readonly Verdict[];
   readonly times: readonly MeasuredTime[];
+  /** Who the forced alarm's page reached; absent when no action published. */
+  readonly page?: PageDelivery;
   /** Blue alone, green restored, the stack's parameters as found. */
   readonly endedAsBegan: boolean;
   /** What the rehearsal could not put back, each with what to do. */
@@ -98,6 +108,11 @@ export function reportLines(report: RehearsalReport, savedTo: string): string[] 
     ...(report.stopped ? [`stopped early: ${report.stopped}`] : []),
     'time to blue alone, measured on this account:',
     ...report.times.map(time),
+    ...(report.page
+      ? [
+          `the page (${report.page.topicArn}): ${report.page.published} published, ${report.page.delivered} delivered, ${report.page.failed} failed (SNS metrics since the alarm; may lag a few minutes)`,
+        ]
+      : []),
     report.endedAsBegan
       ? 'ended where it began: blue alone, green restored, the stack parameters as found'
       : `did NOT end where it began: ${report.left.join('; ')}`,

@@ -5,7 +5,13 @@
  * rehearsal waits, and files in memory. Each assumption can be broken on request, as AWS would break it.
  */
 import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -39,6 +45,9 @@ const DELIVERY_MS = 3000;
 const SLOW_DELIVERY_MS = 90_000;
 /** The member alarm's next evaluation, after which it and the composite are OK again. */
 const MEMBER_OK_MS = 60_000;
+
+/** The critical topic's subscriptions. */
+const SUBSCRIPTIONS = 2;
 
 /** The process ends here: the deploy ran (CloudFormation goes on), but the rehearsal never learns how it ended. */
 export class Killed extends Error {}
@@ -230,6 +239,8 @@ export class RehearsalWorld {
                 .map((a) => ({ AlarmName: input.AlarmName, HistoryItemType: 'Action' as const, Timestamp: a.at, HistorySummary: a.summary }))
             : [],
       }))
+      .on(GetMetricStatisticsCommand)
+      .callsFake(async (input) => ({ Datapoints: this.snsMetric(input.MetricName!, input.Dimensions?.[0]?.Value, input.StartTime!, input.EndTime!) }))
       .on(SetAlarmStateCommand)
       .callsFake(async (input) => {
         if (input.AlarmName !== drillAlarmName(ENV)) throw Object.assign(new Error(`alarm ${input.AlarmName} does not exist`), { name: 'ResourceNotFound' });
@@ -255,6 +266,22 @@ export class RehearsalWorld {
     this.clock += this.breaks.has('time-to-blue-alone') ? SLOW_DELIVERY_MS : DELIVERY_MS;
     await route(rollbackAlarmEvent(compositeAt, 'rehearsal'), this.stack.deps).catch(() => undefined);
     this.compositeOkAt = setAt + MEMBER_OK_MS;
+  }
+
+  /**
+   * The critical topic's SNS metrics as SNS would count them: one message per successful alarm action and
+   * per page the controller sent, each delivered to every subscription (PagerDuty and e-mail here).
+   */
+  private snsMetric(metric: string, topicName: string | undefined, from: Date, to: Date): { Sum: number }[] {
+    if (topicName !== SETTINGS.criticalTopicArn.split(':').pop()) return [];
+    const actions = this.memberActions.filter((a) => a.at >= from && a.at <= to && a.summary.startsWith('Successfully')).length;
+    const published = actions + this.aws.published.length;
+    const sums: Record<string, number> = {
+      NumberOfMessagesPublished: published,
+      NumberOfNotificationsDelivered: published * SUBSCRIPTIONS,
+      NumberOfNotificationsFailed: 0,
+    };
+    return [{ Sum: sums[metric] ?? 0 }];
   }
 
   /** The member's next evaluation puts it, and so the composite, back to OK. */

@@ -54,6 +54,8 @@ describe('rehearse on an account where every assumption holds', () => {
     // Every stage measured but the one SetAlarmState skips.
     expect(report.times.map((t) => t.seconds === undefined)).toEqual([false, false, true]);
     expect(world.lines).toContain(`saved: ${SAMPLE_REPORT_PATH}`);
+    // Who the page reached: the topic CloudWatch's action names, the controller's page and the alarm's own.
+    expect(report.page).toEqual({ topicArn: SETTINGS.criticalTopicArn, published: 2, delivered: 4, failed: 0 });
   });
 
   test('the deploys are the cdk command lines it would run: rise, refused rise, override, acknowledgement, resume, back', async () => {
