@@ -14,7 +14,7 @@ import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER
 import { rollbackUnacknowledged } from '../../common/traffic/state';
 import { LiveWeights, matchesShare } from '../../common/traffic/weights';
 import { CommandRunner, deployArgv, shown } from '../deploy-command';
-import { CliError } from '../errors';
+import { CliError, explain } from '../errors';
 import { liveWeights, readState } from '../live';
 import type { CliClients, CliIo } from '../rollout';
 import { drillAlarmName } from '../rollout-args';
@@ -106,6 +106,11 @@ interface DeployOutcome {
 /** The SNS metrics of the page's topic, in PageDelivery's order: published, delivered, failed. */
 const SNS_DELIVERY_METRICS = ['NumberOfMessagesPublished', 'NumberOfNotificationsDelivered', 'NumberOfNotificationsFailed'] as const;
 
+/** An error an AWS client threw: the service's answer, or a call that never answered. */
+function isAwsError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('$metadata' in error || ['TimeoutError', 'RequestTimeout'].includes((error as Error).name));
+}
+
 /** A step could not go on; the rehearsal puts the environment back and reports. */
 class Stop extends Error {}
 
@@ -155,8 +160,9 @@ class Rehearsal {
         await step.call(this, found);
       }
     } catch (error) {
-      if (!(error instanceof Stop)) throw error;
-      stopped = error.message;
+      // AWS refusing or not answering stops the steps, and the environment is still put back; anything else is a fault of this code.
+      if (!(error instanceof Stop || error instanceof CliError || isAwsError(error))) throw error;
+      stopped = error instanceof Stop ? error.message : `stopped by an error: ${explain(error).message}`;
       io.out(`rehearse: ${stopped}; putting the environment back`);
     }
     if (options.highResolutionProbe) {

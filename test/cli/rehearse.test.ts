@@ -3,6 +3,7 @@
  * request (test/cli/rehearse-world.ts): what the report says, that the environment ends where it began,
  * the command lines of the deploys, a re-run after a kill or a Ctrl-C at every point, and the refusals.
  */
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
 import { commandUsage } from '../../cli/rollout-args';
@@ -118,6 +119,21 @@ describe('interrupted and run again', () => {
     // And a run after it rehearses from the start.
     expect(outcomes(await rehearsed(world))['get-template-mid-update']).toBe('held');
   });
+});
+
+test('AWS refusing a step stops the steps, and the environment is still put back, the report saying why', async () => {
+  const { world, before } = await freshWorld();
+  const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
+    if (command instanceof SetAlarmStateCommand)
+      throw Object.assign(new Error('not authorized to perform: cloudwatch:SetAlarmState'), { name: 'AccessDenied', $metadata: {} });
+    return send(command);
+  }) as typeof send;
+  const report = await rehearsed(world);
+  expect(report.stopped).toMatch(/^stopped by an error: .*cloudwatch:SetAlarmState/);
+  expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
 });
 
 describe('refused', () => {
