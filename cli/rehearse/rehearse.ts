@@ -79,6 +79,11 @@ const STUCK = 'UPDATE_ROLLBACK_FAILED';
 /** The custom resources whose events tell what the controller answered. */
 const CUSTOM_RESOURCE_TYPES = new Set<string>([TRAFFIC_RESOURCE_TYPE, RELEASE_RESOURCE_TYPE]);
 
+/** A custom resource's event that ends an operation on it (the answer came, or CloudFormation gave up), not its _IN_PROGRESS. */
+function customResourceDone(event: StackEvent): boolean {
+  return CUSTOM_RESOURCE_TYPES.has(event.ResourceType ?? '') && /_(COMPLETE|FAILED)$/.test(event.ResourceStatus ?? '');
+}
+
 /**
  * Which assumption a custom resource's failure reason says did not hold: the id when the refusal names
  * it, else the controller's refusal (lambda/traffic/deploy-event.ts, controller.ts) or CloudFormation's
@@ -252,7 +257,7 @@ class Rehearsal {
       return;
     }
     const rollback = outcome.events.slice(outcome.events.findIndex((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS') + 1);
-    const answered = rollback.filter((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? ''));
+    const answered = rollback.filter(customResourceDone);
     const seen = answered.map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`).join(', ') || 'no custom resource event';
     const unanswered = answered.find((e) => blame(e.ResourceStatusReason ?? '') === 'response-url-host');
     if (unanswered) {
@@ -475,7 +480,7 @@ class Rehearsal {
     const code = await this.deps.deploy(argv);
     await this.settled();
     const [live, events] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents()]);
-    const answered = events.find((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? '') && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
+    const answered = events.find((e) => customResourceDone(e) && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
     if (answered)
       this.findings.held('response-url-host', `the controller's answers reached CloudFormation (${answered.LogicalResourceId} ${answered.ResourceStatus})`);
     return { code, stack: this.stack, live, events };
@@ -497,7 +502,7 @@ class Rehearsal {
 
   /** Why a deploy failed: the first custom resource's failure, as CloudFormation's events give it. */
   private failureReason(outcome: DeployOutcome): string {
-    const failure = outcome.events.find((e) => CUSTOM_RESOURCE_TYPES.has(e.ResourceType ?? '') && /_FAILED$/.test(e.ResourceStatus ?? ''));
+    const failure = outcome.events.find((e) => customResourceDone(e) && e.ResourceStatus!.endsWith('_FAILED'));
     return failure?.ResourceStatusReason ?? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`;
   }
 

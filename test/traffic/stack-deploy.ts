@@ -232,6 +232,7 @@ export class SimulatedStack {
       ResourceType: isRelease ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE,
     };
     const before = this.answers.length;
+    this.events.push({ logicalId, status: `${type.toUpperCase()}_IN_PROGRESS`, at: this.now() });
     await route(withType, this.deps);
     const answered = this.answers.length - before;
     // Only a broken assumption may leave an event unanswered.
@@ -239,8 +240,12 @@ export class SimulatedStack {
     // Unanswered, CloudFormation waits out the custom resource's timeout, then fails it.
     const result: CustomResourceResult =
       answered === 1 ? this.answers[this.answers.length - 1] : { status: 'FAILED', reason: `${NO_RESPONSE_REASON} ${event.RequestId}` };
-    const verb = type.toUpperCase();
-    this.events.push({ logicalId, status: `${verb}_${result.status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`, reason: result.reason, at: this.now() });
+    this.events.push({
+      logicalId,
+      status: `${type.toUpperCase()}_${result.status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`,
+      reason: result.reason,
+      at: this.now(),
+    });
     return result;
   }
 
