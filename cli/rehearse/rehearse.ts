@@ -131,6 +131,8 @@ class Rehearsal {
   private stack!: DeployedStack;
   /** The topic the forced alarm's action published to, from the alarm's history, and when. */
   private paged?: { readonly topicArn: string; readonly since: Date };
+  /** Putting the environment back: a Ctrl-C no longer stops a deploy. */
+  private restoring = false;
 
   constructor(
     private readonly deps: RehearsalDeps,
@@ -422,6 +424,19 @@ class Rehearsal {
 
   /** Puts the environment back where it was found; says what it could not. Runs no deploy when nothing differs. */
   private async restore(found: Found): Promise<string[]> {
+    this.restoring = true;
+    try {
+      return await this.putBack(found);
+    } catch (error) {
+      throw new CliError(
+        `${explain(error).message}; ${this.env} may not be as the rehearsal found it: run the rehearsal again to put it back (${progressPath(this.env)} says what it found)`,
+      );
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  private async putBack(found: Found): Promise<string[]> {
     const deployFound = `npx cdk deploy -c env=${this.env} --parameters ${GREEN_PERCENT_PARAMETER}=${found.greenPercent}`;
     await this.settled();
     if (this.stack.status === STUCK) {
@@ -478,6 +493,8 @@ class Rehearsal {
     const argv = deployArgv(this.env, { parameters: [[GREEN_PERCENT_PARAMETER, String(greenPercent)]], overrideReason });
     this.deps.io.out(`rehearse: running ${shown(argv)}`);
     const code = await this.deps.deploy(argv);
+    // Ctrl-C reaches cdk too, which stops watching; CloudFormation goes on, and the restore waits for it.
+    if (this.deps.interrupted() && !this.restoring) throw new Stop('stopped by the operator (Ctrl-C)');
     await this.settled();
     const [live, events] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents()]);
     const answered = events.find((e) => customResourceDone(e) && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');

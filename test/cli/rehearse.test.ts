@@ -109,6 +109,24 @@ describe('interrupted and run again', () => {
     expect(world.fileSystem.has(progressPath(ENV))).toBe(false);
   });
 
+  test.each([0, 1, 2, 3, 4, 5])('Ctrl-C during deploy %i (cdk ends with 130): it stops after putting everything back', async (at) => {
+    const { world, before } = await freshWorld();
+    let pressed = false;
+    const deploy = async (argv: readonly string[]) => {
+      const code = await world.deploy(argv);
+      if (world.argvs.length - 1 !== at) return code;
+      pressed = true;
+      return 130;
+    };
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, {
+      highResolutionProbe: false,
+    });
+    expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
+    expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
+    expect(world.standing()).toEqual(before);
+    expect(world.fileSystem.has(progressPath(ENV))).toBe(false);
+  });
+
   test.each([0, 1, 2, 3, 4, 5])('Ctrl-C before step %i: it stops after putting everything back', async (step) => {
     const { world, before } = await freshWorld();
     const report = await rehearsed(world, step);

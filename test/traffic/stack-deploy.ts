@@ -7,7 +7,9 @@
  * properties change); a FAILED answer, or another resource failing, rolls the update back in reverse
  * order. Blue's service carries its DesiredCount, so every update of it sets the configured count; green's
  * has none, so CloudFormation keeps its live count (docs/design.md "Green's task count"). Every custom
- * resource event enters through the controller's entry point (`route`), as Lambda delivers it.
+ * resource event enters through the controller's entry point (`route`), as Lambda delivers it. The stack
+ * keeps its events as DescribeStackEvents lists them, and can break, on request, an assumption about
+ * CloudFormation (`breaks`, for the rehearsal's tests) as AWS would if it did not hold.
  */
 import type { AssumptionId } from '../../common/assumptions';
 import { RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
