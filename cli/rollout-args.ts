@@ -89,7 +89,7 @@ const COMMAND_SPECS = {
       '  1. GreenPercent=<first step> (DescribeStacks mid-update)',
       '  2. GreenPercent=<a step further>, refused; CloudFormation rolls it back',
       '  3. GreenPercent=<second step> with -c rolloutOverride (GetTemplate mid-update)',
-      `  4. ${drillAlarmName('<env>')} set to ALARM: green rolled back to blue and emptied`,
+      `  4. ${drillAlarmName('<env>')} set to ALARM: green rolled back and emptied; it pages (critical)`,
       '  5. GreenPercent=0, the acknowledgement: green gets its tasks back',
       '  6. GreenPercent=<first step>, the resume, then GreenPercent=0',
       'It ends where it began: blue alone, green restored, the stack parameters as found. Ctrl-C',
