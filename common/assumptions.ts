@@ -27,7 +27,7 @@ export const ASSUMPTIONS = [
   },
   {
     id: 'rollback-update-events',
-    what: "during UPDATE_ROLLBACK_IN_PROGRESS, the custom resources get Update events carrying the old properties, and the rollback ends UPDATE_ROLLBACK_COMPLETE",
+    what: 'during UPDATE_ROLLBACK_IN_PROGRESS, the custom resources get Update events carrying the old properties, and the rollback ends UPDATE_ROLLBACK_COMPLETE',
     ifNot: "a refused deploy's rollback does not put the previous share back, or the stack ends UPDATE_ROLLBACK_FAILED",
   },
   {
@@ -38,7 +38,7 @@ export const ASSUMPTIONS = [
   {
     id: 'green-capacity-tag-condition',
     what: "RegisterScalableTarget on green's existing capacity is allowed by the grant scoped by its boop:capacity tag, with no ECS permission of the caller",
-    ifNot: "a rollback cannot empty green (AccessDenied: blue alone stays, ROLLBACK_FAILED pages) and the acknowledgement cannot restore it",
+    ifNot: 'a rollback cannot empty green (AccessDenied: blue alone stays, ROLLBACK_FAILED pages) and the acknowledgement cannot restore it',
   },
   {
     id: 'green-capacity-moves-count',

@@ -114,14 +114,20 @@ describe('arguments', () => {
     [['status'], new RegExp(`^--env is required; ${known}$`)],
     [['status', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${known}$`)],
     [['status', '--env='], new RegExp(`^unknown environment ""; ${known}$`)],
-    [['deploy', '--env', 'prod'], /^unknown command "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/],
+    [
+      ['deploy', '--env', 'prod'],
+      /^unknown command "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
+    ],
     [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, plan, promote, rollback, drill/],
     [[], /^no command given; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/],
     [
       ['--env', 'prod', 'status'],
       /^the command comes first, before "--env"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
     ],
-    [['help', 'deploy'], /^help takes one command, not "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/],
+    [
+      ['help', 'deploy'],
+      /^help takes one command, not "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
+    ],
     [['rollback', '--env', 'prod'], /^rollback needs --reason "<why>"; it is recorded in the traffic state and the page$/],
     [['rollback', '--env', 'prod', '--reason', '  '], /^rollback needs --reason "<why>"/],
     [['status', '--env', 'prod', '--force'], /^unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/],
