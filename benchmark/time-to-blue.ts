@@ -9,26 +9,10 @@ import { DETECTION_TARGET_MINUTES, ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '.
 import { Assembly } from '../test/support/synth';
 import { Cfn, resourcesOfType } from '../test/support/resources';
 import { ROLLBACK_ALARMS } from './rows';
+import { ALLOWANCES } from './allowances';
 
-/** What AWS adds between the alarm's last bad datapoint and the controller's first line, each with where the number comes from. */
-export const ALLOWANCES = {
-  metricIngestion: {
-    seconds: 30,
-    what: 'metric ingestion',
-    why: 'the ALB sends each minute\'s metrics at its end (Elastic Load Balancing guide, "CloudWatch metrics for your Application Load Balancer": 60-second intervals) and the EMF metrics, high-resolution ones included, arrive with their log lines; AWS publishes no delay, 30 s is assumed',
-  },
-  alarmEvaluation: {
-    seconds: 60,
-    highResolutionSeconds: 10,
-    what: 'alarm evaluation',
-    why: 'an alarm with a period of a minute or more is evaluated once a minute, one with a 10 or 30 s period every 10 s (CloudWatch guide, "Using Amazon CloudWatch alarms", alarm evaluation), so a complete datapoint waits up to 60 s, or 10 s; the composite follows its member as it changes',
-  },
-  eventDelivery: {
-    seconds: 10,
-    what: 'EventBridge delivery',
-    why: 'CloudWatch delivers alarm state changes to EventBridge durably (EventBridge guide, "Event delivery from AWS services") with no published latency; 10 s is assumed for the rule, the asynchronous invoke and Lambda\'s runtime start',
-  },
-} as const;
+// What AWS adds, assumed; in a file of its own so the rehearsal (cli/rehearse) sets its measurements beside them.
+export { ALLOWANCES };
 
 /** CloudWatch's shortest standard period: an alarm with a shorter one is high-resolution. */
 const STANDARD_PERIOD_SECONDS = 60;

@@ -23,6 +23,8 @@ export interface CommandSpec {
   readonly synopsis: string;
   /** What it does, as lines of the usage texts. */
   readonly summary: readonly string[];
+  /** More about it, in its own usage only (after the summary). @default nothing more */
+  readonly details?: readonly string[];
   readonly options: Readonly<Record<string, OptionSpec>>;
 }
 
@@ -135,7 +137,7 @@ ${footer}`;
     const option = (name: string, { value }: OptionSpec) => `--${name}${value ? ` ${value}` : ''}`;
     return `usage: ${invocation(command)} --env ${ENV_VALUE}${spec.synopsis ? ` ${spec.synopsis}` : ''}
 
-${spec.summary.join('\n')}
+${[...spec.summary, ...(spec.details ? ['', ...spec.details] : [])].join('\n')}
 
 options:
 ${columns([

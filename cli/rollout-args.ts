@@ -9,6 +9,7 @@ import { Slot, SLOTS } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
 import { CommandSpec, defineCommandLine } from './command-line';
 import { CliError } from './errors';
+import { boundMinutes, REHEARSAL_DEPLOYS, typicalMinutes } from './rehearse/bounds';
 
 /** A value as a refusal shows it: quoted, cut after this many characters so a huge argument cannot flood the line. */
 export const SHOWN_CHARACTERS = 120;
@@ -74,6 +75,33 @@ const COMMAND_SPECS = {
     summary: [`put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback`, '(production only with --production-drill)'],
     options: { 'production-drill': { type: 'boolean', description: 'allow the drill in prod, where it rolls real traffic back to blue' } },
   },
+  rehearse: {
+    synopsis: '[--report <path>] [--high-resolution-probe]',
+    summary: [
+      'prove on a non-production account what offline tests cannot: drives the stack through',
+      'a rise, a refused rise, an override, a forced rollback and its acknowledgement, then',
+      `reports each assumption held, did not hold, or could not be tried (never prod)`,
+    ],
+    details: [
+      'It needs blue alone (GreenPercent=0), green running with a healthy target, no unacknowledged',
+      'rollback and the rollback alarm OK. It changes, in this order, with cdk deploy runs it starts',
+      'itself (their progress shown):',
+      '  1. GreenPercent=<first step> (DescribeStacks mid-update)',
+      '  2. GreenPercent=<a step further>, refused; CloudFormation rolls it back',
+      '  3. GreenPercent=<second step> with -c rolloutOverride (GetTemplate mid-update)',
+      `  4. ${drillAlarmName('<env>')} set to ALARM: green rolled back and emptied; it pages (critical)`,
+      '  5. GreenPercent=0, the acknowledgement: green gets its tasks back',
+      '  6. GreenPercent=<first step>, the resume, then GreenPercent=0',
+      'It ends where it began: blue alone, green restored, the stack parameters as found. Ctrl-C',
+      'stops after putting that back; a run that was killed is put back by the next run.',
+      `It takes about ${typicalMinutes()} minutes (${REHEARSAL_DEPLOYS} deploys), at most about ${boundMinutes()} when every wait runs`,
+      'to its bound. The report is printed, then saved as JSON (no secret in it).',
+    ],
+    options: {
+      'report': { type: 'string', value: '<path>', description: 'where to save the JSON report; default rehearsal-<env>-<time>.json here' },
+      'high-resolution-probe': { type: 'boolean', description: 'also try the 10 s probe (not implemented yet: reported as not tried)' },
+    },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type Command = keyof typeof COMMAND_SPECS;
@@ -115,6 +143,10 @@ export type RolloutArgs =
       readonly deploy?: PlannedDeploy;
       /** Run the promotion's commands rather than print them. */
       readonly yes: boolean;
+      /** Where the rehearsal saves its report. @default rehearsal-<env>-<time>.json */
+      readonly reportPath?: string;
+      /** The rehearsal also tries the high-resolution probe. */
+      readonly highResolutionProbe: boolean;
     };
 
 interface OptionValues {
@@ -125,6 +157,8 @@ interface OptionValues {
   readonly 'blue-image'?: string;
   readonly 'override'?: string;
   readonly 'yes'?: boolean;
+  readonly 'report'?: string;
+  readonly 'high-resolution-probe'?: boolean;
 }
 
 /** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
@@ -138,8 +172,14 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
   if (command === 'drill' && env === 'prod' && !productionDrill) {
     throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
   }
+  // Refused before any AWS call; a stack deployed as production under another name is refused once read (cli/rehearse).
+  if (command === 'rehearse' && env === 'prod') {
+    throw new CliError('the rehearsal moves traffic and stops green on purpose, so it never runs in prod; rehearse in a non-production environment');
+  }
+  const reportPath = values.report?.trim();
+  if (reportPath === '') throw new CliError('--report needs a file path, e.g. --report rehearsal.json');
   const deploy = command === 'plan' ? plannedDeploy(values, env) : undefined;
-  return { command, env, reason, productionDrill, deploy, yes: values.yes === true };
+  return { command, env, reason, productionDrill, deploy, yes: values.yes === true, reportPath, highResolutionProbe: values['high-resolution-probe'] === true };
 }
 
 /** The plan's deploy, each value checked; refused in one line naming the option and how to write it. */

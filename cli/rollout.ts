@@ -1,17 +1,16 @@
 /**
- * The rollout CLI's commands (status, plan, promote, rollback, drill) against the deployed stack,
+ * The rollout CLI's commands (status, plan, promote, rollback, drill, rehearse) against the deployed stack,
  * found by its outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the
- * command line. Only rollback, drill and `promote --yes` change anything.
+ * command line. Only rollback, drill, rehearse and `promote --yes` change anything.
  */
-import { spawn } from 'child_process';
-import { constants as osConstants } from 'os';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient, Service } from '@aws-sdk/client-ecs';
-import { DescribeListenersCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
@@ -20,13 +19,19 @@ import { readRiseEvidence } from '../common/traffic/evidence';
 import { DeployPlan, planDeploy, planEvidenceQuery } from '../common/traffic/plan';
 import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
 import { greenShare, ReleaseRequest } from '../common/traffic/release';
-import { currentRelease, parseState, Release, rollbackUnacknowledged, SlotImages, TrafficState } from '../common/traffic/state';
-import { forwardAction, LiveWeights, matchesShare, readLiveWeights } from '../common/traffic/weights';
+import { currentRelease, Release, rollbackUnacknowledged, SlotImages, TrafficState } from '../common/traffic/state';
+import { forwardAction, LiveWeights, matchesShare } from '../common/traffic/weights';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { CliError, explain, failureLineOf } from './errors';
-import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage, ROLLOUT_OVERRIDE_CONTEXT } from './rollout-args';
+import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage } from './rollout-args';
 import { Terminal } from './main';
 import { DeployedStack, describeStack } from './stack';
+import { liveWeights, readState } from './live';
+import { rehearse, RehearsalFiles } from './rehearse/rehearse';
+import { CommandRunner, DeployCommand, deployArgv, runOnTerminal, shown } from './deploy-command';
+
+export { runOnTerminal } from './deploy-command';
+export type { CommandRunner } from './deploy-command';
 
 /** Tries of a manual rollback's Invoke in all, the first included, while the controller is busy. */
 export const BUSY_CONTROLLER_ATTEMPTS = 8;
@@ -92,24 +97,58 @@ export function createCliClients(overrides: CliClientOverrides = {}): CliClients
 /** What a rollout command prints to and waits with. */
 export type CliIo = Terminal;
 
-/** Runs one command of this project (argv[0] is the program) on the operator's terminal; resolves with its exit code. */
-export type CommandRunner = (argv: readonly string[]) => Promise<number>;
+/** The files a rehearsal writes, in the working directory. */
+const workingDirectoryFiles: RehearsalFiles = {
+  read: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+  write: (path, text) => writeFileSync(path, text),
+  remove: (path) => rmSync(path, { force: true }),
+};
 
-/** Runs the command without a shell, its input and output the terminal's; a signal's end is 128 + its number, as a shell says. */
-export const runOnTerminal: CommandRunner = ([program, ...args]) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: 'inherit' });
-    child.on('error', (error) =>
-      reject(new CliError(`could not start ${program} (${(error as NodeJS.ErrnoException).code ?? error.message}); check that Node's npx is on PATH`)),
-    );
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
-  });
+/** The first Ctrl-C asks the rehearsal to stop once it has put the environment back; a second one ends the command at once. */
+function watchCtrlC(io: CliIo): { interrupted: () => boolean; dispose: () => void } {
+  let asked = false;
+  const second = () => process.exit(130);
+  const first = () => {
+    asked = true;
+    io.out('rehearse: stopping after putting the environment back (Ctrl-C again to quit at once, leaving it as it is)');
+    process.once('SIGINT', second);
+  };
+  process.once('SIGINT', first);
+  return {
+    interrupted: () => asked,
+    dispose: () => {
+      process.removeListener('SIGINT', first);
+      process.removeListener('SIGINT', second);
+    },
+  };
+}
 
-/** Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s commands. */
-export async function runRolloutCli(argv: readonly string[], clients: CliClients, io: CliIo, runner: CommandRunner = runOnTerminal): Promise<void> {
+/**
+ * Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s
+ * and the rehearsal's deploys; `files` and `interrupted` are the rehearsal's (tests replace them).
+ */
+export async function runRolloutCli(
+  argv: readonly string[],
+  clients: CliClients,
+  io: CliIo,
+  runner: CommandRunner = runOnTerminal,
+  rehearsal: { readonly files?: RehearsalFiles; readonly interrupted?: () => boolean } = {},
+): Promise<void> {
   const args = parseRolloutArgs(argv);
   if (args.command === 'help') {
     io.out(args.usage);
+    return;
+  }
+  if (args.command === 'rehearse') {
+    const ctrlC = rehearsal.interrupted ? undefined : watchCtrlC(io);
+    try {
+      const deps = { clients, io, deploy: runner, files: rehearsal.files ?? workingDirectoryFiles, interrupted: rehearsal.interrupted ?? ctrlC!.interrupted };
+      await rehearse(deps, args.env, { reportPath: args.reportPath, highResolutionProbe: args.highResolutionProbe });
+    } catch (error) {
+      throw explain(error);
+    } finally {
+      ctrlC?.dispose();
+    }
     return;
   }
   try {
@@ -122,12 +161,6 @@ export async function runRolloutCli(argv: readonly string[], clients: CliClients
   } catch (error) {
     throw explain(error);
   }
-}
-
-async function liveWeights(clients: CliClients, stack: DeployedStack): Promise<LiveWeights> {
-  const listener = (await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [stack.outputs.listenerArn] }))).Listeners?.[0];
-  if (!listener) throw new CliError(`listener ${stack.outputs.listenerArn} not found`);
-  return readLiveWeights(listener, { blue: stack.outputs.blueTargetGroupArn, green: stack.outputs.greenTargetGroupArn });
 }
 
 /** How wide a row's label is, so every value of status, plan and promote starts in one column. */
@@ -149,18 +182,6 @@ function header(env: string, what = ''): string {
 
 function policyOf(stack: DeployedStack): RolloutPolicy {
   return { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
-}
-
-/** The record as the controller left it; the initial state when it never ran. */
-async function readState(clients: CliClients, stack: DeployedStack, now: Date): Promise<TrafficState> {
-  const text = await clients.ssm
-    .send(new GetParameterCommand({ Name: stack.outputs.stateParameterName }))
-    .then((r) => r.Parameter?.Value)
-    .catch((error) => {
-      if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
-      throw error;
-    });
-  return parseState(text, now);
 }
 
 /** Each slot's ECS service as the cluster describes it; undefined for one it does not know. */
@@ -308,38 +329,6 @@ function rollbackLine(state: TrafficState): string {
 
 // ---------------------------------------------------------------------------------------------
 // plan and promote: a deploy judged on what is live now, and the commands that carry it out.
-
-/** One `npx cdk deploy` of the environment: the stack parameters it sets, in order, and its override. */
-interface DeployCommand {
-  readonly parameters: readonly (readonly [string, string])[];
-  /** `-c rolloutOverride="<reason>"`. @default none */
-  readonly overrideReason?: string;
-}
-
-/** The command's words, as the runner is given them; each parameter is its own --parameters (cdk reads one value per flag). */
-function deployArgv(env: string, command: DeployCommand): string[] {
-  return [
-    'npx',
-    'cdk',
-    'deploy',
-    '-c',
-    `env=${env}`,
-    ...(command.overrideReason !== undefined ? ['-c', `${ROLLOUT_OVERRIDE_CONTEXT}=${command.overrideReason}`] : []),
-    ...command.parameters.flatMap(([name, value]) => ['--parameters', `${name}=${value}`]),
-  ];
-}
-
-/** The command as the operator types it in a POSIX shell. */
-function shown(argv: readonly string[]): string {
-  return argv.map(shellWord).join(' ');
-}
-
-/** A word bare when the shell reads it back unchanged, else its value double-quoted after its `name=`. */
-function shellWord(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  const [, name = '', value] = /^([\w.]+=)?([\s\S]*)$/.exec(word)!;
-  return `${name}"${value.replace(/["\\$`]/g, '\\$&')}"`;
-}
 
 /** What each slot runs, from the stack parameters (what a deploy that names no image keeps). */
 function slotImages(stack: DeployedStack, env: string): SlotImages {

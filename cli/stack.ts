@@ -1,6 +1,6 @@
 /** The deployed stack of an environment as the operator commands find it: its outputs and parameters. */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
-import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { ImageRule, parseImageRules } from '../common/images';
 import type { Slot } from '../common/slots';
@@ -24,6 +24,10 @@ export interface DeployedStack {
   readonly releaseGuard: boolean;
   /** Each slot's image rule, from the ImageRules output; absent on a stack of an earlier version. */
   readonly imageRules?: Readonly<Record<Slot, ImageRule>>;
+  /** The stack carries the ConfirmProduction parameter: it was built as a production stack, whatever its environment is called. */
+  readonly production: boolean;
+  /** CloudFormation's status of the stack, e.g. UPDATE_COMPLETE. */
+  readonly status: string;
 }
 
 /** The environment's stack, or undefined when it is not deployed in this account and region. */
@@ -50,6 +54,8 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     images: { blue: parameter(IMAGE_PARAMETERS.blue), green: parameter(IMAGE_PARAMETERS.green) },
     releaseGuard: outputs.releaseGuard !== 'false',
     imageRules: parseImageRules(outputs.imageRules),
+    production: parameter(CONFIRM_PRODUCTION_PARAMETER) !== undefined,
+    status: stack.StackStatus ?? 'unknown',
   };
 }
 

@@ -7,8 +7,11 @@
  * properties change); a FAILED answer, or another resource failing, rolls the update back in reverse
  * order. Blue's service carries its DesiredCount, so every update of it sets the configured count; green's
  * has none, so CloudFormation keeps its live count (docs/design.md "Green's task count"). Every custom
- * resource event enters through the controller's entry point (`route`), as Lambda delivers it.
+ * resource event enters through the controller's entry point (`route`), as Lambda delivers it. The stack
+ * keeps its events as DescribeStackEvents lists them, and can break, on request, an assumption about
+ * CloudFormation (`breaks`, for the rehearsal's tests) as AWS would if it did not hold.
  */
+import type { AssumptionId } from '../../common/assumptions';
 import { RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import type { ReleaseResourceProperties, TrafficResourceProperties } from '../../common/payloads';
 import { Slot, SLOTS } from '../../common/slots';
@@ -54,8 +57,28 @@ export interface DeployResult {
   readonly reason?: string;
 }
 
+/** The assumptions the simulator can break on request, each as AWS would if it did not hold (common/assumptions.ts). */
+export type StackBreak = Extract<AssumptionId, 'describe-stacks-mid-update' | 'get-template-mid-update' | 'rollback-update-events' | 'response-url-host'>;
+
+/** What CloudFormation answers when a custom resource never answered within its timeout (seen in practice). */
+export const NO_RESPONSE_REASON = 'CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId';
+
+/** One stack event, as DescribeStackEvents lists it: the stack's own status, or a custom resource's. */
+export interface StackEvent {
+  readonly logicalId: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly at: Date;
+}
+
 export class SimulatedStack {
   parameters: StackParameters;
+  /** Assumptions this CloudFormation breaks; none by default. */
+  breaks: ReadonlySet<StackBreak> = new Set();
+  /** Every stack event, oldest first. */
+  readonly events: StackEvent[] = [];
+  /** The stack's name in its events. */
+  stackName = 'BoopIntegration-prod';
   private fingerprint = 0;
   private readonly answers: CustomResourceResult[] = [];
   deps: RouteDeps;
@@ -95,7 +118,7 @@ export class SimulatedStack {
     if (options.listenerChange) this.fingerprint++;
     const [oldRelease, newRelease] = [this.releaseProperties(old), this.releaseProperties(next)];
     const [oldWeights, newWeights] = [this.weightsProperties(old, oldFingerprint), this.weightsProperties(next)];
-    this.report('UPDATE_IN_PROGRESS', next);
+    this.report('UPDATE_IN_PROGRESS', next, old);
     // The function's settings (green's configured count) change before any custom resource it serves runs.
     this.deps = this.depsFor(next);
 
@@ -147,11 +170,21 @@ export class SimulatedStack {
     },
   ): Promise<void> {
     this.report('UPDATE_ROLLBACK_IN_PROGRESS', old);
-    if (undo.weights) expectSuccess(await this.send('Update', undo.weights, undo.weightsFailed));
+    // Broken: the rollback deletes what it should update, so no custom resource is given its old properties.
+    const type = this.breaks.has('rollback-update-events') ? 'Delete' : 'Update';
+    const undone = async (properties: object, failed?: object): Promise<boolean> => {
+      const result = await this.send(type, properties, failed);
+      if (result.status === 'SUCCESS') return true;
+      // CloudFormation's rollback must never fail; only a broken assumption may make it, and the stack is then stuck.
+      if (this.breaks.size === 0) expectSuccess(result);
+      this.report('UPDATE_ROLLBACK_FAILED', old);
+      return false;
+    };
+    if (undo.weights && !(await undone(undo.weights, undo.weightsFailed))) return;
     if (undo.from && countOf(undo.from) !== countOf(old)) this.aws.registerCapacity(GREEN_CAPACITY, countOf(old), countOf(old));
     if (undo.from) this.updateServices(undo.from, old);
     if (undo.listenerChange) this.aws.defaultActions = [templateAction()];
-    if (undo.release) expectSuccess(await this.send('Update', undo.release, undo.releaseFailed));
+    if (undo.release && !(await undone(undo.release, undo.releaseFailed))) return;
     this.deps = this.depsFor(old);
     this.report('UPDATE_ROLLBACK_COMPLETE', old);
   }
@@ -178,19 +211,44 @@ export class SimulatedStack {
     });
   }
 
-  private report(status: string, parameters: StackParameters): void {
-    this.aws.stack = { status, greenPercent: String(parameters.greenPercent), rolloutOverride: parameters.override, images: parameters.images };
+  /** `old`: the parameters before the update, which a broken DescribeStacks or GetTemplate keeps reporting while it runs. */
+  private report(status: string, parameters: StackParameters, old?: StackParameters): void {
+    const described = old && this.breaks.has('describe-stacks-mid-update') ? old : parameters;
+    const template = old && this.breaks.has('get-template-mid-update') ? old : parameters;
+    this.aws.stack = { status, greenPercent: String(described.greenPercent), rolloutOverride: template.override, images: described.images };
+    this.events.push({ logicalId: this.stackName, status, at: this.now() });
   }
 
-  private async send(type: 'Create' | 'Update', properties: object, old?: object): Promise<CustomResourceResult> {
+  private async send(type: 'Create' | 'Update' | 'Delete', properties: object, old?: object): Promise<CustomResourceResult> {
     const isRelease = 'BlueImage' in properties;
     const event = customResourceEvent(type, properties as Record<string, string>, old as Record<string, string> | undefined);
     const logicalId = isRelease ? 'TrafficControlRelease' : 'TrafficControlWeights';
-    const withType = { ...event, LogicalResourceId: logicalId, ResourceType: isRelease ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE };
+    // Broken: the answer URL's host is not one of the forms the controller accepts.
+    const responseUrl = this.breaks.has('response-url-host')
+      ? event.ResponseURL.replace(/^https:\/\/[^/]+/, 'https://cloudformation-responses.example.com')
+      : event.ResponseURL;
+    const withType = {
+      ...event,
+      ResponseURL: responseUrl,
+      LogicalResourceId: logicalId,
+      ResourceType: isRelease ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE,
+    };
     const before = this.answers.length;
+    this.events.push({ logicalId, status: `${type.toUpperCase()}_IN_PROGRESS`, at: this.now() });
     await route(withType, this.deps);
-    if (this.answers.length !== before + 1) throw new Error(`the controller answered ${this.answers.length - before} times`);
-    return this.answers[this.answers.length - 1];
+    const answered = this.answers.length - before;
+    // Only a broken assumption may leave an event unanswered.
+    if (answered > 1 || (answered === 0 && this.breaks.size === 0)) throw new Error(`the controller answered ${answered} times`);
+    // Unanswered, CloudFormation waits out the custom resource's timeout, then fails it.
+    const result: CustomResourceResult =
+      answered === 1 ? this.answers[this.answers.length - 1] : { status: 'FAILED', reason: `${NO_RESPONSE_REASON} ${event.RequestId}` };
+    this.events.push({
+      logicalId,
+      status: `${type.toUpperCase()}_${result.status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`,
+      reason: result.reason,
+      at: this.now(),
+    });
+    return result;
   }
 
   private releaseProperties(p: StackParameters): ReleaseResourceProperties {
