@@ -33,7 +33,7 @@ export function computedBasis(): string {
   return (
     `computed from assumed allowances: ${metricIngestion.seconds} s ${metricIngestion.what}, ` +
     `${alarmEvaluation.seconds} s (${alarmEvaluation.highResolutionSeconds} s high-resolution) ${alarmEvaluation.what}, ` +
-    `${eventDelivery.seconds} s ${eventDelivery.what}; npm run rollout -- rehearse measures the composite's evaluation and the delivery on an account, the rest only with --high-resolution-probe`
+    `${eventDelivery.seconds} s ${eventDelivery.what}; npm run rollout -- rehearse measures the composite's evaluation and the delivery on an account, not the ingestion (that needs errors on green)`
   );
 }
 
@@ -75,7 +75,7 @@ export function renderTable(cells: ReadonlyMap<string, RowCells>): string {
 /** The allowances behind the time-to-blue rows, one line each with its source. */
 export function assumptionLines(): string[] {
   return [
-    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES), none measured on an account; `npm run rollout -- rehearse --env <a non-production env>` measures them on yours (its lines `time-to-blue-alone` and `high-resolution-probe`, docs/design.md "Rollback"):',
+    'Assumptions of the "first bad minute → blue alone" rows (benchmark/time-to-blue.ts ALLOWANCES), none measured on an account; `npm run rollout -- rehearse --env <a non-production env>` measures the evaluation and delivery on yours (its line `time-to-blue-alone`; the ingestion is not measured, and its line `high-resolution-probe` says why; docs/design.md "Rollback"):',
     ...Object.values(ALLOWANCES).map((a) => {
       const highResolution = 'highResolutionSeconds' in a ? ` (${a.highResolutionSeconds} s for a high-resolution alarm)` : '';
       return `- ${a.what}: ${a.seconds} s${highResolution}. ${a.why}.`;

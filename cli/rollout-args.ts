@@ -76,7 +76,7 @@ const COMMAND_SPECS = {
     options: { 'production-drill': { type: 'boolean', description: 'allow the drill in prod, where it rolls real traffic back to blue' } },
   },
   rehearse: {
-    synopsis: '[--report <path>] [--high-resolution-probe]',
+    synopsis: '[--report <path>]',
     summary: [
       'prove on a non-production account what offline tests cannot: drives the stack through',
       'a rise, a refused rise, an override, a forced rollback and its acknowledgement, then',
@@ -98,8 +98,7 @@ const COMMAND_SPECS = {
       'to its bound. The report is printed, then saved as JSON (no secret in it).',
     ],
     options: {
-      'report': { type: 'string', value: '<path>', description: 'where to save the JSON report; default rehearsal-<env>-<time>.json here' },
-      'high-resolution-probe': { type: 'boolean', description: 'also try the 10 s probe (not implemented yet: reported as not tried)' },
+      report: { type: 'string', value: '<path>', description: 'where to save the JSON report; default rehearsal-<env>-<time>.json here' },
     },
   },
 } as const satisfies Record<string, CommandSpec>;
@@ -145,8 +144,6 @@ export type RolloutArgs =
       readonly yes: boolean;
       /** Where the rehearsal saves its report. @default rehearsal-<env>-<time>.json */
       readonly reportPath?: string;
-      /** The rehearsal also tries the high-resolution probe. */
-      readonly highResolutionProbe: boolean;
     };
 
 interface OptionValues {
@@ -158,7 +155,6 @@ interface OptionValues {
   readonly 'override'?: string;
   readonly 'yes'?: boolean;
   readonly 'report'?: string;
-  readonly 'high-resolution-probe'?: boolean;
 }
 
 /** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
@@ -179,7 +175,7 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
   const reportPath = values.report?.trim();
   if (reportPath === '') throw new CliError('--report needs a file path, e.g. --report rehearsal.json');
   const deploy = command === 'plan' ? plannedDeploy(values, env) : undefined;
-  return { command, env, reason, productionDrill, deploy, yes: values.yes === true, reportPath, highResolutionProbe: values['high-resolution-probe'] === true };
+  return { command, env, reason, productionDrill, deploy, yes: values.yes === true, reportPath };
 }
 
 /** The plan's deploy, each value checked; refused in one line naming the option and how to write it. */

@@ -143,7 +143,7 @@ export async function runRolloutCli(
     const ctrlC = rehearsal.interrupted ? undefined : watchCtrlC(io);
     try {
       const deps = { clients, io, deploy: runner, files: rehearsal.files ?? workingDirectoryFiles, interrupted: rehearsal.interrupted ?? ctrlC!.interrupted };
-      await rehearse(deps, args.env, { reportPath: args.reportPath, highResolutionProbe: args.highResolutionProbe });
+      await rehearse(deps, args.env, { reportPath: args.reportPath });
     } catch (error) {
       throw explain(error);
     } finally {

@@ -310,6 +310,6 @@ export async function sampleRehearsal(): Promise<{ world: RehearsalWorld; before
   const world = await RehearsalWorld.create();
   const before = world.standing();
   const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => false };
-  const report = await rehearse(deps, ENV, { reportPath: SAMPLE_REPORT_PATH, highResolutionProbe: false });
+  const report = await rehearse(deps, ENV, { reportPath: SAMPLE_REPORT_PATH });
   return { world, before, report };
 }

@@ -20,7 +20,7 @@ async function rehearsed(world: RehearsalWorld, interruptAfter?: number): Promis
   let checks = 0;
   const interrupted = () => interruptAfter !== undefined && checks++ >= interruptAfter;
   const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted };
-  return rehearse(deps, ENV, { reportPath: REPORT, highResolutionProbe: false });
+  return rehearse(deps, ENV, { reportPath: REPORT });
 }
 
 async function freshWorld(options: WorldOptions = {}) {
@@ -118,9 +118,7 @@ describe('interrupted and run again', () => {
       pressed = true;
       return 130;
     };
-    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, {
-      highResolutionProbe: false,
-    });
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, {});
     expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
     expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
     expect(world.standing()).toEqual(before);
