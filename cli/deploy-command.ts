@@ -40,6 +40,15 @@ export function deployArgv(env: string, command: DeployCommand): string[] {
   ];
 }
 
+/**
+ * `npx cdk diff` of the environment, failing when this checkout's template is not the deployed one: a
+ * command that deploys from the checkout would deploy those differences too. Templates only, so the
+ * live parameter values never count as a difference.
+ */
+export function checkoutDiffArgv(env: string): string[] {
+  return ['npx', 'cdk', 'diff', '-c', `env=${env}`, '--method', 'template', '--fail'];
+}
+
 /** The command as the operator types it in a POSIX shell. */
 export function shown(argv: readonly string[]): string {
   return argv.map(shellWord).join(' ');

@@ -84,8 +84,9 @@ const COMMAND_SPECS = {
     ],
     details: [
       'It needs blue alone (GreenPercent=0), green running with a healthy target, no unacknowledged',
-      'rollback and the rollback alarm OK. It changes, in this order, with cdk deploy runs it starts',
-      'itself (their progress shown):',
+      "rollback, the rollback alarm OK, and this checkout's template the deployed one (cdk diff): every",
+      'step deploys from it. It changes, in this order, with cdk deploy runs it starts itself (their',
+      'progress shown):',
       '  1. GreenPercent=<first step> (DescribeStacks mid-update)',
       '  2. GreenPercent=<a step further>, refused; CloudFormation rolls it back',
       '  3. GreenPercent=<second step> with -c rolloutOverride (GetTemplate mid-update)',

@@ -13,7 +13,8 @@ import { ASSUMPTION_IDS, AssumptionId } from '../../common/assumptions';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
 import { rollbackUnacknowledged } from '../../common/traffic/state';
 import { LiveWeights, matchesShare } from '../../common/traffic/weights';
-import { CommandRunner, deployArgv, shown } from '../deploy-command';
+import { PRODUCTION_ROLLOUT } from '../../lib/guides';
+import { checkoutDiffArgv, CommandRunner, deployArgv, shown } from '../deploy-command';
 import { CliError, explain } from '../errors';
 import { liveWeights, readState } from '../live';
 import type { CliClients, CliIo } from '../rollout';
@@ -40,7 +41,7 @@ export interface RehearsalFiles {
 export interface RehearsalDeps {
   readonly clients: CliClients;
   readonly io: CliIo;
-  /** Runs one `npx cdk deploy`; the command's shows its progress on the terminal. */
+  /** Runs one `npx cdk` command (a deploy, or the diff before the first); it shows its progress on the terminal. */
   readonly deploy: CommandRunner;
   readonly files: RehearsalFiles;
   /** True once the operator pressed Ctrl-C: the rehearsal puts the environment back, then stops. */
@@ -105,6 +106,9 @@ interface DeployOutcome {
   /** The custom resources' events of this update, oldest first. */
   readonly events: readonly StackEvent[];
 }
+
+/** The first step, the one after it, and one more to skip to. */
+const MIN_STEPS = 3;
 
 /** The SNS metrics of the page's topic, in PageDelivery's order: published, delivered, failed. */
 const SNS_DELIVERY_METRICS = ['NumberOfMessagesPublished', 'NumberOfNotificationsDelivered', 'NumberOfNotificationsFailed'] as const;
@@ -210,8 +214,11 @@ class Rehearsal {
       );
     }
     if (rollbackUnacknowledged(state)) throw new CliError(`a rollback of ${state.lastRollback!.at} is not acknowledged; first: ${deployZero}`);
-    if (this.steps().length < 2)
-      throw new CliError(`the rehearsal needs at least two rollout steps (it skips one on purpose); this stack has ${this.steps().join(', ')}`);
+    if (this.steps().length < MIN_STEPS)
+      throw new CliError(
+        `the rehearsal needs at least ${MIN_STEPS} rollout steps (it rises to the first, then skips one on purpose); this stack has ${this.steps().join(', ')}: ` +
+          `give ${this.env} production's steps (rollout.steps ${JSON.stringify(PRODUCTION_ROLLOUT.steps)} in cdk.json), deploy, then run again`,
+      );
     const healthy = await this.healthyGreenTargets();
     if (green.desired < 1 || green.running < green.desired || healthy < 1) {
       throw new CliError(
@@ -219,6 +226,13 @@ class Rehearsal {
       );
     }
     if (alarm !== 'OK') throw new CliError(`the rollback alarm ${this.stack.outputs.rollbackAlarmName} is ${alarm}; run again once it is OK`);
+    // Every step deploys from this checkout: a template that differs would be deployed, and not put back, by the rehearsal.
+    const diff = checkoutDiffArgv(this.env);
+    if ((await this.deps.deploy(diff)) !== 0) {
+      throw new CliError(
+        `this checkout's template is not what ${this.name} runs (${shown(diff)} above), and every step of the rehearsal deploys from it; deploy it first, or check out what is deployed, then run again`,
+      );
+    }
     return { greenPercent: 0, greenTasks: green.desired };
   }
 

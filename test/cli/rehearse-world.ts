@@ -65,6 +65,12 @@ export class RehearsalWorld {
   readonly stack: SimulatedStack;
   /** Every command line the rehearsal ran, in order. */
   readonly argvs: string[][] = [];
+  /** The `cdk diff` runs before the first deploy. */
+  readonly diffs: string[][] = [];
+  /** This checkout's template differs from the deployed one: `cdk diff --fail` exits 1. */
+  checkoutDiffers = false;
+  /** The stack's rollout steps as its output lists them. @default the production steps of rollout-setup */
+  rolloutSteps?: string;
   readonly fileSystem = new Map<string, string>();
   readonly lines: string[] = [];
   readonly clients: CliClients;
@@ -121,6 +127,10 @@ export class RehearsalWorld {
 
   /** The `cdk deploy` runner: reads the words the real one would run, and deploys them on the simulator. */
   readonly deploy = async (argv: readonly string[]): Promise<number> => {
+    if (argv[2] === 'diff') {
+      this.diffs.push([...argv]);
+      return this.checkoutDiffers ? 1 : 0;
+    }
     this.argvs.push([...argv]);
     const kill = this.deploys++ === this.killAtDeploy;
     const [npx, cdk, verb, c, env, ...rest] = argv;
@@ -167,6 +177,8 @@ export class RehearsalWorld {
       sts: new STSClient({ region: SETTINGS.region }),
     };
     const aws = this.aws;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the fakes read what a test sets on the world
+    const world = this;
     mockClient(clients.cloudformation)
       .on(DescribeStacksCommand)
       .callsFake(async () => ({
@@ -179,10 +191,12 @@ export class RehearsalWorld {
               { ParameterKey: GREEN_PERCENT_PARAMETER, ParameterValue: aws.stack.greenPercent },
               ...SLOTS.map((slot) => ({ ParameterKey: IMAGE_PARAMETERS[slot], ParameterValue: aws.stack.images?.[slot] })),
             ],
-            Outputs: Object.entries({ ...outputs, releaseGuard: 'true' }).map(([key, value]) => ({
-              OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS],
-              OutputValue: value,
-            })),
+            Outputs: Object.entries({ ...outputs, releaseGuard: 'true', ...(world.rolloutSteps ? { rolloutSteps: world.rolloutSteps } : {}) }).map(
+              ([key, value]) => ({
+                OutputKey: STACK_OUTPUTS[key as keyof typeof STACK_OUTPUTS],
+                OutputValue: value,
+              }),
+            ),
           },
         ],
       }))

@@ -70,6 +70,8 @@ describe('rehearse on an account where every assumption holds', () => {
       deployOf(first),
       deployOf(0),
     ]);
+    // Before them, once: whether this checkout's template is the deployed one.
+    expect(world.diffs).toEqual([['npx', 'cdk', 'diff', '-c', `env=${ENV}`, '--method', 'template', '--fail']]);
   });
 });
 
@@ -190,6 +192,16 @@ describe('refused', () => {
       'the rollback alarm is in ALARM',
       async (w: RehearsalWorld) => w.aws.setAlarm('ALARM', new Date(w.clock)),
       /^the rollback alarm \S+ is ALARM; run again once it is OK$/,
+    ],
+    [
+      'the stack has two rollout steps, none to skip past the next',
+      async (w: RehearsalWorld) => void (w.rolloutSteps = '50,100'),
+      /^the rehearsal needs at least 3 rollout steps .*this stack has 50, 100: give \S+ production's steps \(rollout\.steps \[5,25,50,100\] in cdk\.json\)/,
+    ],
+    [
+      "this checkout's template is not the deployed one (every step deploys from it)",
+      async (w: RehearsalWorld) => void (w.checkoutDiffers = true),
+      /^this checkout's template is not what \S+ runs \(npx cdk diff -c env=\S+ --method template --fail above\).*deploy it first, or check out what is deployed/,
     ],
   ])('when %s, in one line saying what to do, changing nothing', async (_case, arrange, message) => {
     const { world } = await freshWorld();
