@@ -230,7 +230,7 @@ class Rehearsal {
     const diff = checkoutDiffArgv(this.env);
     if ((await this.deps.deploy(diff)) !== 0) {
       throw new CliError(
-        `this checkout's template is not what ${this.name} runs (${shown(diff)} above), and every step of the rehearsal deploys from it; deploy it first, or check out what is deployed, then run again`,
+        `this checkout's template is not what ${this.name} runs, or cdk could not compare them (${shown(diff)} above), and every step of the rehearsal deploys from it; deploy it first, or check out what is deployed, then run again`,
       );
     }
     return { greenPercent: 0, greenTasks: green.desired };

@@ -201,7 +201,7 @@ describe('refused', () => {
     [
       "this checkout's template is not the deployed one (every step deploys from it)",
       async (w: RehearsalWorld) => void (w.checkoutDiffers = true),
-      /^this checkout's template is not what \S+ runs \(npx cdk diff -c env=\S+ --method template --fail above\).*deploy it first, or check out what is deployed/,
+      /^this checkout's template is not what \S+ runs, or cdk could not compare them \(npx cdk diff -c env=\S+ --method template --fail above\).*deploy it first, or check out what is deployed/,
     ],
   ])('when %s, in one line saying what to do, changing nothing', async (_case, arrange, message) => {
     const { world } = await freshWorld();
