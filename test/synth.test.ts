@@ -142,6 +142,11 @@ describe('npx cdk synth, offline and without credentials', () => {
     noStackTrace(badProdRun.stderr);
     noStackTrace(badProdRun.stdout);
     expect(fs.existsSync(path.join(badProdRun.outdir, `${environmentNames('prod').stack}.template.json`))).toBe(false);
+    // The README's first-deploy step 2 shows this very list, indented in its step.
+    const problems = badProdRun.stderr.split('\n').filter((line) => /^boop-deploy: configuration|^ {2}- /.test(line));
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    expect(problems.length).toBeGreaterThan(1);
+    expect(readme).toContain(problems.map((line) => `   ${line}`).join('\n'));
   }, 10_000);
 });
 
