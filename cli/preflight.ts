@@ -173,7 +173,15 @@ export async function runPreflightCli(argv: readonly string[], deps: PreflightDe
       now: io.now,
     };
     io.out(`preflight ${env}: ${facts.stackName} in account ${caller.account}, ${region}`);
-    const findings = await runChecks(PREFLIGHT_CHECKS, context, deps.deadlineMs);
+    // Credentials of another account than the pinned one: every other check, and its fix, would be about the wrong account.
+    const wrongAccount = facts.config.account !== undefined && facts.config.account !== caller.account;
+    const findings = await runChecks(wrongAccount ? [identityCheck] : PREFLIGHT_CHECKS, context, deps.deadlineMs);
+    if (wrongAccount)
+      findings.push({
+        check: 'other checks',
+        status: 'unchecked',
+        line: `skipped: they would ask account ${caller.account}, and their fixes would change it, not the pinned ${facts.config.account}`,
+      });
     findings.forEach((finding) => io.out(findingLine(finding)));
     const count = (status: string) => findings.filter((f) => f.status === status).length;
     const blockers = count('blocker');

@@ -85,13 +85,16 @@ export const emailCheck: PreflightCheck = {
   permissions: ['sns:ListSubscriptionsByTopic', 'cloudformation:DescribeStacks'],
   run: async ({ region, caller, facts, clients, stack }, signal): Promise<CheckResult> => {
     const configured = Object.values(facts.config.alerts.emails).flat();
-    if (configured.length === 0) return passed('not configured');
+    const pagerDuty = facts.config.alerts.pagerDutyIntegrationUrlParameter;
+    if (configured.length === 0 && !pagerDuty) return passed('not configured');
     if (!(await stack()))
       return unchecked(
         'not deployed yet: after the first deploy each address gets a mail from AWS Notifications whose link it must click; run preflight again then',
       );
     const partition = caller.arn.split(':')[1];
     const pending: string[] = [];
+    // PagerDuty's https subscription confirms itself at once; one still pending means SNS could not reach the URL (its endpoint is never printed).
+    const unconfirmedPages: string[] = [];
     let topics = 0;
     for (const topic of facts.topicNames) {
       const topicArn = `arn:${partition}:sns:${region}:${caller.account}:${topic}`;
@@ -106,10 +109,19 @@ export const emailCheck: PreflightCheck = {
           });
         if (!page) break;
         if (nextToken === undefined) topics++;
-        for (const s of page.Subscriptions ?? []) if (s.Protocol === 'email' && s.SubscriptionArn === PENDING) pending.push(`${s.Endpoint} (${topic})`);
+        for (const s of page.Subscriptions ?? []) {
+          if (s.SubscriptionArn !== PENDING) continue;
+          if (s.Protocol === 'email') pending.push(`${s.Endpoint} (${topic})`);
+          if (s.Protocol === 'https') unconfirmedPages.push(topic);
+        }
         nextToken = page.NextToken;
       } while (nextToken);
     }
+    if (unconfirmedPages.length > 0)
+      return blocker(
+        `PagerDuty's subscription of ${unconfirmedPages.join(', ')} is not confirmed, so critical pages do not reach PagerDuty: SNS could not confirm the integration URL in ${pagerDuty}`,
+        `check the URL in PagerDuty and put it again without a trailing newline or space (README "First deploy", step 7), then deploy again`,
+      );
     if (pending.length === 0) return passed(`every e-mail subscription of ${topics} alert topic${topics === 1 ? '' : 's'} is confirmed`);
     return warning(
       `${pending.length} subscription${pending.length === 1 ? '' : 's'} wait for confirmation and get no alert until then: ${pending.join(', ')}`,

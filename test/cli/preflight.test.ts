@@ -178,6 +178,12 @@ describe('account and region', () => {
         `${STATUS.blocker.source}account and region: your credentials are for account ${ACCOUNT}, the configuration pins 444455556666.*fix: use credentials of account 444455556666`,
       ),
     );
+    // Nothing else is asked of the wrong account, and no fix points at it (cdk bootstrap, ecr create-repository, keys put there).
+    expect(run.out.slice(1, -1)).toEqual([
+      expect.stringMatching(/account and region: /),
+      expect.stringMatching(/^ {2}unchecked {2}other checks: skipped: they would ask account 111122223333/),
+    ]);
+    expect(world.mocks.cloudformation.calls().length + world.mocks.ecr.calls().length + world.mocks.ssm.calls().length).toBe(0);
   });
 
   test('a pinned region is where preflight looks; another AWS_REGION is a warning, as the other CLIs would look there', async () => {
@@ -444,6 +450,13 @@ describe('alert targets', () => {
     expect(run.code).toBe(0);
     expect(lineOf(run.out, 'e-mail')).toMatch(/warning.*1 subscription wait.*oncall@example\.com \(boop-prod-alerts-critical\); fix: /);
   });
+});
+
+test("PagerDuty's subscription still pending blocks: critical pages would reach no one, and its URL is never shown", async () => {
+  const run = await worldWith((s) => (s.pagerDutyPending = true)).run();
+  expect(lineOf(run.out, 'e-mail')).toMatch(/BLOCKER.*PagerDuty's subscription of boop-prod-alerts-critical is not confirmed.*fix: check the URL/);
+  expect(run.out.join('\n')).not.toContain('events.example.test');
+  expect(run.code).toBe(1);
 });
 
 describe('DNS before the first deploy', () => {

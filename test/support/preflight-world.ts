@@ -68,6 +68,8 @@ export interface WorldState {
   /** SSM parameters by name: their type and key. */
   parameters: Map<string, { Type: string; KeyId?: string }>;
   pendingEmails: string[];
+  /** PagerDuty's https subscription is still pending: SNS could not reach the integration URL. */
+  pagerDutyPending?: boolean;
   /** The deployed stack's Slack channel configuration and its resource status. */
   slackChannel: { workspaceId: string; channelId: string; status: string };
   hostAddresses: string[];
@@ -206,13 +208,29 @@ export class PreflightWorld {
     m.sns.on(ListSubscriptionsByTopicCommand).callsFake(async ({ TopicArn }) => {
       const emails = facts.config.alerts.emails;
       const severity = TopicArn.split('-').pop() as keyof typeof emails;
+      const confirmed = `${TopicArn}:0f0e0d0c-0000-4000-8000-000000000002`;
+      // The critical topic also pages PagerDuty, over https, to an endpoint that is never shown.
+      const pages =
+        severity === 'critical'
+          ? [
+              {
+                TopicArn,
+                Protocol: 'https',
+                Endpoint: 'https://events.example.test/x',
+                SubscriptionArn: this.state.pagerDutyPending ? 'PendingConfirmation' : confirmed,
+              },
+            ]
+          : [];
       return {
-        Subscriptions: (emails[severity] ?? []).map((Endpoint) => ({
-          TopicArn,
-          Protocol: 'email',
-          Endpoint,
-          SubscriptionArn: this.state.pendingEmails.includes(Endpoint) ? 'PendingConfirmation' : `${TopicArn}:0f0e0d0c-0000-4000-8000-000000000002`,
-        })),
+        Subscriptions: [
+          ...(emails[severity] ?? []).map((Endpoint) => ({
+            TopicArn,
+            Protocol: 'email',
+            Endpoint,
+            SubscriptionArn: this.state.pendingEmails.includes(Endpoint) ? 'PendingConfirmation' : confirmed,
+          })),
+          ...pages,
+        ],
       };
     });
     m.cloudwatch.on(GetMetricDataCommand).callsFake(async () => {
