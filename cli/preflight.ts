@@ -24,6 +24,7 @@ import { bootstrapCheck } from './preflight/bootstrap';
 import { certificateCheck } from './preflight/certificate';
 import { Caller, PreflightCheck, PreflightClients, PreflightContext, Resolver } from './preflight/check';
 import { identityCheck } from './preflight/identity';
+import { stackStatusCheck } from './preflight/stack-status';
 import { imagesCheck, vendorIdCheck } from './preflight/images';
 import { lambdaConcurrencyCheck } from './preflight/lambda-concurrency';
 import { resourceSchemaCheck, tlsPolicyCheck } from './preflight/region-support';
@@ -34,6 +35,7 @@ import { DeployedStack, findStack } from './stack';
 /** Every check, in the order its lines print. */
 export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   identityCheck,
+  stackStatusCheck,
   bootstrapCheck,
   resourceSchemaCheck,
   tlsPolicyCheck,

@@ -30,7 +30,10 @@ export interface DeployedStack {
   readonly status: string;
 }
 
-/** The environment's stack, or undefined when it is not deployed in this account and region. */
+/** A stack whose first create never completed: it has no outputs, and `cdk deploy` deletes it and creates it anew. */
+const NEVER_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'ROLLBACK_IN_PROGRESS', 'REVIEW_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_COMPLETE']);
+
+/** The environment's stack, or undefined when it is not deployed in this account and region (or its first create failed). */
 export async function findStack(cloudformation: CloudFormationClient, env: string): Promise<DeployedStack | undefined> {
   const name = environmentNames(env).stack;
   let stack: Stack | undefined;
@@ -40,7 +43,7 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     if (/does not exist/.test(String((error as Error).message))) return undefined;
     throw error;
   }
-  if (!stack) return undefined;
+  if (!stack || NEVER_CREATED.has(stack.StackStatus ?? '')) return undefined;
   const byKey = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue ?? '']));
   const keys = Object.keys(STACK_OUTPUTS) as StackOutputKey[];
   const missing = keys.filter((key) => !byKey.has(STACK_OUTPUTS[key]) && OPTIONAL_OUTPUTS[key] === undefined).map((key) => STACK_OUTPUTS[key]);

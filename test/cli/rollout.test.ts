@@ -99,6 +99,17 @@ describe('status', () => {
     );
   });
 
+  test.each(['ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS', 'CREATE_FAILED'] as const)(
+    'a stack whose first create failed (%s) counts as not deployed: it has no outputs, and cdk deploy creates it anew',
+    async (status) => {
+      const { clients, mocks, io } = setup();
+      mocks.cloudformation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: dev.stack, StackStatus: status, CreationTime: NOW }] });
+      await expect(runRolloutCli(['status', '--env', 'dev'], clients, io)).rejects.toThrow(
+        new CliError(`stack ${dev.stack} is not deployed in this account and region; deploy it with: npx cdk deploy -c env=dev`),
+      );
+    },
+  );
+
   test('missing credentials are a clear error', async () => {
     const { clients, mocks, io } = setup();
     mocks.cloudformation

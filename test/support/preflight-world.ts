@@ -12,6 +12,7 @@ import {
   DescribeStacksCommand,
   DescribeTypeCommand,
   GetTemplateCommand,
+  StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
@@ -68,6 +69,8 @@ export interface WorldState {
   /** SSM parameters by name: their type and key. */
   parameters: Map<string, { Type: string; KeyId?: string }>;
   pendingEmails: string[];
+  /** The deployed stack's status. @default UPDATE_COMPLETE */
+  stackStatus?: StackStatus;
   /** PagerDuty's https subscription is still pending: SNS could not reach the integration URL. */
   pagerDutyPending?: boolean;
   /** The deployed stack's Slack channel configuration and its resource status. */
@@ -154,7 +157,7 @@ export class PreflightWorld {
         Stacks: [
           {
             StackName: facts.stackName,
-            StackStatus: 'UPDATE_COMPLETE',
+            StackStatus: this.state.stackStatus ?? 'UPDATE_COMPLETE',
             CreationTime: NOW,
             Outputs: outputs,
             Parameters: [
