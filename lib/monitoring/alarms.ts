@@ -212,7 +212,7 @@ const ROW_METRICS: Record<ThresholdName, (c: RowContext) => cloudwatch.IMetric> 
   BOOP_RATE_LIMITED: (c) => c.props.metrics.integration('BoopApiRateLimited', requireSlot(c), { statistic: 'Sum', period: c.period }),
   UPTIME_LOW: (c) => {
     const passed = c.props.metrics.healthCheck('BoopHealthy', { statistic: 'Sum', period: c.period });
-    // Checks passed out of checks run: a run that crashed or timed out before reporting counts as failed; an hour without a run is 0 %.
+    // Checks passed out of checks run: a run that crashed or timed out before reporting counts as failed; an hour without a run alerts (docs/design.md "Alarms on a fresh stack").
     return new cloudwatch.MathExpression({
       label: 'BOOP health checks passed (%)',
       expression: 'IF(checks > 0, 100 * FILL(passed, 0) / checks, 0)',
