@@ -97,10 +97,19 @@ export function createPreflightClients(region: string, overrides: CliClientOverr
   };
 }
 
+/**
+ * The region an unpinned `cdk deploy` takes from the environment, in the CDK CLI's order (its
+ * SdkProvider); the AWS SDK alone reads only AWS_REGION, then the profile.
+ */
+export function cdkEnvironmentRegion(env: NodeJS.ProcessEnv): string | undefined {
+  return ['AWS_REGION', 'AMAZON_REGION', 'AWS_DEFAULT_REGION', 'AMAZON_DEFAULT_REGION'].map((name) => env[name]).find((value) => !!value);
+}
+
 /** The production world: this machine's AWS configuration, DNS and the app's synthesis in the current folder. */
 export function productionDeps(): PreflightDeps {
   return {
-    sdkRegion: () =>
+    sdkRegion: async () =>
+      cdkEnvironmentRegion(process.env) ??
       new STSClient({}).config
         .region()
         .then((region) => region || undefined)
@@ -159,7 +168,7 @@ export async function runPreflightCli(argv: readonly string[], deps: PreflightDe
     const caller: Caller = { account: identity.Account ?? '?', arn: identity.Arn ?? '?' };
     const region = facts.config.region ?? sdkRegion;
     if (!region) throw new CliError(`no AWS region: set region (with account) in ${facts.configSource}, or AWS_REGION, or a profile with a region`);
-    const regionSource = facts.config.region ? 'pinned by the configuration' : 'from AWS_REGION or your profile';
+    const regionSource = facts.config.region ? 'pinned by the configuration' : 'from AWS_REGION, AWS_DEFAULT_REGION or your profile, as cdk deploy reads it';
     const clients = deps.clients(region);
     let stack: Promise<DeployedStack | undefined> | undefined;
     const context: PreflightContext = {

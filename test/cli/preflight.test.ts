@@ -17,7 +17,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PREFLIGHT_CHECKS, PREFLIGHT_PERMISSIONS } from '../../cli/preflight';
+import { cdkEnvironmentRegion, PREFLIGHT_CHECKS, PREFLIGHT_PERMISSIONS } from '../../cli/preflight';
 import { PREFLIGHT_USAGE } from '../../cli/preflight-args';
 import { nameCovers } from '../../cli/preflight/certificate';
 import { PreflightCheck } from '../../cli/preflight/check';
@@ -457,6 +457,15 @@ test("PagerDuty's subscription still pending blocks: critical pages would reach 
   expect(lineOf(run.out, 'e-mail')).toMatch(/BLOCKER.*PagerDuty's subscription of boop-prod-alerts-critical is not confirmed.*fix: check the URL/);
   expect(run.out.join('\n')).not.toContain('events.example.test');
   expect(run.code).toBe(1);
+});
+
+test.each<[string, Record<string, string>, string | undefined]>([
+  ['AWS_REGION first', { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-1' }, 'eu-west-1'],
+  ['AWS_DEFAULT_REGION, which the AWS SDK alone ignores', { AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+  ['AMAZON_REGION before AWS_DEFAULT_REGION', { AMAZON_REGION: 'eu-west-2', AWS_DEFAULT_REGION: 'us-east-1' }, 'eu-west-2'],
+  ['none: the profile decides', {}, undefined],
+])("an unpinned stack's region is the one cdk deploy reads: %s", (_case, env, region) => {
+  expect(cdkEnvironmentRegion(env)).toBe(region);
 });
 
 describe('the stack', () => {

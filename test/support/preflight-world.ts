@@ -277,7 +277,7 @@ export class PreflightWorld {
     return {
       env: 'prod',
       region: REGION,
-      regionSource: 'from AWS_REGION or your profile',
+      regionSource: 'from AWS_REGION, AWS_DEFAULT_REGION or your profile, as cdk deploy reads it',
       sdkRegion: REGION,
       caller: { account: ACCOUNT, arn: CALLER_ARN },
       facts: prodFacts(),
