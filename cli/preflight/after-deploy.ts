@@ -15,6 +15,8 @@ export const HEALTH_CHECK_RECENT_MINUTES = 5 * HEALTH_CHECK_INTERVAL_MINUTES;
 const REPORTED_METRIC: keyof typeof HEALTH_CHECK_METRICS = 'BoopHealthy';
 
 const NOT_DEPLOYED = 'not deployed yet: checked after the first deploy';
+/** A name no one creates, asked to tell a wildcard record from one for the host name itself. */
+const WILDCARD_PROBE_LABEL = 'boop-preflight-no-such-name';
 const lower = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 /** The addresses a name resolves to (A and AAAA); a name with no record of a kind has none of it. */
@@ -58,6 +60,13 @@ async function beforeTheRecord(host: string, zone: string | undefined, resolver:
   const cnames = await resolver.resolveCname(host).catch(() => [] as string[]);
   const found = [...cnames, ...(await resolver.resolve4(host).catch(() => [] as string[]))];
   if (found.length === 0) return passed(`${host} has no record yet: the stack creates its alias in ${zone}`);
+  // A wildcard record answers for every name, and does not stop the stack creating its own for this one.
+  const probe = `${WILDCARD_PROBE_LABEL}.${zone}`;
+  if ((await resolver.resolve4(probe).catch(() => [] as string[])).length > 0 || (await resolver.resolveCname(probe).catch(() => [] as string[])).length > 0)
+    return warning(
+      `${host} resolves, but so does ${probe}: a wildcard record of ${zone} answers, which the stack's alias for ${host} overrides once deployed`,
+      `if ${host} itself has a record in ${zone}, delete it before the deploy, or leave loadBalancer.hostedZone out`,
+    );
   return blocker(
     `${host} already resolves (${found.join(', ')}): the stack's alias record for it in ${zone} cannot be created, and the deploy would roll back`,
     `leave loadBalancer.hostedZone out and move ${host} to the LoadBalancerDnsName output yourself after the deploy, when you are ready to switch; or delete the record in ${zone} first`,

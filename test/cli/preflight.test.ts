@@ -500,6 +500,14 @@ describe('DNS before the first deploy', () => {
     expect(run.code).toBe(1);
   });
 
+  test('with a hosted zone, a name that resolves only through a wildcard record is a warning, not a blocker', async () => {
+    const run = await worldWith((s) => ((s.hostAddresses = ['198.51.100.1']), (s.wildcardAddresses = ['198.51.100.1'])), false).run(undefined, {
+      facts: withZone,
+    });
+    expect(lineOf(run.out, 'DNS')).toMatch(/warning.*so does boop-preflight-no-such-name\.example\.com: a wildcard record of example\.com answers/);
+    expect(run.code).toBe(0);
+  });
+
   test('with a hosted zone, a name with no record yet passes', async () => {
     const run = await worldWith((s) => (s.hostAddresses = []), false).run(undefined, { facts: withZone });
     expect(lineOf(run.out, 'DNS')).toMatch(/ok.*has no record yet: the stack creates its alias in example\.com/);

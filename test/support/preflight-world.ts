@@ -69,6 +69,8 @@ export interface WorldState {
   /** SSM parameters by name: their type and key. */
   parameters: Map<string, { Type: string; KeyId?: string }>;
   pendingEmails: string[];
+  /** What a wildcard record of the host name's zone answers for any other name in it. @default none */
+  wildcardAddresses?: string[];
   /** The deployed stack's status. @default UPDATE_COMPLETE */
   stackStatus?: StackStatus;
   /** PagerDuty's https subscription is still pending: SNS could not reach the integration URL. */
@@ -248,6 +250,8 @@ export class PreflightWorld {
     resolve4: async (host) => {
       if (host === ALB_DNS) return ALB_ADDRESSES;
       if (host === prodFacts().config.loadBalancer.hostName && this.state.hostAddresses.length) return this.state.hostAddresses;
+      if (this.state.wildcardAddresses?.length && host.endsWith(`.${prodFacts().config.loadBalancer.hostName!.split('.').slice(1).join('.')}`))
+        return this.state.wildcardAddresses;
       throw Object.assign(new Error(`queryA ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     },
     resolve6: async (host) => {
