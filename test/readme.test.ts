@@ -88,6 +88,7 @@ const typed = snippets(checklist)
  */
 const AWS_OPERATIONS: Readonly<Record<string, readonly string[]>> = {
   'sts get-caller-identity': [],
+  'account enable-region': ['--region-name'],
   'lambda get-account-settings': [],
   'service-quotas request-service-quota-increase': ['--service-code', '--quota-code', '--desired-value'],
   'acm request-certificate': ['--domain-name', '--validation-method'],
