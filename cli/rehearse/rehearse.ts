@@ -163,20 +163,27 @@ class Rehearsal {
     files.write(progressPath(this.env), JSON.stringify({ found, startedAt: startedAt.toISOString() }));
 
     let stopped: string | undefined;
+    let fault: unknown;
     try {
       for (const step of [this.rise, this.refusedRise, this.override, this.forcedAlarm, this.acknowledgement, this.resume]) {
         if (this.deps.interrupted()) throw new Stop('stopped by the operator (Ctrl-C)');
         await step.call(this, found);
       }
     } catch (error) {
-      // AWS refusing or not answering stops the steps, and the environment is still put back; anything else is a fault of this code.
-      if (!(error instanceof Stop || error instanceof CliError || isAwsError(error))) throw error;
+      // AWS refusing or not answering stops the steps; anything else is a fault of this code, raised once the environment is put back.
+      if (!(error instanceof Stop || error instanceof CliError || isAwsError(error))) fault = error;
       stopped = error instanceof Stop ? error.message : `stopped by an error: ${explain(error).message}`;
       io.out(`rehearse: ${stopped}; putting the environment back`);
     }
     // SetAlarmState skips the metrics; measuring them needs errors on green, which the service contract gives no way to cause.
     this.findings.couldNotTry('high-resolution-probe', 'the service contract has no way to make green fail on purpose, so no burst of errors is injected');
-    const page = await this.pageDelivery();
+    let page: PageDelivery | undefined;
+    let pageNotRead: string | undefined;
+    try {
+      page = await this.pageDelivery();
+    } catch (error) {
+      pageNotRead = explain(error).message;
+    }
     const left = await this.restore(found);
     if (left.length === 0) files.remove(progressPath(this.env));
     const report: RehearsalReport = {
@@ -187,6 +194,7 @@ class Rehearsal {
       assumptions: this.findings.all(),
       times: this.times,
       ...(page ? { page } : {}),
+      ...(pageNotRead ? { pageNotRead } : {}),
       endedAsBegan: left.length === 0,
       left,
       ...(stopped ? { stopped } : {}),
@@ -194,6 +202,7 @@ class Rehearsal {
     const path = options.reportPath ?? defaultReportPath(this.env, startedAt);
     files.write(path, `${JSON.stringify(report, null, 2)}\n`);
     for (const line of reportLines(report, path)) io.out(line);
+    if (fault !== undefined) throw fault;
     return report;
   }
 

@@ -49,9 +49,6 @@ const MEMBER_OK_MS = 60_000;
 /** The critical topic's subscriptions. */
 const SUBSCRIPTIONS = 2;
 
-/** The process ends here: the deploy ran (CloudFormation goes on), but the rehearsal never learns how it ended. */
-export class Killed extends Error {}
-
 export interface WorldOptions {
   /** The assumptions this AWS breaks. @default none */
   readonly breaks?: ReadonlySet<AssumptionId>;
@@ -77,6 +74,9 @@ export class RehearsalWorld {
   /** Deploys started over this world's life. */
   private deploys = 0;
   killAtDeploy?: number;
+  /** Settles when the process is killed: the deploy ran (CloudFormation goes on), but the rehearsal never learns how it ended, nor runs anything after. */
+  readonly killed: Promise<void>;
+  private kill!: () => void;
   /** The member alarm's action history: what CloudWatch did when it entered ALARM. */
   private readonly memberActions: { at: Date; summary: string }[] = [];
   private compositeOkAt?: number;
@@ -105,6 +105,7 @@ export class RehearsalWorld {
     this.stack = new SimulatedStack(this.aws, () => new Date(this.clock), { greenPercent: 0, images: { blue: IMAGE, green: IMAGE }, override: '' });
     this.stack.stackName = STACK_NAME;
     this.clients = this.cliClients();
+    this.killed = new Promise((resolve) => (this.kill = resolve));
   }
 
   static async create(options: WorldOptions = {}): Promise<RehearsalWorld> {
@@ -132,7 +133,7 @@ export class RehearsalWorld {
       return this.checkoutDiffers ? 1 : 0;
     }
     this.argvs.push([...argv]);
-    const kill = this.deploys++ === this.killAtDeploy;
+    const killHere = this.deploys++ === this.killAtDeploy;
     const [npx, cdk, verb, c, env, ...rest] = argv;
     expect([npx, cdk, verb, c, env]).toEqual(['npx', 'cdk', 'deploy', '-c', `env=${ENV}`]);
     let override = '';
@@ -149,7 +150,10 @@ export class RehearsalWorld {
     this.clock += 30_000;
     const result = await this.stack.deploy({ ...(greenPercent !== undefined ? { greenPercent } : {}), override });
     this.clock += 30_000;
-    if (kill) throw new Killed(`killed during ${argv.join(' ')}`);
+    if (killHere) {
+      this.kill();
+      return new Promise<number>(() => undefined);
+    }
     return result.status === 'SUCCESS' ? 0 : 1;
   };
 
