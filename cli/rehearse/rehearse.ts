@@ -34,6 +34,8 @@ import { ASSUMED, Findings, MeasuredTime, PageDelivery, RehearsalReport, reportL
 /** Where the rehearsal keeps its progress and its report: the working directory in the command, memory in tests. */
 export interface RehearsalFiles {
   read(path: string): string | undefined;
+  /** Why `path` could not be written, or undefined when it can. */
+  unwritable(path: string): string | undefined;
   write(path: string, text: string): void;
   remove(path: string): void;
 }
@@ -152,6 +154,10 @@ class Rehearsal {
         `stack ${this.name} was deployed as production (it has the ${CONFIRM_PRODUCTION_PARAMETER} parameter); the rehearsal moves traffic and stops green, so it runs only on a non-production environment`,
       );
     }
+    const path = options.reportPath ?? defaultReportPath(this.env, startedAt);
+    const unwritable = files.unwritable(path);
+    if (unwritable !== undefined)
+      throw new CliError(`cannot write the report to ${path} (${unwritable}); give --report a path you can write to, then run again`);
     const previous = files.read(progressPath(this.env));
     if (previous !== undefined) {
       io.out(`rehearse: a rehearsal of ${this.env} was interrupted; putting the environment back first`);
@@ -184,7 +190,8 @@ class Rehearsal {
     } catch (error) {
       pageNotRead = explain(error).message;
     }
-    const left = await this.restore(found);
+    // A put-back that fails says so among what is left: the findings are printed and saved all the same.
+    const left = await this.restore(found).catch((error: unknown) => [explain(error).message]);
     if (left.length === 0) files.remove(progressPath(this.env));
     const report: RehearsalReport = {
       env: this.env,
@@ -199,9 +206,16 @@ class Rehearsal {
       left,
       ...(stopped ? { stopped } : {}),
     };
-    const path = options.reportPath ?? defaultReportPath(this.env, startedAt);
-    files.write(path, `${JSON.stringify(report, null, 2)}\n`);
-    for (const line of reportLines(report, path)) io.out(line);
+    // Printed first, so a save that fails loses nothing.
+    for (const line of reportLines(report)) io.out(line);
+    const json = JSON.stringify(report, null, 2);
+    try {
+      files.write(path, `${json}\n`);
+      io.out(`saved: ${path}`);
+    } catch (error) {
+      io.out(`could not save the report to ${path} (${(error as Error).message}); here it is as JSON:`);
+      io.out(json);
+    }
     if (fault !== undefined) throw fault;
     return report;
   }

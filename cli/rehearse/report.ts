@@ -102,7 +102,7 @@ const OUTCOME_WIDTH = Math.max(...Object.keys(WEIGHT).map((o) => o.length));
 const ID_WIDTH = Math.max(...ASSUMPTIONS.map((a) => a.id.length));
 
 /** The report as the terminal shows it. */
-export function reportLines(report: RehearsalReport, savedTo: string): string[] {
+export function reportLines(report: RehearsalReport): string[] {
   const time = (t: MeasuredTime) => `  ${t.stage}: ${t.seconds === undefined ? 'not measured' : `${t.seconds.toFixed(1)} s`} (benchmark assumes ${t.assumed})`;
   return [
     `rehearsal of ${report.env} (${report.stack}), ${report.startedAt} to ${report.finishedAt}`,
@@ -119,6 +119,5 @@ export function reportLines(report: RehearsalReport, savedTo: string): string[] 
     report.endedAsBegan
       ? 'ended where it began: blue alone, green restored, the stack parameters as found'
       : `did NOT end where it began: ${report.left.join('; ')}`,
-    `saved: ${savedTo}`,
   ];
 }

@@ -69,6 +69,10 @@ export class RehearsalWorld {
   /** The stack's rollout steps as its output lists them. @default the production steps of rollout-setup */
   rolloutSteps?: string;
   readonly fileSystem = new Map<string, string>();
+  /** Paths this world's files may not be written to, with the error a write gives. */
+  readonly unwritablePaths = new Map<string, string>();
+  /** Writes fail from now on (a full disk, a revoked permission) though the paths looked writable. */
+  writesFail = false;
   readonly lines: string[] = [];
   readonly clients: CliClients;
   /** Deploys started over this world's life. */
@@ -93,7 +97,10 @@ export class RehearsalWorld {
 
   readonly files: RehearsalFiles = {
     read: (path) => this.fileSystem.get(path),
+    unwritable: (path) => this.unwritablePaths.get(path),
     write: (path, text) => {
+      const refused = this.unwritablePaths.get(path) ?? (this.writesFail ? `EACCES: permission denied, open '${path}'` : undefined);
+      if (refused) throw Object.assign(new Error(refused), { code: 'EACCES' });
       this.fileSystem.set(path, text);
     },
     remove: (path) => {

@@ -175,6 +175,47 @@ test('a page that cannot be read (GetMetricStatistics denied) after a stop still
   expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
 });
 
+describe('the report', () => {
+  test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
+    const { world } = await freshWorld();
+    const deploy = async (argv: readonly string[]) => {
+      // The disk fills up during the run.
+      if (world.argvs.length === 5) world.writesFail = true;
+      return world.deploy(argv);
+    };
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+    expect(world.fileSystem.has(REPORT)).toBe(false);
+    expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
+    const failed = world.lines.findIndex((l) => l.startsWith(`could not save the report to ${REPORT} (EACCES`));
+    expect(failed).toBeGreaterThan(-1);
+    expect(JSON.parse(world.lines.slice(failed + 1).join('\n'))).toEqual(report);
+  });
+
+  test('keeps every finding when the put-back itself fails, and says what may be left', async () => {
+    const { world } = await freshWorld();
+    let pressed = false;
+    const described = world.clients.cloudformation.send.bind(world.clients.cloudformation);
+    world.clients.cloudformation.send = (async (command: Parameters<typeof described>[0]) => {
+      if (pressed) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { attempts: 3 } });
+      return described(command);
+    }) as typeof described;
+    // Ctrl-C once the alarm was forced: the put-back then finds CloudFormation throttling every call.
+    const alarmed = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+    world.clients.cloudwatch.send = (async (command: Parameters<typeof alarmed>[0]) => {
+      if (command instanceof SetAlarmStateCommand) pressed = true;
+      return alarmed(command);
+    }) as typeof alarmed;
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => pressed }, ENV, {
+      reportPath: REPORT,
+    });
+    expect(outcomes(report)['get-template-mid-update']).toBe('held');
+    expect(report.endedAsBegan).toBe(false);
+    expect(report.left).toEqual([expect.stringMatching(/^AWS throttled the calls.*may not be as the rehearsal found it: run the rehearsal again/)]);
+    expect(world.fileSystem.has(progressPath(ENV))).toBe(true);
+    expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
+  });
+});
+
 describe('refused', () => {
   test('in prod, before any AWS call', async () => {
     const { clients, mocks, io } = setup();
@@ -223,6 +264,11 @@ describe('refused', () => {
       "this checkout's template is not the deployed one (every step deploys from it)",
       async (w: RehearsalWorld) => void (w.checkoutDiffers = true),
       /^this checkout's template is not what \S+ runs, or cdk could not compare them \(npx cdk diff -c env=\S+ --method template --fail above\).*deploy it first, or check out what is deployed/,
+    ],
+    [
+      'the report cannot be written where --report says',
+      async (w: RehearsalWorld) => void w.unwritablePaths.set(REPORT, `EACCES: permission denied, open '${REPORT}'`),
+      /^cannot write the report to report\.json \(EACCES: permission denied, open 'report\.json'\); give --report a path you can write to, then run again$/,
     ],
   ])('when %s, in one line saying what to do, changing nothing', async (_case, arrange, message) => {
     const { world } = await freshWorld();
