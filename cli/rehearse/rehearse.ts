@@ -107,6 +107,8 @@ interface DeployOutcome {
   readonly live: LiveWeights;
   /** The custom resources' events of this update, oldest first. */
   readonly events: readonly StackEvent[];
+  /** CloudFormation started an update for this deploy: cdk may fail before (expired login, another update in progress, an asset). */
+  readonly reached: boolean;
 }
 
 /** The first step, the one after it, and one more to skip to. */
@@ -524,15 +526,19 @@ class Rehearsal {
   private async deploy(greenPercent: number, overrideReason?: string): Promise<DeployOutcome> {
     const argv = deployArgv(this.env, { parameters: [[GREEN_PERCENT_PARAMETER, String(greenPercent)]], overrideReason });
     this.deps.io.out(`rehearse: running ${shown(argv)}`);
+    // The newest event before this deploy: only events after it are this deploy's, never an older update's.
+    const since = (await this.stackEvents())[0]?.EventId;
     const code = await this.deps.deploy(argv);
     // Ctrl-C reaches cdk too, which stops watching; CloudFormation goes on, and the restore waits for it.
     if (this.deps.interrupted() && !this.restoring) throw new Stop('stopped by the operator (Ctrl-C)');
     await this.settled();
-    const [live, events] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents()]);
+    const [live, update] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents(since)]);
+    if (!update && code !== 0 && !this.restoring) throw new Stop(`${shown(argv)}: cdk failed before CloudFormation (exit ${code}); its output above says why`);
+    const events = update ?? [];
     const answered = events.find((e) => customResourceDone(e) && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
     if (answered)
       this.findings.held('response-url-host', `the controller's answers reached CloudFormation (${answered.LogicalResourceId} ${answered.ResourceStatus})`);
-    return { code, stack: this.stack, live, events };
+    return { code, stack: this.stack, live, events, reached: update !== undefined };
   }
 
   private accepted(outcome: DeployOutcome, greenPercent: number): boolean {
@@ -552,7 +558,10 @@ class Rehearsal {
   /** Why a deploy failed: the first custom resource's failure, as CloudFormation's events give it. */
   private failureReason(outcome: DeployOutcome): string {
     const failure = outcome.events.find((e) => customResourceDone(e) && e.ResourceStatus!.endsWith('_FAILED'));
-    return failure?.ResourceStatusReason ?? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`;
+    if (failure?.ResourceStatusReason) return failure.ResourceStatusReason;
+    return outcome.reached
+      ? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`
+      : `cdk failed before CloudFormation (exit ${outcome.code})`;
   }
 
   private stopIfStuck(outcome: DeployOutcome): void {
@@ -569,11 +578,18 @@ class Rehearsal {
       throw new CliError(`stack ${this.name} stayed ${this.stack.status} for ${SETTLE_TIMEOUT_MS / 60_000} min; run the rehearsal again once it has settled`);
   }
 
-  /** The custom resources' and the stack's events of the latest update, oldest first. */
-  private async updateEvents(): Promise<StackEvent[]> {
-    const events = (await this.deps.clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: this.name }))).StackEvents ?? [];
-    const start = events.findIndex((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
-    return events.slice(0, start < 0 ? events.length : start).reverse();
+  /** The stack's events, newest first (the first page, which holds the newest). */
+  private async stackEvents(): Promise<StackEvent[]> {
+    return (await this.deps.clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: this.name }))).StackEvents ?? [];
+  }
+
+  /** The events of the update started after the event `since`, oldest first; undefined when no update started. */
+  private async updateEvents(since: string | undefined): Promise<StackEvent[] | undefined> {
+    const all = await this.stackEvents();
+    const cut = all.findIndex((e) => e.EventId === since);
+    const newer = all.slice(0, cut < 0 ? all.length : cut);
+    const start = newer.findIndex((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
+    return start < 0 ? undefined : newer.slice(0, start).reverse();
   }
 
   private async greenService(): Promise<{ desired: number; running: number }> {

@@ -175,6 +175,25 @@ test('a page that cannot be read (GetMetricStatistics denied) after a stop still
   expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
 });
 
+test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (expired login, another update): no verdict from an older update', async (at) => {
+  const { world, before } = await freshWorld();
+  let failed = false;
+  const deploy = async (argv: readonly string[]) => {
+    if (failed || argv[2] !== 'deploy' || world.argvs.length !== at) return world.deploy(argv);
+    failed = true;
+    world.argvs.push([...argv]);
+    return 1;
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  expect(report.stopped).toMatch(/: cdk failed before CloudFormation \(exit 1\)/);
+  expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
+  // Only an update this rehearsal started may say the controller's answers reached CloudFormation.
+  if (at === 0) expect(outcomes(report)['response-url-host']).toBe('could not be tried');
+  if (at === 1) expect(outcomes(report)['rollback-update-events']).toBe('could not be tried');
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+});
+
 describe('the report', () => {
   test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
     const { world } = await freshWorld();
