@@ -441,7 +441,15 @@ class Rehearsal {
   private async acknowledgement(found: Found): Promise<void> {
     const outcome = await this.deploy(0);
     if (outcome.code !== 0) throw new Stop(`the acknowledgement was refused because ${this.failed(outcome, 'the acknowledgement')} did not hold`);
-    await this.greenRestored(found);
+    const green = await this.greenRestored(found);
+    if (!green.restored) {
+      this.findings.didNotHold(
+        'green-capacity-moves-count',
+        `after the acknowledgement green runs ${green.running} of ${found.greenTasks} tasks (${green.desired} desired) ${GREEN_RESTORE_TIMEOUT_MS / 1000} s on`,
+      );
+      // The resume would raise traffic to a green without its tasks.
+      throw new Stop('green did not get its tasks back after the acknowledgement, so the resume was not run');
+    }
   }
 
   /** The resume: the first step again, then back to the share found. */
@@ -498,7 +506,11 @@ class Rehearsal {
       ...(rollbackUnacknowledged(state) ? [`a rollback is not acknowledged: ${deployFound}`] : []),
       ...(green.desired !== found.greenTasks
         ? [`green has ${green.desired} desired tasks, not ${found.greenTasks}: ${deployFound} gives them back after a rollback`]
-        : []),
+        : green.running < found.greenTasks
+          ? [
+              `green runs ${green.running} of its ${found.greenTasks} tasks: its service's events say why ECS does not start them (npm run rollout -- status --env ${this.env})`,
+            ]
+          : []),
     ];
   }
 
@@ -513,11 +525,14 @@ class Rehearsal {
     );
   }
 
-  private async greenRestored(found: Found): Promise<void> {
-    await this.waitFor(GREEN_RESTORE_TIMEOUT_MS, async () => {
-      const green = await this.greenService();
+  /** Waits for green's desired and running count to be back to what was found; says what it last saw. */
+  private async greenRestored(found: Found): Promise<{ restored: boolean; desired: number; running: number }> {
+    let green = { desired: 0, running: 0 };
+    const restored = await this.waitFor(GREEN_RESTORE_TIMEOUT_MS, async () => {
+      green = await this.greenService();
       return green.desired === found.greenTasks && green.running >= found.greenTasks ? true : undefined;
     });
+    return { restored: restored === true, ...green };
   }
 
   // --- deploys and reads -----------------------------------------------------------------------

@@ -71,6 +71,8 @@ export class RehearsalWorld {
   readonly fileSystem = new Map<string, string>();
   /** Paths this world's files may not be written to, with the error a write gives. */
   readonly unwritablePaths = new Map<string, string>();
+  /** Green's tasks start once desired: false when ECS cannot place them (no capacity, an image that will not pull). */
+  greenTasksStart = true;
   /** Writes fail from now on (a full disk, a revoked permission) though the paths looked writable. */
   writesFail = false;
   readonly lines: string[] = [];
@@ -243,7 +245,13 @@ export class RehearsalWorld {
     mockClient(clients.ecs)
       .on(DescribeServicesCommand)
       .callsFake(async () => ({
-        services: [{ serviceName: outputs.greenServiceName, desiredCount: aws.services.green.desiredCount, runningCount: aws.services.green.desiredCount }],
+        services: [
+          {
+            serviceName: outputs.greenServiceName,
+            desiredCount: aws.services.green.desiredCount,
+            runningCount: world.greenTasksStart ? aws.services.green.desiredCount : 0,
+          },
+        ],
       }));
     mockClient(clients.cloudwatch)
       .on(DescribeAlarmsCommand)

@@ -194,6 +194,24 @@ test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (e
   expect(world.standing()).toEqual(before);
 });
 
+test("green's tasks not back after the acknowledgement: no resume raises traffic to it, and the report says what is left", async () => {
+  const { world } = await freshWorld();
+  const deploy = async (argv: readonly string[]) => {
+    // From the acknowledgement on, ECS cannot start green's tasks.
+    if (world.argvs.length === 3) world.greenTasksStart = false;
+    return world.deploy(argv);
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  expect(report.assumptions.find((v) => v.id === 'green-capacity-moves-count')).toEqual({
+    id: 'green-capacity-moves-count',
+    outcome: 'did not hold',
+    detail: expect.stringMatching(/^after the acknowledgement green runs 0 of 2 tasks/),
+  });
+  expect(world.argvs).toEqual([deployOf(first), deployOf(third), deployOf(second, `rehearsal of ${ENV}: GetTemplate mid-update`), deployOf(0)]);
+  expect(report.endedAsBegan).toBe(false);
+  expect(report.left).toEqual([expect.stringMatching(/^green runs 0 of its 2 tasks/)]);
+});
+
 describe('the report', () => {
   test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
     const { world } = await freshWorld();
