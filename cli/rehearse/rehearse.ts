@@ -254,6 +254,7 @@ class Rehearsal {
     // Every step deploys from this checkout: a template that differs would be deployed, and not put back, by the rehearsal.
     const diff = checkoutDiffArgv(this.env);
     if ((await this.deps.deploy(diff)) !== 0) {
+      if (this.deps.interrupted()) throw new CliError('stopped by the operator (Ctrl-C) before any change');
       throw new CliError(
         `this checkout's template is not what ${this.name} runs, or cdk could not compare them (${shown(diff)} above), and every step of the rehearsal deploys from it; deploy it first, or check out what is deployed, then run again`,
       );
@@ -488,7 +489,8 @@ class Rehearsal {
     }
     if (await this.differs(found)) {
       const outcome = await this.deploy(found.greenPercent);
-      if (outcome.code !== 0) {
+      // Judged by the stack, not cdk's exit code: a Ctrl-C ends cdk with 130 while CloudFormation finishes the update.
+      if (outcome.code !== 0 && (await this.differs(found, { countingGreen: false }))) {
         const reason = this.failureReason(outcome);
         const fix =
           blame(reason) === 'green-capacity-tag-condition' ? "once the grant on green's capacity lets the controller re-pin it" : 'once that is fixed';
@@ -514,14 +516,15 @@ class Rehearsal {
     ];
   }
 
-  private async differs(found: Found): Promise<boolean> {
+  /** Whether anything differs from what was found; green's count only when `countingGreen` (ECS gives tasks back after the deploy ends). */
+  private async differs(found: Found, { countingGreen } = { countingGreen: true }): Promise<boolean> {
     const { clients, io } = this.deps;
     const [live, state, green] = await Promise.all([liveWeights(clients, this.stack), readState(clients, this.stack, io.now()), this.greenService()]);
     return (
       this.stack.greenPercentIntent !== String(found.greenPercent) ||
       !matchesShare(live, 0) ||
       rollbackUnacknowledged(state) ||
-      green.desired !== found.greenTasks
+      (countingGreen && green.desired !== found.greenTasks)
     );
   }
 

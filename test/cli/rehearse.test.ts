@@ -212,6 +212,41 @@ test("green's tasks not back after the acknowledgement: no resume raises traffic
   expect(report.left).toEqual([expect.stringMatching(/^green runs 0 of its 2 tasks/)]);
 });
 
+test('Ctrl-C during the put-back deploy (cdk ends with 130, CloudFormation finishes): judged by what the stack is, not the exit code', async () => {
+  const { world, before } = await freshWorld();
+  let pressed = false;
+  const alarmed = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof alarmed>[0]) => {
+    if (command instanceof SetAlarmStateCommand) pressed = true;
+    return alarmed(command);
+  }) as typeof alarmed;
+  // Once pressed, every cdk the rehearsal starts gets the signal too, after CloudFormation has the update.
+  const deploy = async (argv: readonly string[]) => {
+    const code = await world.deploy(argv);
+    return pressed ? 130 : code;
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT });
+  expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
+  expect(report.left).toEqual([]);
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+});
+
+test('Ctrl-C during the cdk diff is said as such, not as a differing checkout, and changes nothing', async () => {
+  const { world } = await freshWorld();
+  let pressed = false;
+  const deploy = async (argv: readonly string[]) => {
+    if (argv[2] !== 'diff') return world.deploy(argv);
+    pressed = true;
+    return 130;
+  };
+  await expect(
+    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT }),
+  ).rejects.toThrow(/^stopped by the operator \(Ctrl-C\) before any change$/);
+  expect(world.argvs).toEqual([]);
+  expect(world.fileSystem.size).toBe(0);
+});
+
 describe('the report', () => {
   test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
     const { world } = await freshWorld();
