@@ -84,7 +84,7 @@ export class RehearsalWorld {
   readonly killed: Promise<void>;
   private kill!: () => void;
   /** The member alarm's action history: what CloudWatch did when it entered ALARM. */
-  private readonly memberActions: { at: Date; summary: string }[] = [];
+  readonly memberActions: { at: Date; summary: string }[] = [];
   private compositeOkAt?: number;
 
   readonly io = {

@@ -16,9 +16,7 @@ import { setup } from './rollout-setup';
 
 const REPORT = 'report.json';
 
-async function rehearsed(world: RehearsalWorld, interruptAfter?: number): Promise<RehearsalReport> {
-  let checks = 0;
-  const interrupted = () => interruptAfter !== undefined && checks++ >= interruptAfter;
+async function rehearsed(world: RehearsalWorld, interrupted: () => boolean = () => false): Promise<RehearsalReport> {
   const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted };
   return rehearse(deps, ENV, { reportPath: REPORT });
 }
@@ -27,6 +25,9 @@ async function freshWorld(options: WorldOptions = {}) {
   const world = await RehearsalWorld.create(options);
   return { world, before: world.standing() };
 }
+
+/** How many deploys run before each step starts: rise, refused rise, override, forced alarm (none), acknowledgement, resume. */
+const DEPLOYS_BEFORE_STEP = [0, 1, 2, 3, 3, 4];
 
 const outcomes = (report: RehearsalReport) => Object.fromEntries(report.assumptions.map((v) => [v.id, v.outcome]));
 const [first, second, third] = SETTINGS.policy.steps;
@@ -131,7 +132,17 @@ describe('interrupted and run again', () => {
 
   test.each([0, 1, 2, 3, 4, 5])('Ctrl-C before step %i: it stops after putting everything back', async (step) => {
     const { world, before } = await freshWorld();
-    const report = await rehearsed(world, step);
+    // The rehearsal asks at each step's start and after each deploy: step i starts at ask i + the deploys before it.
+    const at = step + DEPLOYS_BEFORE_STEP[step];
+    let asked = 0;
+    let pressedWhen: { deploys: number; alarmForced: boolean } | undefined;
+    const report = await rehearsed(world, () => {
+      if (asked++ < at) return false;
+      pressedWhen ??= { deploys: world.argvs.length, alarmForced: world.memberActions.length > 0 };
+      return true;
+    });
+    // It was pressed at that step's start: after the deploys before it, and after the forced alarm only for the last two.
+    expect(pressedWhen).toEqual({ deploys: DEPLOYS_BEFORE_STEP[step], alarmForced: step >= 4 });
     expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
     expect(report.endedAsBegan).toBe(true);
     expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
