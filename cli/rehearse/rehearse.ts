@@ -117,6 +117,9 @@ const MIN_STEPS = 3;
 /** The SNS metrics of the page's topic, in PageDelivery's order: published, delivered, failed. */
 const SNS_DELIVERY_METRICS = ['NumberOfMessagesPublished', 'NumberOfNotificationsDelivered', 'NumberOfNotificationsFailed'] as const;
 
+/** Around an AWS time the rehearsal queries from: a history item or a datapoint stamped a little before it still counts. */
+const AWS_TIME_MARGIN_MS = 60_000;
+
 /** An error an AWS client threw: the service's answer, or a call that never answered. */
 function isAwsError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && ('$metadata' in error || ['TimeoutError', 'RequestTimeout'].includes((error as Error).name));
@@ -343,12 +346,14 @@ class Rehearsal {
       return;
     }
     const member = drillAlarmName(this.env);
-    const setAt = io.now();
+    // Every time here is AWS's: the operator's clock may be off by more than a stage takes.
+    const earlier = (await readState(clients, this.stack, io.now())).lastRollback;
     await clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: member, StateValue: 'ALARM', StateReason: `rollout rehearsal of ${this.env}` }));
+    const setAt = await this.memberAlarmAt(member);
     io.out(`rehearse: ${member} set to ALARM at ${setAt.toISOString()}; waiting for blue alone`);
     const seenAt = await this.waitFor(BLUE_ALONE_TIMEOUT_MS, async () => (matchesShare(await liveWeights(clients, this.stack), 0) ? io.now() : undefined));
     const rollback = (await readState(clients, this.stack, io.now())).lastRollback;
-    if (!seenAt || !rollback || Date.parse(rollback.at) < setAt.getTime()) {
+    if (!seenAt || !rollback || rollback.at === earlier?.at) {
       this.findings.didNotHold('time-to-blue-alone', `green still served traffic ${BLUE_ALONE_TIMEOUT_MS / 60_000} min after ${member} went to ALARM`);
       throw new Stop('the forced alarm did not roll back');
     }
@@ -398,12 +403,20 @@ class Rehearsal {
     if (!cleared) throw new Stop(`the rollback alarm stayed out of OK ${ALARM_CLEAR_TIMEOUT_MS / 60_000} min after the forced alarm`);
   }
 
+  /** When CloudWatch says the member alarm entered ALARM (its StateUpdatedTimestamp), on AWS's clock. */
+  private async memberAlarmAt(member: string): Promise<Date> {
+    const answer = await this.deps.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [member], AlarmTypes: ['MetricAlarm'] }));
+    const at = answer.MetricAlarms?.[0]?.StateUpdatedTimestamp;
+    if (!at) throw new Stop(`CloudWatch gave no state time for ${member} after SetAlarmState, so no stage could be timed`);
+    return at;
+  }
+
   /** Whether CloudWatch ran the member alarm's action: its history says so, with the topic, or with AWS's error. */
   private async alarmAction(member: string, since: Date): Promise<void> {
-    const { clients, io } = this.deps;
+    const { clients } = this.deps;
     const summary = await this.waitFor(ALARM_ACTION_TIMEOUT_MS, async () => {
       const history = await clients.cloudwatch.send(
-        new DescribeAlarmHistoryCommand({ AlarmName: member, HistoryItemType: 'Action', StartDate: since, EndDate: io.now() }),
+        new DescribeAlarmHistoryCommand({ AlarmName: member, HistoryItemType: 'Action', StartDate: new Date(since.getTime() - AWS_TIME_MARGIN_MS) }),
       );
       return history.AlarmHistoryItems?.find((item) => item.HistorySummary)?.HistorySummary;
     });
@@ -426,8 +439,9 @@ class Rehearsal {
           Namespace: 'AWS/SNS',
           MetricName: metric,
           Dimensions: [{ Name: 'TopicName', Value: topicArn.split(':').pop()! }],
-          StartTime: since,
-          EndTime: io.now(),
+          StartTime: new Date(since.getTime() - AWS_TIME_MARGIN_MS),
+          // The operator's clock may be behind AWS's.
+          EndTime: new Date(io.now().getTime() + AWS_TIME_MARGIN_MS),
           Period: 60,
           Statistics: ['Sum'],
         }),

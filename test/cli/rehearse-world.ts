@@ -52,6 +52,8 @@ const SUBSCRIPTIONS = 2;
 export interface WorldOptions {
   /** The assumptions this AWS breaks. @default none */
   readonly breaks?: ReadonlySet<AssumptionId>;
+  /** How far the operator's clock is from AWS's (positive: the laptop is fast). @default 0 */
+  readonly skewMs?: number;
   /** The process is killed during deploy number `killAtDeploy` (0 for the first) of this world's life. */
   readonly killAtDeploy?: number;
 }
@@ -85,13 +87,18 @@ export class RehearsalWorld {
   private kill!: () => void;
   /** The member alarm's action history: what CloudWatch did when it entered ALARM. */
   readonly memberActions: { at: Date; summary: string }[] = [];
+  /** When the member alarm last changed state, on AWS's clock. */
+  private memberUpdatedAt?: Date;
+  /** The operator's clock minus AWS's. */
+  skewMs = 0;
   private compositeOkAt?: number;
 
   readonly io = {
     out: (line: string) => {
       this.lines.push(line);
     },
-    now: () => new Date(this.clock),
+    // The operator's clock: AWS's (this.clock) and the laptop's skew.
+    now: () => new Date(this.clock + this.skewMs),
     sleep: async (ms: number) => {
       this.clock += ms;
     },
@@ -120,6 +127,7 @@ export class RehearsalWorld {
   static async create(options: WorldOptions = {}): Promise<RehearsalWorld> {
     const world = new RehearsalWorld(options.breaks ?? new Set());
     world.killAtDeploy = options.killAtDeploy;
+    world.skewMs = options.skewMs ?? 0;
     await world.stack.create();
     world.stack.breaks = new Set(STACK_BREAKS.filter((id) => world.breaks.has(id)));
     const capacity = scalableTargetId(GREEN_SERVICE);
@@ -257,10 +265,15 @@ export class RehearsalWorld {
       .on(DescribeAlarmsCommand)
       .callsFake(async (input) => {
         this.memberEvaluated();
+        const member = drillAlarmName(ENV);
         return {
           CompositeAlarms: (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
             ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: aws.alarmState }]
             : [],
+          MetricAlarms:
+            (input.AlarmNames ?? []).includes(member) && this.memberUpdatedAt
+              ? [{ AlarmName: member, StateValue: this.compositeOkAt === undefined ? 'OK' : 'ALARM', StateUpdatedTimestamp: this.memberUpdatedAt }]
+              : [],
         };
       })
       .on(DescribeAlarmHistoryCommand)
@@ -268,7 +281,7 @@ export class RehearsalWorld {
         AlarmHistoryItems:
           input.AlarmName === drillAlarmName(ENV)
             ? this.memberActions
-                .filter((a) => a.at >= input.StartDate! && a.at <= input.EndDate!)
+                .filter((a) => a.at >= input.StartDate! && (input.EndDate === undefined || a.at <= input.EndDate))
                 .map((a) => ({ AlarmName: input.AlarmName, HistoryItemType: 'Action' as const, Timestamp: a.at, HistorySummary: a.summary }))
             : [],
       }))
@@ -286,6 +299,7 @@ export class RehearsalWorld {
   /** The member alarm enters ALARM: its action runs, the composite follows, and EventBridge invokes the controller. */
   private async memberAlarm(): Promise<void> {
     const setAt = this.clock;
+    this.memberUpdatedAt = new Date(setAt);
     const topic = SETTINGS.criticalTopicArn;
     this.memberActions.push({
       at: new Date(setAt + 1000),

@@ -258,6 +258,17 @@ test('Ctrl-C during the cdk diff is said as such, not as a differing checkout, a
   expect(world.fileSystem.size).toBe(0);
 });
 
+test.each([30_000, -30_000])("an operator's clock %i ms off AWS's changes no verdict and no time: they are AWS's", async (skewMs) => {
+  const { report: truth } = await sampleRehearsal();
+  const world = await RehearsalWorld.create({ skewMs });
+  const before = world.standing();
+  const report = await rehearsed(world);
+  expect(report.assumptions).toEqual(truth.assumptions);
+  expect(report.times).toEqual(truth.times);
+  expect(report.page).toEqual(truth.page);
+  expect(world.standing()).toEqual(before);
+});
+
 describe('the report', () => {
   test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
     const { world } = await freshWorld();
