@@ -63,6 +63,16 @@ interface Found {
   readonly greenTasks: number;
 }
 
+/** The progress file's contents: what to put back, and the stack's newest event when it was written. */
+interface Progress {
+  readonly found: Found;
+  readonly startedAt: string;
+  /** The stack's newest event then; absent in a file from an older version. */
+  readonly lastEventId?: string;
+  /** A deploy of the rehearsal's had been started: one update after lastEventId is its own. */
+  readonly deploying?: boolean;
+}
+
 /** The progress file of an environment's rehearsal: present from the first change until the environment is put back. */
 export function progressPath(env: string): string {
   return `rehearsal-${env}.progress.json`;
@@ -142,6 +152,8 @@ class Rehearsal {
   private paged?: { readonly topicArn: string; readonly since: Date };
   /** Putting the environment back: a Ctrl-C no longer stops a deploy. */
   private restoring = false;
+  /** What the progress file holds while it exists; each deploy records the stack's newest event in it. */
+  private progress?: Omit<Progress, 'lastEventId' | 'deploying'>;
 
   constructor(
     private readonly deps: RehearsalDeps,
@@ -165,13 +177,19 @@ class Rehearsal {
       throw new CliError(`cannot write the report to ${path} (${unwritable}); give --report a path you can write to, then run again`);
     const previous = files.read(progressPath(this.env));
     if (previous !== undefined) {
+      const saved = JSON.parse(previous) as Progress;
+      await this.refuseStale(saved);
       io.out(`rehearse: a rehearsal of ${this.env} was interrupted; putting the environment back first`);
-      const left = await this.restore((JSON.parse(previous) as { found: Found }).found);
+      this.progress = { found: saved.found, startedAt: saved.startedAt };
+      const left = await this.restore(saved.found);
       if (left.length > 0) throw new CliError(`could not put ${this.env} back after the interrupted rehearsal: ${left.join('; ')}`);
       files.remove(progressPath(this.env));
+      this.progress = undefined;
     }
     const found = await this.ready();
-    files.write(progressPath(this.env), JSON.stringify({ found, startedAt: startedAt.toISOString() }));
+    this.progress = { found, startedAt: startedAt.toISOString() };
+    // Written before the first change; if it cannot be, nothing is changed.
+    files.write(progressPath(this.env), JSON.stringify({ ...this.progress, lastEventId: (await this.stackEvents())[0]?.EventId, deploying: false }));
 
     let stopped: string | undefined;
     let fault: unknown;
@@ -197,7 +215,10 @@ class Rehearsal {
     }
     // A put-back that fails says so among what is left: the findings are printed and saved all the same.
     const left = await this.restore(found).catch((error: unknown) => [explain(error).message]);
-    if (left.length === 0) files.remove(progressPath(this.env));
+    if (left.length === 0) {
+      files.remove(progressPath(this.env));
+      this.progress = undefined;
+    }
     const report: RehearsalReport = {
       env: this.env,
       stack: this.name,
@@ -223,6 +244,31 @@ class Rehearsal {
     }
     if (fault !== undefined) throw fault;
     return report;
+  }
+
+  /** A progress file is stale when the stack was updated since, other than by the deploy it was running: what it found may not be what to put back. */
+  private async refuseStale(saved: Progress): Promise<void> {
+    if (saved.lastEventId === undefined) return;
+    const events = await this.stackEvents();
+    const cut = events.findIndex((e) => e.EventId === saved.lastEventId);
+    const updates = (cut < 0 ? events : events.slice(0, cut)).filter((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
+    if (cut < 0 || updates.length > (saved.deploying ? 1 : 0)) {
+      throw new CliError(
+        `the stack was updated after the interrupted rehearsal of ${this.env} (started ${saved.startedAt}), so what ${progressPath(this.env)} says it found may not be what to put back: ` +
+          `check ${this.env} (npm run rollout -- status --env ${this.env}), remove ${progressPath(this.env)}, then run again`,
+      );
+    }
+  }
+
+  /** Records in the progress file, while there is one, the stack's newest event and whether a deploy was started after it. */
+  private saveProgress(lastEventId: string | undefined, deploying: boolean): void {
+    if (!this.progress) return;
+    try {
+      this.deps.files.write(progressPath(this.env), JSON.stringify({ ...this.progress, lastEventId, deploying }));
+    } catch (error) {
+      // The file still says what to put back; a later run may only call it stale, which is safe.
+      this.deps.io.out(`rehearse: could not update ${progressPath(this.env)} (${(error as Error).message}); it still says what to put back`);
+    }
   }
 
   /** The preconditions, read only: blue alone at GreenPercent=0, nothing unacknowledged, green running and healthy, the rollback alarm OK. */
@@ -560,11 +606,14 @@ class Rehearsal {
     this.deps.io.out(`rehearse: running ${shown(argv)}`);
     // The newest event before this deploy: only events after it are this deploy's, never an older update's.
     const since = (await this.stackEvents())[0]?.EventId;
+    this.saveProgress(since, true);
     const code = await this.deps.deploy(argv);
     // Ctrl-C reaches cdk too, which stops watching; CloudFormation goes on, and the restore waits for it.
     if (this.deps.interrupted() && !this.restoring) throw new Stop('stopped by the operator (Ctrl-C)');
     await this.settled();
-    const [live, update] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents(since)]);
+    const [live, all] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.stackEvents()]);
+    this.saveProgress(all[0]?.EventId, false);
+    const update = this.updateEvents(all, since);
     if (!update && code !== 0 && !this.restoring) throw new Stop(`${shown(argv)}: cdk failed before CloudFormation (exit ${code}); its output above says why`);
     const events = update ?? [];
     const answered = events.find((e) => customResourceDone(e) && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
@@ -616,8 +665,7 @@ class Rehearsal {
   }
 
   /** The events of the update started after the event `since`, oldest first; undefined when no update started. */
-  private async updateEvents(since: string | undefined): Promise<StackEvent[] | undefined> {
-    const all = await this.stackEvents();
+  private updateEvents(all: readonly StackEvent[], since: string | undefined): StackEvent[] | undefined {
     const cut = all.findIndex((e) => e.EventId === since);
     const newer = all.slice(0, cut < 0 ? all.length : cut);
     const start = newer.findIndex((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');

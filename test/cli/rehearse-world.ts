@@ -223,16 +223,24 @@ export class RehearsalWorld {
       }))
       .on(DescribeStackEventsCommand)
       .callsFake(async () => ({
-        StackEvents: [...this.stack.events].reverse().map((e) => ({
-          StackName: STACK_NAME,
-          LogicalResourceId: e.logicalId,
-          ResourceType:
-            e.logicalId === STACK_NAME ? 'AWS::CloudFormation::Stack' : e.logicalId === 'TrafficControlRelease' ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE,
-          ResourceStatus: e.status,
-          ResourceStatusReason: e.reason,
-          Timestamp: e.at,
-          EventId: `${e.logicalId}-${e.at.getTime()}`,
-        })),
+        StackEvents: [...this.stack.events]
+          .map((e, index) => ({ ...e, index }))
+          .reverse()
+          .map((e) => ({
+            StackName: STACK_NAME,
+            LogicalResourceId: e.logicalId,
+            ResourceType:
+              e.logicalId === STACK_NAME
+                ? 'AWS::CloudFormation::Stack'
+                : e.logicalId === 'TrafficControlRelease'
+                  ? RELEASE_RESOURCE_TYPE
+                  : TRAFFIC_RESOURCE_TYPE,
+            ResourceStatus: e.status,
+            ResourceStatusReason: e.reason,
+            Timestamp: e.at,
+            // Unique, as CloudFormation's are.
+            EventId: `${e.logicalId}-${e.status}-${e.index}`,
+          })),
       }));
     mockClient(clients.elb)
       .on(DescribeListenersCommand)

@@ -114,6 +114,20 @@ describe('interrupted and run again', () => {
     expect(world.fileSystem.has(progressPath(ENV))).toBe(false);
   });
 
+  test('killed, then the stack deployed by someone else: the progress file is refused as stale, naming it, changing nothing', async () => {
+    const { world } = await freshWorld({ killAtDeploy: 2 });
+    void rehearsed(world);
+    await world.killed;
+    await world.stack.deploy({ greenPercent: 0, override: '' });
+    const deploys = world.argvs.length;
+    const progress = world.fileSystem.get(progressPath(ENV));
+    await expect(rehearsed(world)).rejects.toThrow(
+      new RegExp(`^the stack was updated after the interrupted rehearsal of ${ENV}.*remove ${progressPath(ENV).replace(/\./g, '\\.')}, then run again$`),
+    );
+    expect(world.argvs.length).toBe(deploys);
+    expect(world.fileSystem.get(progressPath(ENV))).toBe(progress);
+  });
+
   test.each([0, 1, 2, 3, 4, 5])('Ctrl-C during deploy %i (cdk ends with 130): it stops after putting everything back', async (at) => {
     const { world, before } = await freshWorld();
     let pressed = false;
