@@ -3,6 +3,8 @@
  * request (test/cli/rehearse-world.ts): what the report says, that the environment ends where it began,
  * the command lines of the deploys, a re-run after a kill or a Ctrl-C at every point, and the refusals.
  */
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
@@ -333,6 +335,16 @@ describe('refused', () => {
     );
     expect(Object.values(mocks).map((m) => m.calls().length)).toEqual(Object.values(mocks).map(() => 0));
     expect(deploy).not.toHaveBeenCalled();
+  });
+
+  test('with a --report path in a directory that does not exist, on the real files, before any change', async () => {
+    const { world } = await freshWorld();
+    const report = join(tmpdir(), `no-such-directory-${process.pid}`, 'report.json');
+    await expect(
+      runRolloutCli(['rehearse', '--env', ENV, '--report', report], world.clients, world.io, world.deploy, { interrupted: () => false }),
+    ).rejects.toThrow(/^cannot write the report to .*report\.json \(ENOENT.*\); give --report a path you can write to, then run again$/);
+    expect(world.argvs).toEqual([]);
+    expect(world.diffs).toEqual([]);
   });
 
   test('on a stack deployed as production under another name, before any change', async () => {
