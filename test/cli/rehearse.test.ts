@@ -202,6 +202,24 @@ test('a page that cannot be read (GetMetricStatistics denied) after a stop still
   expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
 });
 
+test('a fault of the rehearsal itself is raised only once the environment is put back and the report printed', async () => {
+  const { world, before } = await freshWorld();
+  const deploy = async (argv: readonly string[]) => {
+    // Once the alarm was forced, the acknowledgement's runner breaks in a way no AWS error explains.
+    if (argv[2] === 'deploy' && world.argvs.length === 3) {
+      world.argvs.push([...argv]);
+      throw new TypeError('runner fault');
+    }
+    return world.deploy(argv);
+  };
+  await expect(
+    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT }),
+  ).rejects.toThrow(/^runner fault$/);
+  expect(world.standing()).toEqual(before);
+  expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
+  expect(JSON.parse(world.fileSystem.get(REPORT)!).stopped).toMatch(/^stopped by an error: .*TypeError: runner fault/);
+});
+
 test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (expired login, another update): no verdict from an older update', async (at) => {
   const { world, before } = await freshWorld();
   let failed = false;
