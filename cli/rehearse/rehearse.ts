@@ -452,9 +452,11 @@ class Rehearsal {
   /** When CloudWatch says the member alarm entered ALARM (its StateUpdatedTimestamp), on AWS's clock. */
   private async memberAlarmAt(member: string): Promise<Date> {
     const answer = await this.deps.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [member], AlarmTypes: ['MetricAlarm'] }));
-    const at = answer.MetricAlarms?.[0]?.StateUpdatedTimestamp;
-    if (!at) throw new Stop(`CloudWatch gave no state time for ${member} after SetAlarmState, so no stage could be timed`);
-    return at;
+    const alarm = answer.MetricAlarms?.[0];
+    // Once the member is evaluated again its timestamp is that of the later change, not of the forced ALARM.
+    if (alarm?.StateValue !== 'ALARM' || !alarm.StateUpdatedTimestamp)
+      throw new Stop(`CloudWatch reports ${member} ${alarm?.StateValue ?? 'missing'} right after SetAlarmState, so no stage could be timed`);
+    return alarm.StateUpdatedTimestamp;
   }
 
   /** Whether CloudWatch ran the member alarm's action: its history says so, with the topic, or with AWS's error. */

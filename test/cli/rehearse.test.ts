@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
 import { commandUsage } from '../../cli/rollout-args';
@@ -300,6 +300,22 @@ test.each([30_000, -30_000])("an operator's clock %i ms off AWS's changes no ver
   expect(report.assumptions).toEqual(truth.assumptions);
   expect(report.times).toEqual(truth.times);
   expect(report.page).toEqual(truth.page);
+  expect(world.standing()).toEqual(before);
+});
+
+test('a member alarm already evaluated back to OK when read gives no time, rather than a later one', async () => {
+  const { world, before } = await freshWorld();
+  const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
+    const answer = (await send(command)) as { MetricAlarms?: { StateValue?: string; StateUpdatedTimestamp?: Date }[] };
+    if (command instanceof DescribeAlarmsCommand && answer.MetricAlarms?.[0])
+      answer.MetricAlarms[0] = { ...answer.MetricAlarms[0], StateValue: 'OK', StateUpdatedTimestamp: world.io.now() };
+    return answer;
+  }) as typeof send;
+  const report = await rehearsed(world);
+  expect(report.stopped).toMatch(/reports \S+ OK right after SetAlarmState, so no stage could be timed$/);
+  expect(outcomes(report)['time-to-blue-alone']).toBe('could not be tried');
+  expect(report.endedAsBegan).toBe(true);
   expect(world.standing()).toEqual(before);
 });
 
