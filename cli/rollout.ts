@@ -10,7 +10,8 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { dirname, resolve } from 'path';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
@@ -100,6 +101,14 @@ export type CliIo = Terminal;
 /** The files a rehearsal writes, in the working directory. */
 const workingDirectoryFiles: RehearsalFiles = {
   read: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+  unwritable: (path) => {
+    try {
+      accessSync(existsSync(path) ? path : dirname(resolve(path)), constants.W_OK);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  },
   write: (path, text) => writeFileSync(path, text),
   remove: (path) => rmSync(path, { force: true }),
 };

@@ -34,6 +34,8 @@ import { ASSUMED, Findings, MeasuredTime, PageDelivery, RehearsalReport, reportL
 /** Where the rehearsal keeps its progress and its report: the working directory in the command, memory in tests. */
 export interface RehearsalFiles {
   read(path: string): string | undefined;
+  /** Why `path` could not be written, or undefined when it can. */
+  unwritable(path: string): string | undefined;
   write(path: string, text: string): void;
   remove(path: string): void;
 }
@@ -59,6 +61,16 @@ interface Found {
   readonly greenPercent: number;
   /** Green's desired task count. */
   readonly greenTasks: number;
+}
+
+/** The progress file's contents: what to put back, and the stack's newest event when it was written. */
+interface Progress {
+  readonly found: Found;
+  readonly startedAt: string;
+  /** The stack's newest event then; absent in a file from an older version. */
+  readonly lastEventId?: string;
+  /** A deploy of the rehearsal's had been started: one update after lastEventId is its own. */
+  readonly deploying?: boolean;
 }
 
 /** The progress file of an environment's rehearsal: present from the first change until the environment is put back. */
@@ -105,6 +117,8 @@ interface DeployOutcome {
   readonly live: LiveWeights;
   /** The custom resources' events of this update, oldest first. */
   readonly events: readonly StackEvent[];
+  /** CloudFormation started an update for this deploy: cdk may fail before (expired login, another update in progress, an asset). */
+  readonly reached: boolean;
 }
 
 /** The first step, the one after it, and one more to skip to. */
@@ -112,6 +126,9 @@ const MIN_STEPS = 3;
 
 /** The SNS metrics of the page's topic, in PageDelivery's order: published, delivered, failed. */
 const SNS_DELIVERY_METRICS = ['NumberOfMessagesPublished', 'NumberOfNotificationsDelivered', 'NumberOfNotificationsFailed'] as const;
+
+/** Around an AWS time the rehearsal queries from: a history item or a datapoint stamped a little before it still counts. */
+const AWS_TIME_MARGIN_MS = 60_000;
 
 /** An error an AWS client threw: the service's answer, or a call that never answered. */
 function isAwsError(error: unknown): boolean {
@@ -135,6 +152,8 @@ class Rehearsal {
   private paged?: { readonly topicArn: string; readonly since: Date };
   /** Putting the environment back: a Ctrl-C no longer stops a deploy. */
   private restoring = false;
+  /** What the progress file holds while it exists; each deploy records the stack's newest event in it. */
+  private progress?: Omit<Progress, 'lastEventId' | 'deploying'>;
 
   constructor(
     private readonly deps: RehearsalDeps,
@@ -152,33 +171,54 @@ class Rehearsal {
         `stack ${this.name} was deployed as production (it has the ${CONFIRM_PRODUCTION_PARAMETER} parameter); the rehearsal moves traffic and stops green, so it runs only on a non-production environment`,
       );
     }
+    const path = options.reportPath ?? defaultReportPath(this.env, startedAt);
+    const unwritable = files.unwritable(path);
+    if (unwritable !== undefined)
+      throw new CliError(`cannot write the report to ${path} (${unwritable}); give --report a path you can write to, then run again`);
     const previous = files.read(progressPath(this.env));
     if (previous !== undefined) {
+      const saved = JSON.parse(previous) as Progress;
+      await this.refuseStale(saved);
       io.out(`rehearse: a rehearsal of ${this.env} was interrupted; putting the environment back first`);
-      const left = await this.restore((JSON.parse(previous) as { found: Found }).found);
+      this.progress = { found: saved.found, startedAt: saved.startedAt };
+      const left = await this.restore(saved.found);
       if (left.length > 0) throw new CliError(`could not put ${this.env} back after the interrupted rehearsal: ${left.join('; ')}`);
       files.remove(progressPath(this.env));
+      this.progress = undefined;
     }
     const found = await this.ready();
-    files.write(progressPath(this.env), JSON.stringify({ found, startedAt: startedAt.toISOString() }));
+    this.progress = { found, startedAt: startedAt.toISOString() };
+    // Written before the first change; if it cannot be, nothing is changed.
+    files.write(progressPath(this.env), JSON.stringify({ ...this.progress, lastEventId: (await this.stackEvents())[0]?.EventId, deploying: false }));
 
     let stopped: string | undefined;
+    let fault: unknown;
     try {
       for (const step of [this.rise, this.refusedRise, this.override, this.forcedAlarm, this.acknowledgement, this.resume]) {
         if (this.deps.interrupted()) throw new Stop('stopped by the operator (Ctrl-C)');
         await step.call(this, found);
       }
     } catch (error) {
-      // AWS refusing or not answering stops the steps, and the environment is still put back; anything else is a fault of this code.
-      if (!(error instanceof Stop || error instanceof CliError || isAwsError(error))) throw error;
+      // AWS refusing or not answering stops the steps; anything else is a fault of this code, raised once the environment is put back.
+      if (!(error instanceof Stop || error instanceof CliError || isAwsError(error))) fault = error;
       stopped = error instanceof Stop ? error.message : `stopped by an error: ${explain(error).message}`;
       io.out(`rehearse: ${stopped}; putting the environment back`);
     }
     // SetAlarmState skips the metrics; measuring them needs errors on green, which the service contract gives no way to cause.
     this.findings.couldNotTry('high-resolution-probe', 'the service contract has no way to make green fail on purpose, so no burst of errors is injected');
-    const page = await this.pageDelivery();
-    const left = await this.restore(found);
-    if (left.length === 0) files.remove(progressPath(this.env));
+    let page: PageDelivery | undefined;
+    let pageNotRead: string | undefined;
+    try {
+      page = await this.pageDelivery();
+    } catch (error) {
+      pageNotRead = explain(error).message;
+    }
+    // A put-back that fails says so among what is left: the findings are printed and saved all the same.
+    const left = await this.restore(found).catch((error: unknown) => [explain(error).message]);
+    if (left.length === 0) {
+      files.remove(progressPath(this.env));
+      this.progress = undefined;
+    }
     const report: RehearsalReport = {
       env: this.env,
       stack: this.name,
@@ -187,14 +227,48 @@ class Rehearsal {
       assumptions: this.findings.all(),
       times: this.times,
       ...(page ? { page } : {}),
+      ...(pageNotRead ? { pageNotRead } : {}),
       endedAsBegan: left.length === 0,
       left,
       ...(stopped ? { stopped } : {}),
     };
-    const path = options.reportPath ?? defaultReportPath(this.env, startedAt);
-    files.write(path, `${JSON.stringify(report, null, 2)}\n`);
-    for (const line of reportLines(report, path)) io.out(line);
+    // Printed first, so a save that fails loses nothing.
+    for (const line of reportLines(report)) io.out(line);
+    const json = JSON.stringify(report, null, 2);
+    try {
+      files.write(path, `${json}\n`);
+      io.out(`saved: ${path}`);
+    } catch (error) {
+      io.out(`could not save the report to ${path} (${(error as Error).message}); here it is as JSON:`);
+      io.out(json);
+    }
+    if (fault !== undefined) throw fault;
     return report;
+  }
+
+  /** A progress file is stale when the stack was updated since, other than by the deploy it was running: what it found may not be what to put back. */
+  private async refuseStale(saved: Progress): Promise<void> {
+    if (saved.lastEventId === undefined) return;
+    const events = await this.stackEvents();
+    const cut = events.findIndex((e) => e.EventId === saved.lastEventId);
+    const updates = (cut < 0 ? events : events.slice(0, cut)).filter((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
+    if (cut < 0 || updates.length > (saved.deploying ? 1 : 0)) {
+      throw new CliError(
+        `the stack was updated after the interrupted rehearsal of ${this.env} (started ${saved.startedAt}), so what ${progressPath(this.env)} says it found may not be what to put back: ` +
+          `check ${this.env} (npm run rollout -- status --env ${this.env}), remove ${progressPath(this.env)}, then run again`,
+      );
+    }
+  }
+
+  /** Records in the progress file, while there is one, the stack's newest event and whether a deploy was started after it. */
+  private saveProgress(lastEventId: string | undefined, deploying: boolean): void {
+    if (!this.progress) return;
+    try {
+      this.deps.files.write(progressPath(this.env), JSON.stringify({ ...this.progress, lastEventId, deploying }));
+    } catch (error) {
+      // The file still says what to put back; a later run may only call it stale, which is safe.
+      this.deps.io.out(`rehearse: could not update ${progressPath(this.env)} (${(error as Error).message}); it still says what to put back`);
+    }
   }
 
   /** The preconditions, read only: blue alone at GreenPercent=0, nothing unacknowledged, green running and healthy, the rollback alarm OK. */
@@ -229,6 +303,7 @@ class Rehearsal {
     // Every step deploys from this checkout: a template that differs would be deployed, and not put back, by the rehearsal.
     const diff = checkoutDiffArgv(this.env);
     if ((await this.deps.deploy(diff)) !== 0) {
+      if (this.deps.interrupted()) throw new CliError('stopped by the operator (Ctrl-C) before any change');
       throw new CliError(
         `this checkout's template is not what ${this.name} runs, or cdk could not compare them (${shown(diff)} above), and every step of the rehearsal deploys from it; deploy it first, or check out what is deployed, then run again`,
       );
@@ -317,12 +392,14 @@ class Rehearsal {
       return;
     }
     const member = drillAlarmName(this.env);
-    const setAt = io.now();
+    // Every time here is AWS's: the operator's clock may be off by more than a stage takes.
+    const earlier = (await readState(clients, this.stack, io.now())).lastRollback;
     await clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: member, StateValue: 'ALARM', StateReason: `rollout rehearsal of ${this.env}` }));
+    const setAt = await this.memberAlarmAt(member);
     io.out(`rehearse: ${member} set to ALARM at ${setAt.toISOString()}; waiting for blue alone`);
     const seenAt = await this.waitFor(BLUE_ALONE_TIMEOUT_MS, async () => (matchesShare(await liveWeights(clients, this.stack), 0) ? io.now() : undefined));
     const rollback = (await readState(clients, this.stack, io.now())).lastRollback;
-    if (!seenAt || !rollback || Date.parse(rollback.at) < setAt.getTime()) {
+    if (!seenAt || !rollback || rollback.at === earlier?.at) {
       this.findings.didNotHold('time-to-blue-alone', `green still served traffic ${BLUE_ALONE_TIMEOUT_MS / 60_000} min after ${member} went to ALARM`);
       throw new Stop('the forced alarm did not roll back');
     }
@@ -372,12 +449,22 @@ class Rehearsal {
     if (!cleared) throw new Stop(`the rollback alarm stayed out of OK ${ALARM_CLEAR_TIMEOUT_MS / 60_000} min after the forced alarm`);
   }
 
+  /** When CloudWatch says the member alarm entered ALARM (its StateUpdatedTimestamp), on AWS's clock. */
+  private async memberAlarmAt(member: string): Promise<Date> {
+    const answer = await this.deps.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [member], AlarmTypes: ['MetricAlarm'] }));
+    const alarm = answer.MetricAlarms?.[0];
+    // Once the member is evaluated again its timestamp is that of the later change, not of the forced ALARM.
+    if (alarm?.StateValue !== 'ALARM' || !alarm.StateUpdatedTimestamp)
+      throw new Stop(`CloudWatch reports ${member} ${alarm?.StateValue ?? 'missing'} right after SetAlarmState, so no stage could be timed`);
+    return alarm.StateUpdatedTimestamp;
+  }
+
   /** Whether CloudWatch ran the member alarm's action: its history says so, with the topic, or with AWS's error. */
   private async alarmAction(member: string, since: Date): Promise<void> {
-    const { clients, io } = this.deps;
+    const { clients } = this.deps;
     const summary = await this.waitFor(ALARM_ACTION_TIMEOUT_MS, async () => {
       const history = await clients.cloudwatch.send(
-        new DescribeAlarmHistoryCommand({ AlarmName: member, HistoryItemType: 'Action', StartDate: since, EndDate: io.now() }),
+        new DescribeAlarmHistoryCommand({ AlarmName: member, HistoryItemType: 'Action', StartDate: new Date(since.getTime() - AWS_TIME_MARGIN_MS) }),
       );
       return history.AlarmHistoryItems?.find((item) => item.HistorySummary)?.HistorySummary;
     });
@@ -400,8 +487,9 @@ class Rehearsal {
           Namespace: 'AWS/SNS',
           MetricName: metric,
           Dimensions: [{ Name: 'TopicName', Value: topicArn.split(':').pop()! }],
-          StartTime: since,
-          EndTime: io.now(),
+          StartTime: new Date(since.getTime() - AWS_TIME_MARGIN_MS),
+          // The operator's clock may be behind AWS's.
+          EndTime: new Date(io.now().getTime() + AWS_TIME_MARGIN_MS),
           Period: 60,
           Statistics: ['Sum'],
         }),
@@ -416,7 +504,15 @@ class Rehearsal {
   private async acknowledgement(found: Found): Promise<void> {
     const outcome = await this.deploy(0);
     if (outcome.code !== 0) throw new Stop(`the acknowledgement was refused because ${this.failed(outcome, 'the acknowledgement')} did not hold`);
-    await this.greenRestored(found);
+    const green = await this.greenRestored(found);
+    if (!green.restored) {
+      this.findings.didNotHold(
+        'green-capacity-moves-count',
+        `after the acknowledgement green runs ${green.running} of ${found.greenTasks} tasks (${green.desired} desired) ${GREEN_RESTORE_TIMEOUT_MS / 1000} s on`,
+      );
+      // The resume would raise traffic to a green without its tasks.
+      throw new Stop('green did not get its tasks back after the acknowledgement, so the resume was not run');
+    }
   }
 
   /** The resume: the first step again, then back to the share found. */
@@ -455,7 +551,8 @@ class Rehearsal {
     }
     if (await this.differs(found)) {
       const outcome = await this.deploy(found.greenPercent);
-      if (outcome.code !== 0) {
+      // Judged by the stack, not cdk's exit code: a Ctrl-C ends cdk with 130 while CloudFormation finishes the update.
+      if (outcome.code !== 0 && (await this.differs(found, { countingGreen: false }))) {
         const reason = this.failureReason(outcome);
         const fix =
           blame(reason) === 'green-capacity-tag-condition' ? "once the grant on green's capacity lets the controller re-pin it" : 'once that is fixed';
@@ -473,26 +570,34 @@ class Rehearsal {
       ...(rollbackUnacknowledged(state) ? [`a rollback is not acknowledged: ${deployFound}`] : []),
       ...(green.desired !== found.greenTasks
         ? [`green has ${green.desired} desired tasks, not ${found.greenTasks}: ${deployFound} gives them back after a rollback`]
-        : []),
+        : green.running < found.greenTasks
+          ? [
+              `green runs ${green.running} of its ${found.greenTasks} tasks: its service's events say why ECS does not start them (npm run rollout -- status --env ${this.env})`,
+            ]
+          : []),
     ];
   }
 
-  private async differs(found: Found): Promise<boolean> {
+  /** Whether anything differs from what was found; green's count only when `countingGreen` (ECS gives tasks back after the deploy ends). */
+  private async differs(found: Found, { countingGreen } = { countingGreen: true }): Promise<boolean> {
     const { clients, io } = this.deps;
     const [live, state, green] = await Promise.all([liveWeights(clients, this.stack), readState(clients, this.stack, io.now()), this.greenService()]);
     return (
       this.stack.greenPercentIntent !== String(found.greenPercent) ||
       !matchesShare(live, 0) ||
       rollbackUnacknowledged(state) ||
-      green.desired !== found.greenTasks
+      (countingGreen && green.desired !== found.greenTasks)
     );
   }
 
-  private async greenRestored(found: Found): Promise<void> {
-    await this.waitFor(GREEN_RESTORE_TIMEOUT_MS, async () => {
-      const green = await this.greenService();
+  /** Waits for green's desired and running count to be back to what was found; says what it last saw. */
+  private async greenRestored(found: Found): Promise<{ restored: boolean; desired: number; running: number }> {
+    let green = { desired: 0, running: 0 };
+    const restored = await this.waitFor(GREEN_RESTORE_TIMEOUT_MS, async () => {
+      green = await this.greenService();
       return green.desired === found.greenTasks && green.running >= found.greenTasks ? true : undefined;
     });
+    return { restored: restored === true, ...green };
   }
 
   // --- deploys and reads -----------------------------------------------------------------------
@@ -501,15 +606,22 @@ class Rehearsal {
   private async deploy(greenPercent: number, overrideReason?: string): Promise<DeployOutcome> {
     const argv = deployArgv(this.env, { parameters: [[GREEN_PERCENT_PARAMETER, String(greenPercent)]], overrideReason });
     this.deps.io.out(`rehearse: running ${shown(argv)}`);
+    // The newest event before this deploy: only events after it are this deploy's, never an older update's.
+    const since = (await this.stackEvents())[0]?.EventId;
+    this.saveProgress(since, true);
     const code = await this.deps.deploy(argv);
     // Ctrl-C reaches cdk too, which stops watching; CloudFormation goes on, and the restore waits for it.
     if (this.deps.interrupted() && !this.restoring) throw new Stop('stopped by the operator (Ctrl-C)');
     await this.settled();
-    const [live, events] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.updateEvents()]);
+    const [live, all] = await Promise.all([liveWeights(this.deps.clients, this.stack), this.stackEvents()]);
+    this.saveProgress(all[0]?.EventId, false);
+    const update = this.updateEvents(all, since);
+    if (!update && code !== 0 && !this.restoring) throw new Stop(`${shown(argv)}: cdk failed before CloudFormation (exit ${code}); its output above says why`);
+    const events = update ?? [];
     const answered = events.find((e) => customResourceDone(e) && blame(e.ResourceStatusReason ?? '') !== 'response-url-host');
     if (answered)
       this.findings.held('response-url-host', `the controller's answers reached CloudFormation (${answered.LogicalResourceId} ${answered.ResourceStatus})`);
-    return { code, stack: this.stack, live, events };
+    return { code, stack: this.stack, live, events, reached: update !== undefined };
   }
 
   private accepted(outcome: DeployOutcome, greenPercent: number): boolean {
@@ -529,7 +641,10 @@ class Rehearsal {
   /** Why a deploy failed: the first custom resource's failure, as CloudFormation's events give it. */
   private failureReason(outcome: DeployOutcome): string {
     const failure = outcome.events.find((e) => customResourceDone(e) && e.ResourceStatus!.endsWith('_FAILED'));
-    return failure?.ResourceStatusReason ?? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`;
+    if (failure?.ResourceStatusReason) return failure.ResourceStatusReason;
+    return outcome.reached
+      ? `cdk deploy ended with exit code ${outcome.code}, the stack ${outcome.stack.status}`
+      : `cdk failed before CloudFormation (exit ${outcome.code})`;
   }
 
   private stopIfStuck(outcome: DeployOutcome): void {
@@ -546,11 +661,17 @@ class Rehearsal {
       throw new CliError(`stack ${this.name} stayed ${this.stack.status} for ${SETTLE_TIMEOUT_MS / 60_000} min; run the rehearsal again once it has settled`);
   }
 
-  /** The custom resources' and the stack's events of the latest update, oldest first. */
-  private async updateEvents(): Promise<StackEvent[]> {
-    const events = (await this.deps.clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: this.name }))).StackEvents ?? [];
-    const start = events.findIndex((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
-    return events.slice(0, start < 0 ? events.length : start).reverse();
+  /** The stack's events, newest first (the first page, which holds the newest). */
+  private async stackEvents(): Promise<StackEvent[]> {
+    return (await this.deps.clients.cloudformation.send(new DescribeStackEventsCommand({ StackName: this.name }))).StackEvents ?? [];
+  }
+
+  /** The events of the update started after the event `since`, oldest first; undefined when no update started. */
+  private updateEvents(all: readonly StackEvent[], since: string | undefined): StackEvent[] | undefined {
+    const cut = all.findIndex((e) => e.EventId === since);
+    const newer = all.slice(0, cut < 0 ? all.length : cut);
+    const start = newer.findIndex((e) => e.LogicalResourceId === this.name && e.ResourceStatus === 'UPDATE_IN_PROGRESS');
+    return start < 0 ? undefined : newer.slice(0, start).reverse();
   }
 
   private async greenService(): Promise<{ desired: number; running: number }> {

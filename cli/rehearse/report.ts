@@ -42,6 +42,8 @@ export interface RehearsalReport {
   readonly times: readonly MeasuredTime[];
   /** Who the forced alarm's page reached; absent when no action published. */
   readonly page?: PageDelivery;
+  /** Why the page's SNS metrics could not be read, when they could not. */
+  readonly pageNotRead?: string;
   /** Blue alone, green restored, the stack's parameters as found. */
   readonly endedAsBegan: boolean;
   /** What the rehearsal could not put back, each with what to do. */
@@ -100,7 +102,7 @@ const OUTCOME_WIDTH = Math.max(...Object.keys(WEIGHT).map((o) => o.length));
 const ID_WIDTH = Math.max(...ASSUMPTIONS.map((a) => a.id.length));
 
 /** The report as the terminal shows it. */
-export function reportLines(report: RehearsalReport, savedTo: string): string[] {
+export function reportLines(report: RehearsalReport): string[] {
   const time = (t: MeasuredTime) => `  ${t.stage}: ${t.seconds === undefined ? 'not measured' : `${t.seconds.toFixed(1)} s`} (benchmark assumes ${t.assumed})`;
   return [
     `rehearsal of ${report.env} (${report.stack}), ${report.startedAt} to ${report.finishedAt}`,
@@ -113,9 +115,9 @@ export function reportLines(report: RehearsalReport, savedTo: string): string[] 
           `the page (${report.page.topicArn}): ${report.page.published} published, ${report.page.delivered} delivered, ${report.page.failed} failed (SNS metrics since the alarm; may lag a few minutes)`,
         ]
       : []),
+    ...(report.pageNotRead ? [`the page: its SNS metrics could not be read (${report.pageNotRead})`] : []),
     report.endedAsBegan
       ? 'ended where it began: blue alone, green restored, the stack parameters as found'
       : `did NOT end where it began: ${report.left.join('; ')}`,
-    `saved: ${savedTo}`,
   ];
 }

@@ -43,18 +43,17 @@ const COMPOSITE_MS = 2000;
 const DELIVERY_MS = 3000;
 /** When time-to-blue-alone is broken: EventBridge far slower than the benchmark assumes. */
 const SLOW_DELIVERY_MS = 90_000;
-/** The member alarm's next evaluation, after which it and the composite are OK again. */
-const MEMBER_OK_MS = 60_000;
+/** The member alarm's next evaluation, after which it and the composite are OK again (after even the slow delivery). */
+const MEMBER_OK_MS = 120_000;
 
 /** The critical topic's subscriptions. */
 const SUBSCRIPTIONS = 2;
 
-/** The process ends here: the deploy ran (CloudFormation goes on), but the rehearsal never learns how it ended. */
-export class Killed extends Error {}
-
 export interface WorldOptions {
   /** The assumptions this AWS breaks. @default none */
   readonly breaks?: ReadonlySet<AssumptionId>;
+  /** How far the operator's clock is from AWS's (positive: the laptop is fast). @default 0 */
+  readonly skewMs?: number;
   /** The process is killed during deploy number `killAtDeploy` (0 for the first) of this world's life. */
   readonly killAtDeploy?: number;
 }
@@ -72,20 +71,34 @@ export class RehearsalWorld {
   /** The stack's rollout steps as its output lists them. @default the production steps of rollout-setup */
   rolloutSteps?: string;
   readonly fileSystem = new Map<string, string>();
+  /** Paths this world's files may not be written to, with the error a write gives. */
+  readonly unwritablePaths = new Map<string, string>();
+  /** Green's tasks start once desired: false when ECS cannot place them (no capacity, an image that will not pull). */
+  greenTasksStart = true;
+  /** Writes fail from now on (a full disk, a revoked permission) though the paths looked writable. */
+  writesFail = false;
   readonly lines: string[] = [];
   readonly clients: CliClients;
   /** Deploys started over this world's life. */
   private deploys = 0;
   killAtDeploy?: number;
+  /** Settles when the process is killed: the deploy ran (CloudFormation goes on), but the rehearsal never learns how it ended, nor runs anything after. */
+  readonly killed: Promise<void>;
+  private kill!: () => void;
   /** The member alarm's action history: what CloudWatch did when it entered ALARM. */
-  private readonly memberActions: { at: Date; summary: string }[] = [];
+  readonly memberActions: { at: Date; summary: string }[] = [];
+  /** When the member alarm last changed state, on AWS's clock. */
+  private memberUpdatedAt?: Date;
+  /** The operator's clock minus AWS's. */
+  skewMs = 0;
   private compositeOkAt?: number;
 
   readonly io = {
     out: (line: string) => {
       this.lines.push(line);
     },
-    now: () => new Date(this.clock),
+    // The operator's clock: AWS's (this.clock) and the laptop's skew.
+    now: () => new Date(this.clock + this.skewMs),
     sleep: async (ms: number) => {
       this.clock += ms;
     },
@@ -93,7 +106,10 @@ export class RehearsalWorld {
 
   readonly files: RehearsalFiles = {
     read: (path) => this.fileSystem.get(path),
+    unwritable: (path) => this.unwritablePaths.get(path),
     write: (path, text) => {
+      const refused = this.unwritablePaths.get(path) ?? (this.writesFail ? `EACCES: permission denied, open '${path}'` : undefined);
+      if (refused) throw Object.assign(new Error(refused), { code: 'EACCES' });
       this.fileSystem.set(path, text);
     },
     remove: (path) => {
@@ -105,11 +121,13 @@ export class RehearsalWorld {
     this.stack = new SimulatedStack(this.aws, () => new Date(this.clock), { greenPercent: 0, images: { blue: IMAGE, green: IMAGE }, override: '' });
     this.stack.stackName = STACK_NAME;
     this.clients = this.cliClients();
+    this.killed = new Promise((resolve) => (this.kill = resolve));
   }
 
   static async create(options: WorldOptions = {}): Promise<RehearsalWorld> {
     const world = new RehearsalWorld(options.breaks ?? new Set());
     world.killAtDeploy = options.killAtDeploy;
+    world.skewMs = options.skewMs ?? 0;
     await world.stack.create();
     world.stack.breaks = new Set(STACK_BREAKS.filter((id) => world.breaks.has(id)));
     const capacity = scalableTargetId(GREEN_SERVICE);
@@ -132,7 +150,7 @@ export class RehearsalWorld {
       return this.checkoutDiffers ? 1 : 0;
     }
     this.argvs.push([...argv]);
-    const kill = this.deploys++ === this.killAtDeploy;
+    const killHere = this.deploys++ === this.killAtDeploy;
     const [npx, cdk, verb, c, env, ...rest] = argv;
     expect([npx, cdk, verb, c, env]).toEqual(['npx', 'cdk', 'deploy', '-c', `env=${ENV}`]);
     let override = '';
@@ -149,7 +167,10 @@ export class RehearsalWorld {
     this.clock += 30_000;
     const result = await this.stack.deploy({ ...(greenPercent !== undefined ? { greenPercent } : {}), override });
     this.clock += 30_000;
-    if (kill) throw new Killed(`killed during ${argv.join(' ')}`);
+    if (killHere) {
+      this.kill();
+      return new Promise<number>(() => undefined);
+    }
     return result.status === 'SUCCESS' ? 0 : 1;
   };
 
@@ -202,16 +223,24 @@ export class RehearsalWorld {
       }))
       .on(DescribeStackEventsCommand)
       .callsFake(async () => ({
-        StackEvents: [...this.stack.events].reverse().map((e) => ({
-          StackName: STACK_NAME,
-          LogicalResourceId: e.logicalId,
-          ResourceType:
-            e.logicalId === STACK_NAME ? 'AWS::CloudFormation::Stack' : e.logicalId === 'TrafficControlRelease' ? RELEASE_RESOURCE_TYPE : TRAFFIC_RESOURCE_TYPE,
-          ResourceStatus: e.status,
-          ResourceStatusReason: e.reason,
-          Timestamp: e.at,
-          EventId: `${e.logicalId}-${e.at.getTime()}`,
-        })),
+        StackEvents: [...this.stack.events]
+          .map((e, index) => ({ ...e, index }))
+          .reverse()
+          .map((e) => ({
+            StackName: STACK_NAME,
+            LogicalResourceId: e.logicalId,
+            ResourceType:
+              e.logicalId === STACK_NAME
+                ? 'AWS::CloudFormation::Stack'
+                : e.logicalId === 'TrafficControlRelease'
+                  ? RELEASE_RESOURCE_TYPE
+                  : TRAFFIC_RESOURCE_TYPE,
+            ResourceStatus: e.status,
+            ResourceStatusReason: e.reason,
+            Timestamp: e.at,
+            // Unique, as CloudFormation's are.
+            EventId: `${e.logicalId}-${e.status}-${e.index}`,
+          })),
       }));
     mockClient(clients.elb)
       .on(DescribeListenersCommand)
@@ -232,16 +261,27 @@ export class RehearsalWorld {
     mockClient(clients.ecs)
       .on(DescribeServicesCommand)
       .callsFake(async () => ({
-        services: [{ serviceName: outputs.greenServiceName, desiredCount: aws.services.green.desiredCount, runningCount: aws.services.green.desiredCount }],
+        services: [
+          {
+            serviceName: outputs.greenServiceName,
+            desiredCount: aws.services.green.desiredCount,
+            runningCount: world.greenTasksStart ? aws.services.green.desiredCount : 0,
+          },
+        ],
       }));
     mockClient(clients.cloudwatch)
       .on(DescribeAlarmsCommand)
       .callsFake(async (input) => {
         this.memberEvaluated();
+        const member = drillAlarmName(ENV);
         return {
           CompositeAlarms: (input.AlarmNames ?? []).includes(SETTINGS.rollbackAlarmName)
             ? [{ AlarmName: SETTINGS.rollbackAlarmName, StateValue: aws.alarmState }]
             : [],
+          MetricAlarms:
+            (input.AlarmNames ?? []).includes(member) && this.memberUpdatedAt
+              ? [{ AlarmName: member, StateValue: this.compositeOkAt === undefined ? 'OK' : 'ALARM', StateUpdatedTimestamp: this.memberUpdatedAt }]
+              : [],
         };
       })
       .on(DescribeAlarmHistoryCommand)
@@ -249,7 +289,7 @@ export class RehearsalWorld {
         AlarmHistoryItems:
           input.AlarmName === drillAlarmName(ENV)
             ? this.memberActions
-                .filter((a) => a.at >= input.StartDate! && a.at <= input.EndDate!)
+                .filter((a) => a.at >= input.StartDate! && (input.EndDate === undefined || a.at <= input.EndDate))
                 .map((a) => ({ AlarmName: input.AlarmName, HistoryItemType: 'Action' as const, Timestamp: a.at, HistorySummary: a.summary }))
             : [],
       }))
@@ -267,6 +307,7 @@ export class RehearsalWorld {
   /** The member alarm enters ALARM: its action runs, the composite follows, and EventBridge invokes the controller. */
   private async memberAlarm(): Promise<void> {
     const setAt = this.clock;
+    this.memberUpdatedAt = new Date(setAt);
     const topic = SETTINGS.criticalTopicArn;
     this.memberActions.push({
       at: new Date(setAt + 1000),
@@ -302,6 +343,7 @@ export class RehearsalWorld {
   private memberEvaluated(): void {
     if (this.compositeOkAt !== undefined && this.clock >= this.compositeOkAt) {
       this.aws.setAlarm('OK', new Date(this.compositeOkAt));
+      this.memberUpdatedAt = new Date(this.compositeOkAt);
       this.compositeOkAt = undefined;
     }
   }

@@ -3,7 +3,9 @@
  * request (test/cli/rehearse-world.ts): what the report says, that the environment ends where it began,
  * the command lines of the deploys, a re-run after a kill or a Ctrl-C at every point, and the refusals.
  */
-import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { DescribeAlarmsCommand, GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
 import { commandUsage } from '../../cli/rollout-args';
@@ -11,14 +13,12 @@ import { progressPath, rehearse } from '../../cli/rehearse/rehearse';
 import { boundMinutes, typicalMinutes } from '../../cli/rehearse/bounds';
 import type { RehearsalReport } from '../../cli/rehearse/report';
 import { SETTINGS } from '../traffic/fake-aws';
-import { BREAKABLE, ENV, Killed, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, WorldOptions } from './rehearse-world';
+import { BREAKABLE, ENV, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, WorldOptions } from './rehearse-world';
 import { setup } from './rollout-setup';
 
 const REPORT = 'report.json';
 
-async function rehearsed(world: RehearsalWorld, interruptAfter?: number): Promise<RehearsalReport> {
-  let checks = 0;
-  const interrupted = () => interruptAfter !== undefined && checks++ >= interruptAfter;
+async function rehearsed(world: RehearsalWorld, interrupted: () => boolean = () => false): Promise<RehearsalReport> {
   const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted };
   return rehearse(deps, ENV, { reportPath: REPORT });
 }
@@ -27,6 +27,9 @@ async function freshWorld(options: WorldOptions = {}) {
   const world = await RehearsalWorld.create(options);
   return { world, before: world.standing() };
 }
+
+/** How many deploys run before each step starts: rise, refused rise, override, forced alarm (none), acknowledgement, resume. */
+const DEPLOYS_BEFORE_STEP = [0, 1, 2, 3, 3, 4];
 
 const outcomes = (report: RehearsalReport) => Object.fromEntries(report.assumptions.map((v) => [v.id, v.outcome]));
 const [first, second, third] = SETTINGS.policy.steps;
@@ -102,13 +105,29 @@ describe.each(BREAKABLE)('rehearse where %s does not hold', (broken) => {
 describe('interrupted and run again', () => {
   test.each([0, 1, 2, 3, 4, 5])('killed during deploy %i: the next run puts it back, rehearses anew, and ends where it began', async (killAt) => {
     const { world, before } = await freshWorld({ killAtDeploy: killAt });
-    await expect(rehearsed(world)).rejects.toThrow(Killed);
+    // The killed run never goes on: its promise is left pending, as the process is gone.
+    void rehearsed(world);
+    await world.killed;
     expect(world.fileSystem.has(progressPath(ENV))).toBe(true);
     const report = await rehearsed(world);
     expect(world.lines).toContain(`rehearse: a rehearsal of ${ENV} was interrupted; putting the environment back first`);
     expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
     expect(world.standing()).toEqual(before);
     expect(world.fileSystem.has(progressPath(ENV))).toBe(false);
+  });
+
+  test('killed, then the stack deployed by someone else: the progress file is refused as stale, naming it, changing nothing', async () => {
+    const { world } = await freshWorld({ killAtDeploy: 2 });
+    void rehearsed(world);
+    await world.killed;
+    await world.stack.deploy({ greenPercent: 0, override: '' });
+    const deploys = world.argvs.length;
+    const progress = world.fileSystem.get(progressPath(ENV));
+    await expect(rehearsed(world)).rejects.toThrow(
+      new RegExp(`^the stack was updated after the interrupted rehearsal of ${ENV}.*remove ${progressPath(ENV).replace(/\./g, '\\.')}, then run again$`),
+    );
+    expect(world.argvs.length).toBe(deploys);
+    expect(world.fileSystem.get(progressPath(ENV))).toBe(progress);
   });
 
   test.each([0, 1, 2, 3, 4, 5])('Ctrl-C during deploy %i (cdk ends with 130): it stops after putting everything back', async (at) => {
@@ -129,7 +148,17 @@ describe('interrupted and run again', () => {
 
   test.each([0, 1, 2, 3, 4, 5])('Ctrl-C before step %i: it stops after putting everything back', async (step) => {
     const { world, before } = await freshWorld();
-    const report = await rehearsed(world, step);
+    // The rehearsal asks at each step's start and after each deploy: step i starts at ask i + the deploys before it.
+    const at = step + DEPLOYS_BEFORE_STEP[step];
+    let asked = 0;
+    let pressedWhen: { deploys: number; alarmForced: boolean } | undefined;
+    const report = await rehearsed(world, () => {
+      if (asked++ < at) return false;
+      pressedWhen ??= { deploys: world.argvs.length, alarmForced: world.memberActions.length > 0 };
+      return true;
+    });
+    // It was pressed at that step's start: after the deploys before it, and after the forced alarm only for the last two.
+    expect(pressedWhen).toEqual({ deploys: DEPLOYS_BEFORE_STEP[step], alarmForced: step >= 4 });
     expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
     expect(report.endedAsBegan).toBe(true);
     expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
@@ -154,6 +183,183 @@ test('AWS refusing a step stops the steps, and the environment is still put back
   expect(world.standing()).toEqual(before);
 });
 
+test('a page that cannot be read (GetMetricStatistics denied) after a stop still puts the environment back, the report saying why', async () => {
+  const { world, before } = await freshWorld();
+  // The acknowledgement's cdk exits 1: the steps stop with green at 0 tasks and the rollback unacknowledged.
+  const deploy = async (argv: readonly string[]) => (world.argvs.length === 3 ? (world.argvs.push([...argv]), 1) : await world.deploy(argv)) as number;
+  const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
+    if (command instanceof GetMetricStatisticsCommand)
+      throw Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricStatistics'), { name: 'AccessDenied', $metadata: {} });
+    return send(command);
+  }) as typeof send;
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  expect(report.stopped).toBeDefined();
+  expect(report.page).toBeUndefined();
+  expect(report.pageNotRead).toMatch(/cloudwatch:GetMetricStatistics/);
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+  expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
+});
+
+test('a fault of the rehearsal itself is raised only once the environment is put back and the report printed', async () => {
+  const { world, before } = await freshWorld();
+  const deploy = async (argv: readonly string[]) => {
+    // Once the alarm was forced, the acknowledgement's runner breaks in a way no AWS error explains.
+    if (argv[2] === 'deploy' && world.argvs.length === 3) {
+      world.argvs.push([...argv]);
+      throw new TypeError('runner fault');
+    }
+    return world.deploy(argv);
+  };
+  await expect(
+    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT }),
+  ).rejects.toThrow(/^runner fault$/);
+  expect(world.standing()).toEqual(before);
+  expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
+  expect(JSON.parse(world.fileSystem.get(REPORT)!).stopped).toMatch(/^stopped by an error: .*TypeError: runner fault/);
+});
+
+test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (expired login, another update): no verdict from an older update', async (at) => {
+  const { world, before } = await freshWorld();
+  let failed = false;
+  const deploy = async (argv: readonly string[]) => {
+    if (failed || argv[2] !== 'deploy' || world.argvs.length !== at) return world.deploy(argv);
+    failed = true;
+    world.argvs.push([...argv]);
+    return 1;
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  expect(report.stopped).toMatch(/: cdk failed before CloudFormation \(exit 1\)/);
+  expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
+  // Only an update this rehearsal started may say the controller's answers reached CloudFormation.
+  if (at === 0) expect(outcomes(report)['response-url-host']).toBe('could not be tried');
+  if (at === 1) expect(outcomes(report)['rollback-update-events']).toBe('could not be tried');
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+});
+
+test("green's tasks not back after the acknowledgement: no resume raises traffic to it, and the report says what is left", async () => {
+  const { world } = await freshWorld();
+  const deploy = async (argv: readonly string[]) => {
+    // From the acknowledgement on, ECS cannot start green's tasks.
+    if (world.argvs.length === 3) world.greenTasksStart = false;
+    return world.deploy(argv);
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  expect(report.assumptions.find((v) => v.id === 'green-capacity-moves-count')).toEqual({
+    id: 'green-capacity-moves-count',
+    outcome: 'did not hold',
+    detail: expect.stringMatching(/^after the acknowledgement green runs 0 of 2 tasks/),
+  });
+  expect(world.argvs).toEqual([deployOf(first), deployOf(third), deployOf(second, `rehearsal of ${ENV}: GetTemplate mid-update`), deployOf(0)]);
+  expect(report.endedAsBegan).toBe(false);
+  expect(report.left).toEqual([expect.stringMatching(/^green runs 0 of its 2 tasks/)]);
+});
+
+test('Ctrl-C during the put-back deploy (cdk ends with 130, CloudFormation finishes): judged by what the stack is, not the exit code', async () => {
+  const { world, before } = await freshWorld();
+  let pressed = false;
+  const alarmed = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof alarmed>[0]) => {
+    if (command instanceof SetAlarmStateCommand) pressed = true;
+    return alarmed(command);
+  }) as typeof alarmed;
+  // Once pressed, every cdk the rehearsal starts gets the signal too, after CloudFormation has the update.
+  const deploy = async (argv: readonly string[]) => {
+    const code = await world.deploy(argv);
+    return pressed ? 130 : code;
+  };
+  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT });
+  expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
+  expect(report.left).toEqual([]);
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+});
+
+test('Ctrl-C during the cdk diff is said as such, not as a differing checkout, and changes nothing', async () => {
+  const { world } = await freshWorld();
+  let pressed = false;
+  const deploy = async (argv: readonly string[]) => {
+    if (argv[2] !== 'diff') return world.deploy(argv);
+    pressed = true;
+    return 130;
+  };
+  await expect(
+    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT }),
+  ).rejects.toThrow(/^stopped by the operator \(Ctrl-C\) before any change$/);
+  expect(world.argvs).toEqual([]);
+  expect(world.fileSystem.size).toBe(0);
+});
+
+test.each([30_000, -30_000])("an operator's clock %i ms off AWS's changes no verdict and no time: they are AWS's", async (skewMs) => {
+  const { report: truth } = await sampleRehearsal();
+  const world = await RehearsalWorld.create({ skewMs });
+  const before = world.standing();
+  const report = await rehearsed(world);
+  expect(report.assumptions).toEqual(truth.assumptions);
+  expect(report.times).toEqual(truth.times);
+  expect(report.page).toEqual(truth.page);
+  expect(world.standing()).toEqual(before);
+});
+
+test('a member alarm already evaluated back to OK when read gives no time, rather than a later one', async () => {
+  const { world, before } = await freshWorld();
+  const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+  world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
+    const answer = (await send(command)) as { MetricAlarms?: { StateValue?: string; StateUpdatedTimestamp?: Date }[] };
+    if (command instanceof DescribeAlarmsCommand && answer.MetricAlarms?.[0])
+      answer.MetricAlarms[0] = { ...answer.MetricAlarms[0], StateValue: 'OK', StateUpdatedTimestamp: world.io.now() };
+    return answer;
+  }) as typeof send;
+  const report = await rehearsed(world);
+  expect(report.stopped).toMatch(/reports \S+ OK right after SetAlarmState, so no stage could be timed$/);
+  expect(outcomes(report)['time-to-blue-alone']).toBe('could not be tried');
+  expect(report.endedAsBegan).toBe(true);
+  expect(world.standing()).toEqual(before);
+});
+
+describe('the report', () => {
+  test('is printed before it is saved: a save that fails says so and prints the JSON, nothing lost', async () => {
+    const { world } = await freshWorld();
+    const deploy = async (argv: readonly string[]) => {
+      // The disk fills up during the run.
+      if (world.argvs.length === 5) world.writesFail = true;
+      return world.deploy(argv);
+    };
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+    expect(world.fileSystem.has(REPORT)).toBe(false);
+    expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
+    const failed = world.lines.findIndex((l) => l.startsWith(`could not save the report to ${REPORT} (EACCES`));
+    expect(failed).toBeGreaterThan(-1);
+    expect(JSON.parse(world.lines.slice(failed + 1).join('\n'))).toEqual(report);
+  });
+
+  test('keeps every finding when the put-back itself fails, and says what may be left', async () => {
+    const { world } = await freshWorld();
+    let pressed = false;
+    const described = world.clients.cloudformation.send.bind(world.clients.cloudformation);
+    world.clients.cloudformation.send = (async (command: Parameters<typeof described>[0]) => {
+      if (pressed) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { attempts: 3 } });
+      return described(command);
+    }) as typeof described;
+    // Ctrl-C once the alarm was forced: the put-back then finds CloudFormation throttling every call.
+    const alarmed = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
+    world.clients.cloudwatch.send = (async (command: Parameters<typeof alarmed>[0]) => {
+      if (command instanceof SetAlarmStateCommand) pressed = true;
+      return alarmed(command);
+    }) as typeof alarmed;
+    const report = await rehearse({ clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => pressed }, ENV, {
+      reportPath: REPORT,
+    });
+    expect(outcomes(report)['get-template-mid-update']).toBe('held');
+    expect(report.endedAsBegan).toBe(false);
+    expect(report.left).toEqual([expect.stringMatching(/^AWS throttled the calls.*may not be as the rehearsal found it: run the rehearsal again/)]);
+    expect(world.fileSystem.has(progressPath(ENV))).toBe(true);
+    expect(JSON.parse(world.fileSystem.get(REPORT)!)).toEqual(report);
+  });
+});
+
 describe('refused', () => {
   test('in prod, before any AWS call', async () => {
     const { clients, mocks, io } = setup();
@@ -163,6 +369,16 @@ describe('refused', () => {
     );
     expect(Object.values(mocks).map((m) => m.calls().length)).toEqual(Object.values(mocks).map(() => 0));
     expect(deploy).not.toHaveBeenCalled();
+  });
+
+  test('with a --report path in a directory that does not exist, on the real files, before any change', async () => {
+    const { world } = await freshWorld();
+    const report = join(tmpdir(), `no-such-directory-${process.pid}`, 'report.json');
+    await expect(
+      runRolloutCli(['rehearse', '--env', ENV, '--report', report], world.clients, world.io, world.deploy, { interrupted: () => false }),
+    ).rejects.toThrow(/^cannot write the report to .*report\.json \(ENOENT.*\); give --report a path you can write to, then run again$/);
+    expect(world.argvs).toEqual([]);
+    expect(world.diffs).toEqual([]);
   });
 
   test('on a stack deployed as production under another name, before any change', async () => {
@@ -202,6 +418,11 @@ describe('refused', () => {
       "this checkout's template is not the deployed one (every step deploys from it)",
       async (w: RehearsalWorld) => void (w.checkoutDiffers = true),
       /^this checkout's template is not what \S+ runs, or cdk could not compare them \(npx cdk diff -c env=\S+ --method template --fail above\).*deploy it first, or check out what is deployed/,
+    ],
+    [
+      'the report cannot be written where --report says',
+      async (w: RehearsalWorld) => void w.unwritablePaths.set(REPORT, `EACCES: permission denied, open '${REPORT}'`),
+      /^cannot write the report to report\.json \(EACCES: permission denied, open 'report\.json'\); give --report a path you can write to, then run again$/,
     ],
   ])('when %s, in one line saying what to do, changing nothing', async (_case, arrange, message) => {
     const { world } = await freshWorld();
