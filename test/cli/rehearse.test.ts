@@ -9,7 +9,7 @@ import { DescribeAlarmsCommand, GetMetricStatisticsCommand, SetAlarmStateCommand
 import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
 import { commandUsage } from '../../cli/rollout-args';
-import { progressPath, rehearse } from '../../cli/rehearse/rehearse';
+import { progressPath, rehearse, RehearsalDeps, RehearsalOptions } from '../../cli/rehearse/rehearse';
 import { boundMinutes, typicalMinutes } from '../../cli/rehearse/bounds';
 import type { RehearsalReport } from '../../cli/rehearse/report';
 import { SETTINGS } from '../traffic/fake-aws';
@@ -18,9 +18,13 @@ import { setup } from './rollout-setup';
 
 const REPORT = 'report.json';
 
-async function rehearsed(world: RehearsalWorld, interrupted: () => boolean = () => false): Promise<RehearsalReport> {
-  const deps = { clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted };
-  return rehearse(deps, ENV, { reportPath: REPORT });
+/** A rehearsal of the world, with a test's own deploy runner or Ctrl-C; the report saved to REPORT unless `options` say otherwise. */
+async function rehearsed(
+  world: RehearsalWorld,
+  seams: Partial<Pick<RehearsalDeps, 'deploy' | 'interrupted'>> = {},
+  options: RehearsalOptions = { reportPath: REPORT },
+): Promise<RehearsalReport> {
+  return rehearse({ clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => false, ...seams }, ENV, options);
 }
 
 async function freshWorld(options: WorldOptions = {}) {
@@ -139,7 +143,7 @@ describe('interrupted and run again', () => {
       pressed = true;
       return 130;
     };
-    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, {});
+    const report = await rehearsed(world, { deploy, interrupted: () => pressed }, {});
     expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
     expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
     expect(world.standing()).toEqual(before);
@@ -152,10 +156,12 @@ describe('interrupted and run again', () => {
     const at = step + DEPLOYS_BEFORE_STEP[step];
     let asked = 0;
     let pressedWhen: { deploys: number; alarmForced: boolean } | undefined;
-    const report = await rehearsed(world, () => {
-      if (asked++ < at) return false;
-      pressedWhen ??= { deploys: world.argvs.length, alarmForced: world.memberActions.length > 0 };
-      return true;
+    const report = await rehearsed(world, {
+      interrupted: () => {
+        if (asked++ < at) return false;
+        pressedWhen ??= { deploys: world.argvs.length, alarmForced: world.memberActions.length > 0 };
+        return true;
+      },
     });
     // It was pressed at that step's start: after the deploys before it, and after the forced alarm only for the last two.
     expect(pressedWhen).toEqual({ deploys: DEPLOYS_BEFORE_STEP[step], alarmForced: step >= 4 });
@@ -193,7 +199,7 @@ test('a page that cannot be read (GetMetricStatistics denied) after a stop still
       throw Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricStatistics'), { name: 'AccessDenied', $metadata: {} });
     return send(command);
   }) as typeof send;
-  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  const report = await rehearsed(world, { deploy });
   expect(report.stopped).toBeDefined();
   expect(report.page).toBeUndefined();
   expect(report.pageNotRead).toMatch(/cloudwatch:GetMetricStatistics/);
@@ -212,9 +218,7 @@ test('a fault of the rehearsal itself is raised only once the environment is put
     }
     return world.deploy(argv);
   };
-  await expect(
-    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT }),
-  ).rejects.toThrow(/^runner fault$/);
+  await expect(rehearsed(world, { deploy })).rejects.toThrow(/^runner fault$/);
   expect(world.standing()).toEqual(before);
   expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
   expect(JSON.parse(world.fileSystem.get(REPORT)!).stopped).toMatch(/^stopped by an error: .*TypeError: runner fault/);
@@ -229,7 +233,7 @@ test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (e
     world.argvs.push([...argv]);
     return 1;
   };
-  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  const report = await rehearsed(world, { deploy });
   expect(report.stopped).toMatch(/: cdk failed before CloudFormation \(exit 1\)/);
   expect(report.assumptions.filter((v) => v.outcome === 'did not hold')).toEqual([]);
   // Only an update this rehearsal started may say the controller's answers reached CloudFormation.
@@ -246,7 +250,7 @@ test("green's tasks not back after the acknowledgement: no resume raises traffic
     if (world.argvs.length === 3) world.greenTasksStart = false;
     return world.deploy(argv);
   };
-  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+  const report = await rehearsed(world, { deploy });
   expect(report.assumptions.find((v) => v.id === 'green-capacity-moves-count')).toEqual({
     id: 'green-capacity-moves-count',
     outcome: 'did not hold',
@@ -270,7 +274,7 @@ test('Ctrl-C during the put-back deploy (cdk ends with 130, CloudFormation finis
     const code = await world.deploy(argv);
     return pressed ? 130 : code;
   };
-  const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT });
+  const report = await rehearsed(world, { deploy, interrupted: () => pressed });
   expect(report.stopped).toBe('stopped by the operator (Ctrl-C)');
   expect(report.left).toEqual([]);
   expect(report.endedAsBegan).toBe(true);
@@ -285,9 +289,7 @@ test('Ctrl-C during the cdk diff is said as such, not as a differing checkout, a
     pressed = true;
     return 130;
   };
-  await expect(
-    rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => pressed }, ENV, { reportPath: REPORT }),
-  ).rejects.toThrow(/^stopped by the operator \(Ctrl-C\) before any change$/);
+  await expect(rehearsed(world, { deploy, interrupted: () => pressed })).rejects.toThrow(/^stopped by the operator \(Ctrl-C\) before any change$/);
   expect(world.argvs).toEqual([]);
   expect(world.fileSystem.size).toBe(0);
 });
@@ -327,7 +329,7 @@ describe('the report', () => {
       if (world.argvs.length === 5) world.writesFail = true;
       return world.deploy(argv);
     };
-    const report = await rehearse({ clients: world.clients, io: world.io, deploy, files: world.files, interrupted: () => false }, ENV, { reportPath: REPORT });
+    const report = await rehearsed(world, { deploy });
     expect(world.fileSystem.has(REPORT)).toBe(false);
     expect(world.lines).toContain('ended where it began: blue alone, green restored, the stack parameters as found');
     const failed = world.lines.findIndex((l) => l.startsWith(`could not save the report to ${REPORT} (EACCES`));
@@ -349,9 +351,7 @@ describe('the report', () => {
       if (command instanceof SetAlarmStateCommand) pressed = true;
       return alarmed(command);
     }) as typeof alarmed;
-    const report = await rehearse({ clients: world.clients, io: world.io, deploy: world.deploy, files: world.files, interrupted: () => pressed }, ENV, {
-      reportPath: REPORT,
-    });
+    const report = await rehearsed(world, { interrupted: () => pressed });
     expect(outcomes(report)['get-template-mid-update']).toBe('held');
     expect(report.endedAsBegan).toBe(false);
     expect(report.left).toEqual([expect.stringMatching(/^AWS throttled the calls.*may not be as the rehearsal found it: run the rehearsal again/)]);
