@@ -3,6 +3,7 @@
  * request (test/cli/rehearse-world.ts): what the report says, that the environment ends where it began,
  * the command lines of the deploys, a re-run after a kill or a Ctrl-C at every point, and the refusals.
  */
+import { readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { DescribeAlarmsCommand, GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
@@ -10,7 +11,7 @@ import { ASSUMPTION_IDS } from '../../common/assumptions';
 import { runRolloutCli } from '../../cli/rollout';
 import { commandUsage } from '../../cli/rollout-args';
 import { progressPath, rehearse, RehearsalDeps, RehearsalOptions } from '../../cli/rehearse/rehearse';
-import { boundMinutes, typicalMinutes } from '../../cli/rehearse/bounds';
+import { boundMinutes, REHEARSAL_DEPLOYS, typicalMinutes } from '../../cli/rehearse/bounds';
 import type { RehearsalReport } from '../../cli/rehearse/report';
 import { SETTINGS } from '../traffic/fake-aws';
 import { BREAKABLE, ENV, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, WorldOptions } from './rehearse-world';
@@ -437,5 +438,12 @@ test('--help says what it changes, in which order, that it ends where it began, 
   const usage = commandUsage('rehearse');
   expect(usage).toMatch(/1\. GreenPercent=<first step>[\s\S]*6\. GreenPercent=<first step>, the resume, then GreenPercent=0/);
   expect(usage).toMatch(/It ends where it began: blue alone, green restored, the stack parameters as found/);
-  expect(usage).toContain(`It takes about ${typicalMinutes()} minutes (6 deploys), at most about ${boundMinutes()}`);
+  expect(usage).toContain(`It takes about ${typicalMinutes()} minutes (${REHEARSAL_DEPLOYS} deploys), at most about ${boundMinutes()}`);
+});
+
+test.each(['README.md', 'docs/runbook.md'])('%s gives the same duration as --help', (file) => {
+  const text = readFileSync(join(__dirname, '..', '..', file), 'utf8').replace(/\s+/g, ' ');
+  expect(text).toContain(`about ${typicalMinutes()} minutes`);
+  const inWords = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][REHEARSAL_DEPLOYS];
+  expect(text).toContain(`${inWords} \`cdk deploy\`s`);
 });
