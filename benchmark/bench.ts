@@ -16,7 +16,8 @@ import { GREEN_BEFORE_ROLLBACK } from './rollback-world';
 import { BENCH_FUNCTIONS, HEALTH_CHECK_CASES, ROLLBACK_BACKENDS, ROLLBACK_MILESTONES, ROLLBACK_STARTS, RollbackBackend, rowName, SYNTH_TARGETS } from './rows';
 import { runCounts } from './runs';
 import { benchWorkDir, measureSynth } from './synth-time';
-import { ALLOWANCES, cloudWatchAllowanceSeconds, deployedRollbackAlarms, timesToBlue } from './time-to-blue';
+import { ALLOWANCES } from './allowances';
+import { cloudWatchAllowanceSeconds, deployedRollbackAlarms, timesToBlue } from './time-to-blue';
 
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 

@@ -5,7 +5,7 @@
  */
 import * as os from 'os';
 import { DETECTION_TARGET_MINUTES, ROLLBACK_AFTER_CONSECUTIVE_FAILURES } from '../lib/guides';
-import { ALLOWANCES } from './time-to-blue';
+import { ALLOWANCES } from './allowances';
 import { BENCH_ROWS } from './rows';
 
 /** One row's cells after its name. */

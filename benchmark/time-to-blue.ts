@@ -11,9 +11,6 @@ import { Cfn, resourcesOfType } from '../test/support/resources';
 import { ROLLBACK_ALARMS } from './rows';
 import { ALLOWANCES } from './allowances';
 
-// What AWS adds, assumed; in a file of its own so the rehearsal (cli/rehearse) sets its measurements beside them.
-export { ALLOWANCES };
-
 /** CloudWatch's shortest standard period: an alarm with a shorter one is high-resolution. */
 const STANDARD_PERIOD_SECONDS = 60;
 

@@ -34,7 +34,7 @@ const TAG = '[\\w][\\w.-]{0,127}';
 const IMAGE_REFERENCE = new RegExp(`^((?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 
 /** A private ECR image, account.dkr.ecr.region.amazonaws.com/repository[:tag][@digest]; groups: account, region, repository, tag, digest. */
-export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$/;
+export const ECR_IMAGE = new RegExp(`^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)(?::([^@]+))?(?:@(${DIGEST}))?$`);
 
 /** What a slot's image must satisfy beyond its form. */
 export interface ImageRule {

@@ -7,6 +7,7 @@ import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk
 import { boopEnvironmentOf } from '../../common/keys/api-keys';
 import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES, HEALTH_CHECK_METRICS, NAMESPACES } from '../../common/contract';
 import { environmentNames } from '../../common/names';
+import { LOAD_BALANCER_DNS_OUTPUT } from '../../lib/blue-green/host-name';
 import { blocker, passed, PreflightCheck, Resolver, unchecked, warning } from './check';
 
 /** How recent the health check's last report must be: a few of its runs, so one late run is not news. */
@@ -69,7 +70,7 @@ async function beforeTheRecord(host: string, zone: string | undefined, resolver:
     );
   return blocker(
     `${host} already resolves (${found.join(', ')}): the stack's alias record for it in ${zone} cannot be created, and the deploy would roll back`,
-    `leave loadBalancer.hostedZone out and move ${host} to the LoadBalancerDnsName output yourself after the deploy, when you are ready to switch; or delete the record in ${zone} first`,
+    `leave loadBalancer.hostedZone out and move ${host} to the ${LOAD_BALANCER_DNS_OUTPUT} output yourself after the deploy, when you are ready to switch; or delete the record in ${zone} first`,
   );
 }
 

@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ContainerKeys } from '../api-keys';
@@ -49,7 +48,6 @@ export class BlueGreenService extends Construct {
   public readonly cluster: ecs.Cluster;
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** loadBalancer.hostName's alias record, when loadBalancer.hostedZone is set. */
-  public readonly hostNameRecord?: route53.ARecord;
   /** The listener whose default action carries the blue/green weights. */
   public readonly listener: elbv2.ApplicationListener;
   public readonly services: Readonly<Record<Slot, ecs.FargateService>>;
@@ -65,7 +63,7 @@ export class BlueGreenService extends Construct {
     this.vpc = createNetwork(this, props.network, removalPolicy);
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.loadBalancer = createLoadBalancer(this, this.vpc, props.loadBalancer);
-    this.hostNameRecord = pointHostName(this, this.loadBalancer, props.loadBalancer);
+    pointHostName(this, this.loadBalancer, props.loadBalancer);
 
     const slots = bySlot((slot) => createSlot(this, slot, { ...props, vpc: this.vpc, cluster: this.cluster, removalPolicy }));
     this.services = bySlot((slot) => slots[slot].service);

@@ -13,7 +13,7 @@ export const LOAD_BALANCER_DNS_OUTPUT = 'LoadBalancerDnsName';
  * loadBalancer.hostedZone an alias A record for the name in that zone (the load balancer is IPv4
  * only, so no AAAA). The zone is named in the config, never looked up, so synth stays offline.
  */
-export function pointHostName(scope: Construct, loadBalancer: elbv2.IApplicationLoadBalancer, config: LoadBalancerConfig): route53.ARecord | undefined {
+export function pointHostName(scope: Construct, loadBalancer: elbv2.IApplicationLoadBalancer, config: LoadBalancerConfig): void {
   const { hostName, hostedZone } = config;
   new CfnOutput(Stack.of(scope), LOAD_BALANCER_DNS_OUTPUT, {
     value: loadBalancer.loadBalancerDnsName,
@@ -24,9 +24,9 @@ export function pointHostName(scope: Construct, loadBalancer: elbv2.IApplication
           ? `The load balancer's DNS name: point ${hostName} at it (an alias record, or a CNAME), or set loadBalancer.hostedZone and the stack does`
           : `The load balancer's DNS name; ${hostName} is an alias record for it in ${hostedZone.name}`,
   });
-  if (hostName === undefined || hostedZone === undefined) return undefined;
+  if (hostName === undefined || hostedZone === undefined) return;
   const zone = route53.HostedZone.fromHostedZoneAttributes(scope, 'HostedZone', { hostedZoneId: hostedZone.id, zoneName: hostedZone.name });
-  return new route53.ARecord(scope, 'HostNameRecord', {
+  new route53.ARecord(scope, 'HostNameRecord', {
     zone,
     recordName: `${hostName}.`,
     target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(loadBalancer)),
