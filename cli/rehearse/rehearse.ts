@@ -95,18 +95,12 @@ function customResourceDone(event: StackEvent): boolean {
   return CUSTOM_RESOURCE_TYPES.has(event.ResourceType ?? '') && /_(COMPLETE|FAILED)$/.test(event.ResourceStatus ?? '');
 }
 
-/**
- * Which assumption a custom resource's failure reason says did not hold: the id when the refusal names
- * it, else the controller's refusal (lambda/traffic/deploy-event.ts, controller.ts) or CloudFormation's
- * timeout for an answer that never came.
- */
+/** Which assumption a custom resource's failure reason says did not hold: the id its refusal names, or CloudFormation's timeout for an answer that never came. */
 export function blame(reason: string): AssumptionId | undefined {
   const named = ASSUMPTION_IDS.find((id) => reason.includes(id));
   if (named) return named;
+  // The controller names the assumption in each refusal it causes, and the checkout is the deployed one (cdk diff): no wording of its own to read.
   if (/did not receive a response from your Custom Resource/i.test(reason)) return 'response-url-host';
-  if (/but CloudFormation reports \w+=/.test(reason)) return 'describe-stacks-mid-update';
-  if (/rollout override that the stack's template does not/.test(reason)) return 'get-template-mid-update';
-  if (/not authorized to perform:? application-autoscaling:RegisterScalableTarget/.test(reason)) return 'green-capacity-tag-condition';
   return undefined;
 }
 
