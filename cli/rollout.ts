@@ -23,6 +23,7 @@ import { greenShare, ReleaseRequest } from '../common/traffic/release';
 import { currentRelease, Release, rollbackUnacknowledged, SlotImages, TrafficState } from '../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare } from '../common/traffic/weights';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
+import { BLUE_ALONE_TIMEOUT_MS } from './rehearse/bounds';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage } from './rollout-args';
 import { Terminal } from './main';
@@ -49,8 +50,8 @@ export { READ_ATTEMPTS, READ_TIMEOUT_MS } from './clients';
 export type { CliClientOverrides } from './clients';
 /** The controller answers a RequestResponse Invoke within its 60 s timeout; 10 s more for the network. */
 const INVOKE_TIMEOUT_MS = 70_000;
-/** How long a drill waits for blue alone before it says the rollback did not happen. */
-const DRILL_TIMEOUT_MS = 5 * 60_000;
+/** How long a drill waits for blue alone before it says the rollback did not happen: as long as the rehearsal's forced alarm. */
+const DRILL_TIMEOUT_MS = BLUE_ALONE_TIMEOUT_MS;
 export const DRILL_POLL_MS = 1000;
 
 export interface CliClients {

@@ -5,6 +5,7 @@
  * version, the API-key parameters the deploy-time check requires, the alert topics. Reading the
  * template, not restating the constructs, keeps preflight right as the stack changes.
  */
+import { KEY_CHECK_RESOURCE_TYPE } from '../../lib/api-keys';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -20,7 +21,6 @@ import { readCdkJsonContext } from '../cdk-context';
 import { CliError } from '../errors';
 
 /** The CloudFormation type of the API-key presence check's custom resource. */
-const KEY_CHECK_RESOURCE_TYPE = 'Custom::BoopApiKeyCheck';
 
 /** One function's reserved concurrency, as the template sets it. */
 export interface Reservation {

@@ -13,7 +13,7 @@ export const DEPLOY_ALLOWANCE_MS = 4 * 60_000;
 export const REHEARSAL_DEPLOYS = 6;
 /** After a deploy (or an interrupted one), how long the stack may stay in progress before the rehearsal says it is stuck. */
 export const SETTLE_TIMEOUT_MS = 10 * 60_000;
-/** From the forced alarm to blue alone seen on the listener, as `rollout drill` waits. */
+/** From the forced alarm to blue alone seen on the listener; `rollout drill` waits as long. */
 export const BLUE_ALONE_TIMEOUT_MS = 5 * 60_000;
 /** From blue alone to green's service asked for 0 tasks; the controller asks right after verifying blue alone. */
 export const GREEN_EMPTY_TIMEOUT_MS = 60_000;

@@ -18,6 +18,8 @@ import { BREAKABLE, ENV, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, Wo
 import { setup } from './rollout-setup';
 
 const REPORT = 'report.json';
+/** The index of each deploy a rehearsal runs. */
+const EACH_DEPLOY = [...Array(REHEARSAL_DEPLOYS).keys()];
 
 /** A rehearsal of the world, with a test's own deploy runner or Ctrl-C; the report saved to REPORT unless `options` say otherwise. */
 async function rehearsed(
@@ -78,6 +80,8 @@ describe('rehearse on an account where every assumption holds', () => {
       deployOf(first),
       deployOf(0),
     ]);
+    // As many as --help's duration counts.
+    expect(world.argvs).toHaveLength(REHEARSAL_DEPLOYS);
     // Before them, once: whether this checkout's template is the deployed one.
     expect(world.diffs).toEqual([['npx', 'cdk', 'diff', '-c', `env=${ENV}`, '--method', 'template', '--fail']]);
   });
@@ -108,7 +112,7 @@ describe.each(BREAKABLE)('rehearse where %s does not hold', (broken) => {
 });
 
 describe('interrupted and run again', () => {
-  test.each([0, 1, 2, 3, 4, 5])('killed during deploy %i: the next run puts it back, rehearses anew, and ends where it began', async (killAt) => {
+  test.each(EACH_DEPLOY)('killed during deploy %i: the next run puts it back, rehearses anew, and ends where it began', async (killAt) => {
     const { world, before } = await freshWorld({ killAtDeploy: killAt });
     // The killed run never goes on: its promise is left pending, as the process is gone.
     void rehearsed(world);
@@ -135,7 +139,7 @@ describe('interrupted and run again', () => {
     expect(world.fileSystem.get(progressPath(ENV))).toBe(progress);
   });
 
-  test.each([0, 1, 2, 3, 4, 5])('Ctrl-C during deploy %i (cdk ends with 130): it stops after putting everything back', async (at) => {
+  test.each(EACH_DEPLOY)('Ctrl-C during deploy %i (cdk ends with 130): it stops after putting everything back', async (at) => {
     const { world, before } = await freshWorld();
     let pressed = false;
     const deploy = async (argv: readonly string[]) => {
@@ -225,7 +229,7 @@ test('a fault of the rehearsal itself is raised only once the environment is put
   expect(JSON.parse(world.fileSystem.get(REPORT)!).stopped).toMatch(/^stopped by an error: .*TypeError: runner fault/);
 });
 
-test.each([0, 1, 2, 3, 4, 5])('cdk failing before CloudFormation at deploy %i (expired login, another update): no verdict from an older update', async (at) => {
+test.each(EACH_DEPLOY)('cdk failing before CloudFormation at deploy %i (expired login, another update): no verdict from an older update', async (at) => {
   const { world, before } = await freshWorld();
   let failed = false;
   const deploy = async (argv: readonly string[]) => {

@@ -14,6 +14,7 @@ import { judgeAgainstStack } from '../../lambda/traffic/deploy-event';
 import { route } from '../../lambda/traffic/route';
 import { customResourceEvent, ResponseServer } from './cloudformation';
 import { FakeAws, GREEN_SERVICE, SETTINGS } from './fake-aws';
+import { numRuns } from '../support/properties';
 import { scalableTargetId } from '../../common/traffic/green-capacity';
 import { headings } from '../support/markdown';
 
@@ -100,7 +101,7 @@ describe('describe-stacks-mid-update: DescribeStacks answers the previous values
           expect(verdict).toMatchObject({ honoured: false, why: expect.stringMatching(namesAssumption('describe-stacks-mid-update')) });
         } else expect(verdict).toEqual({ honoured: true, origin: 'user-deploy' });
       }),
-      { seed: 23, numRuns: 200 },
+      { numRuns: numRuns(200) },
     );
   });
 });
