@@ -12,6 +12,8 @@ import { blocker, passed, PreflightCheck, Resolver, unchecked, warning } from '.
 
 /** How recent the health check's last report must be: a few of its runs, so one late run is not news. */
 export const HEALTH_CHECK_RECENT_MINUTES = 5 * HEALTH_CHECK_INTERVAL_MINUTES;
+/** How far back it looks for any report at all, so a late one is told from none. */
+export const HEALTH_CHECK_LOOKBACK_MINUTES = 3 * HEALTH_CHECK_RECENT_MINUTES;
 /** The metric every health-check run reports, pass or fail (a failed check is a 0, never a gap). */
 const REPORTED_METRIC: keyof typeof HEALTH_CHECK_METRICS = 'BoopHealthy';
 
@@ -81,7 +83,7 @@ export const healthCheckReportCheck: PreflightCheck = {
   run: async ({ env, region, clients, stack, now }, signal) => {
     if (!(await stack())) return unchecked(NOT_DEPLOYED);
     const end = now();
-    const start = new Date(end.getTime() - 3 * HEALTH_CHECK_RECENT_MINUTES * 60_000);
+    const start = new Date(end.getTime() - HEALTH_CHECK_LOOKBACK_MINUTES * 60_000);
     const answer = await clients.cloudwatch.send(
       new GetMetricDataCommand({
         StartTime: start,
@@ -109,7 +111,7 @@ export const healthCheckReportCheck: PreflightCheck = {
     const last = times.length ? Math.max(...times) : undefined;
     const logs = `aws logs tail /aws/lambda/${environmentNames(env).healthCheck} --since 30m --region ${region}`;
     if (last === undefined)
-      return warning(`no report in the last ${3 * HEALTH_CHECK_RECENT_MINUTES} min: the uptime and BOOP alarms see gaps`, `see why: ${logs}`);
+      return warning(`no report in the last ${HEALTH_CHECK_LOOKBACK_MINUTES} min: the uptime and BOOP alarms see gaps`, `see why: ${logs}`);
     const minutes = Math.floor((end.getTime() - last) / 60_000);
     if (minutes > HEALTH_CHECK_RECENT_MINUTES)
       return warning(`last reported ${minutes} min ago (expected every ${HEALTH_CHECK_INTERVAL_MINUTES} min)`, `see why: ${logs}`);

@@ -24,6 +24,7 @@ import { PreflightCheck } from '../../cli/preflight/check';
 import { PLACEHOLDERS } from '../../lib/placeholders';
 import { CONCURRENCY_QUOTA_CODE, lambdaConcurrencyCheck, UNRESERVED_MINIMUM } from '../../cli/preflight/lambda-concurrency';
 import { runCheck } from '../../cli/preflight/runner';
+import { HEALTH_CHECK_LOOKBACK_MINUTES, HEALTH_CHECK_RECENT_MINUTES } from '../../cli/preflight/after-deploy';
 import { TemplateFacts } from '../../cli/preflight/template-facts';
 import { putKeyCommand } from '../../common/keys/api-keys';
 import { REPO_ROOT } from '../support/context';
@@ -537,11 +538,12 @@ describe('after a deploy', () => {
     expect(lineOf(run.out, 'DNS')).toMatch(message);
   });
 
+  const recent = HEALTH_CHECK_RECENT_MINUTES;
   test.each<[number | undefined, RegExp]>([
     [0, /ok.*reported 0 min ago/],
-    [5, /ok.*reported 5 min ago/],
-    [6, /warning.*last reported 6 min ago.*fix: see why: aws logs tail \/aws\/lambda\/boop-prod-health-check/],
-    [undefined, /warning.*no report in the last 15 min/],
+    [recent, new RegExp(`ok.*reported ${recent} min ago`)],
+    [recent + 1, new RegExp(`warning.*last reported ${recent + 1} min ago.*fix: see why: aws logs tail /aws/lambda/boop-prod-health-check`)],
+    [undefined, new RegExp(`warning.*no report in the last ${HEALTH_CHECK_LOOKBACK_MINUTES} min`)],
   ])('the health check last reported %s min ago', async (ago, message) => {
     const run = await worldWith((s) => (s.lastReportMinutesAgo = ago)).run();
     expect(lineOf(run.out, 'health check')).toMatch(message);
