@@ -285,6 +285,18 @@ describe('Lambda concurrency', () => {
     expect(lineOf(again.out, 'Lambda concurrency')).toMatch(STATUS.passed);
   });
 
+  // The documented rule, as AWS states it: a function may reserve up to the unreserved concurrency minus 100.
+  test.each<[number, 'passed' | 'blocker']>([
+    [1000, 'passed'],
+    [100 + 1, 'passed'],
+    [100, 'blocker'],
+    [50, 'blocker'],
+  ])('a new account whose limit is %i, nothing reserved yet, reserving 1: %s', async (limit, status) => {
+    expect(wanted()).toBe(1);
+    const run = await worldWith((s) => (s.lambda = { limit, unreserved: limit, held: {} }), false).run();
+    expect(lineOf(run.out, 'Lambda concurrency')).toMatch(STATUS[status]);
+  });
+
   test('the verdict is the reference rule over any account: room iff the unreserved pool keeps min(100, limit); the asked-for limit makes room', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 }), fc.boolean(), async (limit, reservedElsewhere, deployed) => {
