@@ -16,6 +16,7 @@ import type { RehearsalReport } from '../../cli/rehearse/report';
 import { SETTINGS } from '../traffic/fake-aws';
 import { BREAKABLE, ENV, RehearsalWorld, SAMPLE_REPORT_PATH, sampleRehearsal, WorldOptions } from './rehearse-world';
 import { setup } from './rollout-setup';
+import { awsError } from '../support/aws-error';
 
 const REPORT = 'report.json';
 /** The index of each deploy a rehearsal runs. */
@@ -183,8 +184,7 @@ test('AWS refusing a step stops the steps, and the environment is still put back
   const { world, before } = await freshWorld();
   const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
   world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
-    if (command instanceof SetAlarmStateCommand)
-      throw Object.assign(new Error('not authorized to perform: cloudwatch:SetAlarmState'), { name: 'AccessDenied', $metadata: {} });
+    if (command instanceof SetAlarmStateCommand) throw awsError('AccessDenied', 'not authorized to perform: cloudwatch:SetAlarmState');
     return send(command);
   }) as typeof send;
   const report = await rehearsed(world);
@@ -200,8 +200,7 @@ test('a page that cannot be read (GetMetricStatistics denied) after a stop still
   const deploy = async (argv: readonly string[]) => (world.argvs.length === 3 ? (world.argvs.push([...argv]), 1) : await world.deploy(argv)) as number;
   const send = world.clients.cloudwatch.send.bind(world.clients.cloudwatch);
   world.clients.cloudwatch.send = (async (command: Parameters<typeof send>[0]) => {
-    if (command instanceof GetMetricStatisticsCommand)
-      throw Object.assign(new Error('not authorized to perform: cloudwatch:GetMetricStatistics'), { name: 'AccessDenied', $metadata: {} });
+    if (command instanceof GetMetricStatisticsCommand) throw awsError('AccessDenied', 'not authorized to perform: cloudwatch:GetMetricStatistics');
     return send(command);
   }) as typeof send;
   const report = await rehearsed(world, { deploy });
@@ -347,7 +346,7 @@ describe('the report', () => {
     let pressed = false;
     const described = world.clients.cloudformation.send.bind(world.clients.cloudformation);
     world.clients.cloudformation.send = (async (command: Parameters<typeof described>[0]) => {
-      if (pressed) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { attempts: 3 } });
+      if (pressed) throw awsError('Throttling', 'Rate exceeded');
       return described(command);
     }) as typeof described;
     // Ctrl-C once the alarm was forced: the put-back then finds CloudFormation throttling every call.

@@ -34,6 +34,9 @@ import { PreflightContext, Resolver } from '../../cli/preflight/check';
 import { synthesizeFacts, TemplateFacts } from '../../cli/preflight/template-facts';
 import { findStack } from '../../cli/stack';
 import { PROD_EXAMPLE_FILE, REPO_ROOT } from './context';
+import { awsError } from './aws-error';
+
+export { awsError };
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
@@ -108,11 +111,6 @@ export function healthyState(deployed: boolean): WorldState {
     hostAddresses: ALB_ADDRESSES,
     lastReportMinutesAgo: deployed ? 1 : undefined,
   };
-}
-
-/** An AWS error as the SDK throws it. */
-export function awsError(name: string, message = name, status = 400): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 }
 
 /** The mocks of every client preflight uses; answers read `state` at call time. */
