@@ -5,7 +5,8 @@
  * CLI says how its refusals may repeat what the operator typed, and what else it refuses.
  */
 import { parseArgs } from 'util';
-import { ENVIRONMENT_NAMES, EnvironmentName, environmentNames } from '../common/names';
+import { BoopEnvironment, environmentNames } from '../common/names';
+import { EnvironmentSource, projectEnvironments, resolveEnvironment } from './environments';
 import { CliError } from './errors';
 
 /** One option of a command, besides --env and --help, which every command takes. */
@@ -71,10 +72,12 @@ export interface HelpRequest {
   readonly usage: string;
 }
 
-/** What the command line asks for: a command to run in an environment, with its options' values (--env's included). */
+/** What the command line asks for: a command to run in a declared environment, with its options' values (--env's included). */
 export interface CommandRequest<C extends string, V> {
   readonly command: C;
-  readonly env: EnvironmentName;
+  readonly env: string;
+  /** The BOOP environment cdk.json binds `env` to: production's confirmations follow it. */
+  readonly boopEnvironment: BoopEnvironment;
   readonly values: V;
 }
 
@@ -87,19 +90,20 @@ export interface CommandLine<C extends string> {
   /** The help command a refusal points at: the command's, or the overview's. */
   readonly helpHint: (command?: C) => string;
   /**
-   * Reads the command line: the usage asked for, or the command with a known environment and the
-   * options' values, typed `V` by the caller; refuses, in one line naming the argument, anything else.
+   * Reads the command line: the usage asked for, or the command with a declared environment (read
+   * from `environments` only then) and the options' values, typed `V` by the caller; refuses, in one
+   * line naming the argument, anything else.
    */
-  readonly read: <V>(argv: readonly string[]) => HelpRequest | CommandRequest<C, V>;
+  readonly read: <V>(argv: readonly string[], environments?: EnvironmentSource) => HelpRequest | CommandRequest<C, V>;
   /** Reads the words after a command as `read` does: for a CLI of one command, run without the command's name. */
-  readonly readCommand: <V>(command: C, args: readonly string[]) => HelpRequest | CommandRequest<C, V>;
+  readonly readCommand: <V>(command: C, args: readonly string[], environments?: EnvironmentSource) => HelpRequest | CommandRequest<C, V>;
 }
 
-const ENV_VALUE = `<${ENVIRONMENT_NAMES.join('|')}>`;
+const ENV_VALUE = '<env>';
 const ENV_OPTION: OptionSpec = {
   type: 'string',
   value: ENV_VALUE,
-  description: `the environment, whose stack is ${environmentNames('<env>').stack} (required)`,
+  description: `the environment, as cdk.json declares it (dev, prod, or one of yours), whose stack is ${environmentNames('<env>').stack} (required)`,
 };
 const HELP_OPTION = { type: 'boolean', short: 'h' } as const;
 const HELP_WORDS: readonly string[] = ['--help', '-h'];
@@ -192,7 +196,7 @@ ${footer}`;
     return `an argument ${command} cannot read (${(error as { code?: string }).code ?? 'unreadable'})`;
   };
 
-  const read = <V>(argv: readonly string[]): HelpRequest | CommandRequest<C, V> => {
+  const read = <V>(argv: readonly string[], environments: EnvironmentSource = projectEnvironments): HelpRequest | CommandRequest<C, V> => {
     const [first, ...rest] = argv;
     if (first !== undefined && HELP_WORDS.includes(first)) return { command: 'help', usage };
     if (first === 'help') {
@@ -205,19 +209,14 @@ ${footer}`;
     if (first === undefined) throw new CliError(`no command given; ${commandList} (${helpHint()})`);
     if (first.startsWith('-')) throw new CliError(`the command comes first, before ${shown(first)}; ${commandList} (${helpHint()})`);
     if (!isCommand(first)) throw new CliError(`unknown command ${shown(first)}; ${commandList} (${helpHint()})`);
-    return readCommand(first, rest);
+    return readCommand(first, rest, environments);
   };
 
-  const readCommand = <V>(command: C, args: readonly string[]): HelpRequest | CommandRequest<C, V> => {
+  const readCommand = <V>(command: C, args: readonly string[], environments: EnvironmentSource = projectEnvironments): HelpRequest | CommandRequest<C, V> => {
     const values = readOptions(command, args);
     if (values === 'help') return { command: 'help', usage: commandUsage(command) };
-
-    const env = values.env as string | undefined;
-    if (env === undefined) throw new CliError(`--env is required; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
-    if (!(ENVIRONMENT_NAMES as readonly string[]).includes(env)) {
-      throw new CliError(`unknown environment ${shown(env)}; known environments: ${ENVIRONMENT_NAMES.join(', ')}`);
-    }
-    return { command, env: env as EnvironmentName, values: values as V };
+    const { name, boopEnvironment } = resolveEnvironment(values.env as string | undefined, environments(), shown);
+    return { command, env: name, boopEnvironment, values: values as V };
   };
 
   return { usage, commandUsage, helpHint, read, readCommand };

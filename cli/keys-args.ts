@@ -7,9 +7,10 @@
  */
 import { KEY_SLOTS, KeySlot, putKeyCommand } from '../common/keys/api-keys';
 import { holdsKey } from '../common/logging';
-import { ENVIRONMENT_NAMES, EnvironmentName } from '../common/names';
+import { BoopEnvironment, environmentNameProblem } from '../common/names';
 import { Slot, SLOTS } from '../common/slots';
 import { CommandSpec, defineCommandLine, OptionSpec, Token } from './command-line';
+import type { EnvironmentSource } from './environments';
 import { CliError } from './errors';
 
 /** How the operator runs the CLI; every usage line and hint starts with it. */
@@ -86,6 +87,14 @@ function shown(word: string): string {
   return /^-{0,2}[A-Za-z][A-Za-z-]{0,19}$/.test(word) ? `"${word}"` : NOT_REPEATED;
 }
 
+/**
+ * Whether a refusal may repeat --env's word before the environments are read: a word the CLI would
+ * repeat anyway and the form of an environment name, so never what could be a key.
+ */
+function repeatableEnvironment(word: string): boolean {
+  return shown(word) !== NOT_REPEATED && environmentNameProblem(word) === undefined;
+}
+
 /** The refusal of a key given on the command line; `env` and `slot` make the put command exact when they are known. */
 function keyInArgvProblem(env?: string, slot?: KeySlot): CliError {
   const put = env && slot ? putKeyCommand(env, slot) : `${RUN} put --env <env> --slot <${KEY_SLOTS.join('|')}>`;
@@ -102,7 +111,7 @@ function refuseStrayPutArguments(command: KeysCommand, tokens: readonly Token[],
   const env = (valueOf('env') as { value?: string } | undefined)?.value;
   const slot = (valueOf('slot') as { value?: string } | undefined)?.value;
   throw keyInArgvProblem(
-    env !== undefined && (ENVIRONMENT_NAMES as readonly string[]).includes(env) ? env : undefined,
+    env !== undefined && repeatableEnvironment(env) ? env : undefined,
     slot !== undefined && (KEY_SLOTS as readonly string[]).includes(slot) ? (slot as KeySlot) : undefined,
   );
 }
@@ -125,12 +134,21 @@ export function keysCommandUsage(command: KeysCommand): string {
   return KEYS_COMMAND_LINE.commandUsage(command);
 }
 
+/** What every command acts on: a declared environment, the BOOP environment it talks to, and where its configuration is. */
+interface Target {
+  /** The environment, as cdk.json declares it. */
+  readonly env: string;
+  /** The BOOP environment cdk.json binds it to: which keys it takes (sk_live_ for production), whatever it is called. */
+  readonly boopEnvironment: BoopEnvironment;
+  readonly configFile?: string;
+}
+
 /** What the command line asks for: a usage text to print, or a command to run. */
 export type KeysArgs =
   | { readonly command: 'help'; readonly usage: string }
-  | { readonly command: 'put'; readonly env: EnvironmentName; readonly slot: KeySlot; readonly configFile?: string }
-  | { readonly command: 'check' | 'promote'; readonly env: EnvironmentName; readonly configFile?: string }
-  | { readonly command: 'restart'; readonly env: EnvironmentName; readonly slot: Slot; readonly timeoutMinutes: number; readonly configFile?: string };
+  | (Target & { readonly command: 'put'; readonly slot: KeySlot })
+  | (Target & { readonly command: 'check' | 'promote' })
+  | (Target & { readonly command: 'restart'; readonly slot: Slot; readonly timeoutMinutes: number });
 
 interface OptionValues {
   readonly 'slot'?: string;
@@ -138,16 +156,19 @@ interface OptionValues {
   readonly 'config-file'?: string;
 }
 
-/** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
-export function parseKeysArgs(argv: readonly string[]): KeysArgs {
+/**
+ * Reads the command line; refuses, in one line naming the argument, anything it cannot use, and an
+ * environment `environments` does not declare (default: cdk.json's in this folder).
+ */
+export function parseKeysArgs(argv: readonly string[], environments?: EnvironmentSource): KeysArgs {
   // First, before any message could repeat it.
   if (argv.some(holdsKey)) throw keyInArgvProblem();
-  const line = KEYS_COMMAND_LINE.read<OptionValues>(argv);
+  const line = KEYS_COMMAND_LINE.read<OptionValues>(argv, environments);
   if (line.command === 'help') return line;
-  const { command, env, values } = line;
+  const { command, env, boopEnvironment, values } = line;
   const configFile = values['config-file'];
   if (configFile === '') throw new CliError(`--config-file needs a path: --config-file <path> (${helpHint(command)})`);
-  const common = { env, ...(configFile === undefined ? {} : { configFile }) };
+  const common: Target = { env, boopEnvironment, ...(configFile === undefined ? {} : { configFile }) };
   if (command === 'put') return { command, ...common, slot: slotOf(command, values.slot, KEY_SLOTS) };
   if (command === 'restart') {
     return { command, ...common, slot: slotOf(command, values.slot, SLOTS), timeoutMinutes: timeoutMinutesOf(values['timeout-minutes']) };

@@ -19,7 +19,6 @@ import { DeleteParameterCommand, GetParameterCommand, GetParametersCommand, PutP
 import {
   apiKeyProblem,
   AWS_MANAGED_SSM_KEY,
-  boopEnvironmentOf,
   currentKeySlot,
   DAY_MS,
   KEY_SLOTS,
@@ -31,12 +30,13 @@ import {
 } from '../common/keys/api-keys';
 import { describeParameters } from '../common/keys/describe-parameters';
 import { encryptedWith, KeyRequirements, keyParameterProblems, ParameterFacts } from '../common/keys/parameter-check';
-import { environmentNames } from '../common/names';
+import { BoopEnvironment, environmentNames } from '../common/names';
 import { StackOutputs } from '../common/payloads';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
 import { Slot, SLOTS } from '../common/slots';
 import { readCdkJsonContext } from './cdk-context';
 import { CliClientOverrides, readClientConfig } from './clients';
+import type { EnvironmentSource } from './environments';
 import { CliError, explain, failureLineOf } from './errors';
 import { KeysArgs, parseKeysArgs, RUN } from './keys-args';
 import { Terminal } from './main';
@@ -76,18 +76,20 @@ export interface KeysIo extends Terminal {
   readonly readKey: (prompt: string) => Promise<string>;
   /** The environment's key settings, from its configuration (see keySettingsFromConfig). */
   readonly keySettings: (env: string, configFile?: string) => KeySettings;
+  /** The declared environments `--env` must name. @default cdk.json's in the working directory */
+  readonly environments?: EnvironmentSource;
 }
 
 /** Runs one command. Every failure is a CliError whose message says what to do. */
 export async function runKeysCli(argv: readonly string[], clients: KeysClients, io: KeysIo): Promise<void> {
-  const args = parseKeysArgs(argv);
+  const args = parseKeysArgs(argv, io.environments);
   if (args.command === 'help') {
     io.out(args.usage);
     return;
   }
   try {
     // A key is read and judged before any AWS call: a refused key sends nothing anywhere.
-    const key = args.command === 'put' ? await readKey(io, args.env, args.slot) : undefined;
+    const key = args.command === 'put' ? await readKey(io, args.env, args.boopEnvironment, args.slot) : undefined;
     const settings = await resolveKeySettings(clients, io, args.env, args.configFile, args.command !== 'check');
     await runCommand(args, clients, io, settings, key);
   } catch (error) {
@@ -147,7 +149,7 @@ async function runCommand(
     case 'restart':
       return restart(clients, io, args.env, args.slot, args.timeoutMinutes, settings);
     case 'promote':
-      return promote(clients, io, args.env, settings);
+      return promote(clients, io, args.env, args.boopEnvironment, settings);
   }
 }
 
@@ -386,10 +388,10 @@ async function writeKey(clients: KeysClients, io: KeysIo, env: string, slot: Key
 // ---------------------------------------------------------------------------------------------
 // put
 
-/** The key from stdin, refused (nothing written) unless it can be this environment's key. */
-async function readKey(io: KeysIo, env: string, slot: KeySlot): Promise<string> {
+/** The key from stdin, refused (nothing written) unless it can be a key of the BOOP environment `env` talks to. */
+async function readKey(io: KeysIo, env: string, boopEnvironment: BoopEnvironment, slot: KeySlot): Promise<string> {
   const value = await io.readKey(`Type or paste the ${slot} BOOP API key of ${env}, then Enter (it is not shown; Ctrl-C cancels): `);
-  const problem = apiKeyProblem(value, boopEnvironmentOf(env));
+  const problem = apiKeyProblem(value, boopEnvironment);
   if (problem) throw new CliError(`${problem}; nothing was written`);
   return value;
 }
@@ -607,7 +609,7 @@ async function restart(clients: KeysClients, io: KeysIo, env: string, slot: Slot
 // ---------------------------------------------------------------------------------------------
 // promote
 
-async function promote(clients: KeysClients, io: KeysIo, env: string, settings: KeySettings): Promise<void> {
+async function promote(clients: KeysClients, io: KeysIo, env: string, boopEnvironment: BoopEnvironment, settings: KeySettings): Promise<void> {
   const now = io.now();
   const parameters = await readParameters(clients.ssm, env);
   const deployedDate = parameters.deployedRotationDate;
@@ -636,7 +638,7 @@ async function promote(clients: KeysClients, io: KeysIo, env: string, settings: 
         `promote refused, nothing changed: the rotation date ${deployedDate} has not come, so the services still use the primary key; promote from ${time(startsAt)}`,
       );
     }
-    const problem = apiKeyProblem(secondary, boopEnvironmentOf(env));
+    const problem = apiKeyProblem(secondary, boopEnvironment);
     if (problem)
       throw new CliError(
         `promote refused, nothing changed: the secondary key cannot be the primary: ${problem}; put it again with: ${putKeyCommand(env, 'secondary')}`,

@@ -3,8 +3,9 @@
  * cli/command-line.ts as a CLI of one command. A refusal is one line that names the argument and
  * points at the help.
  */
-import { EnvironmentName } from '../common/names';
+import { BoopEnvironment } from '../common/names';
 import { defineCommandLine } from './command-line';
+import { EnvironmentSource } from './environments';
 import { CliError } from './errors';
 import { CONFIG_FILE_OPTION } from './keys-args';
 
@@ -33,15 +34,19 @@ the deploy, 1 when something does (or the checks could not start), 2 for a comma
 /** The usage text, for --help. */
 export const PREFLIGHT_USAGE = PREFLIGHT_COMMAND_LINE.commandUsage('preflight');
 
-/** What the command line asks for: the usage text, or the checks of one environment. */
+/** What the command line asks for: the usage text, or the checks of one declared environment. */
 export type PreflightArgs =
-  { readonly command: 'help'; readonly usage: string } | { readonly command: 'preflight'; readonly env: EnvironmentName; readonly configFile?: string };
+  | { readonly command: 'help'; readonly usage: string }
+  | { readonly command: 'preflight'; readonly env: string; readonly boopEnvironment: BoopEnvironment; readonly configFile?: string };
 
-/** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
-export function parsePreflightArgs(argv: readonly string[]): PreflightArgs {
-  const line = PREFLIGHT_COMMAND_LINE.readCommand<{ readonly 'config-file'?: string }>('preflight', argv);
+/**
+ * Reads the command line; refuses, in one line naming the argument, anything it cannot use, and an
+ * environment `environments` does not declare (read from cdk.json unless a test gives others).
+ */
+export function parsePreflightArgs(argv: readonly string[], environments?: EnvironmentSource): PreflightArgs {
+  const line = PREFLIGHT_COMMAND_LINE.readCommand<{ readonly 'config-file'?: string }>('preflight', argv, environments);
   if (line.command === 'help') return line;
   const configFile = line.values['config-file'];
   if (configFile === '') throw new CliError(`--config-file needs a path: --config-file <path> (${PREFLIGHT_COMMAND_LINE.helpHint('preflight')})`);
-  return { command: 'preflight', env: line.env, ...(configFile === undefined ? {} : { configFile }) };
+  return { command: 'preflight', env: line.env, boopEnvironment: line.boopEnvironment, ...(configFile === undefined ? {} : { configFile }) };
 }

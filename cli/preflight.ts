@@ -13,8 +13,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { EnvironmentName } from '../common/names';
 import { CliClientOverrides, readClientConfig } from './clients';
+import { EnvironmentSource } from './environments';
 import { CliError, explain, failureLineOf } from './errors';
 import { parsePreflightArgs, RUN } from './preflight-args';
 import { dnsCheck, healthCheckReportCheck } from './preflight/after-deploy';
@@ -28,6 +28,7 @@ import { stackStatusCheck } from './preflight/stack-status';
 import { imagesCheck, vendorIdCheck } from './preflight/images';
 import { lambdaConcurrencyCheck } from './preflight/lambda-concurrency';
 import { resourceSchemaCheck, tlsPolicyCheck } from './preflight/region-support';
+import { sharedMetricsCheck } from './preflight/shared-metrics';
 import { findingLine, runChecks } from './preflight/runner';
 import { synthesizeFacts, TemplateFacts } from './preflight/template-facts';
 import { DeployedStack, findStack } from './stack';
@@ -36,6 +37,7 @@ import { DeployedStack, findStack } from './stack';
 export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   identityCheck,
   stackStatusCheck,
+  sharedMetricsCheck,
   bootstrapCheck,
   resourceSchemaCheck,
   tlsPolicyCheck,
@@ -65,9 +67,11 @@ export interface PreflightDeps {
   readonly sdkRegion: () => Promise<string | undefined>;
   /** The AWS clients of a region. */
   readonly clients: (region: string) => PreflightClients;
-  /** The synthesized stack's facts (see template-facts.ts). */
-  readonly facts: (env: EnvironmentName, configFile: string | undefined) => TemplateFacts;
+  /** The synthesized stack's facts (see template-facts.ts) of a declared environment. */
+  readonly facts: (env: string, configFile: string | undefined) => TemplateFacts;
   readonly resolver: Resolver;
+  /** The environments `--env` may name, read before anything else. @default projectEnvironments: cdk.json's in the current folder */
+  readonly environments?: EnvironmentSource;
   /** How long each check may take. @default CHECK_DEADLINE_MS */
   readonly deadlineMs?: number;
 }
@@ -138,7 +142,7 @@ function credentialProblem(error: unknown): CliError {
 export async function runPreflightCli(argv: readonly string[], deps: PreflightDeps, io: PreflightIo): Promise<number> {
   let args;
   try {
-    args = parsePreflightArgs(argv);
+    args = parsePreflightArgs(argv, deps.environments);
   } catch (error) {
     io.err(failureLine(error));
     return 2;
@@ -183,7 +187,7 @@ export async function runPreflightCli(argv: readonly string[], deps: PreflightDe
       resolver: deps.resolver,
       now: io.now,
     };
-    io.out(`preflight ${env}: ${facts.stackName} in account ${caller.account}, ${region}`);
+    io.out(`preflight ${env} (BOOP ${facts.config.boopEnvironment}): ${facts.stackName} in account ${caller.account}, ${region}`);
     // Credentials of another account than the pinned one: every other check, and its fix, would be about the wrong account.
     const wrongAccount = facts.config.account !== undefined && facts.config.account !== caller.account;
     const findings = await runChecks(wrongAccount ? [identityCheck] : PREFLIGHT_CHECKS, context, deps.deadlineMs);

@@ -3,11 +3,12 @@
  * cli/command-line.ts. Anything it cannot use is a CliError of one line that names the argument and
  * points at the help; `--help` (or `-h`) after any command prints that command's usage.
  */
-import { EnvironmentName, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { BoopEnvironment, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { imageProblem, ImageRule } from '../common/images';
 import { Slot, SLOTS } from '../common/slots';
 import type { ThresholdName } from '../lib/monitoring/thresholds';
 import { CommandSpec, defineCommandLine } from './command-line';
+import type { EnvironmentSource } from './environments';
 import { CliError } from './errors';
 import { boundMinutes, REHEARSAL_DEPLOYS, typicalMinutes } from './rehearse/bounds';
 
@@ -72,15 +73,23 @@ const COMMAND_SPECS = {
   },
   drill: {
     synopsis: '[--production-drill]',
-    summary: [`put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback`, '(production only with --production-drill)'],
-    options: { 'production-drill': { type: 'boolean', description: 'allow the drill in prod, where it rolls real traffic back to blue' } },
+    summary: [
+      `put ${drillAlarmName('<env>')} into ALARM and time the automatic rollback`,
+      '(in an environment bound to BOOP production, only with --production-drill)',
+    ],
+    options: {
+      'production-drill': {
+        type: 'boolean',
+        description: 'allow the drill in an environment bound to BOOP production, where it rolls real traffic back to blue',
+      },
+    },
   },
   rehearse: {
     synopsis: '[--report <path>]',
     summary: [
       'prove on a non-production account what offline tests cannot: drives the stack through',
       'a rise, a refused rise, an override, a forced rollback and its acknowledgement, then',
-      `reports each assumption held, did not hold, or could not be tried (never prod)`,
+      `reports each assumption held, did not hold, or could not be tried (never against BOOP production)`,
     ],
     details: [
       'It needs blue alone (GreenPercent=0), green running with a healthy target, no unacknowledged',
@@ -135,7 +144,10 @@ export type RolloutArgs =
   | { readonly command: 'help'; readonly usage: string }
   | {
       readonly command: Command;
-      readonly env: EnvironmentName;
+      /** The environment, as cdk.json declares it. */
+      readonly env: string;
+      /** The BOOP environment cdk.json binds it to: production's confirmations follow it, whatever the environment is called. */
+      readonly boopEnvironment: BoopEnvironment;
       /** Why, for a rollback, trimmed. */
       readonly reason?: string;
       readonly productionDrill: boolean;
@@ -158,29 +170,35 @@ interface OptionValues {
   readonly 'report'?: string;
 }
 
-/** Reads the command line; refuses, in one line naming the argument, anything it cannot use. */
-export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
-  const line = ROLLOUT_COMMAND_LINE.read<OptionValues>(argv);
+/**
+ * Reads the command line; refuses, in one line naming the argument, anything it cannot use, and an
+ * environment `environments` does not declare (default: cdk.json's in this folder).
+ */
+export function parseRolloutArgs(argv: readonly string[], environments?: EnvironmentSource): RolloutArgs {
+  const line = ROLLOUT_COMMAND_LINE.read<OptionValues>(argv, environments);
   if (line.command === 'help') return line;
-  const { command, env, values } = line;
+  const { command, env, boopEnvironment, values } = line;
+  const production = boopEnvironment === 'production';
   const reason = values.reason?.trim();
   if (command === 'rollback' && !reason) throw new CliError('rollback needs --reason "<why>"; it is recorded in the traffic state and the page');
   const productionDrill = values['production-drill'] === true;
-  if (command === 'drill' && env === 'prod' && !productionDrill) {
+  if (command === 'drill' && production && !productionDrill) {
     throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');
   }
-  // Refused before any AWS call; a stack deployed as production under another name is refused once read (cli/rehearse).
-  if (command === 'rehearse' && env === 'prod') {
-    throw new CliError('the rehearsal moves traffic and stops green on purpose, so it never runs in prod; rehearse in a non-production environment');
+  // Refused before any AWS call; a stack deployed as production but declared otherwise is refused once read (cli/rehearse).
+  if (command === 'rehearse' && production) {
+    throw new CliError(
+      `the rehearsal moves traffic and stops green on purpose, so it never runs in production (${env} talks to BOOP production); rehearse in an environment bound to BOOP development`,
+    );
   }
   const reportPath = values.report?.trim();
   if (reportPath === '') throw new CliError('--report needs a file path, e.g. --report rehearsal.json');
-  const deploy = command === 'plan' ? plannedDeploy(values, env) : undefined;
-  return { command, env, reason, productionDrill, deploy, yes: values.yes === true, reportPath };
+  const deploy = command === 'plan' ? plannedDeploy(values, production) : undefined;
+  return { command, env, boopEnvironment, reason, productionDrill, deploy, yes: values.yes === true, reportPath };
 }
 
-/** The plan's deploy, each value checked; refused in one line naming the option and how to write it. */
-function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeploy {
+/** The plan's deploy, each value checked (images by production's rule in a production-bound environment); refused in one line naming the option and how to write it. */
+function plannedDeploy(values: OptionValues, production: boolean): PlannedDeploy {
   const percent = values['green-percent'];
   if (percent === undefined) throw new CliError(`plan needs --green-percent <0..100>: the ${GREEN_PERCENT_PARAMETER} the deploy would ask for`);
   if (!/^\d{1,3}$/.test(percent.trim()) || Number(percent) > 100) {
@@ -190,7 +208,7 @@ function plannedDeploy(values: OptionValues, env: EnvironmentName): PlannedDeplo
     const value = values[`${slot}-image`]?.trim();
     if (value === undefined) return undefined;
     // The rule of the image parameters (common/images.ts); the repository is judged with the stack's outputs (cli/rollout.ts).
-    refuseImage(slot, value, { production: env === 'prod' });
+    refuseImage(slot, value, { production });
     return value;
   };
   const overrideReason = values.override?.trim();

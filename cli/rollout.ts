@@ -4,7 +4,7 @@
  * command line. Only rollback, drill, rehearse and `promote --yes` change anything.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient, Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -13,8 +13,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { dirname, resolve } from 'path';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
-import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
-import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest } from '../common/payloads';
+import { BoopEnvironment, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, PRODUCTION_WAIVERS_OUTPUT } from '../common/payloads';
 import { Slot, SLOTS } from '../common/slots';
 import { readRiseEvidence } from '../common/traffic/evidence';
 import { DeployPlan, planDeploy, planEvidenceQuery } from '../common/traffic/plan';
@@ -24,6 +24,7 @@ import { currentRelease, Release, rollbackUnacknowledged, SlotImages, TrafficSta
 import { forwardAction, LiveWeights, matchesShare } from '../common/traffic/weights';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { BLUE_ALONE_TIMEOUT_MS } from './rehearse/bounds';
+import type { EnvironmentSource } from './environments';
 import { CliError, explain, failureLineOf } from './errors';
 import { drillAlarmName, parseRolloutArgs, PlannedDeploy, refuseImage } from './rollout-args';
 import { Terminal } from './main';
@@ -133,26 +134,36 @@ function watchCtrlC(io: CliIo): { interrupted: () => boolean; dispose: () => voi
   };
 }
 
+/** What a test may replace besides the clients, the terminal and the runner. */
+export interface RolloutOptions {
+  /** The files the rehearsal writes. @default the working directory's */
+  readonly files?: RehearsalFiles;
+  /** Whether the operator asked the rehearsal to stop. @default the first Ctrl-C */
+  readonly interrupted?: () => boolean;
+  /** The declared environments `--env` must name. @default cdk.json's in the working directory */
+  readonly environments?: EnvironmentSource;
+}
+
 /**
- * Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs `promote --yes`'s
- * and the rehearsal's deploys; `files` and `interrupted` are the rehearsal's (tests replace them).
+ * Runs one CLI command. Every failure is a CliError whose message says what to do. `runner` runs
+ * `promote --yes`'s and the rehearsal's deploys.
  */
 export async function runRolloutCli(
   argv: readonly string[],
   clients: CliClients,
   io: CliIo,
   runner: CommandRunner = runOnTerminal,
-  rehearsal: { readonly files?: RehearsalFiles; readonly interrupted?: () => boolean } = {},
+  options: RolloutOptions = {},
 ): Promise<void> {
-  const args = parseRolloutArgs(argv);
+  const args = parseRolloutArgs(argv, options.environments);
   if (args.command === 'help') {
     io.out(args.usage);
     return;
   }
   if (args.command === 'rehearse') {
-    const ctrlC = rehearsal.interrupted ? undefined : watchCtrlC(io);
+    const ctrlC = options.interrupted ? undefined : watchCtrlC(io);
     try {
-      const deps = { clients, io, deploy: runner, files: rehearsal.files ?? workingDirectoryFiles, interrupted: rehearsal.interrupted ?? ctrlC!.interrupted };
+      const deps = { clients, io, deploy: runner, files: options.files ?? workingDirectoryFiles, interrupted: options.interrupted ?? ctrlC!.interrupted };
       await rehearse(deps, args.env, { reportPath: args.reportPath });
     } catch (error) {
       throw explain(error);
@@ -164,7 +175,7 @@ export async function runRolloutCli(
   try {
     const stack = await describeStack(clients.cloudformation, args.env);
     if (args.command === 'status') await status(clients, io, args.env, stack);
-    else if (args.command === 'plan') await plan(clients, io, args.env, stack, args.deploy!);
+    else if (args.command === 'plan') await plan(clients, io, args.env, args.boopEnvironment, stack, args.deploy!);
     else if (args.command === 'promote') await promote(clients, io, args.env, stack, args.yes ? runner : undefined);
     else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
     else await drill(clients, io, args.env, stack);
@@ -213,22 +224,49 @@ async function targetCount(clients: CliClients, targetGroupArn: string): Promise
   return { healthy: targets.filter((t) => t.TargetHealth?.State === 'healthy').length, total: targets.length };
 }
 
+/** DescribeAlarms answers at most this many alarms a page (its MaxRecords' upper bound). */
+const ALARMS_PER_PAGE = 100;
+/** Pages of alarms in ALARM that status reads at most: far more than every environment of an account has. */
+const MAX_ALARM_PAGES = 20;
+
+/**
+ * The environment's alarms in ALARM, every page read: the name prefix also matches another
+ * environment's whose name starts with this one's (prod-eu's for prod), whose alarms are left out.
+ */
+async function alarmsInAlarm(clients: CliClients, env: string): Promise<string[]> {
+  const names = environmentNames(env);
+  const found: string[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_ALARM_PAGES; page++) {
+    const answer: DescribeAlarmsCommandOutput = await clients.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNamePrefix: names.alarmPrefix,
+        StateValue: 'ALARM',
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: ALARMS_PER_PAGE,
+        NextToken: nextToken,
+      }),
+    );
+    found.push(...[...(answer.CompositeAlarms ?? []), ...(answer.MetricAlarms ?? [])].flatMap((alarm) => alarm.AlarmName ?? []));
+    if (!answer.NextToken || answer.NextToken === nextToken) break;
+    nextToken = answer.NextToken;
+  }
+  return found.filter(names.ownsAlarm);
+}
+
 async function status(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
   const now = io.now();
   const { outputs } = stack;
-  const [live, state, alarms, services, blueTargets, greenTargets] = await Promise.all([
+  const [live, state, inAlarm, services, blueTargets, greenTargets] = await Promise.all([
     liveWeights(clients, stack),
     readState(clients, stack, now),
-    clients.cloudwatch.send(
-      new DescribeAlarmsCommand({ AlarmNamePrefix: environmentNames(env).alarmPrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
-    ),
+    alarmsInAlarm(clients, env),
     slotServices(clients, stack),
     targetCount(clients, outputs.blueTargetGroupArn),
     targetCount(clients, outputs.greenTargetGroupArn),
   ]);
   const policy = policyOf(stack);
   const targets = { blue: blueTargets, green: greenTargets };
-  const inAlarm = [...(alarms.CompositeAlarms ?? []), ...(alarms.MetricAlarms ?? [])].map((a) => a.AlarmName ?? '?');
   const release = currentRelease(state);
   const pastReleases = (state.releases ?? []).filter((r) => r !== release);
   const rows: Row[] = [
@@ -248,6 +286,7 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ...(state.lastRollback?.greenScaledToZeroAt ? [['green emptied', emptiedLine(state)] as const] : []),
     // Where the vendor id and API keys go (boop.baseUrl, boop.wsEndpoint), and a trusted host that is not BOOP's, with its reason.
     ['keys go to', outputs.boopHosts],
+    ...(stack.productionWaivers === undefined ? [] : [['waivers', waiverLines(stack.productionWaivers)] as const]),
   ];
   if (live.blueAlone && state.greenPercent > 0) {
     rows.push([
@@ -272,6 +311,33 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
   }
   io.out(header(env));
   printRows(io, rows);
+}
+
+/** The ProductionWaivers output's value as status shows it at most, so a broken one cannot flood the terminal. */
+const SHOWN_OUTPUT_CHARACTERS = 200;
+
+/** Text from the stack on one line: no control character can end the line or move the cursor. */
+const oneLine = (text: string) => text.replace(/\p{Cc}+/gu, ' ');
+
+/**
+ * Each production safety default the stack sets aside, with its reason (lib/config/production-safety.ts),
+ * one line each; an output status cannot read is said so, never thrown.
+ */
+function waiverLines(text: string): string[] {
+  let waivers: unknown;
+  try {
+    waivers = JSON.parse(text);
+  } catch {
+    waivers = undefined;
+  }
+  const entries = typeof waivers === 'object' && waivers !== null && !Array.isArray(waivers) ? Object.entries(waivers) : [];
+  if (entries.length === 0 || entries.some(([, reason]) => typeof reason !== 'string')) {
+    const shown = text.length > SHOWN_OUTPUT_CHARACTERS ? `${text.slice(0, SHOWN_OUTPUT_CHARACTERS)}…` : text;
+    return [
+      `the stack's ${PRODUCTION_WAIVERS_OUTPUT} output could not be read (not JSON of each waiver and its reason): ${oneLine(JSON.stringify(shown))}; the configuration's productionWaivers say what is set aside`,
+    ];
+  }
+  return entries.map(([waiver, reason]) => oneLine(`production safety default set aside: ${waiver}: ${reason as string}`));
 }
 
 /** A slot's image as its stack parameter holds it; blue's is the known-good (design: "Releases"). */
@@ -377,11 +443,13 @@ function weightsLine(live: LiveWeights): string {
   return `blue ${100 - live.greenPercent} % · green ${live.greenPercent} %`;
 }
 
-async function plan(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, deploy: PlannedDeploy): Promise<void> {
+async function plan(clients: CliClients, io: CliIo, env: string, boopEnvironment: BoopEnvironment, stack: DeployedStack, deploy: PlannedDeploy): Promise<void> {
+  // A stack of an earlier version has no image rules: production's where cdk.json or the stack says production.
+  const fallback = { production: boopEnvironment === 'production' || stack.production };
   for (const slot of SLOTS) {
     const image = deploy.images[slot];
     // The deployed parameter's own rule (common/images.ts): a plan never accepts an image CloudFormation would refuse.
-    if (image !== undefined) refuseImage(slot, image, stack.imageRules?.[slot] ?? { production: env === 'prod' });
+    if (image !== undefined) refuseImage(slot, image, stack.imageRules?.[slot] ?? fallback);
   }
   const now = io.now();
   const position = await readPosition(clients, env, stack, now);

@@ -1,7 +1,7 @@
 /** The deployed stack of an environment as the operator commands find it: its outputs and parameters. */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
-import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { ImageRule, parseImageRules } from '../common/images';
 import type { Slot } from '../common/slots';
 import { CliError } from './errors';
@@ -26,12 +26,17 @@ export interface DeployedStack {
   readonly imageRules?: Readonly<Record<Slot, ImageRule>>;
   /** The stack carries the ConfirmProduction parameter: it was built as a production stack, whatever its environment is called. */
   readonly production: boolean;
+  /** The ProductionWaivers output as the stack holds it (unchecked JSON of each waiver and its reason); absent when it sets none aside. */
+  readonly productionWaivers?: string;
   /** CloudFormation's status of the stack, e.g. UPDATE_COMPLETE. */
   readonly status: string;
 }
 
 /** A stack whose first create never completed: it has no outputs, and `cdk deploy` deletes it and creates it anew. */
 const NEVER_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'ROLLBACK_IN_PROGRESS', 'REVIEW_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_COMPLETE']);
+
+/** Whether a stack of this status is not there for the operator commands: deleted, or its first create never completed. */
+export const neverCreated = (status: string | undefined): boolean => NEVER_CREATED.has(status ?? '');
 
 /** The environment's stack, or undefined when it is not deployed in this account and region (or its first create failed). */
 export async function findStack(cloudformation: CloudFormationClient, env: string): Promise<DeployedStack | undefined> {
@@ -58,6 +63,7 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     releaseGuard: outputs.releaseGuard !== 'false',
     imageRules: parseImageRules(outputs.imageRules),
     production: parameter(CONFIRM_PRODUCTION_PARAMETER) !== undefined,
+    productionWaivers: byKey.get(PRODUCTION_WAIVERS_OUTPUT),
     status: stack.StackStatus ?? 'unknown',
   };
 }

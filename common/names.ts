@@ -5,9 +5,56 @@
  * Plain TypeScript with no imports, so a function bundle and the CLIs load it without the CDK.
  */
 
-/** The environments this app knows; `-c env=<name>` picks one, none means dev. */
-export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+/** The BOOP environments (Environment Configuration guide, "Environment Comparison"): what BOOP_ENV names. */
+export const BOOP_ENVIRONMENTS = ['development', 'production'] as const;
+export type BoopEnvironment = (typeof BOOP_ENVIRONMENTS)[number];
+
+/**
+ * The environments every project has without declaring them, each bound to its BOOP environment
+ * for good (a `prod` against BOOP development would shed production's rules). Others are declared in
+ * cdk.json's `boop:environments` (lib/config/environments.ts).
+ */
+export const BUILT_IN_ENVIRONMENTS: Readonly<Record<string, BoopEnvironment>> = { dev: 'development', prod: 'production' };
+
+/** The environment when `-c env` is not given. */
+export const DEFAULT_ENVIRONMENT = 'dev';
+
+/** AWS's longest name for what the environment's name goes into, where the limit can bind. */
+const NAME_LIMITS = {
+  /** Lambda: a function name has at most 64 characters. */
+  function: 64,
+  /** CloudFormation: a stack name has at most 128 characters. */
+  stack: 128,
+  /** AWS Chatbot: a configuration name has at most 128 characters. */
+  chatChannel: 128,
+} as const;
+
+/**
+ * An environment name: lowercase letters and digits in words joined by single hyphens, starting with
+ * a letter. Lowercase keeps its alarms apart from another environment's (an alarm's row starts in
+ * uppercase after the name), and every AWS name built from it accepts these characters.
+ */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/** The longest environment name whose every resource name fits AWS's limits (its function names bind first). */
+export const MAX_ENVIRONMENT_NAME_LENGTH = Math.min(
+  ...[environmentNames('').trafficController, environmentNames('').keyCheck, environmentNames('').healthCheck].map(
+    (name) => NAME_LIMITS.function - name.length,
+  ),
+  NAME_LIMITS.stack - environmentNames('').stack.length,
+  NAME_LIMITS.chatChannel - environmentNames('').chatChannel.length,
+);
+
+/** Why `name` cannot name an environment, or undefined when it can. */
+export function environmentNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || !ENVIRONMENT_NAME.test(name)) {
+    return `an environment name is lowercase letters and digits in words joined by single hyphens, starting with a letter (such as staging or prod-eu), got ${JSON.stringify(name)}`;
+  }
+  if (name.length > MAX_ENVIRONMENT_NAME_LENGTH) {
+    return `an environment name has at most ${MAX_ENVIRONMENT_NAME_LENGTH} characters (its function names must fit Lambda's ${NAME_LIMITS.function}), got ${name.length}: "${name}"`;
+  }
+  return undefined;
+}
 
 /** The CloudFormation parameter that carries green's share of traffic, in percent. */
 export const GREEN_PERCENT_PARAMETER = 'GreenPercent';
@@ -40,6 +87,8 @@ export interface EnvironmentNames {
   readonly alarmPrefix: string;
   /** A metric alarm: `boop-<env>-<row>` or, per slot, `boop-<env>-<row>-<slot>`. */
   alarm(row: string, slot?: string): string;
+  /** Whether an alarm name is one of this environment's (not another's whose name starts with this one's, such as prod-eu's for prod). */
+  ownsAlarm(alarmName: string): boolean;
   /** The composite alarm that rolls green back. */
   readonly rollbackAlarm: string;
   /** The alert topic of one severity. */
@@ -77,6 +126,8 @@ export function environmentNames(envName: string): EnvironmentNames {
     prefix,
     alarmPrefix,
     alarm: (row, slot) => `${alarmPrefix}${row}${slot ? `-${slot}` : ''}`,
+    // Every row name starts in uppercase, and no environment name has an uppercase letter.
+    ownsAlarm: (alarmName) => alarmName.startsWith(alarmPrefix) && /^[A-Z]/.test(alarmName.slice(alarmPrefix.length)),
     rollbackAlarm: `${alarmPrefix}GREEN_ROLLBACK`,
     alertTopic: (severity) => `${prefix}-alerts-${severity}`,
     chatChannel: `${prefix}-alerts`,

@@ -82,6 +82,9 @@ export const STACK_OUTPUTS = {
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
+/** The output of a production-bound stack that sets safety defaults aside: JSON of each waiver and its reason. Absent when none is. */
+export const PRODUCTION_WAIVERS_OUTPUT = 'ProductionWaivers';
+
 /** The value of every stack output: the stack writes them all, the CLI reads them all. */
 export type StackOutputs = Readonly<Record<StackOutputKey, string>>;
 

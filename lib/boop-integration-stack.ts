@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Alarms } from './monitoring/alarms';
 import { ApiKeys } from './api-keys';
@@ -7,7 +7,7 @@ import { Alerting } from './monitoring/alerting';
 import { BlueGreenService } from './blue-green/blue-green-service';
 import { bySlot } from './blue-green/slot';
 import { BoopMetrics } from './monitoring/boop-metrics';
-import { BoopConnectionConfig, boopEnvironment, EnvironmentConfig, isProduction } from './config/environment-config';
+import { BoopConnectionConfig, EnvironmentConfig, isProduction } from './config/environment-config';
 import { SLOTS } from '../common/slots';
 import { Dashboards } from './monitoring/dashboards';
 import { HealthCheck } from './health-check';
@@ -17,7 +17,8 @@ import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
-import { STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { PRODUCTION_SAFETY, recordedWaivers } from './config/production-safety';
 import { TrafficControl } from './traffic-control';
 import { tagEnvironment } from './environment-tag';
 import { refusePlaceholders } from './placeholders';
@@ -62,7 +63,7 @@ export class BoopIntegrationStack extends Stack {
     const images = bySlot((slot) => parameters[slot].valueAsString);
     this.service = new BlueGreenService(this, 'BlueGreen', {
       envName: config.envName,
-      boopEnvironment: boopEnvironment(config),
+      boopEnvironment: config.boopEnvironment,
       boop: config.boop,
       service: config.service,
       images,
@@ -78,7 +79,7 @@ export class BoopIntegrationStack extends Stack {
 
     this.healthCheck = new HealthCheck(this, 'HealthCheck', {
       envName: config.envName,
-      metricEnvironment: boopEnvironment(config),
+      metricEnvironment: config.boopEnvironment,
       boop: config.boop,
       vpc: this.service.vpc,
       loadBalancer: this.service.loadBalancer,
@@ -93,7 +94,7 @@ export class BoopIntegrationStack extends Stack {
     });
 
     const metrics = new BoopMetrics({
-      metricEnvironment: boopEnvironment(config),
+      metricEnvironment: config.boopEnvironment,
       loadBalancer: this.service.loadBalancer,
       targetGroups: this.service.targetGroups,
     });
@@ -109,7 +110,7 @@ export class BoopIntegrationStack extends Stack {
     });
     this.trafficControl = new TrafficControl(this, 'TrafficControl', {
       envName: config.envName,
-      metricEnvironment: boopEnvironment(config),
+      metricEnvironment: config.boopEnvironment,
       listener: this.service.listener,
       targetGroups: this.service.targetGroups,
       dependsOn: SLOTS.map((slot) => this.service.services[slot]),
@@ -149,6 +150,7 @@ export class BoopIntegrationStack extends Stack {
     for (const key of Object.keys(STACK_OUTPUTS) as StackOutputKey[]) {
       new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });
     }
+    recordWaivers(this, config);
 
     this.alarms = new Alarms(this, 'Alarms', {
       envName: config.envName,
@@ -207,6 +209,22 @@ function requireProductionConfirmation(stack: Stack): void {
         assertDescription: `Production deploys need --parameters ${CONFIRM_PRODUCTION_PARAMETER}=${CONFIRM_PRODUCTION_VALUE}`,
       },
     ],
+  });
+}
+
+/** Each production safety default the configuration sets aside, with its reason: a synth warning, and an output `rollout status` shows. */
+function recordWaivers(stack: Stack, config: EnvironmentConfig): void {
+  const waivers = recordedWaivers(config.productionWaivers);
+  if (waivers.length === 0) return;
+  for (const { waiver, reason } of waivers) {
+    Annotations.of(stack).addWarningV2(
+      `boop:productionWaivers.${waiver}`,
+      `${config.envName} talks to BOOP production and sets aside ${PRODUCTION_SAFETY[waiver].setsAside}: ${reason} (productionWaivers.${waiver})`,
+    );
+  }
+  new CfnOutput(stack, PRODUCTION_WAIVERS_OUTPUT, {
+    value: JSON.stringify(Object.fromEntries(waivers.map(({ waiver, reason }) => [waiver, reason]))),
+    description: 'Production safety defaults this stack sets aside, each with its reason (productionWaivers); shown by npm run rollout -- status',
   });
 }
 

@@ -9,7 +9,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ContractMetric, DIMENSIONS, HEALTH_CHECK_METRICS, INTEGRATION_METRICS, TRAFFIC_METRICS } from '../common/contract';
 import { SLOTS } from '../common/slots';
-import { EnvironmentName } from '../lib/config/environment-config';
 import { declaredFields, formatPath, valueAt } from '../lib/config/fields';
 import { loadConfig } from '../lib/config/load-config';
 import { settingsSchema } from '../lib/config/schema';
@@ -19,7 +18,7 @@ import { build, Built } from './support/synth';
 
 const COST_FILE = 'docs/cost.md';
 const COST = fs.readFileSync(path.join(REPO_ROOT, COST_FILE), 'utf8');
-const ENVIRONMENTS = ['dev', 'prod'] as const satisfies readonly EnvironmentName[];
+const ENVIRONMENTS = ['dev', 'prod'] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The page's month, as AWS bills an hourly price. */

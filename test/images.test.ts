@@ -13,6 +13,7 @@ import { IMAGE_PARAMETERS } from '../common/names';
 import { Slot, SLOTS } from '../common/slots';
 import { Json, prodExample } from './support/context';
 import { build } from './support/synth';
+import { anyDeclaredEnvironment, declaring, DECLARED } from './cli/declared-environments';
 
 const ECR_REPOSITORY = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/boop-integration';
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
@@ -126,15 +127,21 @@ describe("the template's image parameters", () => {
 });
 
 describe('the CLI judges by the same rule', () => {
+  // Production's rule in every environment declared to talk to BOOP production, whatever its name.
+  const environment = fc.oneof(
+    fc.constantFrom(...DECLARED.environments.values()).map((declared) => ({ declared, declarations: DECLARED })),
+    anyDeclaredEnvironment.map((declared) => ({ declared, declarations: declaring(declared) })),
+  );
+
   test('rollout plan refuses, naming the option, every image the rule refuses regardless of the stack', () => {
     fc.assert(
-      fc.property(fc.constantFrom('dev', 'prod'), fc.constantFrom(...SLOTS), image, (env, slot, value) => {
+      fc.property(environment, fc.constantFrom(...SLOTS), image, ({ declared, declarations }, slot, value) => {
         fc.pre(value.trim() === value && value !== '');
-        const expected = imageProblem(value, { production: env === 'prod' });
-        const argv = ['plan', '--env', env, '--green-percent', '0', `--${slot}-image=${value}`];
+        const expected = imageProblem(value, { production: declared.boopEnvironment === 'production' });
+        const argv = ['plan', '--env', declared.name, '--green-percent', '0', `--${slot}-image=${value}`];
         let refusal: string | undefined;
         try {
-          parseRolloutArgs(argv);
+          parseRolloutArgs(argv, () => declarations);
         } catch (error) {
           refusal = (error as Error).message;
         }

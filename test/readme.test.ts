@@ -5,18 +5,19 @@
  * AWS CLI operations and options checked against the AWS CLI reference, listed below); the names
  * it types are the names the stack gives; the configuration it shows loads as a complete
  * production configuration. Every relative link of the README and docs/ leads to a file and a
- * heading. No AWS call and no synth; one child process per npm script this project's parsers
- * cannot read in-process.
+ * heading. Its environments example synthesizes (in-process, as `cdk synth -c env=staging` would).
+ * No AWS call; one child process per npm script this project's parsers cannot read in-process.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { putKeyCommand } from '../common/keys/api-keys';
-import { CONFIRM_PRODUCTION_PARAMETER, environmentNames } from '../common/names';
+import { BUILT_IN_ENVIRONMENTS, CONFIRM_PRODUCTION_PARAMETER, environmentNames, MAX_ENVIRONMENT_NAME_LENGTH } from '../common/names';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config/load-config';
 import { SUPPORTED_REGIONS } from '../lib/regions';
 import { CLIS, commandProblems, snippets, Word } from './support/commands';
 import { anchor, headings } from './support/markdown';
+import { build } from './support/synth';
 
 const ROOT = path.join(__dirname, '..');
 const README_FILE = 'README.md';
@@ -275,6 +276,32 @@ describe(`the README's "${FIRST_DEPLOY}" checklist`, () => {
   test('the regions it names are the ones the configuration accepts', () => {
     const listed = /<!-- supported-regions:start -->([\s\S]*?)<!-- supported-regions:end -->/.exec(checklist)?.[1];
     expect(listed?.replace(/\s+/g, ' ').trim()).toBe(`${SUPPORTED_REGIONS.join(', ')}.`);
+  });
+});
+
+describe(`the README's environments`, () => {
+  const part = section('Where the configuration lives');
+  const json = snippets(part)
+    .filter((snippet) => snippet.block === 'json')
+    .map((snippet) => snippet.text)
+    .join('\n');
+  const example = (JSON.parse(`{${json}}`) as Record<string, Record<string, { boopEnvironment?: string }>>)[ENVIRONMENTS_CONTEXT_KEY];
+
+  test('the example declares dev, staging and prod, each loading bound to the BOOP environment it says', () => {
+    expect(Object.keys(example)).toEqual(['dev', 'staging', 'prod']);
+    for (const env of Object.keys(example)) {
+      const config = loadConfig({ context: { env, [ENVIRONMENTS_CONTEXT_KEY]: example } });
+      expect([env, config.boopEnvironment]).toEqual([env, example[env].boopEnvironment ?? BUILT_IN_ENVIRONMENTS[env]]);
+    }
+  });
+
+  test('npx cdk synth -c env=staging, after declaring staging as the README shows, builds the staging stack', () => {
+    const { stack } = build('dev', { [ENVIRONMENTS_CONTEXT_KEY]: example, env: 'staging' });
+    expect(stack.stackName).toBe(environmentNames('staging').stack);
+  });
+
+  test('the longest environment name it states is the one the code allows', () => {
+    expect(part).toContain(`at most ${MAX_ENVIRONMENT_NAME_LENGTH} characters`);
   });
 });
 

@@ -4,7 +4,6 @@
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { boopEnvironmentOf } from '../../common/keys/api-keys';
 import { DIMENSIONS, HEALTH_CHECK_INTERVAL_MINUTES, HEALTH_CHECK_METRICS, NAMESPACES } from '../../common/contract';
 import { environmentNames } from '../../common/names';
 import { LOAD_BALANCER_DNS_OUTPUT } from '../../lib/blue-green/host-name';
@@ -80,7 +79,7 @@ export const healthCheckReportCheck: PreflightCheck = {
   name: 'health check',
   service: 'CloudWatch',
   permissions: ['cloudformation:DescribeStacks', 'cloudwatch:GetMetricData'],
-  run: async ({ env, region, clients, stack, now }, signal) => {
+  run: async ({ env, region, facts, clients, stack, now }, signal) => {
     if (!(await stack())) return unchecked(NOT_DEPLOYED);
     const end = now();
     const start = new Date(end.getTime() - HEALTH_CHECK_LOOKBACK_MINUTES * 60_000);
@@ -96,7 +95,7 @@ export const healthCheckReportCheck: PreflightCheck = {
               Metric: {
                 Namespace: NAMESPACES.healthCheck,
                 MetricName: REPORTED_METRIC,
-                Dimensions: [{ Name: DIMENSIONS.environment, Value: boopEnvironmentOf(env) }],
+                Dimensions: [{ Name: DIMENSIONS.environment, Value: facts.config.boopEnvironment }],
               },
               Period: 60,
               Stat: 'SampleCount',

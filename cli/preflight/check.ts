@@ -13,7 +13,6 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
-import type { EnvironmentName } from '../../common/names';
 import type { DeployedStack } from '../stack';
 import type { TemplateFacts } from './template-facts';
 
@@ -57,7 +56,8 @@ export interface Resolver {
 
 /** What every check may read. */
 export interface PreflightContext {
-  readonly env: EnvironmentName;
+  /** The declared environment's name; the BOOP environment it talks to is facts.config.boopEnvironment. */
+  readonly env: string;
   /** The region the stack deploys to: the configuration's pin, else the SDK's (AWS_REGION, the profile's). */
   readonly region: string;
   /** Where the region came from, in words, for the identity line. */

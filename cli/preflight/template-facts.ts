@@ -12,7 +12,7 @@ import * as path from 'path';
 import { ANNOTATIONS_IN_VALIDATION_REPORT, BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { KeySlot } from '../../common/keys/api-keys';
 import { KeyRequirements } from '../../common/keys/parameter-check';
-import { environmentNames, EnvironmentName } from '../../common/names';
+import { environmentNames } from '../../common/names';
 import { KeyCheckProperties } from '../../common/payloads';
 import { createApp } from '../../lib/app';
 import { EnvironmentConfig } from '../../lib/config/environment-config';
@@ -60,7 +60,7 @@ interface Resource {
  * Synthesizes the environment as `cdk deploy -c env=<env> [-c configFile=<file>]` would, in `cwd`.
  * A configuration with problems is one CliError listing them.
  */
-export function synthesizeFacts(env: EnvironmentName, configFile: string | undefined, cwd: string = process.cwd()): TemplateFacts {
+export function synthesizeFacts(env: string, configFile: string | undefined, cwd: string = process.cwd()): TemplateFacts {
   const context = { ...readCdkJsonContext(cwd, 'npm run preflight'), env, ...(configFile === undefined ? {} : { configFile }) };
   const configSource = configFile === undefined ? `cdk.json's boop:environments.${env}` : `cdk.json's boop:environments.${env} and ${configFile}`;
   let config: EnvironmentConfig;
@@ -69,8 +69,9 @@ export function synthesizeFacts(env: EnvironmentName, configFile: string | undef
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const count = error.problems.length === 1 ? 'a problem' : `${error.problems.length} problems`;
+    // Where to fix comes first: a long list of problems is cut at the end of the one line.
     throw new CliError(
-      `the configuration of ${env} has ${count}, so no deploy of it can work: ${error.problems.join('; ')} (fix ${configSource}, or pass --config-file <path>)`,
+      `the configuration of ${env} has ${count}, so no deploy of it can work; fix ${configSource} (or pass --config-file <path>): ${error.problems.join('; ')}`,
     );
   }
   // The assembly goes to a folder of its own, removed after: preflight leaves nothing behind.

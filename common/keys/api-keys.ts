@@ -5,7 +5,7 @@
  * Citations as in lib/guides.ts (ENV = "Environment Configuration", MIG = "Migration Overview").
  */
 
-import { environmentNames } from '../names';
+import { BoopEnvironment, environmentNames } from '../names';
 
 /** The two key parameters of an environment. ENV "API Key Management" (ApiKeyManager: primaryKey, secondaryKey). */
 export const KEY_SLOTS = ['primary', 'secondary'] as const;
@@ -19,16 +19,10 @@ export const KEY_VARIABLES = {
 } as const;
 
 /** The prefix of a key per BOOP environment. ENV ConfigValidator ("sk_live_" in production); MIG "1. Obtain Production Credentials" (sk_dev_). */
-export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const;
-export type BoopEnvironment = keyof typeof API_KEY_PREFIX;
+export const API_KEY_PREFIX = { development: 'sk_dev_', production: 'sk_live_' } as const satisfies Record<BoopEnvironment, string>;
 
 /** Every prefix a BOOP key value starts with, test keys' included: what redaction and the CLIs look for. */
 export const KEY_PREFIXES = [...Object.values(API_KEY_PREFIX), 'sk_test_'] as const;
-
-/** The BOOP environment an environment of this app talks to: prod is production, anything else development. */
-export function boopEnvironmentOf(envName: string): BoopEnvironment {
-  return envName === 'prod' ? 'production' : 'development';
-}
 
 /** A KMS key ARN (not an alias: IAM grants decrypt on a key's ARN); group 1 is its region, group 2 its account. */
 export const KMS_KEY_ARN =

@@ -10,7 +10,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { KEY_SLOTS, KMS_KEY_ARN, keyParameterNames, KeySlot } from '../../common/keys/api-keys';
 import { describeParameters } from '../../common/keys/describe-parameters';
 import { KeyRequirements, keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
-import { ENVIRONMENT_NAMES } from '../../common/names';
+import { environmentNameProblem, environmentNames } from '../../common/names';
 import type { KeyCheckProperties, Unchecked } from '../../common/payloads';
 import {
   CustomResourceResult,
@@ -63,6 +63,8 @@ export interface KeyCheckDeps {
   readonly cloudformation: CloudFormationClient;
   /** The function's region; CloudFormation's response URLs name it. */
   readonly region: string;
+  /** The function's own name (Lambda's AWS_LAMBDA_FUNCTION_NAME): an event may name only this function's environment. */
+  readonly functionName: string;
   readonly log: KeyCheckLog;
   /** The invocation's AWS work is aborted after this. @default KEY_CHECK_BUDGET_MS */
   readonly budgetMs?: number;
@@ -121,7 +123,7 @@ async function judge(event: CloudFormationCustomResourceEvent, deps: KeyCheckDep
   if (event.RequestType === 'Delete') return { result: { status: 'SUCCESS', reason: 'nothing to check on delete' }, parameters: [] };
   // A forged event may carry anything: every property is checked before use.
   const properties: Record<string, unknown> = event.ResourceProperties ?? {};
-  const read = keyRequirements(properties);
+  const read = keyRequirements(properties, deps.functionName);
   if (typeof read === 'string') return { result: { status: 'FAILED', reason: `refused: ${read}` }, parameters: [] };
   const requirements = read;
   const parameters = Object.values(requirements.parameters);
@@ -178,10 +180,12 @@ function asCustomResourceEvent(input: unknown): CloudFormationCustomResourceEven
  * properties are refused. The names must be the environment's own key parameters, so no event can
  * make the check describe any other parameter.
  */
-export function keyRequirements(properties: Unchecked<KeyCheckProperties>): KeyRequirements | string {
+export function keyRequirements(properties: Unchecked<KeyCheckProperties>, functionName: string): KeyRequirements | string {
   const envName = properties.EnvName;
-  if (typeof envName !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(envName)) {
-    return `EnvName must be one of ${ENVIRONMENT_NAMES.join(', ')}, got ${show(envName)}; ${TEMPLATE_FIX}`;
+  if (typeof envName !== 'string' || environmentNameProblem(envName) !== undefined)
+    return `EnvName must be an environment name, got ${show(envName)}; ${TEMPLATE_FIX}`;
+  if (environmentNames(envName).keyCheck !== functionName) {
+    return `EnvName ${show(envName)} is not the environment of this function (${functionName}); ${TEMPLATE_FIX}`;
   }
   const expected = keyParameterNames(envName);
   let given: unknown;

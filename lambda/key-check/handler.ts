@@ -7,6 +7,8 @@ import { checkKeys, KEY_CHECK_AWS_LIMITS, KeyCheckLog } from './check';
 
 const region = process.env.AWS_REGION ?? '';
 if (!region) throw new Error('environment variable AWS_REGION is not set (Lambda sets it)');
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? '';
+if (!functionName) throw new Error('environment variable AWS_LAMBDA_FUNCTION_NAME is not set (Lambda sets it)');
 const logger = createLogger(KEY_CHECK_SERVICE);
 const log: KeyCheckLog = {
   info: (message, extra = {}) => logger.info(message, extra),
@@ -19,5 +21,5 @@ const ssm = new SSMClient(clientConfig);
 const cloudformation = new CloudFormationClient(clientConfig);
 
 export async function handler(event: unknown): Promise<unknown> {
-  return checkKeys(event, { ssm, cloudformation, region, log });
+  return checkKeys(event, { ssm, cloudformation, region, functionName, log });
 }

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { EnvironmentName, ENVIRONMENT_NAMES } from './environment-config';
+import { BOOP_ENVIRONMENTS, BoopEnvironment, BUILT_IN_ENVIRONMENTS, ENVIRONMENT_NAME, MAX_ENVIRONMENT_NAME_LENGTH } from '../../common/names';
+import { BOOP_ENVIRONMENT_FIELD } from './environments';
 import { DeclaredField, declaredFields, defaultIn, formatPath, SECTIONS } from './fields';
 import { WHOLE_NUMBERS } from './formats';
 import { ENVIRONMENTS_CONTEXT_KEY } from './load-config';
@@ -37,7 +38,7 @@ export function environmentJsonSchema(): JsonSchema {
       const field = fields.get(zodSchema);
       const description = field ? describe(field) : SECTIONS.get(zodSchema)?.description;
       if (description) jsonSchema.description = description;
-      if (field && field.info.dev !== undefined && sameDefault(field)) jsonSchema.default = field.info.dev;
+      if (field && field.info.development !== undefined && sameDefault(field)) jsonSchema.default = field.info.development;
       delete jsonSchema.required;
       // A whole number's Number.isInteger refinement has no JSON Schema form; the type says it.
       if (WHOLE_NUMBERS.has(zodSchema)) jsonSchema.type = 'integer';
@@ -45,6 +46,14 @@ export function environmentJsonSchema(): JsonSchema {
   });
   // The definition sits inside cdk.json's schema, which names the draft once.
   delete schema.$schema;
+  (schema.properties as Record<string, JsonSchema>)[BOOP_ENVIRONMENT_FIELD] = {
+    description: `the BOOP environment this environment talks to; its rules and defaults follow it. Declared in cdk.json only; ${Object.entries(
+      BUILT_IN_ENVIRONMENTS,
+    )
+      .map(([name, bound]) => `${name} is always ${bound}`)
+      .join(', ')}, any other environment must say`,
+    enum: [...BOOP_ENVIRONMENTS],
+  };
   return schema;
 }
 
@@ -60,10 +69,21 @@ export function cdkJsonSchema(): JsonSchema {
         type: 'object',
         properties: {
           [ENVIRONMENTS_CONTEXT_KEY]: {
-            description: 'per environment, the fields that differ from its defaults',
+            description: `the environments by your own names (dev and prod are always declared), each with the BOOP environment it talks to and the fields that differ from its defaults`,
             type: 'object',
-            properties: Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, { $ref: '#/definitions/environment' }])),
-            additionalProperties: false,
+            propertyNames: { pattern: ENVIRONMENT_NAME.source, maxLength: MAX_ENVIRONMENT_NAME_LENGTH },
+            properties: Object.fromEntries(
+              Object.entries(BUILT_IN_ENVIRONMENTS).map(([name, bound]) => [
+                name,
+                { allOf: [{ $ref: '#/definitions/environment' }, { type: 'object', properties: { [BOOP_ENVIRONMENT_FIELD]: { const: bound } } }] },
+              ]),
+            ),
+            additionalProperties: {
+              allOf: [
+                { $ref: '#/definitions/environment' },
+                { type: 'object', properties: { [BOOP_ENVIRONMENT_FIELD]: { enum: [...BOOP_ENVIRONMENTS] } }, required: [BOOP_ENVIRONMENT_FIELD] },
+              ],
+            },
           },
         },
       },
@@ -79,16 +99,18 @@ export function cdkJsonSchemaText(): string {
 
 /** A field's description with its defaults and source, as an editor shows it on hover. */
 function describe(field: DeclaredField): string {
-  const inWords = (envName: EnvironmentName) => {
-    const d = defaultIn(field, envName);
+  const inWords = (boopEnvironment: BoopEnvironment) => {
+    const d = defaultIn(field, boopEnvironment);
     return typeof d === 'string' ? d : JSON.stringify(d.value);
   };
-  const defaults = sameDefault(field) ? `default: ${inWords('dev')}` : ENVIRONMENT_NAMES.map((envName) => `${envName}: ${inWords(envName)}`).join(', ');
+  const defaults = sameDefault(field)
+    ? `default: ${inWords('development')}`
+    : BOOP_ENVIRONMENTS.map((boopEnvironment) => `against ${boopEnvironment}: ${inWords(boopEnvironment)}`).join(', ');
   return `${field.info.description}. ${defaults}. Source: ${field.info.source}.`;
 }
 
 function sameDefault(field: DeclaredField): boolean {
-  return JSON.stringify(defaultIn(field, 'dev')) === JSON.stringify(defaultIn(field, 'prod'));
+  return JSON.stringify(defaultIn(field, 'development')) === JSON.stringify(defaultIn(field, 'production'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,11 +121,11 @@ function sameDefault(field: DeclaredField): boolean {
 export function configTableMarkdown(): string {
   const schema = environmentJsonSchema();
   return [
-    '| field | dev default | prod default | allowed | what it sets | where it comes from |',
+    '| field | default against development | default against production | allowed | what it sets | where it comes from |',
     '| --- | --- | --- | --- | --- | --- |',
     ...declaredFields(settingsSchema).map((field) => {
       const allowed = field.info.allowed ?? allowedValues(schemaAt(schema, field.path));
-      return `| \`${formatPath(field.path)}\` | ${defaultCell(field, 'dev')} | ${defaultCell(field, 'prod')} | ${cell(allowed)} | ${cell(field.info.description)} | ${cell(field.info.source)} |`;
+      return `| \`${formatPath(field.path)}\` | ${defaultCell(field, 'development')} | ${defaultCell(field, 'production')} | ${cell(allowed)} | ${cell(field.info.description)} | ${cell(field.info.source)} |`;
     }),
   ].join('\n');
 }
@@ -114,8 +136,8 @@ export function withConfigTable(page: string): string | undefined {
   return block.test(page) ? page.replace(block, (_, start: string, end: string) => `${start}${configTableMarkdown()}\n${end}`) : undefined;
 }
 
-function defaultCell(field: DeclaredField, envName: EnvironmentName): string {
-  const value = defaultIn(field, envName);
+function defaultCell(field: DeclaredField, boopEnvironment: BoopEnvironment): string {
+  const value = defaultIn(field, boopEnvironment);
   return typeof value === 'string' ? value : `\`${inline(value.value)}\``;
 }
 

@@ -3,28 +3,12 @@
  * where every field is declared with its description, range and source.
  */
 import { z } from 'zod';
-import { BoopEnvironment, boopEnvironmentOf } from '../../common/keys/api-keys';
-import { EnvironmentName } from '../../common/names';
+import type { BoopEnvironment } from '../../common/names';
 import type { environmentConfigSchema } from './schema';
 
-export { ENVIRONMENT_NAMES } from '../../common/names';
-export type { EnvironmentName } from '../../common/names';
-/** The environment when `-c env` is not given. */
-export const DEFAULT_ENVIRONMENT: EnvironmentName = 'dev';
-
-/** True where BOOP's production rules apply (ven_live_ ids, https/wss only, confirmation). */
-export function isProduction(config: { readonly envName: EnvironmentName }): boolean {
-  return config.envName === 'prod';
-}
-
-/** The guide's BOOP_ENV value for an environment. */
-export function boopEnvironment(config: { readonly envName: EnvironmentName }): BoopEnvironment {
-  return boopEnvironmentOf(config.envName);
-}
-
-/** How a message names an environment: "production" or "dev". */
-export function environmentInWords(envName: EnvironmentName): string {
-  return envName === 'prod' ? 'production' : envName;
+/** True where BOOP's production rules apply (ven_live_ ids, https/wss only, confirmation): the environment talks to BOOP production, whatever its name. */
+export function isProduction(config: { readonly boopEnvironment: BoopEnvironment }): boolean {
+  return config.boopEnvironment === 'production';
 }
 
 /** Nothing in a loaded configuration may change after loading. */
@@ -45,7 +29,7 @@ export type NetworkConfig = EnvironmentConfig['network'];
 /** Who hears about an alarm, per severity (Monitoring Overview guide, "Alert Severity Levels"). */
 export type AlertTargetsConfig = EnvironmentConfig['alerts'];
 
-type Settings = Omit<EnvironmentConfig, 'envName'>;
+type Settings = Omit<EnvironmentConfig, 'envName' | 'boopEnvironment'>;
 /**
  * What an environment's configuration starts from (ENVIRONMENT_DEFAULTS in load-config.ts): every
  * declared default. Fields without one are absent: the optional ones, and those the vendor supplies

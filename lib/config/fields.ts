@@ -5,7 +5,7 @@
  * and the JSON Schema walk them.
  */
 import { z } from 'zod';
-import type { EnvironmentName } from './environment-config';
+import type { BoopEnvironment } from '../../common/names';
 import { group } from './formats';
 
 /** What a field says about itself besides its type. */
@@ -14,18 +14,18 @@ export interface SettingInfo<T = unknown> {
   readonly description: string;
   /** Where the value comes from: a BOOP guide's title and section, or the AWS limit or choice behind it. */
   readonly source: string;
-  /** The default in dev. @default none: the field is absent unless set (or required, when its type is not optional) */
-  readonly dev?: T;
-  /** The default in prod. @default none, as for dev */
-  readonly prod?: T;
-  /** Environments that need this optional field set. @default none */
-  readonly requiredIn?: readonly EnvironmentName[];
+  /** The default of an environment bound to BOOP development. @default none: the field is absent unless set (or required, when its type is not optional) */
+  readonly development?: T;
+  /** The default of an environment bound to BOOP production. @default none, as for development */
+  readonly production?: T;
+  /** The BOOP environments whose environments need this optional field set. @default none */
+  readonly requiredIn?: readonly BoopEnvironment[];
   /** Whether an empty value means none (`-c field=` clears what cdk.json sets); only for optional fields. @default false: empty text is missing */
   readonly emptyMeansNone?: boolean;
   /** What a value looks like, where the type cannot say it in a few words (the README table). @default read from the type */
   readonly allowed?: string;
   /** What to set when the field is missing, e.g. "your ven_live_... id from BOOP". @default none */
-  readonly whatToSet?: string | ((env: EnvironmentName) => string);
+  readonly whatToSet?: string | ((boopEnvironment: BoopEnvironment) => string);
 }
 
 /** Every declared field's info, keyed by its zod type. */
@@ -39,9 +39,9 @@ export function setting<T extends z.ZodType>(type: T, info: SettingInfo<Readonly
   return type;
 }
 
-/** The same default in both environments. */
-export function both<T>(value: T): { readonly dev: T; readonly prod: T } {
-  return { dev: value, prod: value };
+/** The same default against both BOOP environments. */
+export function both<T>(value: T): { readonly development: T; readonly production: T } {
+  return { development: value, production: value };
 }
 
 /** A group of fields; unknown fields in it are refused. */
@@ -98,18 +98,18 @@ export function declaredFields(type: z.ZodType, path: FieldPath = [], optional =
   return Object.entries(fields).flatMap(([name, child]) => declaredFields(child, [...path, name], isOptional));
 }
 
-/** A field's default in an environment: its value, or whether it must be set ("required") or may stay absent ("none"). */
-export function defaultIn(field: DeclaredField, envName: EnvironmentName): { readonly value: unknown } | 'required' | 'none' {
-  const value = field.info[envName];
+/** A field's default in an environment bound to this BOOP environment: its value, or whether it must be set ("required") or may stay absent ("none"). */
+export function defaultIn(field: DeclaredField, boopEnvironment: BoopEnvironment): { readonly value: unknown } | 'required' | 'none' {
+  const value = field.info[boopEnvironment];
   if (value !== undefined) return { value };
-  return field.info.requiredIn?.includes(envName) || !field.optional ? 'required' : 'none';
+  return field.info.requiredIn?.includes(boopEnvironment) || !field.optional ? 'required' : 'none';
 }
 
 /**
- * Every declared default of an environment, frozen. Each group that may not be absent starts
+ * Every declared default of an environment bound to this BOOP environment, frozen. Each group that may not be absent starts
  * empty, so a missing required field is named by its own path.
  */
-export function declaredDefaults(type: z.ZodType, envName: EnvironmentName): Readonly<Record<string, unknown>> {
+export function declaredDefaults(type: z.ZodType, boopEnvironment: BoopEnvironment): Readonly<Record<string, unknown>> {
   const defaults: Record<string, unknown> = {};
   const ensureGroups = (group: z.ZodType, target: Record<string, unknown>) => {
     for (const [name, child] of Object.entries(groupFields(group) ?? {})) {
@@ -118,7 +118,7 @@ export function declaredDefaults(type: z.ZodType, envName: EnvironmentName): Rea
   };
   ensureGroups(type, defaults);
   for (const { path, info } of declaredFields(type)) {
-    const value = info[envName];
+    const value = info[boopEnvironment];
     if (value === undefined) continue;
     let target = defaults;
     for (const segment of path.slice(0, -1)) target = (isPlainObject(target[segment]) ? target[segment] : (target[segment] = {})) as Record<string, unknown>;

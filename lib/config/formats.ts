@@ -108,7 +108,7 @@ export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 /** A trusted host: a host name as HOST_NAME, then an optional port; group 1 is the name, group 2 the port. */
 export const TRUSTED_HOST = new RegExp(`^(${HOST_NAME.source.slice(1, -1)})(?::([1-9][0-9]{0,4}))?$`);
 /** The longest reason for a trusted host: one line of a status table. */
-export const MAX_TRUSTED_HOST_REASON_CHARACTERS = 200;
+export const MAX_REASON_CHARACTERS = 200;
 /** A vendor id of either environment: its prefix, then letters, digits or _. */
 export const VENDOR_ID = new RegExp(`^(?:${Object.values(VENDOR_ID_PREFIX).join('|')})[A-Za-z0-9_]+$`);
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -282,17 +282,13 @@ export function boopUrl() {
     });
 }
 
-/** Why a trusted host may receive the keys: one line of printable text. */
-export function trustedHostReason() {
+/** A reason given for a choice that would otherwise be refused: one line of printable text; `why` says what to explain. */
+export function reason(why: string) {
   return z
-    .string({
-      error: (issue) => (issue.input === undefined ? 'missing; say why this host may receive the API keys' : `must be text, got ${show(issue.input)}`),
-    })
-    .refine((reason) => reason.trim() !== '', { error: 'missing; say why this host may receive the API keys' })
-    .refine((reason) => reason.length <= MAX_TRUSTED_HOST_REASON_CHARACTERS, {
-      error: `must be at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters; say why in one line`,
-    })
-    .refine((reason) => /^[^\p{Cc}]*$/u.test(reason), { error: 'must be one line without control characters' });
+    .string({ error: (issue) => (issue.input === undefined ? `missing; ${why}` : `must be text, got ${show(issue.input)}`) })
+    .refine((text) => text.trim() !== '', { error: `missing; ${why}` })
+    .refine((text) => text.length <= MAX_REASON_CHARACTERS, { error: `must be at most ${MAX_REASON_CHARACTERS} characters; say why in one line` })
+    .refine((text) => /^[^\p{Cc}]*$/u.test(text), { error: 'must be one line without control characters' });
 }
 
 /**

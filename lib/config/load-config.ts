@@ -6,17 +6,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { DEFAULT_ENVIRONMENT, EnvironmentConfig, EnvironmentDefaults, ENVIRONMENT_NAMES, EnvironmentName } from './environment-config';
+import { EnvironmentConfig, EnvironmentDefaults } from './environment-config';
+import { BOOP_ENVIRONMENT_FIELD, declaredEnvironment, ENVIRONMENTS_CONTEXT_KEY, readDeclarations, unknownEnvironment } from './environments';
 import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
 import { show } from './formats';
 import { putKeyCommand } from '../../common/keys/api-keys';
-import { IMAGE_PARAMETERS } from '../../common/names';
+import { BOOP_ENVIRONMENTS, BoopEnvironment, DEFAULT_ENVIRONMENT, IMAGE_PARAMETERS } from '../../common/names';
 import { SLOTS } from '../../common/slots';
 import { sensitiveKeyName } from '../../common/logging';
 import { environmentConfigSchema, settingsSchema } from './schema';
 
-/** Context key in cdk.json holding per-environment overrides: { "dev": {...}, "prod": {...} }. */
-export const ENVIRONMENTS_CONTEXT_KEY = 'boop:environments';
+export { ENVIRONMENTS_CONTEXT_KEY } from './environments';
 /** Context key naming a JSON file of overrides for the selected environment (e.g. examples/prod.json). */
 export const CONFIG_FILE_CONTEXT_KEY = 'configFile';
 /** Context key selecting the environment. */
@@ -35,10 +35,10 @@ const DECLARED: ReadonlyMap<string, SettingInfo> = new Map(declaredFields(settin
 /** Optional fields where an empty value means none: the one way to clear from `-c` what cdk.json sets. */
 const EMPTY_MEANS_NONE = declaredFields(settingsSchema).filter((field) => field.info.emptyMeansNone);
 
-/** Each environment's defaults, as declared in schema.ts (from BOOP's guides where they say). Values a vendor must supply are absent. */
-export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentDefaults>> = Object.fromEntries(
-  ENVIRONMENT_NAMES.map((envName) => [envName, declaredDefaults(settingsSchema, envName) as unknown as EnvironmentDefaults]),
-) as Record<EnvironmentName, EnvironmentDefaults>;
+/** The defaults of an environment bound to each BOOP environment, as declared in schema.ts (from BOOP's guides where they say). Values a vendor must supply are absent. */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<BoopEnvironment, EnvironmentDefaults>> = Object.fromEntries(
+  BOOP_ENVIRONMENTS.map((boopEnvironment) => [boopEnvironment, declaredDefaults(settingsSchema, boopEnvironment) as unknown as EnvironmentDefaults]),
+) as Record<BoopEnvironment, EnvironmentDefaults>;
 
 export class ConfigError extends Error {
   constructor(
@@ -71,21 +71,19 @@ export interface ConfigSources {
  */
 export function loadConfig(sources: ConfigSources): EnvironmentConfig {
   const context = sources.context;
-  const envName = selectEnvironment(context[ENV_CONTEXT_KEY]);
-  const problems: string[] = [];
-  let merged: unknown = ENVIRONMENT_DEFAULTS[envName];
-
   const fromCdkJson = context[ENVIRONMENTS_CONTEXT_KEY];
-  if (fromCdkJson !== undefined) {
-    if (!isPlainObject(fromCdkJson)) {
-      problems.push(`context "${ENVIRONMENTS_CONTEXT_KEY}" must be an object keyed by environment name (${ENVIRONMENT_NAMES.join(', ')})`);
-    } else {
-      for (const name of Object.keys(fromCdkJson).filter((n) => !(ENVIRONMENT_NAMES as readonly string[]).includes(n))) {
-        problems.push(`context "${ENVIRONMENTS_CONTEXT_KEY}" has unknown environment "${name}"; known: ${ENVIRONMENT_NAMES.join(', ')}`);
-      }
-      const origin = `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}.${envName}`;
-      merged = merge(merged, knownFields(Object.hasOwn(fromCdkJson, envName) ? fromCdkJson[envName] : undefined, origin, problems));
-    }
+  const declarations = readDeclarations(fromCdkJson);
+  const selected = context[ENV_CONTEXT_KEY] ?? DEFAULT_ENVIRONMENT;
+  const declared = declaredEnvironment(selected, declarations.environments);
+  if (!declared) throw new ConfigError([...declarations.problems, unknownEnvironment(selected, declarations.environments, '-c env')]);
+  const { name: envName, boopEnvironment } = declared;
+  const problems: string[] = [...declarations.problems];
+  let merged: unknown = ENVIRONMENT_DEFAULTS[boopEnvironment];
+
+  if (isPlainObject(fromCdkJson) && Object.hasOwn(fromCdkJson, envName)) {
+    // The binding is the declaration's, read above; the rest are the environment's fields.
+    const settings = without(fromCdkJson[envName], [BOOP_ENVIRONMENT_FIELD]);
+    merged = merge(merged, knownFields(settings, `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}.${envName}`, problems));
   }
 
   const configFile = context[CONFIG_FILE_CONTEXT_KEY];
@@ -103,18 +101,10 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
   merged = merge(merged, knownFields(withoutImages(perDeployOverrides(context, problems), envName, problems), '-c', problems));
   for (const field of EMPTY_MEANS_NONE) if (valueAt(merged, field.path) === '') merged = without(merged, field.path);
 
-  const result = environmentConfigSchema.safeParse({ ...(merged as object), envName });
-  if (!result.success) problems.push(...describeIssues(result.error.issues, merged, envName));
+  const result = environmentConfigSchema.safeParse({ ...(merged as object), envName, boopEnvironment });
+  if (!result.success) problems.push(...describeIssues(result.error.issues, merged, boopEnvironment));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], envName);
   return result.data as EnvironmentConfig;
-}
-
-function selectEnvironment(value: unknown): EnvironmentName {
-  if (value === undefined) return DEFAULT_ENVIRONMENT;
-  if (typeof value === 'string' && (ENVIRONMENT_NAMES as readonly string[]).includes(value)) return value as EnvironmentName;
-  throw new ConfigError([
-    `unknown environment ${typeof value === 'string' ? `"${value}"` : show(value)} given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}`,
-  ]);
 }
 
 function readConfigFile(file: unknown, cwd: string, problems: string[]): unknown {
@@ -160,6 +150,9 @@ function knownFields(value: unknown, origin: string, problems: string[], type: z
 function unknownField(origin: string, at: FieldPath, parent: z.ZodType): string {
   const field = formatPath(at);
   if (field === 'envName') return `${origin}: envName cannot be overridden; select the environment with -c env=<name>`;
+  if (field === BOOP_ENVIRONMENT_FIELD) {
+    return `${origin}: ${BOOP_ENVIRONMENT_FIELD} is declared once, in cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.<env>, and nowhere else can change which BOOP environment an environment talks to`;
+  }
   if (Object.hasOwn(RETIRED_FIELDS, field)) return `${origin}: ${field} is no longer a field; ${RETIRED_FIELDS[field]}`;
   // A field name that would carry a secret (the guide's sensitive names) is refused with where secrets go instead.
   if (sensitiveKeyName(at[at.length - 1])) {
@@ -181,6 +174,7 @@ function perDeployOverrides(context: Readonly<Record<string, unknown>>, problems
   const overrides: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(context)) {
     const segments = key.split('.');
+    if (key === BOOP_ENVIRONMENT_FIELD) problems.push(unknownField('-c', segments, settingsSchema));
     if (!fieldOf(settingsSchema, segments[0])) {
       const near = segments.length > 1 ? closest(segments[0], Object.keys(groupFields(settingsSchema) ?? {})) : undefined;
       if (near) problems.push(`-c: unknown field "${key}"; did you mean "${[near, ...segments.slice(1)].join('.')}"?`);
@@ -205,7 +199,7 @@ function perDeployOverrides(context: Readonly<Record<string, unknown>>, problems
  * the next deploy without the flag put the configured image back on a slot serving traffic. A slot's
  * image is its stack parameter's value, which later deploys keep; the configured one is its default.
  */
-function withoutImages(overrides: Record<string, unknown>, envName: EnvironmentName, problems: string[]): Record<string, unknown> {
+function withoutImages(overrides: Record<string, unknown>, envName: string, problems: string[]): Record<string, unknown> {
   const images = valueAt(overrides, ['service', 'images']);
   if (!isPlainObject(images)) return overrides;
   for (const slot of SLOTS.filter((slot) => Object.hasOwn(images, slot))) {
@@ -248,14 +242,14 @@ function merge(base: unknown, override: unknown): unknown {
 }
 
 /** The schema's issues as one line each, naming the field; a missing field gets one line saying what to set. */
-function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, envName: EnvironmentName): string[] {
+function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, boopEnvironment: BoopEnvironment): string[] {
   const missing = new Map<string, string>();
   for (const issue of issues) {
     const value = valueAt(input, issue.path);
     if ((value === undefined || value === '') && (issue.code === 'invalid_type' || issue.code === 'too_small')) {
       const field = formatPath(issue.path);
       const what = DECLARED.get(field)?.whatToSet;
-      missing.set(field, `${field}: missing${what ? `; set ${typeof what === 'function' ? what(envName) : what}` : ''}`);
+      missing.set(field, `${field}: missing${what ? `; set ${typeof what === 'function' ? what(boopEnvironment) : what}` : ''}`);
     }
   }
   const others = issues

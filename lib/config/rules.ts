@@ -8,7 +8,7 @@ import { imageProblem, imageRules } from '../../common/images';
 import { Slot, SLOTS } from '../../common/slots';
 import { BOOP_ENDPOINTS, BOOP_HOSTS, VENDOR_ID_PREFIX } from '../guides';
 import { ThresholdRow } from '../monitoring/thresholds';
-import { boopEnvironment, EnvironmentName, environmentInWords } from './environment-config';
+import { PRODUCTION_SAFETY, WAIVERS } from './production-safety';
 import { DeclaredField, isPlainObject, valueAt } from './fields';
 import {
   CERTIFICATE_ARN,
@@ -31,10 +31,14 @@ function problem(ctx: Report, path: (string | number)[], message: string): void 
   ctx.addIssue({ code: 'custom', path, message });
 }
 
-/** The prod-only rules (https/wss, no dev host, ven_live_, certificate, a critical alert target) and those across sections. */
+/**
+ * The rules of an environment bound to BOOP production, whatever its name (https/wss, no development
+ * host, ven_live_, certificate, production's safety defaults), and those across sections.
+ */
 export function environmentRules(config: unknown, ctx: Report, requiredFields: readonly DeclaredField[]): void {
-  const envName = valueAt(config, ['envName']) as EnvironmentName;
-  const prod = envName === 'prod';
+  const envName = String(valueAt(config, ['envName']));
+  const boopEnvironment = valueAt(config, ['boopEnvironment']) === 'production' ? 'production' : 'development';
+  const prod = boopEnvironment === 'production';
   const read = (...path: string[]) => valueAt(config, path);
   const textAt = (...path: string[]) => {
     const value = read(...path);
@@ -102,11 +106,11 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     problem(ctx, ['boop', 'apiKeyKmsKeyArn'], `the key belongs to account ${keyArn[2]} but the stack is in ${account}`);
   }
 
-  for (const field of requiredFields.filter((f) => f.info.requiredIn?.includes(envName))) {
+  for (const field of requiredFields.filter((f) => f.info.requiredIn?.includes(boopEnvironment))) {
     // Empty text is the type's "missing", or none where the field says so (loading drops it), so absent is the one case here.
     if (read(...field.path) === undefined) {
-      const what = typeof field.info.whatToSet === 'function' ? field.info.whatToSet(envName) : (field.info.whatToSet ?? 'a value');
-      problem(ctx, [...field.path], `${environmentInWords(envName)} needs ${what}`);
+      const what = typeof field.info.whatToSet === 'function' ? field.info.whatToSet(boopEnvironment) : (field.info.whatToSet ?? 'a value');
+      problem(ctx, [...field.path], `${boopEnvironment} needs ${what}`);
     }
   }
 
@@ -134,13 +138,17 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
       if (refusal) problem(ctx, ['boop', field], refusal);
     } else if (url.hostname.replace(/\.+$/, '') === BOOP_HOSTS.production) {
       // A fully qualified name (trailing dot) is the same host.
-      problem(ctx, ['boop', field], `the dev environment points at production BOOP (${showUrl(value)}); use ${BOOP_ENDPOINTS.development[field]}`);
+      problem(
+        ctx,
+        ['boop', field],
+        `${envName} talks to BOOP development but points at production BOOP (${showUrl(value)}); use ${BOOP_ENDPOINTS.development[field]}`,
+      );
     }
   }
   const vendorId = textAt('boop', 'vendorId');
-  const prefix = VENDOR_ID_PREFIX[boopEnvironment({ envName })];
+  const prefix = VENDOR_ID_PREFIX[boopEnvironment];
   if (vendorId && VENDOR_ID.test(vendorId) && !vendorId.startsWith(prefix))
-    problem(ctx, ['boop', 'vendorId'], `must start with "${prefix}" in ${envName}, got "${vendorId}"`);
+    problem(ctx, ['boop', 'vendorId'], `must start with "${prefix}" against BOOP ${boopEnvironment}, got "${vendorId}"`);
   if (prod && read('boop', 'enforceHttps') === false) {
     problem(ctx, ['boop', 'enforceHttps'], 'must be true in production (Environment Configuration guide: "HTTPS required for production")');
   }
@@ -154,14 +162,25 @@ export function environmentRules(config: unknown, ctx: Report, requiredFields: r
     if (refusal) problem(ctx, ['service', 'images', slot], `${refusal}, got ${show(images[slot])}`);
   }
 
-  if (prod) {
-    const criticalEmails = read('alerts', 'emails', 'critical');
-    if (!read('alerts', 'pagerDutyIntegrationUrlParameter') && !read('alerts', 'slack') && !(Array.isArray(criticalEmails) && criticalEmails.length > 0)) {
+  waiverRules(config, prod, ctx);
+}
+
+/** Production's safety defaults hold, or a waiver says why not; a waiver that sets nothing aside, or outside production, is refused. */
+function waiverRules(config: unknown, prod: boolean, ctx: Report): void {
+  for (const waiver of WAIVERS) {
+    const recorded = valueAt(config, ['productionWaivers', waiver]) !== undefined;
+    const weakened = PRODUCTION_SAFETY[waiver].weakened(config);
+    const at = ['productionWaivers', waiver];
+    if (!prod && recorded) {
+      problem(ctx, at, "only an environment bound to BOOP production has production's safety defaults to set aside; remove it");
+    } else if (prod && weakened !== undefined && !recorded) {
       problem(
         ctx,
-        ['alerts'],
-        'production needs at least one critical target (pagerDutyIntegrationUrlParameter, slack or emails.critical), or a rollback would page nobody',
+        [...PRODUCTION_SAFETY[waiver].path],
+        `production needs ${PRODUCTION_SAFETY[waiver].needs}${weakened}; keep it, or record why not in productionWaivers.${waiver} (one line, e.g. "pre-production, no customer traffic")`,
       );
+    } else if (prod && recorded && weakened === undefined) {
+      problem(ctx, at, `sets nothing aside: the configuration keeps ${PRODUCTION_SAFETY[waiver].setsAside}; remove it`);
     }
   }
 }

@@ -1,15 +1,14 @@
 /**
- * Every configuration field, declared once: its type and range, its dev and prod defaults, what it
+ * Every configuration field, declared once: its type and range, its defaults against BOOP development and production, what it
  * sets and where it comes from. The TypeScript types, the defaults, the validation, the README's
  * configuration table and the JSON Schema for cdk.json all come from here. Rules that need the
  * environment or more than one field are the refinements in rules.ts.
  */
 import { z } from 'zod';
-import { IMAGE_PARAMETERS } from '../../common/names';
+import { BOOP_ENVIRONMENTS, IMAGE_PARAMETERS } from '../../common/names';
 import { Slot } from '../../common/slots';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, BOOP_ROUTE_RATE_LIMIT, HEALTH_CHECK_TIMEOUT_SECONDS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../guides';
 import { DEFAULT_KEY_ROTATION_WARNING_DAYS, DEFAULT_MINIMUM_ATTEMPTS, ThresholdOverride, THRESHOLDS, ThresholdRow } from '../monitoring/thresholds';
-import { boopEnvironment, ENVIRONMENT_NAMES } from './environment-config';
 import { both, declaredFields, section, setting } from './fields';
 import {
   ACCOUNT_ID,
@@ -29,7 +28,7 @@ import {
   listOf,
   LOG_RETENTION_DAYS,
   MAX_TESTER_CIDRS,
-  MAX_TRUSTED_HOST_REASON_CHARACTERS,
+  MAX_REASON_CHARACTERS,
   oneOf,
   show,
   SLACK_CHANNEL_ID,
@@ -39,13 +38,14 @@ import {
   testerCidr,
   text,
   TRUSTED_HOST,
-  trustedHostReason,
+  reason,
   VENDOR_ID,
   WAF_SEARCH_STRING_MAX_BYTES,
   wafPath,
   wholeNumber,
   WIDEST_TESTER_PREFIX,
 } from './formats';
+import { PRODUCTION_SAFETY, Waiver } from './production-safety';
 import { emailListRules, environmentRules, overrideRules, rolloutStepRules, serviceRules, testerCidrListRules } from './rules';
 
 /** Only the stack's own NAT addresses may pick a slot with the header until testers are listed. */
@@ -85,9 +85,15 @@ function thresholdOverride(row: ThresholdRow) {
 
 const slotImage = (slot: Slot) =>
   setting(image(), {
-    description: `the ${slot} slot's integration image on the first deploy, with a tag or digest (\`latest\` is refused in prod, where both slots come from one repository): the default of the ${IMAGE_PARAMETERS[slot]} parameter, whose value later deploys keep; change it with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`,
+    description: `the ${slot} slot's integration image on the first deploy, with a tag or digest (\`latest\` is refused against production, where both slots come from one repository): the default of the ${IMAGE_PARAMETERS[slot]} parameter, whose value later deploys keep; change it with --parameters ${IMAGE_PARAMETERS[slot]}=<image>`,
     source: 'your build of the integration service',
     whatToSet: 'the container image for this slot, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/boop-integration:1.4.2',
+  });
+/** Why a production-bound environment sets one safety default aside (production-safety.ts). */
+const waiver = (name: Waiver) =>
+  setting(reason(`say why this environment sets aside ${PRODUCTION_SAFETY[name].setsAside}`).optional(), {
+    description: `why this environment sets aside ${PRODUCTION_SAFETY[name].setsAside}, e.g. "pre-production, no customer traffic"; one line of at most ${MAX_REASON_CHARACTERS} characters, shown by synth, the template and npm run rollout -- status`,
+    source: 'this project: against BOOP production a safety default is set aside only with a recorded reason',
   });
 const emails = () =>
   setting(listOf(email(), 'email addresses').superRefine(emailListRules, { when: () => true }), {
@@ -109,17 +115,17 @@ export const settingsSchema = group({
 
   boop: section("How the integration service reaches BOOP; becomes the containers' BOOP_* environment", {
     baseUrl: setting(boopUrl(), {
-      dev: BOOP_ENDPOINTS.development.baseUrl,
-      prod: BOOP_ENDPOINTS.production.baseUrl,
+      development: BOOP_ENDPOINTS.development.baseUrl,
+      production: BOOP_ENDPOINTS.production.baseUrl,
       description:
-        "BOOP's REST base URL (BOOP_BASE_URL); https (http only in dev with enforceHttps false), no user or password; in prod exactly https://app.boop.it (or the trusted host) with an optional path",
+        "BOOP's REST base URL (BOOP_BASE_URL); https (http only against development with enforceHttps false), no user or password; against production exactly https://app.boop.it (or the trusted host) with an optional path",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
     wsEndpoint: setting(boopUrl(), {
-      dev: BOOP_ENDPOINTS.development.wsEndpoint,
-      prod: BOOP_ENDPOINTS.production.wsEndpoint,
+      development: BOOP_ENDPOINTS.development.wsEndpoint,
+      production: BOOP_ENDPOINTS.production.wsEndpoint,
       description:
-        "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only in dev with enforceHttps false), no user or password; in prod on app.boop.it (or the trusted host) exactly as written here",
+        "BOOP's vendor WebSocket (BOOP_WS_ENDPOINT); wss (ws only against development with enforceHttps false), no user or password; against production on app.boop.it (or the trusted host) exactly as written here",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison'),
     }),
     trustedHost: group({
@@ -132,15 +138,15 @@ export const settingsSchema = group({
             'this project: in production keys go only to BOOP\'s hosts (Environment Configuration guide, "Environment Comparison") unless you name another',
         },
       ),
-      reason: setting(trustedHostReason(), {
-        description: `why that host may receive the keys, e.g. "our egress proxy to BOOP, change 1234"; required, at most ${MAX_TRUSTED_HOST_REASON_CHARACTERS} characters, one line`,
+      reason: setting(reason('say why this host may receive the API keys'), {
+        description: `why that host may receive the keys, e.g. "our egress proxy to BOOP, change 1234"; required, at most ${MAX_REASON_CHARACTERS} characters, one line`,
         source: 'this project: a trusted host is an explicit, explained choice',
       }),
     }).optional(),
     vendorId: setting(text(VENDOR_ID, `${VENDOR_ID_PREFIX.development}... or ${VENDOR_ID_PREFIX.production}... followed by letters, digits or _`), {
-      description: `your vendor id from BOOP (BOOP_VENDOR_ID): ${VENDOR_ID_PREFIX.development}... in dev, ${VENDOR_ID_PREFIX.production}... in prod`,
+      description: `your vendor id from BOOP (BOOP_VENDOR_ID): ${VENDOR_ID_PREFIX.development}... against development, ${VENDOR_ID_PREFIX.production}... against production`,
       source: guide(MIGRATION_GUIDE, '1. Obtain Production Credentials'),
-      whatToSet: (env) => `your ${VENDOR_ID_PREFIX[boopEnvironment({ envName: env })]}... id from BOOP`,
+      whatToSet: (boopEnvironment) => `your ${VENDOR_ID_PREFIX[boopEnvironment]}... id from BOOP`,
     }),
     apiTimeoutMs: setting(wholeNumber(1000, 300_000), {
       ...both(BOOP_CLIENT_DEFAULTS.apiTimeoutMs),
@@ -174,7 +180,7 @@ export const settingsSchema = group({
     }),
     enforceHttps: setting(flag(), {
       ...both(BOOP_CLIENT_DEFAULTS.enforceHttps),
-      description: 'BOOP_ENFORCE_HTTPS; must be true in prod ("HTTPS required for production")',
+      description: 'BOOP_ENFORCE_HTTPS; must be true against production ("HTTPS required for production")',
       source: guide(ENVIRONMENT_GUIDE, 'Environment Variables'),
     }),
     keyRotationDate: setting(z.iso.date({ error: (issue) => `must be a calendar date written YYYY-MM-DD, got ${show(issue.input)}` }).optional(), {
@@ -194,20 +200,20 @@ export const settingsSchema = group({
   service: section('The Fargate services, one per slot', {
     images: group({ blue: slotImage('blue'), green: slotImage('green') } satisfies Record<Slot, z.ZodType>),
     desiredCount: setting(wholeNumber(1, 100), {
-      dev: 1,
-      prod: 2,
-      description: 'tasks per slot; prod runs one per availability zone',
+      development: 1,
+      production: 2,
+      description: 'tasks per slot; production runs one per availability zone',
       source: guide(ENVIRONMENT_GUIDE, 'Production Environment Features'),
     }),
     cpu: setting(oneOf(FARGATE_CPUS as [number, ...number[]], `Fargate allows ${FARGATE_CPUS.join(', ')} CPU units`), {
-      dev: 256,
-      prod: 512,
+      development: 256,
+      production: 512,
       description: 'Fargate CPU units per task',
       source: 'AWS Fargate task sizes',
     }),
     memoryMiB: setting(wholeNumber(512, 122_880), {
-      dev: 512,
-      prod: 1024,
+      development: 512,
+      production: 1024,
       description: 'Fargate memory per task, MiB; the sizes the CPU allows',
       source: 'AWS Fargate task sizes',
     }),
@@ -217,8 +223,8 @@ export const settingsSchema = group({
       source: 'your integration service',
     }),
     logRetentionDays: setting(oneOf(LOG_RETENTION_DAYS as unknown as [number, ...number[]]), {
-      dev: 14,
-      prod: 365,
+      development: 14,
+      production: 365,
       description: 'days the container logs are kept; a CloudWatch Logs retention value',
       source: 'CloudWatch Logs retention periods',
     }),
@@ -235,27 +241,27 @@ export const settingsSchema = group({
         .min(1, { error: `must list at least one step, such as ${STEPS_EXAMPLE}` })
         .superRefine(rolloutStepRules, { when: () => true }),
       {
-        dev: [100],
-        prod: [...PRODUCTION_ROLLOUT.steps],
+        development: [100],
+        production: [...PRODUCTION_ROLLOUT.steps],
         description: "green's shares, percent: strictly rising within 1..100, ending at 100",
         source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Start with 5% traffic")',
       },
     ),
     bakeTimeHours: setting(decimal(0, 720), {
-      dev: 0,
-      prod: PRODUCTION_ROLLOUT.bakeTimeHours,
+      development: 0,
+      production: PRODUCTION_ROLLOUT.bakeTimeHours,
       description: 'hours at a step, without the rollback alarm, before the next step is allowed',
       source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Monitor for 24 hours at each traffic level")',
     }),
     stickinessSeconds: setting(wholeNumber(1, 604_800, 'the ALB allows 1 second to 7 days'), {
-      dev: 3600,
-      prod: 86_400,
-      description: 'seconds a client stays on the slot it reached while green is between 0 and 100 % (one bake in prod)',
+      development: 3600,
+      production: 86_400,
+      description: 'seconds a client stays on the slot it reached while green is between 0 and 100 % (one bake against production)',
       source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' (consistent user routing)',
     }),
     releaseGuard: setting(flag(), {
-      dev: false,
-      prod: true,
+      development: false,
+      production: true,
       description:
         "the release guard refuses image changes outside the steps and promotion: green's image changes only while green serves 0 %, blue's only to the image green serves at 100 % (promotion)",
       source: guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy') + ' ("Gradual Traffic Shift": new code reaches users only through the steps)',
@@ -270,9 +276,9 @@ export const settingsSchema = group({
   loadBalancer: section('The load balancer in front of both slots', {
     certificateArn: setting(text(CERTIFICATE_ARN, 'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)').optional(), {
       description:
-        "ACM certificate for the HTTPS listener, in the stack's region; dev without one is HTTP only, with a synth warning (empty, as in `-c loadBalancer.certificateArn=`, means none)",
+        "ACM certificate for the HTTPS listener, in the stack's region; without one (allowed against development) the listener is HTTP only, with a synth warning (empty, as in `-c loadBalancer.certificateArn=`, means none)",
       source: guide(ENVIRONMENT_GUIDE, 'Environment Comparison') + ' ("Production-grade certificates")',
-      requiredIn: ['prod'],
+      requiredIn: ['production'],
       emptyMeansNone: true,
       whatToSet: 'an ACM certificate for the HTTPS listener (arn:aws:acm:<region>:<account>:certificate/<id>)',
     }),
@@ -280,7 +286,7 @@ export const settingsSchema = group({
       description:
         "the public DNS name the certificate is for, pointing at the load balancer; the health check connects to the load balancer's address with this name as TLS SNI and Host (required with a certificate)",
       source: guide(ENVIRONMENT_GUIDE, 'Health Check Endpoint') + ' (each slot checked through the ALB)',
-      requiredIn: ['prod'],
+      requiredIn: ['production'],
       emptyMeansNone: true,
       whatToSet: 'the DNS name your certificate is for, e.g. boop.example.com',
     }),
@@ -295,10 +301,10 @@ export const settingsSchema = group({
       }),
     }).optional(),
     accessLogRetentionDays: setting(wholeNumber(1, 3650), {
-      dev: 30,
-      prod: 365,
+      development: 30,
+      production: 365,
       description: 'days ALB access logs are kept',
-      source: 'this project: a year of access logs in prod',
+      source: 'this project: a year of access logs against production',
     }),
     wafEnabled: setting(flag(), {
       ...both(true),
@@ -332,9 +338,9 @@ export const settingsSchema = group({
 
   network: section('The network the services run in', {
     natGateways: setting(wholeNumber(1, 2, 'the tasks need at least one NAT gateway to reach BOOP; more than one per zone adds nothing'), {
-      dev: 1,
-      prod: 2,
-      description: "NAT gateways, the tasks' way out to BOOP; one per zone in prod",
+      development: 1,
+      production: 2,
+      description: "NAT gateways, the tasks' way out to BOOP; one per zone against production",
       source: guide(ENVIRONMENT_GUIDE, 'Production Environment Features') + ' ("High Availability")',
     }),
     availabilityZones: setting(
@@ -401,6 +407,13 @@ export const settingsSchema = group({
       },
     ),
   }),
+
+  productionWaivers: section('Production safety defaults an environment bound to BOOP production sets aside, each with why', {
+    bakeBelowGuide: waiver('bakeBelowGuide'),
+    firstStepAboveGuide: waiver('firstStepAboveGuide'),
+    releaseGuardOff: waiver('releaseGuardOff'),
+    noCriticalAlertTarget: waiver('noCriticalAlertTarget'),
+  } satisfies Record<Waiver, z.ZodType>),
 });
 
 /** Fields that some environment needs although their type lets them be absent. */
@@ -408,5 +421,5 @@ const REQUIRED_IN_SOME_ENVIRONMENT = declaredFields(settingsSchema).filter((fiel
 
 /** One environment's configuration: its name and every setting, with the rules that need both. */
 export const environmentConfigSchema = settingsSchema
-  .extend({ envName: z.enum(ENVIRONMENT_NAMES) })
+  .extend({ envName: z.string(), boopEnvironment: z.enum(BOOP_ENVIRONMENTS) })
   .superRefine((config, ctx) => environmentRules(config, ctx, REQUIRED_IN_SOME_ENVIRONMENT), { when: () => true });

@@ -12,12 +12,14 @@ import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand,
 import { CliError } from '../../cli/errors';
 import { KeySettings, KeysClients, runKeysCli } from '../../cli/keys';
 import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
-import { environmentNames } from '../../common/names';
+import { BUILT_IN_ENVIRONMENTS, environmentNames } from '../../common/names';
 import { fakeKey } from '../keys/key-world';
 import { MotoServer, startMoto } from './moto';
 
 const REGION = 'eu-west-1';
 const ENV = 'prod';
+/** The BOOP environment ENV talks to, as every project declares it. */
+const BOOP = BUILT_IN_ENVIRONMENTS[ENV];
 const names = environmentNames(ENV);
 jest.setTimeout(120_000);
 
@@ -64,8 +66,8 @@ async function stored(name: string) {
 }
 
 test('put writes a SecureString with the AWS-managed key, and an overwrite makes a new version', async () => {
-  const first = fakeKey(ENV, 'a');
-  const second = fakeKey(ENV, 'b');
+  const first = fakeKey(BOOP, 'a');
+  const second = fakeKey(BOOP, 'b');
   expect((await keys(['put', '--env', ENV, '--slot', 'primary'], first)).error).toBeUndefined();
   let primary = await stored(names.parameters.primaryApiKey);
   expect(primary.metadata).toMatchObject({ Type: 'SecureString', KeyId: AWS_MANAGED_SSM_KEY, Version: 1 });
@@ -80,9 +82,9 @@ test('put writes a SecureString with the AWS-managed key, and an overwrite makes
 });
 
 test('a refused put writes nothing: no new parameter, no new version', async () => {
-  const kept = fakeKey(ENV, 'a');
+  const kept = fakeKey(BOOP, 'a');
   expect((await keys(['put', '--env', ENV, '--slot', 'primary'], kept)).error).toBeUndefined();
-  for (const refused of ['', '   ', fakeKey('dev', 'x'), `${fakeKey(ENV, 'c')} ${fakeKey(ENV, 'd')}`]) {
+  for (const refused of ['', '   ', fakeKey('development', 'x'), `${fakeKey(BOOP, 'c')} ${fakeKey(BOOP, 'd')}`]) {
     for (const slot of ['primary', 'secondary']) {
       const run = await keys(['put', '--env', ENV, '--slot', slot], refused);
       expect(run.error).toBeInstanceOf(CliError);
@@ -97,15 +99,15 @@ test('a refused put writes nothing: no new parameter, no new version', async () 
 
 test('moto lets an overwrite turn a String into a SecureString (no delete needed: the version goes on)', async () => {
   // AWS may answer HierarchyTypeMismatchException instead; put then deletes and writes again (keys.test.ts).
-  await ssm.send(new PutParameterCommand({ Name: names.parameters.secondaryApiKey, Type: 'String', Value: fakeKey(ENV, 'o') }));
-  expect((await keys(['put', '--env', ENV, '--slot', 'secondary'], fakeKey(ENV, 'n'))).error).toBeUndefined();
+  await ssm.send(new PutParameterCommand({ Name: names.parameters.secondaryApiKey, Type: 'String', Value: fakeKey(BOOP, 'o') }));
+  expect((await keys(['put', '--env', ENV, '--slot', 'secondary'], fakeKey(BOOP, 'n'))).error).toBeUndefined();
   const secondary = await stored(names.parameters.secondaryApiKey);
   expect(secondary.metadata).toMatchObject({ Type: 'SecureString', KeyId: AWS_MANAGED_SSM_KEY, Version: 2 });
-  expect(secondary.value).toBe(fakeKey(ENV, 'n'));
+  expect(secondary.value).toBe(fakeKey(BOOP, 'n'));
 });
 
 test('check reads the parameters back, with the stack not deployed, and prints no value', async () => {
-  const key = fakeKey(ENV, 'a');
+  const key = fakeKey(BOOP, 'a');
   await keys(['put', '--env', ENV, '--slot', 'primary'], key);
   await keys(['put', '--env', ENV, '--slot', 'primary'], key);
   const run = await keys(['check', '--env', ENV]);
@@ -119,8 +121,8 @@ test('check reads the parameters back, with the stack not deployed, and prints n
 });
 
 test('promote copies the secondary into the primary from the rotation date, then deletes it once the date is gone', async () => {
-  const oldKey = fakeKey(ENV, 'a');
-  const newKey = fakeKey(ENV, 'b');
+  const oldKey = fakeKey(BOOP, 'a');
+  const newKey = fakeKey(BOOP, 'b');
   await keys(['put', '--env', ENV, '--slot', 'primary'], oldKey);
   await keys(['put', '--env', ENV, '--slot', 'secondary'], newKey);
   // The stack's rotation-date parameter, as a deploy with boop.keyRotationDate writes it.

@@ -3,11 +3,12 @@
  * is installed) on 127.0.0.1 stands in for each service moto emulates, and the real SDK clients reach
  * it. What the mocked world of preflight.test.ts assumes about the answers (the error names a missing
  * parameter, repository, image, certificate or TLS policy comes back with; a stack that does not exist;
- * the caller's identity; a metric read back) is checked here against an implementation of the APIs.
- * Not emulated by moto 5: CloudFormation DescribeType and Lambda GetAccountSettings (docs/design.md "Preflight").
+ * the caller's identity; a metric read back; the region's stacks listed with their parameters) is
+ * checked here against an implementation of the APIs. Not emulated by moto 5: CloudFormation
+ * DescribeType and Lambda GetAccountSettings (docs/design.md "Preflight").
  */
 import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -23,11 +24,12 @@ import { certificateCheck } from '../../cli/preflight/certificate';
 import { PreflightCheck, PreflightClients, PreflightContext } from '../../cli/preflight/check';
 import { imagesCheck } from '../../cli/preflight/images';
 import { tlsPolicyCheck } from '../../cli/preflight/region-support';
+import { sharedMetricsCheck } from '../../cli/preflight/shared-metrics';
 import { Finding, runCheck } from '../../cli/preflight/runner';
 import { TemplateFacts } from '../../cli/preflight/template-facts';
 import { DeployedStack, findStack } from '../../cli/stack';
 import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
-import { environmentNames } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames } from '../../common/names';
 import { prodFacts } from '../support/preflight-world';
 import { MotoServer, startMoto } from './moto';
 
@@ -172,4 +174,28 @@ test('health check: no report is a warning; a report a minute ago passes', async
     }),
   );
   expect(statuses(await check(healthCheckReportCheck, { deployed: true }))).toEqual(['passed']);
+});
+
+test("other environments: DescribeStacks without a name lists the region's stacks with their parameters, so ConfirmProduction tells production's", async () => {
+  const create = (env: string, production: boolean) =>
+    clients.cloudformation.send(
+      new CreateStackCommand({
+        StackName: environmentNames(env).stack,
+        TemplateBody: JSON.stringify({
+          Parameters: production ? { [CONFIRM_PRODUCTION_PARAMETER]: { Type: 'String' } } : {},
+          Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+        }),
+        Parameters: production ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: 'confirmed' }] : [],
+      }),
+    );
+  await create('prod', true);
+  await create('dev', false);
+  expect(statuses(await check(sharedMetricsCheck))).toEqual(['passed']);
+  await create('preprod', true);
+  const [finding] = await check(sharedMetricsCheck);
+  expect(finding).toEqual(
+    expect.objectContaining({ status: 'blocker', line: expect.stringMatching(/^BoopIntegration-preprod \(CREATE_COMPLETE\) in account /) }),
+  );
+  await clients.cloudformation.send(new DeleteStackCommand({ StackName: environmentNames('preprod').stack }));
+  expect(statuses(await check(sharedMetricsCheck))).toEqual(['passed']);
 });

@@ -10,7 +10,7 @@ import { BlueGreenService } from '../../lib/blue-green/blue-green-service';
 import { SAFE_WEIGHTS } from '../../lib/blue-green/listeners';
 import { SLOT_HEADER } from '../../common/slots';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, IMAGE_PARAMETERS } from '../../common/names';
-import { boopEnvironment, EnvironmentConfig } from '../../lib/config/environment-config';
+import { EnvironmentConfig } from '../../lib/config/environment-config';
 import { environmentConfigSchema } from '../../lib/config/schema';
 import { Slot, SLOTS } from '../../common/slots';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ROUTE_RATE_LIMIT, CONFIRM_PRODUCTION_VALUE, SECURITY_HEADERS, SLOT_HEALTH_CHECK_PATH } from '../../lib/guides';
@@ -441,7 +441,7 @@ describe('the load balancer and its listeners', () => {
     const stack = new Stack(templateApp(), 'NoHeaderSources');
     const service = new BlueGreenService(stack, 'BlueGreen', {
       envName: config.envName,
-      boopEnvironment: boopEnvironment(config),
+      boopEnvironment: config.boopEnvironment,
       boop: config.boop,
       service: config.service,
       images: config.service.images,

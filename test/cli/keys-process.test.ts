@@ -1,27 +1,35 @@
 /**
- * The real `npm run keys` as a child process (tsx, as the npm script runs it), with a clean
+ * The real `npm run keys` as a child process (its code bundled once, as operatorBundle says), with a clean
  * environment (fake credentials, no profile, no instance metadata), stdin piped, and AWS endpoints
  * that the test runs on 127.0.0.1: a piped key loses one trailing newline and reaches SSM as a
  * SecureString; a key in argv is refused without being repeated and nothing is sent; every failure
  * is one line on stderr and exit code 1, never a stack trace. The runs are independent, so they run
  * concurrently.
  */
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { ENVIRONMENT_NAMES, environmentNames } from '../../common/names';
+import { projectEnvironments } from '../../cli/environments';
+import { BUILT_IN_ENVIRONMENTS, environmentNames } from '../../common/names';
 import { fakeKey } from '../keys/key-world';
-import { cleanEnv, expectOneLine, FakeAwsEndpoint, fakeAwsEndpoint } from '../support/operator-process';
+import { cleanEnv, expectOneLine, FakeAwsEndpoint, fakeAwsEndpoint, operatorBundle } from '../support/operator-process';
 import { ProcessRun, runProcess } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** `npm run keys`'s code, bundled once for every run here. */
+const BUNDLE = operatorBundle('keys');
+afterAll(() => BUNDLE.remove());
 /** A run still going after this long is killed and fails its test. */
 const RUN_LIMIT_MS = 90_000;
 /** The repository's cdk.json configures dev; the runs use it as an operator's checkout would. */
 const ENV = 'dev';
+/** The BOOP environment ENV talks to, as every project declares it. */
+const BOOP = BUILT_IN_ENVIRONMENTS[ENV];
 const names = environmentNames(ENV);
 
-/** `npm run keys -- <args>` with `stdin` piped in (and then closed). */
-function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin: string | Buffer = ''): Promise<ProcessRun> {
-  return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/keys.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS, stdin });
+/** `npm run keys -- <args>` in `cwd`, whose cdk.json declares the environments, with `stdin` piped in (and then closed). */
+function keys(args: readonly string[], env: NodeJS.ProcessEnv, stdin: string | Buffer = '', cwd = ROOT): Promise<ProcessRun> {
+  return runProcess(process.execPath, [BUNDLE.file, ...args], { cwd, env, timeoutMs: RUN_LIMIT_MS, stdin });
 }
 
 /**
@@ -52,7 +60,7 @@ describe('put, with the key piped in', () => {
     ['\\r\\n', '\r\n'],
   ])('one trailing %s is dropped; the key goes to SSM as a SecureString and nowhere else', async (_name, newline) => {
     const aws = await notDeployedAws();
-    const key = fakeKey(ENV, 'p');
+    const key = fakeKey(BOOP, 'p');
     try {
       const run = await keys(['put', '--env', ENV, '--slot', 'primary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${key}${newline}`);
       expect(run.stderr).toBe('');
@@ -70,13 +78,13 @@ describe('put, with the key piped in', () => {
   test.concurrent.each([
     ['nothing', '', /^keys: the key is empty; .*nothing was written$/m],
     ['whitespace only', '  \n', /^keys: the key is empty; .*nothing was written$/m],
-    ['two lines', `${fakeKey(ENV, 'p')}\n${fakeKey(ENV, 'q')}\n`, /^keys: character \d+ of the key is whitespace .*nothing was written$/m],
+    ['two lines', `${fakeKey(BOOP, 'p')}\n${fakeKey(BOOP, 'q')}\n`, /^keys: character \d+ of the key is whitespace .*nothing was written$/m],
     [
       'bytes that are not UTF-8',
-      Buffer.concat([Buffer.from(fakeKey(ENV, 'p')), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]),
-      new RegExp(`^keys: character ${fakeKey(ENV, 'p').length + 1} of the key is U\\+FFFD, bytes that are not UTF-8 .*nothing was written$`, 'm'),
+      Buffer.concat([Buffer.from(fakeKey(BOOP, 'p')), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]),
+      new RegExp(`^keys: character ${fakeKey(BOOP, 'p').length + 1} of the key is U\\+FFFD, bytes that are not UTF-8 .*nothing was written$`, 'm'),
     ],
-    ["production's key in dev", `${fakeKey('prod', 'p')}\n`, /^keys: development BOOP takes .*nothing was written$/m],
+    ["production's key in dev", `${fakeKey('production', 'p')}\n`, /^keys: development BOOP takes .*nothing was written$/m],
   ])('%s: refused in one line, and nothing is sent', async (_case, stdin, hint) => {
     const aws = await notDeployedAws();
     try {
@@ -90,7 +98,7 @@ describe('put, with the key piped in', () => {
 });
 
 describe('refused before any request, in one line', () => {
-  const key = fakeKey(ENV, 'v');
+  const key = fakeKey(BOOP, 'v');
   // The process's part: one line on stderr, exit 1, no key in any output. Every rule of the command line is in keys.test.ts.
 
   test.concurrent.each([
@@ -98,7 +106,7 @@ describe('refused before any request, in one line', () => {
     [
       'an unknown environment',
       ['check', '--env', 'staging'],
-      new RegExp(`^keys: unknown environment "staging"; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`, 'm'),
+      new RegExp(`^keys: unknown environment "staging"; declared environments: ${[...projectEnvironments(ROOT).environments.keys()].join(', ')} \\(`, 'm'),
     ],
     [
       'a configuration file that is not there',
@@ -108,8 +116,8 @@ describe('refused before any request, in one line', () => {
   ])('%s', async (_case, args, hint) => {
     const aws = await notDeployedAws();
     try {
-      const run = await keys(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${fakeKey(ENV, 's')}\n`);
-      expectOneLine(run, 'keys', hint, secretPart(key), secretPart(fakeKey(ENV, 's')));
+      const run = await keys(args, cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${fakeKey(BOOP, 's')}\n`);
+      expectOneLine(run, 'keys', hint, secretPart(key), secretPart(fakeKey(BOOP, 's')));
       expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
@@ -144,6 +152,25 @@ describe('check, before the stack is deployed', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(new RegExp(`${names.parameters.primaryApiKey.replace(/\//g, '\\/')} +no`));
       expect(run.stdout).toMatch(/services +not deployed; deploy with: npx cdk deploy -c env=dev/);
+    } finally {
+      await aws.close();
+    }
+  });
+});
+
+describe("a folder whose cdk.json declares an environment of the team's own name", () => {
+  // Made here, not in a hook: concurrent tests may start before beforeAll has run.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'keys-environments-'));
+  fs.writeFileSync(path.join(folder, 'cdk.json'), JSON.stringify({ context: { 'boop:environments': { preprod: { boopEnvironment: 'production' } } } }));
+  afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+  test.concurrent('put --env preprod, bound to BOOP production, refuses a development key: nothing is sent', async () => {
+    const aws = await notDeployedAws();
+    const key = fakeKey('development', 'd');
+    try {
+      const run = await keys(['put', '--env', 'preprod', '--slot', 'primary'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), `${key}\n`, folder);
+      expectOneLine(run, 'keys', /^keys: production BOOP takes sk_live_… keys, this is a sk_dev_… key; .*nothing was written$/m, secretPart(key));
+      expect(aws.requests).toHaveLength(0);
     } finally {
       await aws.close();
     }

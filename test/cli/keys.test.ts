@@ -12,11 +12,11 @@ import { PassThrough } from 'stream';
 import { DeleteParameterCommand, DescribeParametersCommand, GetParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CliError } from '../../cli/errors';
+import { projectEnvironments } from '../../cli/environments';
 import { failureLine, keySettingsFromConfig, RESTART_POLL_MS } from '../../cli/keys';
 import { DEFAULT_RESTART_TIMEOUT_MINUTES, KEYS_COMMANDS, keysCommandUsage, KEYS_USAGE } from '../../cli/keys-args';
 import { MAX_PIPED_BYTES, readPiped, readTyped, TerminalInput } from '../../cli/secret-input';
 import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, putKeyCommand } from '../../common/keys/api-keys';
-import { ENVIRONMENT_NAMES } from '../../common/names';
 import { SLOTS } from '../../common/slots';
 import { CliRun, fakeKey, KeyWorld } from '../keys/key-world';
 
@@ -25,7 +25,7 @@ const CUSTOMER_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0f0e0d0c-0000-4000-
 /** A world with the primary put and the stack deployed without a rotation. */
 async function deployedWorld(env = 'prod'): Promise<KeyWorld> {
   const world = new KeyWorld({ env });
-  expectOk(await world.cli(['put', '--env', env, '--slot', 'primary'], fakeKey(env, 'a')));
+  expectOk(await world.cli(['put', '--env', env, '--slot', 'primary'], fakeKey(world.boopEnvironment, 'a')));
   expect(world.deploy()).toEqual([]);
   world.advance(3_600_000);
   return world;
@@ -44,6 +44,9 @@ function expectRefused(run: CliRun, message: RegExp): void {
 
 const putCalls = (world: KeyWorld) => world.mocks.ssm.commandCalls(PutParameterCommand);
 const awsCalls = (world: KeyWorld) => world.mocks.ssm.calls().length + world.mocks.ecs.calls().length + world.mocks.cloudformation.calls().length;
+
+/** How a refusal lists the environments of this repository's cdk.json, which the CLI reads unless told otherwise. */
+const DECLARED = `declared environments: ${[...projectEnvironments().environments.keys()].join(', ')}`;
 
 describe('the command line', () => {
   test.each([[['--help']], [['-h']], [['help']]])('%j prints the overview, which names every command, and calls nothing', async (argv) => {
@@ -74,12 +77,12 @@ describe('the command line', () => {
     [[], /^no command given; the commands are put, check, restart, promote/],
     [['rotate', '--env', 'prod'], /^unknown command "rotate"/],
     [['--env', 'prod', 'check'], /^the command comes first/],
-    [['check'], new RegExp(`^--env is required; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`)],
-    [['check', '--env', 'staging'], new RegExp(`^unknown environment "staging"; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`)],
+    [['check'], new RegExp(`^--env is required; ${DECLARED}$`)],
+    [['check', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${DECLARED} \\(`)],
     [['check', '--env', 'prod', '--env', 'dev'], /^--env is given more than once; give it once/],
     [['check', '--env', 'prod', '--force'], /^unknown option "--force"; check takes --env, --config-file and --help/],
     [['check', '--env', 'prod', 'now'], /^unexpected argument \(not repeated here: it may be a key\); check takes options only/],
-    [['check', '--env'], /^--env needs a value: --env <dev\|prod>/],
+    [['check', '--env'], /^--env needs a value: --env <env>/],
     [['put', '--env', 'prod'], /^put needs --slot primary or secondary/],
     [['put', '--env', 'prod', '--slot', 'tertiary'], /^unknown key slot "tertiary" for put; use --slot primary or secondary/],
     [['put', '--env', 'prod', '--slot', 'blue'], /^unknown key slot "blue" for put/],
@@ -98,7 +101,7 @@ describe('the command line', () => {
 });
 
 describe('put refuses, and writes nothing', () => {
-  const key = fakeKey('prod', 'x');
+  const key = fakeKey('production', 'x');
   const hidden = key.slice(API_KEY_PREFIX.production.length);
 
   test.each([
@@ -113,7 +116,7 @@ describe('put refuses, and writes nothing', () => {
     ['without its prefix, as an unknown option', ['put', '--env', 'prod', '--slot', 'primary', `--value=${hidden}`]],
   ])('a key given %s is refused without repeating it', async (how, argv) => {
     const world = new KeyWorld();
-    const run = await world.cli(argv, fakeKey('prod', 'y'));
+    const run = await world.cli(argv, fakeKey('production', 'y'));
     // Wherever put could have taken it, or a word holds a key's prefix, the refusal says to pipe it and to treat it as exposed.
     if (argv[0] === 'put' || !how.startsWith('without'))
       expectRefused(run, /a key is never a command-line argument: put reads it from stdin.*treat it as exposed/);
@@ -129,11 +132,26 @@ describe('put refuses, and writes nothing', () => {
   });
 
   test.each([
+    // Read before cdk.json is: any name of an environment's form it would repeat anyway.
+    ['an environment name', 'prod-eu', true],
+    ['a word of letters longer than a repeated word may be', 'x'.repeat(24), false],
+    ['a word with digits, as a key has', 'ab12cd34ef56', false],
+    ['a word in capitals, which no environment name has', 'Staging', false],
+  ])('a stray put argument with %s as --env: the suggestion repeats it only if it cannot be a key', async (_case, env, repeated) => {
+    const world = new KeyWorld();
+    const run = await world.cli(['put', '--env', env, '--slot', 'secondary', 'oops']);
+    expectRefused(run, /^a key is never a command-line argument/);
+    expect(run.error!.message.includes(env)).toBe(repeated);
+    expect(run.error!.message).toContain(repeated ? putKeyCommand(env, 'secondary') : 'npm run keys -- put --env <env> --slot <primary|secondary>');
+    expect(awsCalls(world)).toBe(0);
+  });
+
+  test.each([
     ['empty', '', /the key is empty/],
     ['whitespace only', ' \t ', /the key is empty/],
-    ['a key with a space inside', `${fakeKey('prod', 'x')} ${'y'.repeat(4)}`, /^character 33 of the key is whitespace/],
-    ['two lines', `${fakeKey('prod', 'x')}\n${fakeKey('prod', 'y')}`, /^character 33 of the key is whitespace/],
-    ["the other environment's key", fakeKey('dev', 'x'), /production BOOP takes .* keys/],
+    ['a key with a space inside', `${fakeKey('production', 'x')} ${'y'.repeat(4)}`, /^character 33 of the key is whitespace/],
+    ['two lines', `${fakeKey('production', 'x')}\n${fakeKey('production', 'y')}`, /^character 33 of the key is whitespace/],
+    ["the other environment's key", fakeKey('development', 'x'), /production BOOP takes .* keys/],
     ['no BOOP prefix at all', 'x'.repeat(32), /does not start with/],
     ['only the prefix', API_KEY_PREFIX.production, /only its prefix/],
   ])('%s, in one line ending "nothing was written"', async (_what, value, message) => {
@@ -150,17 +168,17 @@ describe('put refuses, and writes nothing', () => {
 
   test('a dev key in dev is fine, and a production key there is refused', async () => {
     const world = new KeyWorld({ env: 'dev' });
-    expectRefused(await world.cli(['put', '--env', 'dev', '--slot', 'primary'], fakeKey('prod', 'x')), /development BOOP takes/);
+    expectRefused(await world.cli(['put', '--env', 'dev', '--slot', 'primary'], fakeKey('production', 'x')), /development BOOP takes/);
     expect(putCalls(world)).toHaveLength(0);
-    expectOk(await world.cli(['put', '--env', 'dev', '--slot', 'primary'], fakeKey('dev', 'x')));
-    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey('dev', 'x'));
+    expectOk(await world.cli(['put', '--env', 'dev', '--slot', 'primary'], fakeKey('development', 'x')));
+    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey('development', 'x'));
   });
 });
 
 describe('put writes', () => {
   test('a SecureString, overwriting, with the AWS-managed key named and a description; it never prints the value', async () => {
     const world = new KeyWorld();
-    const key = fakeKey('prod', 'k');
+    const key = fakeKey('production', 'k');
     const run = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], key);
     expectOk(run);
     const input = putCalls(world)[0].args[0].input;
@@ -174,7 +192,7 @@ describe('put writes', () => {
   test('with the configured customer key', async () => {
     const world = new KeyWorld();
     world.config = { encryptionKeyArn: CUSTOMER_KEY };
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'k')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'k')));
     expect(putCalls(world)[0].args[0].input.KeyId).toBe(CUSTOMER_KEY);
     expect(world.parameters.get(world.keyName('primary'))?.keyId).toBe(CUSTOMER_KEY);
   });
@@ -182,10 +200,10 @@ describe('put writes', () => {
   test('a String parameter of that name becomes a SecureString, also where SSM will not change the type in place', async () => {
     for (const typeChangeRefused of [false, true]) {
       const world = new KeyWorld({ typeChangeRefused });
-      world.putOutOfBand(world.keyName('primary'), 'String', fakeKey('prod', 'o'));
-      const run = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+      world.putOutOfBand(world.keyName('primary'), 'String', fakeKey('production', 'o'));
+      const run = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'n'));
       expectOk(run);
-      expect(world.parameters.get(world.keyName('primary'))).toMatchObject({ type: 'SecureString', value: fakeKey('prod', 'n') });
+      expect(world.parameters.get(world.keyName('primary'))).toMatchObject({ type: 'SecureString', value: fakeKey('production', 'n') });
       expect(world.mocks.ssm.commandCalls(DeleteParameterCommand)).toHaveLength(typeChangeRefused ? 1 : 0);
     }
   });
@@ -197,20 +215,20 @@ describe('put writes', () => {
     ['secondary, date configured, not deployed', 'secondary', true, '2026-12-24', /^next: deploy boop\.keyRotationDate 2026-12-24/m],
   ] as const)('then says what is next: %s', async (_case, slot, deploy, rotationDate, next) => {
     const world = new KeyWorld();
-    world.putOutOfBand(world.keyName('primary'), 'SecureString', fakeKey('prod', 'a'));
+    world.putOutOfBand(world.keyName('primary'), 'SecureString', fakeKey('production', 'a'));
     if (deploy) expect(world.deploy()).toEqual([]);
     world.config = { rotationDate };
-    const run = await world.cli(['put', '--env', 'prod', '--slot', slot], fakeKey('prod', 'b'));
+    const run = await world.cli(['put', '--env', 'prod', '--slot', slot], fakeKey('production', 'b'));
     expectOk(run);
     expect(run.output).toMatch(next);
   });
 
   test('a secondary put during a deployed rotation: restart, green first', async () => {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'b')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'b')));
     world.config = { rotationDate: '2026-12-24' };
     expect(world.deploy()).toEqual([]);
-    const run = await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'c'));
+    const run = await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'c'));
     expect(run.output).toMatch(/restart --env prod --slot green; npm run keys -- check --env prod; npm run keys -- restart --env prod --slot blue/);
   });
 });
@@ -234,11 +252,11 @@ describe('check', () => {
 
   test('prints no value: not the keys, not even when SSM would decrypt them', async () => {
     const world = await deployedWorld();
-    const secondary = fakeKey('prod', 'b');
+    const secondary = fakeKey('production', 'b');
     expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], secondary));
     const run = await world.cli(['check', '--env', 'prod']);
     expectOk(run);
-    for (const key of [fakeKey('prod', 'a'), secondary]) expect(run.output).not.toContain(key.slice(8));
+    for (const key of [fakeKey('production', 'a'), secondary]) expect(run.output).not.toContain(key.slice(8));
     // It never asks SSM for a decrypted value.
     expect(world.mocks.ssm.commandCalls(GetParametersCommand)).toHaveLength(0);
     expect(world.mocks.ssm.calls().every((call) => !(call.args[0].input as { WithDecryption?: boolean }).WithDecryption)).toBe(true);
@@ -247,7 +265,7 @@ describe('check', () => {
 
   test('the deployed and the configured rotation date, when they differ: deploy to apply', async () => {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'b')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'b')));
     world.config = { rotationDate: '2026-12-24' };
     expect(world.deploy()).toEqual([]);
     world.config = { rotationDate: '2027-01-10' };
@@ -269,7 +287,7 @@ describe('check', () => {
 
   test('tasks started before a key they read changed are stale until restarted, counted per slot', async () => {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'c')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'c')));
     const run = await world.cli(['check', '--env', 'prod']);
     for (const slot of SLOTS) {
       expect(run.output).toMatch(
@@ -302,7 +320,7 @@ describe('check', () => {
   test('a deployed environment whose configuration has problems elsewhere can still put a key (a leaked key cannot wait)', async () => {
     const world = await deployedWorld();
     world.configProblem = 'the configuration of prod has a problem: service.images.green: missing';
-    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'n'));
     expectOk(put);
     expect(putCalls(world).at(-1)?.args[0].input).toMatchObject({ Name: world.keyName('primary'), KeyId: AWS_MANAGED_SSM_KEY });
   });
@@ -310,7 +328,7 @@ describe('check', () => {
   test('before the first deploy, a configuration with problems stops put, which writes nothing', async () => {
     const world = new KeyWorld({ env: 'prod' });
     world.configProblem = 'the configuration of prod has a problem: service.images.green: missing';
-    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'n'));
     expect(put.error?.message).toMatch(/service\.images\.green: missing/);
     expect(putCalls(world)).toHaveLength(0);
   });
@@ -324,7 +342,7 @@ describe('check', () => {
       /next deploy +refused by the key check: the primary API key parameter .* is encrypted with alias\/aws\/ssm, not the configured KMS key/,
     );
     const writesBefore = putCalls(world).length;
-    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'n'));
+    const put = await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'n'));
     expect(put.error?.message).toMatch(
       /may decrypt only with alias\/aws\/ssm; changing the key of a deployed environment is not supported yet.*nothing was written/,
     );
@@ -350,7 +368,7 @@ describe('restart', () => {
 
   test('refused, restarting nothing, when the new tasks could not read their keys', async () => {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'b')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'b')));
     world.config = { rotationDate: '2026-12-24' };
     expect(world.deploy()).toEqual([]);
     world.parameters.delete(world.keyName('secondary'));
@@ -397,7 +415,7 @@ describe('promote', () => {
   /** Deployed, secondary put, rotation date 2026-11-25 deployed. */
   async function rotating(): Promise<KeyWorld> {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'b')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'b')));
     world.config = { rotationDate: '2026-11-25' };
     expect(world.deploy()).toEqual([]);
     return world;
@@ -405,7 +423,7 @@ describe('promote', () => {
 
   test('refuses before the rotation date, and without one deployed, changing nothing', async () => {
     const world = await deployedWorld();
-    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('prod', 'b')));
+    expectOk(await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], fakeKey('production', 'b')));
     expectRefused(await world.cli(['promote', '--env', 'prod']), /^promote refused, nothing changed: no rotation date is deployed/);
     world.config = { rotationDate: '2026-11-25' };
     expect(world.deploy()).toEqual([]);
@@ -414,7 +432,7 @@ describe('promote', () => {
       /^promote refused, nothing changed: the rotation date 2026-11-25 has not come.* promote from 2026-11-25T00:00:00Z$/,
     );
     expect(putCalls(world).filter((c) => c.args[0].input.Name === world.keyName('primary'))).toHaveLength(1);
-    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey('prod', 'a'));
+    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey('production', 'a'));
   });
 
   test('from the date: copies the secondary into the primary, keeps the secondary, and says what to change next', async () => {
@@ -422,9 +440,13 @@ describe('promote', () => {
     world.advance(5 * 24 * 3_600_000);
     const run = await world.cli(['promote', '--env', 'prod']);
     expectOk(run);
-    expect(world.parameters.get(world.keyName('primary'))).toMatchObject({ type: 'SecureString', value: fakeKey('prod', 'b'), keyId: AWS_MANAGED_SSM_KEY });
-    expect(world.parameters.get(world.keyName('secondary'))?.value).toBe(fakeKey('prod', 'b'));
-    expect(run.output).not.toContain(fakeKey('prod', 'b').slice(8));
+    expect(world.parameters.get(world.keyName('primary'))).toMatchObject({
+      type: 'SecureString',
+      value: fakeKey('production', 'b'),
+      keyId: AWS_MANAGED_SSM_KEY,
+    });
+    expect(world.parameters.get(world.keyName('secondary'))?.value).toBe(fakeKey('production', 'b'));
+    expect(run.output).not.toContain(fakeKey('production', 'b').slice(8));
     expect(run.output).toMatch(/remove boop\.keyRotationDate from cdk\.json's boop:environments\.prod, then deploy/);
     expect(run.output).toMatch(/promote again, which deletes the secondary/);
   });
@@ -527,7 +549,7 @@ describe('the configuration', () => {
 });
 
 describe('reading the key', () => {
-  const key = fakeKey('prod', 'p');
+  const key = fakeKey('production', 'p');
 
   test.each([
     ['no newline', key, key],

@@ -2,7 +2,8 @@
  * The real `npm run preflight` as a child process (tsx, as the npm script runs it) in an environment
  * with nothing of the user's: no credentials, no profile, no instance metadata, and an AWS endpoint
  * on 127.0.0.1 that records what it is sent. Without credentials the command says in one line what
- * to set, sends nothing, and exits 1; a command line it cannot read exits 2. The checks themselves:
+ * to set, sends nothing, and exits 1; a command line it cannot read, or an environment cdk.json does
+ * not declare, exits 2 before anything is sent. The checks themselves:
  * preflight.test.ts.
  */
 import * as path from 'path';
@@ -40,5 +41,20 @@ test.concurrent('a command line it cannot read: one line, exit 2', async () => {
   const run = await preflight(['--env'], cleanEnv());
   expect(run.stdout).toBe('');
   expect(run.code).toBe(2);
-  expect(run.stderr).toBe('preflight: --env needs a value: --env <dev|prod> (npm run preflight -- --help)\n');
+  expect(run.stderr).toBe('preflight: --env needs a value: --env <env> (npm run preflight -- --help)\n');
+});
+
+test.concurrent('an environment cdk.json does not declare: one line listing those it does, nothing sent even with credentials, exit 2', async () => {
+  const aws = await fakeAwsEndpoint();
+  try {
+    const run = await preflight(['--env', 'staging'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }));
+    expect(run.stdout).toBe('');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^preflight: unknown environment "staging"; declared environments: dev, prod\b.*\(declare others in cdk\.json's boop:environments/,
+    );
+    expect(aws.requests).toEqual([]);
+  } finally {
+    await aws.close();
+  }
 });

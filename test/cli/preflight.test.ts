@@ -15,10 +15,11 @@ import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { DescribeParametersCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import fc from 'fast-check';
+import { numRuns } from '../support/properties';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cdkEnvironmentRegion, PREFLIGHT_CHECKS, PREFLIGHT_PERMISSIONS } from '../../cli/preflight';
-import { PREFLIGHT_USAGE } from '../../cli/preflight-args';
+import { parsePreflightArgs, PREFLIGHT_USAGE } from '../../cli/preflight-args';
 import { nameCovers } from '../../cli/preflight/certificate';
 import { PreflightCheck } from '../../cli/preflight/check';
 import { PLACEHOLDERS } from '../../lib/placeholders';
@@ -27,8 +28,24 @@ import { runCheck } from '../../cli/preflight/runner';
 import { HEALTH_CHECK_LOOKBACK_MINUTES, HEALTH_CHECK_RECENT_MINUTES } from '../../cli/preflight/after-deploy';
 import { TemplateFacts } from '../../cli/preflight/template-facts';
 import { putKeyCommand } from '../../common/keys/api-keys';
-import { REPO_ROOT } from '../support/context';
-import { ACCOUNT, ALB_DNS, awsError, healthyState, NOW, preflightSample, PreflightWorld, prodFacts, REGION, WorldState } from '../support/preflight-world';
+import { readDeclarations } from '../../lib/config/environments';
+import { Json, REPO_ROOT } from '../support/context';
+import {
+  ACCOUNT,
+  ALB_DNS,
+  awsError,
+  DeclaredProject,
+  healthyState,
+  NOW,
+  OtherStack,
+  otherStack,
+  preflightSample,
+  PreflightWorld,
+  prodExampleBoundTo,
+  prodFacts,
+  REGION,
+  WorldState,
+} from '../support/preflight-world';
 
 let world: PreflightWorld;
 afterEach(() => world?.restore());
@@ -69,18 +86,85 @@ describe('the command line', () => {
   });
 
   test.each([
-    [[], /^preflight: --env is required; known environments: dev, prod$/],
-    [['--env', 'staging'], /^preflight: unknown environment "staging"/],
+    [[], /^preflight: --env is required; declared environments: dev, prod, preprod$/],
+    [
+      ['--env', 'staging'],
+      /^preflight: unknown environment "staging"; declared environments: dev, prod, preprod \(declare others in cdk\.json's boop:environments/,
+    ],
     [['--env', 'prod', 'now'], /^preflight: unexpected argument "now"; preflight takes options only \(npm run preflight -- --help\)$/],
     [['--env', 'prod', '--config-file', ''], /^preflight: --config-file needs a path/],
     [['--env', 'prod', '--fix'], /^preflight: unknown option "--fix"; preflight takes --env, --config-file and --help/],
-  ])('%j is a usage error: one line, exit code 2, no AWS call', async (argv, message) => {
-    const run = await worldWith().run(argv);
+  ])('%j is a usage error: one line, exit code 2, nothing synthesized, no AWS call', async (argv, message) => {
+    const facts = jest.fn(prodFacts);
+    const run = await worldWith().run(argv, { facts, environments: () => readDeclarations({ preprod: { boopEnvironment: 'production' } }) });
     expect(run.code).toBe(2);
     expect(run.out).toEqual([]);
     expect(run.err).toHaveLength(1);
     expect(run.err[0]).toMatch(message);
-    expect(world.mocks.sts.calls()).toHaveLength(0);
+    expect(facts).not.toHaveBeenCalled();
+    expect(Object.values(world.mocks).every((mock) => mock.calls().length === 0)).toBe(true);
+  });
+
+  test("the environments are cdk.json's in the folder it runs in, read as the app reads them", () => {
+    const project = new DeclaredProject({ preprod: { boopEnvironment: 'production' }, qa: { boopEnvironment: 'development' } });
+    try {
+      expect(parsePreflightArgs(['--env', 'preprod'], project.environments)).toEqual({ command: 'preflight', env: 'preprod', boopEnvironment: 'production' });
+      expect(parsePreflightArgs(['--env', 'qa'], project.environments)).toEqual({ command: 'preflight', env: 'qa', boopEnvironment: 'development' });
+      expect(() => parsePreflightArgs(['--env', 'staging'], project.environments)).toThrow(/declared environments: dev, prod, preprod, qa /);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('an environment of your own name follows the BOOP environment it is bound to, not its name', () => {
+  let project: DeclaredProject;
+  beforeAll(() => {
+    project = new DeclaredProject({
+      'preprod': prodExampleBoundTo('production'),
+      // The same fields with a name a guess would take for production, bound to development.
+      'prod-sandbox': prodExampleBoundTo('development', (fields) => ((fields.boop as Json).vendorId = 'ven_dev_example_vendor')),
+      'preprod-http': prodExampleBoundTo('production', (fields) => delete fields.loadBalancer),
+      'prod-sandbox-http': prodExampleBoundTo('development', (fields) => {
+        (fields.boop as Json).vendorId = 'ven_dev_example_vendor';
+        delete fields.loadBalancer;
+      }),
+    });
+  });
+  afterAll(() => project.remove());
+  const runIn = (env: string, deployed = true) => {
+    const facts = project.facts(env);
+    world = new PreflightWorld(healthyState(deployed, facts), facts);
+    return world.run(['--env', env], { environments: project.environments });
+  };
+
+  test("preprod, bound to production: production's checks of its own stack, every one passing as prod's do", async () => {
+    const run = await runIn('preprod');
+    expect(run.err).toEqual([]);
+    expect(run.out[0]).toBe(`preflight preprod (BOOP production): BoopIntegration-preprod in account ${ACCOUNT}, ${REGION}`);
+    expect(run.out.filter((line) => !STATUS.passed.test(line)).slice(1, -1)).toEqual([]);
+    expect(run.code).toBe(0);
+    // Its health check reports under production's dimension, as the stack's metrics do.
+    const query = world.mocks.cloudwatch.commandCalls(GetMetricDataCommand)[0].args[0].input;
+    expect(query.MetricDataQueries![0].MetricStat!.Metric!.Dimensions).toEqual([{ Name: 'Environment', Value: 'production' }]);
+    expect(lineOf(run.out, 'certificate')).toMatch(/ok.*covers boop\.example\.com/);
+    expect(lineOf(run.out, 'API keys')).toContain('/boop/preprod/api-key/primary');
+  });
+
+  test('prod-sandbox, bound to development: its health check is looked for under development', async () => {
+    await runIn('prod-sandbox');
+    const query = world.mocks.cloudwatch.commandCalls(GetMetricDataCommand)[0].args[0].input;
+    expect(query.MetricDataQueries![0].MetricStat!.Metric!.Dimensions).toEqual([{ Name: 'Environment', Value: 'development' }]);
+  });
+
+  test('without a certificate: refused for production-bound preprod as for prod, a warning for development-bound prod-sandbox', async () => {
+    expect(() => project.facts('preprod-http')).toThrow(
+      /the configuration of preprod-http has \d+ problems.*loadBalancer\.certificateArn: production needs an ACM certificate/,
+    );
+    const facts = project.facts('prod-sandbox-http');
+    world = new PreflightWorld(healthyState(false, facts), facts);
+    const run = await world.run(['--env', 'prod-sandbox-http'], { environments: project.environments });
+    expect(lineOf(run.out, 'certificate')).toMatch(/^ {2}warning {4}certificate: none configured: the load balancer listens on HTTP only/);
   });
 });
 
@@ -113,7 +197,7 @@ describe('before any check', () => {
     expect(run.code).toBe(1);
     expect(run.err).toEqual([
       expect.stringMatching(
-        /^preflight: the configuration of prod has \d+ problems, so no deploy of it can work: boop\.vendorId: missing.*\(fix cdk\.json's boop:environments\.prod, or pass --config-file <path>\)$/,
+        /^preflight: the configuration of prod has \d+ problems, so no deploy of it can work; fix cdk\.json's boop:environments\.prod \(or pass --config-file <path>\): boop\.vendorId: missing/,
       ),
     ]);
   });
@@ -132,7 +216,7 @@ describe('a healthy environment', () => {
     const run = await worldWith(undefined, deployed).run();
     expect(run.code).toBe(0);
     expect(run.err).toEqual([]);
-    expect(run.out[0]).toBe(`preflight prod: BoopIntegration-prod in account ${ACCOUNT}, ${REGION}`);
+    expect(run.out[0]).toBe(`preflight prod (BOOP production): BoopIntegration-prod in account ${ACCOUNT}, ${REGION}`);
     expect(run.out.at(-1)).toMatch(/^result: no blocker found \(\d+ warnings?, \d+ not checked\)/);
     const findings = run.out.slice(1, -1);
     // Each check's name starts at least one line; the images check has one per slot.
@@ -146,7 +230,7 @@ describe('a healthy environment', () => {
 
 test("the README's sample is a whole run: the header, one line per finding, the result; a warning with its fix, no blocker", async () => {
   const lines = (await preflightSample()).split('\n');
-  expect(lines[0]).toMatch(/^preflight prod: /);
+  expect(lines[0]).toMatch(/^preflight prod \(BOOP production\): /);
   expect(lines.at(-1)).toMatch(/^result: no blocker found/);
   expect(lines.slice(1, -1).every((line) => Object.values(STATUS).some((status) => status.test(line)))).toBe(true);
   expect(lines.filter((line) => STATUS.warning.test(line))).toEqual([expect.stringContaining('; fix: ')]);
@@ -502,6 +586,82 @@ describe('the stack', () => {
   });
 });
 
+describe('other environments in the account and region', () => {
+  test('preprod deployed here against BOOP production too, listed on the second page: blocks, naming it, why, and where to move one', async () => {
+    const run = await worldWith((s) => {
+      s.otherStacks = [otherStack('dev', 'development'), otherStack('preprod', 'production')];
+      s.stacksPerPage = 2;
+    }).run();
+    expect(run.code).toBe(1);
+    expect(lineOf(run.out, 'other environments')).toMatch(
+      new RegExp(
+        `${STATUS.blocker.source}other environments: BoopIntegration-preprod \\(UPDATE_COMPLETE\\) in account ${ACCOUNT}, ${REGION} also talks to BOOP production: ` +
+          `it and BoopIntegration-prod would publish into the same metrics \\(Environment=production\\), so each one's alarms and green's automatic rollback would judge the other's traffic; ` +
+          `fix: keep one of prod, preprod in account ${ACCOUNT}, ${REGION} and deploy the other in another account or region`,
+      ),
+    );
+    const listed = world.mocks.cloudformation.commandCalls(DescribeStacksCommand).filter((call) => call.args[0].input.StackName === undefined);
+    expect(listed.map((call) => call.args[0].input.NextToken)).toEqual([undefined, '2']);
+  });
+
+  test('without cloudformation:ListStacks, which listing the stacks also needs: could not check, naming both actions; the other checks run', async () => {
+    const run = await worldWith((s) => (s.listStacksRefused = true)).run();
+    expect(lineOf(run.out, 'other environments')).toMatch(
+      /^ {2}unchecked {2}other environments: could not check: AWS refused cloudformation:DescribeStacks, cloudformation:ListStacks \(AccessDenied\); fix: ask for /,
+    );
+    expect(lineOf(run.out, 'stack')).toMatch(STATUS.passed);
+    expect(run.code).toBe(0);
+  });
+
+  test.each<[string, OtherStack]>([
+    ["another BOOP environment's", otherStack('dev', 'development')],
+    ['a failed first create (ROLLBACK_COMPLETE)', otherStack('preprod', 'production', 'ROLLBACK_COMPLETE')],
+    ['a deleted one (DELETE_COMPLETE)', otherStack('preprod', 'production', 'DELETE_COMPLETE')],
+    ["another app's, whose name is no environment's", { ...otherStack('preprod', 'production'), StackName: 'BoopIntegration-Legacy' }],
+    [
+      'a nested stack',
+      { ...otherStack('prod-alarms-1a2b3c', 'production'), ParentId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/BoopIntegration-prod/1` },
+    ],
+  ])('the only other stack is %s: ok (our own production stack is not counted)', async (_, other) => {
+    const run = await worldWith((s) => (s.otherStacks = [other])).run();
+    expect(lineOf(run.out, 'other environments')).toMatch(
+      new RegExp(`${STATUS.passed.source}other environments: no other environment's stack in account ${ACCOUNT}, ${REGION} talks to BOOP production`),
+    );
+  });
+
+  test('whatever stacks the account holds, on pages of any size: it blocks iff another created stack of the app is bound as ours, and names exactly those', async () => {
+    const statuses: StackStatus[] = [
+      'CREATE_COMPLETE',
+      'UPDATE_COMPLETE',
+      'UPDATE_ROLLBACK_COMPLETE',
+      'UPDATE_IN_PROGRESS',
+      'ROLLBACK_COMPLETE',
+      'DELETE_COMPLETE',
+    ];
+    const boundTo = fc.constantFrom<'development' | 'production'>('development', 'production');
+    const stack = fc.record({ env: fc.constantFrom('prod', 'dev', 'preprod', 'qa', 'Legacy'), boundTo, status: fc.constantFrom(...statuses) });
+    await fc.assert(
+      fc.asyncProperty(boundTo, fc.array(stack, { maxLength: 6 }), fc.integer({ min: 1, max: 4 }), async (ours, stacks, perPage) => {
+        world?.restore();
+        const facts = { ...prodFacts(), config: { ...prodFacts().config, boopEnvironment: ours } };
+        // Stack names are unique in a region; our own is the world's.
+        const others = stacks.filter((s, i) => s.env !== 'prod' && stacks.findIndex((t) => t.env === s.env) === i);
+        world = new PreflightWorld(
+          { ...healthyState(true), otherStacks: others.map((s) => otherStack(s.env, s.boundTo, s.status)), stacksPerPage: perPage },
+          facts,
+        );
+        const [finding] = await runCheck(checkNamed('other environments'), world.context());
+        const mixing = others.filter((s) => s.env !== 'Legacy' && s.boundTo === ours && !['ROLLBACK_COMPLETE', 'DELETE_COMPLETE'].includes(s.status));
+        expect(finding.status).toBe(mixing.length > 0 ? 'blocker' : 'passed');
+        const named = [...finding.line.matchAll(/BoopIntegration-([a-zA-Z-]+) \(/g)].map((m) => m[1]);
+        expect(named).toEqual(mixing.map((s) => s.env));
+      }),
+      { numRuns: numRuns(60) },
+    );
+  });
+  // Its premise, that a stack has ConfirmProduction exactly when it is bound to BOOP production, is test/environments.test.ts's.
+});
+
 describe('DNS before the first deploy', () => {
   const withZone = factsWith((c) => Object.assign(c.loadBalancer, { hostedZone: { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com' } }));
 
@@ -569,6 +729,7 @@ describe('after a deploy', () => {
 const CALLS: readonly [string, keyof PreflightWorld['mocks'], unknown, string][] = [
   ['CDK bootstrap', 'ssm', GetParameterCommand, 'ssm:GetParameter'],
   ['resource types', 'cloudformation', DescribeTypeCommand, 'cloudformation:DescribeType'],
+  ['other environments', 'cloudformation', DescribeStacksCommand, 'cloudformation:DescribeStacks'],
   ['TLS policy', 'elbv2', DescribeSSLPoliciesCommand, 'elasticloadbalancing:DescribeSSLPolicies'],
   ['Lambda concurrency', 'lambda', GetAccountSettingsCommand, 'lambda:GetAccountSettings'],
   ['certificate', 'acm', DescribeCertificateCommand, 'acm:DescribeCertificate'],

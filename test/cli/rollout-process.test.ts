@@ -1,25 +1,29 @@
 /**
- * The real `npm run rollout` as a child process, with a clean environment (fake credentials, no
+ * The real `npm run rollout` as a child process (its code bundled once, as operatorBundle says), with a clean environment (fake credentials, no
  * profile, no instance metadata) and AWS endpoints that the test runs on 127.0.0.1: every failure
  * is one line on stderr and exit code 1, never a stack trace; --help exits 0; refused operations
  * make no request at all. The runs are independent, so they run concurrently.
  */
+import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
 import * as path from 'path';
-import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { READ_ATTEMPTS, READ_TIMEOUT_MS } from '../../cli/rollout';
-import { cleanEnv, expectOneLine, fakeAwsEndpoint } from '../support/operator-process';
+import { cleanEnv, expectOneLine, fakeAwsEndpoint, operatorBundle } from '../support/operator-process';
 import { ProcessRun, runProcess } from '../support/process';
 
 const ROOT = path.join(__dirname, '..', '..');
-/** A child process's start-up (tsx compiles the CLI) on a busy two-core machine, and then some. */
+/** `npm run rollout`'s code, bundled once for every run here. */
+const BUNDLE = operatorBundle('rollout');
+afterAll(() => BUNDLE.remove());
+/** A child process's start-up on a busy two-core machine, and then some. */
 const SLACK_MS = 15_000;
 /** A run still going after this long is killed and fails its test. */
 const RUN_LIMIT_MS = 90_000;
 
-/** The real command, as `npm run rollout` runs it. */
-function rollout(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
-  return runProcess(process.execPath, [require.resolve('tsx/cli'), 'bin/rollout.ts', ...args], { cwd: ROOT, env, timeoutMs: RUN_LIMIT_MS });
+/** The real command, as `npm run rollout` runs it (bundled) in `cwd`, whose cdk.json declares the environments. */
+function rollout(args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<ProcessRun> {
+  return runProcess(process.execPath, [BUNDLE.file, ...args], { cwd, env, timeoutMs: RUN_LIMIT_MS });
 }
 
 /** A port on 127.0.0.1 that nobody listens on. */
@@ -131,11 +135,6 @@ describe('refused before any request', () => {
     },
   );
 
-  test.concurrent('an unknown environment, listing the known ones', async () => {
-    const run = await rollout(['status', '--env', 'staging'], cleanEnv());
-    expectOneLine(run, 'rollout', new RegExp(`known environments: ${ENVIRONMENT_NAMES.join(', ')}$`, 'm'));
-  });
-
   test.concurrent('no credentials', async () => {
     const aws = await fakeAwsEndpoint();
     try {
@@ -153,5 +152,35 @@ describe('refused before any request', () => {
   test.concurrent('a region name that cannot be one', async () => {
     const run = await rollout(['status', '--env', 'prod'], cleanEnv({ AWS_REGION: 'eu_west_1' }));
     expectOneLine(run, 'rollout', /^rollout: "eu_west_1" is not a valid AWS region name; set AWS_REGION/);
+  });
+});
+
+describe("a folder whose cdk.json declares environments of the team's own names", () => {
+  // Made here, not in a hook: concurrent tests may start before beforeAll has run.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-environments-'));
+  const declared = { preprod: { boopEnvironment: 'production' }, staging: { boopEnvironment: 'development' } };
+  fs.writeFileSync(path.join(folder, 'cdk.json'), JSON.stringify({ context: { 'boop:environments': declared } }));
+  afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+  test.concurrent('drill --env preprod, bound to BOOP production, needs --production-drill; refused before any request', async () => {
+    const aws = await fakeAwsEndpoint();
+    try {
+      const run = await rollout(['drill', '--env', 'preprod'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), folder);
+      expectOneLine(run, 'rollout', /^rollout: a drill rolls production traffic back to blue; to do that on purpose, add --production-drill$/m);
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  test.concurrent('an environment it does not declare is refused, listing the built-in ones and its own, before any request', async () => {
+    const aws = await fakeAwsEndpoint();
+    try {
+      const run = await rollout(['status', '--env', 'qa'], cleanEnv({ AWS_ENDPOINT_URL: aws.url }), folder);
+      expectOneLine(run, 'rollout', /^rollout: unknown environment "qa"; declared environments: dev, prod, preprod, staging \(/m);
+      expect(aws.requests).toHaveLength(0);
+    } finally {
+      await aws.close();
+    }
   });
 });

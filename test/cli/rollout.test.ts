@@ -9,9 +9,9 @@ import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-clo
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
 import { CliError } from '../../cli/errors';
+import { projectEnvironments } from '../../cli/environments';
 import {
   BUSY_CONTROLLER_ATTEMPTS,
   busyControllerBackoff,
@@ -22,10 +22,10 @@ import {
   runRolloutCli,
 } from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
-import { GREEN_PERCENT_PARAMETER } from '../../common/names';
-import { MANUAL_ROLLBACK_ACTION } from '../../common/payloads';
+import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { MANUAL_ROLLBACK_ACTION, PRODUCTION_WAIVERS_OUTPUT } from '../../common/payloads';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
-import { CALLER, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
+import { CALLER, describedStack, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
 
 describe('status', () => {
   test('shows live weights, intent, step and bake, the next step, alarms in ALARM and the last rollback', async () => {
@@ -80,6 +80,82 @@ describe('status', () => {
     expect(lines.join('\n')).not.toContain('warning');
   });
 
+  test("lists only its own environment's alarms, from every page, though another environment's names start with its prefix", async () => {
+    // prod-eu's alarm names start with prod's prefix, boop-prod-; DescribeAlarms answers both, a page at a time.
+    const prodEu = environmentNames('prod-eu');
+    const ours = [prod.alarm('SERVICE_DOWN', 'green'), prod.rollbackAlarm, prod.alarm('BOOP_RATE_LIMITED')];
+    const theirs = [prodEu.alarm('SERVICE_DOWN', 'green'), prodEu.rollbackAlarm, prodEu.alarm('BOOP_RATE_LIMITED')];
+    for (const name of [...ours, ...theirs]) expect(name.startsWith(prod.alarmPrefix)).toBe(true);
+    const { clients, mocks, io, lines } = setup();
+    mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(5));
+    mocks.ssm.on(GetParameterCommand).rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
+    mocks.cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({ CompositeAlarms: [{ AlarmName: theirs[1] }, { AlarmName: ours[1] }], MetricAlarms: [{ AlarmName: theirs[0] }], NextToken: 'page-2' })
+      .resolvesOnce({ MetricAlarms: [{ AlarmName: ours[0] }, { AlarmName: theirs[2] }, { AlarmName: ours[2] }] });
+    await runRolloutCli(['status', '--env', 'prod'], clients, io);
+    const shown = /^ {2}alarms in ALARM +(.*)$/m.exec(lines.join('\n'))![1].split(', ');
+    expect(shown.sort()).toEqual([...ours].sort());
+    const calls = mocks.cloudwatch.commandCalls(DescribeAlarmsCommand).map((call) => call.args[0].input);
+    expect(calls.map((input) => [input.AlarmNamePrefix, input.NextToken])).toEqual([
+      [prod.alarmPrefix, undefined],
+      [prod.alarmPrefix, 'page-2'],
+    ]);
+  });
+
+  /** status of prod, blue alone and no alarm, on a stack whose ProductionWaivers output holds `waivers` (none when undefined). */
+  async function statusWithWaivers(waivers: string | undefined): Promise<string[]> {
+    const { clients, mocks, io, lines } = setup();
+    const extraOutputs: Record<string, string> = waivers === undefined ? {} : { [PRODUCTION_WAIVERS_OUTPUT]: waivers };
+    mocks.cloudformation.on(DescribeStacksCommand).resolves(describedStack({ [GREEN_PERCENT_PARAMETER]: '0' }, extraOutputs));
+    mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(0));
+    mocks.ssm.on(GetParameterCommand).rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
+    mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({});
+    await runRolloutCli(['status', '--env', 'prod'], clients, io);
+    return lines;
+  }
+
+  test('shows each production safety default the stack sets aside, with its reason', async () => {
+    const waivers = { bakeBelowGuide: 'INC-12: a 2 h bake agreed with BOOP until 2027-01-31', releaseGuardOff: 'images are signed upstream' };
+    const lines = await statusWithWaivers(JSON.stringify(waivers));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // One line each, under the one label.
+    expect(lines.filter((line) => line.includes('set aside'))).toEqual(
+      Object.entries(waivers).map(([waiver, reason], i) =>
+        expect.stringMatching(new RegExp(`^ {2}${i === 0 ? 'waivers' : ''} +production safety default set aside: ${waiver}: ${escaped(reason)}$`)),
+      ),
+    );
+  });
+
+  test('a stack that sets no safety default aside shows no waiver line', async () => {
+    const lines = await statusWithWaivers(undefined);
+    expect(lines.join('\n')).not.toMatch(/waivers|set aside/);
+    expect(lines.join('\n')).toMatch(/^ {2}keys go to /m);
+  });
+
+  test.each([
+    ['not JSON', '{bakeBelowGuide: yes'],
+    ['a list', '["bakeBelowGuide"]'],
+    ['a reason that is no text', '{"bakeBelowGuide":{"why":"x"}}'],
+    ['empty', '{}'],
+    ['a line break and an escape sequence to the terminal', 'not JSON\n\u001b[2J'],
+  ])('a ProductionWaivers output status cannot read (%s) is said so in one line, and status goes on', async (_case, value) => {
+    const lines = await statusWithWaivers(value);
+    expect(lines.filter((line) => /waivers|set aside|ProductionWaivers/.test(line))).toEqual([
+      expect.stringMatching(/^ {2}waivers +the stack's ProductionWaivers output could not be read \(not JSON of each waiver and its reason\): ".*"; /),
+    ]);
+    // Nothing from the stack moves the cursor or starts a line of its own.
+    for (const line of lines) expect(line).not.toMatch(/\p{Cc}/u);
+    expect(lines.join('\n')).toMatch(/^ {2}keys go to /m);
+  });
+
+  test('a reason with control characters is shown on its one line, without them', async () => {
+    const lines = await statusWithWaivers(JSON.stringify({ bakeBelowGuide: 'agreed\nwith BOOP\u001b[2J' }));
+    expect(lines.filter((line) => line.includes('set aside'))).toEqual([
+      expect.stringMatching(/production safety default set aside: bakeBelowGuide: agreed with BOOP \[2J$/),
+    ]);
+  });
+
   test('a listener that CloudFormation reset to the template is pointed out', async () => {
     const { clients, mocks, io, lines } = setup();
     mocks.elb.on(DescribeListenersCommand).resolves({ Listeners: [{ DefaultActions: [templateAction()] }] });
@@ -120,11 +196,12 @@ describe('status', () => {
 });
 
 describe('arguments', () => {
-  const known = `known environments: ${ENVIRONMENT_NAMES.join(', ')}`;
+  // This repository's cdk.json, which the CLI reads unless told otherwise: every environment it declares is listed.
+  const declared = `declared environments: ${[...projectEnvironments().environments.keys()].join(', ')}`;
   test.each([
-    [['status'], new RegExp(`^--env is required; ${known}$`)],
-    [['status', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${known}$`)],
-    [['status', '--env='], new RegExp(`^unknown environment ""; ${known}$`)],
+    [['status'], new RegExp(`^--env is required; ${declared}$`)],
+    [['status', '--env', 'staging'], new RegExp(`^unknown environment "staging"; ${declared} \\(declare others in cdk\\.json's boop:environments`)],
+    [['status', '--env='], new RegExp(`^unknown environment ""; ${declared} \\(`)],
     [
       ['deploy', '--env', 'prod'],
       /^unknown command "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
@@ -144,8 +221,8 @@ describe('arguments', () => {
     [['status', '--env', 'prod', '--force'], /^unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/],
     [['status', '--env', 'prod', '--reason', 'x'], /^unknown option "--reason"; status takes --env and --help \(npm run rollout -- status --help\)$/],
     [['rollback', '--env', 'prod', '-f'], /^unknown option "-f"; rollback takes --env, --reason and --help \(npm run rollout -- rollback --help\)$/],
-    [['status', '--env'], /^--env needs a value: --env <dev\|prod> \(npm run rollout -- status --help\)$/],
-    [['rollback', '--env', '--reason', 'x'], /^--env needs a value: --env <dev\|prod> \(npm run rollout -- rollback --help\)$/],
+    [['status', '--env'], /^--env needs a value: --env <env> \(npm run rollout -- status --help\)$/],
+    [['rollback', '--env', '--reason', 'x'], /^--env needs a value: --env <env> \(npm run rollout -- rollback --help\)$/],
     [['rollback', '--env', 'prod', '--reason'], /^--reason needs a value: --reason "<why>" \(npm run rollout -- rollback --help\)$/],
     [['drill', '--env', 'dev', '--production-drill=yes'], /^--production-drill takes no value \(npm run rollout -- drill --help\)$/],
     [['status', 'prod'], /^unexpected argument "prod"; status takes options only \(npm run rollout -- status --help\)$/],
@@ -216,17 +293,17 @@ describe('arguments', () => {
   });
 
   test("the overview names every command; each command's usage names its options", () => {
-    expect(USAGE).toMatch(/^usage: npm run rollout -- <command> --env <dev\|prod> \[options\]\n/);
+    expect(USAGE).toMatch(/^usage: npm run rollout -- <command> --env <env> \[options\]\n/);
     for (const command of COMMANDS) expect(USAGE).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(USAGE).toMatch(/waits out a busy\s+controller for about two minutes/);
-    expect(commandUsage('status')).toMatch(/^usage: npm run rollout -- status --env <dev\|prod>\n/);
-    expect(commandUsage('rollback')).toMatch(/^usage: npm run rollout -- rollback --env <dev\|prod> --reason "<why>"\n/);
-    expect(commandUsage('drill')).toMatch(/^usage: npm run rollout -- drill --env <dev\|prod> \[--production-drill\]\n/);
-    expect(commandUsage('drill')).toMatch(/^ {2}--production-drill +allow the drill in prod/m);
-    expect(commandUsage('plan')).toMatch(/^usage: npm run rollout -- plan --env <dev\|prod> --green-percent <0\.\.100> \[options\]\n/);
+    expect(commandUsage('status')).toMatch(/^usage: npm run rollout -- status --env <env>\n/);
+    expect(commandUsage('rollback')).toMatch(/^usage: npm run rollout -- rollback --env <env> --reason "<why>"\n/);
+    expect(commandUsage('drill')).toMatch(/^usage: npm run rollout -- drill --env <env> \[--production-drill\]\n/);
+    expect(commandUsage('drill')).toMatch(/^ {2}--production-drill +allow the drill in an environment bound to BOOP production/m);
+    expect(commandUsage('plan')).toMatch(/^usage: npm run rollout -- plan --env <env> --green-percent <0\.\.100> \[options\]\n/);
     for (const option of ['--green-image <image>', '--blue-image <image>', '--override "<reason>"']) expect(commandUsage('plan')).toContain(`\n  ${option} `);
     expect(commandUsage('plan')).toMatch(/changes nothing/);
-    expect(commandUsage('promote')).toMatch(/^usage: npm run rollout -- promote --env <dev\|prod> \[--yes\]\n/);
+    expect(commandUsage('promote')).toMatch(/^usage: npm run rollout -- promote --env <env> \[--yes\]\n/);
     expect(commandUsage('promote')).toMatch(/^ {2}--yes +run the commands in order/m);
     for (const command of COMMANDS) expect(commandUsage(command)).toMatch(/^ {2}-h, --help +this text$/m);
   });

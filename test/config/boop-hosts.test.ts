@@ -149,7 +149,7 @@ describe('boop.trustedHost', () => {
 
   test('a dev environment still never points at production BOOP', () => {
     expect(problems(appContext({ 'env': 'dev', 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl }))).toEqual([
-      expect.stringMatching(/^boop\.baseUrl: the dev environment points at production BOOP/),
+      expect.stringMatching(/^boop\.baseUrl: dev talks to BOOP development but points at production BOOP/),
     ]);
   });
 

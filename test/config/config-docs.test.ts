@@ -14,7 +14,8 @@ import {
   configTableMarkdown,
   withConfigTable,
 } from '../../lib/config/config-docs';
-import { ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
+import { BOOP_ENVIRONMENTS, MAX_ENVIRONMENT_NAME_LENGTH } from '../../common/names';
+import { readDeclarations } from '../../lib/config/environments';
 import { declaredFields, defaultIn, formatPath, valueAt } from '../../lib/config/fields';
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
 import { settingsSchema } from '../../lib/config/schema';
@@ -99,10 +100,25 @@ describe('the JSON Schema editors check cdk.json with', () => {
     expect(issues.map((issue) => issue.path)).toContainEqual(['context', ENVIRONMENTS_CONTEXT_KEY, 'dev', ...at]);
   });
 
-  test('an environment this app does not know is flagged', () => {
+  // The editor's verdict on a declaration is loading's (lib/config/environments.ts).
+  test.each([
+    ['staging bound to development', { staging: { boopEnvironment: 'development' } }],
+    ['prod-eu bound to production', { 'prod-eu': { boopEnvironment: 'production' } }],
+    ['prod restating its binding', { prod: { boopEnvironment: 'production' } }],
+    ['a name of the longest length', { ['a'.repeat(MAX_ENVIRONMENT_NAME_LENGTH)]: { boopEnvironment: 'development' } }],
+    ['staging without its BOOP environment', { staging: {} }],
+    ['a BOOP environment that is none', { staging: { boopEnvironment: 'test' } }],
+    ['prod bound to development', { prod: { boopEnvironment: 'development' } }],
+    ['dev bound to production', { dev: { boopEnvironment: 'production' } }],
+    ['a name in capitals', { Staging: { boopEnvironment: 'development' } }],
+    ['a name with two hyphens in a row', { 'prod--eu': { boopEnvironment: 'production' } }],
+    ['a name ending in a hyphen', { 'prod-': { boopEnvironment: 'production' } }],
+    ['a name one character too long', { ['a'.repeat(MAX_ENVIRONMENT_NAME_LENGTH + 1)]: { boopEnvironment: 'development' } }],
+  ])('an editor judges a declaration as loading does: %s', (_name, declaration) => {
     const json = cdkJson();
-    ((json.context as Json)[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
-    expect(validatorOf(committedSchema()).safeParse(json).success).toBe(false);
+    Object.assign((json.context as Json)[ENVIRONMENTS_CONTEXT_KEY] as Json, declaration);
+    const loading = readDeclarations((json.context as Json)[ENVIRONMENTS_CONTEXT_KEY]).problems;
+    expect(validatorOf(committedSchema()).safeParse(json).success).toBe(loading.length === 0);
   });
 
   test('VS Code is pointed at the schema for cdk.json', () => {
@@ -126,24 +142,27 @@ describe(`the configuration table of ${CONFIG_TABLE_FILE}`, () => {
 
 describe('the declared defaults are the ones loading starts from', () => {
   test('ENVIRONMENT_DEFAULTS leaves out only optional fields and those the vendor supplies', () => {
-    for (const envName of ENVIRONMENT_NAMES) {
-      const absent = declaredFields(settingsSchema).filter((field) => valueAt(ENVIRONMENT_DEFAULTS[envName], field.path) === undefined);
+    for (const boopEnvironment of BOOP_ENVIRONMENTS) {
+      const absent = declaredFields(settingsSchema).filter((field) => valueAt(ENVIRONMENT_DEFAULTS[boopEnvironment], field.path) === undefined);
       // EnvironmentDefaults (environment-config.ts) types exactly these as absent.
-      expect(absent.filter((field) => defaultIn(field, envName) === 'required' && !field.info.requiredIn).map((field) => formatPath(field.path))).toEqual([
-        'boop.vendorId',
-        'service.images.blue',
-        'service.images.green',
-      ]);
+      expect(
+        absent.filter((field) => defaultIn(field, boopEnvironment) === 'required' && !field.info.requiredIn).map((field) => formatPath(field.path)),
+      ).toEqual(['boop.vendorId', 'service.images.blue', 'service.images.green']);
     }
   });
 
-  test.each(ENVIRONMENT_NAMES.map((envName) => [envName] as const))('%s: a field nobody sets loads with its declared default', (envName) => {
+  test.each(['dev', 'prod'] as const)('%s: a field nobody sets loads with the declared default of its BOOP environment', (envName) => {
     const context = envName === 'prod' ? prodExampleContext() : cdkJsonContext();
     const setByExample = envName === 'prod' ? prodExample() : ((cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Json).dev as Json);
     const config = loadConfig({ context });
-    const defaulted = declaredFields(settingsSchema).filter((field) => field.info[envName] !== undefined && valueAt(setByExample, field.path) === undefined);
+    const defaulted = declaredFields(settingsSchema).filter(
+      (field) => field.info[config.boopEnvironment] !== undefined && valueAt(setByExample, field.path) === undefined,
+    );
     expect(defaulted.length).toBeGreaterThan(0);
     for (const field of defaulted)
-      expect({ field: formatPath(field.path), value: valueAt(config, field.path) }).toEqual({ field: formatPath(field.path), value: field.info[envName] });
+      expect({ field: formatPath(field.path), value: valueAt(config, field.path) }).toEqual({
+        field: formatPath(field.path),
+        value: field.info[config.boopEnvironment],
+      });
   });
 });

@@ -5,13 +5,12 @@
  * problems name the field that is wrong.
  */
 import fc from 'fast-check';
-import { numRuns } from '../support/properties';
+import { numRuns, propertyParameters } from '../support/properties';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { IMAGE_PARAMETERS } from '../../common/names';
+import { BUILT_IN_ENVIRONMENTS, DEFAULT_ENVIRONMENT, IMAGE_PARAMETERS, MAX_ENVIRONMENT_NAME_LENGTH } from '../../common/names';
 import { Slot, SLOTS } from '../../common/slots';
-import { DEFAULT_ENVIRONMENT, ENVIRONMENT_NAMES } from '../../lib/config/environment-config';
 import { declaredFields, formatPath, groupFields } from '../../lib/config/fields';
 import {
   LOG_RETENTION_DAYS,
@@ -22,6 +21,7 @@ import {
   WIDEST_TESTER_PREFIX,
 } from '../../lib/config/formats';
 import { ConfigError, ENVIRONMENT_DEFAULTS, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config/load-config';
+import { PRODUCTION_SAFETY, Waiver, WAIVERS } from '../../lib/config/production-safety';
 import { settingsSchema } from '../../lib/config/schema';
 import { BOOP_CLIENT_DEFAULTS, BOOP_ENDPOINTS, PRODUCTION_ROLLOUT, VENDOR_ID_PREFIX } from '../../lib/guides';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
@@ -167,7 +167,7 @@ describe('the bases the bad cases start from', () => {
     expect(config.boop.baseUrl).toBe(BOOP_ENDPOINTS.development.baseUrl);
     expect(config.boop.wsEndpoint).toBe(BOOP_ENDPOINTS.development.wsEndpoint);
     expect(config.boop.apiTimeoutMs).toBe(BOOP_CLIENT_DEFAULTS.apiTimeoutMs);
-    expect(config.service.cpu).toBe(ENVIRONMENT_DEFAULTS.dev.service.cpu);
+    expect(config.service.cpu).toBe(ENVIRONMENT_DEFAULTS.development.service.cpu);
   });
 
   test('prod: -c configFile=examples/prod.json (relative to the working directory) loads the example', () => {
@@ -194,7 +194,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'prod',
       set: { 'boop.vendorId': `${VENDOR_ID_PREFIX.development}acme` },
-      expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.production}" in prod`),
+      expected: new RegExp(`^boop\\.vendorId: must start with "${VENDOR_ID_PREFIX.production}" against BOOP production`),
     },
   ],
   [
@@ -253,7 +253,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       set: { 'boop.baseUrl': BOOP_ENDPOINTS.production.baseUrl },
-      expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
+      expected: /^boop\.baseUrl: dev talks to BOOP development but points at production BOOP/,
     },
   ],
   [
@@ -261,7 +261,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       set: { 'boop.wsEndpoint': BOOP_ENDPOINTS.production.wsEndpoint },
-      expected: /^boop\.wsEndpoint: the dev environment points at production BOOP/,
+      expected: /^boop\.wsEndpoint: dev talks to BOOP development but points at production BOOP/,
     },
   ],
   [
@@ -285,7 +285,7 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       set: { 'boop.baseUrl': `${BOOP_ENDPOINTS.production.baseUrl}.` },
-      expected: /^boop\.baseUrl: the dev environment points at production BOOP/,
+      expected: /^boop\.baseUrl: dev talks to BOOP development but points at production BOOP/,
     },
   ],
   [
@@ -960,7 +960,8 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
       env: 'prod',
       unset: ['alerts.pagerDutyIntegrationUrlParameter', 'alerts.slack'],
       set: { 'alerts.emails.critical': [] },
-      expected: /^alerts: production needs at least one critical target/,
+      expected:
+        /^alerts: production needs at least one critical target .*, or a rollback would page nobody; keep it, or record why not in productionWaivers\.noCriticalAlertTarget/,
     },
   ],
   [
@@ -1118,7 +1119,8 @@ const BAD_CONFIGS: ReadonlyArray<[string, BadConfig]> = [
     {
       env: 'dev',
       flags: { env: 'staging' },
-      expected: new RegExp(`^unknown environment "staging" given with -c env; known environments: ${ENVIRONMENT_NAMES.join(', ')}$`),
+      expected:
+        /^unknown environment "staging" given with -c env; declared environments: dev, prod \(declare others in cdk\.json's boop:environments with their "boopEnvironment"\)$/,
     },
   ],
   [
@@ -1285,11 +1287,12 @@ describe('the release guard and the rollback that empties green', () => {
     expect(loadConfig({ context: contextFor('prod') }).rollout.releaseGuard).toBe(true);
     expect(loadConfig({ context: contextFor('dev') }).rollout.releaseGuard).toBe(false);
     expect(loadConfig({ context: contextFor('dev', { flags: { 'rollout.releaseGuard': 'true' } }) }).rollout.releaseGuard).toBe(true);
-    expect(loadConfig({ context: contextFor('prod', { set: { 'rollout.releaseGuard': false } }) }).rollout.releaseGuard).toBe(false);
+    const waived = { 'rollout.releaseGuard': false, 'productionWaivers.releaseGuardOff': 'pre-production, no customer traffic' };
+    expect(loadConfig({ context: contextFor('prod', { set: waived }) }).rollout.releaseGuard).toBe(false);
   });
 
   test('a rollback scales green to zero by default in both environments, and either may turn it off', () => {
-    for (const env of ENVIRONMENT_NAMES) {
+    for (const env of ['dev', 'prod'] as const) {
       expect(loadConfig({ context: contextFor(env) }).rollout.scaleGreenToZeroOnRollback).toBe(true);
       expect(loadConfig({ context: contextFor(env, { flags: { 'rollout.scaleGreenToZeroOnRollback': 'false' } }) }).rollout.scaleGreenToZeroOnRollback).toBe(
         false,
@@ -1336,12 +1339,12 @@ describe('problems are reported together', () => {
     );
   });
 
-  test('cdk.json naming an environment this app does not know is a problem', () => {
+  test('a declaration that does not say its BOOP environment is a problem, whichever environment is selected', () => {
     const context = cdkJsonContext();
     (context[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
-    expect(problemsOf(context)).toEqual(
-      expect.arrayContaining([expect.stringMatching(new RegExp(`has unknown environment "staging"; known: ${ENVIRONMENT_NAMES.join(', ')}`))]),
-    );
+    expect(problemsOf(context)).toEqual([
+      'cdk.json boop:environments.staging: say which BOOP environment it talks to: "boopEnvironment": "development" or "production"',
+    ]);
   });
 });
 
@@ -1391,10 +1394,10 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
   });
 
   test('a cdk.json override changes the value; untouched siblings keep their defaults', () => {
-    const changed = ENVIRONMENT_DEFAULTS.dev.service.desiredCount + 1;
+    const changed = ENVIRONMENT_DEFAULTS.development.service.desiredCount + 1;
     const config = loadConfig({ context: contextFor('dev', { set: { 'service.desiredCount': changed } }) });
     expect(config.service.desiredCount).toBe(changed);
-    expect(config.service.memoryMiB).toBe(ENVIRONMENT_DEFAULTS.dev.service.memoryMiB);
+    expect(config.service.memoryMiB).toBe(ENVIRONMENT_DEFAULTS.development.service.memoryMiB);
   });
 
   test('the config file wins over cdk.json', () => {
@@ -1405,8 +1408,8 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
   });
 
   test('lists replace rather than merge', () => {
-    const config = loadConfig({ context: contextFor('prod', { set: { 'rollout.steps': [10, 100] } }) });
-    expect(config.rollout.steps).toEqual([10, 100]);
+    const config = loadConfig({ context: contextFor('prod', { set: { 'rollout.steps': [5, 100] } }) });
+    expect(config.rollout.steps).toEqual([5, 100]);
   });
 
   test('loading does not change the shared defaults', () => {
@@ -1423,3 +1426,172 @@ describe('where a value comes from: defaults < cdk.json < config file < -c', () 
     expect(config.loadBalancer.certificateArn).toBe(PROD_CERTIFICATE);
   });
 });
+
+describe('every rule follows the BOOP environment an environment is bound to, not its name', () => {
+  /** Names of the form teams choose (a word, a hyphen, a word starting with a digit), which no message contains unless it names the environment. */
+  const teamName = fc
+    .tuple(fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), fc.stringMatching(/^[0-9][a-z0-9]{0,8}$/))
+    .map(([first, second]) => `${first}-${second}`)
+    .filter((name) => !Object.hasOwn(BUILT_IN_ENVIRONMENTS, name));
+  const cases = BAD_CONFIGS.filter(([, bad]) => !Object.hasOwn(bad.flags ?? {}, 'env'));
+  const names = fc.sample(teamName, { ...propertyParameters(process.env), numRuns: cases.length });
+
+  /** The same context with the environment's settings declared again under `name`, bound to the same BOOP environment, and `name` selected. */
+  function renamed(context: Json, from: EnvName, name: string): Json {
+    const environments = context[ENVIRONMENTS_CONTEXT_KEY] as Json;
+    environments[name] = { ...((environments[from] as Json | undefined) ?? {}), boopEnvironment: BUILT_IN_ENVIRONMENTS[from] };
+    return { ...context, env: name };
+  }
+
+  test.each(cases.map(([title, bad], i) => [title, bad, names[i]] as const))(
+    '%s: the same problems under a name of its own bound to the same BOOP environment',
+    (_title, bad, name) => {
+      const context = contextFor(bad.env, bad);
+      const asBuiltIn = problemsOf(context);
+      const asDeclared = problemsOf(renamed(structuredClone(context), bad.env, name));
+      expect(asDeclared.map((problem) => problem.replaceAll(name, bad.env))).toEqual(asBuiltIn);
+    },
+  );
+
+  test.each(['dev', 'prod'] as const)('the %s base loads the same under any name bound to its BOOP environment, the longest included', (env) => {
+    const longest = `x${'0'.repeat(MAX_ENVIRONMENT_NAME_LENGTH - 1)}`;
+    for (const name of [...names.slice(0, 5), longest]) {
+      const { envName, ...settings } = loadConfig({ context: renamed(contextFor(env), env, name) });
+      const { envName: builtIn, ...expected } = loadConfig({ context: contextFor(env) });
+      expect([envName, builtIn]).toEqual([name, env]);
+      expect(settings).toEqual(expected);
+    }
+  });
+});
+
+describe("production's safety defaults: set aside only with a recorded reason, and only against BOOP production", () => {
+  const REASON = 'pre-production, no customer traffic';
+  /** A change that weakens each safety default (PRODUCTION_SAFETY), built from the guide's numbers. */
+  const WEAKENED: Readonly<Record<Waiver, Change>> = {
+    bakeBelowGuide: { set: { 'rollout.bakeTimeHours': PRODUCTION_ROLLOUT.bakeTimeHours - 1 } },
+    firstStepAboveGuide: { set: { 'rollout.steps': [PRODUCTION_ROLLOUT.steps[0] + 1, 100] } },
+    releaseGuardOff: { set: { 'rollout.releaseGuard': false } },
+    noCriticalAlertTarget: { unset: ['alerts.pagerDutyIntegrationUrlParameter', 'alerts.slack'], set: { 'alerts.emails.critical': [] } },
+  };
+  const withWaiver = (waiver: Waiver, change: Change = WEAKENED[waiver]): Change => ({
+    ...change,
+    set: { ...change.set, [`productionWaivers.${waiver}`]: REASON },
+  });
+  const production = (change: Change, name?: string) => (name === undefined ? contextFor('prod', change) : renamedTo(contextFor('prod', change), 'prod', name));
+  function renamedTo(context: Json, from: EnvName, name: string): Json {
+    (context[ENVIRONMENTS_CONTEXT_KEY] as Json)[name] = {
+      ...((context[ENVIRONMENTS_CONTEXT_KEY] as Json)[from] as Json),
+      boopEnvironment: BUILT_IN_ENVIRONMENTS[from],
+    };
+    return { ...context, env: name };
+  }
+
+  describe.each([undefined, 'preprod', 'prod-eu'])('bound to production (%s)', (name) => {
+    test.each(WAIVERS)('%s: weakening the default without the waiver is refused, naming the field and the waiver', (waiver) => {
+      const field = formatPath(PRODUCTION_SAFETY[waiver].path);
+      expect(problemsOf(production(WEAKENED[waiver], name))).toEqual([
+        expect.stringMatching(new RegExp(`^${escape(field)}: production needs .*; keep it, or record why not in productionWaivers\\.${waiver} `)),
+      ]);
+    });
+
+    test.each(WAIVERS)('%s: with the waiver it loads, reason kept', (waiver) => {
+      expect(loadConfig({ context: production(withWaiver(waiver), name) }).productionWaivers).toEqual({ [waiver]: REASON });
+    });
+
+    test.each(WAIVERS)('%s: a waiver that sets nothing aside is refused', (waiver) => {
+      expect(problemsOf(production(withWaiver(waiver, {}), name))).toEqual([
+        expect.stringMatching(new RegExp(`^productionWaivers\\.${waiver}: sets nothing aside`)),
+      ]);
+    });
+  });
+
+  test.each(WAIVERS)('%s: a blank or two-line reason is refused', (waiver) => {
+    for (const reason of [' ', 'first line\nsecond line']) {
+      const change = { ...WEAKENED[waiver], set: { ...WEAKENED[waiver].set, [`productionWaivers.${waiver}`]: reason } };
+      expect(problemsOf(production(change))).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^productionWaivers\\.${waiver}: `))]));
+    }
+  });
+
+  test.each(WAIVERS)('%s: bound to development, the same values need no waiver, and a waiver is refused', (waiver) => {
+    const development = (change: Change) => renamedTo(contextFor('dev', change), 'dev', 'staging');
+    expect(() => loadConfig({ context: development(WEAKENED[waiver]) })).not.toThrow();
+    expect(problemsOf(development(withWaiver(waiver)))).toEqual([
+      `productionWaivers.${waiver}: only an environment bound to BOOP production has production's safety defaults to set aside; remove it`,
+    ]);
+  });
+});
+
+describe('declaring environments in cdk.json', () => {
+  const declare = (declarations: Json, flags: Json = {}): Json => {
+    const context = cdkJsonContext();
+    Object.assign(context[ENVIRONMENTS_CONTEXT_KEY] as Json, declarations);
+    return { ...context, ...flags };
+  };
+  const devSettings = () => (cdkJsonContext()[ENVIRONMENTS_CONTEXT_KEY] as Json).dev as Json;
+
+  test('a declared environment loads with the defaults of its BOOP environment', () => {
+    const config = loadConfig({ context: declare({ staging: { ...devSettings(), boopEnvironment: 'development' } }, { env: 'staging' }) });
+    expect([config.envName, config.boopEnvironment]).toEqual(['staging', 'development']);
+    expect(config.rollout).toEqual(loadConfig({ context: contextFor('dev') }).rollout);
+  });
+
+  test.each([
+    [
+      'prod bound to development',
+      { prod: { boopEnvironment: 'development' } },
+      /^cdk\.json boop:environments\.prod\.boopEnvironment: prod always talks to BOOP production/,
+    ],
+    [
+      'an environment name in capitals',
+      { Staging: { boopEnvironment: 'development' } },
+      /^cdk\.json boop:environments: an environment name is lowercase .*got "Staging"; rename/,
+    ],
+    [
+      'a name longer than its function names allow',
+      { [`s${'x'.repeat(MAX_ENVIRONMENT_NAME_LENGTH)}`]: { boopEnvironment: 'development' } },
+      new RegExp(`^cdk\\.json boop:environments: an environment name has at most ${MAX_ENVIRONMENT_NAME_LENGTH} characters`),
+    ],
+    [
+      'a BOOP environment that is none',
+      { staging: { boopEnvironment: 'test' } },
+      /^cdk\.json boop:environments\.staging\.boopEnvironment must be development or production, got "test"$/,
+    ],
+  ])('%s is refused, whichever environment is selected', (_title, declarations, expected) => {
+    expect(problemsOf(declare(declarations))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  test('two environments pinned to one account and region against one BOOP environment are refused: their metrics would mix', () => {
+    const pinned = {
+      account: CERTIFICATE_ACCOUNT,
+      region: CERTIFICATE_REGION,
+      network: { availabilityZones: [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`] },
+    };
+    const problems = problemsOf(declare({ dev: { ...devSettings(), ...pinned }, staging: { ...devSettings(), ...pinned, boopEnvironment: 'development' } }));
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^cdk\.json boop:environments: dev and staging are pinned to account \d{12} and region [a-z0-9-]+, both against BOOP development; their metrics would mix/,
+      ),
+    ]);
+    // Another region, or another BOOP environment, shares nothing.
+    expect(() =>
+      loadConfig({ context: declare({ dev: { ...devSettings(), ...pinned }, staging: { ...devSettings(), boopEnvironment: 'development' } }) }),
+    ).not.toThrow();
+  });
+
+  test.each([
+    [
+      'a config file',
+      (context: Json) => ({ ...context, env: 'prod', configFile: writeConfig({ ...prodExample(), boopEnvironment: 'development' }) }),
+      /^config file .*: boopEnvironment is declared once, in cdk\.json's boop:environments/,
+    ],
+    ['-c', (context: Json) => ({ ...context, boopEnvironment: 'production' }), /^-c: boopEnvironment is declared once, in cdk\.json's boop:environments/],
+  ])('%s cannot change which BOOP environment an environment talks to', (_title, build, expected) => {
+    expect(problemsOf(build(cdkJsonContext()))).toEqual([expect.stringMatching(expected)]);
+  });
+});
+
+function writeConfig(content: Json): string {
+  const file = path.join(tmp, `config-${++fileCounter}.json`);
+  fs.writeFileSync(file, JSON.stringify(content));
+  return file;
+}

@@ -7,7 +7,8 @@ import { Readable } from 'stream';
 import fc from 'fast-check';
 import { numRuns } from '../support/properties';
 import { readPiped } from '../../cli/secret-input';
-import { API_KEY_PREFIX, apiKeyProblem, BoopEnvironment } from '../../common/keys/api-keys';
+import { API_KEY_PREFIX, apiKeyProblem } from '../../common/keys/api-keys';
+import { BoopEnvironment } from '../../common/names';
 import { fakeKey, KeyWorld } from './key-world';
 
 /** A key's secret part: what BOOP keys are made of. */
@@ -88,7 +89,7 @@ test('bytes that are not UTF-8, piped in, are refused at the byte where they sta
 
 test.each(EXAMPLES)('put refuses a key with %s and writes nothing', async (_what, character) => {
   const world = new KeyWorld({ env: 'prod' });
-  expect((await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('prod', 'a'))).error).toBeUndefined();
+  expect((await world.cli(['put', '--env', 'prod', '--slot', 'primary'], fakeKey('production', 'a'))).error).toBeUndefined();
   const parameters = JSON.stringify([...world.parameters]);
   const secret = 'q'.repeat(24);
   const run = await world.cli(['put', '--env', 'prod', '--slot', 'secondary'], `${API_KEY_PREFIX.production}${secret}${character}${secret}`);

@@ -124,6 +124,7 @@ function deps(overrides: Partial<KeyCheckDeps> = {}): KeyCheckDeps {
     ssm,
     cloudformation,
     region: REGION,
+    functionName: NAMES.keyCheck,
     log: { info: record('info'), warn: record('warn'), error: record('error') },
     response: {
       send: ((url: string, init: RequestInit) => {
@@ -432,8 +433,14 @@ describe('malformed properties fail the deploy with a reason, and SSM is never a
   const good = properties(ROTATION_DATE);
   const otherEnvironment = environmentNames('dev').parameters.primaryApiKey;
   const cases: [string, Unchecked<KeyCheckProperties>, RegExp][] = [
-    ['no EnvName', { ...good, EnvName: undefined }, /^refused: EnvName must be one of .*, got nothing/],
-    ['an unknown EnvName', { ...good, EnvName: 'staging' }, /^refused: EnvName must be one of .*, got "staging"/],
+    ['no EnvName', { ...good, EnvName: undefined }, /^refused: EnvName must be an environment name, got nothing/],
+    ['an EnvName that is no environment name', { ...good, EnvName: 'Staging/x' }, /^refused: EnvName must be an environment name, got "Staging\/x"/],
+    // Any declared environment is a valid name, but this function answers for its own alone.
+    [
+      "another environment's EnvName, with that environment's own parameters",
+      { ...good, EnvName: 'staging', Parameters: JSON.stringify({ primary: environmentNames('staging').parameters.primaryApiKey }) },
+      new RegExp(`^refused: EnvName "staging" is not the environment of this function \\(${NAMES.keyCheck}\\)`),
+    ],
     ['Parameters that are not JSON', { ...good, Parameters: '{primary:' }, /^refused: Parameters must be JSON/],
     ['Parameters that are a list', { ...good, Parameters: JSON.stringify([PARAMETER.primary]) }, /^refused: Parameters must be JSON/],
     [

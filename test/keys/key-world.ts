@@ -29,30 +29,23 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { projectEnvironments } from '../../cli/environments';
 import { CliError } from '../../cli/errors';
 import { KeySettings, KeysIo, runKeysCli } from '../../cli/keys';
-import {
-  API_KEY_PREFIX,
-  AWS_MANAGED_SSM_KEY,
-  boopEnvironmentOf,
-  currentKeySlot,
-  KEY_VARIABLES,
-  keyParameterNames,
-  KeySlot,
-  keySlotsInUse,
-} from '../../common/keys/api-keys';
+import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, currentKeySlot, KEY_VARIABLES, keyParameterNames, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
 import { keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
-import { environmentNames } from '../../common/names';
+import { BoopEnvironment, environmentNames } from '../../common/names';
 import { STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
+import type { Declarations } from '../../lib/config/environments';
 import { Slot, SLOTS } from '../../common/slots';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '111122223333';
 const CLUSTER = 'boop-cluster';
 
-/** A key of the environment's BOOP, built at run time so no key-like literal sits in the source. */
-export function fakeKey(env: string, fill: string): string {
-  return `${API_KEY_PREFIX[boopEnvironmentOf(env)]}${fill.repeat(24)}`;
+/** A key of a BOOP environment, built at run time so no key-like literal sits in the source. */
+export function fakeKey(boopEnvironment: BoopEnvironment, fill: string): string {
+  return `${API_KEY_PREFIX[boopEnvironment]}${fill.repeat(24)}`;
 }
 
 interface StoredParameter {
@@ -106,6 +99,8 @@ export interface CliRun {
 
 export interface WorldOptions {
   readonly env?: string;
+  /** The environments cdk.json declares, as the CLI reads them. @default this repository's cdk.json's, as the CLI reads them unless told */
+  readonly environments?: Declarations;
   readonly now?: Date;
   /** Whether SSM turns a String into a SecureString on an overwrite (moto does; the test can make it refuse as AWS may). */
   readonly typeChangeRefused?: boolean;
@@ -116,6 +111,8 @@ export interface WorldOptions {
 export class KeyWorld {
   readonly env: string;
   readonly names;
+  /** The environments the CLI is told cdk.json declares. */
+  readonly environments: Declarations;
   /** The deployed stack's outputs; a deploy sets the key the execution roles may decrypt with. */
   outputs: StackOutputs;
   now: Date;
@@ -148,6 +145,7 @@ export class KeyWorld {
 
   constructor(options: WorldOptions = {}) {
     this.env = options.env ?? 'prod';
+    this.environments = options.environments ?? projectEnvironments();
     this.names = environmentNames(this.env);
     this.now = options.now ?? new Date('2026-11-21T12:00:00Z');
     this.desiredCount = options.desiredCount ?? 2;
@@ -179,6 +177,13 @@ export class KeyWorld {
   // -------------------------------------------------------------------------------------------
   // The operator's and the world's actions
 
+  /** The BOOP environment the world's environment is declared to talk to. */
+  get boopEnvironment(): BoopEnvironment {
+    const declared = this.environments.environments.get(this.env);
+    if (!declared) throw new Error(`the world's environment ${this.env} is not declared`);
+    return declared.boopEnvironment;
+  }
+
   /** Runs the CLI as `npm run keys -- <argv>` would, with `stdin` as the typed or piped key. */
   async cli(argv: readonly string[], stdin = ''): Promise<CliRun> {
     const lines: string[] = [];
@@ -191,6 +196,7 @@ export class KeyWorld {
         if (this.configProblem) throw new CliError(this.configProblem);
         return this.config;
       },
+      environments: () => this.environments,
     };
     try {
       await runKeysCli(argv, this.clients, io);

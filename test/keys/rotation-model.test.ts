@@ -16,10 +16,13 @@ import fc from 'fast-check';
 import { numRuns } from '../support/properties';
 import { CliError } from '../../cli/errors';
 import { KEY_SLOTS, KeySlot } from '../../common/keys/api-keys';
+import { BUILT_IN_ENVIRONMENTS } from '../../common/names';
 import { SLOTS } from '../../common/slots';
 import { CliRun, fakeKey, KeyWorld } from './key-world';
 
 const ENV = 'prod';
+/** The BOOP environment ENV talks to, as every project declares it. */
+const BOOP = BUILT_IN_ENVIRONMENTS[ENV];
 const ROTATION_DOC = path.join(__dirname, '..', '..', 'docs', 'key-rotation.md');
 const WALKTHROUGH_START = '<!-- walkthrough:start -->';
 const WALKTHROUGH_END = '<!-- walkthrough:end -->';
@@ -58,8 +61,8 @@ function expectSucceeded(run: CliRun): void {
 describe('the runbook rotation, step by step', () => {
   test('both slots can start tasks and every running task reaches BOOP at every step', async () => {
     const world = new KeyWorld({ env: ENV, now: new Date('2026-11-02T09:00:00Z') });
-    const oldKey = fakeKey(ENV, 'a');
-    const newKey = fakeKey(ENV, 'b');
+    const oldKey = fakeKey(BOOP, 'a');
+    const newKey = fakeKey(BOOP, 'b');
     const transcript: string[] = [];
     /** One runbook step: its commands (shown as the operator types them), then `keys check` afterwards. */
     const step = async (title: string, at: string, act: () => Promise<void> | void) => {
@@ -235,7 +238,7 @@ describe('any sequence of operator steps', () => {
       fc.asyncProperty(fc.boolean(), fc.array(stepArbitrary, { minLength: 1, maxLength: 30, size: 'max' }), async (midRotation, steps) => {
         const world = new KeyWorld({ env: ENV, desiredCount: 1 });
         let fill = 0;
-        const nextKey = () => fakeKey(ENV, 'abcdefghijklmnopqrstuvwxyz'[fill++ % 26]);
+        const nextKey = () => fakeKey(BOOP, 'abcdefghijklmnopqrstuvwxyz'[fill++ % 26]);
         expectSucceeded(await world.cli(['put', '--env', ENV, '--slot', 'primary'], nextKey()));
         expect(world.deploy()).toEqual([]);
         if (midRotation) {
@@ -251,7 +254,7 @@ describe('any sequence of operator steps', () => {
           const before = JSON.stringify([...world.parameters]);
           switch (step.kind) {
             case 'put': {
-              const value = { 'fresh': nextKey(), 'empty': '', 'blank': '   ', 'other-environment': fakeKey('dev', 'q') }[step.key];
+              const value = { 'fresh': nextKey(), 'empty': '', 'blank': '   ', 'other-environment': fakeKey('development', 'q') }[step.key];
               run = await world.cli(['put', '--env', ENV, '--slot', step.slot], value);
               // A refused value writes nothing.
               if (step.key !== 'fresh') {

@@ -5,7 +5,8 @@
  */
 import { KEYS_COMMANDS, keysCommandUsage, parseKeysArgs } from '../../cli/keys-args';
 import { commandUsage, COMMANDS, parseRolloutArgs, ROLLOUT_OVERRIDE_CONTEXT } from '../../cli/rollout-args';
-import { CONFIRM_PRODUCTION_PARAMETER, ENVIRONMENT_NAMES, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
+import { projectEnvironments } from '../../cli/environments';
+import { CONFIRM_PRODUCTION_PARAMETER, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 
 /** A piece of code in a document: a line of a fenced block (with its language) or an inline code span. */
 export interface Snippet {
@@ -117,8 +118,12 @@ const STACK_PARAMETERS: Readonly<Record<string, (value: string) => boolean>> = {
   ...Object.fromEntries(Object.values(IMAGE_PARAMETERS).map((name) => [name, (value: string) => value !== ''])),
 };
 
-/** The problems of `npx cdk deploy` and its words: only `-c env=`, `-c rolloutOverride=` and one `--parameters Name=value` per parameter. */
+/**
+ * The problems of `npx cdk deploy` and its words: only `-c env=` of an environment this project's
+ * cdk.json declares, `-c rolloutOverride=` and one `--parameters Name=value` per parameter.
+ */
 export function deployProblems(words: readonly Word[]): string[] {
+  const declared = [...projectEnvironments().environments.keys()];
   const problems: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const flag = words[i].text;
@@ -126,8 +131,7 @@ export function deployProblems(words: readonly Word[]): string[] {
     const [name, ...rest] = value.split('=');
     const given = rest.join('=');
     if (flag === '-c') {
-      if (name === 'env' && ![...ENVIRONMENT_NAMES, '<env>'].includes(given))
-        problems.push(`-c env=${given} is not an environment (${ENVIRONMENT_NAMES.join(', ')})`);
+      if (name === 'env' && ![...declared, '<env>'].includes(given)) problems.push(`-c env=${given} is not a declared environment (${declared.join(', ')})`);
       else if (name !== 'env' && name !== ROLLOUT_OVERRIDE_CONTEXT) problems.push(`-c ${name} is not a context key a deploy of this project reads`);
       i++;
     } else if (flag === '--parameters') {

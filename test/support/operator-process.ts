@@ -3,12 +3,27 @@
  * keys`) share: an environment with fake credentials and nothing of the user's, an AWS endpoint on
  * 127.0.0.1 that records what it is sent, and the check that a failure is one line on stderr.
  */
+import { buildSync } from 'esbuild';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { ProcessRun } from './process';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * The operator command `npm run <name>` runs (`tsx bin/<name>.ts`), bundled with esbuild into a
+ * temporary folder: the same code, started without tsx compiling it on every run (the README's
+ * test runs each npm script itself). Returns the bundle's path and the removal of its folder.
+ */
+export function operatorBundle(name: 'rollout' | 'keys'): { readonly file: string; readonly remove: () => void } {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-bundle-`));
+  const file = path.join(folder, `${name}.js`);
+  buildSync({ entryPoints: [path.join(REPO_ROOT, 'bin', `${name}.ts`)], bundle: true, platform: 'node', target: 'node20', outfile: file, logLevel: 'warning' });
+  return { file, remove: () => fs.rmSync(folder, { recursive: true, force: true }) };
+}
 
 /** The access key id of every run: fake, and never to be printed. */
 const FAKE_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';

@@ -1,9 +1,12 @@
 /**
- * A world for `npm run preflight`: the prod example's synthesized facts (once per test file), and
- * every AWS service preflight asks, answered through aws-sdk-client-mock from a small state a test
- * changes. `preflightSample()` is the README's sample output: the command's own, on a deployed,
- * healthy environment with one e-mail address yet to confirm.
+ * A world for `npm run preflight`: the prod example's synthesized facts (once per test file), or
+ * another declared environment's, and every AWS service preflight asks, answered through
+ * aws-sdk-client-mock from a small state a test changes. `preflightSample()` is the README's sample
+ * output: the command's own, on a deployed, healthy environment with one e-mail address yet to confirm.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import {
@@ -12,6 +15,7 @@ import {
   DescribeStacksCommand,
   DescribeTypeCommand,
   GetTemplateCommand,
+  Stack,
   StackStatus,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -27,13 +31,15 @@ import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns'
 import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AWS_MANAGED_SSM_KEY } from '../../common/keys/api-keys';
-import { environmentNames, IMAGE_PARAMETERS } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, IMAGE_PARAMETERS } from '../../common/names';
 import { STACK_OUTPUTS } from '../../common/payloads';
 import { createPreflightClients, PreflightDeps, runPreflightCli } from '../../cli/preflight';
+import { EnvironmentSource, projectEnvironments } from '../../cli/environments';
 import { PreflightContext, Resolver } from '../../cli/preflight/check';
 import { synthesizeFacts, TemplateFacts } from '../../cli/preflight/template-facts';
 import { findStack } from '../../cli/stack';
-import { PROD_EXAMPLE_FILE, REPO_ROOT } from './context';
+import { BOOP_ENVIRONMENT_FIELD, ENVIRONMENTS_CONTEXT_KEY } from '../../lib/config/environments';
+import { cdkJsonContext, Json, PROD_EXAMPLE_FILE, prodExample, REPO_ROOT } from './context';
 import { awsError } from './aws-error';
 
 export { awsError };
@@ -57,6 +63,18 @@ export function prodFacts(): TemplateFacts {
   return (shared ??= synthesizeFacts('prod', PROD_EXAMPLE_FILE, REPO_ROOT));
 }
 
+/** A stack of another environment in the same account and region, as DescribeStacks lists it. */
+export type OtherStack = Pick<Stack, 'StackName' | 'StackStatus' | 'Parameters' | 'ParentId'>;
+
+/** A stack another environment bound to `boopEnvironment` deployed here: production-bound ones carry ConfirmProduction. */
+export function otherStack(env: string, boopEnvironment: 'development' | 'production', status: StackStatus = 'UPDATE_COMPLETE'): OtherStack {
+  const Parameters = [
+    { ParameterKey: IMAGE_PARAMETERS.blue, ParameterValue: 'image' },
+    ...(boopEnvironment === 'production' ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: '****' }] : []),
+  ];
+  return { StackName: environmentNames(env).stack, StackStatus: status, Parameters };
+}
+
 /** What the world holds; a test changes it before a run. */
 export interface WorldState {
   deployed: boolean;
@@ -76,6 +94,12 @@ export interface WorldState {
   wildcardAddresses?: string[];
   /** The deployed stack's status. @default UPDATE_COMPLETE */
   stackStatus?: StackStatus;
+  /** The account and region's other stacks, listed after the environment's own. @default none */
+  otherStacks?: OtherStack[];
+  /** How many stacks one page of DescribeStacks lists. @default all */
+  stacksPerPage?: number;
+  /** The caller lacks cloudformation:ListStacks, which DescribeStacks without a stack name also needs. */
+  listStacksRefused?: boolean;
   /** PagerDuty's https subscription is still pending: SNS could not reach the integration URL. */
   pagerDutyPending?: boolean;
   /** The deployed stack's Slack channel configuration and its resource status. */
@@ -86,9 +110,8 @@ export interface WorldState {
   lastReportMinutesAgo?: number;
 }
 
-/** A deployed (or not), healthy prod example. */
-export function healthyState(deployed: boolean): WorldState {
-  const facts = prodFacts();
+/** A deployed (or not), healthy environment: the prod example unless `facts` says another. */
+export function healthyState(deployed: boolean, facts: TemplateFacts = prodFacts()): WorldState {
   const images = Object.values(facts.config.service.images);
   const held: Record<string, number> = deployed ? Object.fromEntries(facts.reservations.map((r) => [r.functionName!, r.reserved])) : {};
   const limit = 1000;
@@ -103,7 +126,7 @@ export function healthyState(deployed: boolean): WorldState {
     ecrImages: new Set(images),
     ecrRepositories: new Set(images.map((image) => image.split(':').slice(0, -1).join(':'))),
     parameters: new Map([
-      [environmentNames('prod').parameters.primaryApiKey, { Type: 'SecureString', KeyId: AWS_MANAGED_SSM_KEY }],
+      [environmentNames(facts.config.envName).parameters.primaryApiKey, { Type: 'SecureString', KeyId: AWS_MANAGED_SSM_KEY }],
       [facts.config.alerts.pagerDutyIntegrationUrlParameter!, { Type: 'String' }],
     ]),
     pendingEmails: [],
@@ -127,8 +150,11 @@ export class PreflightWorld {
     cloudwatch: mockClient(CloudWatchClient),
   };
 
-  constructor(public state: WorldState = healthyState(true)) {
-    const facts = prodFacts();
+  constructor(
+    public state: WorldState = healthyState(true),
+    /** The environment's synthesized facts, which the command is given. */
+    readonly facts: TemplateFacts = prodFacts(),
+  ) {
     const m = this.mocks;
     m.sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: CALLER_ARN });
     m.ssm.on(GetParameterCommand).callsFake(async ({ Name }) => {
@@ -146,27 +172,33 @@ export class PreflightWorld {
       const properties = Object.fromEntries(used.filter((p) => !(gap ?? []).includes(p)).map((p) => [p, {}]));
       return { TypeName, Schema: JSON.stringify({ typeName: TypeName, properties: { ...properties, SomethingElse: {} } }) };
     });
-    m.cloudformation.on(DescribeStacksCommand).callsFake(async () => {
-      if (!this.state.deployed) throw awsError('ValidationError', `Stack with id ${facts.stackName} does not exist`);
+    m.cloudformation.on(DescribeStacksCommand).callsFake(async ({ StackName, NextToken }) => {
       const outputs = Object.entries(STACK_OUTPUTS).map(([key, OutputKey]) => ({
         OutputKey,
         OutputValue: key === 'listenerArn' ? LISTENER_ARN : `${key}-value`,
       }));
       const images = facts.config.service.images;
-      return {
-        Stacks: [
-          {
-            StackName: facts.stackName,
-            StackStatus: this.state.stackStatus ?? 'UPDATE_COMPLETE',
-            CreationTime: NOW,
-            Outputs: outputs,
-            Parameters: [
-              { ParameterKey: IMAGE_PARAMETERS.blue, ParameterValue: images.blue },
-              { ParameterKey: IMAGE_PARAMETERS.green, ParameterValue: images.green },
-            ],
-          },
+      const own: Stack = {
+        StackName: facts.stackName,
+        StackStatus: this.state.stackStatus ?? 'UPDATE_COMPLETE',
+        CreationTime: NOW,
+        Outputs: outputs,
+        Parameters: [
+          { ParameterKey: IMAGE_PARAMETERS.blue, ParameterValue: images.blue },
+          { ParameterKey: IMAGE_PARAMETERS.green, ParameterValue: images.green },
+          ...(facts.config.boopEnvironment === 'production' ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: '****' }] : []),
         ],
       };
+      if (StackName !== undefined) {
+        if (!this.state.deployed || StackName !== facts.stackName) throw awsError('ValidationError', `Stack with id ${StackName} does not exist`);
+        return { Stacks: [own] };
+      }
+      // Without a name: every stack of the account and region, a page at a time, for a caller also allowed ListStacks (which action a refusal names is not documented).
+      if (this.state.listStacksRefused) throw awsError('AccessDenied', 'Access Denied', 403);
+      const all = [...(this.state.deployed ? [own] : []), ...(this.state.otherStacks ?? []).map((other) => ({ CreationTime: NOW, ...other }))];
+      const start = NextToken === undefined ? 0 : Number(NextToken);
+      const end = start + (this.state.stacksPerPage ?? all.length);
+      return { Stacks: all.slice(start, end), ...(end < all.length ? { NextToken: String(end) } : {}) };
     });
     m.cloudformation.on(GetTemplateCommand).callsFake(async () => {
       const { workspaceId, channelId } = this.state.slackChannel;
@@ -247,8 +279,8 @@ export class PreflightWorld {
   readonly resolver: Resolver = {
     resolve4: async (host) => {
       if (host === ALB_DNS) return ALB_ADDRESSES;
-      if (host === prodFacts().config.loadBalancer.hostName && this.state.hostAddresses.length) return this.state.hostAddresses;
-      if (this.state.wildcardAddresses?.length && host.endsWith(`.${prodFacts().config.loadBalancer.hostName!.split('.').slice(1).join('.')}`))
+      if (host === this.facts.config.loadBalancer.hostName && this.state.hostAddresses.length) return this.state.hostAddresses;
+      if (this.state.wildcardAddresses?.length && host.endsWith(`.${this.facts.config.loadBalancer.hostName!.split('.').slice(1).join('.')}`))
         return this.state.wildcardAddresses;
       throw Object.assign(new Error(`queryA ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     },
@@ -256,7 +288,7 @@ export class PreflightWorld {
       throw Object.assign(new Error(`queryAaaa ENODATA ${host}`), { code: 'ENODATA' });
     },
     resolveCname: async (host) => {
-      if (host === prodFacts().config.loadBalancer.hostName && this.state.hostCname) return [this.state.hostCname];
+      if (host === this.facts.config.loadBalancer.hostName && this.state.hostCname) return [this.state.hostCname];
       throw Object.assign(new Error(`queryCname ENODATA ${host}`), { code: 'ENODATA' });
     },
   };
@@ -266,7 +298,7 @@ export class PreflightWorld {
     return {
       sdkRegion: async () => REGION,
       clients: (region) => createPreflightClients(region, { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
-      facts: () => prodFacts(),
+      facts: () => this.facts,
       resolver: this.resolver,
       ...overrides,
     };
@@ -277,14 +309,14 @@ export class PreflightWorld {
     const clients = createPreflightClients(REGION, { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     let stack: ReturnType<PreflightContext['stack']> | undefined;
     return {
-      env: 'prod',
+      env: this.facts.config.envName,
       region: REGION,
       regionSource: 'from AWS_REGION, AWS_DEFAULT_REGION or your profile, as cdk deploy reads it',
       sdkRegion: REGION,
       caller: { account: ACCOUNT, arn: CALLER_ARN },
-      facts: prodFacts(),
+      facts: this.facts,
       clients,
-      stack: () => (stack ??= findStack(clients.cloudformation, 'prod')),
+      stack: () => (stack ??= findStack(clients.cloudformation, this.facts.config.envName)),
       resolver: this.resolver,
       now: () => NOW,
     };
@@ -313,4 +345,35 @@ export async function preflightSample(): Promise<string> {
   } finally {
     world.restore();
   }
+}
+
+/** A project folder of its own: the repo's cdk.json with `declarations` added to boop:environments, as a team declares its environments. */
+export class DeclaredProject {
+  readonly dir: string;
+
+  constructor(declarations: Json) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'boop-preflight-project-'));
+    const context = cdkJsonContext();
+    context[ENVIRONMENTS_CONTEXT_KEY] = { ...(context[ENVIRONMENTS_CONTEXT_KEY] as Json), ...declarations };
+    fs.writeFileSync(path.join(this.dir, 'cdk.json'), JSON.stringify({ context }));
+  }
+
+  /** The environments its cdk.json declares, as preflight reads them. */
+  readonly environments: EnvironmentSource = () => projectEnvironments(this.dir);
+
+  /** An environment's facts, synthesized as preflight would in this folder. */
+  facts(env: string): TemplateFacts {
+    return synthesizeFacts(env, undefined, this.dir);
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The prod example's fields, declared under another name bound to `boopEnvironment`. */
+export function prodExampleBoundTo(boopEnvironment: 'development' | 'production', change: (fields: Json) => void = () => undefined): Json {
+  const fields: Json = { [BOOP_ENVIRONMENT_FIELD]: boopEnvironment, ...prodExample() };
+  change(fields);
+  return fields;
 }

@@ -1,6 +1,6 @@
 /**
  * The templates an existing stack was deployed from, kept in test/fixtures/templates: a change
- * that renames a resource or a logical id replaces it on the next deploy, so test/templates.test.ts
+ * that renames a resource or a logical id replaces it on the next deploy, so test/environments.test.ts
  * compares each case with its fixture. Only asset hashes (each function's code) are left out.
  * After a change that is meant to alter a template, `npm run snapshots` writes the fixtures again;
  * the diff under review then shows what an update of a deployed stack would do.

@@ -33,7 +33,7 @@ const SSM_STANDARD_MAX_BYTES = 4096;
 const SSM_ADVANCED_MAX_BYTES = 8192;
 const NAMES = environmentNames('prod');
 /** Production's default rollout, as the stack passes it to the controller. */
-const PROD_ROLLOUT = ENVIRONMENT_DEFAULTS.prod.rollout;
+const PROD_ROLLOUT = ENVIRONMENT_DEFAULTS.production.rollout;
 
 export const SETTINGS: ControllerSettings = {
   envName: 'prod',
@@ -49,9 +49,13 @@ export const SETTINGS: ControllerSettings = {
   criticalTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${NAMES.alertTopic('critical')}`,
   policy: { steps: [...PROD_ROLLOUT.steps], bakeTimeHours: PROD_ROLLOUT.bakeTimeHours },
   stickinessSeconds: PROD_ROLLOUT.stickinessSeconds,
-  releaseGuard: ENVIRONMENT_DEFAULTS.prod.rollout.releaseGuard,
-  scaleGreenToZero: ENVIRONMENT_DEFAULTS.prod.rollout.scaleGreenToZeroOnRollback,
-  green: { cluster: 'BoopIntegration-prod-ClusterEB0386A7-x1', service: NAMES.greenService, desiredCount: ENVIRONMENT_DEFAULTS.prod.service.desiredCount },
+  releaseGuard: ENVIRONMENT_DEFAULTS.production.rollout.releaseGuard,
+  scaleGreenToZero: ENVIRONMENT_DEFAULTS.production.rollout.scaleGreenToZeroOnRollback,
+  green: {
+    cluster: 'BoopIntegration-prod-ClusterEB0386A7-x1',
+    service: NAMES.greenService,
+    desiredCount: ENVIRONMENT_DEFAULTS.production.service.desiredCount,
+  },
 };
 
 /** Green's ECS service as the stack names it in the controller's settings. */
