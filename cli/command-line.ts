@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'util';
 import { BoopEnvironment, environmentNames } from '../common/names';
-import { EnvironmentSource, projectEnvironments, resolveEnvironment } from './environments';
+import { EnvironmentSource, projectEnvironments, resolveEnvironment, UnreadableProject } from './environments';
 import { CliError } from './errors';
 
 /** One option of a command, besides --env and --help, which every command takes. */
@@ -59,6 +59,8 @@ export interface CommandLineDefinition<C extends string> {
    * @default nothing more is refused
    */
   readonly refuseOptions?: (command: C, tokens: readonly Token[], known: (name: string) => boolean) => void;
+  /** Whether a command may go on, as production, when cdk.json cannot be read. @default 'refuse' for every command */
+  readonly unreadableProject?: (command: C) => UnreadableProject;
   /**
    * How the operator writes a command, before its options, in its usage line and help hint.
    * @default `<run> <command>`
@@ -215,7 +217,7 @@ ${footer}`;
   const readCommand = <V>(command: C, args: readonly string[], environments: EnvironmentSource = projectEnvironments): HelpRequest | CommandRequest<C, V> => {
     const values = readOptions(command, args);
     if (values === 'help') return { command: 'help', usage: commandUsage(command) };
-    const { name, boopEnvironment } = resolveEnvironment(values.env as string | undefined, environments(), shown);
+    const { name, boopEnvironment } = resolveEnvironment(values.env as string | undefined, environments, shown, definition.unreadableProject?.(command));
     return { command, env: name, boopEnvironment, values: values as V };
   };
 

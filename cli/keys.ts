@@ -30,8 +30,9 @@ import {
 } from '../common/keys/api-keys';
 import { describeParameters } from '../common/keys/describe-parameters';
 import { encryptedWith, KeyRequirements, keyParameterProblems, ParameterFacts } from '../common/keys/parameter-check';
-import { BoopEnvironment, environmentNames } from '../common/names';
+import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNames } from '../common/names';
 import { StackOutputs } from '../common/payloads';
+import { BOOP_ENVIRONMENT_FIELD, ENVIRONMENTS_CONTEXT_KEY } from '../lib/config/environments';
 import { ConfigError, loadConfig } from '../lib/config/load-config';
 import { Slot, SLOTS } from '../common/slots';
 import { readCdkJsonContext } from './cdk-context';
@@ -40,7 +41,7 @@ import type { EnvironmentSource } from './environments';
 import { CliError, explain, failureLineOf } from './errors';
 import { KeysArgs, parseKeysArgs, RUN } from './keys-args';
 import { Terminal } from './main';
-import { describeStack, findStack } from './stack';
+import { DeployedStack, describeStack, findStack } from './stack';
 
 /** How often `restart` asks ECS whether the slot is steady. */
 export const RESTART_POLL_MS = 10_000;
@@ -90,7 +91,7 @@ export async function runKeysCli(argv: readonly string[], clients: KeysClients, 
   try {
     // A key is read and judged before any AWS call: a refused key sends nothing anywhere.
     const key = args.command === 'put' ? await readKey(io, args.env, args.boopEnvironment, args.slot) : undefined;
-    const settings = await resolveKeySettings(clients, io, args.env, args.configFile, args.command !== 'check');
+    const settings = await resolveKeySettings(clients, io, args);
     await runCommand(args, clients, io, settings, key);
   } catch (error) {
     throw explain(error);
@@ -102,8 +103,12 @@ export async function runKeysCli(argv: readonly string[], clients: KeysClients, 
  * roles may decrypt with), so a put never writes a key the running services cannot read; the
  * configuration is needed only before the first deploy, and a configuration with problems elsewhere
  * does not stop a command on a deployed environment (a leaked key cannot wait for a config fix).
+ * A command that writes a key (put, promote) is refused when the deployed stack is bound otherwise
+ * than cdk.json says: the key was judged by cdk.json's binding.
  */
-async function resolveKeySettings(clients: KeysClients, io: KeysIo, env: string, configFile: string | undefined, writes: boolean): Promise<KeySettings> {
+async function resolveKeySettings(clients: KeysClients, io: KeysIo, args: Exclude<KeysArgs, { command: 'help' }>): Promise<KeySettings> {
+  const { env, configFile } = args;
+  const writes = args.command !== 'check';
   let configured: KeySettings | undefined;
   let configProblem: CliError | undefined;
   try {
@@ -118,6 +123,7 @@ async function resolveKeySettings(clients: KeysClients, io: KeysIo, env: string,
     if (configProblem) throw configProblem;
     return { ...configured!, configuredEncryptionKeyArn: configured!.encryptionKeyArn };
   }
+  if (args.command === 'put' || args.command === 'promote') refuseOtherBinding(args.command, env, args.boopEnvironment, stack);
   const deployedKey = stack.outputs.apiKeyEncryptionKey;
   const configuredKey = configured?.encryptionKeyArn ?? AWS_MANAGED_SSM_KEY;
   if (writes && configured && configuredKey !== deployedKey) {
@@ -132,6 +138,21 @@ async function resolveKeySettings(clients: KeysClients, io: KeysIo, env: string,
     configReadable: configured !== undefined,
     configuredEncryptionKeyArn: configured ? configured.encryptionKeyArn : deployedKey === AWS_MANAGED_SSM_KEY ? undefined : deployedKey,
   };
+}
+
+/**
+ * Refuses, writing nothing, a key for a stack whose binding (ConfirmProduction, which only a
+ * production-bound stack has) is not cdk.json's: a stale checkout or an edited binding would
+ * otherwise put a development key into a production stack's parameter, or the other way round.
+ */
+function refuseOtherBinding(command: 'put' | 'promote', env: string, declared: BoopEnvironment, stack: DeployedStack): void {
+  const deployed: BoopEnvironment = stack.production ? 'production' : 'development';
+  if (deployed === declared) return;
+  const how = stack.production ? `it has the ${CONFIRM_PRODUCTION_PARAMETER} parameter` : `it has no ${CONFIRM_PRODUCTION_PARAMETER} parameter`;
+  throw new CliError(
+    `${command} refused, nothing was written: stack ${environmentNames(env).stack} is bound to BOOP ${deployed} (${how}) but cdk.json binds ${env} to BOOP ${declared}, which judged the key; ` +
+      `set cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${env}.${BOOP_ENVIRONMENT_FIELD} to "${deployed}" as the deployed stack is, or, to rebind ${env} on purpose, see "Stack" in docs/preflight.md`,
+  );
 }
 
 async function runCommand(

@@ -119,7 +119,13 @@ export const COMMANDS = Object.keys(COMMAND_SPECS) as Command[];
 const FOOTER = `Uses your AWS credentials and region (AWS_PROFILE or AWS_ACCESS_KEY_ID..., AWS_REGION).
 A failure is one line on stderr, "rollout: <what went wrong and what to do>", and exit code 1.`;
 
-const ROLLOUT_COMMAND_LINE = defineCommandLine({ run: RUN, commands: COMMAND_SPECS, footer: FOOTER });
+const ROLLOUT_COMMAND_LINE = defineCommandLine({
+  run: RUN,
+  commands: COMMAND_SPECS,
+  footer: FOOTER,
+  // A rollback only ever puts blue alone: an unreadable cdk.json must not hold it up.
+  unreadableProject: (command) => (command === 'rollback' ? 'as-production' : 'refuse'),
+});
 
 /** The overview: every command in a line or two. */
 export const USAGE = ROLLOUT_COMMAND_LINE.usage;

@@ -13,7 +13,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { dirname, resolve } from 'path';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
-import { BoopEnvironment, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, PRODUCTION_WAIVERS_OUTPUT } from '../common/payloads';
 import { Slot, SLOTS } from '../common/slots';
 import { readRiseEvidence } from '../common/traffic/evidence';
@@ -22,6 +22,7 @@ import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
 import { greenShare, ReleaseRequest } from '../common/traffic/release';
 import { currentRelease, Release, rollbackUnacknowledged, SlotImages, TrafficState } from '../common/traffic/state';
 import { forwardAction, LiveWeights, matchesShare } from '../common/traffic/weights';
+import { BOOP_ENVIRONMENT_FIELD, ENVIRONMENTS_CONTEXT_KEY } from '../lib/config/environments';
 import { boundedRequestHandler, CliClientOverrides, readClientConfig } from './clients';
 import { BLUE_ALONE_TIMEOUT_MS } from './rehearse/bounds';
 import type { EnvironmentSource } from './environments';
@@ -178,7 +179,7 @@ export async function runRolloutCli(
     else if (args.command === 'plan') await plan(clients, io, args.env, args.boopEnvironment, stack, args.deploy!);
     else if (args.command === 'promote') await promote(clients, io, args.env, stack, args.yes ? runner : undefined);
     else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
-    else await drill(clients, io, args.env, stack);
+    else await drill(clients, io, args.env, stack, args.boopEnvironment, args.productionDrill);
   } catch (error) {
     throw explain(error);
   }
@@ -587,7 +588,26 @@ function manualRollback(stack: DeployedStack): string {
   return `if it is urgent, move traffic by hand: aws elbv2 modify-listener --listener-arn ${stack.outputs.listenerArn} --default-actions '${action}'`;
 }
 
-async function drill(clients: CliClients, io: CliIo, env: string, stack: DeployedStack): Promise<void> {
+/** Why a drill of production traffic needs --production-drill: the declaration's binding, or the deployed stack's where cdk.json says development. */
+function productionDrillRefusal(env: string, boopEnvironment: BoopEnvironment): string {
+  const refusal = 'a drill rolls production traffic back to blue; to do that on purpose, add --production-drill';
+  if (boopEnvironment === 'production') return `${env} is bound to BOOP production: ${refusal}`;
+  return (
+    `stack ${environmentNames(env).stack} is a production stack (deployed with the ${CONFIRM_PRODUCTION_PARAMETER} parameter) although cdk.json binds ${env} to BOOP development: ${refusal}; ` +
+    `before its next deploy, set cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${env}.${BOOP_ENVIRONMENT_FIELD} to "production", as the stack is (see "Stack" in docs/preflight.md)`
+  );
+}
+
+async function drill(
+  clients: CliClients,
+  io: CliIo,
+  env: string,
+  stack: DeployedStack,
+  boopEnvironment: BoopEnvironment,
+  productionDrill: boolean,
+): Promise<void> {
+  // Production when cdk.json or the deployed stack says so: a stale checkout or an edited binding must not make a production drill a casual one.
+  if (!productionDrill && (boopEnvironment === 'production' || stack.production)) throw new CliError(productionDrillRefusal(env, boopEnvironment));
   const before = await liveWeights(clients, stack);
   if (before.greenPercent === 0) {
     throw new CliError(

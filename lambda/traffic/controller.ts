@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { TrafficMetricName } from '../../common/contract';
 import { GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import { overrideOf, resourceProperties } from './custom-resource';
+import { snsSubject } from '../support/sns-subject';
 import { assumptionPointer } from '../../common/assumptions';
 import { readRiseEvidence } from '../../common/traffic/evidence';
 import { ECS_TASK_COUNT, scalableTargetId } from '../../common/traffic/green-capacity';
@@ -37,6 +38,12 @@ const STATE_MAX_BYTES = 8192;
 const CAPACITY_ACCESS_ERRORS = new Set(['AccessDeniedException', 'FailedResourceAccessException']);
 /** Writes of the weights before the controller gives up on another writer undoing them. */
 const WRITE_ATTEMPTS = 3;
+
+/** The subject of each page the controller sends, bounded as SNS requires (an environment's name may be 40 characters). */
+export const PAGE_SUBJECTS = {
+  refusedEvent: (envName: string) => snsSubject(`BOOP ${envName}: a traffic change was refused as not CloudFormation's`),
+  rollback: (envName: string) => snsSubject(`BOOP ${envName}: green rolled back to blue`),
+} as const;
 
 export interface ControllerSettings {
   readonly envName: string;
@@ -350,7 +357,7 @@ export class TrafficController {
       this.clients.sns.send(
         new PublishCommand({
           TopicArn: this.settings.criticalTopicArn,
-          Subject: `BOOP ${envName}: a traffic change was refused as not CloudFormation's`,
+          Subject: PAGE_SUBJECTS.refusedEvent(envName),
           Message: [
             `The traffic controller of ${envName} refused a deploy event at ${this.hooks.now().toISOString()}: ${why}.`,
             `It asked for ${GREEN_PERCENT_PARAMETER}=${String(asked).slice(0, 20)} (${String(event.RequestType).slice(0, 20)}, stack ${String(event.StackId).slice(0, 200)}). Nothing was changed.`,
@@ -457,7 +464,7 @@ export class TrafficController {
       this.clients.sns.send(
         new PublishCommand({
           TopicArn: this.settings.criticalTopicArn,
-          Subject: `BOOP ${envName}: green rolled back to blue`,
+          Subject: PAGE_SUBJECTS.rollback(envName),
           Message: message,
         }),
         options,

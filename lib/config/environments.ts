@@ -21,7 +21,10 @@ export interface DeclaredEnvironment {
 /** The declared environments by name (dev and prod always among them), and what is wrong with the declarations. */
 export interface Declarations {
   readonly environments: ReadonlyMap<string, DeclaredEnvironment>;
-  readonly problems: readonly string[];
+  /** Every problem, each with the name of the declaration it is about ('' for the whole of `boop:environments`). */
+  readonly problems: readonly { readonly name: string; readonly problem: string }[];
+  /** Where each declaration pins its environment in cdk.json, for the declarations that do. */
+  readonly pins: ReadonlyMap<string, { readonly account: string; readonly region: string }>;
 }
 
 const BOTH = BOOP_ENVIRONMENTS.join(' or ');
@@ -31,61 +34,67 @@ export function readDeclarations(declarations: unknown): Declarations {
   const environments = new Map<string, DeclaredEnvironment>(
     Object.entries(BUILT_IN_ENVIRONMENTS).map(([name, boopEnvironment]) => [name, { name, boopEnvironment }]),
   );
-  const problems: string[] = [];
-  if (declarations === undefined) return { environments, problems };
+  const problems: { name: string; problem: string }[] = [];
+  const pins = new Map<string, { account: string; region: string }>();
+  if (declarations === undefined) return { environments, problems, pins };
   if (!isPlainObject(declarations)) {
-    problems.push(
-      `context "${ENVIRONMENTS_CONTEXT_KEY}" must be an object keyed by environment name, such as { "dev": {}, "staging": { "${BOOP_ENVIRONMENT_FIELD}": "development" } }`,
-    );
-    return { environments, problems };
+    problems.push({
+      name: '',
+      problem: `context "${ENVIRONMENTS_CONTEXT_KEY}" must be an object keyed by environment name, such as { "dev": {}, "staging": { "${BOOP_ENVIRONMENT_FIELD}": "development" } }`,
+    });
+    return { environments, problems, pins };
   }
   const at = (name: string) => `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}.${name}`;
   for (const [name, fields] of Object.entries(declarations)) {
+    const problem = (text: string) => problems.push({ name, problem: text });
     const nameProblem = environmentNameProblem(name);
     if (nameProblem) {
-      problems.push(`cdk.json ${ENVIRONMENTS_CONTEXT_KEY}: ${nameProblem}; rename the environment`);
+      problem(`cdk.json ${ENVIRONMENTS_CONTEXT_KEY}: ${nameProblem}; rename the environment`);
       continue;
     }
     // A built-in environment is its own BOOP environment's; anything else says which it talks to.
     const builtIn = Object.hasOwn(BUILT_IN_ENVIRONMENTS, name) ? BUILT_IN_ENVIRONMENTS[name] : undefined;
     const bound = isPlainObject(fields) && Object.hasOwn(fields, BOOP_ENVIRONMENT_FIELD) ? fields[BOOP_ENVIRONMENT_FIELD] : undefined;
     if (bound !== undefined && !(BOOP_ENVIRONMENTS as readonly unknown[]).includes(bound)) {
-      problems.push(`${at(name)}.${BOOP_ENVIRONMENT_FIELD} must be ${BOTH}, got ${show(bound)}`);
+      problem(`${at(name)}.${BOOP_ENVIRONMENT_FIELD} must be ${BOTH}, got ${show(bound)}`);
     } else if (builtIn !== undefined && bound !== undefined && bound !== builtIn) {
-      problems.push(
+      problem(
         `${at(name)}.${BOOP_ENVIRONMENT_FIELD}: ${name} always talks to BOOP ${builtIn}; declare an environment of your own name for BOOP ${bound as string}`,
       );
     } else if (builtIn === undefined && bound === undefined) {
-      problems.push(`${at(name)}: say which BOOP environment it talks to: "${BOOP_ENVIRONMENT_FIELD}": "development" or "production"`);
+      problem(`${at(name)}: say which BOOP environment it talks to: "${BOOP_ENVIRONMENT_FIELD}": "development" or "production"`);
     } else {
       environments.set(name, { name, boopEnvironment: builtIn ?? (bound as BoopEnvironment) });
     }
+    const [account, region] = isPlainObject(fields) ? [fields.account, fields.region] : [];
+    if (typeof account === 'string' && typeof region === 'string') pins.set(name, { account, region });
   }
-  problems.push(...sharedMetrics(declarations, environments));
-  return { environments, problems };
+  return { environments, problems, pins };
+}
+
+/** The problems of the declarations that concern `name`: its own and those of the whole list. */
+export function problemsOf(declarations: Declarations, name: string): string[] {
+  return declarations.problems.filter((p) => p.name === '' || p.name === name).map((p) => p.problem);
 }
 
 /**
- * Two environments pinned to one account and region and bound to one BOOP environment would publish
- * the same metrics (the metric contract's Environment dimension is the BOOP environment): each one's
- * alarms would judge, and roll back on, the other's traffic.
+ * Why `environment`, going to `account` and `region`, may not: another declaration bound to the
+ * same BOOP environment is pinned there in cdk.json. Their metrics would mix (the metric contract's
+ * Environment dimension is the BOOP environment), so each one's alarms would judge, and roll back
+ * on, the other's traffic. Preflight finds the same clash among the stacks really deployed.
  */
-function sharedMetrics(declarations: Record<string, unknown>, environments: ReadonlyMap<string, DeclaredEnvironment>): string[] {
-  const byPlace = new Map<string, string[]>();
-  for (const { name, boopEnvironment } of environments.values()) {
-    const fields = Object.hasOwn(declarations, name) ? declarations[name] : undefined;
-    const [account, region] = isPlainObject(fields) ? [fields.account, fields.region] : [];
-    if (typeof account !== 'string' || typeof region !== 'string') continue;
-    const place = `account ${account} and region ${region}, both against BOOP ${boopEnvironment}`;
-    byPlace.set(place, [...(byPlace.get(place) ?? []), name]);
-  }
-  return [...byPlace].flatMap(([place, names]) =>
-    names.length < 2
-      ? []
-      : [
-          `cdk.json ${ENVIRONMENTS_CONTEXT_KEY}: ${names.join(' and ')} are pinned to ${place}; their metrics would mix (each one's alarms would judge and roll back on the other's traffic), so pin one to another account or region`,
-        ],
-  );
+export function sharedPlaceProblem(
+  environment: DeclaredEnvironment,
+  place: { readonly account?: string; readonly region?: string },
+  declarations: Declarations,
+): string | undefined {
+  if (place.account === undefined || place.region === undefined) return undefined;
+  const sharing = [...declarations.pins]
+    .filter(([name, pin]) => name !== environment.name && pin.account === place.account && pin.region === place.region)
+    .filter(([name]) => declarations.environments.get(name)?.boopEnvironment === environment.boopEnvironment)
+    .map(([name]) => name);
+  if (sharing.length === 0) return undefined;
+  return `account and region: ${sharing.join(' and ')} ${sharing.length === 1 ? 'is' : 'are'} pinned to account ${place.account} and region ${place.region} too, against BOOP ${environment.boopEnvironment}; their metrics would mix with ${environment.name}'s (each one's alarms would judge and roll back on the other's traffic), so pin ${environment.name} or ${sharing.join(' and ')} to another account or region`;
 }
 
 /** The declared environment of this name, if any (`-c env=` or `--env` gave it). */

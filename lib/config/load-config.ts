@@ -7,7 +7,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { EnvironmentConfig, EnvironmentDefaults } from './environment-config';
-import { BOOP_ENVIRONMENT_FIELD, declaredEnvironment, ENVIRONMENTS_CONTEXT_KEY, readDeclarations, unknownEnvironment } from './environments';
+import {
+  BOOP_ENVIRONMENT_FIELD,
+  declaredEnvironment,
+  ENVIRONMENTS_CONTEXT_KEY,
+  problemsOf,
+  readDeclarations,
+  sharedPlaceProblem,
+  unknownEnvironment,
+} from './environments';
 import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
 import { show } from './formats';
 import { putKeyCommand } from '../../common/keys/api-keys';
@@ -75,9 +83,10 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
   const declarations = readDeclarations(fromCdkJson);
   const selected = context[ENV_CONTEXT_KEY] ?? DEFAULT_ENVIRONMENT;
   const declared = declaredEnvironment(selected, declarations.environments);
-  if (!declared) throw new ConfigError([...declarations.problems, unknownEnvironment(selected, declarations.environments, '-c env')]);
+  if (!declared) throw new ConfigError([...declarations.problems.map((p) => p.problem), unknownEnvironment(selected, declarations.environments, '-c env')]);
   const { name: envName, boopEnvironment } = declared;
-  const problems: string[] = [...declarations.problems];
+  // Another declaration's problem waits until that environment is selected: it must not hold up this one's deploy.
+  const problems: string[] = problemsOf(declarations, envName);
   let merged: unknown = ENVIRONMENT_DEFAULTS[boopEnvironment];
 
   if (isPlainObject(fromCdkJson) && Object.hasOwn(fromCdkJson, envName)) {
@@ -98,8 +107,18 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
     );
   }
 
-  merged = merge(merged, knownFields(withoutImages(perDeployOverrides(context, problems), envName, problems), '-c', problems));
+  merged = merge(
+    merged,
+    knownFields(withoutWaivers(withoutImages(perDeployOverrides(context, problems), envName, problems), envName, problems), '-c', problems),
+  );
   for (const field of EMPTY_MEANS_NONE) if (valueAt(merged, field.path) === '') merged = without(merged, field.path);
+  const [account, region] = [valueAt(merged, ['account']), valueAt(merged, ['region'])];
+  const clash = sharedPlaceProblem(
+    declared,
+    { account: typeof account === 'string' ? account : undefined, region: typeof region === 'string' ? region : undefined },
+    declarations,
+  );
+  if (clash) problems.push(clash);
 
   const result = environmentConfigSchema.safeParse({ ...(merged as object), envName, boopEnvironment });
   if (!result.success) problems.push(...describeIssues(result.error.issues, merged, boopEnvironment));
@@ -208,6 +227,16 @@ function withoutImages(overrides: Record<string, unknown>, envName: string, prob
     );
     delete images[slot];
   }
+  return overrides;
+}
+
+/** Per-deploy waivers, refused: one given with -c would hold for one deploy and leave no record in cdk.json, where a waiver is reviewed. */
+function withoutWaivers(overrides: Record<string, unknown>, envName: string, problems: string[]): Record<string, unknown> {
+  if (!Object.hasOwn(overrides, 'productionWaivers')) return overrides;
+  problems.push(
+    `-c productionWaivers: a waiver given with -c lasts one deploy and is recorded nowhere you review; write it in cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${envName}.productionWaivers`,
+  );
+  delete overrides.productionWaivers;
   return overrides;
 }
 

@@ -12,7 +12,7 @@ export function declare(environments: Readonly<Record<string, BoopEnvironment | 
   const declarations = readDeclarations(
     Object.fromEntries(Object.entries(environments).map(([name, boopEnvironment]) => [name, boopEnvironment ? { boopEnvironment } : {}])),
   );
-  if (declarations.problems.length > 0) throw new Error(`the test's declarations have problems: ${declarations.problems.join('; ')}`);
+  if (declarations.problems.length > 0) throw new Error(`the test's declarations have problems: ${declarations.problems.map((p) => p.problem).join('; ')}`);
   return declarations;
 }
 

@@ -9,15 +9,19 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import fc from 'fast-check';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { projectEnvironments } from '../../cli/environments';
 import { CliError } from '../../cli/errors';
-import { KEYS_COMMANDS, KeysCommand } from '../../cli/keys-args';
+import { KEYS_COMMANDS, KeysCommand, parseKeysArgs } from '../../cli/keys-args';
 import { runRolloutCli } from '../../cli/rollout';
 import { Command, COMMANDS, drillAlarmName, parseRolloutArgs } from '../../cli/rollout-args';
 import { imageProblem } from '../../common/images';
 import { API_KEY_PREFIX, KeySlot } from '../../common/keys/api-keys';
-import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { BoopEnvironment, BUILT_IN_ENVIRONMENTS, CONFIRM_PRODUCTION_PARAMETER, GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { STACK_OUTPUTS } from '../../common/payloads';
-import type { DeclaredEnvironment, Declarations } from '../../lib/config/environments';
+import { DeclaredEnvironment, Declarations, readDeclarations } from '../../lib/config/environments';
 import { fakeKey, KeyWorld } from '../keys/key-world';
 import { numRuns } from '../support/properties';
 import { anyDeclaredEnvironment, BUILT_INS_ONLY, DECLARED, DECLARED_TABLE, declaring } from './declared-environments';
@@ -253,5 +257,74 @@ describe("keys: an environment takes its BOOP environment's keys, whatever its n
       }),
       { numRuns: numRuns(40) },
     );
+  });
+});
+
+describe('what cdk.json cannot hold up', () => {
+  const UNREADABLE = () => {
+    throw new CliError('cdk.json in /work is not valid JSON (at line 3, column 7); fix it, then run the command again');
+  };
+  const withProblems = readDeclarations({ staging: { boopEnvironment: 'development' }, broken: {}, Bad: { boopEnvironment: 'production' } });
+
+  // The rehearsal is refused in prod, by its binding; that refusal needs no cdk.json either.
+  test.each(
+    COMMANDS.flatMap((command) => (['dev', 'prod'] as const).map((env) => [command, env] as const)).filter(
+      ([command, env]) => !(command === 'rehearse' && env === 'prod'),
+    ),
+  )('rollout %s --env %s needs no cdk.json: dev and prod are bound for good', (command, env) => {
+    const args = parseRolloutArgs([command, '--env', env, ...ROLLOUT_OPTIONS[command]], UNREADABLE);
+    expect(args).toMatchObject({ env, boopEnvironment: BUILT_IN_ENVIRONMENTS[env] });
+  });
+
+  test.each(KEYS_COMMANDS)('keys %s --env prod needs no cdk.json', (command) => {
+    expect(parseKeysArgs([command, '--env', 'prod', ...KEYS_OPTIONS[command]], UNREADABLE)).toMatchObject({ env: 'prod', boopEnvironment: 'production' });
+  });
+
+  test('a rollback of an environment of your own name goes on without a readable cdk.json, with production confirmations; nothing else does', () => {
+    expect(parseRolloutArgs(['rollback', '--env', 'prod-eu', '--reason', 'INC-1'], UNREADABLE)).toMatchObject({
+      env: 'prod-eu',
+      boopEnvironment: 'production',
+    });
+    for (const command of COMMANDS.filter((c) => c !== 'rollback')) {
+      expect(() => parseRolloutArgs([command, '--env', 'prod-eu', ...ROLLOUT_OPTIONS[command]], UNREADABLE)).toThrow(/cdk\.json in .* is not valid JSON/);
+    }
+    expect(() => parseRolloutArgs(['rollback', '--env', 'Prod EU', '--reason', 'INC-1'], UNREADABLE)).toThrow(/cdk\.json in .* is not valid JSON/);
+  });
+
+  test("a problem in another environment's declaration stops no command on this one, and is named for its own", () => {
+    expect(withProblems.problems.length).toBeGreaterThan(0);
+    for (const command of COMMANDS) {
+      expect(parseRolloutArgs([command, '--env', 'staging', ...ROLLOUT_OPTIONS[command]], () => withProblems)).toMatchObject({ env: 'staging' });
+    }
+    expect(parseKeysArgs(['check', '--env', 'staging'], () => withProblems)).toMatchObject({ env: 'staging' });
+    expect(() => parseRolloutArgs(['status', '--env', 'broken'], () => withProblems)).toThrow(
+      /^unknown environment "broken"; declared environments: dev, prod, staging .*; cdk\.json boop:environments\.broken: say which BOOP environment it talks to/,
+    );
+  });
+});
+
+describe('a cdk.json that is not JSON is refused without quoting it (a value there could be one not to print)', () => {
+  const VALUE = 'https://events.example.com/integration/not-a-real-key-0123/enqueue';
+  const refusal = (text: string): Error => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-json-'));
+    try {
+      fs.writeFileSync(path.join(folder, 'cdk.json'), text);
+      projectEnvironments(folder);
+      throw new Error('cdk.json was read');
+    } catch (caught) {
+      return caught as Error;
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  };
+
+  test.each([
+    ['an unquoted value', `{\n  "context": {\n    "url": ${VALUE}\n  }\n}\n`, /is not valid JSON; fix it/],
+    ['a comma too many, with where it is', `{\n  "context": {\n    "url": "${VALUE}",\n  }\n}\n`, /is not valid JSON \(at line 4, column 3\); fix it/],
+  ])('%s', (_title, text, expected) => {
+    const error = refusal(text);
+    expect(error).toBeInstanceOf(CliError);
+    expect(error.message).toMatch(expected);
+    expect(error.message).not.toMatch(/events|integration|0123/);
   });
 });

@@ -17,8 +17,10 @@ import { failureLine, keySettingsFromConfig, RESTART_POLL_MS } from '../../cli/k
 import { DEFAULT_RESTART_TIMEOUT_MINUTES, KEYS_COMMANDS, keysCommandUsage, KEYS_USAGE } from '../../cli/keys-args';
 import { MAX_PIPED_BYTES, readPiped, readTyped, TerminalInput } from '../../cli/secret-input';
 import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, putKeyCommand } from '../../common/keys/api-keys';
+import type { BoopEnvironment } from '../../common/names';
 import { SLOTS } from '../../common/slots';
 import { CliRun, fakeKey, KeyWorld } from '../keys/key-world';
+import { declare } from './declared-environments';
 
 const CUSTOMER_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0f0e0d0c-0000-4000-8000-000000000001';
 
@@ -350,6 +352,69 @@ describe('check', () => {
   });
 });
 
+describe('a deployed stack bound otherwise than cdk.json says (a stale checkout, an edited binding): put and promote write nothing', () => {
+  const otherThan = (boopEnvironment: BoopEnvironment): BoopEnvironment => (boopEnvironment === 'production' ? 'development' : 'production');
+
+  /** staging deployed bound to `deployedAs`, its primary key in place and a rotation past its date; then cdk.json binds it the other way. */
+  async function rebound(deployedAs: BoopEnvironment): Promise<KeyWorld> {
+    const world = new KeyWorld({ env: 'staging', environments: declare({ staging: deployedAs }) });
+    expectOk(await world.cli(['put', '--env', 'staging', '--slot', 'primary'], fakeKey(deployedAs, 'a')));
+    expectOk(await world.cli(['put', '--env', 'staging', '--slot', 'secondary'], fakeKey(deployedAs, 'b')));
+    world.config = { rotationDate: '2026-11-25' };
+    expect(world.deploy()).toEqual([]);
+    world.advance(5 * 24 * 3_600_000);
+    world.environments = declare({ staging: otherThan(deployedAs) });
+    return world;
+  }
+
+  /** What the refusal says: both bindings, and how to set cdk.json right or rebind on purpose. */
+  function expectBindingRefusal(run: CliRun, command: string, deployedAs: BoopEnvironment): void {
+    expectRefused(run, new RegExp(`^${command} refused, nothing was written: `));
+    expect(run.error!.message).toBe(
+      `${command} refused, nothing was written: stack BoopIntegration-staging is bound to BOOP ${deployedAs} (it has ${deployedAs === 'production' ? 'the' : 'no'} ConfirmProduction parameter) ` +
+        `but cdk.json binds staging to BOOP ${otherThan(deployedAs)}, which judged the key; ` +
+        `set cdk.json's boop:environments.staging.boopEnvironment to "${deployedAs}" as the deployed stack is, or, to rebind staging on purpose, see "Stack" in docs/preflight.md`,
+    );
+  }
+
+  test.each(['production', 'development'] as const)('deployed bound to %s: put of a key of the other binding is refused', async (deployedAs) => {
+    const world = await rebound(deployedAs);
+    const writes = putCalls(world).length;
+    const parameters = JSON.stringify([...world.parameters]);
+    const run = await world.cli(['put', '--env', 'staging', '--slot', 'primary'], fakeKey(otherThan(deployedAs), 'n'));
+    expectBindingRefusal(run, 'put', deployedAs);
+    expect(putCalls(world)).toHaveLength(writes);
+    expect(JSON.stringify([...world.parameters])).toBe(parameters);
+  });
+
+  test.each(['production', 'development'] as const)('deployed bound to %s: promote is refused before it reads a key', async (deployedAs) => {
+    const world = await rebound(deployedAs);
+    const writes = putCalls(world).length;
+    const parameters = JSON.stringify([...world.parameters]);
+    const run = await world.cli(['promote', '--env', 'staging']);
+    expectBindingRefusal(run, 'promote', deployedAs);
+    expect(putCalls(world)).toHaveLength(writes);
+    expect(world.mocks.ssm.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    expect(world.mocks.ssm.commandCalls(GetParametersCommand)).toHaveLength(0);
+    expect(JSON.stringify([...world.parameters])).toBe(parameters);
+  });
+
+  test.each(['production', 'development'] as const)('deployed bound to %s: with cdk.json set as the stack is, put and promote go on', async (deployedAs) => {
+    const world = await rebound(deployedAs);
+    world.environments = declare({ staging: deployedAs });
+    expectOk(await world.cli(['put', '--env', 'staging', '--slot', 'secondary'], fakeKey(deployedAs, 'c')));
+    expectOk(await world.cli(['promote', '--env', 'staging']));
+    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey(deployedAs, 'c'));
+  });
+
+  test.each(['production', 'development'] as const)('not deployed yet: cdk.json alone decides (%s)', async (declared) => {
+    const world = new KeyWorld({ env: 'staging', environments: declare({ staging: declared }) });
+    world.deployedBinding = otherThan(declared);
+    expectOk(await world.cli(['put', '--env', 'staging', '--slot', 'primary'], fakeKey(declared, 'a')));
+    expect(world.parameters.get(world.keyName('primary'))?.value).toBe(fakeKey(declared, 'a'));
+  });
+});
+
 describe('restart', () => {
   test('starts new tasks of that slot alone, waits until it is steady, and says what is next', async () => {
     const world = await deployedWorld();
@@ -526,7 +591,7 @@ describe('the configuration', () => {
 
   test.each([
     ['no cdk.json', undefined, undefined, /^no cdk\.json in .*; run npm run keys in the boop-deploy folder/],
-    ['cdk.json not JSON', '{', undefined, /^cdk\.json in .* cannot be read as JSON/],
+    ['cdk.json not JSON', '{', undefined, /^cdk\.json in .* is not valid JSON/],
     [
       'a configuration problem',
       { context: { 'boop:environments': { dev: { boop: { keyRotationDate: '2026-02-31' } } } } },

@@ -132,9 +132,11 @@ describe('an environment of your own name follows the BOOP environment it is bou
     });
   });
   afterAll(() => project.remove());
-  const runIn = (env: string, deployed = true) => {
+  const runIn = (env: string, deployed = true, change: (state: WorldState) => void = () => undefined) => {
     const facts = project.facts(env);
-    world = new PreflightWorld(healthyState(deployed, facts), facts);
+    const state = healthyState(deployed, facts);
+    change(state);
+    world = new PreflightWorld(state, facts);
     return world.run(['--env', env], { environments: project.environments });
   };
 
@@ -156,6 +158,34 @@ describe('an environment of your own name follows the BOOP environment it is bou
     const query = world.mocks.cloudwatch.commandCalls(GetMetricDataCommand)[0].args[0].input;
     expect(query.MetricDataQueries![0].MetricStat!.Metric!.Dimensions).toEqual([{ Name: 'Environment', Value: 'development' }]);
   });
+
+  test.each([
+    [
+      'prod-sandbox',
+      'production',
+      true,
+      '  BLOCKER    stack: BoopIntegration-prod-sandbox was deployed bound to BOOP production (it has the ConfirmProduction parameter) but cdk.json\'s boop:environments.prod-sandbox.boopEnvironment is "development": ' +
+        'this deploy would rebind it: drop ConfirmProduction, switch its resources from RETAIN to DESTROY (deleted with the stack), turn the release guard off and point it at BOOP development; ' +
+        `fix: set cdk.json's boop:environments.prod-sandbox.boopEnvironment to "production", as the stack is (after a stale checkout, or an edited binding); ` +
+        "to rebind prod-sandbox on purpose, delete BoopIntegration-prod-sandbox first, then deploy: it is a production stack, so deleting it takes prod-sandbox's production service down",
+    ],
+    [
+      'preprod',
+      'development',
+      false,
+      '  BLOCKER    stack: BoopIntegration-preprod was deployed bound to BOOP development (it has no ConfirmProduction parameter) but cdk.json\'s boop:environments.preprod.boopEnvironment is "production": ' +
+        'this deploy would rebind it: add ConfirmProduction, switch its resources from DESTROY to RETAIN, turn the release guard on and point it at BOOP production; ' +
+        `fix: set cdk.json's boop:environments.preprod.boopEnvironment to "development", as the stack is (after a stale checkout, or an edited binding); ` +
+        'to rebind preprod on purpose, delete BoopIntegration-preprod first (a development stack), then deploy it anew as production',
+    ],
+  ] as const)(
+    '%s, deployed bound to %s and now declared the other way: blocked, saying what the deploy would change and how to fix it',
+    async (env, deployedAs, guard, line) => {
+      const run = await runIn(env, true, (state) => Object.assign(state, { deployedBoopEnvironment: deployedAs, deployedReleaseGuard: guard }));
+      expect(run.code).toBe(1);
+      expect(lineOf(run.out, 'stack')).toBe(line);
+    },
+  );
 
   test('without a certificate: refused for production-bound preprod as for prod, a warning for development-bound prod-sandbox', async () => {
     expect(() => project.facts('preprod-http')).toThrow(
@@ -578,6 +608,25 @@ describe('the stack', () => {
   ])('%s', async (status, message) => {
     const run = await worldWith((s) => (s.stackStatus = status)).run();
     expect(lineOf(run.out, 'stack')).toMatch(message);
+  });
+
+  test('blocks exactly when the deployed binding (ConfirmProduction or not) differs from the declared one, whatever its status; a status that blocks or warns is said as well', async () => {
+    const bindings = ['development', 'production'] as const;
+    const statuses: StackStatus[] = ['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED'];
+    for (const declared of bindings)
+      for (const deployedAs of bindings)
+        for (const status of statuses) {
+          world?.restore();
+          const facts = { ...prodFacts(), config: { ...prodFacts().config, boopEnvironment: declared } };
+          world = new PreflightWorld({ ...healthyState(true), stackStatus: status, deployedBoopEnvironment: deployedAs }, facts);
+          const findings = await runCheck(checkNamed('stack'), world.context());
+          const rebinding = findings.filter((finding) => finding.line.includes('this deploy would rebind it'));
+          expect(rebinding.map((finding) => finding.status)).toEqual(declared === deployedAs ? [] : ['blocker']);
+          const others = findings.filter((finding) => !rebinding.includes(finding)).map((finding) => finding.status);
+          const statusFinding = status === 'UPDATE_ROLLBACK_FAILED' ? 'blocker' : status === 'UPDATE_IN_PROGRESS' ? 'warning' : 'passed';
+          // A stack bound otherwise than declared is not "ok": the blocker is its one line unless its status has more to say.
+          expect(others).toEqual(statusFinding === 'passed' && declared !== deployedAs ? [] : [statusFinding]);
+        }
   });
 
   test("after a failed first create, the images are checked as for a first deploy (the configuration's)", async () => {

@@ -22,10 +22,11 @@ import {
   runRolloutCli,
 } from '../../cli/rollout';
 import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
-import { environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
 import { MANUAL_ROLLBACK_ACTION, PRODUCTION_WAIVERS_OUTPUT } from '../../common/payloads';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
-import { CALLER, describedStack, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
+import { declare } from './declared-environments';
+import { CALLER, callNames, describedStack, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
 
 describe('status', () => {
   test('shows live weights, intent, step and bake, the next step, alarms in ALARM and the last rollback', async () => {
@@ -593,6 +594,49 @@ describe('drill', () => {
     mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(0));
     await expect(runRolloutCli(['drill', '--env', 'dev'], clients, io)).rejects.toThrow(/nothing to roll back/);
     expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)).toHaveLength(0);
+  });
+
+  describe('production as cdk.json or the deployed stack says: a stale or edited binding never makes a production drill a casual one', () => {
+    // staging as a team declares it, bound either way; its stack deployed with ConfirmProduction or without.
+    const cases = (['development', 'production'] as const).flatMap((declared) =>
+      [false, true].flatMap((deployedAsProduction) => [false, true].map((flag) => [declared, deployedAsProduction, flag] as const)),
+    );
+
+    test.each(cases)('declared %s, stack deployed as production: %s, --production-drill: %s', async (declared, deployedAsProduction, flag) => {
+      const setUp = setup();
+      const { clients, mocks, io } = setUp;
+      mocks.cloudformation
+        .on(DescribeStacksCommand)
+        .resolves(describedStack({ [GREEN_PERCENT_PARAMETER]: '5', ...(deployedAsProduction ? { [CONFIRM_PRODUCTION_PARAMETER]: '****' } : {}) }));
+      mocks.elb.on(DescribeListenersCommand).resolvesOnce(listenerAt(5)).resolves(listenerAt(0));
+      mocks.cloudwatch.on(SetAlarmStateCommand).resolves({});
+      const run = runRolloutCli(['drill', '--env', 'staging', ...(flag ? ['--production-drill'] : [])], clients, io, undefined, {
+        environments: () => declare({ staging: declared }),
+      });
+      if ((declared === 'production' || deployedAsProduction) && !flag) {
+        await expect(run).rejects.toThrow(/add --production-drill/);
+        expect(callNames(setUp).filter((name) => !/^(Describe|Get|List)/.test(name))).toEqual([]);
+      } else {
+        await expect(run).resolves.toBeUndefined();
+        expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)).toHaveLength(1);
+      }
+    });
+
+    test('a production stack declared development: the refusal says so, and how to set the binding right', async () => {
+      const { clients, mocks, io } = setup();
+      mocks.cloudformation.on(DescribeStacksCommand).resolves(describedStack({ [GREEN_PERCENT_PARAMETER]: '5', [CONFIRM_PRODUCTION_PARAMETER]: '****' }));
+      mocks.elb.on(DescribeListenersCommand).resolves(listenerAt(5));
+      const error = await runRolloutCli(['drill', '--env', 'staging'], clients, io, undefined, {
+        environments: () => declare({ staging: 'development' }),
+      }).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(CliError);
+      expect(failureLine(error)).toBe(
+        `rollout: stack ${environmentNames('staging').stack} is a production stack (deployed with the ${CONFIRM_PRODUCTION_PARAMETER} parameter) although cdk.json binds staging to BOOP development: ` +
+          'a drill rolls production traffic back to blue; to do that on purpose, add --production-drill; ' +
+          `before its next deploy, set cdk.json's boop:environments.staging.boopEnvironment to "production", as the stack is (see "Stack" in docs/preflight.md)`,
+      );
+      expect(mocks.cloudwatch.commandCalls(SetAlarmStateCommand)).toHaveLength(0);
+    });
   });
 
   test('says so when the rollback never comes, bounded by its timeout', async () => {

@@ -1339,11 +1339,13 @@ describe('problems are reported together', () => {
     );
   });
 
-  test('a declaration that does not say its BOOP environment is a problem, whichever environment is selected', () => {
+  test("a declaration that does not say its BOOP environment is a problem when selected, and holds up no other environment's deploy", () => {
     const context = cdkJsonContext();
     (context[ENVIRONMENTS_CONTEXT_KEY] as Json).staging = {};
-    expect(problemsOf(context)).toEqual([
+    expect(() => loadConfig({ context })).not.toThrow();
+    expect(problemsOf({ ...context, env: 'staging' })).toEqual([
       'cdk.json boop:environments.staging: say which BOOP environment it talks to: "boopEnvironment": "development" or "production"',
+      expect.stringMatching(/^unknown environment "staging" given with -c env; declared environments: dev, prod /),
     ]);
   });
 });
@@ -1556,26 +1558,52 @@ describe('declaring environments in cdk.json', () => {
       { staging: { boopEnvironment: 'test' } },
       /^cdk\.json boop:environments\.staging\.boopEnvironment must be development or production, got "test"$/,
     ],
-  ])('%s is refused, whichever environment is selected', (_title, declarations, expected) => {
-    expect(problemsOf(declare(declarations))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  ])('%s is refused when that environment is selected, and holds up no other', (_title, declarations, expected) => {
+    const [name] = Object.keys(declarations);
+    expect(problemsOf(declare(declarations, { env: name }))).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+    if (name !== 'dev') expect(() => loadConfig({ context: declare(declarations) })).not.toThrow();
   });
 
-  test('two environments pinned to one account and region against one BOOP environment are refused: their metrics would mix', () => {
-    const pinned = {
+  describe('two environments against one BOOP environment in one account and region are refused: their metrics would mix', () => {
+    const pin = (region = CERTIFICATE_REGION) => ({
       account: CERTIFICATE_ACCOUNT,
-      region: CERTIFICATE_REGION,
-      network: { availabilityZones: [`${CERTIFICATE_REGION}a`, `${CERTIFICATE_REGION}b`] },
-    };
-    const problems = problemsOf(declare({ dev: { ...devSettings(), ...pinned }, staging: { ...devSettings(), ...pinned, boopEnvironment: 'development' } }));
-    expect(problems).toEqual([
-      expect.stringMatching(
-        /^cdk\.json boop:environments: dev and staging are pinned to account \d{12} and region [a-z0-9-]+, both against BOOP development; their metrics would mix/,
-      ),
-    ]);
-    // Another region, or another BOOP environment, shares nothing.
-    expect(() =>
-      loadConfig({ context: declare({ dev: { ...devSettings(), ...pinned }, staging: { ...devSettings(), boopEnvironment: 'development' } }) }),
-    ).not.toThrow();
+      region,
+      network: { availabilityZones: [`${region}a`, `${region}b`] },
+    });
+    const clash =
+      /^account and region: staging is pinned to account \d{12} and region [a-z0-9-]+ too, against BOOP development; their metrics would mix with dev's/;
+
+    test('both pinned in cdk.json: refused for either', () => {
+      const context = declare({ dev: { ...devSettings(), ...pin() }, staging: { ...devSettings(), ...pin(), boopEnvironment: 'development' } });
+      expect(problemsOf(context)).toEqual([expect.stringMatching(clash)]);
+      expect(problemsOf({ ...context, env: 'staging' })).toEqual([
+        expect.stringMatching(/^account and region: dev is pinned to account .* their metrics would mix with staging's/),
+      ]);
+    });
+
+    test('the selected one pinned by -c (or a config file) to where another is pinned: refused', () => {
+      const pinned = pin();
+      const flags = { 'account': pinned.account, 'region': pinned.region, 'network.availabilityZones': JSON.stringify(pinned.network.availabilityZones) };
+      const context = declare({ staging: { ...devSettings(), ...pinned, boopEnvironment: 'development' } }, flags);
+      expect(problemsOf(context)).toEqual([expect.stringMatching(clash)]);
+    });
+
+    test.each([
+      ['another region', { ...devSettings(), ...pin(OTHER_REGION), boopEnvironment: 'development' }],
+      ['the other BOOP environment', { ...prodExample(), ...pin(), boopEnvironment: 'production' }],
+      ['unpinned', { ...devSettings(), boopEnvironment: 'development' }],
+    ])('%s shares nothing', (_title, staging) => {
+      expect(() => loadConfig({ context: declare({ dev: { ...devSettings(), ...pin() }, staging }) })).not.toThrow();
+    });
+  });
+
+  test('a waiver given with -c is refused: it would last one deploy and be recorded nowhere you review', () => {
+    const flags = { 'rollout.releaseGuard': 'false', 'productionWaivers.releaseGuardOff': 'hotfix' };
+    expect(problemsOf(contextFor('prod', { flags }))).toEqual(
+      expect.arrayContaining([
+        "-c productionWaivers: a waiver given with -c lasts one deploy and is recorded nowhere you review; write it in cdk.json's boop:environments.prod.productionWaivers",
+      ]),
+    );
   });
 
   test.each([

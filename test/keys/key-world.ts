@@ -34,7 +34,7 @@ import { CliError } from '../../cli/errors';
 import { KeySettings, KeysIo, runKeysCli } from '../../cli/keys';
 import { API_KEY_PREFIX, AWS_MANAGED_SSM_KEY, currentKeySlot, KEY_VARIABLES, keyParameterNames, KeySlot, keySlotsInUse } from '../../common/keys/api-keys';
 import { keyParameterProblems, ParameterFacts } from '../../common/keys/parameter-check';
-import { BoopEnvironment, environmentNames } from '../../common/names';
+import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNames } from '../../common/names';
 import { STACK_OUTPUTS, StackOutputs } from '../../common/payloads';
 import type { Declarations } from '../../lib/config/environments';
 import { Slot, SLOTS } from '../../common/slots';
@@ -111,8 +111,8 @@ export interface WorldOptions {
 export class KeyWorld {
   readonly env: string;
   readonly names;
-  /** The environments the CLI is told cdk.json declares. */
-  readonly environments: Declarations;
+  /** The environments the CLI is told cdk.json declares; a test may change them, as an edited or stale cdk.json would. */
+  environments: Declarations;
   /** The deployed stack's outputs; a deploy sets the key the execution roles may decrypt with. */
   outputs: StackOutputs;
   now: Date;
@@ -122,6 +122,8 @@ export class KeyWorld {
   configProblem?: string;
   /** Whether the stack exists. */
   deployed = false;
+  /** The BOOP environment the stack was deployed bound to (ConfirmProduction iff production). @default the declared one */
+  deployedBinding?: BoopEnvironment;
   /** What ECS does with deployments from now on, besides its rules for secrets: leave them in progress, or fail them (e.g. a health check). */
   ecsFault?: 'stall' | 'fail';
   /** Keys BOOP accepts. */
@@ -239,6 +241,7 @@ export class KeyWorld {
     );
     if (problems.length > 0) return problems;
     this.deployed = true;
+    this.deployedBinding = this.boopEnvironment;
     this.outputs = { ...this.outputs, apiKeyEncryptionKey: this.config.encryptionKeyArn ?? AWS_MANAGED_SSM_KEY };
     const dateName = this.names.parameters.keyRotationDate;
     if (date === undefined) this.parameters.delete(dateName);
@@ -361,6 +364,9 @@ export class KeyWorld {
             StackName: this.names.stack,
             CreationTime: this.now,
             StackStatus: 'UPDATE_COMPLETE',
+            // Only a production-bound stack has ConfirmProduction (lib/boop-integration-stack.ts); its value is not the CLI's to read.
+            Parameters:
+              (this.deployedBinding ?? this.boopEnvironment) === 'production' ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: '****' }] : [],
             Outputs: (Object.keys(STACK_OUTPUTS) as (keyof typeof STACK_OUTPUTS)[]).map((key) => ({
               OutputKey: STACK_OUTPUTS[key],
               OutputValue: this.outputs[key],

@@ -94,6 +94,10 @@ export interface WorldState {
   wildcardAddresses?: string[];
   /** The deployed stack's status. @default UPDATE_COMPLETE */
   stackStatus?: StackStatus;
+  /** The BOOP environment the stack was deployed bound to (ConfirmProduction iff production). @default the facts' */
+  deployedBoopEnvironment?: 'development' | 'production';
+  /** The deployed stack's ReleaseGuard output. @default the facts' rollout.releaseGuard */
+  deployedReleaseGuard?: boolean;
   /** The account and region's other stacks, listed after the environment's own. @default none */
   otherStacks?: OtherStack[];
   /** How many stacks one page of DescribeStacks lists. @default all */
@@ -175,7 +179,12 @@ export class PreflightWorld {
     m.cloudformation.on(DescribeStacksCommand).callsFake(async ({ StackName, NextToken }) => {
       const outputs = Object.entries(STACK_OUTPUTS).map(([key, OutputKey]) => ({
         OutputKey,
-        OutputValue: key === 'listenerArn' ? LISTENER_ARN : `${key}-value`,
+        OutputValue:
+          key === 'listenerArn'
+            ? LISTENER_ARN
+            : key === 'releaseGuard'
+              ? String(this.state.deployedReleaseGuard ?? facts.config.rollout.releaseGuard)
+              : `${key}-value`,
       }));
       const images = facts.config.service.images;
       const own: Stack = {
@@ -186,7 +195,9 @@ export class PreflightWorld {
         Parameters: [
           { ParameterKey: IMAGE_PARAMETERS.blue, ParameterValue: images.blue },
           { ParameterKey: IMAGE_PARAMETERS.green, ParameterValue: images.green },
-          ...(facts.config.boopEnvironment === 'production' ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: '****' }] : []),
+          ...((this.state.deployedBoopEnvironment ?? facts.config.boopEnvironment) === 'production'
+            ? [{ ParameterKey: CONFIRM_PRODUCTION_PARAMETER, ParameterValue: '****' }]
+            : []),
         ],
       };
       if (StackName !== undefined) {

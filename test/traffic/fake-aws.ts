@@ -333,6 +333,10 @@ export class FakeAws {
       .on(PublishCommand)
       .callsFake((input) =>
         this.call('Publish', () => {
+          // SNS refuses a Subject of 100 characters or more, or with a line break or control character (SNS API Reference, Publish).
+          const control = (c: string) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+          if (input.Subject !== undefined && (input.Subject.length >= 100 || [...input.Subject].some(control)))
+            throw Object.assign(new Error('Invalid parameter: Subject'), { name: 'InvalidParameterException' });
           this.published.push({ subject: input.Subject, message: input.Message });
           return { MessageId: String(this.published.length) };
         }),
