@@ -61,6 +61,27 @@ export interface ManualRollbackRequest {
   readonly requestedBy: string;
 }
 
+/** The `action` of the schedule's invocation of the controller: one tick of a hands-free rollout (rollout.autoAdvance). */
+export const TICK_ACTION = 'advance';
+
+/** What the schedule sends the traffic controller; the tick carries nothing a caller could choose. */
+export interface TickRequest {
+  readonly action: typeof TICK_ACTION;
+}
+
+/** The `action`s with which the rollout CLI stops and restarts a hands-free rollout. */
+export const PAUSE_ACTION = 'pause';
+export const RESUME_ACTION = 'resume';
+
+/** What the rollout CLI sends the traffic controller to pause or resume a hands-free rollout. */
+export interface HandsFreeRequest {
+  readonly action: typeof PAUSE_ACTION | typeof RESUME_ACTION;
+  /** Why, recorded in the traffic state and the notice. */
+  readonly reason: string;
+  /** Who asked: the caller's AWS identity. */
+  readonly requestedBy: string;
+}
+
 /** The stack's outputs that the rollout CLI reads, by the CfnOutput id (the output's key) of each. */
 export const STACK_OUTPUTS = {
   listenerArn: 'WeightedListenerArn',
@@ -112,16 +133,23 @@ export const SETTINGS_VARIABLES = {
   greenService: 'GREEN_SERVICE_NAME',
   /** Green's configured task count (service.desiredCount), which the acknowledgement of a rollback gives back. */
   greenDesiredCount: 'GREEN_DESIRED_COUNT',
+  /** "true" when a deploy's GreenPercent is a target the controller walks green to (rollout.autoAdvance); absent means off. */
+  autoAdvance: 'AUTO_ADVANCE',
+  /** The low-severity topic a hands-free rollout's advances and stops are sent to; set with autoAdvance. */
+  noticeTopicArn: 'NOTICE_TOPIC_ARN',
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS_VARIABLES;
 
-/** Every setting of the controller as the text of its variable (`rolloutSteps` as a JSON list). */
-export type ControllerVariables = Readonly<Record<SettingKey, string>>;
+/** The controller's settings a stack sets only with rollout.autoAdvance, so a stack without it is as it was. */
+type HandsFreeSettingKey = 'autoAdvance' | 'noticeTopicArn';
 
-/** Settings as environment variables: each value under its setting's variable name, in the order of `names`. */
-function asVariables<K extends string>(names: Readonly<Record<K, string>>, values: Readonly<Record<K, string>>): Record<string, string> {
-  return Object.fromEntries((Object.keys(names) as K[]).map((key) => [names[key], values[key]]));
+/** Every setting of the controller as the text of its variable (`rolloutSteps` as a JSON list). */
+export type ControllerVariables = Readonly<Record<Exclude<SettingKey, HandsFreeSettingKey>, string>> & Readonly<Partial<Record<HandsFreeSettingKey, string>>>;
+
+/** Settings as environment variables: each value given under its setting's variable name, in the order of `names`. */
+function asVariables<K extends string>(names: Readonly<Record<K, string>>, values: Readonly<Partial<Record<K, string>>>): Record<string, string> {
+  return Object.fromEntries((Object.keys(names) as K[]).flatMap((key) => (values[key] === undefined ? [] : [[names[key], values[key]]])));
 }
 
 /** The controller's settings as environment variables, in the order of SETTINGS_VARIABLES. */

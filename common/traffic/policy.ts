@@ -16,6 +16,8 @@ export interface RolloutPolicy {
   readonly steps: readonly number[];
   /** How long green serves a step, without the rollback alarm, before the next step is allowed. */
   readonly bakeTimeHours: number;
+  /** rollout.autoAdvance: a deploy's GreenPercent is a target the controller walks green to, a step at a time (hands-free.ts). @default false */
+  readonly autoAdvance?: boolean;
 }
 
 /** What a deploy asks for. */

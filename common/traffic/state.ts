@@ -10,8 +10,26 @@ export const CHANGE_HISTORY_LENGTH = 10;
 /** How many releases the state keeps, newest first. */
 export const RELEASE_HISTORY_LENGTH = 5;
 
-/** What moved green: a deploy's step, an override, putting the recorded share back, CloudFormation's rollback of an update, or a rollback to blue. */
-export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'restore' | 'rollback';
+/** What moved green: a deploy's step, an override, putting the recorded share back, CloudFormation's rollback of an update, a rollback to blue, or a hands-free rollout's step. */
+export type ChangeKind = 'deploy' | 'override' | 'reapply' | 'restore' | 'rollback' | 'advance';
+
+/** Why a hands-free rollout does not move, and since when. */
+export interface HandsFreeNote {
+  readonly at: string;
+  /** Who stopped it: the operator's identity, or the hands-free rollout itself when a check failed. */
+  readonly by: string;
+  readonly why: string;
+}
+
+/** A hands-free rollout (rollout.autoAdvance): where the last deploy asked green to go, and why it is not moving. */
+export interface HandsFree {
+  /** The GreenPercent the last deploy asked for: the share the controller walks green to, one step at a time. */
+  readonly target: number;
+  /** Set by `rollout pause`, by a deploy that lowers the target, or when a check failed; cleared by `rollout resume` and by a deploy that raises the target. */
+  readonly stopped?: HandsFreeNote;
+  /** Why the last tick moved nothing though nothing failed (the bake, a deploy in progress); cleared by a step. */
+  readonly waiting?: HandsFreeNote;
+}
 
 /** One verified change of green's live share. */
 export interface WeightChange {
@@ -93,6 +111,8 @@ export interface TrafficState {
   readonly images?: SlotImages;
   /** The last RELEASE_HISTORY_LENGTH images green ran, newest first. */
   readonly releases?: readonly Release[];
+  /** The hands-free rollout's target and pause; absent unless rollout.autoAdvance is on. */
+  readonly handsFree?: HandsFree;
 }
 
 /** The state before the controller ever ran: all traffic on blue, as the template has it. */
@@ -117,7 +137,8 @@ export function parseState(text: string | undefined, now: Date): TrafficState {
     typeof value.stepStartedAt === 'string' &&
     Array.isArray(value.changes) &&
     (value.images === undefined || (typeof value.images?.blue === 'string' && typeof value.images?.green === 'string')) &&
-    (value.releases === undefined || Array.isArray(value.releases));
+    (value.releases === undefined || Array.isArray(value.releases)) &&
+    (value.handsFree === undefined || isPercent(value.handsFree?.target));
   if (!valid) throw new Error('the traffic state parameter does not have the expected shape (version 1); restore it from its parameter history');
   // Earlier versions kept the last deploy's properties and green's service (as a deploy event named it) here; nothing reads them any more.
   const state = { ...value } as TrafficState & { lastDeploy?: unknown; greenService?: unknown };

@@ -57,6 +57,8 @@ export interface ControllerSettings {
   /** The composite alarm that rolls green back. */
   readonly rollbackAlarmName: string;
   readonly criticalTopicArn: string;
+  /** The low-severity topic a hands-free rollout's advances and stops go to; set with policy.autoAdvance. */
+  readonly noticeTopicArn?: string;
   readonly policy: RolloutPolicy;
   readonly stickinessSeconds: number;
   /** rollout.releaseGuard: image changes are judged; off, they go through and are recorded. */

@@ -39,6 +39,8 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
   if (!Array.isArray(steps) || !steps.every((s) => Number.isInteger(s)))
     throw new Error(`${SETTINGS_VARIABLES.rolloutSteps} must be a JSON list of whole numbers`);
   if (!env.AWS_REGION) throw new Error('environment variable AWS_REGION is not set (Lambda sets it)');
+  // Absent on a stack without rollout.autoAdvance: a deploy's GreenPercent is then the share itself.
+  const autoAdvance = env[SETTINGS_VARIABLES.autoAdvance] !== undefined && flag('autoAdvance');
   return {
     envName: read('envName'),
     metricEnvironment: read('metricEnvironment'),
@@ -49,7 +51,8 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): HandlerSettings
     stateParameterName: read('stateParameterName'),
     rollbackAlarmName: read('rollbackAlarmName'),
     criticalTopicArn: read('criticalTopicArn'),
-    policy: { steps, bakeTimeHours: number('bakeTimeHours') },
+    ...(autoAdvance ? { noticeTopicArn: read('noticeTopicArn') } : {}),
+    policy: { steps, bakeTimeHours: number('bakeTimeHours'), autoAdvance },
     stickinessSeconds: number('stickinessSeconds'),
     releaseGuard: flag('releaseGuard'),
     scaleGreenToZero: flag('scaleGreenToZero'),
