@@ -103,6 +103,9 @@ export const STACK_OUTPUTS = {
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
 
+/** The output of a stack with rollout.autoAdvance ("true"): a deploy's GreenPercent is a target. Absent when it is off. */
+export const AUTO_ADVANCE_OUTPUT = 'AutoAdvance';
+
 /** The output of a production-bound stack that sets safety defaults aside: JSON of each waiver and its reason. Absent when none is. */
 export const PRODUCTION_WAIVERS_OUTPUT = 'ProductionWaivers';
 
