@@ -28,6 +28,9 @@ export function drillAlarmName(env: string): string {
   return environmentNames(env).alarm(DRILL_ROW, DRILL_SLOT);
 }
 
+/** What a resume records when the operator gives no --reason: the controller takes none without one. */
+export const RESUME_REASON = 'no reason given';
+
 /** The context key of a deploy's override, `-c rolloutOverride="<reason>"`, as the app reads it (lib/app.ts). */
 export const ROLLOUT_OVERRIDE_CONTEXT = 'rolloutOverride';
 /** The longest override reason the app takes (lib/app.ts). */
@@ -37,7 +40,8 @@ const COMMAND_SPECS = {
     synopsis: '',
     summary: [
       `live weights, the ${GREEN_PERCENT_PARAMETER} intent, step and bake, alarms in ALARM, last rollback;`,
-      "each slot's image, tasks and healthy targets, green's release and the past ones",
+      "each slot's image, tasks and healthy targets, green's release and the past ones;",
+      "a hands-free rollout's target, its next advance, and why it waits or stopped",
     ],
     options: {},
   },
@@ -49,7 +53,11 @@ const COMMAND_SPECS = {
       'the cdk deploy command; changes nothing (exit code 1 when it would be refused)',
     ],
     options: {
-      'green-percent': { type: 'string', value: '<0..100>', description: `the ${GREEN_PERCENT_PARAMETER} the deploy asks for (required)` },
+      'green-percent': {
+        type: 'string',
+        value: '<0..100>',
+        description: `the ${GREEN_PERCENT_PARAMETER} the deploy asks for (required); with rollout.autoAdvance, the target`,
+      },
       'green-image': { type: 'string', value: '<image>', description: `green's new image (${IMAGE_PARAMETERS.green}); default: the one it runs` },
       'blue-image': { type: 'string', value: '<image>', description: `blue's new image (${IMAGE_PARAMETERS.blue}); default: the one it runs` },
       'override': { type: 'string', value: '"<reason>"', description: `plan the deploy with -c ${ROLLOUT_OVERRIDE_CONTEXT}="<reason>"` },
@@ -70,6 +78,22 @@ const COMMAND_SPECS = {
       'controller for about two minutes, then prints the command to move traffic by hand)',
     ],
     options: { reason: { type: 'string', value: '"<why>"', description: 'why; recorded in the traffic state and the page (required)' } },
+  },
+  pause: {
+    synopsis: '--reason "<why>"',
+    summary: [
+      'stop a hands-free rollout (rollout.autoAdvance) where green is: no tick moves it',
+      'until resume; moves no traffic (through the traffic controller)',
+    ],
+    options: { reason: { type: 'string', value: '"<why>"', description: 'why; recorded in the traffic state and the notice (required)' } },
+  },
+  resume: {
+    synopsis: '[--reason "<why>"]',
+    summary: [
+      'let a stopped hands-free rollout go on: the next tick moves green a step when a',
+      'deploy of that step would be accepted; moves no traffic itself',
+    ],
+    options: { reason: { type: 'string', value: '"<why>"', description: `recorded in the notice; default "${RESUME_REASON}"` } },
   },
   drill: {
     synopsis: '[--production-drill]',
@@ -154,7 +178,7 @@ export type RolloutArgs =
       readonly env: string;
       /** The BOOP environment cdk.json binds it to: production's confirmations follow it, whatever the environment is called. */
       readonly boopEnvironment: BoopEnvironment;
-      /** Why, for a rollback, trimmed. */
+      /** Why, for a rollback, a pause or a resume, trimmed. */
       readonly reason?: string;
       readonly productionDrill: boolean;
       /** The deploy to plan, for a plan. */
@@ -185,8 +209,11 @@ export function parseRolloutArgs(argv: readonly string[], environments?: Environ
   if (line.command === 'help') return line;
   const { command, env, boopEnvironment, values } = line;
   const production = boopEnvironment === 'production';
-  const reason = values.reason?.trim();
-  if (command === 'rollback' && !reason) throw new CliError('rollback needs --reason "<why>"; it is recorded in the traffic state and the page');
+  const given = values.reason?.trim();
+  if (command === 'rollback' && !given) throw new CliError('rollback needs --reason "<why>"; it is recorded in the traffic state and the page');
+  if (command === 'pause' && !given) throw new CliError('pause needs --reason "<why>"; it is recorded in the traffic state and the notice');
+  if (command === 'resume' && given === '') throw new CliError('resume --reason needs a reason, --reason "<why>"; or leave --reason out');
+  const reason = command === 'resume' ? (given ?? RESUME_REASON) : given;
   const productionDrill = values['production-drill'] === true;
   if (command === 'drill' && production && !productionDrill) {
     throw new CliError('a drill rolls production traffic back to blue; to do that on purpose, add --production-drill');

@@ -1,7 +1,7 @@
 /**
- * The rollout CLI's commands (status, plan, promote, rollback, drill, rehearse) against the deployed stack,
- * found by its outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts reads the
- * command line. Only rollback, drill, rehearse and `promote --yes` change anything.
+ * The rollout CLI's commands (status, plan, promote, rollback, pause, resume, drill, rehearse) against the
+ * deployed stack, found by its outputs; bin/rollout.ts wires them to the terminal, cli/rollout-args.ts
+ * reads the command line. Only rollback, pause, resume, drill, rehearse and `promote --yes` change anything.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
@@ -14,9 +14,18 @@ import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync 
 import { dirname, resolve } from 'path';
 import { ConfiguredRetryStrategy, isThrottlingError } from '@smithy/core/retry';
 import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
-import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, PRODUCTION_WAIVERS_OUTPUT } from '../common/payloads';
+import {
+  AUTO_ADVANCE_OUTPUT,
+  HandsFreeRequest,
+  MANUAL_ROLLBACK_ACTION,
+  ManualRollbackRequest,
+  PAUSE_ACTION,
+  PRODUCTION_WAIVERS_OUTPUT,
+  RESUME_ACTION,
+} from '../common/payloads';
 import { Slot, SLOTS } from '../common/slots';
 import { readRiseEvidence } from '../common/traffic/evidence';
+import { TICK_INTERVAL_MINUTES } from '../common/traffic/hands-free';
 import { DeployPlan, planDeploy, planEvidenceQuery } from '../common/traffic/plan';
 import { bakeEndsAt, nextStep, RolloutPolicy } from '../common/traffic/policy';
 import { greenShare, ReleaseRequest } from '../common/traffic/release';
@@ -179,6 +188,7 @@ export async function runRolloutCli(
     else if (args.command === 'plan') await plan(clients, io, args.env, args.boopEnvironment, stack, args.deploy!);
     else if (args.command === 'promote') await promote(clients, io, args.env, stack, args.yes ? runner : undefined);
     else if (args.command === 'rollback') await rollback(clients, io, args.env, stack, args.reason!);
+    else if (args.command === 'pause' || args.command === 'resume') await handsFree(clients, io, args.env, stack, args.command, args.reason!);
     else await drill(clients, io, args.env, stack, args.boopEnvironment, args.productionDrill);
   } catch (error) {
     throw explain(error);
@@ -203,7 +213,7 @@ function header(env: string, what = ''): string {
 }
 
 function policyOf(stack: DeployedStack): RolloutPolicy {
-  return { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours) };
+  return { steps: stack.outputs.rolloutSteps.split(',').map(Number), bakeTimeHours: Number(stack.outputs.bakeTimeHours), autoAdvance: stack.autoAdvance };
 }
 
 /** Each slot's ECS service as the cluster describes it; undefined for one it does not know. */
@@ -277,7 +287,8 @@ async function status(clients: CliClients, io: CliIo, env: string, stack: Deploy
     ],
     ['intent', `${GREEN_PERCENT_PARAMETER} = ${stack.greenPercentIntent ?? 'unknown'} (stack parameter)`],
     ['step', stepLine(state, policy, now)],
-    ['next step', nextStepLine(state, policy, now)],
+    // With a hands-free rollout the ticks take the steps, so when the next one comes replaces when a deploy of it is allowed.
+    ...(stack.autoAdvance && state.handsFree ? handsFreeRows(env, state, policy, now) : [['next step', nextStepLine(state, policy, now)] as const]),
     ...SLOTS.map((slot): Row => [`${slot} image`, imageLine(stack, slot)]),
     ...SLOTS.map((slot): Row => [`${slot} tasks`, tasksLine(services[slot], targets[slot], stack, slot)]),
     ['green release', releaseLines(release)],
@@ -395,6 +406,47 @@ function nextStepLine(state: TrafficState, policy: RolloutPolicy, now: Date): st
   if (state.greenPercent === 0) return `${next} % allowed now`;
   const allowedAt = bakeEndsAt(state, policy);
   return allowedAt <= now ? `${next} % allowed now` : `${next} % allowed from ${allowedAt.toISOString()} (in ${duration(allowedAt.getTime() - now.getTime())})`;
+}
+
+/** A hands-free rollout (rollout.autoAdvance): its target, when green can move next, and why it is waiting or stopped. */
+function handsFreeRows(env: string, state: TrafficState, policy: RolloutPolicy, now: Date): Row[] {
+  const { target, stopped, waiting } = state.handsFree!;
+  const green = state.greenPercent;
+  if (rollbackUnacknowledged(state)) {
+    return [
+      ['target', `${target} %, void until the rollback is acknowledged`],
+      ['next advance', `none: acknowledge the rollback with a deploy of ${GREEN_PERCENT_PARAMETER}=0, then deploy the target again`],
+    ];
+  }
+  if (target <= green) {
+    const then =
+      green === 100 ? `promote after the bake: npm run rollout -- promote --env ${env}` : `a deploy of a higher ${GREEN_PERCENT_PARAMETER} starts a new walk`;
+    return [
+      ['target', `${target} %, reached`],
+      ['next advance', `none: ${then}`],
+    ];
+  }
+  const next = nextStep(green, policy)!;
+  const targetRow: Row = ['target', `${target} %, a step at a time from green's ${green} % (rollout.autoAdvance)`];
+  if (stopped) {
+    return [
+      targetRow,
+      ['next advance', `none while stopped; after npm run rollout -- resume --env ${env}, at a tick when a deploy of ${next} % would be accepted`],
+      ['stopped', [`${stopped.at} by ${stopped.by}: ${stopped.why}`, `green stays at ${green} % until resume, or a deploy that raises the target`]],
+    ];
+  }
+  const bakeEnds = bakeEndsAt(state, policy);
+  const ticks = `ticks every ${TICK_INTERVAL_MINUTES} min`;
+  // At 0 % green has served nothing, so there is no bake to wait for.
+  const when =
+    green > 0 && bakeEnds > now
+      ? `at the first tick after ${bakeEnds.toISOString()} (the bake's end, in ${duration(bakeEnds.getTime() - now.getTime())}; ${ticks})`
+      : `at the next tick (${ticks})`;
+  return [
+    targetRow,
+    ['next advance', `${next} % ${when}, if a deploy of ${next} % would be accepted then`],
+    ...(waiting ? [['waiting', `${waiting.at} by ${waiting.by}: ${waiting.why}`] as const] : []),
+  ];
 }
 
 function rollbackLine(state: TrafficState): string {
@@ -540,9 +592,27 @@ async function promote(clients: CliClients, io: CliIo, env: string, stack: Deplo
   io.out(`promoted: blue runs ${images.green} and serves all traffic; ${free}`);
 }
 
-async function rollback(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, reason: string): Promise<void> {
-  const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
-  const payload = { action: MANUAL_ROLLBACK_ACTION, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies ManualRollbackRequest;
+/** The traffic controller's answer to an Invoke (its Outcome, lambda/traffic/controller.ts), or why it ignored the request. */
+interface ControllerAnswer {
+  readonly result?: string;
+  readonly greenPercent?: number;
+  /** The hands-free rollout's target after the invocation. */
+  readonly target?: number;
+  readonly message?: string;
+  readonly ignored?: string;
+}
+
+/**
+ * Invokes the traffic controller and reads its answer (and the answer's text); every failure is a
+ * CliError naming what could not be done (`what`) and ending with `fallback`, what to do instead.
+ */
+async function invokeController(
+  clients: CliClients,
+  stack: DeployedStack,
+  payload: ManualRollbackRequest | HandsFreeRequest,
+  what: string,
+  fallback: string,
+): Promise<{ readonly answer: ControllerAnswer; readonly body: string }> {
   // The Lambda client's retry strategy waits out a busy controller (BusyControllerRetryStrategy).
   const answer = await clients.lambda
     .send(
@@ -555,19 +625,66 @@ async function rollback(clients: CliClients, io: CliIo, env: string, stack: Depl
     .catch((error) => {
       if (isThrottlingError(error)) {
         const tries = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-        throw new CliError(`the traffic controller stayed busy${tries > 1 ? ` for about two minutes (${tries} tries)` : ''}; ${manualRollback(stack)}`);
+        throw new CliError(`the traffic controller stayed busy${tries > 1 ? ` for about two minutes (${tries} tries)` : ''}; ${fallback}`);
       }
-      throw new CliError(`${explain(error).message}; ${manualRollback(stack)}`);
+      throw new CliError(`${explain(error).message}; ${fallback}`);
     });
   const body = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-  if (answer.FunctionError) throw new CliError(`the traffic controller could not roll back: ${functionError(body)}; ${manualRollback(stack)}`);
-  const outcome = JSON.parse(body || '{}') as { result?: string; message?: string };
+  if (answer.FunctionError) throw new CliError(`the traffic controller could not ${what}: ${functionError(body)}; ${fallback}`);
+  return { answer: JSON.parse(body || '{}') as ControllerAnswer, body };
+}
+
+async function rollback(clients: CliClients, io: CliIo, env: string, stack: DeployedStack, reason: string): Promise<void> {
+  const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const payload = { action: MANUAL_ROLLBACK_ACTION, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies ManualRollbackRequest;
+  const { answer: outcome, body } = await invokeController(clients, stack, payload, 'roll back', manualRollback(stack));
   io.out(`rollback (${env}): ${outcome.message ?? body}`);
   if (outcome.result === 'changed') {
     io.out(
       `To resume later: fix green, deploy with --parameters ${GREEN_PERCENT_PARAMETER}=0 (acknowledges the rollback), then start again at the first step.`,
     );
   }
+}
+
+/**
+ * `rollout pause` and `rollout resume` (rollout.autoAdvance): the controller stops the walk where
+ * green is, or lets the next tick go on; neither moves traffic. Refused, with no Invoke, on a stack
+ * without the AutoAdvance output, where green moves only when someone deploys a step.
+ */
+async function handsFree(
+  clients: CliClients,
+  io: CliIo,
+  env: string,
+  stack: DeployedStack,
+  action: typeof PAUSE_ACTION | typeof RESUME_ACTION,
+  reason: string,
+): Promise<void> {
+  if (!stack.autoAdvance) {
+    throw new CliError(
+      `${env} has no hands-free rollout to ${action}: stack ${environmentNames(env).stack} has no ${AUTO_ADVANCE_OUTPUT} output (rollout.autoAdvance is off), so green moves only when a deploy asks for a step. ` +
+        `To turn it on, set cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${env}.rollout.autoAdvance to true, then deploy: npx cdk deploy -c env=${env}`,
+    );
+  }
+  const caller = await clients.sts.send(new GetCallerIdentityCommand({}));
+  const payload = { action, reason, requestedBy: caller.Arn ?? 'unknown caller' } satisfies HandsFreeRequest;
+  const fallback =
+    action === PAUSE_ACTION
+      ? `nothing was paused; run the command again, or take green's traffic away now: npm run rollout -- rollback --env ${env} --reason "<why>"`
+      : 'nothing was resumed; run the command again';
+  const { answer, body } = await invokeController(clients, stack, payload, `${action} the hands-free rollout`, fallback);
+  if (answer.ignored !== undefined) throw new CliError(`the traffic controller ignored the ${action} (${answer.ignored}); ${fallback}`);
+  io.out(`${action} (${env}): ${answer.message ?? body}`);
+  const { greenPercent, target } = answer;
+  if (greenPercent === undefined || target === undefined || target <= greenPercent) {
+    io.out(`green serves ${greenPercent ?? 'an unknown share'} %; no target above it, so there is nothing to walk`);
+    return;
+  }
+  const where = `green serves ${greenPercent} %, target ${target} %`;
+  io.out(
+    action === PAUSE_ACTION
+      ? `${where}; no tick moves green until: npm run rollout -- resume --env ${env}`
+      : `${where}; when the next step can come: npm run rollout -- status --env ${env}`,
+  );
 }
 
 /** A Lambda function error's type and message, without its stack trace. */

@@ -1,7 +1,7 @@
 /** The deployed stack of an environment as the operator commands find it: its outputs and parameters. */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
-import { PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { AUTO_ADVANCE_OUTPUT, PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { ImageRule, parseImageRules } from '../common/images';
 import type { Slot } from '../common/slots';
 import { CliError } from './errors';
@@ -28,6 +28,8 @@ export interface DeployedStack {
   readonly production: boolean;
   /** The ProductionWaivers output as the stack holds it (unchecked JSON of each waiver and its reason); absent when it sets none aside. */
   readonly productionWaivers?: string;
+  /** rollout.autoAdvance, from the AutoAdvance output: a deploy's GreenPercent is a target the ticks walk green to. False without it (off, or a stack of an earlier version). */
+  readonly autoAdvance: boolean;
   /** CloudFormation's status of the stack, e.g. UPDATE_COMPLETE. */
   readonly status: string;
 }
@@ -64,6 +66,7 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     imageRules: parseImageRules(outputs.imageRules),
     production: parameter(CONFIRM_PRODUCTION_PARAMETER) !== undefined,
     productionWaivers: byKey.get(PRODUCTION_WAIVERS_OUTPUT),
+    autoAdvance: byKey.get(AUTO_ADVANCE_OUTPUT) === 'true',
     status: stack.StackStatus ?? 'unknown',
   };
 }

@@ -17,7 +17,7 @@ import { CONFIRM_PRODUCTION_VALUE } from './guides';
 import { LogQueries } from './monitoring/log-queries';
 import { effectiveThresholds } from './monitoring/thresholds';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../common/names';
-import { PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
+import { AUTO_ADVANCE_OUTPUT, PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { PRODUCTION_SAFETY, recordedWaivers } from './config/production-safety';
 import { TrafficControl } from './traffic-control';
 import { tagEnvironment } from './environment-tag';
@@ -122,6 +122,7 @@ export class BoopIntegrationStack extends Stack {
       rolloutOverride: props.rolloutOverride,
       rollbackAlarmName: names.rollbackAlarm,
       criticalTopic: this.alerting.topics.critical,
+      noticeTopic: this.alerting.topics.medium,
       removalPolicy,
     });
     // ECS touches no service before the release guard accepted the deploy's images.
@@ -151,6 +152,12 @@ export class BoopIntegrationStack extends Stack {
       new CfnOutput(this, STACK_OUTPUTS[key], { value: outputs[key], description: `Read by npm run rollout and npm run keys (${key})` });
     }
     recordWaivers(this, config);
+    if (config.rollout.autoAdvance) {
+      new CfnOutput(this, AUTO_ADVANCE_OUTPUT, {
+        value: 'true',
+        description: "Read by npm run rollout: a deploy's GreenPercent is a target the controller walks green to (rollout.autoAdvance)",
+      });
+    }
 
     this.alarms = new Alarms(this, 'Alarms', {
       envName: config.envName,

@@ -12,10 +12,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { environmentNames, RELEASE_RESOURCE_TYPE, TRAFFIC_CONTROLLER_SERVICE, TRAFFIC_RESOURCE_TYPE } from '../common/names';
-import { controllerEnvironment, ControllerVariables, ReleaseResourceProperties, TrafficResourceProperties } from '../common/payloads';
+import { controllerEnvironment, ControllerVariables, ReleaseResourceProperties, TICK_ACTION, TickRequest, TrafficResourceProperties } from '../common/payloads';
 import { RolloutConfig } from './config/environment-config';
 import { Slot } from '../common/slots';
 import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG, scalableTargetId } from '../common/traffic/green-capacity';
+import { TICK_INTERVAL_MINUTES } from '../common/traffic/hands-free';
 import { FUNCTION_DEFAULTS, handlerEntry } from './node-function';
 
 const CONTROLLER_TIMEOUT = Duration.seconds(60);
@@ -32,6 +33,8 @@ const ASYNC_RETRIES = 2;
  */
 const EVENT_DELIVERY_WINDOW = Duration.hours(1);
 const EVENT_DELIVERY_RETRIES = 185;
+/** How long EventBridge may hold a tick it could not hand over: the least it allows, well inside the interval. */
+const TICK_DELIVERY_WINDOW = Duration.minutes(1);
 const CUSTOM_RESOURCE_TIMEOUT = Duration.minutes(10);
 const DEAD_LETTER_RETENTION = Duration.days(14);
 
@@ -62,6 +65,8 @@ export interface TrafficControlProps {
   readonly rollbackAlarmName: string;
   /** Where a rollback pages. */
   readonly criticalTopic: sns.ITopic;
+  /** Where a hands-free rollout (rollout.autoAdvance) tells each advance and stop: the low-severity topic. Unused with autoAdvance off. */
+  readonly noticeTopic: sns.ITopic;
   /** What happens to the controller's logs and dead-letter queue when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -69,7 +74,7 @@ export interface TrafficControlProps {
 /**
  * The one writer of live weights (docs/design.md "Weights: one writer"): a controller function reached by
  * the deploy (a custom resource carrying GreenPercent and the listener's fingerprint), by the
- * rollback alarm (EventBridge), and by the operator (`npm run rollout -- rollback`).
+ * rollback alarm (EventBridge), by the operator (`npm run rollout -- rollback`), and with rollout.autoAdvance by its tick schedule.
  */
 export class TrafficControl extends Construct {
   public readonly controller: nodejs.NodejsFunction;
@@ -82,6 +87,8 @@ export class TrafficControl extends Construct {
   public readonly release: CustomResource;
   /** Green's task count, pinned (minimum = maximum): its configured count on a new stack, then moved only by the controller. */
   public readonly greenCapacity: appscaling.CfnScalableTarget;
+  /** The schedule that ticks a hands-free rollout; only with rollout.autoAdvance. */
+  public readonly tick?: events.Rule;
 
   constructor(scope: Construct, id: string, props: TrafficControlProps) {
     super(scope, id);
@@ -153,6 +160,8 @@ export class TrafficControl extends Construct {
           greenCluster: green.cluster,
           greenService: green.service,
           greenDesiredCount: String(props.greenDesiredCount),
+          // Set only with autoAdvance, so a stack without it stays as it was.
+          ...(props.rollout.autoAdvance ? { autoAdvance: 'true', noticeTopicArn: props.noticeTopic.topicArn } : {}),
         } satisfies ControllerVariables),
         POWERTOOLS_SERVICE_NAME: TRAFFIC_CONTROLLER_SERVICE,
       },
@@ -204,6 +213,21 @@ export class TrafficControl extends Construct {
     });
     // Green gets traffic only once something can take it back.
     this.weights.node.addDependency(rollbackRule);
+
+    if (props.rollout.autoAdvance) {
+      this.tick = new events.Rule(this, 'Tick', {
+        description: `Ticks the ${names.prefix} hands-free rollout: green moves one step toward the deploy's target when a deploy of that step would be accepted`,
+        schedule: events.Schedule.rate(Duration.minutes(TICK_INTERVAL_MINUTES)),
+        targets: [
+          new targets.LambdaFunction(this.controller, {
+            event: events.RuleTargetInput.fromObject({ action: TICK_ACTION } satisfies TickRequest),
+            // A missed tick is the next tick's work: nothing is retried or kept, and the dead-letter queue stays for rollbacks.
+            retryAttempts: 0,
+            maxEventAge: TICK_DELIVERY_WINDOW,
+          }),
+        ],
+      });
+    }
   }
 
   /**
@@ -276,9 +300,11 @@ export class TrafficControl extends Construct {
       }),
     );
     props.criticalTopic.grantPublish(role);
+    if (props.rollout.autoAdvance) props.noticeTopic.grantPublish(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Publishing to the KMS-encrypted critical topic needs the GenerateDataKey family on its key; the grant names that one key only.',
+      reason:
+        'Publishing to the KMS-encrypted alert topics (critical; medium with rollout.autoAdvance) needs the GenerateDataKey family on their key; the grant names that one key only.',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack, greenCapacityArns)}]`,
@@ -288,7 +314,7 @@ export class TrafficControl extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only reads are on "*": elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). Every write names its own resource (this listener, the state parameter, the critical topic, the dead-letter queue, green\'s capacity by its tag).',
+        'Only reads are on "*": elasticloadbalancing:DescribeListeners and DescribeTargetHealth have no resource-level permissions, and cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when scoped to "*" (CloudWatch API reference). Every write names its own resource (this listener, the state parameter, the critical topic and with rollout.autoAdvance the medium one, the dead-letter queue, green\'s capacity by its tag).',
     });
   }
 }

@@ -7,13 +7,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { IConstruct } from 'constructs';
 import { ContractMetric, DIMENSIONS, HEALTH_CHECK_METRICS, INTEGRATION_METRICS, TRAFFIC_METRICS } from '../common/contract';
 import { SLOTS } from '../common/slots';
 import { declaredFields, formatPath, valueAt } from '../lib/config/fields';
 import { loadConfig } from '../lib/config/load-config';
 import { settingsSchema } from '../lib/config/schema';
 import { environmentContext, REPO_ROOT } from './support/context';
-import { Cfn, CfnResource, referencedId, resourcesOfType } from './support/resources';
+import { Cfn, CfnResource, logicalIdOf, referencedId, resourcesOfType } from './support/resources';
 import { build, Built } from './support/synth';
 
 const COST_FILE = 'docs/cost.md';
@@ -150,16 +151,29 @@ const billedAlarmMetrics = (built: Built, highResolution: boolean) =>
     .filter((a) => a.highResolution === highResolution)
     .reduce((sum, a) => sum + a.metrics, 0);
 
-/** The health check: the one function an EventBridge schedule runs, and how often a month. */
-function healthCheck(built: Built): { readonly fn: CfnResource; readonly runs: number } {
-  const scheduled = ofType(built, 'AWS::Events::Rule').filter((rule) => rule.Properties.ScheduleExpression !== undefined);
-  expect(scheduled).toHaveLength(1);
-  const schedule = scheduled[0].Properties.ScheduleExpression as string;
+/** A function an EventBridge schedule runs (the construct's), and how often a month; runs 0 when no schedule runs it. */
+function scheduledRuns(built: Built, fn: IConstruct): { readonly fn: CfnResource; readonly runs: number } {
+  const id = logicalIdOf(built.stack, fn);
+  const schedules = ofType(built, 'AWS::Events::Rule').filter(
+    (rule) => rule.Properties.ScheduleExpression !== undefined && rule.Properties.Targets.some((target: Cfn) => referencedId(target.Arn) === id),
+  );
+  expect(schedules.length).toBeLessThanOrEqual(1);
+  if (schedules.length === 0) return { fn: built.resources[id], runs: 0 };
+  const schedule = schedules[0].Properties.ScheduleExpression as string;
   const every = /^rate\((\d+) minutes?\)$/.exec(schedule);
-  if (!every) throw new Error(`the health check's schedule "${schedule}" is not rate(N minutes); count its runs here`);
-  const fn = resource(built, scheduled[0].Properties.Targets[0].Arn, 'the schedule target');
-  return { fn, runs: (HOURS_PER_MONTH * 60) / Number(every[1]) };
+  if (!every) throw new Error(`the schedule "${schedule}" of ${id} is not rate(N minutes); count its runs here`);
+  return { fn: built.resources[id], runs: (HOURS_PER_MONTH * 60) / Number(every[1]) };
 }
+
+/** The health check, which a schedule runs in every stack, and how often a month. */
+function healthCheck(built: Built): { readonly fn: CfnResource; readonly runs: number } {
+  const runs = scheduledRuns(built, built.stack.healthCheck.function);
+  expect(runs.runs).toBeGreaterThan(0);
+  return runs;
+}
+
+/** The traffic controller's ticks (rollout.autoAdvance): how often a month its schedule runs it, 0 without one. */
+const controllerTicks = (built: Built) => scheduledRuns(built, built.stack.trafficControl.controller);
 
 const retentionDays = (built: Built, logGroupRef: unknown, what: string) => resource(built, logGroupRef, what).Properties.RetentionInDays as number;
 
@@ -190,6 +204,7 @@ const QUANTITIES: Readonly<Record<string, (built: Built, assume: (name: string) 
     const { fn, runs } = healthCheck(b);
     return runs * ((fn.Properties.MemorySize as number) / MB_PER_GB) * assume('health-check-seconds');
   },
+  'controller-ticks': (b) => controllerTicks(b).runs / PER_MILLION,
   'other-functions': (b) => ofType(b, 'AWS::Lambda::Function').filter((fn) => fn !== healthCheck(b).fn).length,
   'log-groups': (b) => ofType(b, 'AWS::Logs::LogGroup').length,
   'health-check-logs': (b, assume) => healthCheckLogGb(b, assume),
@@ -287,6 +302,23 @@ describe.each(ENVIRONMENTS)('docs/cost.md, %s', (env) => {
     const { fn, runs } = healthCheck(built[env]);
     expect(assume('alb-requests')).toBeGreaterThanOrEqual((SLOTS.length * runs) / PER_MILLION);
     expect(assume('health-check-seconds')).toBeLessThanOrEqual(fn.Properties.Timeout as number);
+  });
+});
+
+describe("docs/cost.md's ticks line, with rollout.autoAdvance on", () => {
+  it("states the runs of the tick's schedule, and what their compute costs at most, should every run take the controller's timeout", () => {
+    const onDev = build('dev', { 'rollout.autoAdvance': 'true' });
+    const [line, prodLine] = ENVIRONMENTS.map((env) => costLines(env).find((l) => l.line === 'controller-ticks')!);
+    expect(prodLine.what).toBe(line.what);
+    const { fn, runs } = controllerTicks(onDev);
+    expect(runs).toBeGreaterThan(0);
+    const stated = (pattern: RegExp) => Number(pattern.exec(line.what)?.[1].replace(/,/g, ''));
+    expect(stated(/([\d,]+) runs a month/)).toBe(runs);
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    const armSecondPrice = costLines('dev').find((l) => l.line === 'health-check-compute')!.price;
+    const mostCompute = runs * ((fn.Properties.MemorySize as number) / MB_PER_GB) * (fn.Properties.Timeout as number) * armSecondPrice;
+    expect(roundsTo(figure(String(stated(/compute at most \$([\d.]+)/)), "the ticks' most compute"), mostCompute)).toBe(true);
+    expect([stated(/at its (\d+) MB/), stated(/its (\d+) s timeout/)]).toEqual([fn.Properties.MemorySize, fn.Properties.Timeout]);
   });
 });
 

@@ -2,7 +2,8 @@
  * Least privilege, proven: for every function in the stack, the AWS calls are derived from the code
  * that is actually deployed (its bundle in the cloud assembly), and the synthesized IAM policies are
  * evaluated with @cloud-copilot/iam-simulate (a test-only, AGPL-3.0 devDependency): each call is
- * allowed on the real resource, and a write to anything else is denied.
+ * allowed on the real resource, and a write to anything else is denied. With rollout.autoAdvance the
+ * controller may also publish to the medium alert topic, and to no other.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,7 +16,7 @@ import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG } from '../common/traffic/green-capa
 import { functionBundles } from './support/bundle';
 import { MANAGED_POLICIES } from './support/resource-policies';
 import { resourcesOfType } from './support/resources';
-import { Assembly, synthAssembly } from './support/synth';
+import { Assembly, build, synthAssembly } from './support/synth';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -92,14 +93,14 @@ async function callsInBundle(code: string): Promise<string[]> {
 }
 
 /** The identity policies of a role: inline, attached AWS::IAM::Policy, and known managed ones. */
-function policiesOf(roleId: string): { name: string; policy: Json }[] {
-  const role = t.resources[roleId];
-  const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: t.resolve(p.PolicyDocument) }));
-  const attached = resourcesOfType(t, 'AWS::IAM::Policy')
+function policiesOf(roleId: string, template: DeployedTemplate): { name: string; policy: Json }[] {
+  const role = template.resources[roleId];
+  const inline = (role.Properties.Policies ?? []).map((p: Json) => ({ name: p.PolicyName, policy: template.resolve(p.PolicyDocument) }));
+  const attached = resourcesOfType(template, 'AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles ?? []).some((r: Json) => r.Ref === roleId))
-    .map(([id, p]) => ({ name: id, policy: t.resolve(p.Properties.PolicyDocument) }));
+    .map(([id, p]) => ({ name: id, policy: template.resolve(p.Properties.PolicyDocument) }));
   const managed = (role.Properties.ManagedPolicyArns ?? []).map((arn: Json) => {
-    const name = String(t.resolve(arn)).replace(`arn:${PARTITION}:iam::aws:policy/`, '');
+    const name = String(template.resolve(arn)).replace(`arn:${PARTITION}:iam::aws:policy/`, '');
     if (!MANAGED_POLICIES[name]) throw new Error(`role ${roleId} uses managed policy ${name}; add its content to this test`);
     return { name, policy: MANAGED_POLICIES[name] };
   });
@@ -107,27 +108,34 @@ function policiesOf(roleId: string): { name: string; policy: Json }[] {
 }
 
 /** The resource policy that also decides a call on `arn`: a KMS key policy, an SNS topic policy, an SQS queue policy. */
-function resourcePolicyOf(arn: string): Json | undefined {
+function resourcePolicyOf(arn: string, template: DeployedTemplate): Json | undefined {
   const policyNaming = (type: string, listKey: string, reference: string) =>
-    resourcesOfType(t, type).find(([, p]) => t.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
-  const key = resourcesOfType(t, 'AWS::KMS::Key').find(([id]) => t.getAtt(id, 'Arn') === arn);
-  if (key) return t.resolve(key[1].Properties.KeyPolicy);
-  const queue = resourcesOfType(t, 'AWS::SQS::Queue').find(([id]) => t.getAtt(id, 'Arn') === arn);
-  const document = queue ? policyNaming('AWS::SQS::QueuePolicy', 'Queues', t.ref(queue[0])) : policyNaming('AWS::SNS::TopicPolicy', 'Topics', arn);
-  return document ? t.resolve(document) : undefined;
+    resourcesOfType(template, type).find(([, p]) => template.resolve(p.Properties[listKey]).includes(reference))?.[1].Properties.PolicyDocument;
+  const key = resourcesOfType(template, 'AWS::KMS::Key').find(([id]) => template.getAtt(id, 'Arn') === arn);
+  if (key) return template.resolve(key[1].Properties.KeyPolicy);
+  const queue = resourcesOfType(template, 'AWS::SQS::Queue').find(([id]) => template.getAtt(id, 'Arn') === arn);
+  const document = queue ? policyNaming('AWS::SQS::QueuePolicy', 'Queues', template.ref(queue[0])) : policyNaming('AWS::SNS::TopicPolicy', 'Topics', arn);
+  return document ? template.resolve(document) : undefined;
 }
 
-async function decision(roleId: string, action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<string> {
+/** IAM's decision on a call by a role of `template` (the prod stack's deployed template unless given). */
+async function decision(
+  roleId: string,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+  template: DeployedTemplate = t,
+): Promise<string> {
   const result = await runSimulation(
     {
-      resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource),
+      resourcePolicy: resource === '*' ? undefined : resourcePolicyOf(resource, template),
       request: {
-        principal: t.getAtt(roleId, 'Arn'),
+        principal: template.getAtt(roleId, 'Arn'),
         action,
         resource: { resource, accountId: ACCOUNT },
         contextVariables: { 'aws:SecureTransport': 'true', ...context },
       },
-      identityPolicies: policiesOf(roleId),
+      identityPolicies: policiesOf(roleId, template),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },
@@ -293,6 +301,11 @@ describe('the traffic controller writes nothing but its own', () => {
     ['ssm:GetParameter', parameter('/boop/prod/api-key/secondary'), 'the secondary API key'],
     ['ssm:PutParameter', parameter('/boop/dev/traffic/state'), "another environment's traffic state"],
     ['sns:Publish', `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:boop-prod-alerts-high`, 'another topic'],
+    [
+      'sns:Publish',
+      `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${environmentNames('prod').alertTopic('medium')}`,
+      'the notice topic, without rollout.autoAdvance',
+    ],
     ['elasticloadbalancing:DeleteListener', '*', 'deleting any listener'],
     ['cloudwatch:SetAlarmState', `arn:${PARTITION}:cloudwatch:${REGION}:${ACCOUNT}:alarm:boop-prod-GREEN_ROLLBACK`, 'changing the rollback alarm'],
     [
@@ -316,6 +329,41 @@ describe('the traffic controller writes nothing but its own', () => {
     for (const listener of listeners.filter((l) => l !== env.LISTENER_ARN)) {
       expect(await decision(controller().roleId, 'elasticloadbalancing:ModifyListener', listener)).toBe('ImplicitlyDenied');
     }
+  });
+});
+
+describe('with rollout.autoAdvance, the traffic controller also tells the medium alert topic, and no other', () => {
+  let handsFree: DeployedTemplate;
+  beforeAll(() => {
+    // The template is all IAM needs; the controller's deployed calls are checked above.
+    handsFree = new DeployedTemplate(build('prod', { 'rollout.autoAdvance': 'true' }).template.toJSON());
+  });
+  const topicArn = (env: 'prod' | 'dev', severity: string) => `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${environmentNames(env).alertTopic(severity)}`;
+  const controller = () => {
+    const [, fn] = resourcesOfType(handsFree, 'AWS::Lambda::Function').find(([id]) => id.startsWith('TrafficControlController'))!;
+    return { roleId: fn.Properties.Role['Fn::GetAtt'][0] as string, env: handsFree.resolve(fn.Properties.Environment.Variables) };
+  };
+  const allowed = (action: string, resource: string) => decision(controller().roleId, action, resource, {}, handsFree);
+
+  test('its notice topic is the medium one, and publishing there (through the topic key, as SNS does for it) is allowed', async () => {
+    const { env } = controller();
+    expect(env.NOTICE_TOPIC_ARN).toBe(topicArn('prod', 'medium'));
+    const [, topic] = resourcesOfType(handsFree, 'AWS::SNS::Topic').find(([id]) => handsFree.ref(id) === env.NOTICE_TOPIC_ARN)!;
+    const key = handsFree.resolve(topic.Properties.KmsMasterKeyId);
+    for (const [action, resource] of [
+      ['sns:Publish', env.NOTICE_TOPIC_ARN],
+      ['kms:GenerateDataKey', key],
+      ['kms:Decrypt', key],
+      ['sns:Publish', env.CRITICAL_TOPIC_ARN],
+    ])
+      expect({ action, resource, result: await allowed(action, resource) }).toEqual({ action, resource, result: 'Allowed' });
+  });
+
+  test.each([
+    ['the high topic', () => topicArn('prod', 'high')],
+    ["another environment's medium topic", () => topicArn('dev', 'medium')],
+  ])('sns:Publish on %s is denied', async (_what, resource) => {
+    expect(await allowed('sns:Publish', resource())).toBe('ImplicitlyDenied');
   });
 });
 

@@ -5,7 +5,7 @@
 import { GREEN_PERCENT_PARAMETER } from '../names';
 import { decideDeploy, DeployFacts, evidenceNeeded, EvidenceQuery, RiseEvidence, RolloutPolicy } from './policy';
 import { decideRelease, ReleaseRequest } from './release';
-import { TrafficState } from './state';
+import { rollbackUnacknowledged, TrafficState } from './state';
 import { LiveWeights } from './weights';
 
 /** Who a plan's decisions are stamped with; nothing is saved. */
@@ -74,5 +74,16 @@ export function planDeploy(facts: PlanFacts, policy: RolloutPolicy): DeployPlan 
   } else {
     steps.push(`${GREEN_PERCENT_PARAMETER}=${request.intent}: ${decision.why}`);
   }
-  return { accepted: true, steps };
+  const walk = walkAfter(decision.record ?? afterRelease.stored, policy);
+  return { accepted: true, steps: walk ? [...steps, walk] : steps };
+}
+
+/** What the ticks do after the deploy (rollout.autoAdvance): walk green on to the target, or nothing while the walk is stopped. */
+function walkAfter(record: TrafficState, policy: RolloutPolicy): string | undefined {
+  const handsFree = record.handsFree;
+  if (!policy.autoAdvance || !handsFree || handsFree.target <= record.greenPercent || rollbackUnacknowledged(record)) return undefined;
+  if (handsFree.stopped) {
+    return `the hands-free rollout stays stopped at ${record.greenPercent} % (${handsFree.stopped.why}) until npm run rollout -- resume`;
+  }
+  return `then the ticks walk green on to ${handsFree.target} %, a step at a time, each once a deploy of that step would be accepted (its bake over, the same checks)`;
 }

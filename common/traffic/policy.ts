@@ -3,7 +3,7 @@
  * read (the record, the live listener, green's health and the rollback alarm) and what a deploy asks.
  * The controller only reads, asks `decideDeploy`, writes and records (design: "Weights: one writer").
  */
-import { ChangeKind, initialState, recordChange, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from './state';
+import { ChangeKind, HandsFree, initialState, recordChange, recordRollback, rollbackUnacknowledged, TrafficState, WeightChange } from './state';
 import { LiveWeights, matchesShare } from './weights';
 
 const HOUR_MS = 3_600_000;
@@ -139,7 +139,7 @@ export function evidenceNeeded(facts: DeployFacts): EvidenceQuery | undefined {
  */
 export function decideDeploy(facts: DeployFacts, policy: RolloutPolicy, evidence?: RiseEvidence): DeployDecision {
   const start = startingPoint(facts);
-  return plan(judge(start.state, facts, policy, evidence), start, facts);
+  return plan(judge(start.state, facts, policy, evidence), start, facts, policy);
 }
 
 /**
@@ -233,6 +233,8 @@ function judge(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, e
     if (refusal) return refusal;
   }
 
+  if (policy.autoAdvance && intent > state.greenPercent) return towardTarget(state, facts, policy, requireEvidence(evidence, 'a rise'));
+
   if (intent === state.greenPercent) {
     return matchesShare(live, state.greenPercent)
       ? { outcome: 'keep', why: `green stays at ${state.greenPercent} %`, acknowledgesRollback: false }
@@ -299,6 +301,53 @@ function rise(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, ev
     : { outcome: 'change', to: intent, kind: 'deploy', why: `rollout step ${state.greenPercent} → ${intent}`, acknowledgesRollback: false };
 }
 
+/**
+ * A deploy's GreenPercent as a hands-free rollout's target (rollout.autoAdvance): one of the steps.
+ * The target the record already has leaves green where the ticks put it; a new one is accepted when
+ * its first step is (the same rise as a deploy of that step), which green then serves. An override
+ * goes to the target at once, as it goes to any share.
+ */
+function towardTarget(state: TrafficState, facts: DeployFacts, policy: RolloutPolicy, evidence: RiseEvidence): Verdict {
+  const { live, request } = facts;
+  const { intent, overrideReason } = request;
+  if (!policy.steps.includes(intent)) {
+    return {
+      outcome: 'refuse',
+      message: `GreenPercent=${intent} refused (green stays at ${live.greenPercent} %): with rollout.autoAdvance it is the target green is walked to, one of the steps (${policy.steps.join(', ')}).`,
+    };
+  }
+  if (intent < (state.handsFree?.target ?? 0) && !overrideReason) {
+    // A lower target stops the walk where green is (targetSet records why); it never moves green up, and puts back a share the listener lost.
+    const stops = `the target is lowered to ${intent} %; green stays at ${state.greenPercent} % and the hands-free rollout stops`;
+    return matchesShare(live, state.greenPercent)
+      ? { outcome: 'keep', why: stops, acknowledgesRollback: false }
+      : {
+          outcome: 'change',
+          to: state.greenPercent,
+          kind: 'reapply',
+          why: `${stops}; re-applied the recorded ${state.greenPercent} %`,
+          acknowledgesRollback: false,
+        };
+  }
+  if (intent === state.handsFree?.target && !overrideReason) {
+    const walking = `the target stays at ${intent} %; green serves ${state.greenPercent} % and the hands-free rollout walks on`;
+    return matchesShare(live, state.greenPercent)
+      ? { outcome: 'keep', why: walking, acknowledgesRollback: false }
+      : // The listener lost the recorded share (a listener update, another writer): put it back, as a deploy of that share would.
+        {
+          outcome: 'change',
+          to: state.greenPercent,
+          kind: 'reapply',
+          why: `${walking}; re-applied the recorded ${state.greenPercent} %`,
+          acknowledgesRollback: false,
+        };
+  }
+  const first = overrideReason ? intent : nextStep(state.greenPercent, policy)!;
+  const verdict = rise(state, { ...facts, request: { ...request, intent: first } }, policy, evidence);
+  if (verdict.outcome !== 'refuse' || first === intent) return verdict;
+  return { ...verdict, message: `GreenPercent=${intent} is a target (rollout.autoAdvance), and its first step is refused: ${verdict.message}` };
+}
+
 /** What an override skips: one step at a time, the bake, and a bake without the rollback alarm. */
 function stepProblems(state: TrafficState, intent: number, policy: RolloutPolicy, now: Date, evidence: RiseEvidence): string[] {
   const problems: string[] = [];
@@ -323,8 +372,20 @@ function stepProblems(state: TrafficState, intent: number, policy: RolloutPolicy
   return problems;
 }
 
+/**
+ * A hands-free rollout after a deploy that asked for `target` and left green at `share`: a higher
+ * target starts afresh (its stop and wait cleared), the same one changes nothing, a lower one above
+ * green's share stops the walk until `rollout resume`; one green already serves leaves nothing to walk.
+ */
+function targetSet(handsFree: HandsFree | undefined, target: number, share: number, by: string, at: string): HandsFree {
+  const before = handsFree?.target ?? 0;
+  if (target > before || handsFree === undefined || target <= share) return { target };
+  if (target === before) return handsFree;
+  return { target, stopped: { at, by, why: `a deploy lowered the target from ${before} % to ${target} %` } };
+}
+
 /** The verdict as the controller carries it out: what to write, then what to record. */
-function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts): DeployDecision {
+function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts, policy: RolloutPolicy): DeployDecision {
   const { stored, live, request, listenerArn, requestedBy: by, now } = facts;
   const { state, foundRollback: found } = start;
   if (verdict.outcome === 'refuse') {
@@ -341,6 +402,18 @@ function plan(verdict: Verdict, start: StartingPoint, facts: DeployFacts): Deplo
   }
   const at = now.toISOString();
   let next: TrafficState = { ...state, intent: request.intent, listenerArn };
+  if (policy.autoAdvance && facts.origin === 'user-deploy') {
+    const share = verdict.outcome === 'change' ? verdict.to : state.greenPercent;
+    next = { ...next, handsFree: targetSet(state.handsFree, request.intent, share, by, at) };
+  } else if (policy.autoAdvance && next.handsFree && request.intent < next.handsFree.target) {
+    // CloudFormation's rollback of a failed deploy puts the previous GreenPercent back, never a higher target than the record's;
+    // what the failed deploy started stops until the operator says to walk on.
+    const stopped = { at, by, why: `CloudFormation rolled a failed deploy back to GreenPercent=${request.intent}` };
+    next = { ...next, handsFree: request.intent > state.greenPercent ? { target: request.intent, stopped } : { target: request.intent } };
+  } else if (!policy.autoAdvance && next.handsFree) {
+    // A deploy without rollout.autoAdvance drops a target left from when it was on, so turning it on again never revives one.
+    next = { ...next, handsFree: undefined };
+  }
   if (verdict.acknowledgesRollback && next.lastRollback) next = { ...next, lastRollback: { ...next.lastRollback, acknowledgedAt: at } };
   if (verdict.outcome === 'change') {
     const change: WeightChange = { at, by, why: verdict.why, from: live.greenPercent, to: verdict.to, kind: verdict.kind };

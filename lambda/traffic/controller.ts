@@ -14,6 +14,7 @@ import { readRiseEvidence } from '../../common/traffic/evidence';
 import { ECS_TASK_COUNT, scalableTargetId } from '../../common/traffic/green-capacity';
 import { decideRelease, ReleaseFacts, releaseEvidenceNeeded, ReleaseRequest } from '../../common/traffic/release';
 import { checkEventSource, DeployVerdict, judgeAgainstStack, OwnStack, overrideInTemplate } from './deploy-event';
+import { decideTick, pause, resume, TickFacts, tickEvidenceNeeded } from '../../common/traffic/hands-free';
 import {
   alreadyRolledBack,
   decideDeploy,
@@ -43,6 +44,9 @@ const WRITE_ATTEMPTS = 3;
 export const PAGE_SUBJECTS = {
   refusedEvent: (envName: string) => snsSubject(`BOOP ${envName}: a traffic change was refused as not CloudFormation's`),
   rollback: (envName: string) => snsSubject(`BOOP ${envName}: green rolled back to blue`),
+  advanced: (envName: string, to: number) => snsSubject(`BOOP ${envName}: green moved to ${to} % (hands-free rollout)`),
+  stopped: (envName: string) => snsSubject(`BOOP ${envName}: the hands-free rollout stopped`),
+  resumed: (envName: string) => snsSubject(`BOOP ${envName}: the hands-free rollout resumed`),
 } as const;
 
 export interface ControllerSettings {
@@ -125,6 +129,8 @@ export interface Outcome {
   readonly result: 'changed' | 'unchanged' | 'reapplied' | 'ignored';
   /** Green's live share after the invocation. */
   readonly greenPercent: number;
+  /** The hands-free rollout's target after the invocation; absent without rollout.autoAdvance. */
+  readonly target?: number;
   readonly message: string;
 }
 
@@ -186,14 +192,110 @@ export class TrafficController {
         throw new RefusedError(decision.message);
       case 'change': {
         const record = decision.record;
-        return this.change(decision.change, record, () => this.restoreGreen(stored, record));
+        const outcome = await this.change(decision.change, record, () => this.restoreGreen(stored, record));
+        await this.noticeNewStop(stored, record);
+        return { ...outcome, ...this.targetOf(record) };
       }
       case 'keep': {
         const record = decision.record ?? stored;
         await this.restoreGreen(stored, record);
         if (record !== stored) await this.saveState(record);
-        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why };
+        await this.noticeNewStop(stored, record);
+        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why, ...this.targetOf(record) };
       }
+    }
+  }
+
+  /** A deploy that stopped the hands-free walk (a lower target) says so, as a tick's stop does. */
+  private async noticeNewStop(stored: TrafficState, record: TrafficState): Promise<void> {
+    const stopped = record.handsFree?.stopped;
+    if (!this.autoAdvance || !stopped || stopped === stored.handsFree?.stopped) return;
+    const { envName } = this.settings;
+    await this.notice(PAGE_SUBJECTS.stopped(envName), [
+      `The hands-free rollout of ${envName} stopped at ${stopped.at} with green at ${record.greenPercent} % (target ${record.handsFree!.target} %): ${stopped.why}, by ${stopped.by}.`,
+      `To walk on to ${record.handsFree!.target} %: npm run rollout -- resume --env ${envName}`,
+    ]);
+  }
+
+  /** Whether ticks walk green to a deploy's target (rollout.autoAdvance). */
+  get autoAdvance(): boolean {
+    return this.settings.policy.autoAdvance === true;
+  }
+
+  /** The hands-free target a record holds, for an outcome; nothing without rollout.autoAdvance. */
+  private targetOf(record: TrafficState): { target?: number } {
+    return this.autoAdvance && record.handsFree ? { target: record.handsFree.target } : {};
+  }
+
+  /**
+   * A tick of the hands-free rollout (the schedule): one step toward the target when a deploy of that
+   * step would be accepted now, else a wait or a stop, each recorded; an advance and a stop are sent
+   * to the low-severity topic. Anyone may send a tick: it can move nothing a deploy could not.
+   */
+  async tick(): Promise<Outcome> {
+    const now = this.hooks.now();
+    const [stored, live, stack] = await Promise.all([this.readState(now), this.readLive(), this.ownStack()]);
+    const facts: TickFacts = { stored, live, listenerArn: this.settings.listenerArn, now, stackBusy: /_IN_PROGRESS$/.test(stack.status) };
+    const query = tickEvidenceNeeded(facts, this.settings.policy);
+    const evidence = query ? await this.riseEvidence(query, now) : undefined;
+    const decision = decideTick(facts, this.settings.policy, evidence);
+    const { envName } = this.settings;
+    switch (decision.outcome) {
+      case 'nothing':
+        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why, ...this.targetOf(stored) };
+      case 'wait':
+        if (decision.record) await this.saveState(decision.record);
+        this.hooks.log.info('hands-free rollout waits', { why: decision.why });
+        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why, ...this.targetOf(stored) };
+      case 'stop':
+        await this.saveState(decision.record);
+        this.hooks.log.warn('hands-free rollout stopped', { why: decision.why });
+        await this.notice(PAGE_SUBJECTS.stopped(envName), [
+          `The hands-free rollout of ${envName} stopped at ${now.toISOString()} with green at ${stored.greenPercent} % (target ${decision.record.handsFree!.target} %): ${decision.why}.`,
+          `Green stays where it is. Find out why, then: npm run rollout -- resume --env ${envName}`,
+        ]);
+        return { result: 'unchanged', greenPercent: live.greenPercent, message: decision.why, ...this.targetOf(decision.record) };
+      case 'advance': {
+        const outcome = await this.change(decision.change, decision.record);
+        const { from, to, why } = decision.change;
+        await this.notice(PAGE_SUBJECTS.advanced(envName, to), [
+          `Green of ${envName} moved from ${from} % to ${to} % at ${now.toISOString()} (${why}).`,
+          `Evidence: the bake at ${from} % was over, green had ${evidence?.greenHealthyTargets ?? 0} healthy targets, and the rollback alarm was readable, not in ALARM, and had not fired since ${stored.stepStartedAt}.`,
+          `To stop here: npm run rollout -- pause --env ${envName} --reason "<why>"`,
+        ]);
+        return { ...outcome, ...this.targetOf(decision.record) };
+      }
+    }
+  }
+
+  /** `rollout pause` and `rollout resume`: the walk stops where green is, or goes on at the next tick; neither moves traffic. */
+  async handsFree(action: 'pause' | 'resume', by: string, reason: string): Promise<Outcome> {
+    const now = this.hooks.now();
+    const stored = await this.readState(now);
+    const record = action === 'pause' ? pause(stored, by, reason, now) : resume(stored);
+    const { envName } = this.settings;
+    if (!record) {
+      const why = action === 'pause' ? 'no hands-free rollout is under way (no target above green)' : 'the hands-free rollout is not stopped';
+      return { result: 'unchanged', greenPercent: stored.greenPercent, message: why, ...this.targetOf(stored) };
+    }
+    await this.saveState(record);
+    const what = action === 'pause' ? `paused by ${by}: ${reason}` : `resumed by ${by}: ${reason}`;
+    this.hooks.log.info(`hands-free rollout ${action}d`, { by, reason });
+    await this.notice(action === 'pause' ? PAGE_SUBJECTS.stopped(envName) : PAGE_SUBJECTS.resumed(envName), [
+      `The hands-free rollout of ${envName} was ${what}, at ${now.toISOString()}, with green at ${stored.greenPercent} % (target ${record.handsFree!.target} %).`,
+    ]);
+    return { result: 'unchanged', greenPercent: stored.greenPercent, message: `hands-free rollout ${what}`, ...this.targetOf(record) };
+  }
+
+  /** Sends a hands-free notice to the low-severity topic; a failure is logged and counted, never undoes what was done. */
+  private async notice(subject: string, lines: readonly string[]): Promise<void> {
+    const topic = this.settings.noticeTopicArn;
+    if (!topic) return;
+    try {
+      await this.aws((options) => this.clients.sns.send(new PublishCommand({ TopicArn: topic, Subject: subject, Message: lines.join('\n') }), options));
+    } catch (error) {
+      // Logged, not counted: ControllerErrors pages as a failed rollback, and a notice is low severity.
+      this.hooks.log.error('could not send the hands-free notice', { subject, error: String(error) });
     }
   }
 

@@ -1,11 +1,13 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, Unchecked } from '../../common/payloads';
+import { HandsFreeRequest, MANUAL_ROLLBACK_ACTION, ManualRollbackRequest, PAUSE_ACTION, RESUME_ACTION, TICK_ACTION, Unchecked } from '../../common/payloads';
 
 /** The three ways the controller is reached (docs/design.md "Weights: one writer"), and everything else. */
 export type ControllerEvent =
   | { readonly kind: 'deploy'; readonly event: CloudFormationCustomResourceEvent }
   | { readonly kind: 'alarm'; readonly alarmName: string; readonly state: string; readonly stateTime: Date; readonly reason: string }
   | ({ readonly kind: 'manual-rollback' } & Pick<ManualRollbackRequest, 'reason' | 'requestedBy'>)
+  | { readonly kind: 'tick' }
+  | ({ readonly kind: 'hands-free' } & Pick<HandsFreeRequest, 'action' | 'reason' | 'requestedBy'>)
   | { readonly kind: 'unknown'; readonly why: string };
 
 const MAX_REASON_LENGTH = 500;
@@ -41,6 +43,21 @@ export function classify(event: unknown): ControllerEvent {
       state: detail.state.value,
       stateTime,
       reason: String(detail.state.reason ?? '').slice(0, MAX_REASON_LENGTH),
+    };
+  }
+
+  // The tick carries nothing else: whoever sends one gets only what a deploy of the next step could do.
+  if (e.action === TICK_ACTION) return { kind: 'tick' };
+  const handsFree: Unchecked<HandsFreeRequest> = e;
+  if (handsFree.action === PAUSE_ACTION || handsFree.action === RESUME_ACTION) {
+    if (typeof handsFree.reason !== 'string' || handsFree.reason.trim() === '') return { kind: 'unknown', why: `a ${handsFree.action} without a reason` };
+    if (typeof handsFree.requestedBy !== 'string' || handsFree.requestedBy.trim() === '')
+      return { kind: 'unknown', why: `a ${handsFree.action} without requestedBy` };
+    return {
+      kind: 'hands-free',
+      action: handsFree.action,
+      reason: handsFree.reason.trim().slice(0, MAX_REASON_LENGTH),
+      requestedBy: handsFree.requestedBy.trim().slice(0, MAX_CALLER_LENGTH),
     };
   }
 

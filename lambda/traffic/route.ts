@@ -53,6 +53,20 @@ export async function route(event: unknown, deps: RouteDeps): Promise<RouteResul
           by: routed.requestedBy,
         }),
       );
+    case 'tick':
+      if (!deps.controller.autoAdvance) return ignore(deps, 'a tick, but rollout.autoAdvance is off');
+      // A failed tick is the next tick's work: never an error or a ControllerErrors count, which would retry it, park it and page it as a failed rollback.
+      return deps.controller.tick().catch((error: unknown) => {
+        deps.log.error('hands-free tick failed; the next tick tries again', { error: String(error) });
+        return { ignored: `the tick failed (the next tick tries again): ${String(error)}` };
+      });
+    case 'hands-free':
+      if (!deps.controller.autoAdvance) return ignore(deps, `a ${routed.action}, but rollout.autoAdvance is off`);
+      // The CLI asks and hears the error; not a ControllerErrors count, which pages as a failed rollback.
+      return deps.controller.handsFree(routed.action, routed.requestedBy, routed.reason).catch((error: unknown) => {
+        deps.log.error(`hands-free ${routed.action} failed`, { error: String(error) });
+        throw error;
+      });
     case 'unknown':
       return ignore(deps, routed.why);
   }
@@ -103,7 +117,8 @@ async function deployResult(deps: RouteDeps, event: CloudFormationCustomResource
     }
     const request = deployRequest(event);
     const outcome = await deps.controller.applyDeploy(request, by, { origin, created });
-    if (origin === 'user-deploy' && outcome.greenPercent !== request.intent) {
+    // A hands-free target is applied when it is the target; green walks there at the ticks.
+    if (origin === 'user-deploy' && outcome.greenPercent !== request.intent && outcome.target !== request.intent) {
       return {
         status: 'FAILED',
         reason: `${GREEN_PERCENT_PARAMETER}=${request.intent} not applied: green serves ${outcome.greenPercent} % (${outcome.message})`,

@@ -271,6 +271,12 @@ export const settingsSchema = group({
       description: `after a rollback, once the listener shows blue alone, green's service is scaled to zero (ECS drains its targets for service.deregistrationDelaySeconds first), so its connections close and it stops consuming; the acknowledgement (GreenPercent=0) restores service.desiredCount. false only where the rehearsal finds green-capacity-tag-condition does not hold: green then keeps its tasks after a rollback, and acknowledgements work (docs/design.md "Green's task count")`,
       source: guide(MIGRATION_GUIDE, '6. Rollback Plan') + ' ("Stop New Traffic", "Complete In-Flight")',
     }),
+    autoAdvance: setting(flag(), {
+      ...both(false),
+      description:
+        "hands-free rollout: a deploy's GreenPercent is the target, and the controller walks green there a step at a time, each after the bake and the same checks as a deploy of that step (rollback alarm readable, not in ALARM and not fired during the bake, green's targets healthy); each advance and stop is sent to the medium alerts (alerts.emails.medium), and npm run rollout -- pause stops it. Not a production safety default set aside (no waiver): every step passes what a deploy of it would",
+      source: `this project, opt-in: the default stays a deploy per step, the procedure of the ${guide(MIGRATION_GUIDE, '3. Staged Deployment Strategy')}`,
+    }),
   }),
 
   loadBalancer: section('The load balancer in front of both slots', {

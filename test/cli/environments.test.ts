@@ -38,6 +38,8 @@ const ROLLOUT_OPTIONS: Readonly<Record<Command, readonly string[]>> = {
   plan: ['--green-percent', '0'],
   promote: [],
   rollback: ['--reason', 'INC-1'],
+  pause: ['--reason', 'INC-1'],
+  resume: [],
   drill: ['--production-drill'],
   rehearse: [],
 };

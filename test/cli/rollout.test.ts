@@ -1,12 +1,14 @@
 /**
- * `npm run rollout -- <status|rollback|drill> --env <env>` against mocked AWS clients, and every
- * command's arguments (what plan, promote and status show of releases: rollout-release.test.ts); the rollback's
+ * `npm run rollout -- <status|rollback|pause|resume|drill> --env <env>` against mocked AWS clients, and every
+ * command's arguments (what plan, promote and status show of releases: rollout-release.test.ts); a
+ * hands-free rollout's status and plan, its records made by the controller's own decisions; the rollback's
  * retries through the real SDK client with an in-process HTTP handler and fake timers; the one-line
  * failure messages. The real command as a child process: rollout-process.test.ts.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import fc from 'fast-check';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { THRESHOLDS } from '../../lib/monitoring/thresholds';
@@ -21,12 +23,15 @@ import {
   failureLine,
   runRolloutCli,
 } from '../../cli/rollout';
-import { commandUsage, COMMANDS, drillAlarmName, USAGE } from '../../cli/rollout-args';
+import { commandUsage, COMMANDS, drillAlarmName, RESUME_REASON, USAGE } from '../../cli/rollout-args';
 import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER } from '../../common/names';
-import { MANUAL_ROLLBACK_ACTION, PRODUCTION_WAIVERS_OUTPUT } from '../../common/payloads';
+import { AUTO_ADVANCE_OUTPUT, MANUAL_ROLLBACK_ACTION, PAUSE_ACTION, PRODUCTION_WAIVERS_OUTPUT, RESUME_ACTION } from '../../common/payloads';
+import { HANDS_FREE_BY, TICK_INTERVAL_MINUTES } from '../../common/traffic/hands-free';
+import { bakeEndsAt, nextStep } from '../../common/traffic/policy';
 import { SETTINGS, templateAction } from '../traffic/fake-aws';
 import { declare } from './declared-environments';
-import { CALLER, callNames, describedStack, dev, listenerAt, NOW, outputs, prod, setup } from './rollout-setup';
+import { numRuns } from '../support/properties';
+import { CALLER, callNames, CLEAN, describedStack, dev, HandsFreeLadder, listenerAt, NOW, outputs, prod, setup, standAt } from './rollout-setup';
 
 describe('status', () => {
   test('shows live weights, intent, step and bake, the next step, alarms in ALARM and the last rollback', async () => {
@@ -205,19 +210,23 @@ describe('arguments', () => {
     [['status', '--env='], new RegExp(`^unknown environment ""; ${declared} \\(`)],
     [
       ['deploy', '--env', 'prod'],
-      /^unknown command "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
+      /^unknown command "deploy"; the commands are status, plan, promote, rollback, pause, resume, drill, rehearse \(npm run rollout -- --help\)$/,
     ],
-    [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, plan, promote, rollback, drill/],
-    [[], /^no command given; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/],
+    [['toString', '--env', 'prod'], /^unknown command "toString"; the commands are status, plan, promote, rollback, pause, resume, drill/],
+    [[], /^no command given; the commands are status, plan, promote, rollback, pause, resume, drill, rehearse \(npm run rollout -- --help\)$/],
     [
       ['--env', 'prod', 'status'],
-      /^the command comes first, before "--env"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
+      /^the command comes first, before "--env"; the commands are status, plan, promote, rollback, pause, resume, drill, rehearse \(npm run rollout -- --help\)$/,
     ],
     [
       ['help', 'deploy'],
-      /^help takes one command, not "deploy"; the commands are status, plan, promote, rollback, drill, rehearse \(npm run rollout -- --help\)$/,
+      /^help takes one command, not "deploy"; the commands are status, plan, promote, rollback, pause, resume, drill, rehearse \(npm run rollout -- --help\)$/,
     ],
     [['rollback', '--env', 'prod'], /^rollback needs --reason "<why>"; it is recorded in the traffic state and the page$/],
+    [['pause', '--env', 'prod'], /^pause needs --reason "<why>"; it is recorded in the traffic state and the notice$/],
+    [['pause', '--env', 'prod', '--reason', ' '], /^pause needs --reason "<why>"/],
+    [['resume', '--env', 'prod', '--reason', ' '], /^resume --reason needs a reason, --reason "<why>"; or leave --reason out$/],
+    [['resume', '--env', 'prod', '--yes'], /^unknown option "--yes"; resume takes --env, --reason and --help \(npm run rollout -- resume --help\)$/],
     [['rollback', '--env', 'prod', '--reason', '  '], /^rollback needs --reason "<why>"/],
     [['status', '--env', 'prod', '--force'], /^unknown option "--force"; status takes --env and --help \(npm run rollout -- status --help\)$/],
     [['status', '--env', 'prod', '--reason', 'x'], /^unknown option "--reason"; status takes --env and --help \(npm run rollout -- status --help\)$/],
@@ -306,6 +315,9 @@ describe('arguments', () => {
     expect(commandUsage('plan')).toMatch(/changes nothing/);
     expect(commandUsage('promote')).toMatch(/^usage: npm run rollout -- promote --env <env> \[--yes\]\n/);
     expect(commandUsage('promote')).toMatch(/^ {2}--yes +run the commands in order/m);
+    expect(commandUsage('pause')).toMatch(/^usage: npm run rollout -- pause --env <env> --reason "<why>"\n/);
+    expect(commandUsage('resume')).toMatch(/^usage: npm run rollout -- resume --env <env> \[--reason "<why>"\]\n/);
+    for (const command of ['pause', 'resume'] as const) expect(commandUsage(command)).toMatch(/hands-free rollout/);
     for (const command of COMMANDS) expect(commandUsage(command)).toMatch(/^ {2}-h, --help +this text$/m);
   });
 
@@ -432,6 +444,360 @@ describe('rollback', () => {
     expect(failureLine(error)).toBe(
       `rollout: the traffic controller could not roll back: AccessDeniedException: denied; if it is urgent, move traffic by hand: ${manualCommand}`,
     );
+  });
+});
+
+/** The controller's answer to an Invoke, as Lambda returns it. */
+const answering = (outcome: object) => ({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(outcome)) as never });
+
+describe('pause and resume', () => {
+  /** prod deployed with rollout.autoAdvance (the AutoAdvance output), or without. */
+  function world(autoAdvance: boolean) {
+    const setUp = setup();
+    const extra: Record<string, string> = autoAdvance ? { [AUTO_ADVANCE_OUTPUT]: 'true' } : {};
+    setUp.mocks.cloudformation.on(DescribeStacksCommand).resolves(describedStack({ [GREEN_PERCENT_PARAMETER]: '100' }, extra));
+    return setUp;
+  }
+
+  const RESUMES = 'when the next step can come: npm run rollout -- status --env prod';
+  test.each([
+    [
+      ['pause', '--env', 'prod', '--reason', 'INC-9: latency on green'],
+      PAUSE_ACTION,
+      'INC-9: latency on green',
+      'no tick moves green until: npm run rollout -- resume --env prod',
+    ],
+    [['resume', '--env', 'prod', '--reason', 'INC-9 closed'], RESUME_ACTION, 'INC-9 closed', RESUMES],
+    [['resume', '--env', 'prod'], RESUME_ACTION, RESUME_REASON, RESUMES],
+  ])('%j invokes the traffic controller with the reason and who asked, and prints its answer and the target', async (argv, action, reason, next) => {
+    const { clients, mocks, io, lines } = world(true);
+    const message = `hands-free rollout ${action}d by ${CALLER}: ${reason}`;
+    mocks.lambda.on(InvokeCommand).resolves(answering({ result: 'unchanged', greenPercent: 25, target: 100, message }));
+    await runRolloutCli(argv, clients, io);
+    const input = mocks.lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    expect(input).toMatchObject({ FunctionName: outputs.controllerFunctionName, InvocationType: 'RequestResponse' });
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual({ action, reason, requestedBy: CALLER });
+    expect(lines).toEqual([`${action} (prod): ${message}`, `green serves 25 %, target 100 %; ${next}`]);
+  });
+
+  test.each([
+    ['at the target', { greenPercent: 100, target: 100 }],
+    ['without a target yet', { greenPercent: 0 }],
+  ])('a pause with no walk under way (%s) prints what the controller said, and that nothing walks', async (_case, where) => {
+    const { clients, mocks, io, lines } = world(true);
+    const message = 'no hands-free rollout is under way (no target above green)';
+    mocks.lambda.on(InvokeCommand).resolves(answering({ result: 'unchanged', ...where, message }));
+    await runRolloutCli(['pause', '--env', 'prod', '--reason', 'INC-9'], clients, io);
+    expect(lines).toEqual([`pause (prod): ${message}`, `green serves ${where.greenPercent} %; no target above it, so there is nothing to walk`]);
+  });
+
+  test.each(['pause', 'resume'] as const)(
+    '%s on a stack without the AutoAdvance output is refused, saying how to turn it on, and invokes nothing',
+    async (command) => {
+      const setUp = world(false);
+      const error = await runRolloutCli([command, '--env', 'prod', '--reason', 'INC-9'], setUp.clients, setUp.io).catch((e: unknown) => e);
+      expect(failureLine(error)).toBe(
+        `rollout: prod has no hands-free rollout to ${command}: stack ${prod.stack} has no ${AUTO_ADVANCE_OUTPUT} output (rollout.autoAdvance is off), so green moves only when a deploy asks for a step. ` +
+          `To turn it on, set cdk.json's boop:environments.prod.rollout.autoAdvance to true, then deploy: npx cdk deploy -c env=prod`,
+      );
+      // The one call is the stack's description, which says whether it is on.
+      expect(callNames(setUp)).toEqual(['DescribeStacksCommand']);
+    },
+  );
+
+  test('a controller that ignores the pause is an error: nothing was paused', async () => {
+    const { clients, mocks, io, lines } = world(true);
+    mocks.lambda.on(InvokeCommand).resolves(answering({ ignored: 'a pause, but rollout.autoAdvance is off' }));
+    const error = await runRolloutCli(['pause', '--env', 'prod', '--reason', 'INC-9'], clients, io).catch((e: unknown) => e);
+    expect(failureLine(error)).toBe(
+      'rollout: the traffic controller ignored the pause (a pause, but rollout.autoAdvance is off); nothing was paused; run the command again, or take green\'s traffic away now: npm run rollout -- rollback --env prod --reason "<why>"',
+    );
+    expect(lines).toEqual([]);
+  });
+
+  test("a controller failure is one line without the function's stack trace", async () => {
+    const { clients, mocks, io } = world(true);
+    const body = {
+      errorType: 'Error',
+      errorMessage: 'the traffic state parameter is not JSON',
+      trace: ['Error: x', '    at handler (/var/task/index.js:1:1)'],
+    };
+    mocks.lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode(JSON.stringify(body)) as never });
+    const error = await runRolloutCli(['resume', '--env', 'prod'], clients, io).catch((e: unknown) => e);
+    expect(failureLine(error)).toBe(
+      'rollout: the traffic controller could not resume the hands-free rollout: Error: the traffic state parameter is not JSON; nothing was resumed; run the command again',
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A hands-free rollout's status and plan: records made by the controller's own decisions (HandsFreeLadder).
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const TICK = TICK_INTERVAL_MINUTES * MINUTE;
+const REGISTRY = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/boop-integration';
+const IMAGES = { blue: `${REGISTRY}:3.0.0`, green: `${REGISTRY}:3.1.0` };
+/** Day 0 of a hands-free rollout: off the tick grid, so a bake ends between two ticks. */
+const DAY0 = new Date('2026-11-23T09:05:00.000Z');
+const dayAt = (days: number, hours = 0, minutes = 0) => new Date(DAY0.getTime() + days * 24 * HOUR + hours * HOUR + minutes * MINUTE);
+const { steps: STEPS, bakeTimeHours: BAKE_HOURS } = SETTINGS.policy;
+const [FIRST, SECOND] = STEPS;
+
+/** What `rollout status` shows where the ladder stands: its rows by label, each row's lines. */
+async function statusRows(ladder: HandsFreeLadder, autoAdvance = true): Promise<{ lines: string[]; rows: Map<string, string[]> }> {
+  const world = setup(ladder.now);
+  standAt(world, { ...ladder.stand(), autoAdvance });
+  await runRolloutCli(['status', '--env', 'prod'], world.clients, world.io);
+  const rows = new Map<string, string[]>();
+  let label = '';
+  for (const line of world.lines.slice(1)) {
+    label = line.slice(2, 18).trim() || label;
+    rows.set(label, [...(rows.get(label) ?? []), line.slice(19)]);
+  }
+  return { lines: world.lines, rows };
+}
+
+/** A ladder whose deploy of GreenPercent=`target` on day 0 was accepted. */
+function deployed(target = 100): HandsFreeLadder {
+  const ladder = new HandsFreeLadder(DAY0, IMAGES);
+  ladder.deploy(target);
+  return ladder;
+}
+
+describe('status of a hands-free rollout (rollout.autoAdvance)', () => {
+  test("walking, waiting for the bake: the target, the live step, the first tick after the bake's end, and why it waits", async () => {
+    const ladder = deployed();
+    ladder.tickUntil(dayAt(0, 2));
+    const { rows } = await statusRows(ladder);
+    const bakeEnds = bakeEndsAt(ladder.state, ladder.policy);
+    expect(bakeEnds).toEqual(dayAt(0, BAKE_HOURS));
+    expect(rows.get('step')).toEqual([
+      expect.stringMatching(new RegExp(`^${FIRST} % \\(steps ${STEPS.join(', ')}\\), since ${DAY0.toISOString()}, 2 h 0 min of`)),
+    ]);
+    expect(rows.get('target')).toEqual([`100 %, a step at a time from green's ${FIRST} % (rollout.autoAdvance)`]);
+    expect(rows.get('next advance')).toEqual([
+      `${SECOND} % at the first tick after ${bakeEnds.toISOString()} (the bake's end, in ${BAKE_HOURS - 2} h 0 min; ticks every ${TICK_INTERVAL_MINUTES} min), if a deploy of ${SECOND} % would be accepted then`,
+    ]);
+    // The first tick after the deploy recorded why it waits; the later ones, with the same reason, did not rewrite it.
+    const firstTick = new Date(Math.ceil(DAY0.getTime() / TICK) * TICK).toISOString();
+    expect(rows.get('waiting')).toEqual([
+      `${firstTick} by ${HANDS_FREE_BY}: the bake at ${FIRST} % is over at ${bakeEnds.toISOString()}; then green moves to ${SECOND} %`,
+    ]);
+    // The ticks take the steps: no row says when a deploy may.
+    expect(rows.has('next step')).toBe(false);
+    expect(rows.has('stopped')).toBe(false);
+  });
+
+  test('the bake over and no tick yet: the next tick, which then takes the step', async () => {
+    const ladder = deployed();
+    const bakeEnds = dayAt(0, BAKE_HOURS);
+    // Day 0 started 5 min after a tick, so the bake ends 10 min before the next.
+    ladder.tickUntil(new Date(bakeEnds.getTime() + MINUTE));
+    expect(ladder.share).toBe(FIRST);
+    const { rows } = await statusRows(ladder);
+    expect(rows.get('next advance')).toEqual([
+      `${SECOND} % at the next tick (ticks every ${TICK_INTERVAL_MINUTES} min), if a deploy of ${SECOND} % would be accepted then`,
+    ]);
+    ladder.tickUntil(new Date(ladder.now.getTime() + TICK));
+    expect(ladder.share).toBe(SECOND);
+  });
+
+  test('stopped by a pause: who paused, when and why; no advance until resume', async () => {
+    const ladder = deployed();
+    ladder.tickUntil(dayAt(0, 3));
+    ladder.pause('INC-9: latency on green');
+    const pausedAt = ladder.now.toISOString();
+    ladder.tickUntil(dayAt(0, 4));
+    const { rows } = await statusRows(ladder);
+    expect(rows.get('stopped')).toEqual([
+      `${pausedAt} by ${CALLER}: paused: INC-9: latency on green`,
+      `green stays at ${FIRST} % until resume, or a deploy that raises the target`,
+    ]);
+    expect(rows.get('next advance')).toEqual([
+      `none while stopped; after npm run rollout -- resume --env prod, at a tick when a deploy of ${SECOND} % would be accepted`,
+    ]);
+    expect(rows.has('waiting')).toBe(false);
+  });
+
+  test('stopped by a failed check: the step the tick would not take, and the policy’s reason', async () => {
+    const ladder = deployed();
+    ladder.evidence = { ...CLEAN, greenHealthyTargets: 0 };
+    ladder.tickUntil(dayAt(0, BAKE_HOURS + 1));
+    const { rows } = await statusRows(ladder);
+    const stopped = ladder.state.handsFree!.stopped!;
+    expect(stopped.by).toBe(HANDS_FREE_BY);
+    expect(rows.get('stopped')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${stopped.at} by ${HANDS_FREE_BY.replace(/[()]/g, '\\$&')}: the step to ${SECOND} % would be refused: .*green has no healthy target`),
+      ),
+      `green stays at ${FIRST} % until resume, or a deploy that raises the target`,
+    ]);
+    expect(rows.get('next advance')?.[0]).toMatch(/^none while stopped; after npm run rollout -- resume --env prod/);
+  });
+
+  test('stopped by a deploy that lowered the target', async () => {
+    const ladder = deployed();
+    // After the bake at the first step, before the tick takes the next one.
+    ladder.tickUntil(new Date(dayAt(0, BAKE_HOURS).getTime() + MINUTE));
+    ladder.deploy(STEPS[2]);
+    const { rows } = await statusRows(ladder);
+    // A lower target never moves green up: it stops the walk where green is.
+    expect(rows.get('target')).toEqual([`${STEPS[2]} %, a step at a time from green's ${FIRST} % (rollout.autoAdvance)`]);
+    expect(rows.get('stopped')).toEqual([
+      `${ladder.now.toISOString()} by CloudFormation stack ${prod.stack}: a deploy lowered the target from 100 % to ${STEPS[2]} %`,
+      `green stays at ${FIRST} % until resume, or a deploy that raises the target`,
+    ]);
+  });
+
+  test('a rollback not yet acknowledged voids the target', async () => {
+    const ladder = deployed();
+    ladder.tickUntil(dayAt(1, 2));
+    expect(ladder.share).toBe(SECOND);
+    ladder.rollBack('PAYMENT_ERROR_RATE-green in ALARM');
+    ladder.tickUntil(dayAt(1, 3));
+    const { rows } = await statusRows(ladder);
+    expect(rows.get('target')).toEqual(['100 %, void until the rollback is acknowledged']);
+    expect(rows.get('next advance')).toEqual([`none: acknowledge the rollback with a deploy of ${GREEN_PERCENT_PARAMETER}=0, then deploy the target again`]);
+    expect(rows.get('last rollback')?.[0]).toMatch(/NOT acknowledged$/);
+  });
+
+  test.each([
+    [100, 'none: promote after the bake: npm run rollout -- promote --env prod'],
+    [SECOND, `none: a deploy of a higher ${GREEN_PERCENT_PARAMETER} starts a new walk`],
+  ])('the target %i % reached: nothing to walk', async (target, next) => {
+    const ladder = deployed(target);
+    ladder.tickUntil(dayAt(STEPS.length, 1));
+    expect(ladder.share).toBe(target);
+    const { rows } = await statusRows(ladder);
+    expect(rows.get('target')).toEqual([`${target} %, reached`]);
+    expect(rows.get('next advance')).toEqual([next]);
+  });
+
+  test('without a hands-free rollout, status is unchanged: a target in the record of a stack without AutoAdvance, or AutoAdvance with no target yet', async () => {
+    const ladder = deployed();
+    ladder.tickUntil(dayAt(0, 2));
+    const plain = deployed();
+    plain.tickUntil(dayAt(0, 2));
+    plain.state = { ...plain.state, handsFree: undefined };
+    const before = (await statusRows(plain, false)).lines;
+    expect(before.join('\n')).toMatch(/^ {2}next step +/m);
+    expect((await statusRows(ladder, false)).lines).toEqual(before);
+    expect((await statusRows(plain, true)).lines).toEqual(before);
+  });
+
+  test('what status says of the next advance is what the ticks then do, after any sequence of deploys, ticks, pauses, resumes, rollbacks and failed checks', async () => {
+    const event = fc.oneof(
+      fc.record({ kind: fc.constant('deploy' as const), percent: fc.constantFrom(0, ...STEPS) }),
+      fc.record({ kind: fc.constant('time' as const), minutes: fc.integer({ min: 1, max: 36 * 60 }) }),
+      fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const, 'rollback' as const, 'unhealthy' as const, 'healthy' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { maxLength: 12 }), async (events) => {
+        const ladder = new HandsFreeLadder(DAY0, IMAGES);
+        for (const e of events) {
+          if (e.kind === 'deploy') {
+            try {
+              ladder.deploy(e.percent);
+            } catch {
+              // A refused deploy changes nothing.
+            }
+          } else if (e.kind === 'time') ladder.tickUntil(new Date(ladder.now.getTime() + e.minutes * MINUTE));
+          else if (e.kind === 'pause') ladder.pause('INC-9');
+          else if (e.kind === 'resume') ladder.resume();
+          else if (e.kind === 'rollback') {
+            if (ladder.share > 0) ladder.rollBack('PAYMENT_ERROR_RATE-green in ALARM');
+          } else ladder.evidence = { ...CLEAN, greenHealthyTargets: e.kind === 'healthy' ? CLEAN.greenHealthyTargets : 0 };
+        }
+        const { rows } = await statusRows(ladder);
+        const said = rows.get('next advance')?.[0];
+        if (!ladder.state.handsFree) return expect(said).toBeUndefined();
+        // From here every check passes: what status promised is what the ticks do.
+        ladder.evidence = CLEAN;
+        const from = ladder.share;
+        const at = /^(\d+) % at the (?:next tick|first tick after (\S+) )/.exec(said!);
+        if (!at) {
+          expect(said).toMatch(/^none/);
+          ladder.tickUntil(new Date(ladder.now.getTime() + 3 * 24 * HOUR));
+          expect(ladder.share).toBe(from);
+          return;
+        }
+        const [, next, after] = at;
+        expect(Number(next)).toBe(nextStep(from, ladder.policy));
+        if (after !== undefined) {
+          ladder.tickUntil(new Date(Date.parse(after) - 1));
+          expect(ladder.share).toBe(from);
+        }
+        ladder.tickUntil(new Date(ladder.now.getTime() + TICK));
+        expect(ladder.share).toBe(Number(next));
+      }),
+      { numRuns: numRuns(40) },
+    );
+  });
+});
+
+describe('plan for a hands-free target', () => {
+  /** `rollout plan` of GreenPercent=`percent` where the ladder stands: its rows, and its failure. */
+  async function planAt(ladder: HandsFreeLadder, percent: number, autoAdvance = true) {
+    const world = setup(ladder.now);
+    standAt(world, { ...ladder.stand(), autoAdvance });
+    const error = await runRolloutCli(['plan', '--env', 'prod', '--green-percent', String(percent)], world.clients, world.io).catch((e: unknown) => e);
+    const text = world.lines.join('\n');
+    for (const name of callNames(world)) expect(name).toMatch(/^(Describe|Get|List)\w+Command$/);
+    return { text, error };
+  }
+
+  test('accepted: the first step green moves to, then the ticks walk on to the target', async () => {
+    const ladder = new HandsFreeLadder(DAY0, IMAGES);
+    const { text, error } = await planAt(ladder, 100);
+    expect(error).toBeUndefined();
+    expect(text).toMatch(/^ {2}verdict +accepted$/m);
+    expect(text).toContain(`green 0 % → ${FIRST} % (rollout step 0 → ${FIRST})`);
+    expect(text).toMatch(/ 3\. then the ticks walk green on to 100 %, a step at a time, each once a deploy of that step would be accepted/);
+    expect(text).toContain(`npx cdk deploy -c env=prod --parameters ${GREEN_PERCENT_PARAMETER}=100`);
+    // The deploy then does what the plan said.
+    ladder.deploy(100);
+    expect([ladder.share, ladder.state.handsFree?.target]).toEqual([FIRST, 100]);
+  });
+
+  test("refused: the first step's reason, as the deploy would fail with it", async () => {
+    const ladder = deployed(FIRST);
+    ladder.tickUntil(dayAt(0, 2));
+    const { text, error } = await planAt(ladder, 100);
+    expect(failureLine(error)).toBe('rollout: plan: the deploy would be refused; the plan on stdout says why and what to do instead');
+    expect(text).toMatch(
+      new RegExp(
+        `^ {2}why +${GREEN_PERCENT_PARAMETER}=100 is a target \\(rollout\\.autoAdvance\\), and its first step is refused: ${GREEN_PERCENT_PARAMETER}=${SECOND} refused \\(green stays at ${FIRST} %\\): the bake at ${FIRST} % .* is not over`,
+        'm',
+      ),
+    );
+    expect(() => ladder.deploy(100)).toThrow(/is a target \(rollout\.autoAdvance\), and its first step is refused/);
+  });
+
+  test('the target the walk already has: green stays where the ticks put it, and they walk on', async () => {
+    const ladder = deployed();
+    ladder.tickUntil(dayAt(1, 2));
+    const { text, error } = await planAt(ladder, 100);
+    expect(error).toBeUndefined();
+    expect(text).toContain(`${GREEN_PERCENT_PARAMETER}=100: the target stays at 100 %; green serves ${SECOND} % and the hands-free rollout walks on`);
+    expect(text).toMatch(/then the ticks walk green on to 100 %/);
+  });
+
+  test('a lower target: green stays where it is, and the walk stops until resume', async () => {
+    const ladder = deployed();
+    ladder.tickUntil(new Date(dayAt(0, BAKE_HOURS).getTime() + MINUTE));
+    const { text } = await planAt(ladder, STEPS[2]);
+    expect(text).not.toContain(`green ${FIRST} % → ${SECOND} %`);
+    expect(text).toContain(
+      `the hands-free rollout stays stopped at ${FIRST} % (a deploy lowered the target from 100 % to ${STEPS[2]} %) until npm run rollout -- resume`,
+    );
+  });
+
+  test('the same deploy on a stack without AutoAdvance is judged as a single step', async () => {
+    const { text, error } = await planAt(new HandsFreeLadder(DAY0, IMAGES), 100, false);
+    expect(error).toBeInstanceOf(CliError);
+    expect(text).toMatch(new RegExp(`why +${GREEN_PERCENT_PARAMETER}=100 refused \\(green stays at 0 %\\): green rises one step at a time`));
+    expect(text).not.toMatch(/ticks/);
   });
 });
 

@@ -1300,7 +1300,19 @@ describe('the release guard and the rollback that empties green', () => {
     }
   });
 
-  test.each(['rollout.releaseGuard', 'rollout.scaleGreenToZeroOnRollback'])('%s takes true or false only', (field) => {
+  test('the hands-free rollout is off by default against both BOOP environments, as the schema declares, and turning it on in production needs no waiver', () => {
+    const [declared] = declaredFields(settingsSchema).filter((field) => formatPath(field.path) === 'rollout.autoAdvance');
+    expect([declared.info.development, declared.info.production]).toEqual([false, false]);
+    for (const env of ['dev', 'prod'] as const) {
+      const config = loadConfig({ context: contextFor(env) });
+      expect(config.rollout.autoAdvance).toBe(declared.info[config.boopEnvironment]);
+      const turnedOn = loadConfig({ context: contextFor(env, { flags: { 'rollout.autoAdvance': 'true' } }) });
+      // Every step still passes the checks a deploy of it would: nothing of production's safety is set aside.
+      expect({ autoAdvance: turnedOn.rollout.autoAdvance, waivers: turnedOn.productionWaivers }).toEqual({ autoAdvance: true, waivers: {} });
+    }
+  });
+
+  test.each(['rollout.releaseGuard', 'rollout.scaleGreenToZeroOnRollback', 'rollout.autoAdvance'])('%s takes true or false only', (field) => {
     expect(problemsOf(contextFor('prod', { flags: { [field]: 'yes' } }))).toEqual([`${field}: must be true or false, got "yes"`]);
   });
 });

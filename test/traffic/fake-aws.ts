@@ -1,6 +1,7 @@
 /**
  * An in-memory AWS for the traffic controller's tests: one listener, two target groups, the SSM
- * parameter store, the rollback alarm with its history, and the critical topic. The SDK clients
+ * parameter store, the rollback alarm with its history, the controller's own stack as CloudFormation
+ * describes it, and the SNS topics (each publish recorded with its topic). The SDK clients
  * are real; aws-sdk-client-mock answers their calls from this state, so the controller's logic
  * meets the same shapes the services return. Faults can be injected per command.
  */
@@ -24,7 +25,7 @@ import { controllerEnvironment as controllerVariables } from '../../common/paylo
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../../common/names';
 import type { Slot } from '../../common/slots';
 import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG, scalableTargetId } from '../../common/traffic/green-capacity';
-import type { SlotImages } from '../../common/traffic/state';
+import type { SlotImages, TrafficState } from '../../common/traffic/state';
 import { ENVIRONMENT_DEFAULTS } from '../../lib/config/load-config';
 import { ACCOUNT, REGION } from '../support/deployed-template';
 
@@ -58,13 +59,20 @@ export const SETTINGS: ControllerSettings = {
   },
 };
 
+/** SETTINGS with rollout.autoAdvance on: a deploy's GreenPercent is a target, ticks walk green there, notices go to the medium (low-severity) topic. */
+export const HANDS_FREE_SETTINGS: ControllerSettings = {
+  ...SETTINGS,
+  noticeTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${NAMES.alertTopic('medium')}`,
+  policy: { ...SETTINGS.policy, autoAdvance: true },
+};
+
 /** Green's ECS service as the stack names it in the controller's settings. */
 export const GREEN_SERVICE = SETTINGS.green;
 /** Blue's ECS service: the controller may never move its count. */
 export const BLUE_SERVICE = { cluster: SETTINGS.green.cluster, service: 'BoopIntegration-prod-BlueService-x2' };
 
-/** The environment the stack gives the controller function, for SETTINGS: what the deployed handler reads. */
-export function controllerEnvironment(metricEnvironment: string): Record<string, string> {
+/** The environment the stack gives the controller function, for SETTINGS (or HANDS_FREE_SETTINGS with `handsFree`): what the deployed handler reads. */
+export function controllerEnvironment(metricEnvironment: string, options: { handsFree?: boolean } = {}): Record<string, string> {
   const variables = controllerVariables({
     envName: SETTINGS.envName,
     metricEnvironment,
@@ -83,6 +91,7 @@ export function controllerEnvironment(metricEnvironment: string): Record<string,
     greenCluster: SETTINGS.green.cluster,
     greenService: SETTINGS.green.service,
     greenDesiredCount: String(SETTINGS.green.desiredCount),
+    ...(options.handsFree ? { autoAdvance: 'true', noticeTopicArn: HANDS_FREE_SETTINGS.noticeTopicArn } : {}),
   });
   return { ...variables, AWS_REGION: SETTINGS.region };
 }
@@ -160,7 +169,8 @@ export class FakeAws {
   alarmExists = true;
   /** When the rollback alarm changed state, oldest first. */
   readonly alarmHistory: { at: Date; to: 'OK' | 'ALARM' }[] = [];
-  readonly published: { subject?: string; message?: string }[] = [];
+  /** Every message SNS accepted, with the topic it went to. */
+  readonly published: { topic?: string; subject?: string; message?: string }[] = [];
   /** The controller's own stack, mid-update unless a test says otherwise. */
   stack: FakeStack = { status: 'UPDATE_IN_PROGRESS', greenPercent: '0', rolloutOverride: '' };
   readonly calls: CommandName[] = [];
@@ -190,9 +200,15 @@ export class FakeAws {
   onCall?: (name: CommandName) => void;
 
   readonly clients: ControllerClients;
+  /** Every controller this AWS builds runs with rollout.autoAdvance on and the notice topic (HANDS_FREE_SETTINGS), whatever else its settings say. */
+  private readonly handsFree: boolean;
 
-  /** `classLevel`: answer every client of each class (for code that makes its own clients, e.g. the deployed bundle). */
-  constructor(options: { classLevel?: boolean } = {}) {
+  /**
+   * `classLevel`: answer every client of each class (for code that makes its own clients, e.g. the deployed bundle).
+   * `handsFree`: the stack has rollout.autoAdvance on, so every controller built here has it (SimulatedStack builds its own).
+   */
+  constructor(options: { classLevel?: boolean; handsFree?: boolean } = {}) {
+    this.handsFree = options.handsFree === true;
     const target = <T>(instance: T, type: unknown): T => (options.classLevel ? (type as T) : instance);
     const elb = new ElasticLoadBalancingV2Client({ region: REGION });
     const ssm = new SSMClient({ region: REGION });
@@ -337,7 +353,7 @@ export class FakeAws {
           const control = (c: string) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
           if (input.Subject !== undefined && (input.Subject.length >= 100 || [...input.Subject].some(control)))
             throw Object.assign(new Error('Invalid parameter: Subject'), { name: 'InvalidParameterException' });
-          this.published.push({ subject: input.Subject, message: input.Message });
+          this.published.push({ topic: input.TopicArn, subject: input.Subject, message: input.Message });
           return { MessageId: String(this.published.length) };
         }),
       );
@@ -380,7 +396,9 @@ export class FakeAws {
 
   /** A traffic controller over this AWS, on the given clock. */
   controller(now: () => Date = () => new Date(), settings: ControllerSettings = SETTINGS): TrafficController {
-    return new TrafficController(settings, this.clients, { now, metric: this.metric, log: this.log });
+    const { noticeTopicArn, policy } = HANDS_FREE_SETTINGS;
+    const effective = this.handsFree ? { ...settings, noticeTopicArn, policy: { ...settings.policy, autoAdvance: policy.autoAdvance } } : settings;
+    return new TrafficController(effective, this.clients, { now, metric: this.metric, log: this.log });
   }
 
   /** What route needs, wired to this AWS, answering CloudFormation through respond. */
@@ -388,10 +406,20 @@ export class FakeAws {
     return { controller, rollbackAlarmName: SETTINGS.rollbackAlarmName, region: SETTINGS.region, metric: this.metric, log: this.log, respond };
   }
 
+  /** What SNS accepted for `topicArn`, oldest first. */
+  publishedTo(topicArn: string | undefined): { subject?: string; message?: string }[] {
+    return this.published.filter((p) => p.topic === topicArn).map(({ subject, message }) => ({ subject, message }));
+  }
+
   /** The stored traffic state, parsed. */
   state(): Record<string, unknown> | undefined {
     const text = this.parameters.get(SETTINGS.stateParameterName);
     return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  /** The stored traffic state as the controller's record, for tests that read its fields; undefined before the first save. */
+  record(): TrafficState | undefined {
+    return this.state() as TrafficState | undefined;
   }
 
   /** Green's live share and stickiness, read from the listener as the ALB would apply it. */

@@ -2,7 +2,8 @@
  * The traffic control resources in the template: the GreenPercent parameter, the custom resource
  * that carries it with the listener's fingerprint, the release guard's custom resource that the
  * services wait for, the rollback rule, the dead-letter queue and its alarm, the one-writer
- * function, and green's capacity: the one lever on green's task count, named by the controller's settings.
+ * function, and green's capacity: the one lever on green's task count, named by the controller's settings;
+ * with rollout.autoAdvance, the tick schedule, the notice topic and the AutoAdvance output, and without it none of them.
  */
 import { ROLLOUT_OVERRIDE_CONTEXT_KEY } from '../../lib/app';
 import { environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS, RELEASE_RESOURCE_TYPE, TRAFFIC_RESOURCE_TYPE } from '../../common/names';
@@ -10,9 +11,10 @@ import { SLOTS } from '../../common/slots';
 import { ConfigError } from '../../lib/config/load-config';
 import { INVOCATION_BUDGET_MS, worstCaseInvocationMs } from '../../lambda/traffic/settings';
 import { AWS_CALL_LIMITS } from '../../lambda/support/aws-clients';
-import { SETTINGS_VARIABLES } from '../../common/payloads';
+import { AUTO_ADVANCE_OUTPUT, SETTINGS_VARIABLES, TICK_ACTION } from '../../common/payloads';
+import { TICK_INTERVAL_MINUTES } from '../../common/traffic/hands-free';
 import { ECS_TASK_COUNT, GREEN_CAPACITY_TAG } from '../../common/traffic/green-capacity';
-import { Cfn, logicalIdOf, resourcesOfType } from '../support/resources';
+import { Cfn, logicalIdOf, referencedId, resourcesOfType } from '../support/resources';
 import { build, Built } from '../support/synth';
 
 let prod: Built;
@@ -144,7 +146,8 @@ test('the controller: concurrency 1, a dead-letter queue, the current Node runti
     DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^TrafficControlDeadLetters/), 'Arn'] } },
   });
   const variables = fn.Properties.Environment.Variables;
-  expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES)));
+  const handsFree: string[] = [SETTINGS_VARIABLES.autoAdvance, SETTINGS_VARIABLES.noticeTopicArn];
+  expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(SETTINGS_VARIABLES).filter((name) => !handsFree.includes(name))));
   expect(variables[SETTINGS_VARIABLES.rolloutSteps]).toBe(JSON.stringify(prod.config.rollout.steps));
   expect(variables[SETTINGS_VARIABLES.rollbackAlarmName]).toBe(environmentNames('prod').rollbackAlarm);
   expect(variables[SETTINGS_VARIABLES.releaseGuard]).toBe(String(prod.config.rollout.releaseGuard));
@@ -206,3 +209,96 @@ function rollbackRule() {
   expect(rules).toHaveLength(1);
   return rules[0];
 }
+
+describe('the hands-free rollout (rollout.autoAdvance)', () => {
+  let handsFree: Built;
+  beforeAll(() => {
+    handsFree = build('prod', { 'rollout.autoAdvance': 'true' });
+  });
+
+  const controllerId = (built: Built) => logicalIdOf(built.stack, built.stack.trafficControl.controller);
+  /** Every schedule whose target is the controller. */
+  const ticks = (built: Built): [string, Cfn][] =>
+    resourcesOfType(built, 'AWS::Events::Rule').filter(
+      ([, rule]) =>
+        rule.Properties.ScheduleExpression !== undefined && rule.Properties.Targets.some((target: Cfn) => referencedId(target.Arn) === controllerId(built)),
+    );
+  /** The permissions letting EventBridge invoke the controller. */
+  const eventPermissions = (built: Built): Cfn[] =>
+    resourcesOfType(built, 'AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties)
+      .filter((p) => p.Principal === 'events.amazonaws.com' && referencedId(p.FunctionName) === controllerId(built));
+
+  test(`a schedule ticks the controller every ${TICK_INTERVAL_MINUTES} minutes with the constant tick, and nothing else: no retry, no dead-letter queue, held less than an interval`, () => {
+    const found = ticks(handsFree);
+    expect(found).toHaveLength(1);
+    const [, rule] = found[0];
+    expect(rule.Properties.ScheduleExpression).toBe(`rate(${TICK_INTERVAL_MINUTES} minutes)`);
+    expect(rule.Properties.State).not.toBe('DISABLED');
+    expect(rule.Properties).not.toHaveProperty('EventPattern');
+    expect(rule.Properties.Targets).toHaveLength(1);
+    const [target] = rule.Properties.Targets;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [controllerId(handsFree), 'Arn'] });
+    // The tick carries nothing a caller could choose: a constant, not the scheduled event.
+    expect(JSON.parse(target.Input)).toEqual({ action: TICK_ACTION });
+    expect(target).not.toHaveProperty('InputPath');
+    expect(target).not.toHaveProperty('InputTransformer');
+    // A missed tick is the next tick's work; the dead-letter queue is the failed rollbacks' (ROLLBACK_FAILED).
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBe(0);
+    expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeLessThan(TICK_INTERVAL_MINUTES * 60);
+    expect(target).not.toHaveProperty('DeadLetterConfig');
+  });
+
+  test('EventBridge may invoke the controller only from its two rules: the rollback rule and the tick', () => {
+    const [tickId] = ticks(handsFree)[0];
+    const [rollbackId] = resourcesOfType(handsFree, 'AWS::Events::Rule').find(([, rule]) => rule.Properties.EventPattern !== undefined)!;
+    const permissions = eventPermissions(handsFree);
+    expect(permissions).toHaveLength(2);
+    expect(permissions.map((p) => p.SourceArn)).toEqual(expect.arrayContaining([rollbackId, tickId].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }))));
+    for (const permission of permissions) expect(permission.Action).toBe('lambda:InvokeFunction');
+  });
+
+  test('the controller is told autoAdvance is on and where its notices go: the medium alert topic', () => {
+    const variables = controller(handsFree).Properties.Environment.Variables;
+    expect(variables[SETTINGS_VARIABLES.autoAdvance]).toBe('true');
+    expect(variables[SETTINGS_VARIABLES.noticeTopicArn]).toEqual({ Ref: logicalIdOf(handsFree.stack, handsFree.stack.alerting.topics.medium) });
+    expect(variables[SETTINGS_VARIABLES.criticalTopicArn]).toEqual({ Ref: logicalIdOf(handsFree.stack, handsFree.stack.alerting.topics.critical) });
+  });
+
+  test('the stack says so in its AutoAdvance output, which npm run rollout reads', () => {
+    expect(handsFree.template.toJSON().Outputs[AUTO_ADVANCE_OUTPUT]).toEqual({ Value: 'true', Description: expect.stringContaining('npm run rollout') });
+  });
+
+  test('turning it on adds the tick and its permission, and changes only the controller, its policy and the outputs', () => {
+    const ids = (built: Built) => Object.keys(built.resources);
+    const [tickId] = ticks(handsFree)[0];
+    const [permissionId] = resourcesOfType(handsFree, 'AWS::Lambda::Permission').find(
+      ([, p]) => JSON.stringify(p.Properties.SourceArn) === JSON.stringify({ 'Fn::GetAtt': [tickId, 'Arn'] }),
+    )!;
+    expect(
+      ids(handsFree)
+        .filter((id) => !(id in prod.resources))
+        .sort(),
+    ).toEqual([tickId, permissionId].sort());
+    expect(ids(prod).filter((id) => !(id in handsFree.resources))).toEqual([]);
+    const changed = ids(prod).filter((id) => JSON.stringify(prod.resources[id]) !== JSON.stringify(handsFree.resources[id]));
+    const policyOf = (roleId: string) =>
+      resourcesOfType(prod, 'AWS::IAM::Policy').find(([, policy]) => policy.Properties.Roles.some((role: Cfn) => role.Ref === roleId))![0];
+    const controllerRole = controller(prod).Properties.Role['Fn::GetAtt'][0];
+    expect(changed.sort()).toEqual([controllerId(prod), policyOf(controllerRole)].sort());
+    const [on, off] = [handsFree, prod].map((built) => built.template.toJSON());
+    expect(on.Parameters).toEqual(off.Parameters);
+    expect(on.Outputs).toEqual({ ...off.Outputs, [AUTO_ADVANCE_OUTPUT]: expect.anything() });
+  });
+
+  test('without it (the default of both BOOP environments) there is no tick, no notice topic, no hands-free setting and no output', () => {
+    for (const built of [prod, build('dev')]) {
+      expect(ticks(built)).toEqual([]);
+      expect(eventPermissions(built)).toHaveLength(1);
+      const variables = controller(built).Properties.Environment.Variables;
+      expect(variables).not.toHaveProperty(SETTINGS_VARIABLES.autoAdvance);
+      expect(variables).not.toHaveProperty(SETTINGS_VARIABLES.noticeTopicArn);
+      expect(built.template.toJSON().Outputs).not.toHaveProperty(AUTO_ADVANCE_OUTPUT);
+    }
+  });
+});
