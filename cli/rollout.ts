@@ -600,6 +600,8 @@ interface ControllerAnswer {
   readonly target?: number;
   readonly message?: string;
   readonly ignored?: string;
+  /** Why a pause or resume failed: the controller answers it rather than fail, which would page as a failed rollback. */
+  readonly refused?: string;
 }
 
 /**
@@ -673,6 +675,7 @@ async function handsFree(
       : 'nothing was resumed; run the command again';
   const { answer, body } = await invokeController(clients, stack, payload, `${action} the hands-free rollout`, fallback);
   if (answer.ignored !== undefined) throw new CliError(`the traffic controller ignored the ${action} (${answer.ignored}); ${fallback}`);
+  if (answer.refused !== undefined) throw new CliError(`the traffic controller could not ${action} the hands-free rollout (${answer.refused}); ${fallback}`);
   io.out(`${action} (${env}): ${answer.message ?? body}`);
   const { greenPercent, target } = answer;
   if (greenPercent === undefined || target === undefined || target <= greenPercent) {

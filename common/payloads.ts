@@ -18,6 +18,11 @@ export interface TrafficResourceProperties {
   readonly ListenerFingerprint: string;
   /** `-c rolloutOverride="<reason>"` of this deploy, or empty. */
   readonly RolloutOverride: string;
+  /**
+   * "true" with rollout.autoAdvance, absent without: only a trigger, so the deploy that turns it on or off runs the weights,
+   * which then take or drop the hands-free target (the controller reads the setting from its own environment).
+   */
+  readonly AutoAdvance?: 'true';
 }
 
 /** The properties the stack gives the release guard; every one but the override and green's capacity mirrors a stack parameter. */

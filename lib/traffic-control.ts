@@ -191,6 +191,7 @@ export class TrafficControl extends Construct {
         GreenPercent: props.greenPercent,
         ListenerFingerprint: listenerFingerprint(props.listener, props.targetGroups),
         RolloutOverride: props.rolloutOverride ?? '',
+        ...(props.rollout.autoAdvance ? { AutoAdvance: 'true' } : {}),
       } satisfies TrafficResourceProperties,
     });
     // The acknowledgement of a rollback re-pins green's capacity, which must exist by then.

@@ -18,8 +18,8 @@ export interface TickFacts {
   readonly stored: TrafficState;
   readonly live: LiveWeights;
   readonly listenerArn: string;
-  /** CloudFormation is updating the stack (a status ending in _IN_PROGRESS): a deploy's own invocations may follow. */
-  readonly stackBusy: boolean;
+  /** The stack's status as CloudFormation reports it: an update in progress makes a tick wait, a failed one stops it. */
+  readonly stackStatus: string;
   readonly now: Date;
 }
 
@@ -52,7 +52,10 @@ function candidate(
   }
   if (rollbackUnacknowledged(state)) return { idle: 'a rollback waits for its acknowledgement (a deploy with GreenPercent=0); the target is void until then' };
   if (handsFree.stopped) return { idle: `stopped: ${handsFree.stopped.why} (npm run rollout -- resume)` };
-  if (facts.stackBusy) return { idle: 'a deploy is in progress', wait: true };
+  // A record of another listener belongs to a deleted stack: this stack's first deploy starts afresh (policy.ts forThisListener).
+  if (state.listenerArn !== undefined && state.listenerArn !== facts.listenerArn) return { idle: "the record belongs to another stack's listener" };
+  if (/_FAILED$/.test(facts.stackStatus)) return { idle: `the stack is ${facts.stackStatus}; a deploy that completes comes first` };
+  if (/_IN_PROGRESS$/.test(facts.stackStatus)) return { idle: 'a deploy is in progress', wait: true };
   if (!matchesShare(live, state.greenPercent)) {
     return {
       idle: `the listener gives green ${live.greenPercent} % but the record says ${state.greenPercent} %; the next deploy puts the record's share back`,

@@ -345,7 +345,12 @@ function towardTarget(state: TrafficState, facts: DeployFacts, policy: RolloutPo
   const first = overrideReason ? intent : nextStep(state.greenPercent, policy)!;
   const verdict = rise(state, { ...facts, request: { ...request, intent: first } }, policy, evidence);
   if (verdict.outcome !== 'refuse' || first === intent) return verdict;
-  return { ...verdict, message: `GreenPercent=${intent} is a target (rollout.autoAdvance), and its first step is refused: ${verdict.message}` };
+  // rise()'s override hint would send green to the target at once: say how to let the one step through instead.
+  const refusal = verdict.message.replace(
+    / To skip the step, bake and alarm-history checks once, .*$/,
+    ` To let this one step through once, deploy GreenPercent=${first} with -c rolloutOverride="<reason>", then the target again (an override with the target itself goes straight to ${intent} %).`,
+  );
+  return { ...verdict, message: `GreenPercent=${intent} is a target (rollout.autoAdvance), and its first step is refused: ${refusal}` };
 }
 
 /** What an override skips: one step at a time, the bake, and a bake without the rollback alarm. */

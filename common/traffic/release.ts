@@ -211,7 +211,8 @@ function accepted(
         kind: 'deploy',
       };
       steps.push(`green ${live.greenPercent} % → 0 %, before its tasks are replaced`);
-      record = recordChange({ ...record, intent: 0 }, lowerGreenFirst);
+      // A hands-free target goes with green's traffic: the new image starts again from a deploy of a target.
+      record = recordChange({ ...record, intent: 0, ...(record.handsFree ? { handsFree: { target: 0 } } : {}) }, lowerGreenFirst);
     }
     const release: Release = { image, releasedAt: at, steps: [], ...(override ? { override } : {}) };
     record = addRelease(record, release);

@@ -235,7 +235,7 @@ export class TrafficController {
   async tick(): Promise<Outcome> {
     const now = this.hooks.now();
     const [stored, live, stack] = await Promise.all([this.readState(now), this.readLive(), this.ownStack()]);
-    const facts: TickFacts = { stored, live, listenerArn: this.settings.listenerArn, now, stackBusy: /_IN_PROGRESS$/.test(stack.status) };
+    const facts: TickFacts = { stored, live, listenerArn: this.settings.listenerArn, now, stackStatus: stack.status };
     const query = tickEvidenceNeeded(facts, this.settings.policy);
     const evidence = query ? await this.riseEvidence(query, now) : undefined;
     const decision = decideTick(facts, this.settings.policy, evidence);
@@ -260,7 +260,6 @@ export class TrafficController {
         const { from, to, why } = decision.change;
         await this.notice(PAGE_SUBJECTS.advanced(envName, to), [
           `Green of ${envName} moved from ${from} % to ${to} % at ${now.toISOString()} (${why}).`,
-          `Evidence: the bake at ${from} % was over, green had ${evidence?.greenHealthyTargets ?? 0} healthy targets, and the rollback alarm was readable, not in ALARM, and had not fired since ${stored.stepStartedAt}.`,
           `To stop here: npm run rollout -- pause --env ${envName} --reason "<why>"`,
         ]);
         return { ...outcome, ...this.targetOf(decision.record) };
@@ -272,7 +271,9 @@ export class TrafficController {
   async handsFree(action: 'pause' | 'resume', by: string, reason: string): Promise<Outcome> {
     const now = this.hooks.now();
     const stored = await this.readState(now);
-    const record = action === 'pause' ? pause(stored, by, reason, now) : resume(stored);
+    // A record of another listener belongs to a deleted stack; this one's first deploy starts afresh.
+    const ours = stored.listenerArn === undefined || stored.listenerArn === this.settings.listenerArn;
+    const record = !ours ? undefined : action === 'pause' ? pause(stored, by, reason, now) : resume(stored);
     const { envName } = this.settings;
     if (!record) {
       const why = action === 'pause' ? 'no hands-free rollout is under way (no target above green)' : 'the hands-free rollout is not stopped';

@@ -62,10 +62,10 @@ export async function route(event: unknown, deps: RouteDeps): Promise<RouteResul
       });
     case 'hands-free':
       if (!deps.controller.autoAdvance) return ignore(deps, `a ${routed.action}, but rollout.autoAdvance is off`);
-      // The CLI asks and hears the error; not a ControllerErrors count, which pages as a failed rollback.
+      // Answered, not thrown: a function error counts in Lambda's Errors, which pages as a failed rollback; the CLI says it failed.
       return deps.controller.handsFree(routed.action, routed.requestedBy, routed.reason).catch((error: unknown) => {
         deps.log.error(`hands-free ${routed.action} failed`, { error: String(error) });
-        throw error;
+        return { refused: `the ${routed.action} failed: ${String(error)}` };
       });
     case 'unknown':
       return ignore(deps, routed.why);

@@ -244,7 +244,13 @@ export class HandsFreeLadder {
   tickUntil(until: Date): void {
     for (let at = (Math.floor(this.now.getTime() / TICK_MS) + 1) * TICK_MS; at <= until.getTime(); at += TICK_MS) {
       this.now = new Date(at);
-      const facts: TickFacts = { stored: this.state, live: serving(this.share), listenerArn: SETTINGS.listenerArn, stackBusy: false, now: this.now };
+      const facts: TickFacts = {
+        stored: this.state,
+        live: serving(this.share),
+        listenerArn: SETTINGS.listenerArn,
+        stackStatus: 'UPDATE_COMPLETE',
+        now: this.now,
+      };
       const decision = decideTick(facts, this.policy, tickEvidenceNeeded(facts, this.policy) ? this.evidence : undefined);
       if (decision.outcome === 'advance') this.share = decision.change.to;
       if (decision.outcome !== 'nothing' && decision.record) this.state = decision.record;

@@ -372,9 +372,12 @@ export class DeclaredProject {
   /** The environments its cdk.json declares, as preflight reads them. */
   readonly environments: EnvironmentSource = () => projectEnvironments(this.dir);
 
-  /** An environment's facts, synthesized as preflight would in this folder. */
+  private readonly synthesized = new Map<string, TemplateFacts>();
+
+  /** An environment's facts, synthesized as preflight would in this folder (once: the folder does not change). */
   facts(env: string): TemplateFacts {
-    return synthesizeFacts(env, undefined, this.dir);
+    if (!this.synthesized.has(env)) this.synthesized.set(env, synthesizeFacts(env, undefined, this.dir));
+    return this.synthesized.get(env)!;
   }
 
   remove(): void {

@@ -629,7 +629,7 @@ test(`a whole ${steps.join('/')} ladder with ${bakeTimeHours} h bakes completes 
   expect(aws.publishedTo(NOTICE_TOPIC)).toEqual(
     steps.slice(1).map((to, i) => ({
       subject: PAGE_SUBJECTS.advanced(ENV, to),
-      message: expect.stringContaining(`Evidence: the bake at ${steps[i]} % was over, green had ${aws.greenTargets.length} healthy targets`),
+      message: expect.stringContaining(`step ${steps[i]} → ${steps[i + 1]} % (target 100 %); bake over at `),
     })),
   );
   expect(aws.publishedTo(HANDS_FREE_SETTINGS.criticalTopicArn)).toEqual([]);

@@ -269,7 +269,12 @@ describe('the hands-free rollout (rollout.autoAdvance)', () => {
     expect(handsFree.template.toJSON().Outputs[AUTO_ADVANCE_OUTPUT]).toEqual({ Value: 'true', Description: expect.stringContaining('npm run rollout') });
   });
 
-  test('turning it on adds the tick and its permission, and changes only the controller, its policy and the outputs', () => {
+  test('turning it on or off runs the weights: their resource carries the setting, so the deploy takes or drops the target', () => {
+    const weightsOf = (built: Built) => resourcesOfType(built, TRAFFIC_RESOURCE_TYPE)[0][1].Properties;
+    expect(weightsOf(handsFree)).toEqual({ ...weightsOf(prod), AutoAdvance: 'true' });
+  });
+
+  test('turning it on adds the tick and its permission, and changes only the controller, its policy, the weights and the outputs', () => {
     const ids = (built: Built) => Object.keys(built.resources);
     const [tickId] = ticks(handsFree)[0];
     const [permissionId] = resourcesOfType(handsFree, 'AWS::Lambda::Permission').find(
@@ -285,7 +290,8 @@ describe('the hands-free rollout (rollout.autoAdvance)', () => {
     const policyOf = (roleId: string) =>
       resourcesOfType(prod, 'AWS::IAM::Policy').find(([, policy]) => policy.Properties.Roles.some((role: Cfn) => role.Ref === roleId))![0];
     const controllerRole = controller(prod).Properties.Role['Fn::GetAtt'][0];
-    expect(changed.sort()).toEqual([controllerId(prod), policyOf(controllerRole)].sort());
+    const [weightsId] = resourcesOfType(prod, TRAFFIC_RESOURCE_TYPE)[0];
+    expect(changed.sort()).toEqual([controllerId(prod), policyOf(controllerRole), weightsId].sort());
     const [on, off] = [handsFree, prod].map((built) => built.template.toJSON());
     expect(on.Parameters).toEqual(off.Parameters);
     expect(on.Outputs).toEqual({ ...off.Outputs, [AUTO_ADVANCE_OUTPUT]: expect.anything() });
