@@ -348,7 +348,7 @@ function towardTarget(state: TrafficState, facts: DeployFacts, policy: RolloutPo
   // rise()'s override hint would send green to the target at once: say how to let the one step through instead.
   const refusal = verdict.message.replace(
     / To skip the step, bake and alarm-history checks once, .*$/,
-    ` To let this one step through once, deploy GreenPercent=${first} with -c rolloutOverride="<reason>", then the target again (an override with the target itself goes straight to ${intent} %).`,
+    ` To let this one step through once, deploy GreenPercent=${first} with -c rolloutOverride="<reason>", then, once that step's bake is over, the target again (an override with the target itself goes straight to ${intent} %).`,
   );
   return { ...verdict, message: `GreenPercent=${intent} is a target (rollout.autoAdvance), and its first step is refused: ${refusal}` };
 }

@@ -28,7 +28,8 @@ import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER
 import { AUTO_ADVANCE_OUTPUT, MANUAL_ROLLBACK_ACTION, PAUSE_ACTION, PRODUCTION_WAIVERS_OUTPUT, RESUME_ACTION } from '../../common/payloads';
 import { HANDS_FREE_BY, TICK_INTERVAL_MINUTES } from '../../common/traffic/hands-free';
 import { bakeEndsAt, nextStep } from '../../common/traffic/policy';
-import { SETTINGS, templateAction } from '../traffic/fake-aws';
+import { route } from '../../lambda/traffic/route';
+import { FakeAws, SETTINGS, templateAction } from '../traffic/fake-aws';
 import { declare } from './declared-environments';
 import { numRuns } from '../support/properties';
 import { CALLER, callNames, CLEAN, describedStack, dev, HandsFreeLadder, listenerAt, NOW, outputs, prod, setup, standAt } from './rollout-setup';
@@ -511,6 +512,27 @@ describe('pause and resume', () => {
     const error = await runRolloutCli(['pause', '--env', 'prod', '--reason', 'INC-9'], clients, io).catch((e: unknown) => e);
     expect(failureLine(error)).toBe(
       'rollout: the traffic controller ignored the pause (a pause, but rollout.autoAdvance is off); nothing was paused; run the command again, or take green\'s traffic away now: npm run rollout -- rollback --env prod --reason "<why>"',
+    );
+    expect(lines).toEqual([]);
+  });
+
+  test.each([
+    ['pause', 'nothing was paused; run the command again, or take green\'s traffic away now: npm run rollout -- rollback --env prod --reason "<why>"'],
+    ['resume', 'nothing was resumed; run the command again'],
+  ] as const)('a %s the controller could not carry out, which it answers rather than fail, is one line saying nothing was done', async (command, fallback) => {
+    const { clients, mocks, io, lines } = world(true);
+    // The controller itself answers the Invoke, over an AWS whose traffic state cannot be read.
+    const aws = new FakeAws({ handsFree: true });
+    aws.failures.set('GetParameter', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const deps = aws.routeDeps(
+      aws.controller(() => NOW),
+      async () => {},
+    );
+    mocks.lambda.on(InvokeCommand).callsFake(async (input) => answering(await route(JSON.parse(new TextDecoder().decode(input.Payload)), deps)));
+    const error = await runRolloutCli([command, '--env', 'prod', '--reason', 'INC-9'], clients, io).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect(failureLine(error)).toBe(
+      `rollout: the traffic controller could not ${command} the hands-free rollout (the ${command} failed: ThrottlingException: Rate exceeded); ${fallback}`,
     );
     expect(lines).toEqual([]);
   });

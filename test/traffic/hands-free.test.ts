@@ -28,7 +28,11 @@ const ENV = HANDS_FREE_SETTINGS.envName;
 const NOTICE_TOPIC = HANDS_FREE_SETTINGS.noticeTopicArn;
 const START = Date.parse('2031-01-06T09:00:00.000Z');
 const IMAGES = { blue: 'registry.example/boop-integration:1.0.0', green: 'registry.example/boop-integration:1.0.0' };
+const NEW_IMAGE = 'registry.example/boop-integration:1.1.0';
 const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/ops/alice';
+/** The listener of a deleted stack of this environment, whose record the new stack's controller reads. */
+const DELETED_STACKS_LISTENER = SETTINGS.listenerArn.replace(/\/[^/]+$/, '/0ld');
+const REFUSAL_OVERRIDE_HINT = 'To skip the step, bake and alarm-history checks once';
 
 let aws: FakeAws;
 let now: number;
@@ -62,6 +66,21 @@ async function walkedTo(share: number, target = LAST): Promise<void> {
     await tick();
   }
   expect(aws.live().green).toBe(share);
+}
+
+/** The record as a deleted stack of this environment left it (its listener in it), and this stack's listener as its template made it. */
+function leftByADeletedStack(): void {
+  aws.parameters.set(SETTINGS.stateParameterName, JSON.stringify({ ...state(), listenerArn: DELETED_STACKS_LISTENER }));
+  aws.defaultActions = [templateAction()];
+}
+
+/** The deploy of the target and its first bake, with CloudFormation then reporting `status`; answers what it reported before. */
+async function bakedWhileTheStackIs(status: string): Promise<typeof aws.stack> {
+  await deploy(LAST);
+  later(BAKE);
+  const reported = aws.stack;
+  aws.stack = { ...reported, status };
+  return reported;
 }
 
 /** A weights event as CloudFormation sends it mid-update (the stack reports its GreenPercent), answered to `answers`. */
@@ -134,6 +153,42 @@ describe('a deploy with rollout.autoAdvance: GreenPercent is the target', () => 
     expect(aws.live().green).toBe(FIRST);
     expect(state().handsFree).toEqual({ target: SECOND });
   });
+
+  test.each([
+    ['a target while the bake runs', () => walkedTo(FIRST, SECOND).then(() => later(BAKE / 2))],
+    [
+      'the target again after a lower one, mid-bake',
+      async () => {
+        await walkedTo(FIRST);
+        later(HOUR);
+        expect(await deploy(THIRD)).toMatchObject({ status: 'SUCCESS' });
+      },
+    ],
+    [
+      'a target after a bake the rollback alarm fired in',
+      async () => {
+        await walkedTo(FIRST, SECOND);
+        later(BAKE);
+        aws.setAlarm('ALARM', new Date(now - BAKE / 2));
+        aws.setAlarm('OK', new Date(now - BAKE / 2 + 5 * MINUTE));
+      },
+    ],
+  ])(
+    'a new target whose first step is refused (%s) suggests an override of that one step, and following it moves green exactly one step',
+    async (_case, arrange) => {
+      await arrange();
+      const result = await deploy(LAST);
+      expect(result.status).toBe('FAILED');
+      expect(result.reason).not.toContain(REFUSAL_OVERRIDE_HINT);
+      // The deploy the message tells the operator to run with an override: its GreenPercent, or the refused deploy's own.
+      const suggested = /deploy(?: GreenPercent=(\d+))? with -c rolloutOverride="<reason>"/.exec(result.reason!);
+      expect(suggested).not.toBeNull();
+      const share = suggested![1] === undefined ? LAST : Number(suggested![1]);
+      expect(await deploy(share, { override: 'INC-11: the bake was clean on the dashboards' })).toMatchObject({ status: 'SUCCESS' });
+      expect(aws.live().green).toBe(SECOND);
+      expect(state().changes[0]).toMatchObject({ from: FIRST, to: SECOND, kind: 'override' });
+    },
+  );
 
   test('a lower target still above green stops the walk where green is, mid-bake too, and says so; after resume green goes no further than the new target', async () => {
     await walkedTo(FIRST);
@@ -308,10 +363,7 @@ describe('a tick', () => {
   test.each(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'])(
     'waits while the stack is %s (a deploy in progress), recorded once, and goes on when it is done',
     async (status) => {
-      await deploy(LAST);
-      later(BAKE);
-      const reported = aws.stack;
-      aws.stack = { ...reported, status };
+      const reported = await bakedWhileTheStackIs(status);
       const writesBefore = writes();
       expect(await tick()).toMatchObject({ result: 'unchanged', greenPercent: FIRST, message: 'a deploy is in progress' });
       later(TICK);
@@ -325,6 +377,39 @@ describe('a tick', () => {
       expect(aws.live().green).toBe(SECOND);
     },
   );
+
+  test.each(['UPDATE_ROLLBACK_FAILED', 'UPDATE_FAILED'])(
+    'does nothing and writes nothing while the stack is %s (a deploy that did not complete), and goes on once one completes',
+    async (status) => {
+      const reported = await bakedWhileTheStackIs(status);
+      const writesBefore = writes();
+      for (let n = 0; n < 4; n++) {
+        expect(await tick()).toMatchObject({ result: 'unchanged', greenPercent: FIRST, message: expect.stringContaining(`the stack is ${status}`) });
+        later(TICK);
+      }
+      expect(writes()).toBe(writesBefore);
+      expect(aws.live().green).toBe(FIRST);
+      expect(notices()).toEqual([]);
+
+      aws.stack = { ...reported, status: 'UPDATE_ROLLBACK_COMPLETE' };
+      await tick();
+      expect(aws.live().green).toBe(SECOND);
+    },
+  );
+
+  test("does nothing and writes nothing on another stack's record (a deleted stack of this environment), however many ticks", async () => {
+    await walkedTo(SECOND);
+    leftByADeletedStack();
+    const before = aws.parameters.get(SETTINGS.stateParameterName);
+    const published = aws.published.length;
+    for (let day = 0; day < 3; day++) {
+      later(BAKE);
+      expect(await tick()).toMatchObject({ result: 'unchanged', greenPercent: 0, message: "the record belongs to another stack's listener" });
+    }
+    expect(aws.parameters.get(SETTINGS.stateParameterName)).toBe(before);
+    expect(aws.published.length).toBe(published);
+    expect(aws.live()).toEqual({ green: 0, blueAlone: false, sticky: false });
+  });
 
   test('waits while the listener differs from the record (another writer, a listener update), and the next deploy of the target puts the share back', async () => {
     await deploy(LAST);
@@ -420,6 +505,36 @@ describe('pause and resume (npm run rollout -- pause / resume)', () => {
     expect(notices()).toEqual([]);
   });
 
+  test.each([PAUSE_ACTION, RESUME_ACTION] as const)(
+    "%s on another stack's record (a deleted stack of this environment) records nothing and sends no notice",
+    async (action) => {
+      await walkedTo(FIRST);
+      if (action === RESUME_ACTION) await handsFree(PAUSE_ACTION);
+      leftByADeletedStack();
+      const before = aws.parameters.get(SETTINGS.stateParameterName);
+      const published = aws.published.length;
+      expect(await handsFree(action)).toMatchObject({ result: 'unchanged' });
+      expect(aws.parameters.get(SETTINGS.stateParameterName)).toBe(before);
+      expect(aws.published.length).toBe(published);
+    },
+  );
+
+  test.each([PAUSE_ACTION, RESUME_ACTION] as const)(
+    'a %s that cannot be recorded is answered refused, not thrown (a function error would page as a failed rollback), and changes nothing',
+    async (action) => {
+      await deploy(LAST);
+      if (action === RESUME_ACTION) await handsFree(PAUSE_ACTION);
+      const before = aws.parameters.get(SETTINGS.stateParameterName);
+      const published = aws.published.length;
+      aws.failures.set('PutParameter', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      await expect(handsFree(action)).resolves.toEqual({ refused: expect.stringMatching(new RegExp(`^the ${action} failed: .*Rate exceeded`)) });
+      expect(aws.metrics.filter((m) => m.name === 'ControllerErrors')).toEqual([]);
+      expect(aws.logs).toContainEqual(expect.objectContaining({ level: 'error', message: `hands-free ${action} failed` }));
+      expect(aws.parameters.get(SETTINGS.stateParameterName)).toBe(before);
+      expect(aws.published.length).toBe(published);
+    },
+  );
+
   test('a deploy that raises the target clears a stop: the walk goes on from its checks', async () => {
     await walkedTo(FIRST, SECOND);
     await handsFree(PAUSE_ACTION);
@@ -448,6 +563,28 @@ describe('a deploy that CloudFormation rolls back (another resource fails)', () 
     }
     expect(aws.live().green).toBe(SECOND);
     expect(state().handsFree?.target).toBe(SECOND);
+  });
+
+  test('of a new green image with GreenPercent=0, after the release guard emptied green, leaves no target: no tick walks green up until a deploy of a target', async () => {
+    await walkedTo(SECOND);
+    later(HOUR);
+    const release = { greenPercent: 0, images: { ...IMAGES, green: NEW_IMAGE }, override: '' };
+    // The release guard takes green to 0 % first; ECS cannot start the new image, so CloudFormation rolls back before the weights run.
+    const result = await stack.deploy(release, { serviceFails: true });
+    expect(result).toMatchObject({ status: 'FAILED', release: { status: 'SUCCESS' } });
+    expect(result.weights).toBeUndefined();
+    expect(aws.live().green).toBe(0);
+    for (let day = 0; day < 4; day++) {
+      later(BAKE);
+      await tick();
+    }
+    expect(aws.live().green).toBe(0);
+
+    // The release again, then a deploy of the target: the new image walks from the first step.
+    expect(await stack.deploy(release)).toMatchObject({ status: 'SUCCESS' });
+    expect(await deploy(LAST)).toMatchObject({ status: 'SUCCESS' });
+    expect(aws.live().green).toBe(FIRST);
+    expect(aws.services.green.image).toBe(NEW_IMAGE);
   });
 
   test('of a GreenPercent=0 acknowledgement brings no target back: after the rollback green stays empty until a deploy says otherwise', async () => {

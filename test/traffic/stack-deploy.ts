@@ -46,6 +46,8 @@ export interface DeployOptions {
   readonly listenerChange?: boolean;
   /** A resource after the weights fails, so CloudFormation rolls the whole update back. */
   readonly otherResourceFails?: boolean;
+  /** ECS cannot stabilize an updated service (its deployment circuit breaker), so CloudFormation rolls back before the weights run. */
+  readonly serviceFails?: boolean;
 }
 
 /** What CloudFormation answered for each custom resource it ran, and how the deploy ended. */
@@ -132,6 +134,11 @@ export class SimulatedStack {
     for (const slot of replaced) this.onServiceReplaced?.(slot);
     this.updateServices(old, next);
     if (countOf(next) !== countOf(old)) this.aws.registerCapacity(GREEN_CAPACITY, countOf(next), countOf(next));
+    if (options.serviceFails) {
+      await this.rollBack(old, { from: next, release: releaseRuns ? oldRelease : undefined, releaseFailed: newRelease });
+      if (options.listenerChange) this.fingerprint--;
+      return { status: 'FAILED', release, reason: 'a service did not stabilize' };
+    }
     if (options.listenerChange) this.aws.defaultActions = [templateAction()];
 
     const weightsRun = !same(oldWeights, newWeights);
