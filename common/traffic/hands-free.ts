@@ -135,13 +135,15 @@ function waiting(state: TrafficState, why: string, at: string): TickDecision {
 /** A pause (`rollout pause`): the walk stops where it is until `rollout resume`; nothing else changes. */
 export function pause(state: TrafficState, by: string, reason: string, now: Date): TrafficState | undefined {
   const handsFree = state.handsFree;
-  if (!handsFree || handsFree.target <= state.greenPercent) return undefined;
+  // Already stopped: the first stop's reason stays, as it says what to fix.
+  if (!handsFree || handsFree.target <= state.greenPercent || handsFree.stopped) return undefined;
   return { ...state, handsFree: { target: handsFree.target, stopped: { at: now.toISOString(), by, why: `paused: ${reason}` } } };
 }
 
 /** A resume (`rollout resume`): the walk goes on at the next tick, whose checks are a deploy's. */
 export function resume(state: TrafficState): TrafficState | undefined {
   const handsFree = state.handsFree;
-  if (!handsFree?.stopped && !handsFree?.waiting) return undefined;
+  // A walk that only waits (the bake) goes on by itself.
+  if (!handsFree?.stopped) return undefined;
   return { ...state, handsFree: { target: handsFree.target } };
 }

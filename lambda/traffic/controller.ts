@@ -276,7 +276,13 @@ export class TrafficController {
     const record = !ours ? undefined : action === 'pause' ? pause(stored, by, reason, now) : resume(stored);
     const { envName } = this.settings;
     if (!record) {
-      const why = action === 'pause' ? 'no hands-free rollout is under way (no target above green)' : 'the hands-free rollout is not stopped';
+      const stopped = stored.handsFree?.stopped;
+      const why =
+        action === 'resume'
+          ? 'the hands-free rollout is not stopped'
+          : stopped
+            ? `the hands-free rollout is already stopped: ${stopped.why}`
+            : 'no hands-free rollout is under way (no target above green)';
       return { result: 'unchanged', greenPercent: stored.greenPercent, message: why, ...this.targetOf(stored) };
     }
     await this.saveState(record);

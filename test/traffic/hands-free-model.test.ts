@@ -303,14 +303,16 @@ class Model {
   }
 
   pause(): void {
-    if (this.target <= this.recorded) return;
+    // A walk already stopped keeps its first stop, which says what to fix.
+    if (this.target <= this.recorded || this.stopped) return;
     this.stopped = true;
     this.waiting = undefined;
     this.notices.push(PAGE_SUBJECTS.stopped(ENV));
   }
 
   resume(): void {
-    if (!this.stopped && this.waiting === undefined) return;
+    // A walk that only waits goes on by itself.
+    if (!this.stopped) return;
     this.stopped = false;
     this.waiting = undefined;
     this.notices.push(PAGE_SUBJECTS.resumed(ENV));
