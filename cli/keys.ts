@@ -41,7 +41,7 @@ import type { EnvironmentSource } from './environments';
 import { CliError, explain, failureLineOf } from './errors';
 import { KeysArgs, parseKeysArgs, RUN } from './keys-args';
 import { Terminal } from './main';
-import { DeployedStack, describeStack, findStack } from './stack';
+import { bindingOf, DeployedStack, describeStack, findStack } from './stack';
 
 /** How often `restart` asks ECS whether the slot is steady. */
 export const RESTART_POLL_MS = 10_000;
@@ -146,7 +146,7 @@ async function resolveKeySettings(clients: KeysClients, io: KeysIo, args: Exclud
  * otherwise put a development key into a production stack's parameter, or the other way round.
  */
 function refuseOtherBinding(command: 'put' | 'promote', env: string, declared: BoopEnvironment, stack: DeployedStack): void {
-  const deployed: BoopEnvironment = stack.production ? 'production' : 'development';
+  const deployed = bindingOf(stack);
   if (deployed === declared) return;
   const how = stack.production ? `it has the ${CONFIRM_PRODUCTION_PARAMETER} parameter` : `it has no ${CONFIRM_PRODUCTION_PARAMETER} parameter`;
   throw new CliError(

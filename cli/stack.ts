@@ -1,6 +1,6 @@
 /** The deployed stack of an environment as the operator commands find it: its outputs and parameters. */
 import { CloudFormationClient, DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
-import { CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
+import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNames, GREEN_PERCENT_PARAMETER, IMAGE_PARAMETERS } from '../common/names';
 import { AUTO_ADVANCE_OUTPUT, PRODUCTION_WAIVERS_OUTPUT, STACK_OUTPUTS, StackOutputKey, StackOutputs } from '../common/payloads';
 import { ImageRule, parseImageRules } from '../common/images';
 import type { Slot } from '../common/slots';
@@ -34,6 +34,16 @@ export interface DeployedStack {
   readonly status: string;
 }
 
+/** The BOOP environment a deployed stack is bound to: only a production-bound stack has ConfirmProduction (lib/boop-integration-stack.ts). */
+export function boundTo(stack: Pick<Stack, 'Parameters'>): BoopEnvironment {
+  return (stack.Parameters ?? []).some((p) => p.ParameterKey === CONFIRM_PRODUCTION_PARAMETER) ? 'production' : 'development';
+}
+
+/** The BOOP environment a stack the operator commands found is bound to. */
+export function bindingOf(stack: Pick<DeployedStack, 'production'>): BoopEnvironment {
+  return stack.production ? 'production' : 'development';
+}
+
 /** A stack whose first create never completed: it has no outputs, and `cdk deploy` deletes it and creates it anew. */
 const NEVER_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'ROLLBACK_IN_PROGRESS', 'REVIEW_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_COMPLETE']);
 
@@ -64,7 +74,7 @@ export async function findStack(cloudformation: CloudFormationClient, env: strin
     images: { blue: parameter(IMAGE_PARAMETERS.blue), green: parameter(IMAGE_PARAMETERS.green) },
     releaseGuard: outputs.releaseGuard !== 'false',
     imageRules: parseImageRules(outputs.imageRules),
-    production: parameter(CONFIRM_PRODUCTION_PARAMETER) !== undefined,
+    production: boundTo(stack) === 'production',
     productionWaivers: byKey.get(PRODUCTION_WAIVERS_OUTPUT),
     autoAdvance: byKey.get(AUTO_ADVANCE_OUTPUT) === 'true',
     status: stack.StackStatus ?? 'unknown',

@@ -7,9 +7,9 @@
  */
 import { DescribeStacksCommand, Stack } from '@aws-sdk/client-cloudformation';
 import { DIMENSIONS } from '../../common/contract';
-import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER, environmentNameProblem, environmentNames } from '../../common/names';
+import { BoopEnvironment, environmentNameProblem, environmentNames } from '../../common/names';
 import { ENVIRONMENTS_CONTEXT_KEY } from '../../lib/config/environments';
-import { neverCreated } from '../stack';
+import { boundTo, neverCreated } from '../stack';
 import { blocker, passed, PreflightCheck } from './check';
 
 /** What every stack name of this app starts with, before the environment's name. */
@@ -29,8 +29,7 @@ function otherStackOf(stack: Stack): OtherStack | undefined {
   const env = stackName.slice(STACK_PREFIX.length);
   if (!stackName.startsWith(STACK_PREFIX) || environmentNameProblem(env) !== undefined || stack.ParentId || neverCreated(stack.StackStatus)) return undefined;
   // The stack adds ConfirmProduction exactly when it is bound to BOOP production (lib/boop-integration-stack.ts; test/environments.test.ts shows a template differs from its binding's by the name alone).
-  const production = (stack.Parameters ?? []).some((p) => p.ParameterKey === CONFIRM_PRODUCTION_PARAMETER);
-  return { env, stackName, status: stack.StackStatus ?? 'unknown', boopEnvironment: production ? 'production' : 'development' };
+  return { env, stackName, status: stack.StackStatus ?? 'unknown', boopEnvironment: boundTo(stack) };
 }
 
 export const sharedMetricsCheck: PreflightCheck = {

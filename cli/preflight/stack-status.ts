@@ -1,7 +1,7 @@
 /** Whether the environment's stack can take a deploy now: not deployed, settled and bound as cdk.json binds it, or what stands in the way. */
-import { BoopEnvironment, CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
+import { CONFIRM_PRODUCTION_PARAMETER } from '../../common/names';
 import { BOOP_ENVIRONMENT_FIELD, ENVIRONMENTS_CONTEXT_KEY } from '../../lib/config/environments';
-import type { DeployedStack } from '../stack';
+import { bindingOf, DeployedStack } from '../stack';
 import { blocker, CheckResult, passed, PreflightCheck, PreflightContext, warning } from './check';
 
 export const stackStatusCheck: PreflightCheck = {
@@ -36,7 +36,7 @@ export const stackStatusCheck: PreflightCheck = {
  */
 function rebindingBlocker({ env, facts }: PreflightContext, deployed: DeployedStack): CheckResult | undefined {
   const declared = facts.config.boopEnvironment;
-  const was: BoopEnvironment = deployed.production ? 'production' : 'development';
+  const was = bindingOf(deployed);
   if (was === declared) return undefined;
   const binding = `cdk.json's ${ENVIRONMENTS_CONTEXT_KEY}.${env}.${BOOP_ENVIRONMENT_FIELD}`;
   const guard =

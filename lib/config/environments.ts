@@ -97,11 +97,6 @@ export function sharedPlaceProblem(
   return `account and region: ${sharing.join(' and ')} ${sharing.length === 1 ? 'is' : 'are'} pinned to account ${place.account} and region ${place.region} too, against BOOP ${environment.boopEnvironment}; their metrics would mix with ${environment.name}'s (each one's alarms would judge and roll back on the other's traffic), so pin ${environment.name} or ${sharing.join(' and ')} to another account or region`;
 }
 
-/** The declared environment of this name, if any (`-c env=` or `--env` gave it). */
-export function declaredEnvironment(name: unknown, environments: ReadonlyMap<string, DeclaredEnvironment>): DeclaredEnvironment | undefined {
-  return typeof name === 'string' ? environments.get(name) : undefined;
-}
-
 /** The refusal of a name nobody declared, listing those declared. */
 export function unknownEnvironment(name: unknown, environments: ReadonlyMap<string, DeclaredEnvironment>, option: string): string {
   return `unknown environment ${typeof name === 'string' ? `"${name}"` : show(name)} given with ${option}; declared environments: ${[...environments.keys()].join(', ')} (declare others in cdk.json's ${ENVIRONMENTS_CONTEXT_KEY} with their "${BOOP_ENVIRONMENT_FIELD}")`;

@@ -7,15 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { EnvironmentConfig, EnvironmentDefaults } from './environment-config';
-import {
-  BOOP_ENVIRONMENT_FIELD,
-  declaredEnvironment,
-  ENVIRONMENTS_CONTEXT_KEY,
-  problemsOf,
-  readDeclarations,
-  sharedPlaceProblem,
-  unknownEnvironment,
-} from './environments';
+import { BOOP_ENVIRONMENT_FIELD, ENVIRONMENTS_CONTEXT_KEY, problemsOf, readDeclarations, sharedPlaceProblem, unknownEnvironment } from './environments';
 import { declaredDefaults, declaredFields, fieldOf, FieldPath, formatPath, groupFields, isPlainObject, isTextField, SettingInfo, valueAt } from './fields';
 import { show } from './formats';
 import { putKeyCommand } from '../../common/keys/api-keys';
@@ -82,7 +74,7 @@ export function loadConfig(sources: ConfigSources): EnvironmentConfig {
   const fromCdkJson = context[ENVIRONMENTS_CONTEXT_KEY];
   const declarations = readDeclarations(fromCdkJson);
   const selected = context[ENV_CONTEXT_KEY] ?? DEFAULT_ENVIRONMENT;
-  const declared = declaredEnvironment(selected, declarations.environments);
+  const declared = typeof selected === 'string' ? declarations.environments.get(selected) : undefined;
   if (!declared) throw new ConfigError([...declarations.problems.map((p) => p.problem), unknownEnvironment(selected, declarations.environments, '-c env')]);
   const { name: envName, boopEnvironment } = declared;
   // Another declaration's problem waits until that environment is selected: it must not hold up this one's deploy.
